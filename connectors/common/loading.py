@@ -1,0 +1,27 @@
+"""One way to build a dlt pipeline into the warehouse, shared by every connector, the CLI and the tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dlt
+
+
+def warehouse_pipeline(
+    pipeline_name: str, dataset_name: str, warehouse_path: str | Path, pipelines_dir: str | Path
+) -> dlt.Pipeline:
+    """A dlt pipeline loading into `dataset_name` (a `raw_<channel>` schema) of the DuckDB file at
+    `warehouse_path`. Cursor state lives both in `pipelines_dir` and in the warehouse (dlt restores it from
+    the destination when the local folder is gone)."""
+    Path(warehouse_path).parent.mkdir(parents=True, exist_ok=True)
+    return dlt.pipeline(
+        pipeline_name=pipeline_name,
+        destination=dlt.destinations.duckdb(credentials=str(warehouse_path)),
+        dataset_name=dataset_name,
+        pipelines_dir=str(pipelines_dir),
+        progress="log",
+    )
+
+
+MONEY = {"data_type": "decimal", "precision": 18, "scale": 2}
+"""dlt column hint for money: exact DECIMAL(18,2), never a float."""
