@@ -1,0 +1,32 @@
+"""The Dagster code location: assembles ingest, transform, publish and schedules over one Settings."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.ingest import channel_specs, ingest_assets
+from orchestration.publish import dashboard_specs, publish_assets
+from orchestration.schedules import everything_job, hourly_refresh
+from orchestration.settings import Settings, load_settings
+from orchestration.transform import dbt_resource, transform_assets
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    dbt_defs = transform_assets(settings)
+    mart_keys = [key for d in dbt_defs for key in d.keys if key.path[0] == "marts"]
+    return dg.Definitions(
+        assets=[
+            *channel_specs(settings),
+            *ingest_assets(settings),
+            *dbt_defs,
+            *publish_assets(settings, mart_keys),
+            *dashboard_specs(),
+        ],
+        jobs=[everything_job],
+        schedules=[hourly_refresh],
+        resources={"dbt": dbt_resource()},
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions(load_settings())

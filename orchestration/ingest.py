@@ -1,0 +1,229 @@
+"""Ingest assets: one Dagster asset per raw table, loaded by the connectors' dlt sources.
+
+Asset keys mirror the warehouse: `raw_shopify/orders` is table `orders` of schema `raw_shopify` in
+build.duckdb. Every shop of a channel lands in the same `raw_<channel>` tables (rows carry `shop_id`), each shop
+with its own dlt pipeline so cursors are kept per shop. The channel itself appears upstream as an external
+asset (`channel/<shop_id>`), so the lineage reads from the platform to the dashboard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import dagster as dg
+import dlt
+import duckdb
+from dagster_dlt import DagsterDltTranslator, dlt_assets
+from dagster_dlt.translator import DltResourceTranslatorData
+
+from connectors.common.loading import warehouse_pipeline
+from connectors.files.product_master import product_master_source
+from connectors.shopify.source import shopify_source
+from connectors.wms.source import wms_source
+from orchestration.settings import Settings, Shop
+
+WAREHOUSE_POOL = "warehouse"
+"""Every step that writes build.duckdb runs in this pool; its limit is 1 (orchestration/dagster.yaml)."""
+
+
+class RawTableTranslator(DagsterDltTranslator):
+    """dlt resource `orders` of dataset `raw_shopify` -> asset `raw_shopify/orders`, downstream of the channel."""
+
+    def __init__(self, dataset: str, upstream: list[dg.AssetKey], group: str):
+        super().__init__()
+        self.dataset = dataset
+        self.upstream = upstream
+        self.group = group
+
+    def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
+        spec = super().get_asset_spec(data)
+        return spec.replace_attributes(
+            key=dg.AssetKey([self.dataset, data.resource.name]),
+            deps=self.upstream,
+            group_name=self.group,
+            description=f"Raw `{data.resource.name}` as the API returned it (buyer data hashed), "
+            f"table {self.dataset}.{data.resource.name} in build.duckdb.",
+        )
+
+
+def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
+    trace = pipeline.last_trace
+    info = trace.last_normalize_info if trace else None
+    return dict(info.row_counts) if info else {}
+
+
+def _run_loads(
+    context: dg.AssetExecutionContext,
+    dataset: str,
+    loads: list[tuple[str, dlt.Pipeline, Callable[[], dlt.sources.DltSource]]],
+) -> Iterator[dg.MaterializeResult]:
+    """Run each (label, pipeline, make_source) load for the selected resources and report one result per asset."""
+    selected = {key.path[-1] for key in context.selected_asset_keys}
+    counts: dict[str, dict[str, int]] = {name: {} for name in selected}
+    for label, pipeline, make_source in loads:
+        source = make_source().with_resources(*sorted(selected))
+        context.log.info(f"loading {dataset} for {label}: {', '.join(sorted(selected))}")
+        pipeline.run(source)
+        rows = _row_counts(pipeline)
+        for name in selected:
+            # a resource's rows include its nested child tables (orders__line_items, ...)
+            counts[name][label] = sum(n for table, n in rows.items() if table == name or table.startswith(name + "__"))
+    for name in sorted(selected):
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey([dataset, name]),
+            metadata={"rows_loaded": sum(counts[name].values()), "rows_loaded_by_source": counts[name]},
+        )
+
+
+def _placeholder_pipeline(settings: Settings, name: str, dataset: str) -> dlt.Pipeline:
+    return warehouse_pipeline(name, dataset, settings.build_path, settings.dlt_dir)
+
+
+def shopify_assets(settings: Settings) -> list[dg.AssetsDefinition]:
+    shops = [s for s in settings.enabled_shops if s.channel == "shopify"]
+    if not shops:
+        return []
+
+    def make_source(shop: Shop, resolve_secrets: bool) -> Callable[[], dlt.sources.DltSource]:
+        def build() -> dlt.sources.DltSource:
+            return shopify_source(
+                shop_id=shop.id,
+                base_url=shop.base_url,
+                token=settings.secret(shop.token_env, f"Shopify access token of shop {shop.id}")
+                if resolve_secrets
+                else "unresolved",
+                api_version=shop.api_version,
+                pii_salt=settings.pii_salt() if resolve_secrets else "unresolved",
+                start_date=shop.start_date,
+                location_id=shop.location_id,
+                token_env=shop.token_env,
+            )
+
+        return build
+
+    translator = RawTableTranslator(
+        "raw_shopify", [dg.AssetKey(["channel", s.id]) for s in shops], group="raw_shopify"
+    )
+
+    @dlt_assets(
+        dlt_source=make_source(shops[0], resolve_secrets=False)(),
+        dlt_pipeline=_placeholder_pipeline(settings, shops[0].id, "raw_shopify"),
+        name="raw_shopify",
+        dagster_dlt_translator=translator,
+        pool=WAREHOUSE_POOL,
+    )
+    def raw_shopify(context: dg.AssetExecutionContext):
+        """Orders (with lines and refunds), products and listed stock from every Shopify shop."""
+        loads = [
+            (
+                shop.id,
+                warehouse_pipeline(shop.id, "raw_shopify", settings.build_path, settings.dlt_dir),
+                make_source(shop, resolve_secrets=True),
+            )
+            for shop in shops
+        ]
+        yield from _run_loads(context, "raw_shopify", loads)
+
+    return [raw_shopify]
+
+
+def wms_assets(settings: Settings) -> list[dg.AssetsDefinition]:
+    wms = settings.wms
+    if wms is None:
+        return []
+
+    def make_source(resolve_secrets: bool) -> Callable[[], dlt.sources.DltSource]:
+        def build() -> dlt.sources.DltSource:
+            return wms_source(
+                base_url=wms.base_url,
+                token=settings.secret(wms.token_env, "WMS API token") if resolve_secrets else "unresolved",
+                warehouses=list(wms.warehouses),
+                backfill_days=wms.backfill_days,
+                token_env=wms.token_env,
+            )
+
+        return build
+
+    @dlt_assets(
+        dlt_source=make_source(False)(),
+        dlt_pipeline=_placeholder_pipeline(settings, "wms", "raw_wms"),
+        name="raw_wms",
+        dagster_dlt_translator=RawTableTranslator("raw_wms", [dg.AssetKey(["channel", "wms"])], "raw_wms"),
+        pool=WAREHOUSE_POOL,
+    )
+    def raw_wms(context: dg.AssetExecutionContext):
+        """Daily closing stock per warehouse and SKU, and every stock movement, from the WMS."""
+        pipeline = warehouse_pipeline("wms", "raw_wms", settings.build_path, settings.dlt_dir)
+        yield from _run_loads(context, "raw_wms", [("wms", pipeline, make_source(True))])
+
+    return [raw_wms]
+
+
+def product_master_assets(settings: Settings) -> list[dg.AssetsDefinition]:
+    path = settings.product_master_path
+    if path is None:
+        return []
+
+    def build() -> dlt.sources.DltSource:
+        return product_master_source(str(path))
+
+    @dlt_assets(
+        dlt_source=build(),
+        dlt_pipeline=_placeholder_pipeline(settings, "product_master", "raw_product_master"),
+        name="raw_product_master",
+        dagster_dlt_translator=RawTableTranslator(
+            "raw_product_master", [dg.AssetKey(["channel", "product_master_xlsx"])], "raw_product_master"
+        ),
+        pool=WAREHOUSE_POOL,
+    )
+    def raw_product_master(context: dg.AssetExecutionContext):
+        """Products, kits and suppliers from the seller's Excel product master (bad rows quarantined)."""
+        pipeline = warehouse_pipeline("product_master", "raw_product_master", settings.build_path, settings.dlt_dir)
+        yield from _run_loads(context, "raw_product_master", [(path.name, pipeline, build)])
+
+    return [raw_product_master]
+
+
+def config_assets(settings: Settings) -> list[dg.AssetsDefinition]:
+    @dg.asset(key=["raw_config", "shops"], group_name="raw_config", pool=WAREHOUSE_POOL)
+    def shops_config() -> dg.MaterializeResult:
+        """The shops of shopkeep.toml (id, channel, name, timezone, currency), so dbt knows each shop's zone."""
+        rows = [(s.id, s.channel, s.name, s.timezone, s.currency, s.enabled) for s in settings.shops]
+        settings.build_path.parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(settings.build_path)) as con:
+            con.execute("create schema if not exists raw_config")
+            con.execute(
+                "create or replace table raw_config.shops (shop_id varchar primary key, channel varchar, "
+                "name varchar, timezone varchar, currency varchar, enabled boolean, loaded_at timestamptz)"
+            )
+            now = datetime.now(UTC)
+            con.executemany("insert into raw_config.shops values (?, ?, ?, ?, ?, ?, ?)", [r + (now,) for r in rows])
+        return dg.MaterializeResult(metadata={"rows": len(rows)})
+
+    return [shops_config]
+
+
+def channel_specs(settings: Settings) -> list[dg.AssetSpec]:
+    """The platforms themselves, as external assets at the head of the lineage."""
+    specs = [
+        dg.AssetSpec(["channel", s.id], group_name="channels", description=f"{s.name} ({s.channel} API, {s.base_url})")
+        for s in settings.enabled_shops
+    ]
+    if settings.wms:
+        specs.append(dg.AssetSpec(["channel", "wms"], group_name="channels", description="Warehouse system API"))
+    if settings.product_master_path:
+        specs.append(
+            dg.AssetSpec(
+                ["channel", "product_master_xlsx"],
+                group_name="channels",
+                description=f"The seller's Excel product master ({settings.product_master_path.name})",
+            )
+        )
+    return specs
+
+
+def ingest_assets(settings: Settings) -> list[dg.AssetsDefinition]:
+    return (
+        config_assets(settings) + shopify_assets(settings) + wms_assets(settings) + product_master_assets(settings)
+    )

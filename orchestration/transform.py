@@ -1,0 +1,60 @@
+"""dbt assets: every staging, intermediate and mart model (and seed) of dbt_project/, built with `dbt build`.
+
+Asset keys mirror warehouse tables (`staging/stg_shopify__orders`, `marts/daily_shop_sales`); dbt sources map to
+the ingest assets' keys (`raw_shopify/orders`) — nested raw tables such as `orders__line_items` name their parent
+resource's asset in the source YAML (`meta.dagster.asset_key`). dbt tests become asset checks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.ingest import WAREHOUSE_POOL
+from orchestration.settings import Settings
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        meta_key = dbt_resource_props.get("meta", {}).get("dagster", {}).get("asset_key")
+        if meta_key:
+            return dg.AssetKey(meta_key)
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        schema = dbt_resource_props.get("config", {}).get("schema") or "seeds"
+        return dg.AssetKey([schema, dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "source":
+            return None
+        return dbt_resource_props.get("config", {}).get("schema") or "seeds"
+
+
+def transform_assets(settings: Settings) -> list[dg.AssetsDefinition]:
+    dbt_project.prepare_if_dev()
+
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        project=dbt_project,
+        dagster_dbt_translator=WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+        pool=WAREHOUSE_POOL,
+    )
+    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        """Staging views, intermediate models and marts, with their tests."""
+        os.environ.update(settings.dbt_env)
+        yield from dbt.cli(["build"], context=context).stream()
+
+    return [dbt_models]
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project)
