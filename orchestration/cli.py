@@ -1,0 +1,180 @@
+"""The `shopkeep` command line: demo, sandbox, materialize, dashboards, prepare."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from orchestration.settings import ConfigError, Settings, load_settings
+
+app = typer.Typer(help="shopkeep: analytics-first ERP for multi-channel e-commerce sellers.", no_args_is_help=True)
+console = Console()
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_SECRETS = {
+    # Sandbox-only values (the local sandbox servers accept exactly these); never real credentials.
+    "SHOPIFY_GLOBAL_TOKEN": "shpat_sandbox_demo_token",
+    "WMS_TOKEN": "wms_sandbox_demo_token",
+    "SHOPKEEP_PII_SALT": "demo-salt-for-the-simulated-shop",
+}
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        console.print(f"[red]config error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def dagster_home(settings: Settings) -> Path:
+    """A DAGSTER_HOME next to the warehouse, with the instance config (pool limit 1) in place."""
+    home = Path(os.environ.get("DAGSTER_HOME") or settings.build_path.parent / "dagster_home")
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(REPO / "orchestration" / "dagster.yaml", home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def run_materialize(settings: Settings, stages: list[tuple[str, str]] | None = None) -> None:
+    """Materialise every asset once, in-process, stage by stage (ingest, transform, publish) with progress."""
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+
+    dagster_home(settings)
+    defs = build_definitions(settings)
+    instance = dg.DagsterInstance.get()
+    stages = stages or [
+        ("ingest", "key:raw_*/*"),
+        ("transform (dbt build)", "key:staging/* or key:intermediate/* or key:marts/* or key:seeds/*"),
+        ("publish", "key:serve/*"),
+    ]
+    job = defs.resolve_implicit_global_asset_job_def()
+    for label, selection in stages:
+        keys = [spec.key for spec in dg.AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())]
+        started = time.monotonic()
+        with console.status(f"materialising {label}: {len(keys)} assets…"):
+            result = job.execute_in_process(
+                instance=instance,
+                asset_selection=keys,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            )
+        if not result.success:
+            console.print(f"[red]✗ {label} failed[/red] — see the errors above, or the run in the Dagster UI")
+            raise typer.Exit(1)
+        console.print(f"[green]✓[/green] {label}: {len(keys)} assets in {time.monotonic() - started:.1f}s")
+
+
+@app.command()
+def prepare() -> None:
+    """Compile the dbt manifest that Dagster loads (run once after install and after editing dbt models)."""
+    from orchestration.transform import dbt_project
+
+    dbt_project.preparer.prepare(dbt_project)
+    console.print(f"dbt manifest ready: {dbt_project.manifest_path}")
+
+
+@app.command()
+def materialize() -> None:
+    """Pull every configured channel, build the dbt models and publish serve.duckdb, once."""
+    run_materialize(_settings())
+
+
+def _start_sandbox(settings: Settings) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "sandbox", "serve", "--config", str(settings.config_path)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=REPO)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        console.print(f"  [dim]sandbox:[/dim] {line.rstrip()}")
+        if line.startswith("READY"):
+            return proc
+    raise typer.Exit(f"the sandbox exited before it was ready (exit code {proc.wait()})")
+
+
+def _start_dashboards(settings: Settings, port: int) -> subprocess.Popen:
+    env = {**os.environ, "SHOPKEEP_SERVE_PATH": str(settings.serve_path)}
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(REPO / "dashboards" / "app.py"),
+        "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    return subprocess.Popen(cmd, env=env, cwd=REPO)
+
+
+@app.command()
+def sandbox() -> None:
+    """Start the simulated shop's channel servers on loopback (Ctrl-C stops them)."""
+    settings = _settings()
+    for key, value in DEMO_SECRETS.items():
+        os.environ.setdefault(key, value)
+    proc = _start_sandbox(settings)
+    try:
+        proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+
+
+@app.command()
+def dashboards(port: int = 8501) -> None:
+    """Serve the Streamlit dashboards over serve.duckdb (read-only)."""
+    proc = _start_dashboards(_settings(), port)
+    try:
+        proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+
+
+@app.command()
+def demo(port: int = 8501, serve: bool = typer.Option(True, help="keep serving the dashboards after the build")) -> None:
+    """Generate the demo shop, start its sandboxes, materialise everything once, then serve the dashboards."""
+    settings = _settings()
+    for key, value in DEMO_SECRETS.items():
+        os.environ.setdefault(key, value)
+    children: list[subprocess.Popen] = []
+
+    def stop_all(*_: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+    started = time.monotonic()
+    try:
+        console.rule("shopkeep demo")
+        console.print("1/3 generating the demo shop and starting its channel servers on 127.0.0.1…")
+        children.append(_start_sandbox(settings))
+        console.print("2/3 materialising every asset (channels → raw → dbt → serve.duckdb)…")
+        run_materialize(settings)
+        console.print(f"[bold green]build finished in {time.monotonic() - started:.0f}s[/bold green]")
+        if not serve:
+            return
+        console.print(f"3/3 serving the dashboards: [bold]http://localhost:{port}[/bold]")
+        console.print(
+            f"    Dagster UI (same definitions, sandboxes stay up while this runs): in another terminal\n"
+            f"    DAGSTER_HOME={os.environ['DAGSTER_HOME']} .venv/bin/dagster dev -m orchestration.definitions\n"
+            f"    Ctrl-C stops everything this command started."
+        )
+        children.append(_start_dashboards(settings, port))
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        children[-1].wait()
+    except KeyboardInterrupt:
+        console.print("stopping…")
+    finally:
+        stop_all()
+
+
+if __name__ == "__main__":
+    app()

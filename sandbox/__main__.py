@@ -1,0 +1,97 @@
+"""`python -m sandbox serve --config shopkeep.toml`: generate (or reuse) the demo shop and serve every channel.
+
+Reads the config with tomllib on its own (sandbox/ imports no product code): the `[demo]` section sizes the shop,
+each enabled shop's `base_url` gives its port, and tokens come from the same environment variables the
+connectors read. Prints `READY` once every server accepts connections; Ctrl-C / SIGTERM stops them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import threading
+import time
+import tomllib
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
+
+from sandbox import runner
+from sandbox.world import World
+
+
+def load_or_generate(data_dir: Path, seed: int, days: int, orders_per_day: int, end_date: date) -> World:
+    from sandbox.shop.generate import generate
+    from sandbox.shop.product_master import write_product_master_xlsx
+
+    wanted = {"seed": seed, "days": days, "orders_per_day": orders_per_day, "end_date": end_date.isoformat()}
+    world_dir = data_dir / "world"
+    marker = world_dir / "generated_with.json"
+    if marker.is_file() and json.loads(marker.read_text()) == wanted:
+        print(f"reusing the demo shop in {world_dir}", flush=True)
+        return World.load(world_dir)
+    started = time.monotonic()
+    world = generate(seed=seed, days=days, orders_per_day=orders_per_day, end_date=end_date)
+    world.save(world_dir)
+    write_product_master_xlsx(world, data_dir / "product_master.xlsx")
+    marker.write_text(json.dumps(wanted))
+    print(
+        f"generated the demo shop in {time.monotonic() - started:.1f}s: {len(world.orders)} orders, "
+        f"{len(world.order_lines)} lines, {len(world.products)} SKUs, {len(world.shops)} shops",
+        flush=True,
+    )
+    return world
+
+
+def serve(config_path: Path) -> None:
+    from sandbox import shopify, wms
+
+    config = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    base = config_path.parent
+    demo = config.get("demo", {})
+    end = demo.get("end_date") or datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    data_dir = (base / demo.get("data_dir", ".shopkeep/demo")).resolve()
+    world = load_or_generate(
+        data_dir, int(demo.get("seed", 42)), int(demo.get("days", 540)), int(demo.get("orders_per_day", 150)),
+        date.fromisoformat(end),
+    )  # fmt: skip
+    servers = []
+    for shop in config.get("shops", []):
+        if not shop.get("enabled", True) or shop["channel"] != "shopify":
+            continue
+        url = urlparse(shop["base_url"])
+        app = shopify.create_app(world, shop_id=shop["id"], token=os.environ[shop["token_env"]])
+        servers.append(runner.start(app, f"shopify:{shop['id']}", port=url.port, host=url.hostname))
+    if "wms" in config:
+        url = urlparse(config["wms"]["base_url"])
+        app = wms.create_app(world, token=os.environ[config["wms"].get("token_env", "WMS_TOKEN")])
+        servers.append(runner.start(app, "wms", port=url.port, host=url.hostname))
+    for s in servers:
+        print(f"{s.name} on {s.url}", flush=True)
+    print("READY", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for s in servers:
+            s.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m sandbox")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="generate the demo shop and serve its channels on loopback")
+    p.add_argument("--config", type=Path, default=Path(os.environ.get("SHOPKEEP_CONFIG", "shopkeep.toml")))
+    args = parser.parse_args()
+    if args.command == "serve":
+        serve(args.config.resolve())
+
+
+if __name__ == "__main__":
+    main()
