@@ -1,0 +1,45 @@
+# shopkeep — `make demo` builds the demo shop end to end and serves the dashboards; `make test` runs every test.
+# Both bootstrap .venv from nothing (Python 3.11, pip and make are all they assume).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print 2>/dev/null)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test bench lint install chromium clean
+
+demo: $(INSTALLED) $(MANIFEST)
+	$(BIN)/shopkeep demo
+
+test: $(INSTALLED) $(MANIFEST) chromium
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+bench: $(INSTALLED) $(MANIFEST)
+	$(BIN)/python -m bench
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "shopkeep needs Python 3.11, found " + sys.version' 
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+$(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
+	$(BIN)/shopkeep prepare
+
+# Debian's Chromium is the real browser for the dashboard tests (Playwright's own download can't be used here).
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
+clean:
+	rm -rf .shopkeep dbt_project/target test-artifacts
