@@ -1,0 +1,67 @@
+{#- Order lines mapped to master SKUs (by merchant code) and converted to CNY with the month's rate. -#}
+with lines as (
+    select * from {{ ref('int_order_lines_unified') }}
+),
+
+products as (
+    select * from {{ ref('stg_product_master__products') }}
+),
+
+fx_rates as (
+    select * from {{ ref('fx_rates') }}
+),
+
+joined as (
+    select
+        lines.*,
+        products.sku,
+        products.product_name,
+        products.category,
+        case
+            when lines.currency = '{{ var("reporting_currency") }}' then cast(1 as decimal(18, 6))
+            else fx_rates.rate_to_cny
+        end as fx_rate
+    from lines
+    left join products on lines.outer_id = products.sku
+    left join fx_rates
+        on fx_rates.currency = lines.currency
+        and fx_rates.month = {{ dbt.date_trunc('month', 'lines.order_date') }}
+),
+
+final as (
+    select
+        order_line_id,
+        order_id,
+        shop_id,
+        channel,
+        platform_order_id,
+        platform_line_id,
+        created_at,
+        paid_at,
+        cancelled_at,
+        order_date,
+        order_status,
+        buyer_key,
+        currency,
+        platform_sku_id,
+        outer_id,
+        sku,
+        sku is not null as is_mapped,
+        coalesce(product_name, title) as product_name,
+        coalesce(category, 'unmapped') as category,
+        quantity,
+        unit_list_price,
+        list_amount,
+        merchant_discount,
+        platform_discount,
+        paid_amount,
+        refunded_quantity,
+        refund_amount,
+        fx_rate,
+        cast(list_amount * fx_rate as decimal(18, 2)) as list_amount_cny,
+        cast(paid_amount * fx_rate as decimal(18, 2)) as paid_amount_cny,
+        cast(refund_amount * fx_rate as decimal(18, 2)) as refund_amount_cny
+    from joined
+)
+
+select * from final

@@ -1,0 +1,26 @@
+{#- Sales per local order date × shop × master SKU, in CNY. Only paid orders count (cancelled-before-payment
+    orders never do); refunds are attributed to the order's date. Unmapped channel SKUs keep their own row as
+    `unmapped:<merchant code>` so nothing is silently dropped. -#}
+with lines as (
+    select * from {{ ref('int_order_lines_enriched') }}
+    where paid_at is not null
+),
+
+final as (
+    select
+        order_date,
+        shop_id,
+        coalesce(sku, 'unmapped:' || coalesce(outer_id, platform_sku_id)) as sku,
+        max(product_name) as product_name,
+        max(category) as category,
+        cast(sum(quantity) as bigint) as units,
+        cast(sum(refunded_quantity) as bigint) as units_refunded,
+        cast(sum(list_amount_cny) as decimal(18, 2)) as gmv_cny,
+        cast(sum(paid_amount_cny) as decimal(18, 2)) as net_sales_cny,
+        cast(sum(refund_amount_cny) as decimal(18, 2)) as refunds_cny,
+        cast(sum(paid_amount_cny) - sum(refund_amount_cny) as decimal(18, 2)) as net_revenue_cny
+    from lines
+    group by 1, 2, 3
+)
+
+select * from final
