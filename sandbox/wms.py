@@ -1,0 +1,225 @@
+"""A generic warehouse system (WMS) speaking a small bearer-token REST API over the world's stock tables.
+
+- `GET /api/v1/stock?warehouse=WH-SH&page=1&page_size=500[&date=YYYY-MM-DD]`: closing stock of one warehouse on
+  one local date (default: the latest snapshot on or before the sandbox clock's local date).
+- `GET /api/v1/movements?since=ISO&until=ISO&page=1&page_size=500`: receipts, shipments, adjustments and returns
+  with `since <= moved_at < until` (until defaults to, and is capped at, the clock), sorted by (moved_at, id).
+
+Test-only endpoints (no auth): `POST /_sandbox/clock {"now": ISO}` moves the clock, `GET /_sandbox/requests` lists
+the API requests served, `POST /_sandbox/fail {"path": "/api/v1/stock", "status": 503, "times": 2}` makes the next
+`times` requests to `path` fail with `status`.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from sandbox.world import World
+
+MAX_PAGE_SIZE = 500
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _utc(value: datetime | str | pd.Timestamp) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _iso(stamp: pd.Timestamp) -> str:
+    return stamp.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _default_clock(world: World, tz: ZoneInfo) -> pd.Timestamp:
+    """The end of the world's last day (local), so every snapshot and movement is visible."""
+    end = world.params.get("end_date")
+    if end:
+        last_day = date.fromisoformat(str(end)[:10])
+    else:
+        last_day = max(world.stock_snapshots["snapshot_date"])
+    return _utc(datetime.combine(last_day, time(23, 59, 59), tzinfo=tz))
+
+
+class WmsState:
+    """The world's stock tables indexed for serving, plus the clock, request log and injected faults."""
+
+    def __init__(self, world: World, token: str, now: datetime | str | None, tz: ZoneInfo) -> None:
+        self.token = token
+        self.tz = tz
+        self.lock = threading.Lock()
+        self.now = _utc(now) if now is not None else _default_clock(world, tz)
+        self.requests: list[dict] = []
+        self.faults: dict[str, list[int]] = {}
+        self.warehouses = set(world.warehouses["warehouse_id"]) if "warehouses" in world.tables else set()
+        snapshots = world.stock_snapshots.sort_values(["warehouse_id", "snapshot_date", "sku"])
+        self.warehouses |= set(snapshots["warehouse_id"])
+        self.snapshots: dict[tuple[str, date], list[dict]] = {}
+        for (warehouse, day), frame in snapshots.groupby(["warehouse_id", "snapshot_date"], sort=False):
+            self.snapshots[(warehouse, day)] = [
+                {"merchant_code": sku, "on_hand": int(on_hand), "warehouse": warehouse}
+                for sku, on_hand in zip(frame["sku"], frame["on_hand"], strict=True)
+            ]
+        self.snapshot_dates = sorted({day for _, day in self.snapshots})
+        movements = world.stock_movements.copy()
+        movements["moved_at"] = pd.to_datetime(movements["moved_at"], utc=True)
+        self.movements = movements.sort_values(["moved_at", "movement_id"]).reset_index(drop=True)
+
+    def local_today(self) -> date:
+        return self.now.tz_convert(self.tz).date()
+
+
+def _page_args(request: Request) -> tuple[int, int]:
+    try:
+        page = int(request.query_params.get("page", "1"))
+        page_size = int(request.query_params.get("page_size", str(MAX_PAGE_SIZE)))
+    except ValueError as exc:
+        raise BadRequest(400, "page and page_size must be whole numbers") from exc
+    if page < 1 or page_size < 1:
+        raise BadRequest(400, "page and page_size must be at least 1")
+    if page_size > MAX_PAGE_SIZE:
+        raise BadRequest(400, f"page_size {page_size} is above the maximum of {MAX_PAGE_SIZE}")
+    return page, page_size
+
+
+def _stock(state: WmsState, request: Request) -> dict:
+    warehouse = request.query_params.get("warehouse")
+    if not warehouse:
+        raise BadRequest(400, "the warehouse parameter is required, e.g. warehouse=WH-SH")
+    if warehouse not in state.warehouses:
+        raise BadRequest(404, f"unknown warehouse {warehouse!r}; known: {', '.join(sorted(state.warehouses))}")
+    page, page_size = _page_args(request)
+    today = state.local_today()
+    if "date" in request.query_params:
+        try:
+            day = date.fromisoformat(request.query_params["date"])
+        except ValueError as exc:
+            raise BadRequest(400, f"date {request.query_params['date']!r} is not YYYY-MM-DD") from exc
+        if day > today:
+            raise BadRequest(400, f"date {day} is in the future (the warehouse's today is {today})")
+    else:
+        past = [d for d in state.snapshot_dates if d <= today]
+        day = past[-1] if past else today
+    items = state.snapshots.get((warehouse, day), [])
+    start = (page - 1) * page_size
+    return {
+        "warehouse": warehouse,
+        "date": day.isoformat(),
+        "page": page,
+        "page_size": page_size,
+        "total": len(items),
+        "items": items[start : start + page_size],
+    }
+
+
+def _parse_instant(request: Request, name: str) -> pd.Timestamp | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return _utc(raw.replace(" ", "+") if "T" in raw and " " in raw else raw)
+    except (ValueError, TypeError) as exc:
+        raise BadRequest(400, f"{name} {raw!r} is not an ISO-8601 timestamp") from exc
+
+
+def _movements(state: WmsState, request: Request) -> dict:
+    page, page_size = _page_args(request)
+    since = _parse_instant(request, "since")
+    until = _parse_instant(request, "until")
+    until = state.now if until is None or until > state.now else until
+    frame = state.movements
+    mask = frame["moved_at"] <= until if until == state.now else frame["moved_at"] < until
+    if since is not None:
+        mask &= frame["moved_at"] >= since
+    selected = frame[mask]
+    start = (page - 1) * page_size
+    chunk = selected.iloc[start : start + page_size]
+    items = [
+        {
+            "id": str(row.movement_id),
+            "moved_at": _iso(row.moved_at),
+            "warehouse": row.warehouse_id,
+            "merchant_code": row.sku,
+            "type": row.type,
+            "quantity": int(row.quantity),
+            "reference": row.reference or "",
+        }
+        for row in chunk.itertuples(index=False)
+    ]
+    return {
+        "items": items,
+        "page": page,
+        "page_size": page_size,
+        "total": int(len(selected)),
+        "has_next": start + page_size < len(selected),
+    }
+
+
+def create_app(
+    world: World, token: str = "wms-sandbox-token", now: datetime | str | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+) -> Starlette:
+    """The WMS sandbox serving `world`'s stock snapshots and movements to callers holding `token`."""
+    state = WmsState(world, token, now, ZoneInfo(timezone))
+
+    def api(handler):
+        async def endpoint(request: Request) -> JSONResponse:
+            entry = {"method": request.method, "path": request.url.path, "query": dict(request.query_params)}
+            with state.lock:
+                state.requests.append(entry)
+                pending = state.faults.get(request.url.path)
+                fault = pending.pop(0) if pending else None
+            if request.headers.get("authorization") != f"Bearer {state.token}":
+                entry["status"] = 401
+                return JSONResponse({"error": "unauthorized"}, status_code=401)
+            if fault is not None:
+                entry["status"] = fault
+                return JSONResponse({"error": "injected failure"}, status_code=fault)
+            try:
+                body = handler(state, request)
+            except BadRequest as exc:
+                entry["status"] = exc.status
+                return JSONResponse({"error": exc.message}, status_code=exc.status)
+            entry["status"] = 200
+            return JSONResponse(body)
+
+        return endpoint
+
+    async def set_clock(request: Request) -> JSONResponse:
+        payload = await request.json()
+        with state.lock:
+            state.now = _utc(payload["now"])
+        return JSONResponse({"now": _iso(state.now), "local_date": state.local_today().isoformat()})
+
+    async def list_requests(request: Request) -> JSONResponse:
+        with state.lock:
+            return JSONResponse({"requests": list(state.requests)})
+
+    async def inject_failure(request: Request) -> JSONResponse:
+        payload = await request.json()
+        with state.lock:
+            state.faults[payload["path"]] = [int(payload.get("status", 503))] * int(payload.get("times", 1))
+        return JSONResponse({"ok": True})
+
+    return Starlette(
+        routes=[
+            Route("/api/v1/stock", api(_stock), methods=["GET"]),
+            Route("/api/v1/movements", api(_movements), methods=["GET"]),
+            Route("/_sandbox/clock", set_clock, methods=["POST"]),
+            Route("/_sandbox/requests", list_requests, methods=["GET"]),
+            Route("/_sandbox/fail", inject_failure, methods=["POST"]),
+        ]
+    )
