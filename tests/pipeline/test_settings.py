@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -40,4 +41,4 @@ def test_secrets_can_come_from_a_dotenv_file_next_to_the_config(tmp_path, monkey
     (tmp_path / ".env").write_text("# local secrets\nMY_SHOP_TOKEN='shpat_abc'\n")
     settings = load_settings(tmp_path / "shopkeep.toml")
     assert settings.secret("MY_SHOP_TOKEN", "token") == "shpat_abc"
-    monkeypatch.delenv("MY_SHOP_TOKEN")
+    os.environ.pop("MY_SHOP_TOKEN")  # set by load_dotenv, not by monkeypatch
