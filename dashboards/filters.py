@@ -1,0 +1,100 @@
+"""Global filters (date range, shops) drawn in the sidebar by the router and kept in `st.session_state`,
+so every page sees the same selection and it carries across pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import streamlit as st
+
+from dashboards import queries
+from dashboards.i18n import t
+
+DATES_KEY = "filter_dates"
+SHOPS_KEY = "filter_shops"
+SELECTION_KEY = "selection"
+DEFAULT_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the pages query: the serving file's snapshot plus the user's filters."""
+
+    path: str
+    version: queries.Version
+    start: date
+    end: date
+    shop_ids: queries.ShopIds  # empty = all shops
+    first_date: date
+    last_date: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def prior(self) -> tuple[date, date]:
+        """The period of equal length just before the selected one."""
+        prior_end = self.start - timedelta(days=1)
+        return prior_end - timedelta(days=self.days - 1), prior_end
+
+
+def default_range(first: date, last: date, days: int = DEFAULT_DAYS) -> tuple[date, date]:
+    """The last `days` days ending on the latest date in the data (clipped to the first date)."""
+    return max(first, last - timedelta(days=days - 1)), last
+
+
+def _valid_range(value: object, first: date, last: date) -> bool:
+    return (
+        isinstance(value, tuple)
+        and len(value) in (1, 2)
+        and all(isinstance(d, date) and first <= d <= last for d in value)
+    )
+
+
+def render_sidebar(path: str, version: queries.Version) -> Selection | None:
+    """Draw the global filters in the sidebar; None when the published marts hold no sales yet."""
+    bounds = queries.date_bounds(path, version)
+    if bounds is None:
+        return None
+    first, last = bounds
+    shops = queries.shops(path, version)
+    names = dict(zip(shops["shop_id"], shops["shop_name"], strict=True))
+
+    # Seed or repair the stored values before the widgets are created (a new publish can move the bounds).
+    if not _valid_range(st.session_state.get(DATES_KEY), first, last):
+        st.session_state[DATES_KEY] = default_range(first, last)
+    st.session_state[SHOPS_KEY] = [s for s in st.session_state.get(SHOPS_KEY, []) if s in names]
+
+    with st.sidebar:
+        st.subheader(t("filters"))
+        picked = st.date_input(
+            t("date_range"), key=DATES_KEY, min_value=first, max_value=last, format="YYYY-MM-DD"
+        )
+        st.multiselect(
+            t("shops"),
+            options=list(names),
+            key=SHOPS_KEY,
+            format_func=lambda shop_id: names.get(shop_id, shop_id),
+            placeholder=t("all_shops_hint"),
+        )
+    start, end = (picked[0], picked[-1]) if isinstance(picked, tuple) and picked else (last, last)
+    selection = Selection(
+        path=path,
+        version=version,
+        start=start,
+        end=end,
+        shop_ids=tuple(st.session_state[SHOPS_KEY]),
+        first_date=first,
+        last_date=last,
+    )
+    st.session_state[SELECTION_KEY] = selection
+    return selection
+
+
+def current() -> Selection:
+    """The selection the router computed for this run (pages call this)."""
+    selection = st.session_state.get(SELECTION_KEY)
+    if selection is None:
+        raise RuntimeError("No filter selection: run pages through dashboards/app.py (the router)")
+    return selection

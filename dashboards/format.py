@@ -1,0 +1,48 @@
+"""How numbers, money and dates look on the dashboards (pure functions, no Streamlit)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from dashboards.settings import DISPLAY_TIMEZONE
+
+Number = Decimal | int | float
+CENT = Decimal("0.01")
+
+
+def money(value: Number | None, symbol: str = "¥") -> str:
+    """¥ with thousands separators and 2 decimals: 1234567.891 -> '¥1,234,567.89'; -5 -> '-¥5.00'."""
+    if value is None:
+        return "—"
+    amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{symbol}{abs(amount):,.2f}"
+
+
+def integer(value: Number | None) -> str:
+    """Thousands separators, no decimals: 12345 -> '12,345'."""
+    if value is None:
+        return "—"
+    return f"{int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP)):,}"
+
+
+def pct_change(current: Number | None, prior: Number | None) -> str | None:
+    """Signed change in percent, one decimal ('+12.3%', '-4.0%'); None when there is no prior base."""
+    if current is None or prior is None or Decimal(str(prior)) == 0:
+        return None
+    change = (Decimal(str(current)) - Decimal(str(prior))) / abs(Decimal(str(prior))) * 100
+    return f"{change:+.1f}%"
+
+
+def local_date(value: date) -> str:
+    """A shop-local reporting date as YYYY-MM-DD (dates in the marts are already local)."""
+    return value.isoformat()
+
+
+def local_timestamp(value: datetime, tz: str = DISPLAY_TIMEZONE) -> str:
+    """A UTC timestamp shown in the shops' timezone: '2026-06-30 22:05 (Asia/Shanghai)'."""
+    if value.tzinfo is None:  # naive values from the warehouse are UTC by convention
+        value = value.replace(tzinfo=ZoneInfo("UTC"))
+    return f"{value.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M} ({tz})"

@@ -1,0 +1,69 @@
+"""A tiny dict-based translation helper: `t("gmv")` -> "GMV 成交额" (zh, default) or "GMV" (en).
+
+The current language lives in `st.session_state["lang"]` (set by the sidebar switch in app.py); pass
+`lang=` explicitly where there is no Streamlit session (tests, figure builders).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+DEFAULT_LANG: Lang = "zh"
+LANG_KEY = "lang"
+LANG_NAMES: dict[Lang, str] = {"zh": "中文", "en": "English"}
+
+STRINGS: dict[str, dict[Lang, str]] = {
+    "app_title": {"zh": "shopkeep 经营分析", "en": "shopkeep analytics"},
+    "section_business": {"zh": "经营", "en": "Business"},
+    "overview": {"zh": "经营概览", "en": "Overview"},
+    "filters": {"zh": "筛选", "en": "Filters"},
+    "language": {"zh": "语言", "en": "Language"},
+    "date_range": {"zh": "日期范围", "en": "Date range"},
+    "shops": {"zh": "店铺", "en": "Shops"},
+    "all_shops_hint": {"zh": "不选 = 全部店铺", "en": "None selected = all shops"},
+    "gmv": {"zh": "GMV 成交额", "en": "GMV"},
+    "net_revenue": {"zh": "净收入", "en": "Net revenue"},
+    "net_sales": {"zh": "净销售额", "en": "Net sales"},
+    "refunds": {"zh": "退款", "en": "Refunds"},
+    "orders": {"zh": "订单数", "en": "Orders"},
+    "units": {"zh": "件数", "en": "Units"},
+    "aov": {"zh": "客单价", "en": "AOV"},
+    "shop": {"zh": "店铺", "en": "Shop"},
+    "channel": {"zh": "渠道", "en": "Channel"},
+    "date": {"zh": "日期", "en": "Date"},
+    "share": {"zh": "占比", "en": "Share"},
+    "vs_prior": {"zh": "较上期 {start} – {end}", "en": "vs {start} – {end}"},
+    "no_prior": {"zh": "上期无数据", "en": "no data in prior period"},
+    "trend_title": {"zh": "每日净收入（按店铺）", "en": "Daily net revenue by shop"},
+    "split_title": {"zh": "净收入店铺占比", "en": "Net revenue by shop"},
+    "table_title": {"zh": "分店铺汇总", "en": "By shop"},
+    "range_caption": {"zh": "{start} 至 {end}，共 {days} 天", "en": "{start} to {end}, {days} days"},
+    "published_at": {"zh": "数据更新于 {ts}", "en": "Data published {ts}"},
+    "no_rows": {"zh": "所选范围内没有订单。", "en": "No orders in the selected range."},
+    "pick_end_date": {"zh": "请选择结束日期。", "en": "Pick an end date."},
+    "not_published": {
+        "zh": "尚未发布数据仓库：{path} 不存在 —— 请运行 `make demo` 或 `shopkeep materialize`。",
+        "en": "No published warehouse at {path} — run `make demo` or `shopkeep materialize`.",
+    },
+}
+
+
+def current_lang() -> Lang:
+    """The session's language, or the default outside a Streamlit session."""
+    try:
+        import streamlit as st
+
+        lang = st.session_state.get(LANG_KEY, DEFAULT_LANG)
+    except Exception:  # no script run context (plain Python, unit tests)
+        return DEFAULT_LANG
+    return lang if lang in LANG_NAMES else DEFAULT_LANG
+
+
+def t(key: str, lang: Lang | None = None, **params: object) -> str:
+    """The text for `key` in `lang` (default: the session's), with `{params}` filled in."""
+    entry = STRINGS.get(key)
+    if entry is None:
+        raise KeyError(f"No translation for {key!r}: add it to STRINGS in dashboards/i18n.py")
+    text = entry[lang or current_lang()]
+    return text.format(**params) if params else text

@@ -1,0 +1,49 @@
+"""Where the dashboards find the published warehouse (`serve.duckdb`).
+
+Resolution order: env `SHOPKEEP_SERVE_PATH`; else `warehouse.serve_path` in the config file
+(`SHOPKEEP_CONFIG`, else `./shopkeep.toml`), relative to that file's folder. Dashboards read configuration
+themselves (they must not import `orchestration/`).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+SERVE_PATH_ENV = "SHOPKEEP_SERVE_PATH"
+CONFIG_ENV = "SHOPKEEP_CONFIG"
+DEFAULT_CONFIG = "shopkeep.toml"
+DISPLAY_TIMEZONE = "Asia/Shanghai"  # shops' default timezone; timestamps are shown in it
+
+
+class SettingsError(RuntimeError):
+    """The dashboards cannot work out where the published warehouse is."""
+
+
+def config_path() -> Path:
+    """The config file: `SHOPKEEP_CONFIG` if set, else ./shopkeep.toml."""
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG).expanduser().resolve()
+
+
+def serve_path() -> Path:
+    """Absolute path of `serve.duckdb` (the file need not exist yet)."""
+    from_env = os.environ.get(SERVE_PATH_ENV)
+    if from_env:
+        return Path(from_env).expanduser().resolve()
+    cfg = config_path()
+    if not cfg.is_file():
+        raise SettingsError(
+            f"No config file at {cfg}: set {CONFIG_ENV} to your shopkeep.toml, "
+            f"or set {SERVE_PATH_ENV} to the serve.duckdb file."
+        )
+    try:
+        with cfg.open("rb") as fh:
+            config = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{cfg} is not valid TOML: {exc}") from exc
+    raw = config.get("warehouse", {}).get("serve_path")
+    if not raw:
+        raise SettingsError(f"{cfg} has no [warehouse] serve_path; add it or set {SERVE_PATH_ENV}.")
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else (cfg.parent / path).resolve()
