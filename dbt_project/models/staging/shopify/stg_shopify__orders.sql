@@ -1,0 +1,65 @@
+with source as (
+    select * from {{ source('raw_shopify', 'orders') }}
+),
+
+shipping as (
+    select
+        _dlt_root_id,
+        sum(cast(price as decimal(18, 2))) as shipping_amount
+    from {{ source('raw_shopify', 'orders__shipping_lines') }}
+    group by 1
+),
+
+shops as (
+    select * from {{ ref('stg_config__shops') }}
+),
+
+renamed as (
+    select
+        source._dlt_id as _dlt_id,
+        source.shop_id || ':' || cast(source.id as varchar) as order_id,
+        source.shop_id,
+        cast(source.id as varchar) as platform_order_id,
+        source.name as order_number,
+        cast(source.created_at as timestamptz) as created_at,
+        cast(source.updated_at as timestamptz) as updated_at,
+        case
+            when source.financial_status in ('paid', 'partially_paid', 'partially_refunded', 'refunded')
+                then cast(source.processed_at as timestamptz)
+        end as paid_at,
+        cast(source.cancelled_at as timestamptz) as cancelled_at,
+        cast(source.closed_at as timestamptz) as closed_at,
+        source.financial_status,
+        source.fulfillment_status,
+        case
+            when source.financial_status = 'refunded' then 'refunded'
+            when source.cancelled_at is not null then 'cancelled'
+            when source.financial_status in ('pending', 'authorized', 'voided') then 'pending_payment'
+            when source.closed_at is not null then 'completed'
+            when source.fulfillment_status in ('fulfilled', 'partial') then 'shipped'
+            else 'paid'
+        end as order_status,
+        source.currency,
+        cast(source.total_price as decimal(18, 2)) as total_price,
+        cast(source.total_line_items_price as decimal(18, 2)) as list_amount,
+        cast(source.total_discounts as decimal(18, 2)) as merchant_discount,
+        coalesce(shipping.shipping_amount, 0) as shipping_amount,
+        source.customer__id as buyer_platform_id,
+        source.shop_id || ':' || coalesce(cast(source.customer__id as varchar), source.email, 'guest') as buyer_key,
+        source.shipping_address__province as province,
+        source.shipping_address__city as city,
+        source.shipping_address__country as country,
+        source.note as buyer_remark
+    from source
+    left join shipping on shipping._dlt_root_id = source._dlt_id
+),
+
+final as (
+    select
+        renamed.*,
+        {{ local_date('renamed.created_at', 'shops.timezone') }} as order_date
+    from renamed
+    inner join shops on renamed.shop_id = shops.shop_id
+)
+
+select * from final
