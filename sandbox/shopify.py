@@ -1,0 +1,763 @@
+"""A local Shopify Admin REST server over one shop's slice of the simulated world.
+
+It speaks what a connector meets on a real store (see /work/shared/spec/channels.md, Shopify): the
+`X-Shopify-Access-Token` header, cursor pagination through the `Link` header (a `page_info` follow-up may only
+carry `limit` and `fields`), a leaky-bucket rate limit per token with `X-Shopify-Shop-Api-Call-Limit` and 429 +
+`Retry-After`, money as decimal strings and timestamps with the shop's UTC offset.
+
+The server has a clock: an order is visible once it was created, and it is shown as it stood at the clock
+(payment, fulfillment, refunds made so far; `updated_at` = its latest event up to the clock). Tests move the
+clock with `POST /_sandbox/clock` and read the request log from `GET /_sandbox/requests`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import time
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from sandbox.world import World
+
+DEFAULT_TOKEN = "shpat_sandbox_0123456789abcdef"
+"""Access token the demo sandbox accepts (the demo puts it in SHOPIFY_GLOBAL_TOKEN)."""
+
+DEFAULT_LOCATION_ID = 1001
+MAX_LIMIT = 250
+DEFAULT_LIMIT = 50
+CENT = Decimal("0.01")
+
+INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+THROTTLED = (
+    "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+)
+PAGE_INFO_COMBINED = (
+    "Invalid value. page_info cannot be combined with other filter parameters, only with limit and fields."
+)
+
+ORDER_FILTERS = ("status", "updated_at_min", "updated_at_max", "created_at_min", "created_at_max", "ids")
+
+
+class ApiError(Exception):
+    """An error answered in Shopify's JSON error shape."""
+
+    def __init__(self, status: int, errors: Any, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.errors = errors
+        self.headers = headers or {}
+
+
+# ---------------------------------------------------------------------------------------------------------- #
+# small conversions
+
+
+def shopify_id(value: Any) -> int:
+    """Shopify ids are integers: a numeric world id is kept, any other id maps to a stable 12-digit int."""
+    text = str(value)
+    if text.isdigit() and len(text) < 18:
+        return int(text)
+    return 10**12 + int.from_bytes(hashlib.blake2b(text.encode(), digest_size=6).digest()) % (9 * 10**12)
+
+
+def _moment(value: Any) -> datetime | None:
+    """World timestamp -> aware UTC datetime at second precision (None for NaT/None)."""
+    if value is None or (not isinstance(value, str | datetime) and pd.isna(value)):
+        return None
+    ts = pd.Timestamp(value)
+    if pd.isna(ts):
+        return None
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.to_pydatetime().replace(microsecond=0)
+
+
+def _money(value: Any) -> str:
+    if value is None or (not isinstance(value, Decimal) and pd.isna(value)):
+        return "0.00"
+    return str(Decimal(str(value)).quantize(CENT))
+
+
+def _dec(value: Any) -> Decimal:
+    return Decimal(_money(value))
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return str(value)
+
+
+def parse_time(value: str, name: str) -> datetime:
+    """An ISO-8601 query parameter (a naive one is read as UTC); 400 when it is not a time."""
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise ApiError(400, {name: ["is not a valid ISO-8601 time"]}) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def split_name(name: str | None) -> tuple[str | None, str | None]:
+    """(first_name, last_name): 'Ada Lovelace' -> ('Ada', 'Lovelace'); '张伟' -> ('伟', '张')."""
+    if not name:
+        return None, None
+    name = name.strip()
+    if " " in name:
+        first, last = name.split(" ", 1)
+        return first, last
+    return (name[1:] or None), name[:1]
+
+
+# ---------------------------------------------------------------------------------------------------------- #
+# the shop's data
+
+
+@dataclass
+class _Refund:
+    id: int
+    created_at: datetime
+    note: str | None
+    lines: list[dict]  # world refund rows of this refund
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((_dec(r["amount"]) for r in self.lines), Decimal("0.00"))
+
+
+@dataclass
+class _Order:
+    id: int
+    row: dict
+    lines: list[dict]
+    refunds: list[_Refund]
+    created_at: datetime
+    events: list[datetime] = field(default_factory=list)  # sorted, every moment the order changed
+
+    def updated_at(self, now: datetime) -> datetime:
+        return self.events[bisect_right(self.events, now) - 1]
+
+    def at(self, column: str, now: datetime) -> datetime | None:
+        """The moment `column` happened, if it happened by `now`."""
+        moment = _moment(self.row.get(column))
+        return moment if moment is not None and moment <= now else None
+
+
+def _records(world: World, table: str, shop_id: str | None) -> list[dict]:
+    frame = world.tables.get(table)
+    if frame is None or frame.empty:
+        return []
+    if shop_id is not None and "shop_id" in frame.columns:
+        frame = frame[frame["shop_id"] == shop_id]
+    return frame.to_dict("records")
+
+
+def _load_orders(world: World, shop_id: str) -> list[_Order]:
+    lines_by_order: dict[str, list[dict]] = {}
+    for line in _records(world, "order_lines", shop_id):
+        lines_by_order.setdefault(str(line["order_id"]), []).append(line)
+    refund_rows: dict[str, dict[str, list[dict]]] = {}
+    for refund in _records(world, "refunds", shop_id):
+        # Shopify only records a refund once the money went back; rejected or pending ones never show.
+        if str(refund.get("status", "success")) != "success" or _moment(refund["created_at"]) is None:
+            continue
+        refund_rows.setdefault(str(refund["order_id"]), {}).setdefault(str(refund["refund_id"]), []).append(
+            refund
+        )
+    orders = []
+    for row in _records(world, "orders", shop_id):
+        order_id = str(row["order_id"])
+        refunds = [
+            _Refund(
+                id=shopify_id(refund_id),
+                created_at=_moment(rows[0]["created_at"]),
+                note=_text(rows[0].get("reason_text")),
+                lines=rows,
+            )
+            for refund_id, rows in refund_rows.get(order_id, {}).items()
+        ]
+        refunds.sort(key=lambda r: (r.created_at, r.id))
+        created = _moment(row["created_at"])
+        moments = {created, *(r.created_at for r in refunds)}
+        for column in ("paid_at", "shipped_at", "completed_at", "cancelled_at", "updated_at"):
+            moment = _moment(row.get(column))
+            if moment is not None and moment >= created:
+                moments.add(moment)
+        orders.append(
+            _Order(
+                id=shopify_id(order_id),
+                row=row,
+                lines=sorted(lines_by_order.get(order_id, []), key=lambda line: str(line["line_id"])),
+                refunds=refunds,
+                created_at=created,
+                events=sorted(moments),
+            )
+        )
+    return orders
+
+
+# ---------------------------------------------------------------------------------------------------------- #
+# cursor pagination
+
+
+def encode_page_info(payload: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_page_info(token: str) -> dict:
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if not isinstance(payload, dict) or not isinstance(payload.get("f"), dict):
+            raise ValueError
+        return payload
+    except (ValueError, TypeError):
+        raise ApiError(400, {"page_info": ["Invalid value."]}) from None
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_key: list | None
+    previous_key: list | None
+
+
+def paginate(
+    keys: Sequence[tuple], items: Sequence[Any], limit: int, after: list | None, before: list | None
+) -> Page:
+    """One page of `items` (sorted by `keys`) after or before a cursor key."""
+    if before is not None:
+        end = bisect_left(keys, tuple(before))
+        start = max(0, end - limit)
+    else:
+        start = bisect_right(keys, tuple(after)) if after is not None else 0
+        end = min(len(items), start + limit)
+    return Page(
+        items=list(items[start:end]),
+        next_key=list(keys[end - 1]) if end < len(items) and end > start else None,
+        previous_key=list(keys[start]) if start > 0 and end > start else None,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------- #
+# the server
+
+
+class ShopifySandbox:
+    """State of one sandbox store: data, clock, inventory levels, rate-limit bucket, request log."""
+
+    def __init__(
+        self,
+        world: World,
+        shop_id: str,
+        token: str,
+        api_version: str,
+        bucket_size: int,
+        leak_per_second: float,
+        now: datetime | None,
+        location_id: int,
+    ) -> None:
+        self.shop_id = shop_id
+        self.token = token
+        self.api_version = api_version
+        self.bucket_size = bucket_size
+        self.leak_per_second = leak_per_second
+        self.now = _moment(now) if now is not None else None
+        self.location_id = int(location_id)
+        shop = next((s for s in _records(world, "shops", None) if s["shop_id"] == shop_id), {})
+        self.tz = ZoneInfo(str(shop.get("timezone") or "Asia/Shanghai"))
+        self.currency = str(shop.get("currency") or "USD")
+        self.orders = _load_orders(world, shop_id)
+        self.all_events = sorted(e for o in self.orders for e in o.events)
+        self._index_key: int | None = None
+        self._index: tuple[list[tuple], list[_Order]] = ([], [])
+        self.products = self._load_products(world)
+        self.levels: dict[tuple[int, int], dict] = self._initial_levels(world)
+        self.bucket: dict[str, tuple[float, float]] = {}  # token -> (level, monotonic time)
+        self.log: list[dict] = []
+        self.failures: list[int] = []  # statuses to answer the next API calls with (fault injection)
+
+    # -- clock and indexes ------------------------------------------------------------------------------- #
+
+    def clock(self) -> datetime:
+        return self.now or datetime.now(UTC).replace(microsecond=0)
+
+    def visible_orders(self) -> tuple[list[tuple], list[_Order]]:
+        """Orders created by the clock, sorted by (updated_at as of the clock, id); cached per event count."""
+        now = self.clock()
+        key = bisect_right(self.all_events, now)
+        if key != self._index_key:
+            rows = sorted(
+                ((int(o.updated_at(now).timestamp()), o.id), o) for o in self.orders if o.created_at <= now
+            )
+            self._index = ([k for k, _ in rows], [o for _, o in rows])
+            self._index_key = key
+        return self._index
+
+    # -- rendering ----------------------------------------------------------------------------------------- #
+
+    def iso(self, moment: datetime | None) -> str | None:
+        return moment.astimezone(self.tz).isoformat() if moment is not None else None
+
+    def render_order(self, order: _Order, now: datetime) -> dict:
+        row = order.row
+        paid_at, cancelled_at = order.at("paid_at", now), order.at("cancelled_at", now)
+        shipped_at, completed_at = order.at("shipped_at", now), order.at("completed_at", now)
+        refunds = [r for r in order.refunds if r.created_at <= now]
+        total = _dec(row.get("paid_amount"))
+        refunded = sum((r.amount for r in refunds), Decimal("0.00"))
+        if paid_at is None:
+            financial = "voided" if cancelled_at is not None else "pending"
+        elif refunded > 0:
+            financial = "refunded" if refunded >= total else "partially_refunded"
+        else:
+            financial = "voided" if cancelled_at is not None else "paid"
+        discounts = _dec(row.get("merchant_discount")) + _dec(row.get("platform_discount"))
+        list_amount = _dec(row.get("list_amount"))
+        first, last = split_name(_text(row.get("buyer_name")))
+        email, phone = _text(row.get("buyer_email")), _text(row.get("buyer_phone"))
+        number = _text(row.get("order_number")) or f"#{order.id}"
+        digits = "".join(ch for ch in number if ch.isdigit())
+        return {
+            "id": order.id,
+            "admin_graphql_api_id": f"gid://shopify/Order/{order.id}",
+            "name": number,
+            "order_number": int(digits) if digits else order.id,
+            "email": email,
+            "phone": phone,
+            "created_at": self.iso(order.created_at),
+            "updated_at": self.iso(order.updated_at(now)),
+            "processed_at": self.iso(order.created_at),
+            "cancelled_at": self.iso(cancelled_at),
+            "closed_at": self.iso(completed_at),
+            "cancel_reason": "customer" if cancelled_at is not None else None,
+            "financial_status": financial,
+            "fulfillment_status": "fulfilled" if shipped_at is not None else None,
+            "currency": _text(row.get("currency")) or self.currency,
+            "total_price": _money(total),
+            "subtotal_price": _money(list_amount - discounts),
+            "total_discounts": _money(discounts),
+            "total_line_items_price": _money(list_amount),
+            "total_tax": "0.00",
+            "taxes_included": False,
+            "note": _text(row.get("buyer_remark")) or None,
+            "tags": _text(row.get("promo_id")) or "",
+            "shipping_lines": [{"title": "Standard Shipping", "price": _money(row.get("shipping_fee"))}],
+            "customer": {
+                "id": shopify_id(row.get("buyer_id")),
+                "email": email,
+                "first_name": first,
+                "last_name": last,
+                "phone": phone,
+            },
+            "shipping_address": {
+                "first_name": first,
+                "last_name": last,
+                "address1": _text(row.get("address_detail")),
+                "address2": _text(row.get("district")),
+                "city": _text(row.get("city")),
+                "province": _text(row.get("province")),
+                "country": "China" if self.tz.key == "Asia/Shanghai" else None,
+                "zip": str(100000 + shopify_id(row.get("address_detail")) % 800000),
+                "phone": phone,
+            },
+            "line_items": [self.render_line(line) for line in order.lines],
+            "refunds": [self.render_refund(order, refund) for refund in refunds],
+            "fulfillments": (
+                [{"id": shopify_id(f"F-{order.id}"), "created_at": self.iso(shipped_at), "status": "success"}]
+                if shipped_at is not None
+                else []
+            ),
+        }
+
+    @staticmethod
+    def render_line(line: dict) -> dict:
+        return {
+            "id": shopify_id(line["line_id"]),
+            "variant_id": shopify_id(line.get("platform_sku_id")),
+            "product_id": shopify_id(line.get("platform_product_id")),
+            "sku": _text(line.get("outer_id")),
+            "title": _text(line.get("title")),
+            "quantity": int(line["quantity"]),
+            "price": _money(line.get("unit_list_price")),
+            "total_discount": _money(
+                _dec(line.get("merchant_discount")) + _dec(line.get("platform_discount"))
+            ),
+        }
+
+    def render_refund(self, order: _Order, refund: _Refund) -> dict:
+        return {
+            "id": refund.id,
+            "order_id": order.id,
+            "created_at": self.iso(refund.created_at),
+            "note": refund.note,
+            "refund_line_items": [
+                {
+                    "id": shopify_id(f"{refund.id}:{row['line_id']}"),
+                    "line_item_id": shopify_id(row["line_id"]),
+                    "quantity": int(row["quantity"]),
+                    "subtotal": _money(row["amount"]),
+                    "restock_type": "return" if bool(row.get("restocked")) else "no_restock",
+                }
+                for row in refund.lines
+            ],
+            "transactions": [{"amount": _money(refund.amount), "kind": "refund", "status": "success"}],
+        }
+
+    # -- products and stock -------------------------------------------------------------------------------- #
+
+    def _load_products(self, world: World) -> list[dict]:
+        products: dict[int, dict] = {}
+        for listing in _records(world, "listings", self.shop_id):
+            product_id = shopify_id(listing["platform_product_id"])
+            variant_id = shopify_id(listing["platform_sku_id"])
+            item = listing.get("inventory_item_id")
+            product = products.setdefault(
+                product_id,
+                {
+                    "id": product_id,
+                    "title": _text(listing.get("title")),
+                    "status": "active",
+                    "vendor": "shopkeep",
+                    "variants": [],
+                },
+            )
+            product["variants"].append(
+                {
+                    "id": variant_id,
+                    "product_id": product_id,
+                    "title": str(listing.get("sku", "")).rsplit("-", 1)[-1] or "Default Title",
+                    "sku": _text(listing.get("outer_id")),
+                    "price": _money(listing.get("price")),
+                    "inventory_item_id": shopify_id(item)
+                    if _text(item)
+                    else shopify_id(f"item:{variant_id}"),
+                    "_master_sku": str(listing.get("sku")),
+                }
+            )
+        return [products[k] for k in sorted(products)]
+
+    def _initial_levels(self, world: World) -> dict[tuple[int, int], dict]:
+        """Listed stock per variant = total on_hand of its SKU on the latest snapshot day (kits: buildable)."""
+        on_hand: dict[str, int] = {}
+        snapshots = world.tables.get("stock_snapshots")
+        if snapshots is not None and not snapshots.empty:
+            latest = snapshots[snapshots["snapshot_date"] == snapshots["snapshot_date"].max()]
+            on_hand = {str(k): int(v) for k, v in latest.groupby("sku")["on_hand"].sum().items()}
+        kits: dict[str, list[tuple[str, int]]] = {}
+        for row in _records(world, "kit_components", None):
+            kits.setdefault(str(row["kit_sku"]), []).append((str(row["component_sku"]), int(row["quantity"])))
+        stamp = self.iso(self.clock())
+        levels = {}
+        for product in self.products:
+            for variant in product["variants"]:
+                sku = variant.pop("_master_sku")
+                if sku in kits:
+                    available = min(on_hand.get(c, 0) // max(q, 1) for c, q in kits[sku])
+                else:
+                    available = on_hand.get(sku, 0)
+                levels[(variant["inventory_item_id"], self.location_id)] = {
+                    "inventory_item_id": variant["inventory_item_id"],
+                    "location_id": self.location_id,
+                    "available": available,
+                    "updated_at": stamp,
+                }
+        return levels
+
+    # -- rate limit ---------------------------------------------------------------------------------------- #
+
+    def take_call(self, token: str) -> str:
+        """Count one call in the token's leaky bucket; 429 when it is full. Returns the call-limit header."""
+        level, then = self.bucket.get(token, (0.0, time.monotonic()))
+        now = time.monotonic()
+        level = max(0.0, level - (now - then) * self.leak_per_second)
+        if level + 1 > self.bucket_size:
+            wait = max(0.1, (level + 1 - self.bucket_size) / self.leak_per_second)
+            self.bucket[token] = (level, now)
+            raise ApiError(
+                429,
+                THROTTLED,
+                {
+                    "Retry-After": f"{math.ceil(wait * 10) / 10:.1f}",
+                    "X-Shopify-Shop-Api-Call-Limit": f"{self.bucket_size}/{self.bucket_size}",
+                },
+            )
+        level += 1
+        self.bucket[token] = (level, now)
+        return f"{math.ceil(level)}/{self.bucket_size}"
+
+
+# ---------------------------------------------------------------------------------------------------------- #
+# request handling
+
+
+def _limit(params: dict[str, str]) -> int:
+    raw = params.get("limit", str(DEFAULT_LIMIT))
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise ApiError(400, {"limit": ["is not a number"]}) from None
+    if limit > MAX_LIMIT:
+        raise ApiError(400, {"limit": [f"must be less than or equal to {MAX_LIMIT}"]})
+    if limit < 1:
+        raise ApiError(400, {"limit": ["must be greater than or equal to 1"]})
+    return limit
+
+
+def _cursor(params: dict[str, str], filter_names: Sequence[str]) -> tuple[dict, list | None, list | None]:
+    """(filters, after, before) from either the first request's filters or a page_info token."""
+    token = params.get("page_info")
+    if token is None:
+        return {k: params[k] for k in filter_names if k in params}, None, None
+    extra = sorted(set(params) - {"page_info", "limit", "fields"})
+    if extra:
+        raise ApiError(400, {"page_info": [PAGE_INFO_COMBINED]})
+    payload = decode_page_info(token)
+    return payload["f"], payload.get("a"), payload.get("b")
+
+
+def _fields(params: dict[str, str], items: list[dict]) -> list[dict]:
+    wanted = [f.strip() for f in params.get("fields", "").split(",") if f.strip()]
+    return [{k: v for k, v in item.items() if k in wanted} for item in items] if wanted else items
+
+
+def _link(request: Request, resource: str, limit: int, filters: dict, page: Page) -> str | None:
+    base = f"{str(request.base_url).rstrip('/')}{request.url.path}"
+    parts = []
+    for rel, key, direction in (("previous", page.previous_key, "b"), ("next", page.next_key, "a")):
+        if key is not None:
+            token = encode_page_info({"f": filters, direction: key, "r": resource})
+            parts.append(f'<{base}?{urlencode({"limit": limit, "page_info": token})}>; rel="{rel}"')
+    return ", ".join(parts) or None
+
+
+def _order_matches(sandbox: ShopifySandbox, order: _Order, filters: dict, now: datetime) -> bool:
+    status = filters.get("status", "open")
+    if status != "any":
+        cancelled = order.at("cancelled_at", now) is not None
+        closed = order.at("completed_at", now) is not None
+        if status == "open" and (cancelled or closed):
+            return False
+        if status == "closed" and not closed:
+            return False
+        if status == "cancelled" and not cancelled:
+            return False
+    if "created_at_min" in filters and order.created_at < parse_time(
+        filters["created_at_min"], "created_at_min"
+    ):
+        return False
+    if "created_at_max" in filters and order.created_at > parse_time(
+        filters["created_at_max"], "created_at_max"
+    ):
+        return False
+    if "ids" in filters:
+        wanted = {int(x) for x in filters["ids"].split(",") if x.strip().isdigit()}
+        if order.id not in wanted:
+            return False
+    return True
+
+
+def _orders(sandbox: ShopifySandbox, request: Request, params: dict[str, str]) -> JSONResponse:
+    limit = _limit(params)
+    filters, after, before = _cursor(params, ORDER_FILTERS)
+    if filters.get("status", "open") not in ("open", "closed", "cancelled", "any"):
+        raise ApiError(400, {"status": ["is not one of open, closed, cancelled, any"]})
+    now = sandbox.clock()
+    keys, orders = sandbox.visible_orders()
+    lo, hi = 0, len(keys)
+    if "updated_at_min" in filters:
+        lo = bisect_left(keys, (int(parse_time(filters["updated_at_min"], "updated_at_min").timestamp()),))
+    if "updated_at_max" in filters:
+        bound = int(parse_time(filters["updated_at_max"], "updated_at_max").timestamp())
+        hi = bisect_right(keys, (bound, math.inf))
+    selected = [i for i in range(lo, hi) if _order_matches(sandbox, orders[i], filters, now)]
+    page = paginate([keys[i] for i in selected], [orders[i] for i in selected], limit, after, before)
+    body = {"orders": _fields(params, [sandbox.render_order(o, now) for o in page.items])}
+    return _respond(body, _link(request, "orders", limit, filters, page))
+
+
+def _products(sandbox: ShopifySandbox, request: Request, params: dict[str, str]) -> JSONResponse:
+    limit = _limit(params)
+    filters, after, before = _cursor(params, ("ids", "status"))
+    products = sandbox.products
+    if "ids" in filters:
+        wanted = {int(x) for x in filters["ids"].split(",") if x.strip().isdigit()}
+        products = [p for p in products if p["id"] in wanted]
+    page = paginate([(p["id"],) for p in products], products, limit, after, before)
+    return _respond(
+        {"products": _fields(params, page.items)}, _link(request, "products", limit, filters, page)
+    )
+
+
+def _locations(sandbox: ShopifySandbox, request: Request, params: dict[str, str]) -> JSONResponse:
+    location = {"id": sandbox.location_id, "name": "Shopkeep Warehouse", "active": True, "country_code": "CN"}
+    return _respond({"locations": [location]}, None)
+
+
+def _id_list(filters: dict, name: str) -> set[int] | None:
+    if name not in filters:
+        return None
+    try:
+        return {int(x) for x in filters[name].split(",") if x.strip()}
+    except ValueError:
+        raise ApiError(400, {name: ["must be a comma-separated list of ids"]}) from None
+
+
+def _inventory_levels(sandbox: ShopifySandbox, request: Request, params: dict[str, str]) -> JSONResponse:
+    limit = _limit(params)
+    filters, after, before = _cursor(params, ("location_ids", "inventory_item_ids"))
+    locations, items = _id_list(filters, "location_ids"), _id_list(filters, "inventory_item_ids")
+    if locations is None and items is None:
+        raise ApiError(422, {"base": ["inventory_item_ids or location_ids must be present"]})
+    keys = sorted(
+        k
+        for k in sandbox.levels
+        if (items is None or k[0] in items) and (locations is None or k[1] in locations)
+    )
+    page = paginate(keys, [sandbox.levels[k] for k in keys], limit, after, before)
+    body = {"inventory_levels": _fields(params, [dict(level) for level in page.items])}
+    return _respond(body, _link(request, "inventory_levels", limit, filters, page))
+
+
+async def _set_inventory_level(
+    sandbox: ShopifySandbox, request: Request, params: dict[str, str]
+) -> JSONResponse:
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        raise ApiError(400, {"base": ["body is not valid JSON"]}) from None
+    if not isinstance(body, dict):
+        raise ApiError(400, {"base": ["body must be a JSON object"]})
+    problems: dict[str, list[str]] = {}
+    values = {}
+    for name in ("location_id", "inventory_item_id", "available"):
+        value = body.get(name)
+        if isinstance(value, str) and value.lstrip("-").isdigit() and name != "available":
+            value = int(value)
+        if value is None:
+            problems[name] = ["is required"]
+        elif isinstance(value, bool) or not isinstance(value, int):
+            problems[name] = ["must be an integer"]
+        values[name] = value
+    if not problems and values["available"] < 0:
+        problems["available"] = ["must be greater than or equal to 0"]
+    key = (values.get("inventory_item_id"), values.get("location_id"))
+    if not problems and key not in sandbox.levels:
+        if values["location_id"] != sandbox.location_id:
+            problems["location_id"] = ["Location not found"]
+        else:
+            problems["inventory_item_id"] = ["Inventory item does not exist"]
+    if problems:
+        raise ApiError(422, problems)
+    level = sandbox.levels[key]
+    level.update(available=values["available"], updated_at=sandbox.iso(sandbox.clock()))
+    return _respond({"inventory_level": dict(level)}, None)
+
+
+def _respond(body: dict, link: str | None) -> JSONResponse:
+    return JSONResponse(body, headers={"Link": link} if link else None)
+
+
+Handler = Callable[[ShopifySandbox, Request, dict[str, str]], Any]
+
+
+def _api(sandbox: ShopifySandbox, handler: Handler) -> Callable:
+    """Wrap a Shopify endpoint: version, auth, fault injection, rate limit, error shape, request log."""
+
+    async def endpoint(request: Request) -> JSONResponse:
+        params = dict(request.query_params)
+        call_limit = None
+        try:
+            if request.path_params["version"] != sandbox.api_version:
+                raise ApiError(404, "Not Found")
+            if request.headers.get("X-Shopify-Access-Token") != sandbox.token:
+                raise ApiError(401, INVALID_TOKEN)
+            if sandbox.failures:
+                raise ApiError(sandbox.failures.pop(0), "Internal Server Error")
+            call_limit = sandbox.take_call(sandbox.token)
+            response = handler(sandbox, request, params)
+            if hasattr(response, "__await__"):
+                response = await response
+        except ApiError as error:
+            response = JSONResponse({"errors": error.errors}, status_code=error.status, headers=error.headers)
+        if call_limit:
+            response.headers["X-Shopify-Shop-Api-Call-Limit"] = call_limit
+        response.headers["X-Shopify-API-Version"] = sandbox.api_version
+        sandbox.log.append(
+            {
+                "method": request.method,
+                "path": request.url.path,
+                "query": params,
+                "status": response.status_code,
+            }
+        )
+        return response
+
+    return endpoint
+
+
+def create_app(
+    world: World,
+    shop_id: str = "shopify_global",
+    token: str = DEFAULT_TOKEN,
+    api_version: str = "2025-07",
+    bucket_size: int = 40,
+    leak_per_second: float = 2.0,
+    now: datetime | None = None,
+    location_id: int = DEFAULT_LOCATION_ID,
+) -> Starlette:
+    """A Starlette app serving `world`'s slice for `shop_id` as Shopify's Admin REST API.
+
+    `now` fixes the sandbox clock (default: the wall clock); `app.state.sandbox` holds the live state."""
+    sandbox = ShopifySandbox(
+        world, shop_id, token, api_version, bucket_size, leak_per_second, now, location_id
+    )
+
+    async def set_clock(request: Request) -> JSONResponse:
+        body = json.loads(await request.body() or b"{}")
+        sandbox.now = parse_time(body["now"], "now") if body.get("now") else None
+        return JSONResponse({"now": sandbox.iso(sandbox.clock())})
+
+    async def get_clock(request: Request) -> JSONResponse:
+        return JSONResponse({"now": sandbox.iso(sandbox.clock())})
+
+    async def requests(request: Request) -> JSONResponse:
+        return JSONResponse({"requests": sandbox.log})
+
+    async def reset_log(request: Request) -> JSONResponse:
+        sandbox.log.clear()
+        return JSONResponse({"requests": []})
+
+    async def fail_next(request: Request) -> JSONResponse:
+        body = json.loads(await request.body() or b"{}")
+        sandbox.failures.extend([int(body.get("status", 503))] * int(body.get("count", 1)))
+        return JSONResponse({"pending_failures": len(sandbox.failures)})
+
+    api = "/admin/api/{version}"
+    routes = [
+        Route(f"{api}/orders.json", _api(sandbox, _orders), methods=["GET"]),
+        Route(f"{api}/products.json", _api(sandbox, _products), methods=["GET"]),
+        Route(f"{api}/locations.json", _api(sandbox, _locations), methods=["GET"]),
+        Route(f"{api}/inventory_levels.json", _api(sandbox, _inventory_levels), methods=["GET"]),
+        Route(f"{api}/inventory_levels/set.json", _api(sandbox, _set_inventory_level), methods=["POST"]),
+        Route("/_sandbox/clock", set_clock, methods=["POST"]),
+        Route("/_sandbox/clock", get_clock, methods=["GET"]),
+        Route("/_sandbox/requests", requests, methods=["GET"]),
+        Route("/_sandbox/reset_log", reset_log, methods=["POST"]),
+        Route("/_sandbox/fail_next", fail_next, methods=["POST"]),
+    ]
+    app = Starlette(routes=routes)
+    app.state.sandbox = sandbox
+    return app

@@ -1,0 +1,462 @@
+"""The Shopify connector against the real sandbox server on loopback, real dlt and a temp DuckDB file.
+
+Truth is the simulated world: what lands must equal the world's shopify_global orders as they stood at the
+sandbox's clock (created by then; refunds made by then), to the cent.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import httpx
+import pandas as pd
+import pytest
+
+from connectors.common.loading import warehouse_pipeline
+from connectors.shopify import ShopifyAuthError, ShopifyClient, ShopifyResponseError, load_shop
+from connectors.shopify.stock import set_inventory_level
+from sandbox import runner, shopify
+from sandbox.world import World
+
+SHOP = "shopify_global"
+TOKEN = "shpat_test_secret_token_42"
+SALT = "test-salt"
+OVERLAP_MINUTES = 10
+
+
+# ------------------------------------------------------------------------------------------------------------ #
+# the world: the shared small shop when the simulator is there, else a hand-built Shopify slice
+
+
+def hand_built_world(n_orders: int = 420, seed: int = 3) -> World:
+    """Shopify orders over 30 days ending 2026-06-30 with payments, cancellations, shipments and refunds."""
+    rng = random.Random(seed)
+    end = pd.Timestamp("2026-06-30 16:00", tz="UTC")
+    skus = [f"AP-{i:04d}-M" for i in range(1, 9)]
+    listings = pd.DataFrame(
+        {
+            "shop_id": SHOP,
+            "sku": skus,
+            "platform_product_id": [str(7000 + i) for i in range(8)],
+            "platform_sku_id": [str(8000 + i) for i in range(8)],
+            "inventory_item_id": [str(9000 + i) for i in range(8)],
+            "outer_id": skus,
+            "price": [Decimal(f"{19 + i}.90") for i in range(8)],
+            "title": [f"Linen shirt {i}" for i in range(8)],
+        }
+    )
+    orders, lines, refunds = [], [], []
+    for n in range(n_orders):
+        created = end - pd.Timedelta(days=30) + pd.Timedelta(seconds=rng.randrange(30 * 86400))
+        order_id = str(5_000_000 + n)
+        line_rows = []
+        for k in range(rng.choice([1, 1, 2, 3])):
+            i = rng.randrange(8)
+            qty = rng.choice([1, 1, 2])
+            price = listings.price[i]
+            discount = Decimal(rng.choice(["0.00", "0.00", "1.50", "3.10"])) * qty
+            line_rows.append(
+                {
+                    "shop_id": SHOP, "order_id": order_id, "line_id": f"{order_id}{k}", "sku": skus[i],
+                    "platform_product_id": listings.platform_product_id[i],
+                    "platform_sku_id": listings.platform_sku_id[i], "outer_id": skus[i],
+                    "title": listings.title[i], "quantity": qty, "unit_list_price": price,
+                    "merchant_discount": discount, "platform_discount": Decimal("0.00"),
+                    "paid_amount": price * qty - discount,
+                }
+            )  # fmt: skip
+        list_amount = sum(r["unit_list_price"] * r["quantity"] for r in line_rows)
+        discount = sum(r["merchant_discount"] for r in line_rows)
+        shipping = Decimal(rng.choice(["0.00", "4.99"]))
+        cancelled = rng.random() < 0.05
+        paid_at = pd.NaT if cancelled else created + pd.Timedelta(minutes=rng.randrange(1, 30))
+        shipped_at = pd.NaT if cancelled else paid_at + pd.Timedelta(hours=rng.randrange(6, 72))
+        completed_at = pd.NaT if cancelled else shipped_at + pd.Timedelta(days=rng.randrange(2, 6))
+        events = [created, paid_at, shipped_at, completed_at]
+        if not cancelled and rng.random() < 0.2:
+            line = rng.choice(line_rows)
+            refund_at = shipped_at + pd.Timedelta(days=rng.randrange(1, 8), minutes=rng.randrange(600))
+            status = rng.choice(["success", "success", "success", "closed"])
+            refunds.append(
+                {
+                    "shop_id": SHOP, "refund_id": f"R{order_id}", "order_id": order_id, "line_id": line["line_id"],
+                    "created_at": refund_at, "quantity": 1, "amount": line["unit_list_price"] - Decimal("0.01"),
+                    "reason": "size", "reason_text": "Too small", "goods_returned": True, "restocked": True,
+                    "status": status,
+                }
+            )  # fmt: skip
+            if status == "success":
+                events.append(refund_at)
+        cancelled_at = created + pd.Timedelta(hours=2) if cancelled else pd.NaT
+        events.append(cancelled_at)
+        orders.append(
+            {
+                "shop_id": SHOP, "order_id": order_id, "order_number": f"#{1001 + n}", "created_at": created,
+                "paid_at": paid_at, "shipped_at": shipped_at, "completed_at": completed_at,
+                "cancelled_at": cancelled_at, "updated_at": max(e for e in events if not pd.isna(e)),
+                "status": "cancelled" if cancelled else "completed", "currency": "USD",
+                "buyer_id": str(300 + n % 97), "buyer_name": f"Buyer{n % 97} Surname{n % 89}",
+                "buyer_phone": f"+1-555-{n % 97:04d}-77", "buyer_email": f"buyer{n % 97}@example.com",
+                "province": "CA", "city": "San Jose", "district": "", "address_detail": f"{n % 97} Secret Street",
+                "buyer_remark": "", "seller_remark": "", "list_amount": list_amount,
+                "merchant_discount": discount, "platform_discount": Decimal("0.00"), "shipping_fee": shipping,
+                "paid_amount": list_amount - discount + shipping, "promo_id": None,
+            }
+        )  # fmt: skip
+        lines.extend(line_rows)
+    tables = {
+        "shops": pd.DataFrame([{"shop_id": SHOP, "channel": "shopify", "name": "Shopify", "currency": "USD",
+                                "timezone": "Asia/Shanghai", "commission_rate": Decimal("0"),
+                                "service_fee_rate": Decimal("0.029"), "settlement_lag_days": 3}]),
+        "listings": listings,
+        "orders": pd.DataFrame(orders),
+        "order_lines": pd.DataFrame(lines),
+        "refunds": pd.DataFrame(refunds),
+        "stock_snapshots": pd.DataFrame(
+            {"snapshot_date": date(2026, 6, 30), "warehouse_id": "WH-SH", "sku": skus, "on_hand": range(10, 18)}
+        ),
+    }  # fmt: skip
+    return World(params={"hand_built": True}, tables=tables)
+
+
+@pytest.fixture(scope="module")
+def world(request: pytest.FixtureRequest) -> World:
+    try:
+        return request.getfixturevalue("small_world")
+    except ImportError:  # the simulator is not there yet
+        return hand_built_world()
+
+
+def _ts(value) -> pd.Series:
+    return pd.to_datetime(value, utc=True)
+
+
+@dataclass
+class Truth:
+    orders: int
+    total_price: Decimal
+    line_items: int
+    line_price: Decimal
+    refund_lines: int
+    refund_amount: Decimal
+    max_updated_at: datetime
+
+
+def truth_at(world: World, now: datetime) -> Truth:
+    """The world's shopify_global orders as they stood at `now` (independent of the sandbox's code)."""
+    orders = world.shop(SHOP, "orders")
+    visible = orders[_ts(orders["created_at"]) <= now]
+    lines = world.shop(SHOP, "order_lines")
+    lines = lines[lines["order_id"].isin(visible["order_id"])]
+    refunds = world.shop(SHOP, "refunds")
+    refunds = refunds[(refunds["status"] == "success") & (_ts(refunds["created_at"]) <= now)]
+    events = [_ts(visible[c]) for c in ("created_at", "paid_at", "shipped_at", "completed_at", "cancelled_at",
+                                        "updated_at")]  # fmt: skip
+    latest = max(e[e <= now].max() for e in events)
+    refund_latest = _ts(refunds["created_at"]).max() if len(refunds) else latest
+    return Truth(
+        orders=len(visible),
+        total_price=sum(visible["paid_amount"], Decimal("0")),
+        line_items=len(lines),
+        line_price=sum(lines["unit_list_price"] * lines["quantity"], Decimal("0")),
+        refund_lines=len(refunds),
+        refund_amount=sum(refunds["amount"], Decimal("0")),
+        max_updated_at=max(latest, refund_latest).to_pydatetime().replace(microsecond=0),
+    )
+
+
+def world_end(world: World) -> datetime:
+    orders = world.shop(SHOP, "orders")
+    return _ts(orders["created_at"]).max().to_pydatetime().replace(microsecond=0) + timedelta(seconds=1)
+
+
+# ------------------------------------------------------------------------------------------------------------ #
+# helpers
+
+
+@dataclass
+class Sandbox:
+    url: str
+    server: runner.RunningServer
+
+    def set_clock(self, now: datetime) -> None:
+        httpx.post(f"{self.url}/_sandbox/clock", json={"now": now.isoformat()}).raise_for_status()
+
+    def requests(self) -> list[dict]:
+        return httpx.get(f"{self.url}/_sandbox/requests").json()["requests"]
+
+    def reset_log(self) -> None:
+        httpx.post(f"{self.url}/_sandbox/reset_log").raise_for_status()
+
+    def fail_next(self, status: int, count: int) -> None:
+        httpx.post(
+            f"{self.url}/_sandbox/fail_next", json={"status": status, "count": count}
+        ).raise_for_status()
+
+
+def start_sandbox(world: World, now: datetime, **options) -> Sandbox:
+    app = shopify.create_app(world, shop_id=SHOP, token=TOKEN, now=now, **options)
+    server = runner.start(app, "shopify-test")
+    return Sandbox(server.url, server)
+
+
+def source_kwargs(sandbox: Sandbox, **overrides) -> dict:
+    kwargs = dict(
+        shop_id=SHOP, base_url=sandbox.url, token=TOKEN, api_version="2025-07", pii_salt=SALT,
+        start_date="2024-01-01", location_id="1001", token_env="SHOPIFY_GLOBAL_TOKEN",
+        overlap_minutes=OVERLAP_MINUTES, page_limit=100,
+    )  # fmt: skip
+    kwargs.update(overrides)
+    return kwargs
+
+
+def new_pipeline(tmp: Path, name: str = SHOP):
+    return warehouse_pipeline(name, "raw_shopify", tmp / "build.duckdb", tmp / "dlt")
+
+
+def query(tmp: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(tmp / "build.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+@dataclass
+class Landed:
+    orders: int
+    total_price: Decimal
+    line_items: int
+    line_price: Decimal
+    refund_lines: int
+    refund_amount: Decimal
+
+
+def landed(tmp: Path) -> Landed:
+    ((orders, total),) = query(tmp, "select count(*), sum(total_price) from raw_shopify.orders")
+    ((lines, price),) = query(
+        tmp, "select count(*), sum(price * quantity) from raw_shopify.orders__line_items"
+    )
+    refund_tables = {t for (t,) in query(tmp, "select table_name from information_schema.tables "
+                                             "where table_schema = 'raw_shopify'")}  # fmt: skip
+    refunds, amount = 0, Decimal("0")
+    if "orders__refunds__refund_line_items" in refund_tables:
+        ((refunds, amount),) = query(
+            tmp,
+            "select count(*), coalesce(sum(subtotal), 0) from raw_shopify.orders__refunds__refund_line_items",
+        )
+    return Landed(orders, total or Decimal("0"), lines, price or Decimal("0"), refunds, Decimal(amount))
+
+
+def orders_calls(sandbox: Sandbox) -> list[dict]:
+    return [r for r in sandbox.requests() if r["path"].endswith("/orders.json")]
+
+
+# ------------------------------------------------------------------------------------------------------------ #
+# one store loaded three times: first load, a rerun at the same clock, a rerun after the clock moved on
+
+
+@dataclass
+class Runs:
+    tmp: Path
+    world: World
+    t1: datetime
+    t2: datetime
+    first_calls: list[dict]
+    first: Landed
+    second_calls: list[dict]
+    second: Landed
+    third_calls: list[dict]
+    third: Landed
+    changed_order_rows: list[tuple]
+
+
+@pytest.fixture(scope="module")
+def runs(world: World, tmp_path_factory: pytest.TempPathFactory) -> Runs:
+    tmp = tmp_path_factory.mktemp("shopify_runs")
+    t2 = world_end(world)
+    t1 = t2 - timedelta(days=4)
+    sandbox = start_sandbox(world, t1)
+    try:
+        pipeline = new_pipeline(tmp)
+        load_shop(pipeline, **source_kwargs(sandbox))
+        first_calls, first = orders_calls(sandbox), landed(tmp)
+        sandbox.reset_log()
+        load_shop(new_pipeline(tmp), **source_kwargs(sandbox))
+        second_calls, second = orders_calls(sandbox), landed(tmp)
+        sandbox.reset_log()
+        sandbox.set_clock(t2)
+        load_shop(new_pipeline(tmp), **source_kwargs(sandbox))
+        third_calls, third = orders_calls(sandbox), landed(tmp)
+    finally:
+        sandbox.server.stop()
+    changed = query(tmp, "select id, count(*) from raw_shopify.orders group by id having count(*) > 1")
+    return Runs(tmp, world, t1, t2, first_calls, first, second_calls, second, third_calls, third, changed)
+
+
+def test_a_first_load_pages_through_link_headers_and_lands_every_order_visible_at_the_clock(runs: Runs):
+    truth = truth_at(runs.world, runs.t1)
+    assert len(runs.first_calls) > 1, "the first load should need several pages"
+    first, *follow_ups = runs.first_calls
+    assert first["query"]["status"] == "any" and "updated_at_min" in first["query"]
+    assert all(set(call["query"]) <= {"page_info", "limit"} for call in follow_ups)
+    assert all(call["status"] == 200 for call in runs.first_calls)
+    assert (runs.first.orders, runs.first.total_price) == (truth.orders, truth.total_price)
+    assert (runs.first.line_items, runs.first.line_price) == (truth.line_items, truth.line_price)
+    assert (runs.first.refund_lines, runs.first.refund_amount) == (truth.refund_lines, truth.refund_amount)
+
+
+def test_a_second_run_loads_nothing_twice_and_asks_from_the_last_cursor_minus_the_overlap(runs: Runs):
+    assert runs.second == runs.first
+    asked = datetime.fromisoformat(runs.second_calls[0]["query"]["updated_at_min"])
+    expected = truth_at(runs.world, runs.t1).max_updated_at - timedelta(minutes=OVERLAP_MINUTES)
+    assert asked == expected
+    assert len(runs.second_calls) == 1, "only the overlap window should be read again"
+
+
+def test_advancing_the_clock_lands_new_and_changed_orders_and_refunds_in_place(runs: Runs):
+    truth = truth_at(runs.world, runs.t2)
+    assert truth.orders > runs.first.orders, "the test world should have orders in the last days"
+    assert (runs.third.orders, runs.third.total_price) == (truth.orders, truth.total_price)
+    assert (runs.third.line_items, runs.third.line_price) == (truth.line_items, truth.line_price)
+    assert (runs.third.refund_lines, runs.third.refund_amount) == (truth.refund_lines, truth.refund_amount)
+    assert runs.changed_order_rows == [], "a changed order must be updated in place, not duplicated"
+    asked = datetime.fromisoformat(runs.third_calls[0]["query"]["updated_at_min"])
+    assert asked == truth_at(runs.world, runs.t1).max_updated_at - timedelta(minutes=OVERLAP_MINUTES)
+
+
+def test_money_is_decimal_18_2_in_duckdb_including_nested_tables(runs: Runs):
+    types = dict(
+        ((table, column), kind)
+        for table, column, kind in query(
+            runs.tmp,
+            "select table_name, column_name, data_type from information_schema.columns "
+            "where table_schema = 'raw_shopify'",
+        )
+    )
+    money = [
+        ("orders", "total_price"), ("orders", "subtotal_price"), ("orders", "total_discounts"),
+        ("orders", "total_tax"), ("orders", "total_line_items_price"), ("orders__line_items", "price"),
+        ("orders__line_items", "total_discount"), ("orders__shipping_lines", "price"),
+        ("orders__refunds__refund_line_items", "subtotal"), ("orders__refunds__transactions", "amount"),
+        ("products__variants", "price"),
+    ]  # fmt: skip
+    assert {key: types.get(key) for key in money} == {key: "DECIMAL(18,2)" for key in money}
+
+
+def test_no_buyer_personal_data_lands_in_the_clear(runs: Runs):
+    orders = runs.world.shop(SHOP, "orders")
+    secrets = set()
+    for column in ("buyer_email", "buyer_phone", "buyer_name", "address_detail"):
+        secrets |= {str(v) for v in orders[column].dropna() if len(str(v)) >= 4}
+    for name in orders["buyer_name"].dropna():  # the parts Shopify splits into first/last name
+        secrets |= {part for part in str(name).split(" ") if len(part) >= 4}
+    columns = query(
+        runs.tmp,
+        "select table_name, column_name from information_schema.columns where table_schema = 'raw_shopify' "
+        "and data_type = 'VARCHAR' and table_name not like '_dlt%'",
+    )
+    leaked = {}
+    with duckdb.connect(str(runs.tmp / "build.duckdb"), read_only=True) as con:
+        for table, column in columns:
+            values = {
+                v for (v,) in con.execute(f'select distinct "{column}" from raw_shopify."{table}"').fetchall()
+            }
+            hits = values & secrets
+            if hits:
+                leaked[f"{table}.{column}"] = sorted(hits)[:3]
+    assert leaked == {}
+    (hashed,) = query(runs.tmp, "select count(*) from raw_shopify.orders where customer__email like 'h:%'")[0]
+    assert hashed > 0, "buyers stay recognisable through a keyed hash"
+
+
+def test_products_and_inventory_levels_land_with_the_listed_stock(runs: Runs):
+    listings = runs.world.shop(SHOP, "listings")
+    (variants,) = query(runs.tmp, "select count(*) from raw_shopify.products__variants")[0]
+    assert variants == len(listings)
+    (levels, located) = query(
+        runs.tmp,
+        "select count(*), count(*) filter (where location_id = 1001) from raw_shopify.inventory_levels",
+    )[0]
+    assert levels == located == len(listings)
+
+
+# ------------------------------------------------------------------------------------------------------------ #
+# rate limits, faults and errors
+
+
+def test_a_429_is_retried_after_retry_after_and_every_order_lands(world: World, tmp_path: Path):
+    now = world_end(world) - timedelta(days=10)
+    sandbox = start_sandbox(world, now, bucket_size=2, leak_per_second=20.0)
+    try:
+        load_shop(new_pipeline(tmp_path), **source_kwargs(sandbox, page_limit=50))
+        statuses = [call["status"] for call in orders_calls(sandbox)]
+    finally:
+        sandbox.server.stop()
+    assert 429 in statuses
+    assert statuses[-1] == 200
+    truth = truth_at(world, now)
+    result = landed(tmp_path)
+    assert (result.orders, result.total_price) == (truth.orders, truth.total_price)
+
+
+def test_a_failing_store_is_retried_with_backoff_and_the_load_completes(world: World, tmp_path: Path):
+    now = world_end(world) - timedelta(days=20)
+    sandbox = start_sandbox(world, now)
+    try:
+        sandbox.fail_next(503, 2)
+        with ShopifyClient(SHOP, sandbox.url, TOKEN, sleep=lambda _: None) as client:
+            pages = list(client.paginate("orders.json", {"status": "any", "limit": 250}))
+        statuses = [call["status"] for call in orders_calls(sandbox)]
+    finally:
+        sandbox.server.stop()
+    assert statuses[:3] == [503, 503, 200]
+    assert sum(len(page) for page in pages) == truth_at(world, now).orders
+
+
+def test_a_wrong_token_fails_naming_the_shop_and_env_var_but_not_the_token(world: World, tmp_path: Path):
+    sandbox = start_sandbox(world, world_end(world))
+    wrong = "shpat_expired_token_000111"
+    try:
+        with pytest.raises(Exception) as caught:
+            load_shop(new_pipeline(tmp_path), **source_kwargs(sandbox, token=wrong))
+        statuses = [call["status"] for call in orders_calls(sandbox)]
+    finally:
+        sandbox.server.stop()
+    error = caught.value
+    chain = [error]
+    while chain[-1].__cause__ or chain[-1].__context__:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)
+    auth = [e for e in chain if isinstance(e, ShopifyAuthError)]
+    assert auth, f"expected a ShopifyAuthError in {chain!r}"
+    message = str(auth[0])
+    assert SHOP in message and "SHOPIFY_GLOBAL_TOKEN" in message
+    assert all(wrong not in str(e) and TOKEN not in str(e) for e in chain)
+    assert statuses and set(statuses) == {401}
+
+
+def test_a_body_that_is_not_json_fails_naming_the_shop_and_the_path():
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, text="<html>login</html>"))
+    client = ShopifyClient(SHOP, "https://example.myshopify.com", TOKEN, transport=transport)
+    with pytest.raises(ShopifyResponseError) as caught:
+        list(client.paginate("orders.json", {"status": "any"}))
+    assert SHOP in str(caught.value) and "/admin/api/2025-07/orders.json" in str(caught.value)
+    assert TOKEN not in str(caught.value)
+
+
+def test_setting_an_inventory_level_changes_what_the_store_lists(world: World):
+    sandbox = start_sandbox(world, world_end(world))
+    try:
+        with ShopifyClient(SHOP, sandbox.url, TOKEN) as client:
+            (levels,) = client.paginate("inventory_levels.json", {"location_ids": "1001", "limit": 250})
+            item = levels[0]["inventory_item_id"]
+            answer = set_inventory_level(client, "1001", item, 37)
+            body, _ = client.get(
+                "inventory_levels.json", {"inventory_item_ids": str(item), "location_ids": "1001"}
+            )
+    finally:
+        sandbox.server.stop()
+    assert answer["available"] == 37 and answer["inventory_item_id"] == item
+    assert [level["available"] for level in body["inventory_levels"]] == [37]
