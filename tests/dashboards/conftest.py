@@ -5,6 +5,7 @@ The real file from the pipeline will replace this fixture later: tests depend on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -136,6 +137,12 @@ def build_serve_file(path: Path, seed: int = 7) -> Path:
     finally:
         con.close()
     return path
+
+
+@pytest.fixture(scope="session")
+def write_serve_file() -> Callable[..., Path]:
+    """`write_serve_file(path, seed=...)`: another snapshot with the same contract (e.g. a new publish)."""
+    return build_serve_file
 
 
 @pytest.fixture(scope="session")

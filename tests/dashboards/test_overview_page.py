@@ -15,8 +15,6 @@ from streamlit.testing.v1 import AppTest
 from dashboards.filters import SHOPS_KEY
 from dashboards.format import integer, money
 
-from .conftest import build_serve_file
-
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
 
 
@@ -136,14 +134,14 @@ def test_without_a_serve_file_the_page_says_how_to_publish_instead_of_raising(tm
 
 
 def test_a_new_publish_renamed_over_the_serve_file_is_shown_on_the_next_run(
-    serve_path, tmp_path, monkeypatch
+    serve_path, write_serve_file, tmp_path, monkeypatch
 ):
     live = tmp_path / "serve.duckdb"
     shutil.copy(serve_path, live)
     at = run_app(live, monkeypatch)
     before = shown(at)
 
-    build_serve_file(tmp_path / "serve.new.duckdb", seed=99)
+    write_serve_file(tmp_path / "serve.new.duckdb", seed=99)
     os.replace(tmp_path / "serve.new.duckdb", live)  # what the publish step does
     at.run()
 

@@ -1,0 +1,29 @@
+"""Money, counts, changes and timestamps look the way a Chinese seller reads them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from dashboards.format import integer, local_timestamp, money, pct_change
+
+
+def test_money_is_yuan_with_thousands_separators_and_two_decimals():
+    assert money(Decimal("1234567.891")) == "¥1,234,567.89"
+    assert money(Decimal("0.005")) == "¥0.01"
+    assert money(Decimal("-5")) == "-¥5.00"
+    assert money(None) == "—"
+
+
+def test_counts_have_thousands_separators():
+    assert integer(1234567) == "1,234,567"
+
+
+def test_change_is_signed_percent_and_absent_without_a_prior_base():
+    assert pct_change(Decimal("110"), Decimal("100")) == "+10.0%"
+    assert pct_change(90, 100) == "-10.0%"
+    assert pct_change(5, 0) is None
+
+
+def test_a_utc_publish_time_is_shown_in_shanghai_time():
+    assert local_timestamp(datetime(2026, 6, 30, 20, 15, tzinfo=UTC)) == "2026-07-01 04:15 (Asia/Shanghai)"
