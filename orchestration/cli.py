@@ -15,7 +15,9 @@ from rich.console import Console
 
 from orchestration.settings import ConfigError, Settings, load_settings
 
-app = typer.Typer(help="shopkeep: analytics-first ERP for multi-channel e-commerce sellers.", no_args_is_help=True)
+app = typer.Typer(
+    help="shopkeep: analytics-first ERP for multi-channel e-commerce sellers.", no_args_is_help=True
+)
 console = Console()
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,7 +62,9 @@ def run_materialize(settings: Settings, stages: list[tuple[str, str]] | None = N
     ]
     job = defs.resolve_implicit_global_asset_job_def()
     for label, selection in stages:
-        keys = [spec.key for spec in dg.AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())]
+        keys = [
+            spec.key for spec in dg.AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())
+        ]
         started = time.monotonic()
         with console.status(f"materialising {label}: {len(keys)} assets…"):
             result = job.execute_in_process(
@@ -134,7 +138,9 @@ def dashboards(port: int = 8501) -> None:
 
 
 @app.command()
-def demo(port: int = 8501, serve: bool = typer.Option(True, help="keep serving the dashboards after the build")) -> None:
+def demo(
+    port: int = 8501, serve: bool = typer.Option(True, help="keep serving the dashboards after the build")
+) -> None:
     """Generate the demo shop, start its sandboxes, materialise everything once, then serve the dashboards."""
     settings = _settings()
     for key, value in DEMO_SECRETS.items():

@@ -68,7 +68,9 @@ def _run_loads(
         rows = _row_counts(pipeline)
         for name in selected:
             # a resource's rows include its nested child tables (orders__line_items, ...)
-            counts[name][label] = sum(n for table, n in rows.items() if table == name or table.startswith(name + "__"))
+            counts[name][label] = sum(
+                n for table, n in rows.items() if table == name or table.startswith(name + "__")
+            )
     for name in sorted(selected):
         yield dg.MaterializeResult(
             asset_key=dg.AssetKey([dataset, name]),
@@ -179,7 +181,9 @@ def product_master_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     )
     def raw_product_master(context: dg.AssetExecutionContext):
         """Products, kits and suppliers from the seller's Excel product master (bad rows quarantined)."""
-        pipeline = warehouse_pipeline("product_master", "raw_product_master", settings.build_path, settings.dlt_dir)
+        pipeline = warehouse_pipeline(
+            "product_master", "raw_product_master", settings.build_path, settings.dlt_dir
+        )
         yield from _run_loads(context, "raw_product_master", [(path.name, pipeline, build)])
 
     return [raw_product_master]
@@ -198,7 +202,9 @@ def config_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "name varchar, timezone varchar, currency varchar, enabled boolean, loaded_at timestamptz)"
             )
             now = datetime.now(UTC)
-            con.executemany("insert into raw_config.shops values (?, ?, ?, ?, ?, ?, ?)", [r + (now,) for r in rows])
+            con.executemany(
+                "insert into raw_config.shops values (?, ?, ?, ?, ?, ?, ?)", [r + (now,) for r in rows]
+            )
         return dg.MaterializeResult(metadata={"rows": len(rows)})
 
     return [shops_config]
@@ -207,11 +213,15 @@ def config_assets(settings: Settings) -> list[dg.AssetsDefinition]:
 def channel_specs(settings: Settings) -> list[dg.AssetSpec]:
     """The platforms themselves, as external assets at the head of the lineage."""
     specs = [
-        dg.AssetSpec(["channel", s.id], group_name="channels", description=f"{s.name} ({s.channel} API, {s.base_url})")
+        dg.AssetSpec(
+            ["channel", s.id], group_name="channels", description=f"{s.name} ({s.channel} API, {s.base_url})"
+        )
         for s in settings.enabled_shops
     ]
     if settings.wms:
-        specs.append(dg.AssetSpec(["channel", "wms"], group_name="channels", description="Warehouse system API"))
+        specs.append(
+            dg.AssetSpec(["channel", "wms"], group_name="channels", description="Warehouse system API")
+        )
     if settings.product_master_path:
         specs.append(
             dg.AssetSpec(
@@ -225,5 +235,8 @@ def channel_specs(settings: Settings) -> list[dg.AssetSpec]:
 
 def ingest_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     return (
-        config_assets(settings) + shopify_assets(settings) + wms_assets(settings) + product_master_assets(settings)
+        config_assets(settings)
+        + shopify_assets(settings)
+        + wms_assets(settings)
+        + product_master_assets(settings)
     )

@@ -21,7 +21,9 @@ PUBLISHED_SCHEMAS = ("marts",)
 """Every table and view of these schemas is copied (as a table) to the serving file."""
 
 
-def publish_serving_file(build_path: Path, serve_path: Path, build_started_at: datetime | None = None) -> dict[str, int]:
+def publish_serving_file(
+    build_path: Path, serve_path: Path, build_started_at: datetime | None = None
+) -> dict[str, int]:
     """Write `serve_path` anew from `build_path`; return row counts per published table."""
     serve_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = serve_path.with_name(f".{serve_path.name}.{os.getpid()}.tmp")
@@ -45,7 +47,9 @@ def publish_serving_file(build_path: Path, serve_path: Path, build_started_at: d
             for schema, table in tables:
                 con.execute(f"create schema if not exists {schema}")
                 con.execute(f'create table {schema}."{table}" as select * from build.{schema}."{table}"')
-                counts[f"{schema}.{table}"] = con.execute(f'select count(*) from {schema}."{table}"').fetchone()[0]
+                counts[f"{schema}.{table}"] = con.execute(
+                    f'select count(*) from {schema}."{table}"'
+                ).fetchone()[0]
             con.execute("detach build")
             con.execute("create schema meta")
             con.execute(

@@ -106,7 +106,9 @@ def load_dotenv(path: Path) -> None:
 def load_settings(path: Path | None = None) -> Settings:
     path = (path or config_path()).resolve()
     if not path.is_file():
-        raise ConfigError(f"config file {path} not found: copy shopkeep.toml from the repository or set SHOPKEEP_CONFIG")
+        raise ConfigError(
+            f"config file {path} not found: copy shopkeep.toml from the repository or set SHOPKEEP_CONFIG"
+        )
     load_dotenv(path.parent / ".env")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
 from orchestration.ingest import WAREHOUSE_POOL
 from orchestration.settings import Settings
@@ -45,7 +51,9 @@ def transform_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     @dbt_assets(
         manifest=dbt_project.manifest_path,
         project=dbt_project,
-        dagster_dbt_translator=WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+        dagster_dbt_translator=WarehouseTranslator(
+            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+        ),
         pool=WAREHOUSE_POOL,
     )
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):

@@ -18,7 +18,9 @@ def make_build(path: Path, revenue: str) -> None:
     with duckdb.connect(str(path)) as con:
         con.execute("create schema if not exists marts")
         con.execute("create schema if not exists staging")
-        con.execute("create or replace table marts.daily_shop_sales (shop_id varchar, net_revenue_cny decimal(18,2))")
+        con.execute(
+            "create or replace table marts.daily_shop_sales (shop_id varchar, net_revenue_cny decimal(18,2))"
+        )
         con.execute("insert into marts.daily_shop_sales values ('shopify_global', ?)", [Decimal(revenue)])
         con.execute("create or replace table staging.secret_stuff (x int)")
 
@@ -35,7 +37,10 @@ def test_publish_copies_the_marts_with_exact_decimals_and_nothing_else(tmp_path)
     assert counts == {"marts.daily_shop_sales": 1}
     assert revenue(serve) == Decimal("1234567.89")
     with duckdb.connect(str(serve), read_only=True) as con:
-        schemas = {r[0] for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()}
+        schemas = {
+            r[0]
+            for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()
+        }
         published = con.execute("select tables from meta.publish_log").fetchone()[0]
     assert schemas == {"marts", "meta"}
     assert published == "marts.daily_shop_sales"
@@ -49,9 +54,9 @@ def test_a_reader_keeps_its_snapshot_while_a_new_one_is_published(tmp_path):
     with duckdb.connect(str(serve), read_only=True) as old_reader:
         make_build(build, "200.00")
         publish_serving_file(build, serve)
-        assert old_reader.execute("select sum(net_revenue_cny) from marts.daily_shop_sales").fetchone()[0] == Decimal(
-            "100.00"
-        )
+        assert old_reader.execute("select sum(net_revenue_cny) from marts.daily_shop_sales").fetchone()[
+            0
+        ] == Decimal("100.00")
     assert revenue(serve) == Decimal("200.00")
 
 

@@ -14,7 +14,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_the_demo_config_lists_five_shops_and_resolves_paths_next_to_itself():
     settings = load_settings(REPO / "shopkeep.toml")
-    assert [s.id for s in settings.shops] == ["shopify_global", "tmall_flagship", "jd_pop", "pdd_main", "douyin_live"]
+    assert [s.id for s in settings.shops] == [
+        "shopify_global",
+        "tmall_flagship",
+        "jd_pop",
+        "pdd_main",
+        "douyin_live",
+    ]
     assert settings.build_path == REPO / ".shopkeep" / "build.duckdb"
     assert settings.serve_path.parent == settings.build_path.parent
 

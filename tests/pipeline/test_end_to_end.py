@@ -1,0 +1,159 @@
+"""From channel to serve.duckdb: the whole Dagster graph over the sandboxes, checked against the simulator's truth."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration.definitions import build_definitions
+
+REPO = Path(__file__).resolve().parents[2]
+CENT = Decimal("0.01")
+
+
+def fx_rates() -> dict[tuple[str, str], Decimal]:
+    with open(REPO / "dbt_project" / "seeds" / "fx_rates.csv", newline="") as f:
+        return {(row["month"][:7], row["currency"]): Decimal(row["rate_to_cny"]) for row in csv.DictReader(f)}
+
+
+def truth_for_shop(world, shop_id: str) -> dict[str, Decimal | int]:
+    """Paid orders of one shop, from the simulator's own tables, in CNY at the month's rate."""
+    orders = world.shop(shop_id, "orders")
+    orders = orders[orders["paid_at"].notna()]
+    lines = world.shop(shop_id, "order_lines").merge(
+        orders[["order_id", "created_at", "currency"]], on="order_id"
+    )
+    refunds = world.shop(shop_id, "refunds")
+    refunds = (
+        refunds[refunds["status"] == "success"]
+        .groupby("line_id")["amount"]
+        .apply(lambda s: sum(s, Decimal(0)))
+    )
+    rates = fx_rates()
+    gmv = net_sales = refunded = Decimal(0)
+    for line in lines.itertuples():
+        month = line.created_at.tz_convert("Asia/Shanghai").strftime("%Y-%m")
+        rate = Decimal(1) if line.currency == "CNY" else rates[(month, line.currency)]
+        list_amount = line.unit_list_price * line.quantity
+        gmv += (list_amount * rate).quantize(CENT)
+        net_sales += (line.paid_amount * rate).quantize(CENT)
+        refunded += (refunds.get(line.line_id, Decimal(0)) * rate).quantize(CENT)
+    return {"orders": len(orders), "gmv_cny": gmv, "net_sales_cny": net_sales, "refunds_cny": refunded}
+
+
+def serve_totals(serve_path: Path, shop_id: str) -> dict:
+    with duckdb.connect(str(serve_path), read_only=True) as con:
+        row = con.execute(
+            "select sum(orders), sum(gmv_cny), sum(net_sales_cny), sum(refunds_cny) "
+            "from marts.daily_shop_sales where shop_id = ?",
+            [shop_id],
+        ).fetchone()
+    return dict(zip(["orders", "gmv_cny", "net_sales_cny", "refunds_cny"], row, strict=True))
+
+
+def test_the_published_overview_numbers_equal_the_simulated_shops_own_data(built_warehouse, small_world):
+    truth = truth_for_shop(small_world, "shopify_global")
+    assert truth["orders"] > 100, "the small shop has enough Shopify orders to mean something"
+    assert serve_totals(built_warehouse.serve_path, "shopify_global") == truth
+
+
+def test_money_stays_exact_decimal_from_raw_to_the_serving_file(built_warehouse):
+    def money_types(path: Path, schema: str, table: str) -> set[str]:
+        with duckdb.connect(str(path), read_only=True) as con:
+            return {
+                r[0]
+                for r in con.execute(
+                    "select data_type from information_schema.columns where table_schema = ? and table_name = ? "
+                    "and (column_name like '%price%' or column_name like '%_cny' or column_name like '%amount%')",
+                    [schema, table],
+                ).fetchall()
+            }
+
+    assert money_types(built_warehouse.build_path, "raw_shopify", "orders") == {"DECIMAL(18,2)"}
+    assert money_types(built_warehouse.build_path, "raw_shopify", "orders__line_items") == {"DECIMAL(18,2)"}
+    assert money_types(built_warehouse.serve_path, "marts", "daily_shop_sales") == {"DECIMAL(18,2)"}
+
+
+def test_the_serving_file_holds_only_marts_and_no_buyer_data(built_warehouse, small_world):
+    with duckdb.connect(str(built_warehouse.serve_path), read_only=True) as con:
+        schemas = {
+            r[0]
+            for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()
+        }
+    assert schemas == {"marts", "meta"}
+    orders = small_world.shop("shopify_global", "orders")
+    secrets = set(orders["buyer_email"].dropna()) | set(orders["buyer_phone"].dropna())
+    for path in (built_warehouse.build_path, built_warehouse.serve_path):
+        with duckdb.connect(str(path), read_only=True) as con:
+            columns = con.execute(
+                "select table_schema, table_name, column_name from information_schema.columns "
+                "where data_type = 'VARCHAR' and table_schema not like 'pg_%' and table_schema != 'information_schema'"
+            ).fetchall()
+            for schema, table, column in columns:
+                values = con.execute(f'select distinct "{column}" from {schema}."{table}"').fetchall()
+                leaked = {v[0] for v in values} & secrets
+                assert not leaked, f"buyer data in the clear in {path.name}: {schema}.{table}.{column}"
+
+
+def test_a_second_materialisation_duplicates_nothing(built_warehouse):
+    def counts() -> dict[str, int]:
+        with duckdb.connect(str(built_warehouse.build_path), read_only=True) as con:
+            tables = con.execute(
+                "select table_schema, table_name from information_schema.tables "
+                "where table_schema in ('raw_shopify', 'raw_wms', 'raw_product_master', 'marts') "
+                "and table_name not like '_dlt%'"
+            ).fetchall()
+            return {
+                f"{s}.{t}": con.execute(f'select count(*) from {s}."{t}"').fetchone()[0] for s, t in tables
+            }
+
+    before = counts()
+    defs = build_definitions(built_warehouse)
+    with dg.instance_for_test() as instance:
+        assert defs.resolve_implicit_global_asset_job_def().execute_in_process(instance=instance).success
+    assert counts() == before
+
+
+def test_every_warehouse_writer_is_in_the_one_warehouse_pool_and_lineage_runs_channel_to_dashboard(
+    built_warehouse,
+):
+    defs = build_definitions(built_warehouse)
+    graph = defs.resolve_asset_graph()
+    executable = [graph.get(key) for key in graph.executable_asset_keys]
+    assert executable
+    for node in executable:
+        assert node.pool == "warehouse", f"{node.key.to_user_string()} writes outside the warehouse pool"
+    upstream = graph.get(dg.AssetKey(["dashboards", "overview"]))
+    seen, frontier = set(), [upstream.key]
+    while frontier:
+        key = frontier.pop()
+        seen.add(key)
+        frontier.extend(k for k in graph.get(key).parent_keys if k not in seen)
+    for key in (
+        ["serve", "snapshot"],
+        ["marts", "daily_shop_sales"],
+        ["raw_shopify", "orders"],
+        ["channel", "shopify_global"],
+    ):
+        assert dg.AssetKey(key) in seen, f"{'/'.join(key)} is not upstream of the Overview dashboard"
+
+
+def test_the_shipped_definitions_load_with_the_demo_config():
+    import orchestration.definitions as module
+
+    keys = {key.to_user_string() for key in module.defs.resolve_asset_graph().get_all_asset_keys()}
+    assert {
+        "raw_shopify/orders",
+        "raw_wms/stock_snapshots",
+        "staging/stg_shopify__orders",
+        "marts/daily_shop_sales",
+        "serve/snapshot",
+        "dashboards/overview",
+    } <= keys
+    assert (
+        module.defs.resolve_schedule_def("hourly_refresh").default_status == dg.DefaultScheduleStatus.STOPPED
+    )
