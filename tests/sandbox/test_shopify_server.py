@@ -1,0 +1,253 @@
+"""The Shopify sandbox rejects what Shopify rejects and shows each order as it stood at the sandbox's clock."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import httpx
+import pandas as pd
+import pytest
+
+from sandbox import runner, shopify
+from sandbox.world import World
+
+SHOP = "shopify_global"
+TOKEN = "shpat_server_test_token"
+API = "/admin/api/2025-07"
+T0 = pd.Timestamp("2026-06-01 02:00", tz="UTC")  # 10:00 in Shanghai
+
+
+def order_row(n: int, created: pd.Timestamp, **changes) -> dict:
+    row = {
+        "shop_id": SHOP, "order_id": str(4000 + n), "order_number": f"#{1001 + n}", "created_at": created,
+        "paid_at": created + pd.Timedelta(minutes=5), "shipped_at": pd.NaT, "completed_at": pd.NaT,
+        "cancelled_at": pd.NaT, "updated_at": created + pd.Timedelta(minutes=5), "status": "paid",
+        "currency": "USD", "buyer_id": str(70 + n), "buyer_name": "Ada Lovelace", "buyer_phone": "+1-555-0100",
+        "buyer_email": "ada@example.com", "province": "CA", "city": "San Jose", "district": "",
+        "address_detail": "1 Analytical Way", "buyer_remark": "", "seller_remark": "",
+        "list_amount": Decimal("25.00"), "merchant_discount": Decimal("2.50"), "platform_discount": Decimal("0.00"),
+        "shipping_fee": Decimal("4.99"), "paid_amount": Decimal("27.49"), "promo_id": None,
+    }  # fmt: skip
+    row.update(changes)
+    return row
+
+
+def line_row(n: int) -> dict:
+    return {
+        "shop_id": SHOP, "order_id": str(4000 + n), "line_id": f"9{4000 + n}", "sku": "AP-0001-M",
+        "platform_product_id": "700", "platform_sku_id": "800", "outer_id": "AP-0001-M", "title": "Linen shirt",
+        "quantity": 2, "unit_list_price": Decimal("12.50"), "merchant_discount": Decimal("2.50"),
+        "platform_discount": Decimal("0.00"), "paid_amount": Decimal("22.50"),
+    }  # fmt: skip
+
+
+def tiny_world(n_orders: int = 7) -> World:
+    """Order 0 is paid, shipped on day 2 and refunded on day 5; order 1 is cancelled unpaid; the rest are paid,
+    one per hour."""
+    orders = [
+        order_row(
+            0, T0, shipped_at=T0 + pd.Timedelta(days=2), updated_at=T0 + pd.Timedelta(days=5), status="refunded"
+        ),
+        order_row(1, T0 + pd.Timedelta(hours=1), paid_at=pd.NaT, cancelled_at=T0 + pd.Timedelta(hours=2),
+                  updated_at=T0 + pd.Timedelta(hours=2), status="cancelled"),
+    ] + [order_row(n, T0 + pd.Timedelta(hours=n)) for n in range(2, n_orders)]  # fmt: skip
+    refunds = [
+        {
+            "shop_id": SHOP, "refund_id": "R1", "order_id": "4000", "line_id": "94000",
+            "created_at": T0 + pd.Timedelta(days=5), "quantity": 1, "amount": Decimal("11.25"), "reason": "size",
+            "reason_text": "Too small", "goods_returned": True, "restocked": True, "status": "success",
+        },
+        {
+            "shop_id": SHOP, "refund_id": "R2", "order_id": "4002", "line_id": "94002",
+            "created_at": T0 + pd.Timedelta(days=1), "quantity": 1, "amount": Decimal("11.25"), "reason": "size",
+            "reason_text": "rejected", "goods_returned": False, "restocked": False, "status": "closed",
+        },
+    ]  # fmt: skip
+    listing = {
+        "shop_id": SHOP, "sku": "AP-0001-M", "platform_product_id": "700", "platform_sku_id": "800",
+        "inventory_item_id": "900", "outer_id": "AP-0001-M", "price": Decimal("12.50"), "title": "Linen shirt",
+    }  # fmt: skip
+    return World(
+        params={},
+        tables={
+            "shops": pd.DataFrame([{"shop_id": SHOP, "channel": "shopify", "currency": "USD",
+                                    "timezone": "Asia/Shanghai"}]),
+            "orders": pd.DataFrame(orders),
+            "order_lines": pd.DataFrame([line_row(n) for n in range(n_orders)]),
+            "refunds": pd.DataFrame(refunds),
+            "listings": pd.DataFrame([listing]),
+            "stock_snapshots": pd.DataFrame([
+                {"snapshot_date": date(2026, 5, 31), "warehouse_id": "WH-SH", "sku": "AP-0001-M", "on_hand": 99},
+                {"snapshot_date": date(2026, 6, 1), "warehouse_id": "WH-SH", "sku": "AP-0001-M", "on_hand": 5},
+                {"snapshot_date": date(2026, 6, 1), "warehouse_id": "WH-GZ", "sku": "AP-0001-M", "on_hand": 7},
+            ]),
+        },
+    )  # fmt: skip
+
+
+@pytest.fixture
+def store():
+    """A running sandbox store at day 3 (after order 0 shipped, before its refund)."""
+    app = shopify.create_app(tiny_world(), shop_id=SHOP, token=TOKEN, now=T0 + pd.Timedelta(days=3))
+    server = runner.start(app, "shopify-server-test")
+    with httpx.Client(base_url=server.url, headers={"X-Shopify-Access-Token": TOKEN}) as client:
+        yield client
+    server.stop()
+
+
+def orders(client: httpx.Client, **params) -> list[dict]:
+    response = client.get(f"{API}/orders.json", params={"status": "any", **params})
+    assert response.status_code == 200, response.text
+    return response.json()["orders"]
+
+
+def test_a_request_without_the_right_token_is_refused_with_shopifys_401(store: httpx.Client):
+    missing = httpx.get(f"{store.base_url}{API}/orders.json")
+    wrong = store.get(f"{API}/orders.json", headers={"X-Shopify-Access-Token": "shpat_wrong"})
+    expected = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+    assert (missing.status_code, missing.json()) == (401, expected)
+    assert (wrong.status_code, wrong.json()) == (401, expected)
+
+
+def test_a_limit_above_250_is_a_400(store: httpx.Client):
+    response = store.get(f"{API}/orders.json", params={"limit": 251})
+    assert response.status_code == 400 and "limit" in response.json()["errors"]
+
+
+def test_pages_are_linked_by_page_info_and_page_info_refuses_other_filters(store: httpx.Client):
+    first = store.get(f"{API}/orders.json", params={"status": "any", "limit": 3})
+    assert 'rel="next"' in first.headers["Link"] and 'rel="previous"' not in first.headers["Link"]
+    next_url = httpx.URL(first.headers["Link"].split(";")[0].strip("<>"))
+    assert set(next_url.params) == {"limit", "page_info"}
+    second = store.get(f"{API}/orders.json", params=dict(next_url.params))
+    assert 'rel="previous"' in second.headers["Link"]
+    third_url = httpx.URL(second.headers["Link"].split(", ")[-1].split(";")[0].strip("<>"))
+    third = store.get(f"{API}/orders.json", params=dict(third_url.params))
+    assert "Link" in third.headers and 'rel="next"' not in third.headers["Link"]
+    ids = [o["id"] for page in (first, second, third) for o in page.json()["orders"]]
+    assert sorted(ids) == sorted(o["id"] for o in orders(store, limit=250)) and len(ids) == len(set(ids)) == 7
+
+    combined = store.get(
+        f"{API}/orders.json", params={**next_url.params, "updated_at_min": "2026-01-01T00:00:00Z"}
+    )
+    assert combined.status_code == 400
+    assert "cannot be combined" in combined.json()["errors"]["page_info"][0]
+
+
+def test_one_page_has_no_link_header(store: httpx.Client):
+    response = store.get(f"{API}/orders.json", params={"status": "any", "limit": 250})
+    assert response.status_code == 200 and "Link" not in response.headers
+
+
+def test_orders_come_sorted_by_updated_at_with_money_as_decimal_strings_and_local_offsets(
+    store: httpx.Client,
+):
+    listed = orders(store)
+    keys = [(datetime.fromisoformat(o["updated_at"]), o["id"]) for o in listed]
+    assert keys == sorted(keys)
+    paid = next(o for o in listed if o["id"] == 4003)
+    assert paid["created_at"] == "2026-06-01T13:00:00+08:00"
+    assert (paid["total_price"], paid["subtotal_price"], paid["total_discounts"], paid["total_tax"]) == (
+        "27.49", "22.50", "2.50", "0.00",
+    )  # fmt: skip
+    assert paid["shipping_lines"][0]["price"] == "4.99" and paid["line_items"][0]["price"] == "12.50"
+    assert paid["financial_status"] == "paid" and paid["fulfillment_status"] is None
+    assert paid["customer"]["email"] == "ada@example.com" and paid["name"] == "#1004"
+
+
+def test_the_default_status_open_hides_cancelled_orders(store: httpx.Client):
+    open_ids = [o["id"] for o in store.get(f"{API}/orders.json").json()["orders"]]
+    assert 4001 not in open_ids and 4001 in [o["id"] for o in orders(store)]
+
+
+def test_an_order_is_shown_as_it_stood_at_the_clock_and_changes_when_the_clock_moves(store: httpx.Client):
+    day3 = {o["id"]: o for o in orders(store)}
+    assert day3[4000]["refunds"] == [] and day3[4000]["fulfillment_status"] == "fulfilled"
+    assert day3[4000]["financial_status"] == "paid"
+    assert day3[4001]["financial_status"] == "voided" and day3[4001]["cancelled_at"] is not None
+    assert day3[4002]["refunds"] == [], "a rejected refund never shows"
+    since = day3[4000]["updated_at"]
+
+    store.post("/_sandbox/clock", json={"now": (T0 + timedelta(days=6)).isoformat()})
+    changed = orders(store, updated_at_min=since)
+    assert [o["id"] for o in changed] == [4000]
+    refund = changed[0]["refunds"][0]
+    assert changed[0]["financial_status"] == "partially_refunded"
+    assert changed[0]["updated_at"] == "2026-06-06T10:00:00+08:00"
+    assert (
+        refund["refund_line_items"][0]["subtotal"] == "11.25"
+        and refund["refund_line_items"][0]["quantity"] == 1
+    )
+    assert refund["transactions"] == [{"amount": "11.25", "kind": "refund", "status": "success"}]
+
+
+def test_orders_created_after_the_clock_are_not_visible(store: httpx.Client):
+    store.post("/_sandbox/clock", json={"now": (T0 + timedelta(hours=3, minutes=30)).isoformat()})
+    assert sorted(o["id"] for o in orders(store)) == [4000, 4001, 4002, 4003]
+
+
+def test_calls_beyond_the_bucket_get_429_with_retry_after():
+    app = shopify.create_app(tiny_world(), token=TOKEN, bucket_size=3, leak_per_second=0.5, now=T0)
+    server = runner.start(app, "shopify-bucket-test")
+    try:
+        with httpx.Client(base_url=server.url, headers={"X-Shopify-Access-Token": TOKEN}) as client:
+            answers = [client.get(f"{API}/locations.json") for _ in range(4)]
+    finally:
+        server.stop()
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [a.headers["X-Shopify-Shop-Api-Call-Limit"] for a in answers[:3]] == ["1/3", "2/3", "3/3"]
+    assert float(answers[3].headers["Retry-After"]) > 0
+    assert answers[3].json()["errors"].startswith("Exceeded 2 calls per second")
+
+
+def test_listed_stock_starts_from_the_latest_snapshot_and_can_be_set(store: httpx.Client):
+    (location,) = store.get(f"{API}/locations.json").json()["locations"]
+    levels = store.get(f"{API}/inventory_levels.json", params={"location_ids": location["id"]}).json()
+    assert [(lv["inventory_item_id"], lv["available"]) for lv in levels["inventory_levels"]] == [(900, 12)]
+
+    answer = store.post(
+        f"{API}/inventory_levels/set.json",
+        json={"location_id": location["id"], "inventory_item_id": 900, "available": 4},
+    )
+    assert answer.status_code == 200 and answer.json()["inventory_level"]["available"] == 4
+    again = store.get(f"{API}/inventory_levels.json", params={"inventory_item_ids": "900"}).json()
+    assert again["inventory_levels"][0]["available"] == 4
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"location_id": 1001, "inventory_item_id": 123, "available": 4},
+        {"location_id": 1001, "inventory_item_id": 900, "available": "lots"},
+        {"location_id": 1001, "inventory_item_id": 900, "available": -3},
+        {"location_id": 1001, "inventory_item_id": 900},
+    ],
+)
+def test_setting_stock_of_an_unknown_item_or_to_a_nonsense_value_is_a_422(store: httpx.Client, body: dict):
+    answer = store.post(f"{API}/inventory_levels/set.json", json=body)
+    assert answer.status_code == 422 and answer.json()["errors"]
+    levels = store.get(f"{API}/inventory_levels.json", params={"inventory_item_ids": "900"}).json()
+    assert levels["inventory_levels"][0]["available"] == 12
+
+
+def test_products_list_variants_with_inventory_item_ids(store: httpx.Client):
+    (product,) = store.get(f"{API}/products.json").json()["products"]
+    assert product["id"] == 700
+    assert product["variants"] == [
+        {
+            "id": 800,
+            "product_id": 700,
+            "title": "M",
+            "sku": "AP-0001-M",
+            "price": "12.50",
+            "inventory_item_id": 900,
+        }
+    ]
+
+
+def test_the_request_log_records_method_path_query_and_status(store: httpx.Client):
+    store.post("/_sandbox/reset_log")
+    store.get(f"{API}/orders.json", params={"limit": 999})
+    (entry,) = store.get("/_sandbox/requests").json()["requests"]
+    assert entry == {"method": "GET", "path": f"{API}/orders.json", "query": {"limit": "999"}, "status": 400}
