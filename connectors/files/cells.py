@@ -1,0 +1,121 @@
+"""Typed reading of spreadsheet cells: each parser returns the value or raises CellError saying what is wrong."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+CENT = Decimal("0.01")
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S")
+_EXCEL_EPOCH = date(1899, 12, 30)
+_TRUE = {"是", "y", "yes", "true", "1", "t"}
+_FALSE = {"否", "n", "no", "false", "0", "f"}
+
+
+class CellError(ValueError):
+    """A cell that cannot be read as its column's type; the message completes "<header> '<value>' ..."."""
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a code or barcode typed as a number
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def as_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise CellError("is not a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise CellError("is not a number")
+    text = re.sub(r"[,，¥￥\s]|^RMB|^CNY", "", as_text(value) if not isinstance(value, float) else repr(value))
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise CellError("is not a number") from None
+    if not number.is_finite():
+        raise CellError("is not a number")
+    return number.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def as_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise CellError("is not a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise CellError("is not a whole number")
+    text = as_text(value).replace(",", "")
+    if re.fullmatch(r"[+-]?\d+(\.0+)?", text):
+        return int(Decimal(text))
+    raise CellError("is not a whole number")
+
+
+def as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and 1 <= value < 2958466:
+        return _EXCEL_EPOCH + timedelta(days=int(value))  # an Excel serial date in a cell without date format
+    text = as_text(value)
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise CellError("is not a date (write it as YYYY-MM-DD)")
+
+
+def as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = as_text(value).lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise CellError("is not 是 or 否")
+
+
+PARSERS: dict[str, Callable[[Any], Any]] = {
+    "text": as_text,
+    "decimal": as_decimal,
+    "int": as_int,
+    "date": as_date,
+    "bool": as_bool,
+}
+
+FIX_HINT = {
+    "decimal": "fix the cell and re-import",
+    "int": "fix the cell and re-import",
+    "date": "fix the cell and re-import",
+    "bool": "write 是 or 否 and re-import",
+    "text": "fix the cell and re-import",
+}
+
+
+def json_safe(value: Any) -> Any:
+    """A cell value as it can go into the quarantine's raw_row JSON."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
