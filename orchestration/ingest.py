@@ -6,8 +6,6 @@ with its own dlt pipeline so cursors are kept per shop. The channel itself appea
 asset (`channel/<shop_id>`), so the lineage reads from the platform to the dashboard.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 

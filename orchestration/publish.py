@@ -5,8 +5,6 @@ they read serve.duckdb, which is only ever replaced whole (`os.replace` is atomi
 that opened the old file keeps reading it; the next query opens the new one.
 """
 
-from __future__ import annotations
-
 import os
 from datetime import UTC, datetime
 from pathlib import Path

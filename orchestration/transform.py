@@ -5,9 +5,8 @@ the ingest assets' keys (`raw_shopify/orders`) — nested raw tables such as `or
 resource's asset in the source YAML (`meta.dagster.asset_key`). dbt tests become asset checks.
 """
 
-from __future__ import annotations
-
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -52,7 +51,9 @@ def transform_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         manifest=dbt_project.manifest_path,
         project=dbt_project,
         dagster_dbt_translator=WarehouseTranslator(
-            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+            settings=DagsterDbtTranslatorSettings(
+                enable_asset_checks=True, enable_duplicate_source_asset_keys=True
+            )
         ),
         pool=WAREHOUSE_POOL,
     )
@@ -65,4 +66,5 @@ def transform_assets(settings: Settings) -> list[dg.AssetsDefinition]:
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project)
+    # the dbt installed next to this Python (the venv), whatever PATH says
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt"))
