@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
+from sandbox.shop.aftersales import (
+    HOTSPOT_EXTRA,
+    HOTSPOT_SHOP,
+    RefundDraw,
+    build_bills,
+    draw_refunds,
+    refunds_table,
+)
 from sandbox.shop.calendar import Days, read_fx_rates, today_in_shanghai, usd_rate_per_day
 from sandbox.shop.catalog import build_catalog
 from sandbox.shop.demand import build_dynamics, draw_popularity, expected_lines
+from sandbox.shop.inventory import component_rate, simulate_stock
 from sandbox.shop.listings import build_listings
 from sandbox.shop.orders import Candidates, draw_candidates
 from sandbox.shop.promotions import build_promotions
@@ -83,20 +92,68 @@ def generate(seed: int = 42, days: int = 540, orders_per_day: int = 150, end_dat
     dyn = build_dynamics(rng, grid, catalog, popularity, dead_mask)
     promos = build_promotions(rng, grid, catalog, popularity, excluded)
     lam = expected_lines(rng, grid, catalog, dyn, promos.mult, orders_per_day)
-    cand = draw_candidates(rng, grid, catalog, lam)
+    cand = cut_at(draw_candidates(rng, grid, catalog, lam), grid.end_ns())
     buyers = assign_buyers(rng, cand.o_shop)
+    refund_draw = draw_refunds(rng, cand, catalog, special["hotspot"], grid.end_ns())
+    pref_wh = np.where(buyers["south"].to_numpy(bool), 1, 0)[cand.l_order]
+    stock = simulate_stock(rng, grid, catalog, cand, pref_wh, refund_draw.restock_ns, component_rate(lam, catalog),
+                           special["starved"], dyn.dead_from)
 
-    keep_line = np.ones(len(cand.l_order), bool)
+    keep_line = stock.accepted
+    kept_lines = np.flatnonzero(keep_line)
     cand, kept_orders = subset(cand, keep_line)
+    refund_draw = RefundDraw(**{k: getattr(refund_draw, k)[kept_lines] for k in refund_draw.__dataclass_fields__})
     buyers = buyers.iloc[kept_orders].reset_index(drop=True)
-    cand = cut_at(cand, grid.end_ns())
     local_dates = grid.dates()
-    orders, lines, _sold = build_sales(rng, cand, catalog, listings, promos, usd_by_day, local_dates, buyers)
-    orders["status"] = order_status(cand)
-    times = orders[["created_at", "paid_at", "shipped_at", "completed_at", "cancelled_at"]]
+    orders, lines, sold = build_sales(rng, cand, catalog, listings, promos, usd_by_day, local_dates, buyers)
+    refunds = refunds_table(rng, refund_draw, cand, lines, sold.l_paid_cents)
+
+    # fully refunded orders: status refunded; refunded before completion -> never completed
+    full = refund_draw.flag & (refund_draw.status == "success") & (refund_draw.qty == cand.l_qty)
+    n_orders = len(cand.o_shop)
+    lines_per_order = np.bincount(cand.l_order, minlength=n_orders)
+    full_per_order = np.bincount(cand.l_order, weights=full, minlength=n_orders)
+    fully = (lines_per_order == full_per_order) & (lines_per_order > 0)
+    last_refund = np.full(n_orders, -1, dtype=np.int64)
+    np.maximum.at(last_refund, cand.l_order, refund_draw.created)
+    first_full_refund = np.full(n_orders, np.iinfo(np.int64).max)
+    np.minimum.at(first_full_refund, cand.l_order, np.where(full, refund_draw.created, np.iinfo(np.int64).max))
+    never_completed = fully & (cand.o_completed > first_full_refund)
+    cand = replace(cand, o_completed=np.where(never_completed, -1, cand.o_completed))
+    orders["completed_at"] = pd.to_datetime(np.where(cand.o_completed < 0, np.iinfo(np.int64).min,
+                                                     cand.o_completed), utc=True)
+    status = order_status(cand)
+    status[fully] = "refunded"
+    orders["status"] = status
+    times = orders[["created_at", "paid_at", "shipped_at", "completed_at", "cancelled_at"]].copy()
+    times["refund"] = pd.to_datetime(np.where(last_refund < 0, np.iinfo(np.int64).min, last_refund), utc=True)
     orders["updated_at"] = times.max(axis=1)
 
-    stock_snapshots, stock_movements = _naive_stock(grid, catalog, cand)
+    bill_lines, bill_errors = build_bills(rng, grid, orders, refunds, sold.o_paid_cents, sold.o_platform_cents)
+    refunds = refunds.drop(columns="_amount_cents")
+
+    # movement references: order ids for shipments and returns
+    new_line = np.full(len(keep_line), -1, dtype=np.int64)
+    new_line[kept_lines] = np.arange(len(kept_lines))
+    movements = stock.movements
+    ref = np.array(movements["reference"].to_numpy(dtype=object), dtype=object)
+    is_line = np.array([isinstance(r, (int, np.integer)) for r in ref])
+    line_order_id = lines["order_id"].to_numpy(dtype=object)
+    ref[is_line] = line_order_id[new_line[-ref[is_line].astype(np.int64) - 1]]
+    movements["reference"] = ref.astype(str)
+    movements["moved_at"] = pd.to_datetime(movements["moved_at"], utc=True)
+
+    sku_codes = catalog.products["sku"].to_numpy()
+    flags = [dict(kind="size_return_hotspot", sku=sku_codes[i], shop_id=HOTSPOT_SHOP,
+                  detail=f"size returns raised by {HOTSPOT_EXTRA:.0%} of lines on top of the usual rate")
+             for i in special["hotspot"]]
+    flags += [dict(kind="dead_stock", sku=sku_codes[i], shop_id=None,
+                   detail=f"no demand from {grid.start + timedelta(days=dyn.dead_from[int(i)])} on; stock left over")
+              for i in special["dead"]]
+    flags += [dict(kind="starved", sku=sku_codes[i], shop_id=None,
+                   detail="supplier stopped delivering: purchase orders stay open past their expected date")
+              for i in special["starved"]]
+
     tables: dict[str, pd.DataFrame] = {
         "shops": catalog.shops,
         "suppliers": catalog.suppliers,
@@ -106,8 +163,16 @@ def generate(seed: int = 42, days: int = 540, orders_per_day: int = 150, end_dat
         "listings": listings,
         "orders": orders,
         "order_lines": lines,
-        "stock_snapshots": stock_snapshots,
-        "stock_movements": stock_movements,
+        "refunds": refunds,
+        "bill_lines": bill_lines,
+        "stock_snapshots": stock.snapshots,
+        "stock_movements": movements,
+        "purchase_orders": stock.purchase_orders,
+        "purchase_order_lines": stock.purchase_order_lines,
+        "receipts": stock.receipts,
+        "truth_bill_errors": bill_errors,
+        "truth_stockouts": stock.stockouts,
+        "truth_flags": pd.DataFrame(flags, columns=["kind", "sku", "shop_id", "detail"]),
         "promotions": promos.table,
         "fx_rates": fx,
         "truth_promo_uplift": promos.truth,
@@ -119,43 +184,3 @@ def generate(seed: int = 42, days: int = 540, orders_per_day: int = 150, end_dat
     params = {"seed": seed, "days": days, "orders_per_day": orders_per_day, "end_date": end.isoformat(),
               "start_date": grid.start.isoformat()}
     return World(params=params, tables={name: tables[name] for name in SCHEMA})
-
-
-def _naive_stock(grid: Days, catalog, cand: Candidates) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Placeholder: an opening balance large enough for every shipment, then one shipment per shipped line."""
-    plain = np.flatnonzero(~catalog.is_kit)
-    sku = catalog.products["sku"].to_numpy()
-    shipped = cand.o_shipped[cand.l_order] >= 0
-    need = catalog.components[cand.l_sku[shipped]] * cand.l_qty[shipped, None]
-    comp_rows, comp_cols = np.nonzero(need)
-    qty = need[comp_rows, comp_cols]
-    at = cand.o_shipped[cand.l_order[shipped]][comp_rows]
-    opening = np.bincount(comp_cols, weights=qty, minlength=len(sku)).astype(int)[plain] + 20
-    start_ns = int(grid.utc_midnight_ns()[0])
-    moves = pd.DataFrame(
-        {
-            "moved_at": np.r_[np.full(len(plain), start_ns), at],
-            "warehouse_id": "WH-SH",
-            "sku": np.r_[sku[plain], sku[comp_cols]],
-            "type": np.r_[np.full(len(plain), "adjustment", dtype=object), np.full(len(at), "shipment", dtype=object)],
-            "quantity": np.r_[opening, -qty].astype(int),
-            "reference": "",
-        }
-    ).sort_values("moved_at", kind="stable").reset_index(drop=True)
-    moves.insert(0, "movement_id", [f"MV{i + 1:08d}" for i in range(len(moves))])
-    day = np.searchsorted(grid.utc_midnight_ns(), moves["moved_at"].to_numpy(), side="right") - 1
-    moves["moved_at"] = pd.to_datetime(moves["moved_at"], utc=True)
-    delta = np.zeros((grid.n, len(sku)), dtype=np.int64)
-    sku_idx = pd.Index(sku).get_indexer(moves["sku"])
-    np.add.at(delta, (day, sku_idx), moves["quantity"].to_numpy())
-    closing = np.cumsum(delta, axis=0)[:, plain]
-    dates = grid.dates()
-    snaps = pd.DataFrame(
-        {
-            "snapshot_date": np.repeat(np.array(dates, dtype=object), len(plain)),
-            "warehouse_id": "WH-SH",
-            "sku": np.tile(sku[plain], grid.n),
-            "on_hand": closing.ravel().astype(int),
-        }
-    )
-    return snaps, moves
