@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 PALETTE = ["#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea", "#0891b2", "#ca8a04", "#db2777"]
-FONT = "PingFang SC, Microsoft YaHei, Noto Sans CJK SC, Source Sans Pro, sans-serif"
+FONT = "Source Sans Pro, PingFang SC, Microsoft YaHei, Noto Sans CJK SC, WenQuanYi Micro Hei, sans-serif"
 MONEY_HOVER = "¥%{y:,.2f}"
 
 
@@ -40,13 +40,17 @@ def trend_by_shop(
     colors: dict[str, str] | None = None,
     height: int = 380,
 ) -> go.Figure:
-    """Daily line per shop: x = order_date, y = `value`; one trace per shop_id, named by shop_name.
+    """Daily line per shop: x = order_date, y = `value`; one trace per shop_id, named by shop_name, the
+    shop with the largest total first.
 
     `daily` has columns order_date, shop_id, shop_name (optional) and `value`.
     """
     colors = colors or shop_colors(daily["shop_id"])
     fig = go.Figure()
-    for shop_id, rows in daily.sort_values("order_date").groupby("shop_id", sort=True):
+    order = daily.groupby("shop_id")[value].sum().astype(float).sort_values(ascending=False).index
+    groups = dict(list(daily.sort_values("order_date").groupby("shop_id")))
+    for shop_id in order:  # legend order: largest shop first
+        rows = groups[shop_id]
         name = str(rows["shop_name"].iloc[0]) if "shop_name" in rows else str(shop_id)
         fig.add_trace(
             go.Scatter(

@@ -45,11 +45,8 @@ for column, (key, field, fmt) in zip(st.columns(len(KPI_TILES)), KPI_TILES, stri
         t(key),
         fmt(now[field]),
         delta=delta,
-        delta_description=(
-            t("vs_prior", start=local_date(prior_start), end=local_date(prior_end))
-            if delta
-            else t("no_prior")
-        ),
+        delta_description=t("vs_prior", days=sel.days) if delta else t("no_prior"),
+        help=t("prior_help", start=local_date(prior_start), end=local_date(prior_end)),
         border=True,
         chart_data=None if sparks is None else sparks[field].fillna(0).astype(float).tolist(),
         chart_type="area",

@@ -45,6 +45,7 @@ def test_the_trend_has_one_line_per_shop_named_by_shop_name_with_the_input_value
     assert list(jd.y) == [10.25, 20.50]
     assert list(by_name["天猫旗舰店"].y) == [300.0, -5.0]
     assert fig.layout.title.text == "每日净收入"
+    assert [trace.name for trace in fig.data][0] == "天猫旗舰店"  # largest total first in the legend
 
 
 def test_a_shop_keeps_its_colour_in_the_trend_and_the_split():

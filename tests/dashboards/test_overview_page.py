@@ -148,3 +148,12 @@ def test_a_new_publish_renamed_over_the_serve_file_is_shown_on_the_next_run(
     assert not at.exception
     assert shown(at) == sql_totals(live, date(2026, 6, 1), date(2026, 6, 30))
     assert shown(at) != before
+
+
+def test_without_a_serve_file_the_chinese_page_names_the_path_and_the_commands(tmp_path, monkeypatch):
+    missing = tmp_path / "serve.duckdb"
+
+    at = run_app(missing, monkeypatch)
+
+    (warning,) = [w.value for w in at.warning]
+    assert str(missing) in warning and "`make demo`" in warning and "`shopkeep materialize`" in warning
