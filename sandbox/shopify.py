@@ -146,13 +146,14 @@ class _Order:
     refunds: list[_Refund]
     created_at: datetime
     events: list[datetime] = field(default_factory=list)  # sorted, every moment the order changed
+    moments: dict[str, datetime | None] = field(default_factory=dict)  # paid_at, shipped_at, … (UTC)
 
     def updated_at(self, now: datetime) -> datetime:
         return self.events[bisect_right(self.events, now) - 1]
 
     def at(self, column: str, now: datetime) -> datetime | None:
         """The moment `column` happened, if it happened by `now`."""
-        moment = _moment(self.row.get(column))
+        moment = self.moments.get(column)
         return moment if moment is not None and moment <= now else None
 
 
@@ -191,11 +192,10 @@ def _load_orders(world: World, shop_id: str) -> list[_Order]:
         ]
         refunds.sort(key=lambda r: (r.created_at, r.id))
         created = _moment(row["created_at"])
+        columns = ("paid_at", "shipped_at", "completed_at", "cancelled_at", "updated_at")
+        at = {column: _moment(row.get(column)) for column in columns}
         moments = {created, *(r.created_at for r in refunds)}
-        for column in ("paid_at", "shipped_at", "completed_at", "cancelled_at", "updated_at"):
-            moment = _moment(row.get(column))
-            if moment is not None and moment >= created:
-                moments.add(moment)
+        moments |= {moment for moment in at.values() if moment is not None and moment >= created}
         orders.append(
             _Order(
                 id=shopify_id(order_id),
@@ -204,6 +204,7 @@ def _load_orders(world: World, shop_id: str) -> list[_Order]:
                 refunds=refunds,
                 created_at=created,
                 events=sorted(moments),
+                moments=at,
             )
         )
     return orders
@@ -283,6 +284,7 @@ class ShopifySandbox:
         self.all_events = sorted(e for o in self.orders for e in o.events)
         self._index_key: int | None = None
         self._index: tuple[list[tuple], list[_Order]] = ([], [])
+        self._rendered: dict[tuple[int, datetime], dict] = {}
         self.products = self._load_products(world)
         self.levels: dict[tuple[int, int], dict] = self._initial_levels(world)
         self.bucket: dict[str, tuple[float, float]] = {}  # token -> (level, monotonic time)
@@ -312,6 +314,14 @@ class ShopifySandbox:
         return moment.astimezone(self.tz).isoformat() if moment is not None else None
 
     def render_order(self, order: _Order, now: datetime) -> dict:
+        """The order's JSON as it stood at `now` (fully determined by its latest event up to `now`)."""
+        key = (order.id, order.updated_at(now))
+        rendered = self._rendered.get(key)
+        if rendered is None:
+            rendered = self._rendered[key] = self._render_order(order, now)
+        return rendered
+
+    def _render_order(self, order: _Order, now: datetime) -> dict:
         row = order.row
         paid_at, cancelled_at = order.at("paid_at", now), order.at("cancelled_at", now)
         shipped_at, completed_at = order.at("shipped_at", now), order.at("completed_at", now)
@@ -420,6 +430,7 @@ class ShopifySandbox:
 
     def _load_products(self, world: World) -> list[dict]:
         products: dict[int, dict] = {}
+        sizes = {str(p["sku"]): _text(p.get("size")) for p in _records(world, "products", None)}
         for listing in _records(world, "listings", self.shop_id):
             product_id = shopify_id(listing["platform_product_id"])
             variant_id = shopify_id(listing["platform_sku_id"])
@@ -438,7 +449,7 @@ class ShopifySandbox:
                 {
                     "id": variant_id,
                     "product_id": product_id,
-                    "title": str(listing.get("sku", "")).rsplit("-", 1)[-1] or "Default Title",
+                    "title": sizes.get(str(listing.get("sku"))) or "Default Title",
                     "sku": _text(listing.get("outer_id")),
                     "price": _money(listing.get("price")),
                     "inventory_item_id": shopify_id(item)

@@ -133,7 +133,8 @@ def world(request: pytest.FixtureRequest) -> World:
 
 
 def _ts(value) -> pd.Series:
-    return pd.to_datetime(value, utc=True)
+    """UTC moments at second precision, as Shopify shows them."""
+    return pd.to_datetime(value, utc=True).dt.floor("s")
 
 
 @dataclass

@@ -77,6 +77,7 @@ def tiny_world(n_orders: int = 7) -> World:
             "order_lines": pd.DataFrame([line_row(n) for n in range(n_orders)]),
             "refunds": pd.DataFrame(refunds),
             "listings": pd.DataFrame([listing]),
+            "products": pd.DataFrame([{"sku": "AP-0001-M", "size": "M"}]),
             "stock_snapshots": pd.DataFrame([
                 {"snapshot_date": date(2026, 5, 31), "warehouse_id": "WH-SH", "sku": "AP-0001-M", "on_hand": 99},
                 {"snapshot_date": date(2026, 6, 1), "warehouse_id": "WH-SH", "sku": "AP-0001-M", "on_hand": 5},
