@@ -1,0 +1,144 @@
+"""dlt source for the warehouse system: closing-stock snapshots (a series, one row per date, warehouse and
+merchant code) and stock movements (incremental on moved_at), landing in `raw_wms`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import dlt
+from dlt.common.pipeline import LoadInfo
+from dlt.extract.incremental import Incremental
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from connectors.common.loading import warehouse_pipeline
+from connectors.wms.client import WmsClient, WmsError
+
+SNAPSHOT_KEY = ("snapshot_date", "warehouse", "merchant_code")
+
+
+def _snapshot_rows(body: dict, fetched_at: datetime) -> list[dict]:
+    day = date.fromisoformat(body["date"])
+    return [
+        {
+            "snapshot_date": day,
+            "warehouse": item.get("warehouse") or body["warehouse"],
+            "merchant_code": item["merchant_code"],
+            "on_hand": int(item["on_hand"]),
+            "fetched_at": fetched_at,
+        }
+        for item in body["items"]
+    ]
+
+
+def _closing_stock(client: WmsClient, warehouse: str, day: date, fetched_at: datetime) -> Iterator[list[dict]]:
+    for body in client.stock_pages(warehouse, day):
+        if body["items"]:
+            yield _snapshot_rows(body, fetched_at)
+
+
+def _stock_snapshots(client: WmsClient, warehouses: list[str], backfill_days: int) -> Iterator[list[dict]]:
+    """Today's snapshot of every warehouse, the closing stock of the days since the last run, and, the first
+    time a warehouse is seen, `backfill_days` daily closing snapshots before today. Progress lives in the
+    resource state (`warehouses.<id>.last_today` / `backfilled_through`), so a rerun does not refetch."""
+    state = dlt.current.resource_state("stock_snapshots").setdefault("warehouses", {})
+    fetched_at = datetime.now(UTC)
+    for warehouse in warehouses:
+        progress = state.setdefault(warehouse, {})
+        today: date | None = None
+        for body in client.stock_pages(warehouse):
+            today = date.fromisoformat(body["date"])
+            if body["items"]:
+                yield _snapshot_rows(body, fetched_at)
+        assert today is not None
+        if "backfill_from" not in progress:
+            progress["backfill_from"] = (today - timedelta(days=backfill_days)).isoformat()
+            progress["backfill_to"] = (today - timedelta(days=1)).isoformat()
+        # the backfill, oldest first; `backfilled_through` marks the last date fetched
+        start = date.fromisoformat(progress["backfill_from"])
+        if done := progress.get("backfilled_through"):
+            start = max(start, date.fromisoformat(done) + timedelta(days=1))
+        end = date.fromisoformat(progress["backfill_to"])
+        day = start
+        while day <= end:
+            yield from _closing_stock(client, warehouse, day, fetched_at)
+            progress["backfilled_through"] = day.isoformat()
+            day += timedelta(days=1)
+        # days between the previous run's "today" and yesterday: their final closing stock
+        if last := progress.get("last_today"):
+            day = max(date.fromisoformat(last), end + timedelta(days=1))
+            while day < today:
+                yield from _closing_stock(client, warehouse, day, fetched_at)
+                day += timedelta(days=1)
+        progress["last_today"] = today.isoformat()
+
+
+def _stock_movements(client: WmsClient, moved_at: Incremental[datetime]) -> Iterator[list[dict]]:
+    """Movements since the last cursor minus the overlap (the lag), all of them on the first run."""
+    since = moved_at.start_value
+    for items in client.movements(since):
+        yield [
+            {**item, "moved_at": datetime.fromisoformat(item["moved_at"].replace("Z", "+00:00")),
+             "quantity": int(item["quantity"])}
+            for item in items
+        ]
+
+
+@dlt.source(name="wms")
+def wms_source(
+    base_url: str,
+    token: str,
+    warehouses: list[str],
+    backfill_days: int = 90,
+    token_env: str = "WMS_TOKEN",
+    overlap_minutes: int = 10,
+):
+    """Stock snapshots and movements of `warehouses` from the WMS at `base_url`."""
+    client = WmsClient(base_url, token, token_env=token_env)
+    snapshots = dlt.resource(
+        _stock_snapshots,
+        name="stock_snapshots",
+        write_disposition="merge",
+        primary_key=SNAPSHOT_KEY,
+        columns={
+            "snapshot_date": {"data_type": "date", "nullable": False},
+            "warehouse": {"data_type": "text", "nullable": False},
+            "merchant_code": {"data_type": "text", "nullable": False},
+            "on_hand": {"data_type": "bigint"},
+            "fetched_at": {"data_type": "timestamp"},
+        },
+    )(client, list(warehouses), backfill_days)
+    movements = dlt.resource(
+        _stock_movements,
+        name="stock_movements",
+        write_disposition="merge",
+        primary_key="id",
+        columns={
+            "id": {"data_type": "text", "nullable": False},
+            "moved_at": {"data_type": "timestamp"},
+            "quantity": {"data_type": "bigint"},
+        },
+    )(client, dlt.sources.incremental("moved_at", lag=overlap_minutes * 60))
+    return snapshots, movements
+
+
+def wms_pipeline(warehouse_path: str | Path, pipelines_dir: str | Path) -> dlt.Pipeline:
+    """The pipeline loading the WMS into `raw_wms` of the DuckDB file at `warehouse_path`."""
+    return warehouse_pipeline(
+        pipeline_name="wms", dataset_name="raw_wms", warehouse_path=warehouse_path, pipelines_dir=pipelines_dir
+    )
+
+
+def load_wms(pipeline: dlt.Pipeline, **kwargs) -> LoadInfo:
+    """Run `wms_source(**kwargs)` into `pipeline` and return dlt's load info. A refusal by the WMS (bad token,
+    unknown warehouse, WMS down) raises WmsError saying what to fix, not dlt's wrapper."""
+    try:
+        return pipeline.run(wms_source(**kwargs))
+    except PipelineStepFailed as exc:
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, WmsError):
+            cause = cause.__cause__ or cause.__context__
+        if cause is None:
+            raise
+        raise cause from None

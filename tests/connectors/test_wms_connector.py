@@ -1,0 +1,176 @@
+"""The WMS connector lands a closing-stock series and every movement in raw_wms, against the real sandbox."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+
+from connectors.wms import WmsAuthError, WmsError, load_wms, wms_pipeline
+from sandbox.runner import start
+from sandbox.wms import create_app
+from sandbox.world import World
+
+TOKEN = "wms-connector-test-token"
+END = date(2026, 6, 30)
+CLOCK = "2026-06-20T04:00:00Z"  # noon in Shanghai
+TODAY = date(2026, 6, 20)
+BACKFILL = 14
+SKUS = 7
+
+
+def tiny_world(days: int = 40, skus: int = SKUS, end: date = END) -> World:
+    """Two warehouses, a few SKUs, daily movements and the closing stock they add up to."""
+    rng = np.random.default_rng(11)
+    start_day = end - timedelta(days=days - 1)
+    snapshots, movements = [], []
+    for warehouse in ("WH-SH", "WH-GZ"):
+        for s in range(skus):
+            sku = f"HM-{s:04d}"
+            on_hand = int(rng.integers(20, 200))
+            for d in range(days):
+                day = start_day + timedelta(days=d)
+                for k in range(int(rng.integers(1, 4))):
+                    qty = max(int(rng.integers(-8, 12)), -on_hand)
+                    if qty == 0:
+                        continue
+                    on_hand += qty
+                    moved = pd.Timestamp(f"{day}T{int(rng.integers(0, 16)):02d}:{k * 7:02d}:00", tz="UTC")
+                    movements.append({
+                        "movement_id": f"MV-{len(movements) + 1:07d}", "moved_at": moved,
+                        "warehouse_id": warehouse, "sku": sku,
+                        "type": "receipt" if qty > 0 else "shipment", "quantity": qty, "reference": "",
+                    })
+                snapshots.append({"snapshot_date": day, "warehouse_id": warehouse, "sku": sku, "on_hand": on_hand})
+    tables = {
+        "warehouses": pd.DataFrame({"warehouse_id": ["WH-SH", "WH-GZ"], "name": ["上海仓", "广州仓"],
+                                    "city": ["上海", "广州"]}),
+        "stock_snapshots": pd.DataFrame(snapshots),
+        "stock_movements": pd.DataFrame(movements),
+    }
+    return World(params={"end_date": end.isoformat()}, tables=tables)
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return tiny_world()
+
+
+@pytest.fixture()
+def wms(world):
+    running = start(create_app(world, token=TOKEN, now=CLOCK), "wms-connector")
+    yield running
+    running.stop()
+
+
+@pytest.fixture()
+def warehouse(tmp_path) -> Path:
+    return tmp_path / "build.duckdb"
+
+
+@pytest.fixture()
+def run(wms, warehouse, tmp_path):
+    """Run the WMS load once (same pipeline folder every time, like the scheduled job)."""
+
+    def _run(**overrides):
+        kwargs = {"base_url": wms.url, "token": TOKEN, "warehouses": ["WH-SH", "WH-GZ"], "backfill_days": BACKFILL,
+                  **overrides}
+        return load_wms(wms_pipeline(warehouse, tmp_path / "dlt"), **kwargs)
+
+    return _run
+
+
+def _query(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def _snapshots(db: Path) -> set[tuple]:
+    return set(_query(db, "select snapshot_date, warehouse, merchant_code, on_hand from raw_wms.stock_snapshots"))
+
+
+def _world_snapshots(world: World, first: date, last: date) -> set[tuple]:
+    s = world.stock_snapshots
+    s = s[(s.snapshot_date >= first) & (s.snapshot_date <= last)]
+    return set(zip(s.snapshot_date, s.warehouse_id, s.sku, s.on_hand.astype(int), strict=True))
+
+
+def _log(wms) -> list[dict]:
+    return httpx.get(f"{wms.url}/_sandbox/requests").json()["requests"]
+
+
+def _set_clock(wms, now: str) -> None:
+    httpx.post(f"{wms.url}/_sandbox/clock", json={"now": now}).raise_for_status()
+
+
+def test_the_first_load_backfills_closing_stock_equal_to_the_warehouse_for_every_date(run, world, warehouse):
+    run()
+    first = TODAY - timedelta(days=BACKFILL)
+    assert _query(warehouse, "select count(distinct snapshot_date), count(*) from raw_wms.stock_snapshots")[0] == (
+        BACKFILL + 1, (BACKFILL + 1) * 2 * SKUS)
+    assert _snapshots(warehouse) == _world_snapshots(world, first, TODAY)
+    assert _query(warehouse, "select count(*) from raw_wms.stock_snapshots where fetched_at is null") == [(0,)]
+
+
+def test_a_rerun_on_the_same_day_duplicates_nothing_and_does_not_refetch_the_backfill(run, wms, warehouse):
+    run()
+    before, requests_before = _snapshots(warehouse), len(_log(wms))
+    run()
+    again = [r for r in _log(wms)[requests_before:] if r["path"] == "/api/v1/stock"]
+    assert [r["query"].get("date") for r in again] == [None, None]  # today's snapshot of each warehouse only
+    assert _snapshots(warehouse) == before
+    assert _query(warehouse, "select count(*) from raw_wms.stock_snapshots")[0][0] == len(before)
+
+
+def test_the_next_day_adds_one_new_date_and_keeps_every_earlier_one(run, wms, world, warehouse):
+    run()
+    _set_clock(wms, "2026-06-21T04:00:00Z")
+    run()
+    dates = [d for (d,) in _query(warehouse, "select distinct snapshot_date from raw_wms.stock_snapshots order by 1")]
+    assert dates == [TODAY - timedelta(days=BACKFILL) + timedelta(days=i) for i in range(BACKFILL + 2)]
+    assert _snapshots(warehouse) == _world_snapshots(world, dates[0], dates[-1])
+
+
+def test_movements_land_incrementally_without_duplicates_and_add_up_to_the_warehouses(run, wms, world, warehouse):
+    run()
+    _set_clock(wms, "2026-06-23T04:00:00Z")
+    log_before = len(_log(wms))
+    run()
+    second = [r for r in _log(wms)[log_before:] if r["path"] == "/api/v1/movements"]
+    moves = world.stock_movements
+    cursor = moves.moved_at[moves.moved_at <= pd.Timestamp(CLOCK)].max()
+    assert second and {pd.Timestamp(r["query"]["since"]) for r in second} == {cursor - pd.Timedelta(minutes=10)}
+    moves = moves[moves.moved_at <= pd.Timestamp("2026-06-23T04:00:00Z")]
+    loaded = _query(warehouse, "select count(*), count(distinct id) from raw_wms.stock_movements")[0]
+    assert loaded == (len(moves), len(moves))
+    sums = dict(_query(warehouse, "select merchant_code || '@' || warehouse, sum(quantity) "
+                                  "from raw_wms.stock_movements group by all"))
+    expected = moves.groupby(moves.sku + "@" + moves.warehouse_id).quantity.sum()
+    assert sums == {key: int(value) for key, value in expected.items()}
+
+
+def test_a_wrong_token_fails_naming_the_env_var_and_never_the_token(run):
+    secret = "wrong-secret-token-value"
+    with pytest.raises(WmsAuthError) as failure:
+        run(token=secret, token_env="WMS_TOKEN")
+    assert "WMS_TOKEN" in str(failure.value)
+    assert secret not in str(failure.value) and TOKEN not in str(failure.value)
+
+
+def test_a_warehouse_the_wms_does_not_know_fails_naming_it_and_the_setting(run):
+    with pytest.raises(WmsError) as failure:
+        run(warehouses=["WH-SH", "WH-BJ"])
+    assert "WH-BJ" in str(failure.value) and "[wms].warehouses" in str(failure.value)
+
+
+def test_server_errors_are_retried_and_the_load_completes(run, wms, world, warehouse):
+    httpx.post(f"{wms.url}/_sandbox/fail", json={"path": "/api/v1/stock", "status": 503, "times": 2})
+    run()
+    statuses = [r["status"] for r in _log(wms) if r["path"] == "/api/v1/stock"]
+    assert statuses[:3] == [503, 503, 200]
+    assert _snapshots(warehouse) == _world_snapshots(world, TODAY - timedelta(days=BACKFILL), TODAY)
