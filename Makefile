@@ -37,9 +37,11 @@ $(INSTALLED): pyproject.toml
 $(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
 	$(BIN)/shopkeep prepare
 
-# Debian's Chromium is the real browser for the dashboard tests (Playwright's own download can't be used here).
+# Debian's Chromium is the real browser for the dashboard tests (Playwright's own download can't be used here),
+# with a CJK font so the Chinese interface renders (and screenshots show text, not boxes).
 chromium:
-	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+	@{ command -v chromium >/dev/null && fc-list :lang=zh | grep -q .; } || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
 
 clean:
 	rm -rf .shopkeep dbt_project/target test-artifacts
