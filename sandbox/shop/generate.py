@@ -67,7 +67,7 @@ def pick_special_skus(rng: np.random.Generator, catalog, popularity: np.ndarray,
     pool = [i for i in order if plain[i] and not in_kit[i] and i not in hotspot]
     slow = pool[len(pool) // 2 :]
     dead = np.sort(rng.choice(slow, 5, replace=False))
-    steady = [i for i in pool[5 : len(pool) // 3] if i not in dead]
+    steady = [i for i in pool[1:12] if i not in dead]  # fast sellers run dry quickly once starved
     starved = np.sort(rng.choice(steady, 3, replace=False))
     return {"hotspot": hotspot, "dead": dead, "starved": starved}
 

@@ -70,7 +70,7 @@ def simulate_stock(
     moq = catalog.products["moq"].to_numpy()
     supplier = catalog.products["supplier_id"].to_numpy()
     unit_cost = catalog.cost_cents
-    starve_from = days.n - min(90, int(days.n * 0.6))
+    starve_from = days.n - min(100, int(days.n * 0.8))
     is_starved = np.zeros(n_skus, bool)
     is_starved[starved] = True
     launched = np.array([days.index(d) for d in catalog.launched_on])
@@ -218,7 +218,9 @@ def simulate_stock(
                     if rng.random() < 0.12:
                         first = int(q * rng.uniform(0.6, 0.9))
                         pending.setdefault(arrive, []).append((w, s, first, po))
-                        pending.setdefault(arrive + int(rng.integers(3, 9)), []).append((w, s, q - first, po))
+                        rest = arrive + int(rng.integers(3, 9))
+                        if not (is_starved[s] and rest >= starve_from):
+                            pending.setdefault(rest, []).append((w, s, q - first, po))
                     else:
                         pending.setdefault(arrive, []).append((w, s, q, po))
 
