@@ -5,76 +5,35 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import openpyxl
-import pandas as pd
 import pytest
 
-from connectors.files import FileImportError, load_product_master, product_master_pipeline
+from connectors.files import (
+    FileImportError,
+    load_mapping,
+    load_product_master,
+    product_master_pipeline,
+    read_workbook,
+)
+from sandbox.shop.product_master import write_product_master_xlsx
 from sandbox.world import World
 
 PRODUCT_HEADERS = ["商家编码", "商品名称", "类目", "款号", "尺码", "成本价", "零售价", "供应商编码", "箱规", "最小起订量",
                    "采购周期(天)", "保质期(天)", "重量(g)", "是否组合装", "条码", "上市日期"]
-PRODUCT_COLUMNS = ["sku", "name", "category", "spu", "size", "unit_cost", "list_price", "supplier_id", "pack_size",
-                   "moq", "lead_time_days", "shelf_life_days", "weight_g", "is_kit", "barcode", "launched_on"]
-KIT_HEADERS = ["组合编码", "子商品编码", "数量"]
-SUPPLIER_HEADERS = ["供应商编码", "供应商名称", "采购周期(天)", "最小起订量", "币种"]
 
 
 @pytest.fixture(scope="module")
-def world() -> World:
-    """The master data of the simulated shop (the full world when the simulator is there)."""
-    try:
-        from sandbox.shop.generate import generate
-    except ImportError:
-        from sandbox.shop.catalog import build_catalog
-
-        catalog = build_catalog(np.random.default_rng(7), date(2026, 3, 3), 120)
-        return World(params={}, tables={"products": catalog.products, "kit_components": catalog.kit_components,
-                                        "suppliers": catalog.suppliers})
-    return generate(seed=7, days=120, orders_per_day=60, end_date=date(2026, 6, 30))
-
-
-def _cell(value):
-    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, Decimal):
-        return float(value)  # Excel holds numbers as doubles, as a seller's file would
-    if isinstance(value, bool | np.bool_):
-        return "是" if value else "否"
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
+def world(small_world) -> World:
+    """The small simulated shop (tests/conftest.py)."""
+    return small_world
 
 
 def write_master(world: World, path: Path) -> Path:
-    """The product master in its exact layout (the simulator's own writer when it is there)."""
-    try:
-        from sandbox.shop.product_master import write_product_master_xlsx
-    except ImportError:
-        pass
-    else:
-        return Path(write_product_master_xlsx(world, path) or path)
-    book = openpyxl.Workbook()
-    products = book.active
-    products.title = "商品"
-    products.append(PRODUCT_HEADERS)
-    for row in world.products[PRODUCT_COLUMNS].itertuples(index=False):
-        products.append([_cell(v) for v in row])
-    kits = book.create_sheet("组合装")
-    kits.append(KIT_HEADERS)
-    for row in world.kit_components[["kit_sku", "component_sku", "quantity"]].itertuples(index=False):
-        kits.append([_cell(v) for v in row])
-    suppliers = book.create_sheet("供应商")
-    suppliers.append(SUPPLIER_HEADERS)
-    for row in world.suppliers[["supplier_id", "name", "lead_time_days", "moq", "currency"]].itertuples(index=False):
-        suppliers.append([_cell(v) for v in row])
-    book.save(path)
-    return path
+    """The product master exactly as the simulator writes the seller's file."""
+    return Path(write_product_master_xlsx(world, path))
 
 
 def _product_row(sheet, **values) -> list:
@@ -198,3 +157,29 @@ def test_a_missing_required_column_stops_the_import_naming_file_sheet_and_header
         load_product_master(pipeline, path)
     message = str(failure.value)
     assert str(path) in message and "'商品'" in message and "'成本价'" in message
+
+
+def test_padded_or_full_width_headers_and_dates_typed_as_text_are_still_read(world, tmp_path):
+    path = write_master(world, tmp_path / "product_master.xlsx")
+    book = openpyxl.load_workbook(path)
+    products = book["商品"]
+    lead_col = PRODUCT_HEADERS.index("采购周期(天)") + 1
+    products.cell(row=1, column=lead_col).value = " 采购周期（天）\u3000"
+    products.cell(row=2, column=PRODUCT_HEADERS.index("上市日期") + 1).value = "2025/3/1"
+    book.save(path)
+    result = read_workbook(path, load_mapping("product_master"))
+    assert result.quarantine == []
+    first = result.tables["products"][0]
+    assert first["launched_on"] == date(2025, 3, 1)
+    assert first["lead_time_days"] == products.cell(row=2, column=lead_col).value
+    assert first["unit_cost"] == world.products.unit_cost.iloc[0]
+
+
+def test_a_missing_sheet_stops_the_import_naming_the_file_and_the_sheet(world, tmp_path):
+    path = write_master(world, tmp_path / "product_master.xlsx")
+    book = openpyxl.load_workbook(path)
+    del book["组合装"]
+    book.save(path)
+    with pytest.raises(FileImportError, match="no sheet '组合装'") as failure:
+        read_workbook(path, load_mapping("product_master"))
+    assert str(path) in str(failure.value)
