@@ -83,7 +83,7 @@ def _moment(value: Any) -> datetime | None:
     if pd.isna(ts):
         return None
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.to_pydatetime().replace(microsecond=0)
+    return ts.floor("s").to_pydatetime()
 
 
 def _money(value: Any) -> str:
