@@ -3,7 +3,7 @@ merchant code) and stock movements (incremental on moved_at), landing in `raw_wm
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -38,51 +38,60 @@ def _closing_stock(client: WmsClient, warehouse: str, day: date, fetched_at: dat
             yield _snapshot_rows(body, fetched_at)
 
 
-def _stock_snapshots(client: WmsClient, warehouses: list[str], backfill_days: int) -> Iterator[list[dict]]:
+def _stock_snapshots(connect: Callable[[], WmsClient], warehouses: list[str], backfill_days: int
+                     ) -> Iterator[list[dict]]:
     """Today's snapshot of every warehouse, the closing stock of the days since the last run, and, the first
     time a warehouse is seen, `backfill_days` daily closing snapshots before today. Progress lives in the
     resource state (`warehouses.<id>.last_today` / `backfilled_through`), so a rerun does not refetch."""
     state = dlt.current.resource_state("stock_snapshots").setdefault("warehouses", {})
     fetched_at = datetime.now(UTC)
-    for warehouse in warehouses:
-        progress = state.setdefault(warehouse, {})
-        today: date | None = None
-        for body in client.stock_pages(warehouse):
-            today = date.fromisoformat(body["date"])
-            if body["items"]:
-                yield _snapshot_rows(body, fetched_at)
-        assert today is not None
-        if "backfill_from" not in progress:
-            progress["backfill_from"] = (today - timedelta(days=backfill_days)).isoformat()
-            progress["backfill_to"] = (today - timedelta(days=1)).isoformat()
-        # the backfill, oldest first; `backfilled_through` marks the last date fetched
-        start = date.fromisoformat(progress["backfill_from"])
-        if done := progress.get("backfilled_through"):
-            start = max(start, date.fromisoformat(done) + timedelta(days=1))
-        end = date.fromisoformat(progress["backfill_to"])
-        day = start
-        while day <= end:
+    with connect() as client:
+        for warehouse in warehouses:
+            yield from _warehouse_snapshots(client, warehouse, state.setdefault(warehouse, {}), backfill_days,
+                                            fetched_at)
+
+
+def _warehouse_snapshots(client: WmsClient, warehouse: str, progress: dict, backfill_days: int,
+                         fetched_at: datetime) -> Iterator[list[dict]]:
+    """One warehouse: today, the one-time backfill (resumable), then the days missed since the last run."""
+    today: date | None = None
+    for body in client.stock_pages(warehouse):
+        today = date.fromisoformat(body["date"])
+        if body["items"]:
+            yield _snapshot_rows(body, fetched_at)
+    if today is None:  # stock_pages always yields at least one page
+        return
+    if "backfill_from" not in progress:
+        progress["backfill_from"] = (today - timedelta(days=backfill_days)).isoformat()
+        progress["backfill_to"] = (today - timedelta(days=1)).isoformat()
+    # the backfill, oldest first; `backfilled_through` marks the last date fetched
+    start = date.fromisoformat(progress["backfill_from"])
+    if done := progress.get("backfilled_through"):
+        start = max(start, date.fromisoformat(done) + timedelta(days=1))
+    end = date.fromisoformat(progress["backfill_to"])
+    day = start
+    while day <= end:
+        yield from _closing_stock(client, warehouse, day, fetched_at)
+        progress["backfilled_through"] = day.isoformat()
+        day += timedelta(days=1)
+    # days between the previous run's "today" and yesterday: their final closing stock
+    if last := progress.get("last_today"):
+        day = max(date.fromisoformat(last), end + timedelta(days=1))
+        while day < today:
             yield from _closing_stock(client, warehouse, day, fetched_at)
-            progress["backfilled_through"] = day.isoformat()
             day += timedelta(days=1)
-        # days between the previous run's "today" and yesterday: their final closing stock
-        if last := progress.get("last_today"):
-            day = max(date.fromisoformat(last), end + timedelta(days=1))
-            while day < today:
-                yield from _closing_stock(client, warehouse, day, fetched_at)
-                day += timedelta(days=1)
-        progress["last_today"] = today.isoformat()
+    progress["last_today"] = today.isoformat()
 
 
-def _stock_movements(client: WmsClient, moved_at: Incremental[datetime]) -> Iterator[list[dict]]:
+def _stock_movements(connect: Callable[[], WmsClient], moved_at: Incremental[datetime]) -> Iterator[list[dict]]:
     """Movements since the last cursor minus the overlap (the lag), all of them on the first run."""
-    since = moved_at.start_value
-    for items in client.movements(since):
-        yield [
-            {**item, "moved_at": datetime.fromisoformat(item["moved_at"].replace("Z", "+00:00")),
-             "quantity": int(item["quantity"])}
-            for item in items
-        ]
+    with connect() as client:
+        for items in client.movements(moved_at.start_value):
+            yield [
+                {**item, "moved_at": datetime.fromisoformat(item["moved_at"].replace("Z", "+00:00")),
+                 "quantity": int(item["quantity"])}
+                for item in items
+            ]
 
 
 @dlt.source(name="wms")
@@ -95,7 +104,9 @@ def wms_source(
     overlap_minutes: int = 10,
 ):
     """Stock snapshots and movements of `warehouses` from the WMS at `base_url`."""
-    client = WmsClient(base_url, token, token_env=token_env)
+    def connect() -> WmsClient:  # opened at extraction, closed when the resource is done
+        return WmsClient(base_url, token, token_env=token_env)
+
     snapshots = dlt.resource(
         _stock_snapshots,
         name="stock_snapshots",
@@ -108,7 +119,7 @@ def wms_source(
             "on_hand": {"data_type": "bigint"},
             "fetched_at": {"data_type": "timestamp"},
         },
-    )(client, list(warehouses), backfill_days)
+    )(connect, list(warehouses), backfill_days)
     movements = dlt.resource(
         _stock_movements,
         name="stock_movements",
@@ -119,7 +130,7 @@ def wms_source(
             "moved_at": {"data_type": "timestamp"},
             "quantity": {"data_type": "bigint"},
         },
-    )(client, dlt.sources.incremental("moved_at", lag=overlap_minutes * 60))
+    )(connect, dlt.sources.incremental("moved_at", lag=overlap_minutes * 60))
     return snapshots, movements
 
 

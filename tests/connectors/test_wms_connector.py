@@ -162,6 +162,13 @@ def test_a_wrong_token_fails_naming_the_env_var_and_never_the_token(run):
     assert secret not in str(failure.value) and TOKEN not in str(failure.value)
 
 
+def test_the_token_is_stored_nowhere_in_the_warehouse_or_the_pipeline_state(run, tmp_path):
+    run()
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".duckdb" for p in files)
+    assert [p for p in files if TOKEN.encode() in p.read_bytes()] == []
+
+
 def test_a_warehouse_the_wms_does_not_know_fails_naming_it_and_the_setting(run):
     with pytest.raises(WmsError) as failure:
         run(warehouses=["WH-SH", "WH-BJ"])
@@ -174,3 +181,18 @@ def test_server_errors_are_retried_and_the_load_completes(run, wms, world, wareh
     statuses = [r["status"] for r in _log(wms) if r["path"] == "/api/v1/stock"]
     assert statuses[:3] == [503, 503, 200]
     assert _snapshots(warehouse) == _world_snapshots(world, TODAY - timedelta(days=BACKFILL), TODAY)
+
+
+def test_the_simulated_shop_lands_with_stock_and_movements_equal_to_its_warehouses(small_world, tmp_path):
+    running = start(create_app(small_world, token=TOKEN), "wms-small-shop")  # clock: end of the world's last day
+    try:
+        load_wms(wms_pipeline(tmp_path / "build.duckdb", tmp_path / "dlt"), base_url=running.url, token=TOKEN,
+                 warehouses=["WH-SH", "WH-GZ"], backfill_days=BACKFILL)
+    finally:
+        running.stop()
+    db = tmp_path / "build.duckdb"
+    assert _snapshots(db) == _world_snapshots(small_world, END - timedelta(days=BACKFILL), END)
+    moves = small_world.stock_movements
+    sums = dict(_query(db, "select merchant_code, sum(quantity) from raw_wms.stock_movements group by all"))
+    assert sums == {sku: int(q) for sku, q in moves.groupby("sku").quantity.sum().items()}
+    assert _query(db, "select count(distinct id) from raw_wms.stock_movements")[0][0] == len(moves)
