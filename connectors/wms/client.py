@@ -18,6 +18,10 @@ PAGE_SIZE = 500
 class WmsError(RuntimeError):
     """The WMS refused a request for a reason the user must fix (bad warehouse id, bad date, ...)."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 class WmsAuthError(WmsError):
     """The WMS rejected the token."""
@@ -86,12 +90,16 @@ class WmsClient:
         if response.status_code == 401:
             raise WmsAuthError(
                 f"the WMS at {self.base_url} rejected the token (HTTP 401): set environment variable "
-                f"{self.token_env} to a valid WMS API token"
+                f"{self.token_env} to a valid WMS API token",
+                status=401,
             )
         if response.status_code >= 500:
             raise _Retryable(f"the WMS answered HTTP {response.status_code} to {path}")
         if response.status_code >= 400:
-            raise WmsError(f"the WMS refused {path} {params}: HTTP {response.status_code}: {_message(response)}")
+            raise WmsError(
+                f"the WMS refused {path} {params}: HTTP {response.status_code}: {_message(response)}",
+                status=response.status_code,
+            )
         return response.json()
 
     def stock_pages(self, warehouse: str, day: date | None = None) -> Iterator[dict]:
@@ -105,9 +113,9 @@ class WmsClient:
             try:
                 body = self.get("/api/v1/stock", params)
             except WmsError as exc:
-                if "HTTP 404" in str(exc):
+                if exc.status == 404:
                     raise WmsError(
-                        f"{exc} — check the warehouse ids in [wms].warehouses of shopkeep.toml"
+                        f"{exc} — check the warehouse ids in [wms].warehouses of shopkeep.toml", status=404
                     ) from None
                 raise
             yield body

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from connectors.wms import WmsAuthError, WmsError, load_wms, wms_pipeline
+from connectors.wms import WmsAuthError, WmsClient, WmsError, load_wms, wms_pipeline
 from sandbox.runner import start
 from sandbox.wms import create_app
 from sandbox.world import World
@@ -196,3 +196,19 @@ def test_the_simulated_shop_lands_with_stock_and_movements_equal_to_its_warehous
     sums = dict(_query(db, "select merchant_code, sum(quantity) from raw_wms.stock_movements group by all"))
     assert sums == {sku: int(q) for sku, q in moves.groupby("sku").quantity.sum().items()}
     assert _query(db, "select count(distinct id) from raw_wms.stock_movements")[0][0] == len(moves)
+
+
+def test_a_timeout_is_retried_and_the_page_is_read():
+    calls = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.params.get("page"))
+        if len(calls) == 1:
+            raise httpx.ReadTimeout("slow", request=request)
+        return httpx.Response(200, json={"warehouse": "WH-SH", "date": "2026-06-20", "page": 1, "page_size": 500,
+                                         "total": 1, "items": [{"merchant_code": "A", "on_hand": 3}]})
+
+    with WmsClient("http://wms.invalid", TOKEN, transport=httpx.MockTransport(answer)) as client:
+        pages = list(client.stock_pages("WH-SH"))
+    assert [p["items"] for p in pages] == [[{"merchant_code": "A", "on_hand": 3}]]
+    assert calls == ["1", "1"]
