@@ -159,3 +159,26 @@ def test_the_shipped_definitions_load_with_the_demo_config():
     assert (
         module.defs.resolve_schedule_def("hourly_refresh").default_status == dg.DefaultScheduleStatus.STOPPED
     )
+
+
+def test_the_overview_page_over_the_built_warehouse_shows_the_simulated_shops_numbers(
+    built_warehouse, small_world, monkeypatch
+):
+    from streamlit.testing.v1 import AppTest
+
+    from dashboards.filters import DATES_KEY
+    from dashboards.format import integer, money
+
+    truth = truth_for_shop(small_world, "shopify_global")
+    orders = small_world.shop("shopify_global", "orders")
+    first = orders["created_at"].min().tz_convert("Asia/Shanghai").date()
+    last = orders["created_at"].max().tz_convert("Asia/Shanghai").date()
+    monkeypatch.setenv("SHOPKEEP_SERVE_PATH", str(built_warehouse.serve_path))
+    at = AppTest.from_file(str(REPO / "dashboards" / "app.py"), default_timeout=60)
+    at.session_state[DATES_KEY] = (first, last)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    tiles = {metric.label: metric.value for metric in at.metric}
+    assert tiles["订单数"] == integer(truth["orders"])
+    assert tiles["GMV 成交额"] == money(truth["gmv_cny"])
+    assert tiles["净收入"] == money(truth["net_sales_cny"] - truth["refunds_cny"])
