@@ -82,10 +82,9 @@ def run_materialize(settings: Settings, stages: list[tuple[str, str]] | None = N
 @app.command()
 def prepare() -> None:
     """Compile the dbt manifest that Dagster loads (run once after install and after editing dbt models)."""
-    from orchestration.transform import dbt_project
+    from orchestration.transform import prepare_manifest
 
-    dbt_project.preparer.prepare(dbt_project)
-    console.print(f"dbt manifest ready: {dbt_project.manifest_path}")
+    console.print(f"dbt manifest ready: {prepare_manifest(force=True)}")
 
 
 @app.command()

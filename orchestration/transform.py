@@ -44,8 +44,35 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return dbt_resource_props.get("config", {}).get("schema") or "seeds"
 
 
+def dbt_resource() -> DbtCliResource:
+    # the dbt installed next to this Python (the venv), whatever PATH says
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt"))
+
+
+def _manifest_is_stale() -> bool:
+    manifest = dbt_project.manifest_path
+    if not manifest.is_file():
+        return True
+    built = manifest.stat().st_mtime
+    sources = [
+        p
+        for p in DBT_PROJECT_DIR.rglob("*")
+        if p.suffix in {".sql", ".yml", ".csv"} and "target" not in p.parts
+    ]
+    return any(p.stat().st_mtime > built for p in sources)
+
+
+def prepare_manifest(force: bool = False) -> Path:
+    """`dbt parse` into dbt_project/target/manifest.json (the Makefile does this once after install; here it
+    only happens again when a model, YAML or seed file is newer than the manifest — an analyst's edit)."""
+    if force or _manifest_is_stale():
+        dbt_resource().cli(["parse", "--quiet"], target_path=Path("target")).wait()
+    return dbt_project.manifest_path
+
+
 def transform_assets(settings: Settings) -> list[dg.AssetsDefinition]:
-    dbt_project.prepare_if_dev()
+    os.environ.update(settings.dbt_env)
+    prepare_manifest()
 
     @dbt_assets(
         manifest=dbt_project.manifest_path,
@@ -63,8 +90,3 @@ def transform_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         yield from dbt.cli(["build"], context=context).stream()
 
     return [dbt_models]
-
-
-def dbt_resource() -> DbtCliResource:
-    # the dbt installed next to this Python (the venv), whatever PATH says
-    return DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt"))
