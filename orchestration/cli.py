@@ -46,25 +46,25 @@ def dagster_home(settings: Settings) -> Path:
     return home
 
 
-def run_materialize(settings: Settings, stages: list[tuple[str, str]] | None = None) -> None:
-    """Materialise every asset once, in-process, stage by stage (ingest, transform, publish) with progress."""
+def run_materialize(settings: Settings, instance=None) -> None:
+    """Materialise every asset once, in-process, stage by stage (ingest, transform, publish) with progress.
+    Runs are recorded in the DAGSTER_HOME instance (so they show in `dagster dev`) unless one is passed."""
     import dagster as dg
 
     from orchestration.definitions import build_definitions
 
-    dagster_home(settings)
+    if instance is None:
+        dagster_home(settings)
+        instance = dg.DagsterInstance.get()
     defs = build_definitions(settings)
-    instance = dg.DagsterInstance.get()
-    stages = stages or [
+    stages = [
         ("ingest", "key:raw_*/*"),
         ("transform (dbt build)", "key:staging/* or key:intermediate/* or key:marts/* or key:seeds/*"),
         ("publish", "key:serve/*"),
     ]
     job = defs.resolve_implicit_global_asset_job_def()
     for label, selection in stages:
-        keys = [
-            spec.key for spec in dg.AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())
-        ]
+        keys = sorted(dg.AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph()))
         started = time.monotonic()
         with console.status(f"materialising {label}: {len(keys)} assets…"):
             result = job.execute_in_process(

@@ -100,7 +100,8 @@ def demo_stack(small_world: World, tmp_path_factory: pytest.TempPathFactory):
     )
     servers = [
         runner.start(
-            shopify.create_app(small_world, shop_id="shopify_global", token=TOKENS["SHOPIFY_GLOBAL_TOKEN"]), "shopify"
+            shopify.create_app(small_world, shop_id="shopify_global", token=TOKENS["SHOPIFY_GLOBAL_TOKEN"]),
+            "shopify",
         ),
         runner.start(wms.create_app(small_world, token=TOKENS["WMS_TOKEN"]), "wms"),
     ]
@@ -112,16 +113,13 @@ def demo_stack(small_world: World, tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def built_warehouse(demo_stack: DemoStack):
-    """Every asset materialised once against the sandboxes: build.duckdb and serve.duckdb exist."""
+    """Every asset materialised once against the sandboxes, the way `shopkeep materialize` does it (stage by
+    stage: ingest, dbt build, publish): build.duckdb and serve.duckdb exist."""
     import dagster as dg
 
-    from orchestration.definitions import build_definitions
+    from orchestration.cli import run_materialize
 
     settings = demo_stack.settings()
-    os.environ["DAGSTER_HOME"] = str(settings.build_path.parent / "dagster_home")
-    Path(os.environ["DAGSTER_HOME"]).mkdir(exist_ok=True)
-    defs = build_definitions(settings)
     with dg.instance_for_test() as instance:
-        result = defs.resolve_implicit_global_asset_job_def().execute_in_process(instance=instance)
-    assert result.success
+        run_materialize(settings, instance=instance)
     return settings

@@ -21,8 +21,24 @@ from connectors.files import (
 from sandbox.shop.product_master import write_product_master_xlsx
 from sandbox.world import World
 
-PRODUCT_HEADERS = ["商家编码", "商品名称", "类目", "款号", "尺码", "成本价", "零售价", "供应商编码", "箱规", "最小起订量",
-                   "采购周期(天)", "保质期(天)", "重量(g)", "是否组合装", "条码", "上市日期"]
+PRODUCT_HEADERS = [
+    "商家编码",
+    "商品名称",
+    "类目",
+    "款号",
+    "尺码",
+    "成本价",
+    "零售价",
+    "供应商编码",
+    "箱规",
+    "最小起订量",
+    "采购周期(天)",
+    "保质期(天)",
+    "重量(g)",
+    "是否组合装",
+    "条码",
+    "上市日期",
+]
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +63,14 @@ def write_master_with_bad_rows(world: World, path: Path) -> dict[str, int]:
     book = openpyxl.load_workbook(path)
     products, kits = book["商品"], book["组合装"]
     products.cell(row=1, column=1).value = "  商家编码 "  # headers match after trimming
-    good = {"商品名称": "测试商品", "类目": "home", "成本价": 10, "零售价": 19.9, "供应商编码": "SUP-03", "是否组合装": "否"}
+    good = {
+        "商品名称": "测试商品",
+        "类目": "home",
+        "成本价": 10,
+        "零售价": 19.9,
+        "供应商编码": "SUP-03",
+        "是否组合装": "否",
+    }
     bad = {
         "missing_sku": {**good},
         "text_cost": {**good, "商家编码": "BAD-0001", "成本价": "abc"},
@@ -78,20 +101,34 @@ def pipeline(tmp_path):
 def test_every_product_kit_and_supplier_of_the_world_lands_with_exact_costs(world, pipeline, tmp_path):
     load_product_master(pipeline, write_master(world, tmp_path / "product_master.xlsx"))
     db = tmp_path / "build.duckdb"
-    counts = {t: _query(db, f"select count(*) from raw_product_master.{t}")[0][0]
-              for t in ("products", "kit_components", "suppliers", "quarantine")}
-    assert counts == {"products": len(world.products), "kit_components": len(world.kit_components),
-                      "suppliers": len(world.suppliers), "quarantine": 0}
-    total, kind = _query(db, "select sum(unit_cost), typeof(sum(unit_cost)) from raw_product_master.products")[0]
+    counts = {
+        t: _query(db, f"select count(*) from raw_product_master.{t}")[0][0]
+        for t in ("products", "kit_components", "suppliers", "quarantine")
+    }
+    assert counts == {
+        "products": len(world.products),
+        "kit_components": len(world.kit_components),
+        "suppliers": len(world.suppliers),
+        "quarantine": 0,
+    }
+    total, kind = _query(
+        db, "select sum(unit_cost), typeof(sum(unit_cost)) from raw_product_master.products"
+    )[0]
     assert total == sum(world.products.unit_cost)
     assert kind.startswith("DECIMAL")
-    assert _query(db, "select data_type from information_schema.columns where table_schema = 'raw_product_master' "
-                      "and table_name = 'products' and column_name = 'list_price'") == [("DECIMAL(18,2)",)]
+    assert _query(
+        db,
+        "select data_type from information_schema.columns where table_schema = 'raw_product_master' "
+        "and table_name = 'products' and column_name = 'list_price'",
+    ) == [("DECIMAL(18,2)",)]
     kits = _query(db, "select sku from raw_product_master.products where is_kit order by sku")
     assert [k for (k,) in kits] == sorted(world.products.sku[world.products.is_kit.astype(bool)])
     first = world.products.iloc[0]
-    row = _query(db, f"select name, supplier_id, launched_on, barcode from raw_product_master.products "
-                     f"where sku = '{first.sku}'")[0]
+    row = _query(
+        db,
+        f"select name, supplier_id, launched_on, barcode from raw_product_master.products "
+        f"where sku = '{first.sku}'",
+    )[0]
     assert row == (first["name"], first.supplier_id, first.launched_on, str(first.barcode))
 
 
@@ -101,11 +138,19 @@ def test_a_file_with_bad_rows_loads_every_good_row_and_quarantines_each_bad_one(
     load_product_master(pipeline, path)
     db = tmp_path / "build.duckdb"
     assert _query(db, "select count(*) from raw_product_master.products")[0][0] == len(world.products)
-    assert _query(db, "select count(*) from raw_product_master.kit_components")[0][0] == len(world.kit_components)
+    assert _query(db, "select count(*) from raw_product_master.kit_components")[0][0] == len(
+        world.kit_components
+    )
     first = world.products.iloc[0]
-    assert _query(db, f"select name from raw_product_master.products where sku = '{first.sku}'") == [(first["name"],)]
-    quarantined = {(sheet, n): reason for sheet, n, reason in _query(
-        db, "select sheet, row_number, reason from raw_product_master.quarantine")}
+    assert _query(db, f"select name from raw_product_master.products where sku = '{first.sku}'") == [
+        (first["name"],)
+    ]
+    quarantined = {
+        (sheet, n): reason
+        for sheet, n, reason in _query(
+            db, "select sheet, row_number, reason from raw_product_master.quarantine"
+        )
+    }
     expected = {
         ("商品", rows["missing_sku"]): "商家编码 is empty",
         ("商品", rows["text_cost"]): "成本价 'abc' is not a number — fix the cell and re-import",
@@ -118,8 +163,11 @@ def test_a_file_with_bad_rows_loads_every_good_row_and_quarantines_each_bad_one(
     for (sheet, n), phrase in expected.items():
         assert quarantined[(sheet, n)].startswith(f"{sheet} row {n}: ")
         assert phrase in quarantined[(sheet, n)]
-    raw, source = _query(db, f"select raw_row, source_file from raw_product_master.quarantine "
-                             f"where row_number = {rows['text_cost']} and sheet = '商品'")[0]
+    raw, source = _query(
+        db,
+        f"select raw_row, source_file from raw_product_master.quarantine "
+        f"where row_number = {rows['text_cost']} and sheet = '商品'",
+    )[0]
     assert json.loads(raw)["成本价"] == "abc"
     assert json.loads(raw)["商家编码"] == "BAD-0001"
     assert source == "product_master.xlsx"
@@ -134,11 +182,18 @@ def test_importing_the_same_file_twice_changes_nothing(world, pipeline, tmp_path
     def snapshot():
         result = {}
         for table in tables:
-            columns = [c for (c,) in _query(db, "select column_name from information_schema.columns where "
-                                                f"table_schema = 'raw_product_master' and table_name = '{table}' "
-                                                "and column_name not like '\\_dlt%' escape '\\'")]
-            result[table] = sorted(_query(db, f"select {', '.join(columns)} from raw_product_master.{table}"),
-                                   key=str)
+            columns = [
+                c
+                for (c,) in _query(
+                    db,
+                    "select column_name from information_schema.columns where "
+                    f"table_schema = 'raw_product_master' and table_name = '{table}' "
+                    "and column_name not like '\\_dlt%' escape '\\'",
+                )
+            ]
+            result[table] = sorted(
+                _query(db, f"select {', '.join(columns)} from raw_product_master.{table}"), key=str
+            )
         return result
 
     load_product_master(pipeline, path)

@@ -41,15 +41,24 @@ def tiny_world(days: int = 40, skus: int = SKUS, end: date = END) -> World:
                         continue
                     on_hand += qty
                     moved = pd.Timestamp(f"{day}T{int(rng.integers(0, 16)):02d}:{k * 7:02d}:00", tz="UTC")
-                    movements.append({
-                        "movement_id": f"MV-{len(movements) + 1:07d}", "moved_at": moved,
-                        "warehouse_id": warehouse, "sku": sku,
-                        "type": "receipt" if qty > 0 else "shipment", "quantity": qty, "reference": "",
-                    })
-                snapshots.append({"snapshot_date": day, "warehouse_id": warehouse, "sku": sku, "on_hand": on_hand})
+                    movements.append(
+                        {
+                            "movement_id": f"MV-{len(movements) + 1:07d}",
+                            "moved_at": moved,
+                            "warehouse_id": warehouse,
+                            "sku": sku,
+                            "type": "receipt" if qty > 0 else "shipment",
+                            "quantity": qty,
+                            "reference": "",
+                        }
+                    )
+                snapshots.append(
+                    {"snapshot_date": day, "warehouse_id": warehouse, "sku": sku, "on_hand": on_hand}
+                )
     tables = {
-        "warehouses": pd.DataFrame({"warehouse_id": ["WH-SH", "WH-GZ"], "name": ["上海仓", "广州仓"],
-                                    "city": ["上海", "广州"]}),
+        "warehouses": pd.DataFrame(
+            {"warehouse_id": ["WH-SH", "WH-GZ"], "name": ["上海仓", "广州仓"], "city": ["上海", "广州"]}
+        ),
         "stock_snapshots": pd.DataFrame(snapshots),
         "stock_movements": pd.DataFrame(movements),
     }
@@ -78,8 +87,13 @@ def run(wms, warehouse, tmp_path):
     """Run the WMS load once (same pipeline folder every time, like the scheduled job)."""
 
     def _run(**overrides):
-        kwargs = {"base_url": wms.url, "token": TOKEN, "warehouses": ["WH-SH", "WH-GZ"], "backfill_days": BACKFILL,
-                  **overrides}
+        kwargs = {
+            "base_url": wms.url,
+            "token": TOKEN,
+            "warehouses": ["WH-SH", "WH-GZ"],
+            "backfill_days": BACKFILL,
+            **overrides,
+        }
         return load_wms(wms_pipeline(warehouse, tmp_path / "dlt"), **kwargs)
 
     return _run
@@ -91,7 +105,9 @@ def _query(db: Path, sql: str) -> list[tuple]:
 
 
 def _snapshots(db: Path) -> set[tuple]:
-    return set(_query(db, "select snapshot_date, warehouse, merchant_code, on_hand from raw_wms.stock_snapshots"))
+    return set(
+        _query(db, "select snapshot_date, warehouse, merchant_code, on_hand from raw_wms.stock_snapshots")
+    )
 
 
 def _world_snapshots(world: World, first: date, last: date) -> set[tuple]:
@@ -111,10 +127,13 @@ def _set_clock(wms, now: str) -> None:
 def test_the_first_load_backfills_closing_stock_equal_to_the_warehouse_for_every_date(run, world, warehouse):
     run()
     first = TODAY - timedelta(days=BACKFILL)
-    assert _query(warehouse, "select count(distinct snapshot_date), count(*) from raw_wms.stock_snapshots")[0] == (
-        BACKFILL + 1, (BACKFILL + 1) * 2 * SKUS)
+    assert _query(warehouse, "select count(distinct snapshot_date), count(*) from raw_wms.stock_snapshots")[
+        0
+    ] == (BACKFILL + 1, (BACKFILL + 1) * 2 * SKUS)
     assert _snapshots(warehouse) == _world_snapshots(world, first, TODAY)
-    assert _query(warehouse, "select count(*) from raw_wms.stock_snapshots where fetched_at is null") == [(0,)]
+    assert _query(warehouse, "select count(*) from raw_wms.stock_snapshots where fetched_at is null") == [
+        (0,)
+    ]
 
 
 def test_a_rerun_on_the_same_day_duplicates_nothing_and_does_not_refetch_the_backfill(run, wms, warehouse):
@@ -131,12 +150,17 @@ def test_the_next_day_adds_one_new_date_and_keeps_every_earlier_one(run, wms, wo
     run()
     _set_clock(wms, "2026-06-21T04:00:00Z")
     run()
-    dates = [d for (d,) in _query(warehouse, "select distinct snapshot_date from raw_wms.stock_snapshots order by 1")]
+    dates = [
+        d
+        for (d,) in _query(warehouse, "select distinct snapshot_date from raw_wms.stock_snapshots order by 1")
+    ]
     assert dates == [TODAY - timedelta(days=BACKFILL) + timedelta(days=i) for i in range(BACKFILL + 2)]
     assert _snapshots(warehouse) == _world_snapshots(world, dates[0], dates[-1])
 
 
-def test_movements_land_incrementally_without_duplicates_and_add_up_to_the_warehouses(run, wms, world, warehouse):
+def test_movements_land_incrementally_without_duplicates_and_add_up_to_the_warehouses(
+    run, wms, world, warehouse
+):
     run()
     _set_clock(wms, "2026-06-23T04:00:00Z")
     log_before = len(_log(wms))
@@ -144,12 +168,19 @@ def test_movements_land_incrementally_without_duplicates_and_add_up_to_the_wareh
     second = [r for r in _log(wms)[log_before:] if r["path"] == "/api/v1/movements"]
     moves = world.stock_movements
     cursor = moves.moved_at[moves.moved_at <= pd.Timestamp(CLOCK)].max()
-    assert second and {pd.Timestamp(r["query"]["since"]) for r in second} == {cursor - pd.Timedelta(minutes=10)}
+    assert second and {pd.Timestamp(r["query"]["since"]) for r in second} == {
+        cursor - pd.Timedelta(minutes=10)
+    }
     moves = moves[moves.moved_at <= pd.Timestamp("2026-06-23T04:00:00Z")]
     loaded = _query(warehouse, "select count(*), count(distinct id) from raw_wms.stock_movements")[0]
     assert loaded == (len(moves), len(moves))
-    sums = dict(_query(warehouse, "select merchant_code || '@' || warehouse, sum(quantity) "
-                                  "from raw_wms.stock_movements group by all"))
+    sums = dict(
+        _query(
+            warehouse,
+            "select merchant_code || '@' || warehouse, sum(quantity) "
+            "from raw_wms.stock_movements group by all",
+        )
+    )
     expected = moves.groupby(moves.sku + "@" + moves.warehouse_id).quantity.sum()
     assert sums == {key: int(value) for key, value in expected.items()}
 
@@ -184,10 +215,17 @@ def test_server_errors_are_retried_and_the_load_completes(run, wms, world, wareh
 
 
 def test_the_simulated_shop_lands_with_stock_and_movements_equal_to_its_warehouses(small_world, tmp_path):
-    running = start(create_app(small_world, token=TOKEN), "wms-small-shop")  # clock: end of the world's last day
+    running = start(
+        create_app(small_world, token=TOKEN), "wms-small-shop"
+    )  # clock: end of the world's last day
     try:
-        load_wms(wms_pipeline(tmp_path / "build.duckdb", tmp_path / "dlt"), base_url=running.url, token=TOKEN,
-                 warehouses=["WH-SH", "WH-GZ"], backfill_days=BACKFILL)
+        load_wms(
+            wms_pipeline(tmp_path / "build.duckdb", tmp_path / "dlt"),
+            base_url=running.url,
+            token=TOKEN,
+            warehouses=["WH-SH", "WH-GZ"],
+            backfill_days=BACKFILL,
+        )
     finally:
         running.stop()
     db = tmp_path / "build.duckdb"
@@ -205,8 +243,17 @@ def test_a_timeout_is_retried_and_the_page_is_read():
         calls.append(request.url.params.get("page"))
         if len(calls) == 1:
             raise httpx.ReadTimeout("slow", request=request)
-        return httpx.Response(200, json={"warehouse": "WH-SH", "date": "2026-06-20", "page": 1, "page_size": 500,
-                                         "total": 1, "items": [{"merchant_code": "A", "on_hand": 3}]})
+        return httpx.Response(
+            200,
+            json={
+                "warehouse": "WH-SH",
+                "date": "2026-06-20",
+                "page": 1,
+                "page_size": 500,
+                "total": 1,
+                "items": [{"merchant_code": "A", "on_hand": 3}],
+            },
+        )
 
     with WmsClient("http://wms.invalid", TOKEN, transport=httpx.MockTransport(answer)) as client:
         pages = list(client.stock_pages("WH-SH"))

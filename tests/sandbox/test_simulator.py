@@ -36,15 +36,32 @@ def test_the_same_arguments_generate_identical_tables(world):
 def test_every_schema_table_has_its_columns_first(world):
     for name, columns in SCHEMA.items():
         assert list(world.tables[name].columns[: len(columns)]) == list(columns), name
-    for name in ("shops", "products", "listings", "orders", "order_lines", "refunds", "bill_lines",
-                 "stock_snapshots", "stock_movements", "purchase_orders", "receipts", "promotions"):
+    for name in (
+        "shops",
+        "products",
+        "listings",
+        "orders",
+        "order_lines",
+        "refunds",
+        "bill_lines",
+        "stock_snapshots",
+        "stock_movements",
+        "purchase_orders",
+        "receipts",
+        "promotions",
+    ):
         assert len(world.tables[name]) > 0, name
 
 
 def test_the_five_shops_have_the_configured_ids_channels_and_currencies(world):
     got = set(world.shops[["shop_id", "channel", "currency"]].itertuples(index=False, name=None))
-    assert got == {("shopify_global", "shopify", "USD"), ("tmall_flagship", "taobao", "CNY"),
-                   ("jd_pop", "jd", "CNY"), ("pdd_main", "pinduoduo", "CNY"), ("douyin_live", "douyin", "CNY")}
+    assert got == {
+        ("shopify_global", "shopify", "USD"),
+        ("tmall_flagship", "taobao", "CNY"),
+        ("jd_pop", "jd", "CNY"),
+        ("pdd_main", "pinduoduo", "CNY"),
+        ("douyin_live", "douyin", "CNY"),
+    }
 
 
 def test_money_is_two_place_decimal_and_timestamps_are_utc(world):
@@ -56,11 +73,21 @@ def test_money_is_two_place_decimal_and_timestamps_are_utc(world):
 def test_paid_amounts_add_up_per_line_and_per_order(world):
     lines, orders = world.order_lines, world.orders
     line_value = lines["unit_list_price"] * lines["quantity"]
-    assert (line_value - lines["merchant_discount"] - lines["platform_discount"] == lines["paid_amount"]).all()
-    assert (orders["list_amount"] - orders["merchant_discount"] - orders["platform_discount"]
-            + orders["shipping_fee"] == orders["paid_amount"]).all()
-    sums = lines.assign(value=line_value).groupby(["shop_id", "order_id"])[
-        ["value", "merchant_discount", "platform_discount", "paid_amount"]].sum()
+    assert (
+        line_value - lines["merchant_discount"] - lines["platform_discount"] == lines["paid_amount"]
+    ).all()
+    assert (
+        orders["list_amount"]
+        - orders["merchant_discount"]
+        - orders["platform_discount"]
+        + orders["shipping_fee"]
+        == orders["paid_amount"]
+    ).all()
+    sums = (
+        lines.assign(value=line_value)
+        .groupby(["shop_id", "order_id"])[["value", "merchant_discount", "platform_discount", "paid_amount"]]
+        .sum()
+    )
     o = orders.set_index(["shop_id", "order_id"]).loc[sums.index]
     assert (sums["value"] == o["list_amount"]).all()
     assert (sums["merchant_discount"] == o["merchant_discount"]).all()
@@ -102,7 +129,11 @@ def test_the_size_hotspot_has_the_highest_size_return_rate_of_its_category_in_it
 def test_every_injected_bill_error_is_visible_in_bill_lines(world):
     bills, errors = world.bill_lines, world.truth_bill_errors
     assert sorted(errors["error"].value_counts().items()) == [
-        ("amount_mismatch", 2), ("duplicate_bill", 2), ("missing_settlement", 2), ("orphan_bill", 1)]
+        ("amount_mismatch", 2),
+        ("duplicate_bill", 2),
+        ("missing_settlement", 2),
+        ("orphan_bill", 1),
+    ]
     order_ids = set(world.orders["order_id"])
     shops = world.shops.set_index("shop_id")
     for e in errors.itertuples(index=False):
@@ -122,7 +153,9 @@ def test_every_injected_bill_error_is_visible_in_bill_lines(world):
 
 
 def test_promotions_really_raise_units_against_the_two_weeks_before(world):
-    lines = world.order_lines.merge(world.orders[["shop_id", "order_id", "created_at"]], on=["shop_id", "order_id"])
+    lines = world.order_lines.merge(
+        world.orders[["shop_id", "order_id", "created_at"]], on=["shop_id", "order_id"]
+    )
     lines["day"] = lines["created_at"].dt.tz_convert("Asia/Shanghai").dt.date
     start = date.fromisoformat(world.params["start_date"])
     ratios = []

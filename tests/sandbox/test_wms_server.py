@@ -35,16 +35,24 @@ def tiny_world(days: int = 40, skus: int = 7, end: date = END) -> World:
                         continue
                     on_hand += qty
                     moved = pd.Timestamp(f"{day}T{int(rng.integers(0, 16)):02d}:{k * 7:02d}:00", tz="UTC")
-                    movements.append({
-                        "movement_id": f"MV-{len(movements) + 1:07d}", "moved_at": moved,
-                        "warehouse_id": warehouse, "sku": sku,
-                        "type": "receipt" if qty > 0 else "shipment", "quantity": qty,
-                        "reference": f"PO-{day:%Y%m%d}-001" if qty > 0 else f"O{len(movements)}",
-                    })
-                snapshots.append({"snapshot_date": day, "warehouse_id": warehouse, "sku": sku, "on_hand": on_hand})
+                    movements.append(
+                        {
+                            "movement_id": f"MV-{len(movements) + 1:07d}",
+                            "moved_at": moved,
+                            "warehouse_id": warehouse,
+                            "sku": sku,
+                            "type": "receipt" if qty > 0 else "shipment",
+                            "quantity": qty,
+                            "reference": f"PO-{day:%Y%m%d}-001" if qty > 0 else f"O{len(movements)}",
+                        }
+                    )
+                snapshots.append(
+                    {"snapshot_date": day, "warehouse_id": warehouse, "sku": sku, "on_hand": on_hand}
+                )
     tables = {
-        "warehouses": pd.DataFrame({"warehouse_id": ["WH-SH", "WH-GZ"], "name": ["上海仓", "广州仓"],
-                                    "city": ["上海", "广州"]}),
+        "warehouses": pd.DataFrame(
+            {"warehouse_id": ["WH-SH", "WH-GZ"], "name": ["上海仓", "广州仓"], "city": ["上海", "广州"]}
+        ),
         "stock_snapshots": pd.DataFrame(snapshots),
         "stock_movements": pd.DataFrame(movements),
     }
@@ -82,14 +90,18 @@ def test_stock_without_a_date_is_the_closing_stock_of_the_clocks_local_day(api, 
     expected = snaps[(snaps.warehouse_id == "WH-SH") & (snaps.snapshot_date == date(2026, 6, 20))]
     assert body["date"] == "2026-06-20"  # 04:00 UTC is noon in Shanghai
     assert body["total"] == len(expected)
-    assert {i["merchant_code"]: i["on_hand"] for i in body["items"]} == dict(zip(expected.sku, expected.on_hand, strict=True))
+    assert {i["merchant_code"]: i["on_hand"] for i in body["items"]} == dict(
+        zip(expected.sku, expected.on_hand, strict=True)
+    )
     assert {i["warehouse"] for i in body["items"]} == {"WH-SH"}
 
 
 def test_stock_of_a_past_date_pages_through_every_sku_without_overlap(api, world):
     pages = [
-        api.get("/api/v1/stock", params={"warehouse": "WH-GZ", "date": "2026-06-01", "page": p, "page_size": 3})
-        .json() for p in (1, 2, 3)
+        api.get(
+            "/api/v1/stock", params={"warehouse": "WH-GZ", "date": "2026-06-01", "page": p, "page_size": 3}
+        ).json()
+        for p in (1, 2, 3)
     ]
     codes = [item["merchant_code"] for page in pages for item in page["items"]]
     assert len(codes) == len(set(codes)) == pages[0]["total"] == 7
@@ -99,8 +111,11 @@ def test_stock_of_a_past_date_pages_through_every_sku_without_overlap(api, world
 def test_a_clock_after_the_last_snapshot_serves_the_latest_snapshot(world):
     running = start(create_app(world, token=TOKEN, now="2026-08-01T00:00:00Z"), "wms-late")
     try:
-        body = httpx.get(f"{running.url}/api/v1/stock", params={"warehouse": "WH-SH"},
-                         headers={"Authorization": f"Bearer {TOKEN}"}).json()
+        body = httpx.get(
+            f"{running.url}/api/v1/stock",
+            params={"warehouse": "WH-SH"},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        ).json()
     finally:
         running.stop()
     assert body["date"] == END.isoformat()
@@ -125,15 +140,18 @@ def test_bad_stock_requests_are_refused_with_a_message_saying_what_is_wrong(api,
 def test_movements_are_sorted_paged_and_stop_at_the_clock(api, world):
     items, page = [], 1
     while True:
-        body = api.get("/api/v1/movements", params={"since": "2026-06-10T00:00:00Z", "page": page,
-                                                     "page_size": 50}).json()
+        body = api.get(
+            "/api/v1/movements", params={"since": "2026-06-10T00:00:00Z", "page": page, "page_size": 50}
+        ).json()
         items += body["items"]
         if not body["has_next"]:
             break
         page += 1
     moves = world.stock_movements
-    expected = moves[(moves.moved_at >= pd.Timestamp("2026-06-10", tz="UTC"))
-                     & (moves.moved_at <= pd.Timestamp("2026-06-20T04:00:00Z"))]
+    expected = moves[
+        (moves.moved_at >= pd.Timestamp("2026-06-10", tz="UTC"))
+        & (moves.moved_at <= pd.Timestamp("2026-06-20T04:00:00Z"))
+    ]
     assert len(items) == body["total"] == len(expected)
     assert [(i["moved_at"], i["id"]) for i in items] == sorted((i["moved_at"], i["id"]) for i in items)
     assert {i["id"] for i in items} == set(expected.movement_id)
@@ -153,6 +171,7 @@ def test_the_request_log_lists_api_calls_with_their_query_and_status(server, api
     httpx.get(f"{server.url}/api/v1/movements")
     log = httpx.get(f"{server.url}/_sandbox/requests").json()["requests"]
     assert [(r["path"], r["query"].get("date"), r["status"]) for r in log] == [
-        ("/api/v1/stock", "2026-06-02", 200), ("/api/v1/movements", None, 401)
+        ("/api/v1/stock", "2026-06-02", 200),
+        ("/api/v1/movements", None, 401),
     ]
     assert TOKEN not in str(log)
