@@ -1,0 +1,57 @@
+"""Write listed stock to Pinduoduo (used by writeback): `pdd.goods.quantity.update`, set (1) or add (2)."""
+
+from __future__ import annotations
+
+from connectors.pinduoduo.client import PddClient, PddResponseError
+
+UPDATE = ("pdd.goods.quantity.update", "goods_quantity_update_response")
+
+
+def find_goods_id(client: PddClient, sku: str | int, by_outer_id: bool = False, page_size: int = 100) -> int:
+    """The goods_id that lists a sku_id (or a merchant code when `by_outer_id`), read from pdd.goods.list.get."""
+    page = 1
+    while True:
+        body = client.call(
+            "pdd.goods.list.get", {"page": page, "page_size": page_size}, "goods_list_get_response"
+        )
+        goods = body.get("goods_list") or []
+        for item in goods:
+            for entry in item.get("sku_list") or []:
+                if str(entry.get("outer_id" if by_outer_id else "sku_id")) == str(sku):
+                    return int(item["goods_id"])
+        if not goods or page * page_size >= int(body.get("total_count") or 0):
+            break
+        page += 1
+    what = "merchant code (outer_id)" if by_outer_id else "sku_id"
+    raise PddResponseError(
+        f"Pinduoduo shop {client.shop_id}: no listed goods has {what} {sku}; check the listing on the platform."
+    )
+
+
+def set_stock(
+    client: PddClient,
+    sku: str | int,
+    quantity: int,
+    *,
+    goods_id: int | None = None,
+    by_outer_id: bool = False,
+    update_type: int = 1,
+) -> bool:
+    """Set (update_type 1) or add (2) listed stock of one SKU, addressed by sku_id or by outer_id."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or (update_type == 1 and quantity < 0):
+        raise ValueError(
+            f"Pinduoduo shop {client.shop_id}: quantity for sku {sku} must be a whole number"
+            f"{' >= 0' if update_type == 1 else ''}, got {quantity!r}"
+        )
+    if update_type not in (1, 2):
+        raise ValueError(f"update_type must be 1 (set) or 2 (add), got {update_type!r}")
+    if goods_id is None:
+        goods_id = find_goods_id(client, sku, by_outer_id)
+    params = {"goods_id": goods_id, "quantity": quantity, "update_type": update_type}
+    params["outer_id" if by_outer_id else "sku_id"] = sku
+    answer = client.call(UPDATE[0], params, UPDATE[1])
+    if answer.get("is_success") is not True:
+        raise PddResponseError(
+            f"Pinduoduo shop {client.shop_id}: stock update of sku {sku} was not confirmed (is_success false)."
+        )
+    return True
