@@ -1,0 +1,207 @@
+"""JD (JOS) gateway client: signed `POST /routerjson` calls, JD's envelopes and error codes, retries.
+
+What each answer leads to:
+- success (`<method>_responce`, or `_response`): the result object is returned;
+- `error_response` code 66 (throttled): wait the seconds JD names in `en_desc` and send again (bounded);
+- HTTP 5xx, network errors, read timeouts, a body that is not JSON (cut off): back off and retry (bounded);
+- code 19 (token invalid/expired): `JdAuthError` naming the shop and the environment variable to renew;
+- code 14 (bad signature) or 12 (unknown app_key): `JdSignatureError`, a configuration problem, not retried;
+- any other code: `JdError` with JD's description, not retried.
+The access token and app secret never appear in an error or a log line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from connectors.jd.signing import sign
+
+log = logging.getLogger(__name__)
+
+GMT8 = ZoneInfo("Asia/Shanghai")
+THROTTLED, BAD_SIGNATURE, BAD_APP_KEY, TOKEN_INVALID = "66", "14", "12", "19"
+_SECONDS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:seconds|second|s\b|秒)")
+
+
+class JdError(RuntimeError):
+    """A JD call failed in a way a retry will not fix."""
+
+
+class JdAuthError(JdError):
+    """The access token is invalid or expired (JD code 19)."""
+
+
+class JdSignatureError(JdError):
+    """JD refused the signature or the app key: the app credentials are wrong."""
+
+
+class JdResponseError(JdError):
+    """JD answered something that is not the envelope it should be."""
+
+
+class _Transient(Exception):
+    """5xx, network failure, timeout or a cut-off body: worth another attempt after a back-off."""
+
+
+class JdClient:
+    """One JD shop's JOS gateway. `call(method, params)` returns the method's result object."""
+
+    def __init__(
+        self,
+        shop_id: str,
+        base_url: str,
+        app_key: str,
+        app_secret: str,
+        access_token: str,
+        token_env: str = "JD_POP_TOKEN",
+        timeout: float = 10.0,
+        max_attempts: int = 6,
+        max_throttle_retries: int = 20,
+        backoff_max_seconds: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not access_token:
+            raise JdAuthError(
+                f"JD shop {shop_id}: no access token. Set environment variable {token_env} to the shop's JOS "
+                f"access token (authorise the app in the JD seller backend to get one)."
+            )
+        if not app_key or not app_secret:
+            raise JdSignatureError(
+                f"JD shop {shop_id}: the app key or app secret is missing. Set them from the JOS developer console."
+            )
+        self.shop_id = shop_id
+        self.token_env = token_env
+        self.max_attempts = max_attempts
+        self.max_throttle_retries = max_throttle_retries
+        self.backoff_max_seconds = backoff_max_seconds
+        self._app_key, self._secret, self._token = app_key, app_secret, access_token
+        self._sleep = sleep
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
+
+    def __enter__(self) -> JdClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __repr__(self) -> str:  # never show the token or secret
+        return f"JdClient(shop_id={self.shop_id!r}, base_url={str(self._http.base_url)!r})"
+
+    def signed_form(self, method: str, params: dict[str, Any], now: datetime | None = None) -> dict[str, str]:
+        """The form JD expects: system parameters, ONE `360buy_param_json` string, and the md5 `sign`."""
+        moment = (now or datetime.now(GMT8)).astimezone(GMT8)
+        form = {
+            "method": method,
+            "app_key": self._app_key,
+            "access_token": self._token,
+            "timestamp": moment.strftime("%Y-%m-%d %H:%M:%S"),
+            "v": "2.0",
+            "format": "json",
+            "sign_method": "md5",
+            "360buy_param_json": json.dumps(
+                params, ensure_ascii=False, separators=(",", ":"), sort_keys=True
+            ),
+        }
+        form["sign"] = sign(form, self._secret)
+        return form
+
+    def call(self, method: str, params: dict[str, Any]) -> dict:
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=wait_exponential(multiplier=0.2, max=self.backoff_max_seconds),
+            retry=retry_if_exception_type(_Transient),
+            sleep=self._sleep,
+            reraise=False,
+        )
+        try:
+            return retrying(self._call_through_throttle, method, params)
+        except RetryError as error:
+            cause = error.last_attempt.exception()
+            raise JdError(
+                f"JD shop {self.shop_id}: {method} kept failing after {self.max_attempts} attempts ({cause}). "
+                f"JD or the network is down; try again later."
+            ) from None
+
+    # ------------------------------------------------------------------------------------------------ #
+
+    def _call_through_throttle(self, method: str, params: dict[str, Any]) -> dict:
+        for _ in range(self.max_throttle_retries + 1):
+            body = self._send(method, params)
+            error = body.get("error_response") if isinstance(body, dict) else None
+            if not isinstance(error, dict) or str(error.get("code")) != THROTTLED:
+                break
+            wait = throttle_seconds(str(error.get("en_desc") or error.get("zh_desc") or ""))
+            log.info("JD shop %s: throttled on %s, waiting %.1fs", self.shop_id, method, wait)
+            self._sleep(wait)
+        else:
+            raise JdError(
+                f"JD shop {self.shop_id}: {method} was still throttled (code 66) after {self.max_throttle_retries} "
+                f"waits. Another app may be using the shop's call budget; try again later."
+            )
+        return self._result(method, body)
+
+    def _send(self, method: str, params: dict[str, Any]) -> Any:
+        try:
+            response = self._http.post("/routerjson", data=self.signed_form(method, params))
+        except httpx.TransportError as error:
+            raise _Transient(type(error).__name__) from None
+        if response.status_code >= 500:
+            raise _Transient(f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise JdError(
+                f"JD shop {self.shop_id}: {method} was rejected (HTTP {response.status_code}). Check the shop's "
+                f"base_url in shopkeep.toml points at JD's /routerjson gateway."
+            )
+        try:
+            return response.json()
+        except ValueError:
+            raise _Transient("a body that is not complete JSON") from None
+
+    def _result(self, method: str, body: Any) -> dict:
+        if not isinstance(body, dict):
+            raise JdResponseError(
+                f"JD shop {self.shop_id}: {method} answered {type(body).__name__}, not an object."
+            )
+        error = body.get("error_response")
+        if isinstance(error, dict):
+            code = str(error.get("code"))
+            desc = f"{error.get('en_desc') or ''} / {error.get('zh_desc') or ''}".strip(" /")
+            if code == TOKEN_INVALID:
+                raise JdAuthError(
+                    f"JD shop {self.shop_id}: JD refused the access token (code 19: {desc}) on {method}. Re-authorise "
+                    f"the app for this shop in the JD seller backend and put the new token in environment variable "
+                    f"{self.token_env}."
+                )
+            if code in (BAD_SIGNATURE, BAD_APP_KEY):
+                raise JdSignatureError(
+                    f"JD shop {self.shop_id}: JD refused the request's app key or signature (code {code}: {desc}). "
+                    f"Check the shop's JD app key and app secret (the secret signs every call)."
+                )
+            raise JdError(f"JD shop {self.shop_id}: {method} failed (JD code {code}: {desc}).")
+        base = method.replace(".", "_")
+        for key in (f"{base}_responce", f"{base}_response"):
+            if isinstance(body.get(key), dict):
+                return body[key]
+        raise JdResponseError(
+            f"JD shop {self.shop_id}: {method} answered without {base}_responce (keys: {sorted(body)[:5]})."
+        )
+
+
+def throttle_seconds(text: str, default: float = 1.0) -> float:
+    """The wait JD names in a throttle message ("retry after 3 seconds"), else `default`."""
+    match = _SECONDS.search(text)
+    return float(match.group(1)) if match else default

@@ -1,0 +1,33 @@
+"""Write listed stock to JD (used by writeback): `jingdong.stock.write.updateSkuStock` sets an absolute number."""
+
+from __future__ import annotations
+
+from connectors.jd.client import JdClient, JdResponseError
+
+UPDATE_STOCK = "jingdong.stock.write.updateSkuStock"
+FIND_STOCK = "jingdong.stock.read.findSkuStock"
+
+
+def set_stock(client: JdClient, sku_id: str | int, quantity: int) -> dict:
+    """Set the listed stock of one JD skuId to `quantity` units; JD's answer (`{"success": true, ...}`)."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+        raise ValueError(
+            f"JD shop {client.shop_id}: stock for skuId {sku_id} must be a whole number >= 0, got {quantity!r}"
+        )
+    answer = client.call(UPDATE_STOCK, {"skuId": str(sku_id), "stockNum": quantity})
+    if answer.get("success") is not True:
+        raise JdResponseError(
+            f"JD shop {client.shop_id}: {UPDATE_STOCK} did not confirm the stock of skuId {sku_id}: {answer}"
+        )
+    return answer
+
+
+def get_stock(client: JdClient, sku_id: str | int) -> int:
+    """The listed stock of one JD skuId (`jingdong.stock.read.findSkuStock`)."""
+    answer = client.call(FIND_STOCK, {"skuId": str(sku_id)})
+    result = answer.get("skuStockResult")
+    if not isinstance(result, dict) or "stockNum" not in result:
+        raise JdResponseError(
+            f"JD shop {client.shop_id}: {FIND_STOCK} answered without skuStockResult for {sku_id}"
+        )
+    return int(result["stockNum"])
