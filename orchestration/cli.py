@@ -26,6 +26,11 @@ DEMO_SECRETS = {
     "SHOPIFY_GLOBAL_TOKEN": "shpat_sandbox_demo_token",
     "WMS_TOKEN": "wms_sandbox_demo_token",
     "SHOPKEEP_PII_SALT": "demo-salt-for-the-simulated-shop",
+    **{
+        f"{prefix}_{kind}": f"sandbox-{prefix.lower()}-{kind.lower()}"
+        for prefix in ("TMALL_FLAGSHIP", "JD_POP", "PDD_MAIN", "DOUYIN_LIVE")
+        for kind in ("APP_KEY", "APP_SECRET", "TOKEN")
+    },
 }
 
 

@@ -6,6 +6,7 @@ with its own dlt pipeline so cursors are kept per shop. The channel itself appea
 asset (`channel/<shop_id>`), so the lineage reads from the platform to the dashboard.
 """
 
+import importlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
@@ -17,9 +18,8 @@ from dagster_dlt.translator import DltResourceTranslatorData
 
 from connectors.common.loading import warehouse_pipeline
 from connectors.files.product_master import product_master_source
-from connectors.shopify.source import shopify_source
 from connectors.wms.source import wms_source
-from orchestration.settings import Settings, Shop
+from orchestration.settings import CHANNELS, Settings, Shop
 
 WAREHOUSE_POOL = "warehouse"
 """Every step that writes build.duckdb runs in this pool; its limit is 1 (orchestration/dagster.yaml)."""
@@ -80,52 +80,74 @@ def _placeholder_pipeline(settings: Settings, name: str, dataset: str) -> dlt.Pi
     return warehouse_pipeline(name, dataset, settings.build_path, settings.dlt_dir)
 
 
-def shopify_assets(settings: Settings) -> list[dg.AssetsDefinition]:
-    shops = [s for s in settings.enabled_shops if s.channel == "shopify"]
+def _source_kwargs(settings: Settings, shop: Shop, resolve_secrets: bool) -> dict:
+    """The connector's arguments for one shop; secrets only resolved when a load really runs."""
+
+    def secret(env: str, what: str) -> str:
+        return settings.secret(env, f"{what} of shop {shop.id}") if resolve_secrets else "unresolved"
+
+    common = {
+        "shop_id": shop.id,
+        "base_url": shop.base_url,
+        "pii_salt": settings.pii_salt() if resolve_secrets else "unresolved",
+        "start_date": shop.start_date,
+        "token_env": shop.token_env,
+    }
+    if shop.channel == "shopify":
+        return {
+            **common,
+            "token": secret(shop.token_env, "Shopify access token"),
+            "api_version": shop.api_version,
+            "location_id": shop.location_id,
+        }
+    return {
+        **common,
+        "app_key": secret(shop.app_key_env, "app key"),
+        "app_secret": secret(shop.app_secret_env, "app secret"),
+        "access_token": secret(shop.token_env, "access token"),
+        "history_days": shop.history_days,
+    }
+
+
+def channel_source_function(channel: str) -> Callable[..., dlt.sources.DltSource]:
+    """connectors.<channel>.source.<channel>_source — every channel's connector has the same shape."""
+    module = importlib.import_module(f"connectors.{channel}.source")
+    return getattr(module, f"{channel}_source")
+
+
+def channel_assets(settings: Settings, channel: str) -> list[dg.AssetsDefinition]:
+    """One multi-asset per channel (raw_<channel>/<resource>), loading every enabled shop of that channel."""
+    shops = [s for s in settings.enabled_shops if s.channel == channel]
     if not shops:
         return []
+    source_fn = channel_source_function(channel)
+    dataset = f"raw_{channel}"
 
     def make_source(shop: Shop, resolve_secrets: bool) -> Callable[[], dlt.sources.DltSource]:
-        def build() -> dlt.sources.DltSource:
-            return shopify_source(
-                shop_id=shop.id,
-                base_url=shop.base_url,
-                token=settings.secret(shop.token_env, f"Shopify access token of shop {shop.id}")
-                if resolve_secrets
-                else "unresolved",
-                api_version=shop.api_version,
-                pii_salt=settings.pii_salt() if resolve_secrets else "unresolved",
-                start_date=shop.start_date,
-                location_id=shop.location_id,
-                token_env=shop.token_env,
-            )
+        return lambda: source_fn(**_source_kwargs(settings, shop, resolve_secrets))
 
-        return build
-
-    translator = RawTableTranslator(
-        "raw_shopify", [dg.AssetKey(["channel", s.id]) for s in shops], group="raw_shopify"
-    )
+    translator = RawTableTranslator(dataset, [dg.AssetKey(["channel", s.id]) for s in shops], group=dataset)
 
     @dlt_assets(
         dlt_source=make_source(shops[0], resolve_secrets=False)(),
-        dlt_pipeline=_placeholder_pipeline(settings, shops[0].id, "raw_shopify"),
-        name="raw_shopify",
+        dlt_pipeline=_placeholder_pipeline(settings, shops[0].id, dataset),
+        name=dataset,
         dagster_dlt_translator=translator,
         pool=WAREHOUSE_POOL,
     )
-    def raw_shopify(context: dg.AssetExecutionContext):
-        """Orders (with lines and refunds), products and listed stock from every Shopify shop."""
+    def raw_channel(context: dg.AssetExecutionContext):
+        """Every enabled shop of this channel, one dlt pipeline (and cursor state) per shop."""
         loads = [
             (
                 shop.id,
-                warehouse_pipeline(shop.id, "raw_shopify", settings.build_path, settings.dlt_dir),
+                warehouse_pipeline(shop.id, dataset, settings.build_path, settings.dlt_dir),
                 make_source(shop, resolve_secrets=True),
             )
             for shop in shops
         ]
-        yield from _run_loads(context, "raw_shopify", loads)
+        yield from _run_loads(context, dataset, loads)
 
-    return [raw_shopify]
+    return [raw_channel]
 
 
 def wms_assets(settings: Settings) -> list[dg.AssetsDefinition]:
@@ -234,7 +256,7 @@ def channel_specs(settings: Settings) -> list[dg.AssetSpec]:
 def ingest_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     return (
         config_assets(settings)
-        + shopify_assets(settings)
+        + [a for channel in CHANNELS for a in channel_assets(settings, channel)]
         + wms_assets(settings)
         + product_master_assets(settings)
     )

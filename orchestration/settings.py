@@ -29,6 +29,13 @@ class Shop:
     base_url: str = ""
     enabled: bool = True
     token_env: str = ""
+    """Env var holding the shop's access token / session (all channels)."""
+    app_key_env: str = ""
+    """Env var holding the app key / client id (marketplaces)."""
+    app_secret_env: str = ""
+    """Env var holding the app secret used for signing (marketplaces)."""
+    history_days: int = 90
+    """How far back the platform's API serves orders; older history comes from exported files."""
     api_version: str = "2025-07"
     location_id: str | None = None
     start_date: str = "2024-01-01"
@@ -40,6 +47,12 @@ class Wms:
     token_env: str
     warehouses: tuple[str, ...]
     backfill_days: int = 90
+
+
+@dataclass(frozen=True)
+class Files:
+    directory: Path
+    """Exported files (orders, refunds) to import; each named <shop_id>__<kind>.<csv|xlsx>."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,7 @@ class Settings:
     shops: tuple[Shop, ...]
     wms: Wms | None
     product_master_path: Path | None
+    files: Files | None = None
     demo: Demo = field(default_factory=Demo)
 
     @property
@@ -150,6 +164,7 @@ def load_settings(path: Path | None = None) -> Settings:
             backfill_days=int(w.get("backfill_days", 90)),
         )
     pm = raw.get("product_master", {}).get("path")
+    files = Files(directory=rel(raw["files"]["directory"])) if raw.get("files", {}).get("directory") else None
     d = raw.get("demo", {})
     demo = Demo(
         seed=int(d.get("seed", 42)),
@@ -168,5 +183,6 @@ def load_settings(path: Path | None = None) -> Settings:
         shops=tuple(shops),
         wms=wms,
         product_master_path=rel(pm) if pm else None,
+        files=files,
         demo=demo,
     )
