@@ -1,0 +1,68 @@
+"""Write listed stock to Tmall/Taobao (used by writeback): `taobao.item.quantity.update` (type 1 = set, the
+default here; type 2 = add, floored at 0 by the platform) and the batch `taobao.skus.quantity.update`."""
+
+from __future__ import annotations
+
+from connectors.taobao.client import TaobaoClient, TaobaoResponseError
+
+MAX_BATCH = 20
+
+
+def _check(client: TaobaoClient, what: str, quantity: int, kind: int) -> None:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or (kind == 1 and quantity < 0):
+        raise ValueError(
+            f"Taobao shop {client.shop_id}: quantity for {what} must be a whole number"
+            f"{' >= 0' if kind == 1 else ''}, got {quantity!r}"
+        )
+    if kind not in (1, 2):
+        raise ValueError(f"Taobao shop {client.shop_id}: type must be 1 (set) or 2 (add), got {kind!r}")
+
+
+def _item(client: TaobaoClient, body: dict, what: str) -> dict:
+    item = body.get("item")
+    if not isinstance(item, dict):
+        raise TaobaoResponseError(
+            f"Taobao shop {client.shop_id}: the stock update of {what} answered no item"
+        )
+    return item
+
+
+def find_item(client: TaobaoClient, sku: int | str) -> int:
+    """The num_iid of the item holding `sku` (a platform sku_id or a merchant code), read from the listing."""
+    for page in client.pages("taobao.items.onsale.get", {"fields": "num_iid,skus"}, "items", "item", 100):
+        for item in page:
+            for entry in (item.get("skus") or {}).get("sku", []):
+                if str(entry.get("sku_id")) == str(sku) or entry.get("outer_id") == str(sku):
+                    return int(item["num_iid"])
+    raise ValueError(f"Taobao shop {client.shop_id}: no item on sale has a SKU {sku!r} (sku_id or outer_id)")
+
+
+def set_stock(
+    client: TaobaoClient, sku: int | str, quantity: int, *, num_iid: int | str | None = None, kind: int = 1
+) -> dict:
+    """Set (kind 1) or add to (kind 2) the listed quantity of one SKU, named by its platform `sku_id` (digits)
+    or its merchant code `outer_id`. `num_iid` is looked up from the listing when not given. Returns TOP's
+    item (num, skus with their quantities)."""
+    what = f"sku {sku}"
+    _check(client, what, quantity, kind)
+    item_id = num_iid if num_iid is not None else find_item(client, sku)
+    params: dict = {"num_iid": item_id, "quantity": quantity, "type": kind}
+    params.update({"sku_id": sku} if str(sku).isdigit() else {"outer_id": sku})
+    return _item(client, client.call("taobao.item.quantity.update", params), what)
+
+
+def set_stock_batch(
+    client: TaobaoClient, num_iid: int | str, quantities: dict[int | str, int], kind: int = 1
+) -> dict:
+    """Set the listed quantity of several SKUs (by sku_id) of one item, at most 20 per call."""
+    if not quantities or len(quantities) > MAX_BATCH:
+        raise ValueError(
+            f"Taobao shop {client.shop_id}: item {num_iid}: give 1 to {MAX_BATCH} SKUs per batch, got {len(quantities)}"
+        )
+    for sku_id, quantity in quantities.items():
+        _check(client, f"item {num_iid} sku {sku_id}", quantity, kind)
+    pairs = ";".join(f"{sku_id}:{quantity}" for sku_id, quantity in quantities.items())
+    body = client.call(
+        "taobao.skus.quantity.update", {"num_iid": num_iid, "skuid_quantities": pairs, "type": kind}
+    )
+    return _item(client, body, f"item {num_iid}")
