@@ -1,0 +1,39 @@
+"""Write listed stock to Douyin (used by writeback): `sku.syncStock`, absolute by default, idempotent by id."""
+
+from __future__ import annotations
+
+import uuid
+
+from connectors.douyin.client import DouyinClient
+
+
+def set_stock(
+    client: DouyinClient,
+    sku: str,
+    quantity: int,
+    *,
+    by: str = "sku_id",
+    product_id: str | None = None,
+    incremental: bool = False,
+    idempotent_id: str | None = None,
+) -> str:
+    """Set (or, with `incremental`, add) listed stock of one SKU, named by platform `sku_id` or by merchant
+    `out_sku_id` (`by`). Returns the idempotent_id used: sending the same id again is ignored by the platform, so
+    a writeback that retries after an unknown outcome passes the id it used the first time."""
+    if by not in ("sku_id", "out_sku_id"):
+        raise ValueError(f"Douyin shop {client.shop_id}: by must be 'sku_id' or 'out_sku_id', got {by!r}")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or (quantity < 0 and not incremental):
+        raise ValueError(
+            f"Douyin shop {client.shop_id}: stock for SKU {sku} must be a whole number >= 0, got {quantity!r}"
+        )
+    idempotent_id = idempotent_id or uuid.uuid4().hex
+    params: dict[str, object] = {
+        by: str(sku),
+        "stock_num": quantity,
+        "incremental": incremental,
+        "idempotent_id": idempotent_id,
+    }
+    if product_id:
+        params["product_id"] = str(product_id)
+    client.call("sku.syncStock", params)
+    return idempotent_id
