@@ -232,20 +232,12 @@ class PddSandbox:
 
     def _load_refunds(self, world: World) -> list[tuple[int, str, dict]]:
         rows = []
+        lines = {str(x["line_id"]): x for o in self.orders for x in o.lines}
         for r in _records(world, "refunds", self.shop_id):
             created = _moment(r["created_at"])
             if created is None:
                 continue
-            line = next(
-                (
-                    x
-                    for o in self.orders
-                    if o.sn == str(r["order_id"])
-                    for x in o.lines
-                    if str(x["line_id"]) == str(r["line_id"])
-                ),
-                {},
-            )
+            line = lines.get(str(r["line_id"]), {})
             record = {
                 "id": int(r["refund_id"]) if str(r["refund_id"]).isdigit() else str(r["refund_id"]),
                 "order_sn": str(r["order_id"]),
