@@ -4,15 +4,19 @@ in a quarantine list with its Excel row number and a reason a person can act on.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import openpyxl
 
-from connectors.files.cells import FIX_HINT, PARSERS, CellError, is_blank, json_safe
+from connectors.common.pii import pii_hash
+from connectors.files.cells import FIX_HINT, PARSERS, CellError, as_datetime, is_blank, json_safe
+from connectors.files.encoding import REPLACEMENT
 from connectors.files.mapping import ColumnSpec, Mapping, SheetSpec, normalize_header
 
 
@@ -29,6 +33,19 @@ class ImportResult:
     loaded_at: datetime
     tables: dict[str, list[dict]] = field(default_factory=dict)
     quarantine: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class RowRules:
+    """What an export import checks beyond the product master's cell rules."""
+
+    salt: str | None = None  # hashes the mapping's pii columns
+    timezone: str = "Asia/Shanghai"  # of the file's date-times
+    now: datetime | None = None  # date-times after it are quarantined as "in the future"
+    encoding: str | None = None  # a CSV's detected encoding (for the undecodable-bytes reason)
+    width_checked: bool = False  # rows with more (or, in a CSV, fewer) cells than the header are quarantined
+    short_rows_checked: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)  # constant columns of every accepted row (shop_id, ...)
 
 
 def file_sha256(path: Path) -> str:
@@ -58,16 +75,33 @@ def _header_index(path: Path, spec: SheetSpec, header_row: tuple) -> dict[str, i
     return found
 
 
-def _check_cell(spec: SheetSpec, col: ColumnSpec, raw: Any, known: dict[str, set]) -> tuple[Any, str | None]:
+def _parse(col: ColumnSpec, raw: Any, rules: RowRules | None) -> Any:
+    if col.type == "datetime":
+        return as_datetime(raw, ZoneInfo(rules.timezone if rules else "Asia/Shanghai"))
+    return PARSERS[col.type](raw)
+
+
+def _check_cell(spec: SheetSpec, col: ColumnSpec, raw: Any, known: dict[str, set],
+                rules: RowRules | None = None) -> tuple[Any, str | None]:
     """The typed value of one cell, or a problem sentence."""
     if is_blank(raw):
         if col.not_null and col.default is None:
             return None, f"{col.header} is empty — fill it in and re-import"
-        return col.default, None
+        return (None if col.default is None else _parse(col, col.default, rules)), None
     try:
-        value = PARSERS[col.type](raw)
+        value = _parse(col, raw, rules)
     except CellError as exc:
         return None, f"{col.header} '{_show(raw)}' {exc} — {FIX_HINT[col.type]}"
+    if col.values is not None and normalize_header(value) not in col.values:
+        return None, (f"{col.header} '{value}' is not one of {', '.join(col.values)} — a new back-office text? "
+                      f"add it to the mapping (and its staging model), or fix the cell, and re-import")
+    if col.pattern is not None and not re.fullmatch(col.pattern, str(value)):
+        hint = f" ({col.pattern_hint})" if col.pattern_hint else ""
+        return None, (f"{col.header} '{value}' does not look like a {col.header}{hint} — a header row pasted "
+                      f"again, or a value in the wrong column? fix or delete the row and re-import")
+    if col.type == "datetime" and rules and rules.now and value > rules.now:
+        return None, (f"{col.header} '{_show(raw)}' is in the future — check the year and the day/month order, "
+                      f"fix the cell and re-import")
     if col.min is not None and value < col.min:
         word = "negative" if col.min == 0 else f"below {col.min:g}"
         return None, f"{col.header} '{_show(raw)}' is {word} — fix the cell and re-import"
@@ -79,23 +113,58 @@ def _check_cell(spec: SheetSpec, col: ColumnSpec, raw: Any, known: dict[str, set
     return value, None
 
 
+def _row_problems(values: tuple, headers: list[str], rules: RowRules | None) -> list[str]:
+    """Problems of the row as a whole: its width and undecodable bytes."""
+    problems: list[str] = []
+    if rules is None:
+        return problems
+    width = len(headers)
+    while width and not headers[width - 1]:
+        width -= 1
+    if rules.width_checked:
+        extra = [v for v in values[width:] if not is_blank(v)]
+        if extra:
+            problems.append(f"the row has {width + len(extra)} cells but the header has {width} — a value with an "
+                            "unquoted comma, or cells shifted right? quote the value or re-export, and re-import")
+    if rules.short_rows_checked and len(values) < width:
+        problems.append(f"the row has only {len(values)} of the header's {width} cells — the row is cut short "
+                        "(a line break inside a value, or a truncated file?) — re-export the file and re-import")
+    if any(isinstance(v, str) and REPLACEMENT in v for v in values):
+        problems.append(f"the row holds bytes that are not valid {rules.encoding or 'text'} — the file mixes "
+                        "encodings; save it again as UTF-8 (or GBK) and re-import")
+    return problems
+
+
+def _not_before(spec: SheetSpec, row: dict[str, Any]) -> list[str]:
+    problems = []
+    for col in spec.columns:
+        other = col.not_before and row.get(col.not_before)
+        if other and row.get(col.name) is not None and row[col.name] < other:
+            problems.append(f"{col.header} is before {spec.column(col.not_before).header} — check both times, "
+                            "fix the row and re-import")
+    return problems
+
+
 def _sheet_rows(path: Path, spec: SheetSpec, rows: Iterator[tuple], known: dict[str, set],
-                result: ImportResult) -> list[dict]:
+                result: ImportResult, rules: RowRules | None = None, sheet_name: str | None = None) -> list[dict]:
     header_row = next(rows, ())
     index = _header_index(path, spec, header_row)
     headers = [normalize_header(h) for h in header_row]
+    where = spec.sheet if sheet_name is None else result.source_file
     accepted: list[dict] = []
     first_seen: dict[tuple, int] = {}
     for row_number, values in enumerate(rows, start=2):
         if all(is_blank(v) for v in values):
-            continue
+            continue  # an empty row (a gap between blocks) is skipped: it holds nothing to lose
         row: dict[str, Any] = {}
-        problems: list[str] = []
+        problems: list[str] = _row_problems(values, headers, rules)
         for col in spec.columns:
             raw = values[index[col.header]] if col.header in index and index[col.header] < len(values) else None
-            row[col.name], problem = _check_cell(spec, col, raw, known)
+            row[col.name], problem = _check_cell(spec, col, raw, known, rules)
             if problem:
                 problems.append(problem)
+        if not problems:
+            problems.extend(_not_before(spec, row))
         key = tuple(row[k] for k in spec.primary_key)
         if not problems and spec.primary_key:
             if key in first_seen:
@@ -110,13 +179,18 @@ def _sheet_rows(path: Path, spec: SheetSpec, rows: Iterator[tuple], known: dict[
             result.quarantine.append({
                 "source_file": result.source_file,
                 "file_sha256": result.file_sha256,
-                "sheet": spec.sheet,
+                "sheet": spec.sheet if sheet_name is None else sheet_name,
                 "row_number": row_number,
-                "reason": f"{spec.sheet} row {row_number}: " + "; ".join(problems),
+                "reason": f"{where} row {row_number}: " + "; ".join(problems),
                 "raw_row": raw_row,
                 "loaded_at": result.loaded_at,
             })
             continue
+        if rules is not None:
+            for col in spec.columns:
+                if col.pii and row[col.name] is not None:
+                    row[col.name] = pii_hash(row[col.name], rules.salt or "")
+            row.update(rules.extra)
         accepted.append({**row, "source_file": result.source_file, "source_row": row_number})
     for col in spec.columns:
         if len(spec.primary_key) == 1 and col.name == spec.primary_key[0]:
