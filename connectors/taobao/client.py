@@ -149,7 +149,8 @@ class TaobaoClient:
                 raise TaobaoResponseError(
                     f"Taobao shop {self.shop_id}: taobao.time.get gave no time"
                 ) from None
-            self._offset = server - datetime.now(UTC)
+            # the gateway's time comes truncated to the second: its true time is up to a second later
+            self._offset = server + timedelta(seconds=1) - datetime.now(UTC)
         return (datetime.now(UTC) + self._offset).replace(microsecond=0)
 
     # -- calls ---------------------------------------------------------------------------------------------- #
