@@ -1,0 +1,24 @@
+{#- JD order lines from the back-office export (the export has no line id: a line is identified by order id and SKU id (order_sn-sku_id)). -#}
+with source as (
+    select * from {{ source('raw_files', 'jd_orders') }}
+),
+
+final as (
+    select
+        source.shop_id || ':' || source.order_id || '-' || source.sku_id as order_line_id,
+        source.shop_id || ':' || source.order_id as order_id,
+        source.order_id || '-' || source.sku_id as platform_line_id,
+        source.product_id as platform_product_id,
+        source.sku_id as platform_sku_id,
+        source.outer_id,
+        source.title,
+        cast(source.quantity as integer) as quantity,
+        cast(source.unit_price as decimal(18, 2)) as unit_list_price,
+        cast(source.unit_price * source.quantity as decimal(18, 2)) as list_amount,
+        cast(coalesce(source.line_merchant_discount, 0) as decimal(18, 2)) as merchant_discount,
+        cast(coalesce(source.line_platform_discount, 0) as decimal(18, 2)) as platform_discount,
+        cast(source.line_paid_amount as decimal(18, 2)) as paid_amount
+    from source
+)
+
+select * from final
