@@ -1,0 +1,51 @@
+with source as (
+    select * from {{ source('raw_jd', 'orders') }}
+),
+
+shops as (
+    select * from {{ ref('stg_config__shops') }}
+),
+
+renamed as (
+    select
+        shop_id || ':' || order_id as order_id,
+        shop_id,
+        order_id as platform_order_id,
+        cast(order_start_time || '+08:00' as timestamptz) as created_at,
+        cast(payment_confirm_time || '+08:00' as timestamptz) as paid_at,
+        cast(outbound_time || '+08:00' as timestamptz) as shipped_at,
+        cast(order_end_time || '+08:00' as timestamptz) as completed_at,
+        cast(cancel_time || '+08:00' as timestamptz) as cancelled_at,
+        cast(modified || '+08:00' as timestamptz) as updated_at,
+        case
+            when order_state = 'TRADE_CANCELED' and payment_confirm_time is not null then 'refunded'
+            when order_state = 'TRADE_CANCELED' then 'cancelled'
+            when order_state = 'FINISHED_L' then 'completed'
+            when order_state = 'WAIT_GOODS_RECEIVE_CONFIRM' then 'shipped'
+            when order_state in ('WAIT_SELLER_STOCK_OUT', 'LOCKED', 'PAUSE') then 'paid'
+            else 'pending_payment'
+        end as order_status,
+        'CNY' as currency,
+        cast(order_total_price as decimal(18, 2)) as list_amount,
+        cast(seller_discount as decimal(18, 2)) as merchant_discount,
+        cast(order_total_price - seller_discount + freight_price - order_payment as decimal(18, 2))
+            as platform_discount,
+        cast(freight_price as decimal(18, 2)) as shipping_amount,
+        cast(order_payment as decimal(18, 2)) as paid_amount,
+        shop_id || ':' || coalesce(pin, 'guest') as buyer_key,
+        consignee_info__province as province,
+        consignee_info__city as city,
+        order_remark as buyer_remark,
+        vender_remark as seller_remark
+    from source
+),
+
+final as (
+    select
+        renamed.*,
+        {{ local_date('renamed.created_at', 'shops.timezone') }} as order_date
+    from renamed
+    inner join shops on renamed.shop_id = shops.shop_id
+)
+
+select * from final
