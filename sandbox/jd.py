@@ -141,9 +141,12 @@ class _Order:
     refund_times: list[datetime]
     created: datetime
     events: list[datetime] = field(default_factory=list)
+    moments: dict[str, datetime | None] = field(default_factory=dict)
 
     def at(self, column: str, now: datetime) -> datetime | None:
-        moment = _moment(self.row.get(column))
+        if column not in self.moments:
+            self.moments[column] = _moment(self.row.get(column))
+        moment = self.moments[column]
         return moment if moment is not None and moment <= now else None
 
     def modified(self, now: datetime) -> datetime:

@@ -85,8 +85,16 @@ def truth(world: World, now: datetime) -> dict:
     first_day, today = oldest.astimezone(GMT8).date(), now.astimezone(GMT8).date()
     bills = bills[(bills.settled_date >= first_day) & (bills.settled_date <= today)]
     return {
-        "orders": (len(orders), sum(orders.paid_amount, Decimal(0)), sum(orders.merchant_discount, Decimal(0))),
-        "lines": (len(lines), int(lines.quantity.sum()), sum(lines.unit_list_price * lines.quantity, Decimal(0))),
+        "orders": (
+            len(orders),
+            sum(orders.paid_amount, Decimal(0)),
+            sum(orders.merchant_discount, Decimal(0)),
+        ),
+        "lines": (
+            len(lines),
+            int(lines.quantity.sum()),
+            sum(lines.unit_list_price * lines.quantity, Decimal(0)),
+        ),
         "refunds": (len(refunds), sum(refunds.amount, Decimal(0))),
         "bills": (len(bills), sum(bills.amount, Decimal(0))),
     }
@@ -159,9 +167,13 @@ def test_a_full_load_of_the_online_window_equals_the_world(stack: Stack, small_w
     assert landed(stack) == truth(small_world, NOW)
     assert any("file importer" in m and SHOP in m for m in caplog.messages), "the history cut is logged"
     sent = requests(stack)
-    assert all(window_of(r["params"]) <= timedelta(days=30) for r in sent if window_of(r["params"]) is not None)
+    assert all(
+        window_of(r["params"]) <= timedelta(days=30) for r in sent if window_of(r["params"]) is not None
+    )
     assert max(int(r["params"].get("page_size") or r["params"].get("pageSize")) for r in sent) <= 100
-    assert stack.query("select count(*) from raw_jd.listings")[0][0] == len(small_world.shop(SHOP, "listings"))
+    assert stack.query("select count(*) from raw_jd.listings")[0][0] == len(
+        small_world.shop(SHOP, "listings")
+    )
     # buyer data arrives hashed
     pins = stack.query("select pin, consignee_info__mobile from raw_jd.orders limit 5")
     assert all(p.startswith("h:") and m.startswith("h:") for p, m in pins)
@@ -175,7 +187,9 @@ def test_with_a_fifth_of_requests_failing_the_load_still_equals_the_world(stack:
     assert set(stack.sandbox.faults.counts) == {"throttle", "server_error", "timeout", "truncated", "overlap"}
 
 
-def test_a_rerun_duplicates_nothing_and_a_day_later_only_new_windows_are_read(stack: Stack, small_world: World):
+def test_a_rerun_duplicates_nothing_and_a_day_later_only_new_windows_are_read(
+    stack: Stack, small_world: World
+):
     pipeline = stack.pipeline()
     load_shop(pipeline, **stack.kwargs())
     first = landed(stack)
@@ -191,7 +205,9 @@ def test_a_rerun_duplicates_nothing_and_a_day_later_only_new_windows_are_read(st
         if "start_date" in r["params"]
     ]
     assert min(starts) >= NOW - timedelta(minutes=10), "only the new day (and the overlap) is asked for"
-    assert landed(stack) == truth(small_world, NOW)  # the world ends on 2026-06-30: nothing new, nothing doubled
+    assert landed(stack) == truth(
+        small_world, NOW
+    )  # the world ends on 2026-06-30: nothing new, nothing doubled
 
 
 # ------------------------------------------------------------------------------------------------------------ #
