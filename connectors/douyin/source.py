@@ -260,7 +260,13 @@ def load_shop(
     infos = []
     source = douyin_source(windows_per_run=windows_per_run, **source_kwargs)
     for _ in range(max_runs):
-        info = pipeline.run(source)
+        try:
+            info = pipeline.run(source)
+        except Exception as error:  # dlt wraps what the resource raised; surface the connector's own message
+            cause = _douyin_cause(error)
+            if cause is None:
+                raise
+            raise cause from None
         info.raise_on_failed_jobs()
         infos.append(info)
         pending = pending_resources(pipeline, shop_id)
@@ -270,3 +276,14 @@ def load_shop(
     raise DouyinError(
         f"Douyin shop {shop_id}: still behind after {max_runs} runs of {windows_per_run} windows"
     )
+
+
+def _douyin_cause(error: BaseException) -> DouyinError | None:
+    seen = 0
+    current: BaseException | None = error
+    while current is not None and seen < 20:
+        if isinstance(current, DouyinError):
+            return current
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return None
