@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from connectors.common.loading import warehouse_pipeline
-from connectors.jd import JdAuthError, JdClient, JdSignatureError, load_shop
+from connectors.jd import JdAuthError, JdClient, JdSignatureError, jd_source, load_shop
 from connectors.jd.signing import sign, sign_string
 from connectors.jd.stock import get_stock, set_stock
 from sandbox import jd, runner
@@ -236,7 +236,7 @@ def test_a_wrong_secret_fails_as_a_configuration_problem_without_retries(stack: 
 
 
 def test_an_oversized_page_size_is_capped_at_100(stack: Stack):
-    load_shop(stack.pipeline(), **stack.kwargs(page_size=500, window_days=30))
+    stack.pipeline().run(jd_source(**stack.kwargs(page_size=500, window_days=30)).with_resources("listings"))
     sizes = {int(r["params"].get("page_size") or r["params"].get("pageSize")) for r in requests(stack)}
     assert sizes == {100}
     assert all(r["error"] is None for r in stack.sandbox.log)
@@ -244,7 +244,7 @@ def test_an_oversized_page_size_is_capped_at_100(stack: Stack):
 
 def test_a_window_wider_than_30_days_is_never_sent(stack: Stack):
     stack.sandbox.history_days = 40
-    load_shop(stack.pipeline(), **stack.kwargs(window_days=90, history_days=40))
+    stack.pipeline().run(jd_source(**stack.kwargs(window_days=90, history_days=40)).with_resources("refunds"))
     widths = [window_of(r["params"]) for r in requests(stack) if window_of(r["params"]) is not None]
     assert widths and max(widths) <= timedelta(days=30)
 
