@@ -217,7 +217,12 @@ def douyin_source(
     def refunds() -> Iterator[list[dict]]:
         yield from walk("refunds", read_refunds)
 
-    @dlt.resource(name="settlements", write_disposition="merge", primary_key=("shop_id", "request_no"))
+    @dlt.resource(
+        name="settlements",
+        write_disposition="merge",
+        primary_key=("shop_id", "request_no"),
+        columns={"settle_time": {"data_type": "text"}},  # Beijing wall time as sent; staging adds the zone
+    )
     def settlements() -> Iterator[list[dict]]:
         yield from walk("settlements", read_settlements)
 
