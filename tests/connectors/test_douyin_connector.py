@@ -200,19 +200,19 @@ def test_an_interrupted_backfill_resumes_where_it_stopped(sandbox, small_world, 
 
     def expire_after_some_calls():
         calls["n"] += 1
-        if calls["n"] == 12:
+        if calls["n"] == 25:  # during the second of four runs
             state.token_expired = True
         return original()
 
     state.faults.draw = expire_after_some_calls
     try:
         with pytest.raises(DouyinAuthError, match="DOUYIN_LIVE_TOKEN"):
-            load_shop(pipe, windows_per_run=4, **source_kwargs(url))
+            load_shop(pipe, windows_per_run=2, **source_kwargs(url))
     finally:
         state.faults.draw = original
     state.token_expired = False
     done_before = len(state.log)
-    load_shop(pipe, windows_per_run=4, **source_kwargs(url))
+    load_shop(pipe, windows_per_run=2, **source_kwargs(url))
     first_run_windows = {
         e["params"].get("update_time_start") for e in state.log[:done_before] if e.get("params")
     }
