@@ -202,7 +202,7 @@ def test_with_faults_at_20_percent_the_full_load_still_equals_the_world(stack, s
     stack.reset()
     httpx.post(f"{stack.url}/_sandbox/faults",
                json={"rate": 0.2, "seed": 3, "kinds": list(KINDS), "timeout_seconds": 1.0, "throttle_seconds": 1})  # fmt: skip
-    load_shop(pipeline(tmp_path), **source_kwargs(stack, page_size=5, timeout_seconds=0.4))
+    load_shop(pipeline(tmp_path), **source_kwargs(stack, page_size=10, timeout_seconds=0.4))
     counts = httpx.get(f"{stack.url}/_sandbox/faults").json()["counts"]
     httpx.post(f"{stack.url}/_sandbox/faults", json={"rate": 0.0})
     start = first_window_start(stack)
