@@ -155,10 +155,14 @@ class TaobaoClient:
 
     # -- calls ---------------------------------------------------------------------------------------------- #
 
-    def call(self, method: str, params: dict[str, Any], session: bool = True) -> dict:
-        """One API call with retries; the body inside `<method>_response`."""
+    def call(
+        self, method: str, params: dict[str, Any], session: bool = True, idempotent: bool = True
+    ) -> dict:
+        """One API call with retries; the body inside `<method>_response`. A call that is not idempotent (a
+        stock *add*) waits out throttles but is never resent after a timeout or 5xx: it may have been applied."""
+        attempts = self.max_attempts if idempotent else 1
         retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
+            stop=stop_after_attempt(attempts),
             wait=wait_exponential(multiplier=0.2, max=self.backoff_max_seconds),
             retry=retry_if_exception_type(_Transient),
             sleep=self._sleep,
@@ -168,6 +172,11 @@ class TaobaoClient:
             return retrying(self._call_through_throttle, method, params, session)
         except RetryError as error:
             cause = error.last_attempt.exception()
+            if not idempotent:
+                raise TaobaoError(
+                    f"Taobao shop {self.shop_id}: {method} got no clear answer ({cause}); it may or may not have "
+                    f"been applied. Read the listed stock again before retrying."
+                ) from None
             raise TaobaoError(
                 f"Taobao shop {self.shop_id}: {method} kept failing after {self.max_attempts} attempts "
                 f"({cause}). The platform or the network is down; try again later."
@@ -260,7 +269,7 @@ class TaobaoClient:
         page_no = 1
         while True:
             body = self.call(method, {**params, "page_no": page_no, "page_size": size})
-            yield unwrap(body, outer, inner)
+            yield self._unwrap(method, body, outer, inner)
             if not body.get("has_next"):
                 return
             page_no += 1
@@ -276,8 +285,16 @@ class TaobaoClient:
         total = int(first.get("total_results") or 0)
         last = max(1, math.ceil(total / size))
         if last == 1:
-            yield unwrap(first, outer, inner)
+            yield self._unwrap(method, first, outer, inner)
             return
         for page_no in range(last, 0, -1):
             body = self.call(method, {**params, "page_no": page_no, "page_size": size})
-            yield unwrap(body, outer, inner)
+            yield self._unwrap(method, body, outer, inner)
+
+    def _unwrap(self, method: str, body: dict, outer: str, inner: str) -> list[dict]:
+        try:
+            return unwrap(body, outer, inner)
+        except TaobaoResponseError as error:
+            raise TaobaoResponseError(
+                f"Taobao shop {self.shop_id}: {method} answered a list {error}"
+            ) from None

@@ -48,7 +48,8 @@ def set_stock(
     item_id = num_iid if num_iid is not None else find_item(client, sku)
     params: dict = {"num_iid": item_id, "quantity": quantity, "type": kind}
     params.update({"sku_id": sku} if str(sku).isdigit() else {"outer_id": sku})
-    return _item(client, client.call("taobao.item.quantity.update", params), what)
+    answer = client.call("taobao.item.quantity.update", params, idempotent=kind == 1)
+    return _item(client, answer, what)
 
 
 def set_stock_batch(
@@ -62,7 +63,6 @@ def set_stock_batch(
     for sku_id, quantity in quantities.items():
         _check(client, f"item {num_iid} sku {sku_id}", quantity, kind)
     pairs = ";".join(f"{sku_id}:{quantity}" for sku_id, quantity in quantities.items())
-    body = client.call(
-        "taobao.skus.quantity.update", {"num_iid": num_iid, "skuid_quantities": pairs, "type": kind}
-    )
+    params = {"num_iid": num_iid, "skuid_quantities": pairs, "type": kind}
+    body = client.call("taobao.skus.quantity.update", params, idempotent=kind == 1)
     return _item(client, body, f"item {num_iid}")

@@ -395,3 +395,11 @@ def test_set_stock_sets_and_adds_listed_quantity_and_batches_several_skus(stack)
 def test_faults_are_known_kinds_only():
     with pytest.raises(ValueError):
         Faults(FaultConfig(kinds=("meteor",)))
+
+
+def test_a_stock_add_is_not_resent_after_a_5xx_because_it_may_have_been_applied():
+    sleeps: list[float] = []
+    client = _client([503, {"item_quantity_update_response": {"item": {}}}], sleeps)
+    with pytest.raises(TaobaoError, match="may or may not have been applied"):
+        set_stock(client, "5012", 3, num_iid=68, kind=2)
+    assert sleeps == []
