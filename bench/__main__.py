@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import tempfile
 import time
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -47,31 +46,57 @@ def overview_query_times(queries, serve_path: Path, runs: int = 30) -> dict[str,
     return out
 
 
+def pull_throughput(stack, settings, directory: Path) -> dict[str, dict[str, float]]:
+    """Orders per second from each channel's sandbox through its connector into a fresh DuckDB (no faults)."""
+    from connectors.common.loading import warehouse_pipeline
+    from orchestration.ingest import _source_kwargs, channel_connector
+
+    out = {}
+    for shop in settings.enabled_shops:
+        connector = channel_connector(shop.channel)
+        kwargs = _source_kwargs(settings, shop, resolve_secrets=True)
+        if shop.channel == "shopify":
+            kwargs["start_date"] = "2020-01-01"
+        pipeline = warehouse_pipeline(
+            f"bench_{shop.id}", f"raw_{shop.channel}", directory / f"pull_{shop.id}.duckdb", directory / "dlt"
+        )
+        started = time.perf_counter()
+        connector.load_shop(pipeline, **kwargs)
+        elapsed = time.perf_counter() - started
+        with pipeline.sql_client() as client:
+            table = client.make_qualified_table_name("orders")
+            with client.execute_query(f"select count(*) from {table}") as cur:
+                orders = int(cur.fetchone()[0])
+        out[shop.id] = {
+            "orders": orders,
+            "seconds": round(elapsed, 1),
+            "orders_per_s": round(orders / elapsed, 1),
+        }
+        print(
+            f"pull {shop.id}: {orders:,} orders in {elapsed:.1f}s = {out[shop.id]['orders_per_s']} orders/s"
+        )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--days", type=int, default=540)
     parser.add_argument("--orders-per-day", type=int, default=600)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--history-days", type=int, default=90, help="the marketplaces' online window")
     args = parser.parse_args()
 
     import dagster as dg
 
-    from connectors.common.loading import warehouse_pipeline
-    from connectors.shopify.source import shopify_source
     from dashboards import queries
-    from orchestration.definitions import build_definitions
-    from sandbox import runner, shopify, wms
+    from orchestration.cli import run_materialize
     from sandbox.shop.generate import generate
-    from sandbox.shop.product_master import write_product_master_xlsx
-    from tests.conftest import TOKENS, write_config
+    from tests.conftest import start_stack, yesterday_local
 
-    figures: dict[str, object] = {"days": args.days, "orders_per_day": args.orders_per_day, "seed": args.seed}
-    for key, value in TOKENS.items():
-        os.environ[key] = value
-
+    figures: dict[str, object] = vars(args).copy()
     started = time.perf_counter()
     world = generate(
-        seed=args.seed, days=args.days, orders_per_day=args.orders_per_day, end_date=date(2026, 6, 30)
+        seed=args.seed, days=args.days, orders_per_day=args.orders_per_day, end_date=yesterday_local()
     )
     figures["generate_s"] = round(time.perf_counter() - started, 2)
     figures["orders"] = len(world.orders)
@@ -79,49 +104,20 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        shop = runner.start(
-            shopify.create_app(world, shop_id="shopify_global", token=TOKENS["SHOPIFY_GLOBAL_TOKEN"],
-                               bucket_size=400, leak_per_second=200.0),
-            "shopify",
-        )  # fmt: skip
-        stock = runner.start(wms.create_app(world, token=TOKENS["WMS_TOKEN"]), "wms")
+        stack = start_stack(world, directory, history_days=args.history_days)
         try:
-            pipeline = warehouse_pipeline(
-                "bench_shopify", "raw_shopify", directory / "pull.duckdb", directory / "dlt"
-            )
-            source = shopify_source(shop_id="shopify_global", base_url=shop.url, token=TOKENS["SHOPIFY_GLOBAL_TOKEN"],
-                                    pii_salt=TOKENS["SHOPKEEP_PII_SALT"], start_date="2020-01-01")  # fmt: skip
-            started = time.perf_counter()
-            pipeline.run(source.with_resources("orders"))
-            elapsed = time.perf_counter() - started
-            pulled = pipeline.last_trace.last_normalize_info.row_counts.get("orders", 0)
-            figures["shopify_orders_pulled"] = pulled
-            figures["shopify_orders_per_s"] = round(pulled / elapsed, 1)
-            print(
-                f"shopify pull: {pulled:,} orders in {elapsed:.1f}s = {figures['shopify_orders_per_s']} orders/s"
-            )
-
-            product_master = directory / "product_master.xlsx"
-            write_product_master_xlsx(world, product_master)
-            config = write_config(directory, shop.url, stock.url, product_master)
-            from orchestration.settings import load_settings
-
-            settings = load_settings(config)
-            os.environ["DAGSTER_HOME"] = str(directory)
-            defs = build_definitions(settings)
+            settings = stack.settings()
+            figures["pull"] = pull_throughput(stack, settings, directory)
             started = time.perf_counter()
             with dg.instance_for_test() as instance:
-                assert (
-                    defs.resolve_implicit_global_asset_job_def().execute_in_process(instance=instance).success
-                )
+                run_materialize(settings, instance=instance)
             figures["materialize_all_s"] = round(time.perf_counter() - started, 1)
-            print(f"full materialisation: {figures['materialize_all_s']}s")
-
+            print(f"full materialisation (ingest, dbt build, publish): {figures['materialize_all_s']}s")
             figures["overview_queries_ms"] = overview_query_times(queries, settings.serve_path)
             print(f"overview queries (ms, uncached): {figures['overview_queries_ms']}")
         finally:
-            shop.stop()
-            stock.stop()
+            for server in stack.servers.values():
+                server.stop()
 
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{datetime.now():%Y%m%dT%H%M%S}.json"

@@ -69,7 +69,8 @@ def run_materialize(settings: Settings, instance=None) -> None:
     ]
     job = defs.resolve_implicit_global_asset_job_def()
     for label, selection in stages:
-        keys = sorted(dg.AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph()))
+        graph = defs.resolve_asset_graph()
+        keys = sorted(dg.AssetSelection.from_string(selection).resolve(graph) & graph.executable_asset_keys)
         started = time.monotonic()
         with console.status(f"materialising {label}: {len(keys)} assets…"):
             result = job.execute_in_process(

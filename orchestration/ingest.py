@@ -17,8 +17,9 @@ from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from connectors.common.loading import warehouse_pipeline
-from connectors.files.product_master import product_master_source
-from connectors.wms.source import wms_source
+from connectors.files.product_master import load_product_master, product_master_source
+from connectors.files.source import files_source, import_files
+from connectors.wms.source import load_wms, wms_source
 from orchestration.settings import CHANNELS, Settings, Shop
 
 WAREHOUSE_POOL = "warehouse"
@@ -45,34 +46,33 @@ class RawTableTranslator(DagsterDltTranslator):
         )
 
 
-def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
-    trace = pipeline.last_trace
-    info = trace.last_normalize_info if trace else None
-    return dict(info.row_counts) if info else {}
+Load = tuple[str, dlt.Pipeline, Callable[[dlt.Pipeline], object]]
+"""(label for logs, the pipeline, the connector's own load function: it commits in chunks and resumes)."""
+
+
+def _table_rows(pipeline: dlt.Pipeline, table: str) -> int | None:
+    with pipeline.sql_client() as client:
+        try:
+            with client.execute_query(
+                f"select count(*) from {client.make_qualified_table_name(table)}"
+            ) as cur:
+                return int(cur.fetchone()[0])
+        except Exception:  # the table does not exist yet (nothing loaded)
+            return None
 
 
 def _run_loads(
-    context: dg.AssetExecutionContext,
-    dataset: str,
-    loads: list[tuple[str, dlt.Pipeline, Callable[[], dlt.sources.DltSource]]],
+    context: dg.AssetExecutionContext, dataset: str, loads: list[Load]
 ) -> Iterator[dg.MaterializeResult]:
-    """Run each (label, pipeline, make_source) load for the selected resources and report one result per asset."""
-    selected = {key.path[-1] for key in context.selected_asset_keys}
-    counts: dict[str, dict[str, int]] = {name: {} for name in selected}
-    for label, pipeline, make_source in loads:
-        source = make_source().with_resources(*sorted(selected))
-        context.log.info(f"loading {dataset} for {label}: {', '.join(sorted(selected))}")
-        pipeline.run(source)
-        rows = _row_counts(pipeline)
-        for name in selected:
-            # a resource's rows include its nested child tables (orders__line_items, ...)
-            counts[name][label] = sum(
-                n for table, n in rows.items() if table == name or table.startswith(name + "__")
-            )
-    for name in sorted(selected):
+    """Run each connector load (every resource of it: the connectors commit window by window, so a load is not
+    split by asset) and report the rows now in each selected table."""
+    for label, pipeline, load in loads:
+        context.log.info(f"loading {dataset} for {label}")
+        load(pipeline)
+    pipeline = loads[0][1]
+    for key in sorted(context.selected_asset_keys):
         yield dg.MaterializeResult(
-            asset_key=dg.AssetKey([dataset, name]),
-            metadata={"rows_loaded": sum(counts[name].values()), "rows_loaded_by_source": counts[name]},
+            asset_key=key, metadata={"rows_in_table": _table_rows(pipeline, key.path[-1])}
         )
 
 
@@ -109,10 +109,10 @@ def _source_kwargs(settings: Settings, shop: Shop, resolve_secrets: bool) -> dic
     }
 
 
-def channel_source_function(channel: str) -> Callable[..., dlt.sources.DltSource]:
-    """connectors.<channel>.source.<channel>_source — every channel's connector has the same shape."""
-    module = importlib.import_module(f"connectors.{channel}.source")
-    return getattr(module, f"{channel}_source")
+def channel_connector(channel: str):
+    """connectors.<channel>.source: every channel's connector has `<channel>_source(...)` (the dlt source) and
+    `load_shop(pipeline, **source_kwargs)` (runs it, committing window by window until caught up)."""
+    return importlib.import_module(f"connectors.{channel}.source")
 
 
 def channel_assets(settings: Settings, channel: str) -> list[dg.AssetsDefinition]:
@@ -120,16 +120,14 @@ def channel_assets(settings: Settings, channel: str) -> list[dg.AssetsDefinition
     shops = [s for s in settings.enabled_shops if s.channel == channel]
     if not shops:
         return []
-    source_fn = channel_source_function(channel)
+    connector = channel_connector(channel)
+    source_fn = getattr(connector, f"{channel}_source")
     dataset = f"raw_{channel}"
-
-    def make_source(shop: Shop, resolve_secrets: bool) -> Callable[[], dlt.sources.DltSource]:
-        return lambda: source_fn(**_source_kwargs(settings, shop, resolve_secrets))
 
     translator = RawTableTranslator(dataset, [dg.AssetKey(["channel", s.id]) for s in shops], group=dataset)
 
     @dlt_assets(
-        dlt_source=make_source(shops[0], resolve_secrets=False)(),
+        dlt_source=source_fn(**_source_kwargs(settings, shops[0], resolve_secrets=False)),
         dlt_pipeline=_placeholder_pipeline(settings, shops[0].id, dataset),
         name=dataset,
         dagster_dlt_translator=translator,
@@ -137,14 +135,11 @@ def channel_assets(settings: Settings, channel: str) -> list[dg.AssetsDefinition
     )
     def raw_channel(context: dg.AssetExecutionContext):
         """Every enabled shop of this channel, one dlt pipeline (and cursor state) per shop."""
-        loads = [
-            (
-                shop.id,
-                warehouse_pipeline(shop.id, dataset, settings.build_path, settings.dlt_dir),
-                make_source(shop, resolve_secrets=True),
-            )
-            for shop in shops
-        ]
+        loads: list[Load] = []
+        for shop in shops:
+            kwargs = _source_kwargs(settings, shop, resolve_secrets=True)
+            pipeline = warehouse_pipeline(shop.id, dataset, settings.build_path, settings.dlt_dir)
+            loads.append((shop.id, pipeline, lambda p, kw=kwargs: connector.load_shop(p, **kw)))
         yield from _run_loads(context, dataset, loads)
 
     return [raw_channel]
@@ -155,20 +150,17 @@ def wms_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     if wms is None:
         return []
 
-    def make_source(resolve_secrets: bool) -> Callable[[], dlt.sources.DltSource]:
-        def build() -> dlt.sources.DltSource:
-            return wms_source(
-                base_url=wms.base_url,
-                token=settings.secret(wms.token_env, "WMS API token") if resolve_secrets else "unresolved",
-                warehouses=list(wms.warehouses),
-                backfill_days=wms.backfill_days,
-                token_env=wms.token_env,
-            )
-
-        return build
+    def kwargs(resolve_secrets: bool) -> dict:
+        return {
+            "base_url": wms.base_url,
+            "token": settings.secret(wms.token_env, "WMS API token") if resolve_secrets else "unresolved",
+            "warehouses": list(wms.warehouses),
+            "backfill_days": wms.backfill_days,
+            "token_env": wms.token_env,
+        }
 
     @dlt_assets(
-        dlt_source=make_source(False)(),
+        dlt_source=wms_source(**kwargs(False)),
         dlt_pipeline=_placeholder_pipeline(settings, "wms", "raw_wms"),
         name="raw_wms",
         dagster_dlt_translator=RawTableTranslator("raw_wms", [dg.AssetKey(["channel", "wms"])], "raw_wms"),
@@ -177,7 +169,7 @@ def wms_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     def raw_wms(context: dg.AssetExecutionContext):
         """Daily closing stock per warehouse and SKU, and every stock movement, from the WMS."""
         pipeline = warehouse_pipeline("wms", "raw_wms", settings.build_path, settings.dlt_dir)
-        yield from _run_loads(context, "raw_wms", [("wms", pipeline, make_source(True))])
+        yield from _run_loads(context, "raw_wms", [("wms", pipeline, lambda p: load_wms(p, **kwargs(True)))])
 
     return [raw_wms]
 
@@ -187,11 +179,8 @@ def product_master_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     if path is None:
         return []
 
-    def build() -> dlt.sources.DltSource:
-        return product_master_source(str(path))
-
     @dlt_assets(
-        dlt_source=build(),
+        dlt_source=product_master_source(str(path)),
         dlt_pipeline=_placeholder_pipeline(settings, "product_master", "raw_product_master"),
         name="raw_product_master",
         dagster_dlt_translator=RawTableTranslator(
@@ -204,9 +193,37 @@ def product_master_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         pipeline = warehouse_pipeline(
             "product_master", "raw_product_master", settings.build_path, settings.dlt_dir
         )
-        yield from _run_loads(context, "raw_product_master", [(path.name, pipeline, build)])
+        load = (path.name, pipeline, lambda p: load_product_master(p, path))
+        yield from _run_loads(context, "raw_product_master", [load])
 
     return [raw_product_master]
+
+
+def files_assets(settings: Settings) -> list[dg.AssetsDefinition]:
+    files = settings.files
+    if files is None:
+        return []
+
+    @dlt_assets(
+        dlt_source=files_source(paths=[], pii_salt="unresolved"),  # the folder is only read when loading
+        dlt_pipeline=_placeholder_pipeline(settings, "files", "raw_files"),
+        name="raw_files",
+        dagster_dlt_translator=RawTableTranslator(
+            "raw_files", [dg.AssetKey(["channel", "exported_files"])], "raw_files"
+        ),
+        pool=WAREHOUSE_POOL,
+    )
+    def raw_files(context: dg.AssetExecutionContext):
+        """Platform order and refund exports (CSV/XLSX, any encoding) — history older than the APIs keep."""
+        pipeline = warehouse_pipeline("files", "raw_files", settings.build_path, settings.dlt_dir)
+        load = (
+            str(files.directory),
+            pipeline,
+            lambda p: import_files(p, directory=files.directory, pii_salt=settings.pii_salt()),
+        )
+        yield from _run_loads(context, "raw_files", [load])
+
+    return [raw_files]
 
 
 def config_assets(settings: Settings) -> list[dg.AssetsDefinition]:
@@ -242,6 +259,14 @@ def channel_specs(settings: Settings) -> list[dg.AssetSpec]:
         specs.append(
             dg.AssetSpec(["channel", "wms"], group_name="channels", description="Warehouse system API")
         )
+    if settings.files:
+        specs.append(
+            dg.AssetSpec(
+                ["channel", "exported_files"],
+                group_name="channels",
+                description=f"Platform order/refund exports in {settings.files.directory}",
+            )
+        )
     if settings.product_master_path:
         specs.append(
             dg.AssetSpec(
@@ -259,4 +284,5 @@ def ingest_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         + [a for channel in CHANNELS for a in channel_assets(settings, channel)]
         + wms_assets(settings)
         + product_master_assets(settings)
+        + files_assets(settings)
     )

@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 import tomllib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
@@ -47,28 +47,47 @@ def load_or_generate(data_dir: Path, seed: int, days: int, orders_per_day: int, 
 
 
 def serve(config_path: Path) -> None:
+    import importlib
+
     from sandbox import shopify, wms
+    from sandbox.shop.exports import write_history_exports
 
     config = tomllib.loads(config_path.read_text(encoding="utf-8"))
     base = config_path.parent
     demo = config.get("demo", {})
-    end = demo.get("end_date") or datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    end = demo.get("end_date") or today.isoformat()
     data_dir = (base / demo.get("data_dir", ".shopkeep/demo")).resolve()
     world = load_or_generate(
         data_dir, int(demo.get("seed", 42)), int(demo.get("days", 540)), int(demo.get("orders_per_day", 150)),
         date.fromisoformat(end),
     )  # fmt: skip
     servers = []
+    history = []
     for shop in config.get("shops", []):
-        if not shop.get("enabled", True) or shop["channel"] != "shopify":
+        if not shop.get("enabled", True):
             continue
         url = urlparse(shop["base_url"])
-        app = shopify.create_app(world, shop_id=shop["id"], token=os.environ[shop["token_env"]])
-        servers.append(runner.start(app, f"shopify:{shop['id']}", port=url.port, host=url.hostname))
+        if shop["channel"] == "shopify":
+            app = shopify.create_app(world, shop_id=shop["id"], token=os.environ[shop["token_env"]])
+        else:
+            module = importlib.import_module(f"sandbox.{shop['channel']}")
+            history.append(int(shop.get("history_days", 90)))
+            app = module.create_app(
+                world, shop_id=shop["id"], app_key=os.environ[shop["app_key_env"]],
+                app_secret=os.environ[shop["app_secret_env"]], access_token=os.environ[shop["token_env"]],
+                history_days=int(shop.get("history_days", 90)),
+            )  # fmt: skip
+        servers.append(runner.start(app, f"{shop['channel']}:{shop['id']}", port=url.port, host=url.hostname))
     if "wms" in config:
         url = urlparse(config["wms"]["base_url"])
         app = wms.create_app(world, token=os.environ[config["wms"].get("token_env", "WMS_TOKEN")])
         servers.append(runner.start(app, "wms", port=url.port, host=url.hostname))
+    if history and config.get("files", {}).get("directory"):
+        # what a seller exported before the platforms' online history ran out (a day of overlap: the API wins)
+        before = today - timedelta(days=min(history) - 2)
+        exports = write_history_exports(world, (base / config["files"]["directory"]).resolve(), before=before)
+        print(f"wrote {len(exports)} platform export files with the history before {before}", flush=True)
     for s in servers:
         print(f"{s.name} on {s.url}", flush=True)
     print("READY", flush=True)

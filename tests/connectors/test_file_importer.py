@@ -35,9 +35,12 @@ def exports(small_world, tmp_path_factory) -> Path:
 
 def taobao_rows(exports: Path, n: int) -> tuple[list[str], list[list[str]]]:
     """The header and the first `n` rows of the Taobao export, as text cells."""
-    rows = list(csv.reader(io.StringIO((exports / "tmall_flagship__orders.csv").read_bytes().decode("gbk"),
-                                       newline="")))
-    return rows[0], rows[1:n + 1]
+    rows = list(
+        csv.reader(
+            io.StringIO((exports / "tmall_flagship__orders.csv").read_bytes().decode("gbk"), newline="")
+        )
+    )
+    return rows[0], rows[1 : n + 1]
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str) -> Path:
@@ -50,8 +53,10 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: st
 def landed(path: Path) -> list[dict]:
     _, result = read_export(path, MAPPINGS, pii_salt=SALT, now=NOW)
     assert result.quarantine == []
-    return [{k: v for k, v in row.items() if k not in ("source_file", "file_sha256")}
-            for row in result.tables["taobao_orders"]]
+    return [
+        {k: v for k, v in row.items() if k not in ("source_file", "file_sha256")}
+        for row in result.tables["taobao_orders"]
+    ]
 
 
 def test_a_gbk_csv_and_an_xlsx_with_the_same_content_land_the_same_rows(exports, tmp_path):
@@ -105,22 +110,37 @@ def bad_rows_file(exports: Path, directory: Path) -> tuple[Path, dict[str, tuple
     kinds: dict[str, tuple[list[str], str]] = {
         "missing order id": (variant(1, 订单编号=""), "订单编号 is empty"),
         "missing line id": (variant(2, 子订单编号=""), "子订单编号 is empty"),
-        "unparseable date": (variant(3, 订单创建时间="昨天下午"), "订单创建时间 '昨天下午' is not a date and time"),
+        "unparseable date": (
+            variant(3, 订单创建时间="昨天下午"),
+            "订单创建时间 '昨天下午' is not a date and time",
+        ),
         "impossible date": (variant(4, 订单创建时间="2026-02-30 10:00:00"), "is not a date and time"),
-        "future date": (variant(5, 订单付款时间="2099-01-01 10:00:00"), "订单付款时间 '2099-01-01 10:00:00' is in the future"),
-        "paid before created": (variant(6, 订单付款时间="2020-01-01 00:00:00"), "订单付款时间 is before 订单创建时间"),
+        "future date": (
+            variant(5, 订单付款时间="2099-01-01 10:00:00"),
+            "订单付款时间 '2099-01-01 10:00:00' is in the future",
+        ),
+        "paid before created": (
+            variant(6, 订单付款时间="2020-01-01 00:00:00"),
+            "订单付款时间 is before 订单创建时间",
+        ),
         "negative quantity": (variant(7, 宝贝数量="-1"), "宝贝数量 '-1' is below 1"),
         "fractional quantity": (variant(8, 宝贝数量="1.5"), "宝贝数量 '1.5' is not a whole number"),
         "quantity in words": (variant(9, 宝贝数量="两件"), "宝贝数量 '两件' is not a whole number"),
         "non-numeric amount": (variant(10, 子订单实付金额="abc"), "子订单实付金额 'abc' is not a number"),
-        "currency garbage": (variant(11, 子订单实付金额="￥12.30元/件"), "子订单实付金额 '￥12.30元/件' is not a number"),
+        "currency garbage": (
+            variant(11, 子订单实付金额="￥12.30元/件"),
+            "子订单实付金额 '￥12.30元/件' is not a number",
+        ),
         "negative amount": (variant(12, 买家实际支付金额="-5.00"), "买家实际支付金额 '-5.00' is negative"),
         "fen precision": (variant(13, 价格="12.345"), "价格 '12.345' has more than 2 decimals"),
         "unknown status": (variant(14, 订单状态="已冻结"), "订单状态 '已冻结' is not one of"),
         "duplicate line": (list(good[1]), "子订单编号 "),
         "too many columns": (variant(16) + ["多出来的一格"], "cells but the header has"),
         "too few columns": (variant(17)[: len(header) // 2], "the row is cut short"),
-        "excel-mangled id": (variant(18, 订单编号="3.90000000048847E+18"), "was turned into a number by Excel"),
+        "excel-mangled id": (
+            variant(18, 订单编号="3.90000000048847E+18"),
+            "was turned into a number by Excel",
+        ),
         "header row pasted again": (list(header), "订单编号 '订单编号' does not look like a 订单编号"),
         "undecodable bytes": (variant(20, 宝贝标题="@@BADBYTE@@"), "bytes that are not valid gb18030"),
     }
@@ -137,13 +157,16 @@ def bad_rows_file(exports: Path, directory: Path) -> tuple[Path, dict[str, tuple
 
 
 def test_a_file_with_twenty_kinds_of_bad_rows_keeps_every_good_row_and_says_what_to_fix_for_each_bad_one(
-        exports, tmp_path):
+    exports, tmp_path
+):
     path, expected, good = bad_rows_file(exports, tmp_path)
     assert len(expected) == 20
     _, result = read_export(path, MAPPINGS, pii_salt=SALT, now=NOW)
     assert len(result.tables["taobao_orders"]) == good
     reasons = {q["row_number"]: q["reason"] for q in result.quarantine}
-    assert sorted(reasons) == sorted(n for n, _ in expected.values())  # the empty row is skipped, not an error
+    assert sorted(reasons) == sorted(
+        n for n, _ in expected.values()
+    )  # the empty row is skipped, not an error
     for kind, (row_number, phrase) in expected.items():
         reason = reasons[row_number]
         assert reason.startswith(f"{path.name} row {row_number}: "), kind
@@ -155,15 +178,29 @@ def test_a_file_with_twenty_kinds_of_bad_rows_keeps_every_good_row_and_says_what
 
 def _totals(con: duckdb.DuckDBPyConnection, shop_id: str, channel: str) -> dict[str, object]:
     q = lambda sql: con.execute(sql).fetchone()  # noqa: E731
-    orders = q(f"select count(distinct order_id) from raw_files.{channel}_orders where shop_id = '{shop_id}'")[0]
-    order_paid = q(f"select sum(p) from (select max(order_paid_amount) p from raw_files.{channel}_orders "
-                   f"where shop_id = '{shop_id}' group by order_id)")[0]
-    lines, line_paid, units = q(f"select count(*), sum(line_paid_amount), sum(quantity) "
-                                f"from raw_files.{channel}_orders where shop_id = '{shop_id}'")
-    refunds, refunded = q(f"select count(*), sum(refund_amount) from raw_files.{channel}_refunds "
-                          f"where shop_id = '{shop_id}'")
-    return {"orders": orders, "order_paid": order_paid, "lines": lines, "line_paid": line_paid,
-            "units": units, "refunds": refunds, "refunded": refunded or Decimal("0.00")}
+    orders = q(
+        f"select count(distinct order_id) from raw_files.{channel}_orders where shop_id = '{shop_id}'"
+    )[0]
+    order_paid = q(
+        f"select sum(p) from (select max(order_paid_amount) p from raw_files.{channel}_orders "
+        f"where shop_id = '{shop_id}' group by order_id)"
+    )[0]
+    lines, line_paid, units = q(
+        f"select count(*), sum(line_paid_amount), sum(quantity) "
+        f"from raw_files.{channel}_orders where shop_id = '{shop_id}'"
+    )
+    refunds, refunded = q(
+        f"select count(*), sum(refund_amount) from raw_files.{channel}_refunds where shop_id = '{shop_id}'"
+    )
+    return {
+        "orders": orders,
+        "order_paid": order_paid,
+        "lines": lines,
+        "line_paid": line_paid,
+        "units": units,
+        "refunds": refunds,
+        "refunded": refunded or Decimal("0.00"),
+    }
 
 
 def _world_totals(world, shop_id: str) -> dict[str, object]:
@@ -173,9 +210,15 @@ def _world_totals(world, shop_id: str) -> dict[str, object]:
     lines = lines[lines.order_id.isin(orders.order_id)]
     refunds = world.shop(shop_id, "refunds")
     refunds = refunds[refunds.created_at.dt.tz_convert("Asia/Shanghai").dt.date < CUTOFF]
-    return {"orders": len(orders), "order_paid": sum(orders.paid_amount, Decimal("0.00")), "lines": len(lines),
-            "line_paid": sum(lines.paid_amount, Decimal("0.00")), "units": int(lines.quantity.sum()),
-            "refunds": len(refunds), "refunded": sum(refunds.amount, Decimal("0.00"))}
+    return {
+        "orders": len(orders),
+        "order_paid": sum(orders.paid_amount, Decimal("0.00")),
+        "lines": len(lines),
+        "line_paid": sum(lines.paid_amount, Decimal("0.00")),
+        "units": int(lines.quantity.sum()),
+        "refunds": len(refunds),
+        "refunded": sum(refunds.amount, Decimal("0.00")),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -189,16 +232,20 @@ def warehouse(exports, tmp_path_factory):
     pipeline = files_pipeline(db, work / "dlt")
     import_files(pipeline, [bad, nameless], directory=exports, pii_salt=SALT, now=NOW)
     with duckdb.connect(str(db), read_only=True) as con:
-        first = {t: con.sql(f"select * exclude (_dlt_load_id, _dlt_id) from raw_files.{t} order by all").fetchall()
-                 for t in [f"{c}_{k}" for c in SHOPS.values() for k in ("orders", "refunds")]}
-        first["quarantine"] = con.sql("select source_file, row_number, reason from raw_files.quarantine "
-                                      "order by all").fetchall()
+        first = {
+            t: con.sql(f"select * exclude (_dlt_load_id, _dlt_id) from raw_files.{t} order by all").fetchall()
+            for t in [f"{c}_{k}" for c in SHOPS.values() for k in ("orders", "refunds")]
+        }
+        first["quarantine"] = con.sql(
+            "select source_file, row_number, reason from raw_files.quarantine order by all"
+        ).fetchall()
     import_files(pipeline, [bad, nameless], directory=exports, pii_salt=SALT, now=NOW)
     return db, first, expected, bad
 
 
 def test_the_history_exports_import_to_exactly_the_worlds_orders_lines_and_refunds_before_the_cutoff(
-        warehouse, small_world):
+    warehouse, small_world
+):
     db, _, _, _ = warehouse
     with duckdb.connect(str(db), read_only=True) as con:
         for shop_id, channel in SHOPS.items():
@@ -210,19 +257,22 @@ def test_importing_the_same_files_again_changes_nothing(warehouse):
     with duckdb.connect(str(db), read_only=True) as con:
         for table, rows in first.items():
             if table == "quarantine":
-                again = con.sql("select source_file, row_number, reason from raw_files.quarantine "
-                                "order by all").fetchall()
+                again = con.sql(
+                    "select source_file, row_number, reason from raw_files.quarantine order by all"
+                ).fetchall()
             else:
-                again = con.sql(f"select * exclude (_dlt_load_id, _dlt_id) from raw_files.{table} "
-                                "order by all").fetchall()
+                again = con.sql(
+                    f"select * exclude (_dlt_load_id, _dlt_id) from raw_files.{table} order by all"
+                ).fetchall()
             assert again == rows, table
 
 
 def test_the_warehouse_quarantine_names_the_file_the_row_and_what_to_fix(warehouse):
     db, _, expected, bad = warehouse
     with duckdb.connect(str(db), read_only=True) as con:
-        rows = con.sql(f"select row_number, reason, raw_row from raw_files.quarantine "
-                       f"where source_file = '{bad.name}'").fetchall()
+        rows = con.sql(
+            f"select row_number, reason, raw_row from raw_files.quarantine where source_file = '{bad.name}'"
+        ).fetchall()
     assert sorted(r[0] for r in rows) == sorted(n for n, _ in expected.values())
     assert all(bad.name in reason for _, reason, _ in rows)
     assert any("已冻结" in raw for _, _, raw in rows)  # the row as read, for the person fixing it
@@ -231,7 +281,8 @@ def test_the_warehouse_quarantine_names_the_file_the_row_and_what_to_fix(warehou
 def test_a_file_whose_name_does_not_say_the_shop_is_quarantined_with_how_to_name_it(warehouse):
     db, _, _, _ = warehouse
     with duckdb.connect(str(db), read_only=True) as con:
-        rows = con.sql("select row_number, reason from raw_files.quarantine "
-                       "where source_file = 'orders_export.csv'").fetchall()
+        rows = con.sql(
+            "select row_number, reason from raw_files.quarantine where source_file = 'orders_export.csv'"
+        ).fetchall()
     assert len(rows) == 1 and rows[0][0] == 0
     assert "<shop_id>__<kind>.csv" in rows[0][1] and "tmall_flagship__orders.csv" in rows[0][1]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,50 +14,14 @@ REPO = Path(__file__).resolve().parents[2]
 CENT = Decimal("0.01")
 
 
-def fx_rates() -> dict[tuple[str, str], Decimal]:
-    with open(REPO / "dbt_project" / "seeds" / "fx_rates.csv", newline="") as f:
-        return {(row["month"][:7], row["currency"]): Decimal(row["rate_to_cny"]) for row in csv.DictReader(f)}
-
-
-def truth_for_shop(world, shop_id: str) -> dict[str, Decimal | int]:
-    """Paid orders of one shop, from the simulator's own tables, in CNY at the month's rate."""
-    orders = world.shop(shop_id, "orders")
-    orders = orders[orders["paid_at"].notna()]
-    lines = world.shop(shop_id, "order_lines").merge(
-        orders[["order_id", "created_at", "currency"]], on="order_id"
-    )
-    refunds = world.shop(shop_id, "refunds")
-    refunds = (
-        refunds[refunds["status"] == "success"]
-        .groupby("line_id")["amount"]
-        .apply(lambda s: sum(s, Decimal(0)))
-    )
-    rates = fx_rates()
-    gmv = net_sales = refunded = Decimal(0)
-    for line in lines.itertuples():
-        month = line.created_at.tz_convert("Asia/Shanghai").strftime("%Y-%m")
-        rate = Decimal(1) if line.currency == "CNY" else rates[(month, line.currency)]
-        list_amount = line.unit_list_price * line.quantity
-        gmv += (list_amount * rate).quantize(CENT)
-        net_sales += (line.paid_amount * rate).quantize(CENT)
-        refunded += (refunds.get(line.line_id, Decimal(0)) * rate).quantize(CENT)
-    return {"orders": len(orders), "gmv_cny": gmv, "net_sales_cny": net_sales, "refunds_cny": refunded}
-
-
-def serve_totals(serve_path: Path, shop_id: str) -> dict:
-    with duckdb.connect(str(serve_path), read_only=True) as con:
-        row = con.execute(
-            "select sum(orders), sum(gmv_cny), sum(net_sales_cny), sum(refunds_cny) "
-            "from marts.daily_shop_sales where shop_id = ?",
-            [shop_id],
-        ).fetchone()
-    return dict(zip(["orders", "gmv_cny", "net_sales_cny", "refunds_cny"], row, strict=True))
-
-
-def test_the_published_overview_numbers_equal_the_simulated_shops_own_data(built_warehouse, small_world):
-    truth = truth_for_shop(small_world, "shopify_global")
-    assert truth["orders"] > 100, "the small shop has enough Shopify orders to mean something"
-    assert serve_totals(built_warehouse.serve_path, "shopify_global") == truth
+def test_the_published_overview_numbers_equal_the_simulated_shops_own_data(
+    built_warehouse, pipeline_world, truth_for_shop, serve_totals
+):
+    """Every shop: API for the online window, exported files before it — together exactly the world."""
+    for shop_id in pipeline_world.shops["shop_id"]:
+        truth = truth_for_shop(pipeline_world, shop_id)
+        assert truth["orders"] > 100, f"{shop_id} has enough orders to mean something"
+        assert serve_totals(built_warehouse.serve_path, shop_id) == truth, shop_id
 
 
 def test_money_stays_exact_decimal_from_raw_to_the_serving_file(built_warehouse):
@@ -78,15 +41,20 @@ def test_money_stays_exact_decimal_from_raw_to_the_serving_file(built_warehouse)
     assert money_types(built_warehouse.serve_path, "marts", "daily_shop_sales") == {"DECIMAL(18,2)"}
 
 
-def test_the_serving_file_holds_only_marts_and_no_buyer_data(built_warehouse, small_world):
+def test_the_serving_file_holds_only_marts_and_no_buyer_data(built_warehouse, pipeline_world):
     with duckdb.connect(str(built_warehouse.serve_path), read_only=True) as con:
         schemas = {
             r[0]
             for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()
         }
     assert schemas == {"marts", "meta"}
-    orders = small_world.shop("shopify_global", "orders")
-    secrets = set(orders["buyer_email"].dropna()) | set(orders["buyer_phone"].dropna())
+    orders = pipeline_world.orders
+    secrets = {
+        str(v)
+        for column in ("buyer_email", "buyer_phone", "buyer_name", "address_detail")
+        for v in orders[column].dropna()
+        if str(v).strip()
+    }
     for path in (built_warehouse.build_path, built_warehouse.serve_path):
         with duckdb.connect(str(path), read_only=True) as con:
             columns = con.execute(
@@ -104,7 +72,7 @@ def test_a_second_materialisation_duplicates_nothing(built_warehouse):
         with duckdb.connect(str(built_warehouse.build_path), read_only=True) as con:
             tables = con.execute(
                 "select table_schema, table_name from information_schema.tables "
-                "where table_schema in ('raw_shopify', 'raw_wms', 'raw_product_master', 'marts') "
+                "where (table_schema like 'raw_%' or table_schema = 'marts') and table_schema not like '%_staging' "
                 "and table_name not like '_dlt%'"
             ).fetchall()
             return {
@@ -162,15 +130,16 @@ def test_the_shipped_definitions_load_with_the_demo_config():
 
 
 def test_the_overview_page_over_the_built_warehouse_shows_the_simulated_shops_numbers(
-    built_warehouse, small_world, monkeypatch
+    built_warehouse, pipeline_world, monkeypatch, truth_for_shop
 ):
     from streamlit.testing.v1 import AppTest
 
     from dashboards.filters import DATES_KEY
     from dashboards.format import integer, money
 
-    truth = truth_for_shop(small_world, "shopify_global")
-    orders = small_world.shop("shopify_global", "orders")
+    truths = [truth_for_shop(pipeline_world, shop_id) for shop_id in pipeline_world.shops["shop_id"]]
+    truth = {key: sum(t[key] for t in truths) for key in truths[0]}
+    orders = pipeline_world.orders
     first = orders["created_at"].min().tz_convert("Asia/Shanghai").date()
     last = orders["created_at"].max().tz_convert("Asia/Shanghai").date()
     monkeypatch.setenv("SHOPKEEP_SERVE_PATH", str(built_warehouse.serve_path))

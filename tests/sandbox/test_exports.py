@@ -28,8 +28,14 @@ def _csv_rows(path: Path, encoding: str) -> list[list[str]]:
 
 def test_every_marketplace_shop_gets_an_orders_and_a_refunds_export_in_its_platforms_format(exports):
     assert sorted(exports) == [
-        "douyin_live__orders.xlsx", "douyin_live__refunds.xlsx", "jd_pop__orders.xlsx", "jd_pop__refunds.xlsx",
-        "pdd_main__orders.csv", "pdd_main__refunds.csv", "tmall_flagship__orders.csv", "tmall_flagship__refunds.csv",
+        "douyin_live__orders.xlsx",
+        "douyin_live__refunds.xlsx",
+        "jd_pop__orders.xlsx",
+        "jd_pop__refunds.xlsx",
+        "pdd_main__orders.csv",
+        "pdd_main__refunds.csv",
+        "tmall_flagship__orders.csv",
+        "tmall_flagship__refunds.csv",
     ]
 
 
@@ -54,7 +60,9 @@ def test_the_pinduoduo_export_is_utf8_with_bom_and_amounts_in_yuan_with_two_deci
     assert f"{lines[lines.order_id == first_order].paid_amount.iloc[0]:.2f}" in paid  # yuan, not fen
 
 
-def test_the_exports_hold_only_orders_created_before_the_cutoff_and_buyer_data_in_the_clear(exports, small_world):
+def test_the_exports_hold_only_orders_created_before_the_cutoff_and_buyer_data_in_the_clear(
+    exports, small_world
+):
     book = openpyxl.load_workbook(exports["jd_pop__orders.xlsx"], read_only=True)
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     header = rows[0]

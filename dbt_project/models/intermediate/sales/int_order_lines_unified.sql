@@ -1,28 +1,43 @@
-{#- One row per order line from every channel, in the shop's currency, with the canonical order status.
-    Each channel's staging models already speak the canonical columns; this model only stacks them. -#}
-with shopify_lines as (
-    select * from {{ ref('stg_shopify__order_lines') }}
+{#- One row per order line from every channel, with its order's status and dates and what was refunded on it,
+    amounts in the shop's currency. -#}
+with api_lines as (
+    {{ union_channels('order_lines') }}
 ),
 
-shopify_orders as (
-    select * from {{ ref('stg_shopify__orders') }}
+file_lines as (
+    {{ union_files('order_lines') }}
 ),
 
-shopify_refunds as (
+orders as (
+    select * from {{ ref('int_orders_unified') }}
+),
+
+lines as (
+    -- a line comes from wherever its order came from (API or export), never from both
+    select api_lines.* from api_lines
+    inner join orders on api_lines.order_id = orders.order_id and orders.origin = 'api'
+    union all
+    select file_lines.* from file_lines
+    inner join orders on file_lines.order_id = orders.order_id and orders.origin = 'file'
+),
+
+refunds as (
     select
         order_line_id,
         sum(quantity) as refunded_quantity,
         sum(refund_amount) as refund_amount
-    from {{ ref('stg_shopify__refund_lines') }}
+    from {{ ref('int_refunds_unified') }}
+    where refund_status = 'success' and order_line_id is not null
     group by 1
 ),
 
-shopify as (
+final as (
     select
         lines.order_line_id,
         lines.order_id,
         orders.shop_id,
-        'shopify' as channel,
+        lines.channel,
+        orders.origin,
         orders.platform_order_id,
         lines.platform_line_id,
         orders.created_at,
@@ -39,13 +54,13 @@ shopify as (
         lines.unit_list_price,
         lines.list_amount,
         lines.merchant_discount,
-        cast(0 as decimal(18, 2)) as platform_discount,
+        lines.platform_discount,
         lines.paid_amount,
         coalesce(refunds.refunded_quantity, 0) as refunded_quantity,
         coalesce(refunds.refund_amount, cast(0 as decimal(18, 2))) as refund_amount
-    from shopify_lines as lines
-    inner join shopify_orders as orders on lines.order_id = orders.order_id
-    left join shopify_refunds as refunds on lines.order_line_id = refunds.order_line_id
+    from lines
+    inner join orders on lines.order_id = orders.order_id
+    left join refunds on lines.order_line_id = refunds.order_line_id
 )
 
-select * from shopify
+select * from final

@@ -10,6 +10,14 @@ shipping as (
     group by 1
 ),
 
+fulfillments as (
+    select
+        _dlt_root_id,
+        min(cast(created_at as timestamptz)) as shipped_at
+    from {{ source('raw_shopify', 'orders__fulfillments') }}
+    group by 1
+),
+
 shops as (
     select * from {{ ref('stg_config__shops') }}
 ),
@@ -27,8 +35,9 @@ renamed as (
             when source.financial_status in ('paid', 'partially_paid', 'partially_refunded', 'refunded')
                 then cast(source.processed_at as timestamptz)
         end as paid_at,
+        fulfillments.shipped_at,
+        cast(source.closed_at as timestamptz) as completed_at,
         cast(source.cancelled_at as timestamptz) as cancelled_at,
-        cast(source.closed_at as timestamptz) as closed_at,
         source.financial_status,
         source.fulfillment_status,
         case
@@ -43,15 +52,19 @@ renamed as (
         cast(source.total_price as decimal(18, 2)) as total_price,
         cast(source.total_line_items_price as decimal(18, 2)) as list_amount,
         cast(source.total_discounts as decimal(18, 2)) as merchant_discount,
-        coalesce(shipping.shipping_amount, 0) as shipping_amount,
+        cast(0 as decimal(18, 2)) as platform_discount,
+        cast(coalesce(shipping.shipping_amount, 0) as decimal(18, 2)) as shipping_amount,
+        cast(source.total_price as decimal(18, 2)) as paid_amount,
         source.customer__id as buyer_platform_id,
         source.shop_id || ':' || coalesce(cast(source.customer__id as varchar), source.email, 'guest') as buyer_key,
         source.shipping_address__province as province,
         source.shipping_address__city as city,
         source.shipping_address__country as country,
-        source.note as buyer_remark
+        source.note as buyer_remark,
+        cast(null as varchar) as seller_remark
     from source
     left join shipping on shipping._dlt_root_id = source._dlt_id
+    left join fulfillments on fulfillments._dlt_root_id = source._dlt_id
 ),
 
 final as (

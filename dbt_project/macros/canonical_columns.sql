@@ -1,0 +1,74 @@
+{#- The canonical column set every channel's staging model exposes for one entity, so the intermediate
+    `int_*_unified` models can stack them. Adding a channel = adding its staging models + the name below. -#}
+{% macro canonical_columns(entity) -%}
+    {%- set columns = {
+        'orders': [
+            'order_id', 'shop_id', 'platform_order_id', 'created_at', 'paid_at', 'shipped_at', 'completed_at',
+            'cancelled_at', 'updated_at', 'order_status', 'currency', 'list_amount', 'merchant_discount',
+            'platform_discount', 'shipping_amount', 'paid_amount', 'buyer_key', 'province', 'city',
+            'buyer_remark', 'seller_remark', 'order_date',
+        ],
+        'order_lines': [
+            'order_line_id', 'order_id', 'platform_line_id', 'platform_product_id', 'platform_sku_id', 'outer_id',
+            'title', 'quantity', 'unit_list_price', 'list_amount', 'merchant_discount', 'platform_discount',
+            'paid_amount',
+        ],
+        'refunds': [
+            'refund_id', 'order_id', 'order_line_id', 'refunded_at', 'quantity', 'refund_amount', 'reason_code',
+            'reason_text', 'goods_returned', 'is_restocked', 'refund_status',
+        ],
+        'settlements': [
+            'settlement_line_id', 'platform_bill_line_id', 'shop_id', 'order_id', 'bill_type', 'amount',
+            'settled_date',
+        ],
+    } -%}
+    {{- return(columns[entity]) -}}
+{%- endmacro %}
+
+{#- Channels whose API staging models exist, per entity. -#}
+{% macro api_channels(entity) -%}
+    {%- set marketplaces = ['taobao', 'jd', 'pinduoduo', 'douyin'] -%}
+    {%- set channels = {
+        'orders': ['shopify'] + marketplaces,
+        'order_lines': ['shopify'] + marketplaces,
+        'refunds': ['shopify'] + marketplaces,
+        'settlements': marketplaces,
+    } -%}
+    {{- return(channels[entity]) -}}
+{%- endmacro %}
+
+{#- Channels whose back-office exports the file importer reads (models stg_files__<channel>_<entity>). -#}
+{% macro file_channels(entity) -%}
+    {{- return(['taobao', 'jd', 'pinduoduo', 'douyin'] if entity in ('orders', 'order_lines', 'refunds') else []) -}}
+{%- endmacro %}
+
+{#- `select <canonical columns> from <model>` for each model, stacked, with the channel and where it came from. -#}
+{% macro _stack(entity, models) -%}
+    {%- set columns = canonical_columns(entity) -%}
+    {%- for channel, origin, model in models %}
+    select
+        '{{ channel }}' as channel,
+        '{{ origin }}' as origin,
+        {{ columns | join(',\n        ') }}
+    from {{ ref(model) }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- Every channel's API rows for `entity`, stacked (origin = 'api'). -#}
+{% macro union_channels(entity) -%}
+    {%- set models = [] -%}
+    {%- for channel in api_channels(entity) -%}
+        {%- do models.append((channel, 'api', 'stg_' ~ channel ~ '__' ~ entity)) -%}
+    {%- endfor -%}
+    {{ _stack(entity, models) }}
+{%- endmacro %}
+
+{#- Every channel's exported-file rows for `entity`, stacked (origin = 'file'). -#}
+{% macro union_files(entity) -%}
+    {%- set models = [] -%}
+    {%- for channel in file_channels(entity) -%}
+        {%- do models.append((channel, 'file', 'stg_files__' ~ channel ~ '_' ~ entity)) -%}
+    {%- endfor -%}
+    {{ _stack(entity, models) }}
+{%- endmacro %}
