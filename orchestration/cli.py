@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -51,6 +52,50 @@ def dagster_home(settings: Settings) -> Path:
     return home
 
 
+PID_TAG, HOST_TAG = "shopkeep/pid", "shopkeep/host"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_orphaned_runs(instance) -> list[str]:
+    """Fail the runs this CLI started from a process that no longer exists (killed, machine crashed) and free
+    the `warehouse` pool slots they held — otherwise the next run waits for that slot forever. Runs started
+    by the Dagster daemon or UI carry no pid tag and are left alone."""
+    import dagster as dg
+
+    orphans = []
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(
+            statuses=[
+                dg.DagsterRunStatus.STARTED,
+                dg.DagsterRunStatus.STARTING,
+                dg.DagsterRunStatus.NOT_STARTED,
+            ],
+            tags={HOST_TAG: socket.gethostname()},
+        )
+    )
+    for record in records:
+        run = record.dagster_run
+        pid = run.tags.get(PID_TAG)
+        if pid is None or _process_alive(int(pid)):
+            continue
+        instance.report_run_failed(run, message=f"the shopkeep process (pid {pid}) that ran this is gone")
+        orphans.append(run.run_id)
+    for run_id in instance.event_log_storage.get_concurrency_run_ids():
+        run = instance.get_run_by_id(run_id)
+        if run is None or run.is_finished:
+            instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+    return orphans
+
+
 def run_materialize(settings: Settings, instance=None) -> None:
     """Materialise every asset once, in-process, stage by stage (ingest, transform, publish) with progress.
     Runs are recorded in the DAGSTER_HOME instance (so they show in `dagster dev`) unless one is passed."""
@@ -61,7 +106,13 @@ def run_materialize(settings: Settings, instance=None) -> None:
     if instance is None:
         dagster_home(settings)
         instance = dg.DagsterInstance.get()
+    orphans = release_orphaned_runs(instance)
+    if orphans:
+        console.print(
+            f"[yellow]marked {len(orphans)} interrupted run(s) failed and freed their pool slots[/yellow]"
+        )
     defs = build_definitions(settings)
+    tags = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
     stages = [
         ("ingest", "key:raw_*/*"),
         ("transform (dbt build)", "key:staging/* or key:intermediate/* or key:marts/* or key:seeds/*"),
@@ -77,6 +128,7 @@ def run_materialize(settings: Settings, instance=None) -> None:
                 instance=instance,
                 asset_selection=keys,
                 raise_on_error=False,
+                tags=tags,
                 run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             )
         if not result.success:

@@ -70,7 +70,7 @@ def publish_assets(settings: Settings, mart_keys: list[dg.AssetKey]) -> list[dg.
     @dg.asset(key=["serve", "snapshot"], deps=mart_keys, group_name="serve", pool=WAREHOUSE_POOL)
     def serving_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         """The published read-only copy of the marts (serve.duckdb) that dashboards and the wall screen read."""
-        run = context.instance.get_run_record_by_id(context.run_id)
+        run = context.instance.get_run_record_by_id(context.run.run_id)
         started = datetime.fromtimestamp(run.start_time, UTC) if run and run.start_time else None
         counts = publish_serving_file(settings.build_path, settings.serve_path, started)
         return dg.MaterializeResult(

@@ -57,7 +57,7 @@ def _manifest_is_stale() -> bool:
     sources = [
         p
         for p in DBT_PROJECT_DIR.rglob("*")
-        if p.suffix in {".sql", ".yml", ".csv"} and "target" not in p.parts
+        if p.suffix in {".sql", ".yml", ".csv", ".py"} and "target" not in p.parts
     ]
     return any(p.stat().st_mtime > built for p in sources)
 
