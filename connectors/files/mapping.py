@@ -45,6 +45,7 @@ class ColumnSpec:
     pattern: str | None = None  # a regular expression the text must match in full
     pattern_hint: str | None = None  # what a matching value looks like, for the quarantine reason
     not_before: str | None = None  # another (datetime) column this one may not precede
+    multiple: bool = False  # the cell lists several codes (split on , ， 、 ; or spaces), kept joined by ","
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class SheetSpec:
     table: str
     primary_key: tuple[str, ...]
     columns: tuple[ColumnSpec, ...]
+    optional: bool = False  # a workbook without this sheet still imports (the table is then empty)
 
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)
@@ -129,7 +131,7 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
         if missing := [k for k in key if k not in names]:
             raise MappingError(f"{where}: primary_key names unknown columns {missing}")
         sheets.append(SheetSpec(sheet=sheet["sheet"], table=sheet["table"], primary_key=key,
-                                columns=tuple(columns)))
+                                columns=tuple(columns), optional=bool(sheet.get("optional", False))))
     return Mapping(name=raw["name"], description=raw.get("description", ""), sheets=tuple(sheets), path=path,
                    channel=raw.get("channel"), kind=raw.get("kind"), filename=raw.get("filename"),
                    timezone=raw.get("timezone", "Asia/Shanghai"))

@@ -1,5 +1,5 @@
-"""The seller's Excel product master (商品 / 组合装 / 供应商 sheets) as a dlt source landing in
-`raw_product_master`: products, kit_components, suppliers (merged on their codes) and quarantine."""
+"""The seller's Excel product master (商品 / 组合装 / 供应商 / 促销 sheets) as a dlt source landing in
+`raw_product_master`: products, kit_components, suppliers, promotions (merged on their codes) and quarantine."""
 
 from __future__ import annotations
 

@@ -84,6 +84,8 @@ def _parse(col: ColumnSpec, raw: Any, rules: RowRules | None) -> Any:
 def _check_cell(spec: SheetSpec, col: ColumnSpec, raw: Any, known: dict[str, set],
                 rules: RowRules | None = None) -> tuple[Any, str | None]:
     """The typed value of one cell, or a problem sentence."""
+    if col.multiple and not is_blank(raw):
+        return _check_codes(spec, col, raw, known, rules)
     if is_blank(raw):
         if col.not_null and col.default is None:
             return None, f"{col.header} is empty — fill it in and re-import"
@@ -111,6 +113,30 @@ def _check_cell(spec: SheetSpec, col: ColumnSpec, raw: Any, known: dict[str, set
             return None, (f"{col.header} '{value}' is not a {column} on the {table} sheet (or that row was "
                           f"quarantined) — add it there or fix the code, and re-import")
     return value, None
+
+
+_CODE_SEPARATORS = re.compile(r"[,，、;；\s]+")
+
+
+def _check_codes(spec: SheetSpec, col: ColumnSpec, raw: Any, known: dict[str, set],
+                 rules: RowRules | None) -> tuple[Any, str | None]:
+    """A cell listing several codes (`multiple: true`): each is checked like a cell of its own; the value is
+    the codes joined by ","."""
+    single = ColumnSpec(**{**col.__dict__, "multiple": False})
+    codes, problems = [], []
+    for part in _CODE_SEPARATORS.split(str(_parse(col, raw, rules))):
+        if not part:
+            continue
+        value, problem = _check_cell(spec, single, part, known, rules)
+        if problem:
+            problems.append(problem)
+        elif value not in codes:
+            codes.append(value)
+    if problems:
+        return None, "; ".join(problems)
+    if not codes and col.not_null:
+        return None, f"{col.header} is empty — fill it in and re-import"
+    return (",".join(codes) or None), None
 
 
 def _row_problems(values: tuple, headers: list[str], rules: RowRules | None) -> list[str]:
@@ -215,6 +241,9 @@ def read_workbook(path: str | Path, mapping: Mapping) -> ImportResult:
         known: dict[str, set] = {}
         for spec in mapping.sheets:
             name = sheets.get(normalize_header(spec.sheet))
+            if name is None and spec.optional:
+                result.tables[spec.table] = []
+                continue
             if name is None:
                 raise FileImportError(
                     f"{path}: no sheet {spec.sheet!r} (found: {', '.join(workbook.sheetnames)}) — the "

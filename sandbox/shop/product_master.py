@@ -1,4 +1,4 @@
-"""The seller's Excel product master (商品 / 组合装 / 供应商 sheets), as the file importer expects it."""
+"""The seller's Excel product master (商品 / 组合装 / 供应商 / 促销 sheets), as the file importer expects it."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ PRODUCT_HEADERS = ["商家编码", "商品名称", "类目", "款号", "尺码",
                    "采购周期(天)", "保质期(天)", "重量(g)", "是否组合装", "条码", "上市日期"]
 KIT_HEADERS = ["组合编码", "子商品编码", "数量"]
 SUPPLIER_HEADERS = ["供应商编码", "供应商名称", "采购周期(天)", "最小起订量", "币种"]
+PROMOTION_HEADERS = ["活动编码", "店铺", "活动名称", "开始日期", "结束日期", "折扣率", "推广费用", "活动商品"]
 CATEGORY_NAMES = {"apparel": "服装", "home": "家居", "snacks": "零食"}
 
 
@@ -48,5 +49,13 @@ def write_product_master_xlsx(world: World, path: str | Path) -> Path:
     sup.append(SUPPLIER_HEADERS)
     for s in world.suppliers.itertuples(index=False):
         sup.append([s.supplier_id, s.name, int(s.lead_time_days), int(s.moq), s.currency])
+    promos = wb.create_sheet("促销")  # the promotion calendar (营销日历)
+    promos.append(PROMOTION_HEADERS)
+    for p in world.promotions.itertuples(index=False):
+        promos.append([p.promo_id, p.shop_id, p.name, p.start_date, p.end_date, float(p.discount_pct),
+                       float(p.spend), p.skus])
+        for column in (4, 5):
+            promos.cell(row=promos.max_row, column=column).number_format = "yyyy-mm-dd"
+        promos.cell(row=promos.max_row, column=6).number_format = "0%"
     wb.save(path)
     return path

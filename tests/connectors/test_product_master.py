@@ -103,12 +103,13 @@ def test_every_product_kit_and_supplier_of_the_world_lands_with_exact_costs(worl
     db = tmp_path / "build.duckdb"
     counts = {
         t: _query(db, f"select count(*) from raw_product_master.{t}")[0][0]
-        for t in ("products", "kit_components", "suppliers", "quarantine")
+        for t in ("products", "kit_components", "suppliers", "promotions", "quarantine")
     }
     assert counts == {
         "products": len(world.products),
         "kit_components": len(world.kit_components),
         "suppliers": len(world.suppliers),
+        "promotions": len(world.promotions),
         "quarantine": 0,
     }
     total, kind = _query(
@@ -238,3 +239,87 @@ def test_a_missing_sheet_stops_the_import_naming_the_file_and_the_sheet(world, t
     with pytest.raises(FileImportError, match="no sheet '组合装'") as failure:
         read_workbook(path, load_mapping("product_master"))
     assert str(path) in str(failure.value)
+
+
+def test_the_promotion_calendar_lands_with_its_dates_discounts_spend_and_sku_lists(world, pipeline, tmp_path):
+    load_product_master(pipeline, write_master(world, tmp_path / "product_master.xlsx"))
+    landed = {
+        row[0]: row[1:]
+        for row in _query(
+            tmp_path / "build.duckdb",
+            "select promo_id, shop_id, name, start_date, end_date, discount_pct, spend, skus "
+            "from raw_product_master.promotions",
+        )
+    }
+    expected = {
+        p.promo_id: (p.shop_id, p.name, p.start_date, p.end_date, p.discount_pct, p.spend, p.skus)
+        for p in world.promotions.itertuples(index=False)
+    }
+    assert len(expected) > 0
+    assert landed == expected
+
+
+def write_master_with_bad_promotions(world: World, path: Path) -> dict[str, int]:
+    """The good master plus one bad promotion row of each kind; returns the Excel row number of each."""
+    write_master(world, path)
+    book = openpyxl.load_workbook(path)
+    promos = book["促销"]
+    first = world.promotions.iloc[0]
+    sku_a, sku_b = world.products.sku.iloc[0], world.products.sku.iloc[1]
+    good = [None, "jd_pop", "测试活动", date(2026, 5, 1), date(2026, 5, 3), 0.1, 1000, sku_a]
+    bad = {
+        "unknown_sku": ["PROMO-X01", *good[1:7], f"{sku_a}, NOPE-0001"],
+        "end_before_start": ["PROMO-X02", *good[1:3], date(2026, 5, 3), date(2026, 5, 1), *good[5:]],
+        "missing_shop": ["PROMO-X03", None, *good[2:]],
+        "duplicate_id": [first.promo_id, *good[1:]],
+        "negative_spend": ["PROMO-X04", *good[1:6], -1, sku_a],
+        "no_skus": ["PROMO-X05", *good[1:7], " "],
+    }
+    rows = {}
+    for kind, values in bad.items():
+        promos.append(values)
+        rows[kind] = promos.max_row
+    promos.append(["PROMO-X06", *good[1:7], f"{sku_a}，{sku_b}、{sku_a}"])  # full-width separators, a repeat
+    rows["listed_with_other_separators"] = promos.max_row
+    book.save(path)
+    return rows
+
+
+def test_bad_promotion_rows_are_quarantined_and_sku_lists_accept_any_separator(world, pipeline, tmp_path):
+    path = tmp_path / "product_master.xlsx"
+    rows = write_master_with_bad_promotions(world, path)
+    load_product_master(pipeline, path)
+    db = tmp_path / "build.duckdb"
+    quarantined = {
+        n: reason
+        for n, reason in _query(
+            db, "select row_number, reason from raw_product_master.quarantine where sheet = '促销'"
+        )
+    }
+    expected = {
+        rows["unknown_sku"]: "活动商品 'NOPE-0001' is not a sku on the products sheet",
+        rows["end_before_start"]: "结束日期 is before 开始日期",
+        rows["missing_shop"]: "店铺 is empty",
+        rows["duplicate_id"]: "repeats row 2",
+        rows["negative_spend"]: "推广费用 '-1' is negative",
+        rows["no_skus"]: "活动商品 is empty",
+    }
+    assert set(quarantined) == set(expected)
+    for n, phrase in expected.items():
+        assert quarantined[n].startswith(f"促销 row {n}: ") and phrase in quarantined[n]
+    assert _query(db, "select count(*) from raw_product_master.promotions")[0][0] == len(world.promotions) + 1
+    sku_a, sku_b = world.products.sku.iloc[0], world.products.sku.iloc[1]
+    assert _query(db, "select skus from raw_product_master.promotions where promo_id = 'PROMO-X06'") == [
+        (f"{sku_a},{sku_b}",)
+    ]
+
+
+def test_a_workbook_without_a_promotion_calendar_still_imports(world, pipeline, tmp_path):
+    path = write_master(world, tmp_path / "product_master.xlsx")
+    book = openpyxl.load_workbook(path)
+    del book["促销"]
+    book.save(path)
+    load_product_master(pipeline, path)
+    db = tmp_path / "build.duckdb"
+    assert _query(db, "select count(*) from raw_product_master.promotions") == [(0,)]
+    assert _query(db, "select count(*) from raw_product_master.products") == [(len(world.products),)]

@@ -14,6 +14,7 @@ from sandbox.shop.generate import generate
 from sandbox.shop.product_master import (
     KIT_HEADERS,
     PRODUCT_HEADERS,
+    PROMOTION_HEADERS,
     SUPPLIER_HEADERS,
     write_product_master_xlsx,
 )
@@ -200,7 +201,7 @@ def test_three_listings_carry_a_merchant_code_that_is_no_master_sku(world):
 def test_the_product_master_workbook_round_trips_with_exact_headers(world, tmp_path):
     path = write_product_master_xlsx(world, tmp_path / "product_master.xlsx")
     wb = load_workbook(path)
-    assert wb.sheetnames == ["商品", "组合装", "供应商"]
+    assert wb.sheetnames == ["商品", "组合装", "供应商", "促销"]
     rows = list(wb["商品"].iter_rows(values_only=True))
     assert list(rows[0]) == PRODUCT_HEADERS
     assert len(rows) - 1 == len(world.products)
@@ -212,3 +213,5 @@ def test_the_product_master_workbook_round_trips_with_exact_headers(world, tmp_p
     assert list(next(wb["组合装"].iter_rows(values_only=True))) == KIT_HEADERS
     assert wb["组合装"].max_row - 1 == len(world.kit_components)
     assert list(next(wb["供应商"].iter_rows(values_only=True))) == SUPPLIER_HEADERS
+    assert list(next(wb["促销"].iter_rows(values_only=True))) == PROMOTION_HEADERS
+    assert wb["促销"].max_row - 1 == len(world.promotions)
