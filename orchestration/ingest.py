@@ -167,7 +167,7 @@ def wms_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         pool=WAREHOUSE_POOL,
     )
     def raw_wms(context: dg.AssetExecutionContext):
-        """Daily closing stock per warehouse and SKU, and every stock movement, from the WMS."""
+        """Daily closing stock per warehouse and SKU, every stock movement, purchase orders and receipts."""
         pipeline = warehouse_pipeline("wms", "raw_wms", settings.build_path, settings.dlt_dir)
         yield from _run_loads(context, "raw_wms", [("wms", pipeline, lambda p: load_wms(p, **kwargs(True)))])
 

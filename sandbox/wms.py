@@ -4,6 +4,13 @@
   one local date (default: the latest snapshot on or before the sandbox clock's local date).
 - `GET /api/v1/movements?since=ISO&until=ISO&page=1&page_size=500`: receipts, shipments, adjustments and returns
   with `since <= moved_at < until` (until defaults to, and is capped at, the clock), sorted by (moved_at, id).
+- `GET /api/v1/purchase-orders?updated_since=ISO&page=1&page_size=500`: purchase orders placed by the clock, each
+  with its lines and the units received on each so far, and its status as of the clock (`open` until every line
+  is received in full, then `received`; `cancelled` stays so). `updated_at` is the later of the order time and its
+  last receipt; only orders with `updated_at >= updated_since` are listed, sorted by (updated_at, po_number).
+- `GET /api/v1/receipts?since=ISO&until=ISO&page=1&page_size=500`: goods received against purchase orders, with
+  `since <= received_at < until` (capped at the clock like movements), sorted by (received_at, id). Unit costs
+  are decimal strings in CNY.
 
 Test-only endpoints (no auth): `POST /_sandbox/clock {"now": ISO}` moves the clock, `GET /_sandbox/requests` lists
 the API requests served, `POST /_sandbox/fail {"path": "/api/v1/stock", "status": 503, "times": 2}` makes the next
@@ -14,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from datetime import date, datetime, time
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -22,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from sandbox.world import World
+from sandbox.world import SCHEMA, World
 
 MAX_PAGE_SIZE = 500
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -77,6 +85,7 @@ class WmsState:
         movements = world.stock_movements.copy()
         movements["moved_at"] = pd.to_datetime(movements["moved_at"], utc=True)
         self.movements = movements.sort_values(["moved_at", "movement_id"]).reset_index(drop=True)
+        self.purchase_orders, self.purchase_order_lines, self.receipts = _purchasing_tables(world)
 
     def local_today(self) -> date:
         return self.now.tz_convert(self.tz).date()
@@ -168,11 +177,122 @@ def _movements(state: WmsState, request: Request) -> dict:
     }
 
 
+def _purchasing_tables(world: World) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Purchase orders, their lines and receipts (empty frames when the world has none), receipts carrying the
+    warehouse of their purchase order."""
+
+    def table(name: str) -> pd.DataFrame:
+        frame = world.tables.get(name)
+        if frame is None or frame.empty:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in SCHEMA[name]})
+        return frame.copy()
+
+    orders = table("purchase_orders")
+    orders["ordered_at"] = pd.to_datetime(orders["ordered_at"], utc=True)
+    lines = table("purchase_order_lines")
+    receipts = table("receipts")
+    receipts["received_at"] = pd.to_datetime(receipts["received_at"], utc=True)
+    receipts = receipts.merge(orders[["po_number", "warehouse_id"]], on="po_number", how="left")
+    receipts = receipts.sort_values(["received_at", "receipt_id"]).reset_index(drop=True)
+    return orders.sort_values("po_number").reset_index(drop=True), lines, receipts
+
+
+def _money(value) -> str:
+    return f"{Decimal(str(value)).quantize(Decimal('0.01'))}"
+
+
+def _purchase_orders(state: WmsState, request: Request) -> dict:
+    """Purchase orders as the warehouse sees them at the clock: placed by then, receipts up to then."""
+    page, page_size = _page_args(request)
+    since = _parse_instant(request, "updated_since")
+    orders = state.purchase_orders[state.purchase_orders["ordered_at"] <= state.now]
+    receipts = state.receipts[state.receipts["received_at"] <= state.now]
+    received = receipts.groupby(["po_number", "sku"])["quantity"].sum()
+    last_receipt = receipts.groupby("po_number")["received_at"].max()
+    lines = state.purchase_order_lines[state.purchase_order_lines["po_number"].isin(orders["po_number"])]
+    lines_by_po: dict[str, list[dict]] = {}
+    for row in lines.itertuples(index=False):
+        lines_by_po.setdefault(row.po_number, []).append(
+            {
+                "merchant_code": row.sku,
+                "quantity": int(row.quantity),
+                "received_quantity": int(received.get((row.po_number, row.sku), 0)),
+                "unit_cost": _money(row.unit_cost),
+            }
+        )
+    views = []
+    for row in orders.itertuples(index=False):
+        po_lines = lines_by_po.get(row.po_number, [])
+        updated = max(row.ordered_at, last_receipt.get(row.po_number, row.ordered_at))
+        if since is not None and updated < since:
+            continue
+        if row.status == "cancelled":
+            status = "cancelled"
+        elif po_lines and all(line["received_quantity"] >= line["quantity"] for line in po_lines):
+            status = "received"
+        else:
+            status = "open"
+        views.append(
+            {
+                "po_number": row.po_number,
+                "supplier_id": row.supplier_id,
+                "warehouse": row.warehouse_id,
+                "ordered_at": _iso(row.ordered_at),
+                "expected_date": pd.Timestamp(row.expected_date).date().isoformat(),
+                "status": status,
+                "updated_at": _iso(updated),
+                "lines": po_lines,
+            }
+        )
+    views.sort(key=lambda view: (view["updated_at"], view["po_number"]))
+    start = (page - 1) * page_size
+    return {
+        "items": views[start : start + page_size],
+        "page": page,
+        "page_size": page_size,
+        "total": len(views),
+        "has_next": start + page_size < len(views),
+    }
+
+
+def _receipts(state: WmsState, request: Request) -> dict:
+    page, page_size = _page_args(request)
+    since = _parse_instant(request, "since")
+    until = _parse_instant(request, "until")
+    until = state.now if until is None or until > state.now else until
+    frame = state.receipts
+    mask = frame["received_at"] <= until if until == state.now else frame["received_at"] < until
+    if since is not None:
+        mask &= frame["received_at"] >= since
+    selected = frame[mask]
+    start = (page - 1) * page_size
+    chunk = selected.iloc[start : start + page_size]
+    items = [
+        {
+            "id": str(row.receipt_id),
+            "received_at": _iso(row.received_at),
+            "po_number": row.po_number,
+            "warehouse": row.warehouse_id,
+            "merchant_code": row.sku,
+            "quantity": int(row.quantity),
+            "unit_cost": _money(row.unit_cost),
+        }
+        for row in chunk.itertuples(index=False)
+    ]
+    return {
+        "items": items,
+        "page": page,
+        "page_size": page_size,
+        "total": int(len(selected)),
+        "has_next": start + page_size < len(selected),
+    }
+
+
 def create_app(
     world: World, token: str = "wms-sandbox-token", now: datetime | str | None = None,
     timezone: str = DEFAULT_TIMEZONE,
 ) -> Starlette:
-    """The WMS sandbox serving `world`'s stock snapshots and movements to callers holding `token`."""
+    """The WMS sandbox serving `world`'s stock, movements, purchase orders and receipts to holders of `token`."""
     state = WmsState(world, token, now, ZoneInfo(timezone))
 
     def api(handler):
@@ -218,6 +338,8 @@ def create_app(
         routes=[
             Route("/api/v1/stock", api(_stock), methods=["GET"]),
             Route("/api/v1/movements", api(_movements), methods=["GET"]),
+            Route("/api/v1/purchase-orders", api(_purchase_orders), methods=["GET"]),
+            Route("/api/v1/receipts", api(_receipts), methods=["GET"]),
             Route("/_sandbox/clock", set_clock, methods=["POST"]),
             Route("/_sandbox/requests", list_requests, methods=["GET"]),
             Route("/_sandbox/fail", inject_failure, methods=["POST"]),

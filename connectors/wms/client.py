@@ -37,7 +37,7 @@ def _is_retryable(exc: BaseException) -> bool:
 
 
 class WmsClient:
-    """A thin client over `GET /api/v1/stock` and `GET /api/v1/movements`."""
+    """A thin client over `GET /api/v1/stock`, `/movements`, `/purchase-orders` and `/receipts`."""
 
     def __init__(
         self,
@@ -125,12 +125,24 @@ class WmsClient:
 
     def movements(self, since: datetime | None = None) -> Iterator[list[dict]]:
         """Pages of stock movements with moved_at >= since (None = all), oldest first."""
+        yield from self._pages("/api/v1/movements", "since", since)
+
+    def purchase_orders(self, updated_since: datetime | None = None) -> Iterator[list[dict]]:
+        """Pages of purchase orders (with their lines and received units) updated at or after `updated_since`
+        (None = all), least recently updated first."""
+        yield from self._pages("/api/v1/purchase-orders", "updated_since", updated_since)
+
+    def receipts(self, since: datetime | None = None) -> Iterator[list[dict]]:
+        """Pages of goods receipts with received_at >= since (None = all), oldest first."""
+        yield from self._pages("/api/v1/receipts", "since", since)
+
+    def _pages(self, path: str, cursor_param: str, cursor: datetime | None) -> Iterator[list[dict]]:
         page = 1
         while True:
             params: dict[str, Any] = {"page": page, "page_size": PAGE_SIZE}
-            if since is not None:
-                params["since"] = since.isoformat()
-            body = self.get("/api/v1/movements", params)
+            if cursor is not None:
+                params[cursor_param] = cursor.isoformat()
+            body = self.get(path, params)
             yield body["items"]
             if not body.get("has_next") or not body["items"]:
                 return

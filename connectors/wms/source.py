@@ -1,10 +1,13 @@
-"""dlt source for the warehouse system: closing-stock snapshots (a series, one row per date, warehouse and
-merchant code) and stock movements (incremental on moved_at), landing in `raw_wms`."""
+"""dlt source for the warehouse system, landing in `raw_wms`: closing-stock snapshots (a series, one row per date,
+warehouse and merchant code), stock movements (incremental on moved_at), purchase orders with their lines
+(incremental on updated_at, lines in `purchase_orders__lines`) and goods receipts (incremental on received_at).
+Every resource merges on its key, so a rerun or an overlapping window duplicates nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import dlt
@@ -12,7 +15,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.extract.incremental import Incremental
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from connectors.common.loading import warehouse_pipeline
+from connectors.common.loading import MONEY, warehouse_pipeline
 from connectors.wms.client import WmsClient, WmsError
 
 SNAPSHOT_KEY = ("snapshot_date", "warehouse", "merchant_code")
@@ -94,6 +97,59 @@ def _stock_movements(connect: Callable[[], WmsClient], moved_at: Incremental[dat
             ]
 
 
+def _instant(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _cost(value: object, where: str) -> Decimal:
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        raise WmsError(f"{where}: unit_cost {value!r} is not a decimal number") from None
+
+
+def _purchase_orders(
+    connect: Callable[[], WmsClient], updated_at: Incremental[datetime]
+) -> Iterator[list[dict]]:
+    """Purchase orders updated since the last cursor minus the overlap (all of them on the first run); a PO's
+    lines come with it (nested table `purchase_orders__lines`, replaced with their PO on merge)."""
+    with connect() as client:
+        for items in client.purchase_orders(updated_at.start_value):
+            yield [
+                {
+                    **po,
+                    "ordered_at": _instant(po["ordered_at"]),
+                    "updated_at": _instant(po["updated_at"]),
+                    "expected_date": date.fromisoformat(po["expected_date"]),
+                    "lines": [
+                        {
+                            **line,
+                            "quantity": int(line["quantity"]),
+                            "received_quantity": int(line.get("received_quantity") or 0),
+                            "unit_cost": _cost(line["unit_cost"], f"WMS purchase order {po['po_number']}"),
+                        }
+                        for line in po.get("lines") or []
+                    ],
+                }
+                for po in items
+            ]
+
+
+def _receipts(connect: Callable[[], WmsClient], received_at: Incremental[datetime]) -> Iterator[list[dict]]:
+    """Goods receipts since the last cursor minus the overlap, all of them on the first run."""
+    with connect() as client:
+        for items in client.receipts(received_at.start_value):
+            yield [
+                {
+                    **item,
+                    "received_at": _instant(item["received_at"]),
+                    "quantity": int(item["quantity"]),
+                    "unit_cost": _cost(item["unit_cost"], f"WMS receipt {item.get('id')}"),
+                }
+                for item in items
+            ]
+
+
 @dlt.source(name="wms")
 def wms_source(
     base_url: str,
@@ -103,7 +159,7 @@ def wms_source(
     token_env: str = "WMS_TOKEN",
     overlap_minutes: int = 10,
 ):
-    """Stock snapshots and movements of `warehouses` from the WMS at `base_url`."""
+    """Stock snapshots and movements of `warehouses`, purchase orders and receipts from the WMS at `base_url`."""
     def connect() -> WmsClient:  # opened at extraction, closed when the resource is done
         return WmsClient(base_url, token, token_env=token_env)
 
@@ -131,7 +187,40 @@ def wms_source(
             "quantity": {"data_type": "bigint"},
         },
     )(connect, dlt.sources.incremental("moved_at", lag=overlap_minutes * 60))
-    return snapshots, movements
+    purchase_orders = dlt.resource(
+        _purchase_orders,
+        name="purchase_orders",
+        write_disposition="merge",
+        primary_key="po_number",
+        columns={
+            "po_number": {"data_type": "text", "nullable": False},
+            "ordered_at": {"data_type": "timestamp"},
+            "updated_at": {"data_type": "timestamp"},
+            "expected_date": {"data_type": "date"},
+        },
+        nested_hints={
+            "lines": {
+                "columns": {
+                    "quantity": {"name": "quantity", "data_type": "bigint"},
+                    "received_quantity": {"name": "received_quantity", "data_type": "bigint"},
+                    "unit_cost": {"name": "unit_cost", **MONEY},
+                }
+            }
+        },
+    )(connect, dlt.sources.incremental("updated_at", lag=overlap_minutes * 60))
+    receipts = dlt.resource(
+        _receipts,
+        name="receipts",
+        write_disposition="merge",
+        primary_key="id",
+        columns={
+            "id": {"data_type": "text", "nullable": False},
+            "received_at": {"data_type": "timestamp"},
+            "quantity": {"data_type": "bigint"},
+            "unit_cost": {"name": "unit_cost", **MONEY},
+        },
+    )(connect, dlt.sources.incremental("received_at", lag=overlap_minutes * 60))
+    return snapshots, movements, purchase_orders, receipts
 
 
 def wms_pipeline(warehouse_path: str | Path, pipelines_dir: str | Path) -> dlt.Pipeline:

@@ -259,3 +259,79 @@ def test_a_timeout_is_retried_and_the_page_is_read():
         pages = list(client.stock_pages("WH-SH"))
     assert [p["items"] for p in pages] == [[{"merchant_code": "A", "on_hand": 3}]]
     assert calls == ["1", "1"]
+
+
+# -- purchase orders and receipts ------------------------------------------------------------------------------
+
+
+def _world_purchasing_at(world: World, clock: str) -> tuple[set[tuple], set[tuple], set[str]]:
+    """The world's purchase orders as the WMS shows them at `clock`: (po, status), (po, sku, ordered, received)
+    and the receipt ids."""
+    now = pd.Timestamp(clock)
+    orders = world.purchase_orders[world.purchase_orders.ordered_at <= now]
+    receipts = world.receipts[world.receipts.received_at <= now]
+    received = receipts.groupby(["po_number", "sku"]).quantity.sum()
+    lines = world.purchase_order_lines[world.purchase_order_lines.po_number.isin(orders.po_number)]
+    line_rows = {
+        (r.po_number, r.sku, int(r.quantity), int(received.get((r.po_number, r.sku), 0)))
+        for r in lines.itertuples()
+    }
+    complete = {po: all(rec >= qty for p, _, qty, rec in line_rows if p == po) for po in orders.po_number}
+    statuses = {(po, "received" if done else "open") for po, done in complete.items()}
+    return statuses, line_rows, set(receipts.receipt_id)
+
+
+def _loaded_purchasing(db: Path) -> tuple[set[tuple], set[tuple], set[str], int]:
+    statuses = set(_query(db, "select po_number, status from raw_wms.purchase_orders"))
+    lines = _query(
+        db,
+        "select po.po_number, l.merchant_code, l.quantity, l.received_quantity from raw_wms.purchase_orders__lines l "
+        "join raw_wms.purchase_orders po on l._dlt_parent_id = po._dlt_id",
+    )
+    all_lines = _query(db, "select count(*) from raw_wms.purchase_orders__lines")[0][0]
+    assert len(lines) == all_lines, "purchase order lines without their order"
+    receipts = [r[0] for r in _query(db, "select id from raw_wms.receipts")]
+    assert len(receipts) == len(set(receipts))
+    return statuses, set(lines), set(receipts), len(lines)
+
+
+def test_purchase_orders_and_receipts_land_as_of_the_clock_and_a_later_run_updates_them_in_place(
+    small_world, tmp_path
+):
+    mid, end = "2026-06-01T04:00:00Z", "2026-06-30T15:59:59Z"
+    running = start(create_app(small_world, token=TOKEN, now=mid), "wms-purchasing")
+    db = tmp_path / "build.duckdb"
+
+    def load() -> None:
+        load_wms(
+            wms_pipeline(db, tmp_path / "dlt"),
+            base_url=running.url,
+            token=TOKEN,
+            warehouses=["WH-SH", "WH-GZ"],
+            backfill_days=1,
+        )
+
+    try:
+        load()
+        statuses, lines, receipts = _world_purchasing_at(small_world, mid)
+        loaded = _loaded_purchasing(db)
+        assert loaded[:3] == (statuses, lines, receipts)
+        assert ("open" in {s for _, s in statuses}) and ("received" in {s for _, s in statuses})
+        cursor = _query(db, "select max(updated_at) from raw_wms.purchase_orders")[0][0]
+        _set_clock(running, end)
+        log_before = len(_log(running))
+        load()
+        load()  # a rerun at the same clock changes nothing
+        asked = [r["query"] for r in _log(running)[log_before:] if r["path"] == "/api/v1/purchase-orders"]
+    finally:
+        running.stop()
+    assert pd.Timestamp(asked[0]["updated_since"]) == pd.Timestamp(cursor) - pd.Timedelta(minutes=10)
+    statuses, lines, receipts = _world_purchasing_at(small_world, end)
+    loaded = _loaded_purchasing(db)
+    assert loaded == (statuses, lines, receipts, len(lines))
+    world_status = dict(
+        zip(small_world.purchase_orders.po_number, small_world.purchase_orders.status, strict=True)
+    )
+    assert dict(statuses) == world_status  # at the end of the history, the world's own final statuses
+    costs = _query(db, "select sum(quantity * unit_cost) from raw_wms.receipts")[0][0]
+    assert costs == sum(small_world.receipts.quantity * small_world.receipts.unit_cost)

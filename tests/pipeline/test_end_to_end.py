@@ -119,6 +119,9 @@ def test_the_shipped_definitions_load_with_the_demo_config():
     assert {
         "raw_shopify/orders",
         "raw_wms/stock_snapshots",
+        "raw_wms/purchase_orders",
+        "raw_wms/receipts",
+        "staging/stg_wms__purchase_order_lines",
         "staging/stg_shopify__orders",
         "marts/daily_shop_sales",
         "serve/snapshot",

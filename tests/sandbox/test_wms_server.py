@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import httpx
 import numpy as np
@@ -175,3 +176,123 @@ def test_the_request_log_lists_api_calls_with_their_query_and_status(server, api
         ("/api/v1/movements", None, 401),
     ]
     assert TOKEN not in str(log)
+
+
+# -- purchase orders and receipts ------------------------------------------------------------------------------
+
+
+def purchasing_world() -> World:
+    """tiny_world plus three purchase orders as of 2026-06-20 04:00Z (the test clock):
+    PO-1 received in full before the clock, PO-2 half received before and the rest after it, PO-3 placed after."""
+    world = tiny_world()
+    at = pd.Timestamp
+    world.tables["purchase_orders"] = pd.DataFrame(
+        {
+            "po_number": ["PO-20260601-001", "PO-20260610-001", "PO-20260625-001"],
+            "supplier_id": ["SUP-01", "SUP-02", "SUP-01"],
+            "warehouse_id": ["WH-SH", "WH-GZ", "WH-SH"],
+            "ordered_at": [at("2026-06-01T02:00Z"), at("2026-06-10T02:00Z"), at("2026-06-25T02:00Z")],
+            "expected_date": [date(2026, 6, 8), date(2026, 6, 17), date(2026, 7, 2)],
+            "status": ["received", "received", "open"],
+        }
+    )
+    world.tables["purchase_order_lines"] = pd.DataFrame(
+        {
+            "po_number": ["PO-20260601-001", "PO-20260601-001", "PO-20260610-001", "PO-20260625-001"],
+            "sku": ["AP-0000-M", "AP-0001-M", "AP-0002-M", "AP-0000-M"],
+            "quantity": [40, 24, 60, 30],
+            "unit_cost": [Decimal("12.50"), Decimal("30.00"), Decimal("8.80"), Decimal("12.90")],
+        }
+    )
+    world.tables["receipts"] = pd.DataFrame(
+        {
+            "receipt_id": ["RC1", "RC2", "RC3", "RC4"],
+            "po_number": ["PO-20260601-001", "PO-20260601-001", "PO-20260610-001", "PO-20260610-001"],
+            "sku": ["AP-0000-M", "AP-0001-M", "AP-0002-M", "AP-0002-M"],
+            "received_at": [
+                at("2026-06-08T03:00Z"),
+                at("2026-06-09T05:00Z"),
+                at("2026-06-18T06:00Z"),
+                at("2026-06-24T06:00Z"),
+            ],
+            "quantity": [40, 24, 36, 24],
+            "unit_cost": [Decimal("12.50"), Decimal("30.00"), Decimal("8.80"), Decimal("8.80")],
+        }
+    )
+    return world
+
+
+@pytest.fixture()
+def purchasing():
+    running = start(create_app(purchasing_world(), token=TOKEN, now="2026-06-20T04:00:00Z"), "wms-po")
+    with httpx.Client(base_url=running.url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        yield running, client
+    running.stop()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/purchase-orders", "/api/v1/receipts"])
+def test_purchasing_endpoints_refuse_a_request_without_the_token(purchasing, path):
+    running, _ = purchasing
+    assert httpx.get(f"{running.url}{path}").status_code == 401
+
+
+def test_purchase_orders_show_their_status_and_received_units_as_of_the_clock(purchasing):
+    _, api = purchasing
+    body = api.get("/api/v1/purchase-orders").json()
+    orders = {po["po_number"]: po for po in body["items"]}
+    assert set(orders) == {"PO-20260601-001", "PO-20260610-001"}  # the third is placed after the clock
+    full, partial = orders["PO-20260601-001"], orders["PO-20260610-001"]
+    assert full["status"] == "received" and full["updated_at"] == "2026-06-09T05:00:00Z"
+    assert [
+        (li["merchant_code"], li["quantity"], li["received_quantity"], li["unit_cost"])
+        for li in full["lines"]
+    ] == [
+        ("AP-0000-M", 40, 40, "12.50"),
+        ("AP-0001-M", 24, 24, "30.00"),
+    ]
+    assert partial["status"] == "open"  # the world's final status is 'received', but not yet at the clock
+    assert partial["lines"][0]["received_quantity"] == 36
+    assert partial["warehouse"] == "WH-GZ" and partial["expected_date"] == "2026-06-17"
+
+
+def test_purchase_orders_updated_since_lists_only_later_changes_oldest_first(purchasing):
+    _, api = purchasing
+    body = api.get("/api/v1/purchase-orders", params={"updated_since": "2026-06-10T00:00:00Z"}).json()
+    assert [po["po_number"] for po in body["items"]] == ["PO-20260610-001"]
+    everything = api.get("/api/v1/purchase-orders", params={"page_size": 1, "page": 1}).json()
+    assert everything["total"] == 2 and everything["has_next"]
+    assert everything["items"][0]["po_number"] == "PO-20260601-001"  # updated 06-09, before 06-18
+
+
+def test_moving_the_clock_receives_the_rest_and_shows_the_later_order(purchasing):
+    running, api = purchasing
+    httpx.post(f"{running.url}/_sandbox/clock", json={"now": "2026-06-26T00:00:00Z"}).raise_for_status()
+    orders = {po["po_number"]: po for po in api.get("/api/v1/purchase-orders").json()["items"]}
+    assert orders["PO-20260610-001"]["status"] == "received"
+    assert orders["PO-20260610-001"]["lines"][0]["received_quantity"] == 60
+    assert orders["PO-20260625-001"]["status"] == "open"
+    assert orders["PO-20260625-001"]["lines"][0]["received_quantity"] == 0
+
+
+def test_receipts_are_sorted_paged_carry_the_warehouse_and_stop_at_the_clock(purchasing):
+    _, api = purchasing
+    pages = [api.get("/api/v1/receipts", params={"page": p, "page_size": 2}).json() for p in (1, 2)]
+    items = [item for page in pages for item in page["items"]]
+    assert [i["id"] for i in items] == ["RC1", "RC2", "RC3"]  # RC4 arrives after the clock
+    assert pages[0]["has_next"] and not pages[1]["has_next"] and pages[0]["total"] == 3
+    assert items[2] == {
+        "id": "RC3",
+        "received_at": "2026-06-18T06:00:00Z",
+        "po_number": "PO-20260610-001",
+        "warehouse": "WH-GZ",
+        "merchant_code": "AP-0002-M",
+        "quantity": 36,
+        "unit_cost": "8.80",
+    }
+    later = api.get("/api/v1/receipts", params={"since": "2026-06-09T05:00:00Z"}).json()["items"]
+    assert [i["id"] for i in later] == ["RC2", "RC3"]
+
+
+def test_a_world_without_purchasing_serves_empty_lists(api):
+    assert api.get("/api/v1/purchase-orders").json()["items"] == []
+    assert api.get("/api/v1/receipts").json()["total"] == 0
