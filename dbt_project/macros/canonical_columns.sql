@@ -39,7 +39,8 @@
 
 {#- Channels whose back-office exports the file importer reads (models stg_files__<channel>_<entity>). -#}
 {% macro file_channels(entity) -%}
-    {{- return(['taobao', 'jd', 'pinduoduo', 'douyin'] if entity in ('orders', 'order_lines', 'refunds') else []) -}}
+    {{- return(['taobao', 'jd', 'pinduoduo', 'douyin']
+               if entity in ('orders', 'order_lines', 'refunds', 'settlements') else []) -}}
 {%- endmacro %}
 
 {#- `select <canonical columns> from <model>` for each model, stacked, with the channel and where it came from. -#}

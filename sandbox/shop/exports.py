@@ -2,20 +2,28 @@
 before the platforms' ~3 months of online history runs out.
 
 `write_history_exports(world, directory, before)` writes, per marketplace shop, the orders created (shop-local
-date) before `before` — one row per order line — and the refunds applied for before `before`, each in the
-platform's own format: Taobao CSV in GBK with ids as `="…"`, JD XLSX, Pinduoduo CSV in UTF-8 with BOM (yuan
-with two decimals, though its API sends fen; ids behind a tab), Douyin XLSX. Buyer data is in the clear, as in
-the real exports: the importer hashes it.
+date) before `before` — one row per order line —, the refunds applied for before `before` and the settlement
+bill lines (账单) settled before `before`, each in the platform's own format: Taobao CSV in GBK with ids as
+`="…"`, JD XLSX, Pinduoduo CSV in UTF-8 with BOM (yuan with two decimals, though its API sends fen; ids behind
+a tab), Douyin XLSX. Buyer data is in the clear, as in the real exports: the importer hashes it.
+
+The bill exports are statements, one row per ledger entry: a bill line the platform booked twice (an injected
+error of the world) is two rows with the same bill line id but their own entry serial (账务流水号 / 流水号 /
+动账流水号), the same serials the platform's API sends. Amounts are in yuan, in each platform's own layout:
+Alipay and Pinduoduo split income and expense into two columns, JD and Douyin give an unsigned amount and a
+direction.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from openpyxl import Workbook
@@ -98,7 +106,36 @@ REFUND_HEADERS: dict[str, list[tuple[str, str]]] = {
                ("created_at", "申请时间"), ("quantity", "售后数量"), ("amount", "退款金额"), ("reason", "售后原因"),
                ("goods_returned", "是否退货"), ("restocked", "是否已入库")],
 }
-ID_FIELDS = {"order_id", "line_id", "refund_id", "product_id", "sku_id", "buyer_id", "phone"}
+# canonical field -> header of the bill (账单) exports
+BILL_HEADERS: dict[str, list[tuple[str, str]]] = {
+    # 支付宝 账务明细 (the Alipay account statement of the Tmall shop)
+    "taobao": [("entry_id", "账务流水号"), ("bill_line_id", "业务流水号"), ("merchant_order_id", "商户订单号"),
+               ("settle_time", "发生时间"), ("income", "收入金额（+元）"), ("expense", "支出金额（-元）"),
+               ("bill_type", "业务类型"), ("remark", "备注")],
+    # 京东 商家结算 对账单明细
+    "jd": [("order_id", "订单编号"), ("bill_line_id", "单据编号"), ("entry_id", "结算流水号"), ("bill_type", "费用项"),
+           ("direction", "收支方向"), ("amount", "金额"), ("settle_time", "费用结算时间"), ("bill_date", "账单日期")],
+    # 拼多多 货款明细
+    "pinduoduo": [("entry_id", "流水号"), ("bill_line_id", "账单编号"), ("order_id", "商户订单号"),
+                  ("settle_time", "发生时间"), ("income", "收入金额(+元)"), ("expense", "支出金额(-元)"),
+                  ("bill_type", "账务类型"), ("remark", "备注")],
+    # 抖店 资金流水 / 结算账单
+    "douyin": [("entry_id", "动账流水号"), ("bill_line_id", "结算单号"), ("order_id", "订单号"),
+               ("settle_time", "结算时间"), ("bill_type", "动账类型"), ("direction", "动账方向"),
+               ("amount", "动账金额")],
+}
+BILL_TYPE_TEXT = {  # the world's bill line type -> the platform's text (the same texts its API sends)
+    "taobao": {"income": "交易收款", "commission": "天猫佣金", "service_fee": "技术服务费",
+               "affiliate_commission": "淘宝客佣金", "refund": "交易退款", "subsidy": "平台补贴"},
+    "jd": {"income": "货款", "commission": "佣金", "service_fee": "技术服务费", "affiliate_commission": "京挑客佣金",
+           "refund": "退款", "subsidy": "平台补贴"},
+    "pinduoduo": {"income": "交易收入", "commission": "技术服务费", "service_fee": "支付服务费",
+                  "affiliate_commission": "多多进宝佣金", "refund": "退款", "subsidy": "平台补贴"},
+    "douyin": {"income": "订单收入", "commission": "佣金", "service_fee": "平台服务费",
+               "affiliate_commission": "达人佣金", "refund": "售后退款", "subsidy": "平台补贴"},
+}
+ID_FIELDS = {"order_id", "line_id", "refund_id", "product_id", "sku_id", "buyer_id", "phone", "entry_id",
+             "bill_line_id", "merchant_order_id"}
 
 
 def _local(ts: Any, timezone: str) -> str:
@@ -156,6 +193,52 @@ def _refund_rows(world: World, shop: pd.Series, before: date) -> list[dict[str, 
     } for r in refunds.itertuples(index=False)]
 
 
+def _settle_moment(channel: str, bill_line_id: str, settled: date, timezone: str) -> datetime:
+    """When the platform booked the line: local midnight of the settled date, except Douyin, which books during
+    the day (a stable time per bill line, as its API reports it)."""
+    local = datetime.combine(settled, time(0), ZoneInfo(timezone))
+    if channel == "douyin":
+        local += timedelta(seconds=8 * 3600 + int(hashlib.md5(bill_line_id.encode()).hexdigest(), 16) % (12 * 3600))
+    return local
+
+
+def _bill_rows(world: World, shop: pd.Series, before: date) -> list[dict[str, Any]]:
+    """The shop's bill lines settled before `before`, one row per ledger entry, with the platform's serials."""
+    tz, channel = shop.timezone, shop.channel
+    bills = world.shop(shop.shop_id, "bill_lines").copy()
+    bills["settled"] = [d if isinstance(d, date) else pd.Timestamp(d).date() for d in bills.settled_date]
+    ordered = sorted(bills.to_dict("records"), key=lambda r: (r["settled"], str(r["bill_line_id"])))
+    seen: dict[str, int] = {}
+    rows = []
+    for n, bill in enumerate(ordered):
+        line_id = str(bill["bill_line_id"])
+        seen[line_id] = seen.get(line_id, 0) + 1
+        settled: date = bill["settled"]
+        if settled >= before:
+            continue
+        amount = Decimal(bill["amount"])
+        entry_id = {  # the per-entry serial each platform's API also sends
+            "taobao": str(88_000_000_000 + n),
+            "jd": f"JS{settled:%Y%m%d}{n:07d}",
+            "pinduoduo": f"{settled:%Y%m%d}{n:07d}",
+            "douyin": f"{line_id}-{seen[line_id]}",
+        }[channel]
+        text = BILL_TYPE_TEXT[channel].get(str(bill["type"]), str(bill["type"]))
+        rows.append({
+            "entry_id": entry_id, "bill_line_id": line_id, "order_id": str(bill["order_id"]),
+            "merchant_order_id": f"T200P{bill['order_id']}",
+            "settle_time": _settle_moment(channel, line_id, settled, tz).strftime("%Y-%m-%d %H:%M:%S"),
+            "bill_date": settled.isoformat(),
+            "income": _money(amount) if amount >= 0 else "",
+            "expense": _money(-amount) if amount < 0 else "",
+            "amount": _money(abs(amount)),
+            "direction": {"jd": "收入" if amount >= 0 else "支出", "douyin": "入账" if amount >= 0 else "出账"}.get(
+                channel, ""),
+            "bill_type": text, "remark": f"{text} {bill['order_id']}",
+        })
+    return rows
+
+
 def _write_csv(path: Path, headers: list[tuple[str, str]], rows: list[dict], encoding: str,
                id_cell: Callable[[str], str]) -> Path:
     with path.open("w", encoding=encoding, newline="") as handle:
@@ -192,8 +275,9 @@ def _write(channel: str, path_stem: Path, headers: list[tuple[str, str]], rows: 
 
 
 def write_history_exports(world: World, directory: str | Path, before: date) -> list[Path]:
-    """Per marketplace shop, `<shop_id>__orders.<ext>` and `<shop_id>__refunds.<ext>` with the history before
-    `before` (shop-local dates), in the platform's own export format. Returns the paths written."""
+    """Per marketplace shop, `<shop_id>__orders.<ext>`, `<shop_id>__refunds.<ext>` and
+    `<shop_id>__settlements.<ext>` with the history before `before` (shop-local dates), in the platform's own
+    export format. Returns the paths written."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
@@ -205,4 +289,6 @@ def write_history_exports(world: World, directory: str | Path, before: date) -> 
                               _order_rows(world, shop, before), "订单"))
         written.append(_write(channel, directory / f"{shop.shop_id}__refunds", REFUND_HEADERS[channel],
                               _refund_rows(world, shop, before), "售后"))
+        written.append(_write(channel, directory / f"{shop.shop_id}__settlements", BILL_HEADERS[channel],
+                              _bill_rows(world, shop, before), "账单"))
     return written

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -286,3 +286,55 @@ def test_a_file_whose_name_does_not_say_the_shop_is_quarantined_with_how_to_name
         ).fetchall()
     assert len(rows) == 1 and rows[0][0] == 0
     assert "<shop_id>__<kind>.csv" in rows[0][1] and "tmall_flagship__orders.csv" in rows[0][1]
+
+
+@pytest.fixture(scope="module")
+def bill_warehouse(small_world, tmp_path_factory):
+    """Every bill line of the world exported (cut-off after the last settlement) and imported twice."""
+    work = tmp_path_factory.mktemp("bills")
+    end = max(small_world.bill_lines.settled_date)
+    paths = [
+        p
+        for p in write_history_exports(small_world, work / "exports", before=end + timedelta(days=1))
+        if "__settlements." in p.name
+    ]
+    db = work / "build.duckdb"
+    pipeline = files_pipeline(db, work / "dlt")
+    import_files(pipeline, paths, pii_salt=SALT, now=NOW)
+    import_files(pipeline, paths, pii_salt=SALT, now=NOW)
+    return db
+
+
+def _landed_bill_lines(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    signed = {
+        "taobao": "coalesce(income_amount, 0) - abs(coalesce(expense_amount, 0))",
+        "jd": "case when direction = '支出' then -amount else amount end",
+        "pinduoduo": "coalesce(income_amount, 0) - abs(coalesce(expense_amount, 0))",
+        "douyin": "case when direction = '出账' then -amount else amount end",
+    }
+    order = {"taobao": "replace(merchant_order_id, 'T200P', '')"}
+    rows = []
+    for channel, amount in signed.items():
+        rows += con.sql(
+            f"select shop_id, bill_line_id, {order.get(channel, 'order_id')}, cast({amount} as varchar) "
+            f"from raw_files.{channel}_settlements"
+        ).fetchall()
+    return sorted(rows)
+
+
+def test_the_bill_exports_import_to_exactly_the_worlds_bill_lines_with_a_line_booked_twice_kept_twice(
+    bill_warehouse, small_world
+):
+    bills = small_world.bill_lines[small_world.bill_lines.shop_id.isin(SHOPS)]
+    truth = sorted(
+        (r.shop_id, r.bill_line_id, r.order_id, f"{r.amount:.2f}") for r in bills.itertuples(index=False)
+    )
+    with duckdb.connect(str(bill_warehouse), read_only=True) as con:
+        landed = _landed_bill_lines(con)
+        quarantined = con.execute("select count(*) from raw_files.quarantine").fetchone()[0]
+    assert landed == truth  # imported twice, still once per ledger entry
+    assert quarantined == 0
+    duplicated = small_world.truth_bill_errors.query("error == 'duplicate_bill'")
+    for row in duplicated.itertuples(index=False):
+        copies = [r for r in landed if r[0] == row.shop_id and r[2] == row.order_id]
+        assert len(copies) - len({r[1] for r in copies}) == 1, row.order_id
