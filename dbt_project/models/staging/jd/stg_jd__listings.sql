@@ -1,0 +1,21 @@
+with source as (
+    select * from {{ source('raw_jd', 'listings') }}
+),
+
+renamed as (
+    select
+        shop_id || ':' || cast(sku_id as varchar) as listing_id,
+        shop_id,
+        cast(ware_id as varchar) as platform_product_id,
+        cast(sku_id as varchar) as platform_sku_id,
+        nullif(trim(outer_id), '') as outer_id,
+        sku_name as title,
+        cast(stock_num as integer) as listed_quantity,
+        cast(jd_price as decimal(18, 2)) as list_price,
+        -- searchSkuList returns the SKUs on sale
+        true as is_on_sale,
+        {{ dlt_load_time() }} as fetched_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,21 @@
+with source as (
+    select * from {{ source('raw_pinduoduo', 'listings') }}
+),
+
+renamed as (
+    select
+        shop_id || ':' || cast(sku_id as varchar) as listing_id,
+        shop_id,
+        cast(goods_id as varchar) as platform_product_id,
+        cast(sku_id as varchar) as platform_sku_id,
+        nullif(trim(outer_id), '') as outer_id,
+        goods_name as title,
+        cast(sku_quantity as integer) as listed_quantity,
+        -- Pinduoduo sends fen
+        cast(sku_price / 100 as decimal(18, 2)) as list_price,
+        coalesce(is_onsale = 1 and coalesce(is_sku_onsale, 1) = 1, true) as is_on_sale,
+        {{ dlt_load_time() }} as fetched_at
+    from source
+)
+
+select * from renamed

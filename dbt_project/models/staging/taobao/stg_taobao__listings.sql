@@ -1,0 +1,20 @@
+with source as (
+    select * from {{ source('raw_taobao', 'listings') }}
+),
+
+renamed as (
+    select
+        shop_id || ':' || cast(sku_id as varchar) as listing_id,
+        shop_id,
+        cast(num_iid as varchar) as platform_product_id,
+        cast(sku_id as varchar) as platform_sku_id,
+        nullif(trim(outer_id), '') as outer_id,
+        coalesce(properties_name, item_title) as title,
+        cast(quantity as integer) as listed_quantity,
+        cast(price as decimal(18, 2)) as list_price,
+        coalesce(approve_status = 'onsale', true) as is_on_sale,
+        cast(read_at as timestamp with time zone) as fetched_at
+    from source
+)
+
+select * from renamed
