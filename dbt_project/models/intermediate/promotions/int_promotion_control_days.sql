@@ -1,0 +1,113 @@
+{#- The shop's other items on each day of a promotion's window: master-SKU units of everything the shop sold
+    that day except this promotion's SKUs and any item another promotion of the shop touched that day (its days
+    or its post-promotion dip), and items launched less than `promo_control_min_age_days` before the
+    pre-period (new products ramp up and would make the market look like it grows). Their movement between the pre-period and the promotion (or post) period is
+    the market-wide effect — a shopping festival, a season — that the promotion did not cause. -#}
+{%- set pre_days = var('promo_baseline_days') -%}
+{%- set post_days = var('promo_post_days') -%}
+with promotions as (
+    select * from {{ ref('stg_product_master__promotions') }}
+),
+
+promotion_skus as (
+    select * from {{ ref('stg_product_master__promotion_skus') }}
+),
+
+item_days as (
+    select * from {{ ref('int_shop_item_days') }}
+),
+
+products as (
+    select * from {{ ref('stg_product_master__products') }}
+),
+
+weekday_factors as (
+    select * from {{ ref('int_weekday_factors') }}
+),
+
+shop_history as (
+    select
+        shop_id,
+        min(order_date) as first_order_date
+    from {{ ref('int_orders_unified') }}
+    group by 1
+),
+
+touched as (
+    select
+        promotions.promo_id,
+        promotions.shop_id,
+        promotion_skus.sku,
+        promotions.start_date,
+        promotions.end_date + {{ post_days }} as touched_until
+    from promotions
+    inner join promotion_skus on promotion_skus.promo_id = promotions.promo_id
+),
+
+windows as (
+    select
+        promotions.promo_id,
+        promotions.shop_id,
+        cast(day as date) as activity_date,
+        case
+            when cast(day as date) < promotions.start_date then 'pre'
+            when cast(day as date) <= promotions.end_date then 'promo'
+            else 'post'
+        end as period
+    from promotions
+    cross join unnest(generate_series(
+        promotions.start_date - {{ pre_days }},
+        promotions.end_date + {{ post_days }},
+        interval 1 day
+    )) as days (day)
+),
+
+control_sales as (
+    select
+        windows.promo_id,
+        windows.activity_date,
+        sum(item_days.units) as units,
+        sum(item_days.units_squared) as units_squared
+    from windows
+    inner join promotions on promotions.promo_id = windows.promo_id
+    inner join item_days
+        on item_days.shop_id = windows.shop_id
+        and item_days.order_date = windows.activity_date
+    inner join products on products.sku = item_days.item
+    where coalesce(products.launched_on, date '1900-01-01')
+            <= promotions.start_date - {{ pre_days }} - {{ var('promo_control_min_age_days') }}
+        and not exists (
+        select 1
+        from touched
+        where touched.shop_id = windows.shop_id
+            and touched.sku = item_days.item
+            and (
+                touched.promo_id = windows.promo_id
+                or windows.activity_date between touched.start_date and touched.touched_until
+            )
+    )
+    group by 1, 2
+),
+
+final as (
+    select
+        {{ dbt.concat(["windows.promo_id", "'|'", "cast(windows.activity_date as varchar)"]) }}
+            as promotion_control_day_id,
+        windows.promo_id,
+        windows.shop_id,
+        windows.activity_date,
+        windows.period,
+        coalesce(weekday_factors.weekday_factor, 1.0) as weekday_factor,
+        cast(coalesce(control_sales.units, 0) as integer) as control_units,
+        cast(coalesce(control_sales.units_squared, 0) as integer) as control_units_squared
+    from windows
+    inner join shop_history on shop_history.shop_id = windows.shop_id
+    left join control_sales
+        on control_sales.promo_id = windows.promo_id
+        and control_sales.activity_date = windows.activity_date
+    left join weekday_factors on weekday_factors.iso_weekday = isodow(windows.activity_date)
+    where windows.activity_date >= shop_history.first_order_date
+        and windows.activity_date <= {{ as_of_date() }}
+)
+
+select * from final
