@@ -1,7 +1,8 @@
 {#- Paid sales per shop × sold item × local order date: the item is the SKU the buyer bought (the kit, for a kit
     line), units are master-SKU units (a kit line counts its components' units). Money in CNY.
     contribution_margin_cny is provisional until the SKU-margin models land: net revenue − product-master unit
-    cost × units kept (sold − refunded) − estimated platform fees (`promo_estimated_fee_rate` × net revenue). -#}
+    cost × units kept (sold − refunded) − estimated platform fees (net revenue × the shop's commission + service +
+    affiliate rates from seeds/shop_fee_rates.csv; `promo_estimated_fee_rate` for a shop without a row). -#}
 with components as (
     select * from {{ ref('int_order_line_components') }}
     where paid_at is not null
@@ -13,6 +14,10 @@ lines as (
 
 products as (
     select * from {{ ref('stg_product_master__products') }}
+),
+
+fee_rates as (
+    select * from {{ ref('shop_fee_rates') }}
 ),
 
 component_money as (
@@ -28,10 +33,15 @@ component_money as (
         coalesce(
             lines.merchant_discount * lines.fx_rate * components.list_amount_cny / nullif(lines.list_amount_cny, 0),
             0
-        ) as merchant_discount_cny
+        ) as merchant_discount_cny,
+        coalesce(
+            fee_rates.commission_rate + fee_rates.service_fee_rate + fee_rates.affiliate_commission_rate,
+            {{ var('promo_estimated_fee_rate') }}
+        ) as fee_rate
     from components
     inner join lines on lines.order_line_id = components.order_line_id
     inner join products on products.sku = components.sku
+    left join fee_rates on fee_rates.shop_id = components.shop_id
 ),
 
 -- one row per order line of the sold item (a kit line's components together)
@@ -44,7 +54,8 @@ line_money as (
         sum(units) as units,
         sum(net_revenue_cny) as net_revenue_cny,
         sum(cogs_cny) as cogs_cny,
-        sum(merchant_discount_cny) as merchant_discount_cny
+        sum(merchant_discount_cny) as merchant_discount_cny,
+        sum(fee_rate * net_revenue_cny) as fees_cny
     from component_money
     group by 1, 2, 3, 4
 ),
@@ -62,7 +73,7 @@ final as (
         cast(sum(net_revenue_cny) as decimal(18, 2)) as net_revenue_cny,
         cast(sum(merchant_discount_cny) as decimal(18, 2)) as merchant_discount_cny,
         cast(
-            sum(net_revenue_cny) - sum(cogs_cny) - {{ var('promo_estimated_fee_rate') }} * sum(net_revenue_cny)
+            sum(net_revenue_cny) - sum(cogs_cny) - sum(fees_cny)
             as decimal(18, 2)
         ) as contribution_margin_cny
     from line_money
