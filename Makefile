@@ -32,6 +32,8 @@ $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	# statsforecast (and fugue, which it imports) declare pandas<3; the models we call run on numpy (see pyproject)
+	$(BIN)/python -m pip install --quiet --no-deps statsforecast==2.1.1 fugue==0.9.7
 	touch $@
 
 $(MANIFEST): $(INSTALLED) $(DBT_SOURCES)

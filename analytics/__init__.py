@@ -1,0 +1,1 @@
+"""Analytics helpers the dbt Python models import (pure functions, no warehouse access)."""

@@ -1,0 +1,232 @@
+"""Daily demand forecasts per SKU with statsforecast, the model chosen per series by a rolling-origin backtest.
+
+The dbt Python model `int_sku_baseline_forecasts` calls `forecast_frame` (dbt_project/models/intermediate/
+forecast/); the replay bench and the unit tests call it too, so the logic lives here, importable and testable,
+rather than inside the dbt model file (dbt-duckdb executes a Python model from a temporary copy, so the model
+can only import installed packages: this one is part of the `shopkeep` package, see pyproject.toml).
+
+Per series (one master SKU, all channels, kits exploded):
+
+1. Days flagged as stock-out days (censored demand) or promotion days (explained separately by the promotion
+   lift) are left out of the training series.
+2. The series is classified by the Syntetos-Boylan average demand interval (ADI = days / days with demand):
+   ADI >= 1.32 is *intermittent*, else *smooth*.
+3. Candidates: intermittent -> Croston (optimised), TSB, ADIDA; smooth -> simple exponential smoothing and
+   ETS (weekly season, no trend); the 28-day average is always a candidate.
+4. Rolling-origin backtest: `backtest_windows` origins `backtest_step` days apart, each forecasting the next
+   `backtest_horizon` days. The candidate with the lowest RMSE wins (RMSE is minimised by the mean, so on
+   intermittent series it does not reward forecasting zero the way WAPE would); its WAPE, bias and the standard
+   deviation of its daily errors (sigma) are reported.
+5. Series with fewer clean days than `min_history_days` get the 28-day average, with the demand's standard
+   deviation as sigma and no backtest figures.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+MOVING_AVERAGE = "moving_average_28"
+
+
+@dataclass(frozen=True)
+class ForecastSettings:
+    """Knobs of the forecaster; the dbt model fills them from dbt vars (dbt_project.yml)."""
+
+    horizon_days: int = 56
+    season_length: int = 7
+    backtest_windows: int = 4
+    backtest_horizon: int = 14
+    backtest_step: int = 7
+    min_history_days: int = 56
+    average_window: int = 28
+    intermittent_adi: float = 1.32
+
+
+@dataclass
+class SeriesForecast:
+    """The forecast of one series and how it was chosen."""
+
+    forecast: np.ndarray
+    model_name: str
+    demand_class: str  # intermittent | smooth | short
+    sigma: float
+    wape: float | None
+    bias: float | None
+    adi: float | None
+    clean_days: int
+    candidates_tried: int
+
+
+def _models(settings: ForecastSettings) -> dict[str, Callable[[], object]]:
+    from statsforecast.models import (
+        ADIDA,
+        TSB,
+        AutoETS,
+        CrostonOptimized,
+        SimpleExponentialSmoothingOptimized,
+    )
+
+    return {
+        "croston_optimized": CrostonOptimized,
+        "tsb": lambda: TSB(alpha_d=0.1, alpha_p=0.1),
+        "adida": ADIDA,
+        "ses": SimpleExponentialSmoothingOptimized,
+        "ets": lambda: AutoETS(season_length=settings.season_length, model="ZNZ"),
+    }
+
+
+CANDIDATES = {
+    "intermittent": ("croston_optimized", "tsb", "adida", MOVING_AVERAGE),
+    "smooth": ("ses", "ets", MOVING_AVERAGE),
+}
+
+
+def classify(y: np.ndarray, settings: ForecastSettings = ForecastSettings()) -> tuple[str, float | None]:
+    """('intermittent' | 'smooth', ADI); a series without any demand counts as intermittent (ADI None)."""
+    nonzero = int(np.count_nonzero(y > 0))
+    if nonzero == 0:
+        return "intermittent", None
+    adi = len(y) / nonzero
+    return ("intermittent" if adi >= settings.intermittent_adi else "smooth"), adi
+
+
+def moving_average(y: np.ndarray, h: int, window: int) -> np.ndarray:
+    tail = y[-window:]
+    return np.full(h, float(tail.mean()) if len(tail) else 0.0)
+
+
+def predict(name: str, y: np.ndarray, h: int, settings: ForecastSettings) -> np.ndarray:
+    """h daily forecasts of model `name` fitted on y (never negative)."""
+    if name == MOVING_AVERAGE or not np.any(y > 0):
+        return moving_average(y, h, settings.average_window)
+    model = _models(settings)[name]()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = np.asarray(model.forecast(y=y.astype(float), h=h)["mean"], dtype=float)
+    except Exception:  # a model that cannot fit this series (e.g. too short for a season) falls back
+        out = moving_average(y, h, settings.average_window)
+    return np.clip(np.nan_to_num(out, nan=0.0), 0.0, None)
+
+
+def backtest(name: str, y: np.ndarray, settings: ForecastSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Forecasts and actuals of every rolling origin, stacked (windows x backtest_horizon)."""
+    h = settings.backtest_horizon
+    forecasts, actuals = [], []
+    for w in range(settings.backtest_windows):
+        cut = len(y) - h - w * settings.backtest_step
+        forecasts.append(predict(name, y[:cut], h, settings))
+        actuals.append(y[cut : cut + h])
+    return np.array(forecasts), np.array(actuals, dtype=float)
+
+
+def forecast_series(y: np.ndarray, settings: ForecastSettings = ForecastSettings()) -> SeriesForecast:
+    """Choose a model for the clean daily series `y` (oldest first) and forecast `horizon_days` days."""
+    y = np.asarray(y, dtype=float)
+    demand_class, adi = classify(y, settings)
+    needed = max(
+        settings.min_history_days,
+        settings.backtest_horizon + settings.backtest_step * (settings.backtest_windows - 1) + 14,
+    )
+    if len(y) < needed:
+        tail = y[-settings.average_window :]
+        sigma = float(tail.std(ddof=1)) if len(tail) > 1 else 0.0
+        return SeriesForecast(
+            forecast=moving_average(y, settings.horizon_days, settings.average_window),
+            model_name=MOVING_AVERAGE,
+            demand_class="short",
+            sigma=sigma,
+            wape=None,
+            bias=None,
+            adi=adi,
+            clean_days=len(y),
+            candidates_tried=0,
+        )
+    best = None
+    for name in CANDIDATES[demand_class]:
+        f, a = backtest(name, y, settings)
+        err = f - a
+        rmse = math.sqrt(float(np.mean(err**2)))
+        key = (round(rmse, 9), abs(float(err.sum())))
+        if best is None or key < best[0]:
+            best = (key, name, err, a)
+    _, name, err, actual = best
+    total = float(actual.sum())
+    return SeriesForecast(
+        forecast=predict(name, y, settings.horizon_days, settings),
+        model_name=name,
+        demand_class=demand_class,
+        sigma=float(err.std(ddof=1)),
+        wape=float(np.abs(err).sum() / total) if total > 0 else None,
+        bias=float(err.sum() / total) if total > 0 else None,
+        adi=adi,
+        clean_days=len(y),
+        candidates_tried=len(CANDIDATES[demand_class]),
+    )
+
+
+FORECAST_COLUMNS = [
+    "sku",
+    "forecast_date",
+    "day_ahead",
+    "baseline_units",
+    "model_name",
+    "demand_class",
+    "sigma",
+    "wape",
+    "bias",
+    "adi",
+    "clean_days",
+    "history_days",
+]
+
+
+def forecast_frame(
+    history: pd.DataFrame,
+    as_of: date,
+    settings: ForecastSettings = ForecastSettings(),
+    extra_skus: list[str] | tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """Forecast every SKU in `history` (columns sku, demand_date, units, is_excluded; one row per SKU and day,
+    zero-filled) for the `horizon_days` days from `as_of` on; `extra_skus` have no history (forecast zero).
+    One row per SKU x forecast day, with the series' model, class, sigma, WAPE and bias repeated on each row
+    (FORECAST_COLUMNS)."""
+    dates = [as_of + timedelta(days=i) for i in range(settings.horizon_days)]
+    frames = []
+    history = history.sort_values(["sku", "demand_date"], kind="stable")
+    groups = list(history.groupby("sku", sort=True))
+    groups += [(sku, history.iloc[0:0]) for sku in extra_skus]
+    for sku, rows in groups:
+        y = rows.loc[~rows["is_excluded"].astype(bool), "units"].to_numpy(dtype=float)
+        result = forecast_series(y, settings)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "sku": sku,
+                    "forecast_date": dates,
+                    "day_ahead": np.arange(1, settings.horizon_days + 1),
+                    "baseline_units": result.forecast,
+                    "model_name": result.model_name,
+                    "demand_class": result.demand_class,
+                    "sigma": result.sigma,
+                    "wape": result.wape,
+                    "bias": result.bias,
+                    "adi": result.adi,
+                    "clean_days": result.clean_days,
+                    "history_days": len(rows),
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in FORECAST_COLUMNS})
+    out = pd.concat(frames, ignore_index=True)[FORECAST_COLUMNS]
+    for col in ("wape", "bias", "adi"):
+        out[col] = out[col].astype(float)
+    return out

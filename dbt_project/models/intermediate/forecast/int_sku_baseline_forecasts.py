@@ -1,0 +1,52 @@
+"""Baseline daily demand forecast per master SKU (no promotions yet), one row per SKU x forecast day.
+
+The model choice and the backtest live in analytics/forecasting.py (statsforecast; unit-tested in
+tests/analytics/test_forecasting.py); this model only feeds it the demand history and the dbt vars. Stock-out
+days and promotion days are left out of the training series (see int_sku_demand_daily). SKUs without any
+history day (launched today or later) still get a row set of zeros, so every stocked SKU has a forecast."""
+
+import time
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    import pandas as pd
+
+    from analytics.forecasting import ForecastSettings, forecast_frame
+
+    started = time.perf_counter()
+    settings = ForecastSettings(
+        horizon_days=int(dbt.config.get("forecast_horizon_days")),
+        season_length=7,
+        backtest_windows=int(dbt.config.get("forecast_backtest_windows")),
+        backtest_horizon=int(dbt.config.get("forecast_backtest_horizon_days")),
+        backtest_step=7,
+        min_history_days=int(dbt.config.get("forecast_min_history_days")),
+        average_window=int(dbt.config.get("forecast_average_window_days")),
+        intermittent_adi=float(dbt.config.get("intermittent_adi_threshold")),
+    )
+    history = dbt.ref("int_sku_demand_daily").df()
+    products = dbt.ref("stg_product_master__products").df()
+    # the same "today" as the SQL macro as_of_date(): the var when pinned, else today in the reporting timezone
+    as_of = dbt.config.get("as_of_date")
+    if as_of:
+        as_of = date.fromisoformat(str(as_of))
+    else:
+        as_of = datetime.now(ZoneInfo(dbt.config.get("reporting_timezone"))).date()
+
+    frame = pd.DataFrame(
+        {
+            "sku": history["sku"],
+            "demand_date": history["demand_date"],
+            "units": history["units_demanded"].astype(float),
+            "is_excluded": (history["is_stockout_day"] | history["is_promo_day"]).astype(bool),
+        }
+    )
+    stocked = products.loc[~products["is_kit"].astype(bool), "sku"]
+    missing = sorted(set(stocked) - set(frame["sku"]))
+    out = forecast_frame(frame, as_of, settings, extra_skus=missing)
+    out["forecast_date"] = pd.to_datetime(out["forecast_date"]).dt.date
+    out["run_seconds"] = round(time.perf_counter() - started, 2)
+    return out
