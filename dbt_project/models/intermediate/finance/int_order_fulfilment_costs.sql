@@ -1,0 +1,94 @@
+{#- What the courier charges for each shipped order: the parcel's weight (Σ units × product weight; a kit ships
+    at its own weight, unmapped lines weigh nothing), its destination region (courier_regions; `*` when the
+    province is not listed or the carrier has no price for its region) and the band of the shop's carrier
+    (shop_fee_rates.carrier) in courier_rates: the smallest max_weight_g at or above the weight, else the
+    heaviest band. -#}
+with orders as (
+    select * from {{ ref('int_orders_unified') }}
+    where shipped_at is not null
+),
+
+lines as (
+    select * from {{ ref('int_order_lines_enriched') }}
+),
+
+products as (
+    select * from {{ ref('stg_product_master__products') }}
+),
+
+fee_rates as (
+    select * from {{ ref('shop_fee_rates') }}
+),
+
+courier_regions as (
+    select * from {{ ref('courier_regions') }}
+),
+
+courier_rates as (
+    select * from {{ ref('courier_rates') }}
+),
+
+weights as (
+    select
+        lines.order_id,
+        sum(lines.quantity * coalesce(products.weight_g, 0)) as weight_g
+    from lines
+    left join products on lines.sku = products.sku
+    group by 1
+),
+
+priced_regions as (
+    select distinct carrier, region from courier_rates
+),
+
+parcels as (
+    select
+        orders.order_id,
+        orders.shop_id,
+        orders.province,
+        fee_rates.carrier,
+        coalesce(priced_regions.region, '*') as region,
+        cast(coalesce(weights.weight_g, 0) as integer) as weight_g
+    from orders
+    left join weights on orders.order_id = weights.order_id
+    left join fee_rates on orders.shop_id = fee_rates.shop_id
+    left join courier_regions on orders.province = courier_regions.province
+    left join priced_regions
+        on fee_rates.carrier = priced_regions.carrier
+        and courier_regions.region = priced_regions.region
+),
+
+-- the band: the lightest one that holds the parcel, else the heaviest
+banded as (
+    select
+        parcels.order_id,
+        courier_rates.max_weight_g,
+        courier_rates.cost_cny
+    from parcels
+    inner join courier_rates
+        on parcels.carrier = courier_rates.carrier
+        and parcels.region = courier_rates.region
+    qualify row_number() over (
+        partition by parcels.order_id
+        order by
+            case when courier_rates.max_weight_g >= parcels.weight_g then 0 else 1 end,
+            case when courier_rates.max_weight_g >= parcels.weight_g then courier_rates.max_weight_g
+                else -courier_rates.max_weight_g end
+    ) = 1
+),
+
+final as (
+    select
+        parcels.order_id,
+        parcels.shop_id,
+        parcels.carrier,
+        parcels.province,
+        parcels.region,
+        parcels.weight_g,
+        banded.max_weight_g as band_max_weight_g,
+        cast(banded.cost_cny as decimal(18, 2)) as fulfilment_cost_cny
+    from parcels
+    left join banded on parcels.order_id = banded.order_id
+)
+
+select * from final

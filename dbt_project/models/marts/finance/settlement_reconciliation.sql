@@ -1,0 +1,157 @@
+{#- Every marketplace order checked against its settlement bill (docs: _finance__models.yml):
+
+        expected_settlement = paid amount + platform subsidy − refunds − expected fees
+        expected fees       = round(paid × commission_rate) + round(paid × service_fee_rate)
+                              (+ round(paid × affiliate_commission_rate) when the bill has an affiliate line)
+        settled_amount      = Σ the order's bill lines, signed (income − fees − refunds + subsidies)
+
+    status, first match wins: orphan_bill (bill lines for an order not in the warehouse) · duplicate_bill (a
+    bill line id booked twice, or two income lines) · matched (|settled − expected| ≤ reconciliation_tolerance)
+    · amount_mismatch · missing_settlement (no bill, completed more than the shop's settlement lag before
+    as_of_date) · pending (no bill, completed within the lag). Orders neither completed nor billed are not
+    due yet and are left out. Shopify has no bills in shopkeep: its orders are not reconciled. -#}
+with orders as (
+    select * from {{ ref('int_orders_unified') }}
+    where channel in ('{{ api_channels("settlements") | join("', '") }}')
+),
+
+settlements as (
+    select * from {{ ref('int_order_settlements') }}
+),
+
+refunds as (
+    select
+        order_id,
+        sum(refund_amount) as refund_amount
+    from {{ ref('int_refunds_unified') }}
+    where refund_status = 'success'
+    group by 1
+),
+
+fee_rates as (
+    select * from {{ ref('shop_fee_rates') }}
+),
+
+shops as (
+    select * from {{ ref('stg_config__shops') }}
+),
+
+due_orders as (
+    select
+        orders.order_id,
+        orders.shop_id,
+        orders.channel,
+        orders.platform_order_id,
+        orders.order_date,
+        orders.order_status,
+        orders.currency,
+        {{ local_date('orders.completed_at', 'shops.timezone') }} as completed_date,
+        coalesce(fee_rates.settlement_lag_days, {{ var('default_settlement_lag_days') }}) as settlement_lag_days,
+        orders.paid_amount,
+        orders.platform_discount as platform_subsidy,
+        coalesce(refunds.refund_amount, 0) as refund_amount,
+        round(orders.paid_amount * coalesce(fee_rates.commission_rate, 0), 2)
+            + round(orders.paid_amount * coalesce(fee_rates.service_fee_rate, 0), 2)
+            + case
+                when settlements.has_affiliate_commission
+                    then round(orders.paid_amount * coalesce(fee_rates.affiliate_commission_rate, 0), 2)
+                else 0
+            end as expected_fees,
+        settlements.order_id is not null as is_billed,
+        settlements.settled_amount,
+        coalesce(settlements.bill_lines, 0) as bill_lines,
+        coalesce(settlements.duplicated_bill_lines, 0) as duplicated_bill_lines,
+        coalesce(settlements.income_bill_lines, 0) as income_bill_lines,
+        settlements.first_settled_date,
+        settlements.last_settled_date
+    from orders
+    inner join shops on orders.shop_id = shops.shop_id
+    left join fee_rates on orders.shop_id = fee_rates.shop_id
+    left join refunds on orders.order_id = refunds.order_id
+    left join settlements on orders.order_id = settlements.order_id
+    where orders.completed_at is not null or settlements.order_id is not null
+),
+
+orphans as (
+    select
+        settlements.order_id,
+        settlements.shop_id,
+        settlements.channel,
+        cast(null as varchar) as platform_order_id,
+        cast(null as date) as order_date,
+        cast(null as varchar) as order_status,
+        cast(null as varchar) as currency,
+        cast(null as date) as completed_date,
+        cast(null as integer) as settlement_lag_days,
+        cast(null as decimal(18, 2)) as paid_amount,
+        cast(null as decimal(18, 2)) as platform_subsidy,
+        cast(null as decimal(18, 2)) as refund_amount,
+        cast(null as decimal(18, 2)) as expected_fees,
+        true as is_billed,
+        settlements.settled_amount,
+        settlements.bill_lines,
+        settlements.duplicated_bill_lines,
+        settlements.income_bill_lines,
+        settlements.first_settled_date,
+        settlements.last_settled_date
+    from settlements
+    left join orders on settlements.order_id = orders.order_id
+    where orders.order_id is null
+),
+
+combined as (
+    select *, false as is_orphan from due_orders
+    union all
+    select *, true as is_orphan from orphans
+),
+
+classified as (
+    select
+        *,
+        cast(paid_amount + platform_subsidy - refund_amount - expected_fees as decimal(18, 2))
+            as expected_settlement,
+        case
+            when is_orphan then 'orphan_bill'
+            when is_billed and (duplicated_bill_lines > 0 or income_bill_lines > 1) then 'duplicate_bill'
+            when is_billed
+                and abs(settled_amount - (paid_amount + platform_subsidy - refund_amount - expected_fees))
+                    <= {{ var('reconciliation_tolerance') }}
+                then 'matched'
+            when is_billed then 'amount_mismatch'
+            when {{ dbt.datediff('completed_date', as_of_date(), 'day') }} > settlement_lag_days
+                then 'missing_settlement'
+            else 'pending'
+        end as status
+    from combined
+),
+
+final as (
+    select
+        order_id,
+        shop_id,
+        channel,
+        platform_order_id,
+        cast({{ dbt.date_trunc('month', 'coalesce(order_date, first_settled_date)') }} as date) as month,
+        order_date,
+        order_status,
+        completed_date,
+        cast(settlement_lag_days as integer) as settlement_lag_days,
+        cast({{ dbt.dateadd('day', 'settlement_lag_days', 'completed_date') }} as date) as due_date,
+        currency,
+        cast(paid_amount as decimal(18, 2)) as paid_amount,
+        cast(platform_subsidy as decimal(18, 2)) as platform_subsidy,
+        cast(refund_amount as decimal(18, 2)) as refund_amount,
+        cast(expected_fees as decimal(18, 2)) as expected_fees,
+        expected_settlement,
+        cast(settled_amount as decimal(18, 2)) as settled_amount,
+        cast(settled_amount - expected_settlement as decimal(18, 2)) as difference,
+        cast(bill_lines as integer) as bill_lines,
+        cast(duplicated_bill_lines as integer) as duplicated_bill_lines,
+        first_settled_date,
+        last_settled_date,
+        status,
+        {{ as_of_date() }} as as_of_date
+    from classified
+)
+
+select * from final
