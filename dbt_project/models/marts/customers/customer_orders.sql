@@ -1,0 +1,62 @@
+{#- One row per paid order with its buyer (masked, per platform) and whether it was the buyer's first order in
+    the loaded history (new) or a later one (repeat). -#}
+with orders as (
+    select * from {{ ref('int_orders_unified') }}
+    where paid_at is not null
+        and buyer_key is not null
+),
+
+lines as (
+    select * from {{ ref('int_order_lines_enriched') }}
+),
+
+order_money as (
+    select
+        order_id,
+        sum(quantity) as units,
+        sum(paid_amount_cny) as net_sales_cny,
+        sum(refund_amount_cny) as refunds_cny
+    from lines
+    group by 1
+),
+
+sequenced as (
+    select
+        orders.order_id,
+        orders.buyer_key as customer_id,
+        orders.shop_id,
+        orders.channel,
+        orders.order_date,
+        orders.created_at,
+        orders.order_status,
+        row_number() over (partition by orders.buyer_key order by orders.created_at, orders.order_id)
+            as order_sequence,
+        lag(orders.order_date) over (partition by orders.buyer_key order by orders.created_at, orders.order_id)
+            as previous_order_date,
+        coalesce(order_money.units, 0) as units,
+        coalesce(order_money.net_sales_cny, 0) as net_sales_cny,
+        coalesce(order_money.refunds_cny, 0) as refunds_cny
+    from orders
+    left join order_money on order_money.order_id = orders.order_id
+),
+
+final as (
+    select
+        order_id,
+        customer_id,
+        shop_id,
+        channel,
+        order_date,
+        created_at,
+        order_status,
+        cast(order_sequence as integer) as order_sequence,
+        case when order_sequence = 1 then 'new' else 'repeat' end as customer_type,
+        cast(order_date - previous_order_date as integer) as days_since_previous_order,
+        cast(units as bigint) as units,
+        cast(net_sales_cny as decimal(18, 2)) as net_sales_cny,
+        cast(refunds_cny as decimal(18, 2)) as refunds_cny,
+        cast(net_sales_cny - refunds_cny as decimal(18, 2)) as net_spend_cny
+    from sequenced
+)
+
+select * from final
