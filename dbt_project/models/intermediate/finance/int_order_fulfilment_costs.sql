@@ -1,11 +1,12 @@
-{#- What the courier charges for each shipped order: the parcel's weight (Σ units × product weight; a kit ships
+{#- What the courier charges for each shipped order (estimated for a paid order still waiting to ship, whose
+    parcel is already known): the parcel's weight (Σ units × product weight; a kit ships
     at its own weight, unmapped lines weigh nothing), its destination region (courier_regions; `*` when the
     province is not listed or the carrier has no price for its region) and the band of the shop's carrier
     (shop_fee_rates.carrier) in courier_rates: the smallest max_weight_g at or above the weight, else the
     heaviest band. -#}
 with orders as (
     select * from {{ ref('int_orders_unified') }}
-    where shipped_at is not null
+    where shipped_at is not null or (paid_at is not null and order_status = 'paid')
 ),
 
 lines as (
@@ -46,6 +47,7 @@ parcels as (
         orders.order_id,
         orders.shop_id,
         orders.province,
+        orders.shipped_at is not null as is_shipped,
         fee_rates.carrier,
         coalesce(priced_regions.region, '*') as region,
         cast(coalesce(weights.weight_g, 0) as integer) as weight_g
@@ -81,6 +83,7 @@ final as (
     select
         parcels.order_id,
         parcels.shop_id,
+        parcels.is_shipped,
         parcels.carrier,
         parcels.province,
         parcels.region,

@@ -5,7 +5,9 @@
         return_cost = units whose goods came back × (return shipping + handling) of the category (seed)
 
     Unit cost: the moving average from receipts (int_sku_unit_costs) valid on the ship date. Units returned
-    and restocked come from successful refunds; restocked units never exceed the units shipped. -#}
+    and restocked come from successful refunds; restocked units never exceed the units shipped. A paid order
+    still waiting to ship (status paid) will ship its units not refunded yet: until it does, they are costed at
+    the current unit cost and flagged cogs_estimated, so the newest days' margins are not inflated. -#}
 with lines as (
     select * from {{ ref('int_order_lines_enriched') }}
 ),
@@ -79,6 +81,11 @@ shipped as (
         lines.order_id,
         {{ local_date('orders.shipped_at', 'shops.timezone') }} as shipped_date,
         case when orders.shipped_at is not null then parts.units else 0 end as units_shipped,
+        case
+            when orders.shipped_at is null and orders.order_status = 'paid'
+                then greatest(parts.units - parts.refunded_units, 0)
+            else 0
+        end as units_to_ship,
         coalesce(refunds.returned_quantity, 0) * parts.units_per_line_unit as units_returned,
         coalesce(refunds.restocked_quantity, 0) * parts.units_per_line_unit as restocked_units
     from parts
@@ -93,6 +100,7 @@ costed as (
         shipped.*,
         least(shipped.restocked_units, shipped.units_shipped) as units_restocked,
         unit_costs.unit_cost,
+        current_costs.unit_cost as current_unit_cost,
         coalesce(category_rate.return_shipping_cny + category_rate.handling_cny,
                  default_rate.return_shipping_cny + default_rate.handling_cny, 0) as return_cost_per_unit
     from shipped
@@ -100,6 +108,9 @@ costed as (
         on shipped.sku = unit_costs.sku
         and shipped.shipped_date >= unit_costs.valid_from
         and (unit_costs.valid_to is null or shipped.shipped_date < unit_costs.valid_to)
+    left join unit_costs as current_costs
+        on shipped.sku = current_costs.sku
+        and current_costs.valid_to is null
     left join return_costs as category_rate on shipped.category = category_rate.category
     left join return_costs as default_rate on default_rate.category = '*'
 ),
@@ -118,9 +129,15 @@ final as (
         cast(units_shipped as integer) as units_shipped,
         cast(units_returned as integer) as units_returned,
         cast(units_restocked as integer) as units_restocked,
+        cast(units_to_ship as integer) as units_to_ship,
         shipped_date,
-        unit_cost,
-        cast(coalesce((units_shipped - units_restocked) * unit_cost, 0) as decimal(18, 2)) as cogs_cny,
+        coalesce(unit_cost, case when units_to_ship > 0 then current_unit_cost end) as unit_cost,
+        units_to_ship > 0 as cogs_estimated,
+        cast(
+            coalesce((units_shipped - units_restocked) * unit_cost, 0)
+            + coalesce(units_to_ship * current_unit_cost, 0)
+            as decimal(18, 2)
+        ) as cogs_cny,
         cast(units_returned * return_cost_per_unit as decimal(18, 2)) as return_cost_cny
     from costed
 )

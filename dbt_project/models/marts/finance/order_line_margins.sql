@@ -6,6 +6,8 @@
         platform_fees = the order's commission + service + affiliate fees from its bill, or before a bill
                        exists paid amount × (commission_rate + service_fee_rate) (seed), fees_estimated = true
         fulfilment_cost = the order's courier cost
+        (a paid order still waiting to ship: COGS at the current unit cost and the courier's price for its
+        parcel, costs_estimated = true)
         return_cost  = returned units × (return shipping + handling) (seed)
         contribution_margin = net_revenue − cogs − platform_fees − fulfilment_cost − return_cost
 
@@ -146,7 +148,8 @@ amounts as (
         cast(allocated.platform_fees * allocated.fx_rate as decimal(18, 2)) as platform_fees_cny,
         allocated.fees_estimated,
         allocated.fulfilment_cost_cny,
-        cast(coalesce(line_costs.return_cost_cny, 0) as decimal(18, 2)) as return_cost_cny
+        cast(coalesce(line_costs.return_cost_cny, 0) as decimal(18, 2)) as return_cost_cny,
+        not allocated.is_shipped and allocated.order_status = 'paid' as costs_estimated
     from allocated
     left join line_costs on allocated.order_line_id = line_costs.order_line_id
 ),
@@ -183,6 +186,7 @@ final as (
         fees_estimated,
         fulfilment_cost_cny,
         return_cost_cny,
+        costs_estimated,
         cast(net_sales_cny - refunds_cny - cogs_cny - platform_fees_cny - fulfilment_cost_cny - return_cost_cny
             as decimal(18, 2)) as contribution_margin_cny,
         cast(

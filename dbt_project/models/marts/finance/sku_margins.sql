@@ -35,6 +35,7 @@ parts as (
         line_margins.refunds_cny,
         line_margins.platform_fees_cny,
         line_margins.fees_estimated,
+        line_margins.costs_estimated,
         line_margins.fulfilment_cost_cny,
         case
             when sum(component_costs.value_weight) over (partition by line_margins.order_line_id) > 0
@@ -68,6 +69,7 @@ split as (
         units_refunded,
         units_returned,
         fees_estimated,
+        costs_estimated,
         cogs_cny,
         return_cost_cny,
         {%- for amount in ['list_amount_cny', 'merchant_discount_cny', 'net_sales_cny', 'refunds_cny',
@@ -95,6 +97,7 @@ monthly as (
         cast(sum(split.cogs_cny) as decimal(18, 2)) as cogs_cny,
         cast(sum(split.platform_fees_cny) as decimal(18, 2)) as platform_fees_cny,
         bool_or(split.fees_estimated) as fees_estimated,
+        bool_or(split.costs_estimated) as costs_estimated,
         cast(sum(split.fulfilment_cost_cny) as decimal(18, 2)) as fulfilment_cost_cny,
         cast(sum(split.return_cost_cny) as decimal(18, 2)) as return_cost_cny
     from split
@@ -121,6 +124,7 @@ final as (
         cogs_cny,
         platform_fees_cny,
         fees_estimated,
+        costs_estimated,
         fulfilment_cost_cny,
         return_cost_cny,
         cast(net_sales_cny - refunds_cny - cogs_cny - platform_fees_cny - fulfilment_cost_cny - return_cost_cny
