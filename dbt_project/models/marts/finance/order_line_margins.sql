@@ -64,15 +64,16 @@ line_costs as (
     group by 1
 ),
 
--- the order's fees, shop currency: billed when the bill is there, else estimated (a fully refunded order
--- that never completed is not billed: no fees)
+-- the order's fees, shop currency: billed when the bill is there, else estimated (a marketplace bills no fees
+-- on an order fully refunded before completion; Shopify keeps its processing fee on refunds)
 order_fees as (
     select
         orders.order_id,
         settlements.order_id is null as fees_estimated,
         case
             when settlements.order_id is not null then settlements.platform_fees
-            when orders.order_status = 'refunded' then 0
+            when orders.order_status = 'refunded'
+                and orders.channel in ('{{ api_channels("settlements") | join("', '") }}') then 0
             else round(orders.paid_amount * fee_rates.commission_rate, 2)
                 + round(orders.paid_amount * fee_rates.service_fee_rate, 2)
         end as platform_fees
