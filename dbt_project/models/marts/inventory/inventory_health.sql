@@ -1,0 +1,97 @@
+{#- Inventory health per stocked master SKU, all warehouses together, as of the latest closing stock on or before
+    as_of_date (spec "Inventory health"; per warehouse: inventory_health_by_warehouse, which adds up to this).
+
+    days_of_cover     = available / daily_demand (null without demand)
+    stock_value_cny   = on_hand × moving-average unit cost
+    days_since_last_sale = as_of_date − last order date with units sold
+    sell_through_30d  = units sold in 30 days / (units sold in 30 days + on_hand)
+    turnover_days_90d = average stock value over 90 days / (COGS over 90 days / 90)
+    gmroi_90d         = contribution margin over 90 days / average stock value over 90 days (null until the
+                        SKU margin is available per day; see the column description)
+    health_status     = macros/inventory_health_status.sql (oversold › stockout › at_risk › dead › overstock ›
+                        healthy). Windows and thresholds are dbt vars. -#}
+with positions as (
+    select * from {{ ref('int_inventory_positions') }}
+),
+
+signals as (
+    select * from {{ ref('int_sku_inventory_signals') }}
+),
+
+per_sku as (
+    select
+        sku,
+        max(stock_date) as stock_date,
+        sum(on_hand) as on_hand,
+        sum(reserved) as reserved,
+        sum(available) as available,
+        sum(on_order) as on_order,
+        min(next_expected_date) as next_expected_date,
+        max(unit_cost) as unit_cost,
+        sum(stock_value) as stock_value,
+        sum(avg_stock_value_90d) as avg_stock_value_90d,
+        sum(cogs_90d_cny) as cogs_90d
+    from positions
+    group by sku
+),
+
+measured as (
+    select
+        per_sku.*,
+        signals.product_name,
+        signals.category,
+        signals.supplier_id,
+        signals.lead_time_days,
+        signals.daily_demand,
+        signals.demand_source,
+        signals.last_sale_date,
+        signals.units_sold_30d,
+        signals.is_unsold,
+        signals.listed_quantity,
+        signals.ghost_listings,
+        signals.ghost_listing,
+        case when signals.daily_demand > 0 then per_sku.available / signals.daily_demand end as days_of_cover,
+        cast(null as decimal(18, 2)) as contribution_margin_90d
+    from per_sku
+    inner join signals on per_sku.sku = signals.sku
+),
+
+final as (
+    select
+        sku,
+        product_name,
+        category,
+        supplier_id,
+        cast(stock_date as date) as stock_date,
+        cast({{ as_of_date() }} as date) as as_of_date,
+        cast(on_hand as integer) as on_hand,
+        cast(reserved as integer) as reserved,
+        cast(available as integer) as available,
+        cast(on_order as integer) as on_order,
+        cast(next_expected_date as date) as next_expected_date,
+        cast(daily_demand as double) as daily_demand,
+        cast(demand_source as varchar) as demand_source,
+        cast(days_of_cover as double) as days_of_cover,
+        cast(unit_cost as decimal(18, 4)) as unit_cost,
+        cast(stock_value as decimal(18, 2)) as stock_value_cny,
+        cast(last_sale_date as date) as last_sale_date,
+        cast({{ dbt.datediff('last_sale_date', as_of_date(), 'day') }} as integer) as days_since_last_sale,
+        cast(units_sold_30d as integer) as units_sold_30d,
+        cast(units_sold_30d / nullif(units_sold_30d + on_hand, 0) as double) as sell_through_30d,
+        cast(avg_stock_value_90d as decimal(18, 2)) as avg_stock_value_90d_cny,
+        cast(cogs_90d as decimal(18, 2)) as cogs_90d_cny,
+        cast(avg_stock_value_90d / nullif(cogs_90d / {{ var('turnover_days') }}, 0) as double) as turnover_days_90d,
+        cast(contribution_margin_90d as decimal(18, 2)) as contribution_margin_90d_cny,
+        cast(contribution_margin_90d / nullif(avg_stock_value_90d, 0) as double) as gmroi_90d,
+        cast(listed_quantity as integer) as listed_quantity,
+        cast(ghost_listings as integer) as ghost_listings,
+        cast(ghost_listing as boolean) as ghost_listing,
+        cast(lead_time_days as integer) as lead_time_days,
+        cast({{ var('review_period_days') }} as integer) as review_period_days,
+        cast({{ inventory_health_status(
+            'available', 'daily_demand', 'days_of_cover', 'lead_time_days', 'on_hand', 'is_unsold'
+        ) }} as varchar) as health_status
+    from measured
+)
+
+select * from final

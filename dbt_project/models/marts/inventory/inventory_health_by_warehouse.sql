@@ -1,0 +1,75 @@
+{#- Inventory health per stocked master SKU × warehouse (the SKU totals are inventory_health). Measures as there;
+    what orders and forecasts only know per SKU is split by the warehouse's demand share
+    (int_inventory_positions): daily_demand and units sold. Sales dates, lead time, the dead-stock test and ghost
+    listings are the SKU's (channels list a SKU, not a warehouse). COGS and stock value are the warehouse's own. -#}
+with positions as (
+    select * from {{ ref('int_inventory_positions') }}
+),
+
+signals as (
+    select * from {{ ref('int_sku_inventory_signals') }}
+),
+
+measured as (
+    select
+        positions.*,
+        signals.product_name,
+        signals.category,
+        signals.supplier_id,
+        signals.lead_time_days,
+        signals.daily_demand * positions.demand_share as daily_demand,
+        signals.demand_source,
+        signals.last_sale_date,
+        signals.units_sold_30d * positions.demand_share as units_sold_30d,
+        signals.is_unsold,
+        signals.ghost_listing,
+        case
+            when signals.daily_demand * positions.demand_share > 0
+                then positions.available / (signals.daily_demand * positions.demand_share)
+        end as days_of_cover,
+        cast(null as decimal(18, 2)) as contribution_margin_90d
+    from positions
+    inner join signals on positions.sku = signals.sku
+),
+
+final as (
+    select
+        sku_warehouse_id,
+        sku,
+        warehouse_id,
+        product_name,
+        category,
+        supplier_id,
+        cast(stock_date as date) as stock_date,
+        cast({{ as_of_date() }} as date) as as_of_date,
+        cast(on_hand as integer) as on_hand,
+        cast(reserved as integer) as reserved,
+        cast(available as integer) as available,
+        cast(on_order as integer) as on_order,
+        cast(next_expected_date as date) as next_expected_date,
+        cast(demand_share as double) as demand_share,
+        cast(daily_demand as double) as daily_demand,
+        cast(demand_source as varchar) as demand_source,
+        cast(days_of_cover as double) as days_of_cover,
+        cast(unit_cost as decimal(18, 4)) as unit_cost,
+        cast(stock_value as decimal(18, 2)) as stock_value_cny,
+        cast(last_sale_date as date) as last_sale_date,
+        cast({{ dbt.datediff('last_sale_date', as_of_date(), 'day') }} as integer) as days_since_last_sale,
+        cast(units_sold_30d as double) as units_sold_30d,
+        cast(units_sold_30d / nullif(units_sold_30d + on_hand, 0) as double) as sell_through_30d,
+        cast(avg_stock_value_90d as decimal(18, 2)) as avg_stock_value_90d_cny,
+        cast(cogs_90d_cny as decimal(18, 2)) as cogs_90d_cny,
+        cast(avg_stock_value_90d / nullif(cogs_90d_cny / {{ var('turnover_days') }}, 0) as double)
+            as turnover_days_90d,
+        cast(contribution_margin_90d as decimal(18, 2)) as contribution_margin_90d_cny,
+        cast(contribution_margin_90d / nullif(avg_stock_value_90d, 0) as double) as gmroi_90d,
+        cast(ghost_listing as boolean) as ghost_listing,
+        cast(lead_time_days as integer) as lead_time_days,
+        cast({{ var('review_period_days') }} as integer) as review_period_days,
+        cast({{ inventory_health_status(
+            'available', 'daily_demand', 'days_of_cover', 'lead_time_days', 'on_hand', 'is_unsold'
+        ) }} as varchar) as health_status
+    from measured
+)
+
+select * from final
