@@ -75,6 +75,9 @@ ORDER_COLUMNS = _columns(
         "consignee_info__full_address",
     ),
 )
+ORDER_COLUMNS["consignee_info__has_address_detail"] = {
+    "name": "consignee_info__has_address_detail", "data_type": "bool", "nullable": True,
+}
 ITEM_COLUMNS = _columns(("jd_price",), ("outer_sku_id", "item_total"))
 REFUND_COLUMNS = _columns(("apply_refund_sum",), ("apply_time", "sku_id", "reason", "status"))
 BILL_COLUMNS = _columns(("amount",), ("settle_date", "fee_type"))
@@ -90,6 +93,17 @@ def to_decimal(value: Any, where: str) -> Decimal | None:
         raise JdResponseError(f"{where}: money value {value!r} is not a decimal number") from None
 
 
+def has_street_address(consignee: dict) -> bool:
+    """Whether JD's fullAddress (province + city + county + street, in the clear until hashed) has a street
+    part: the order review queue flags orders without one, and after hashing it can no longer be told."""
+    rest = str(consignee.get("fullAddress") or "").strip()
+    for part in ("province", "city", "county"):
+        prefix = str(consignee.get(part) or "").strip()
+        if prefix and rest.startswith(prefix):
+            rest = rest[len(prefix) :].strip()
+    return bool(rest)
+
+
 def prepare_order(order: dict, shop_id: str, salt: str) -> dict:
     where = f"JD shop {shop_id} order {order.get('orderId')}"
     order["shop_id"] = shop_id
@@ -97,6 +111,7 @@ def prepare_order(order: dict, shop_id: str, salt: str) -> dict:
     order["pin"] = pii_hash(order.get("pin"), salt)
     consignee = order.get("consigneeInfo")
     if isinstance(consignee, dict):
+        consignee["hasAddressDetail"] = has_street_address(consignee)
         for name in CONSIGNEE_PII:
             if name in consignee:
                 consignee[name] = pii_hash(consignee[name], salt)

@@ -37,6 +37,9 @@ renamed as (
         source.shop_id || ':' || coalesce(source.doudian_open_id, 'unknown') as buyer_key,
         nullif(source.post_addr__province__name, '') as province,
         nullif(source.post_addr__city__name, '') as city,
+        -- the street address arrives masked (hashed at the connector); only whether it is there, and its hash, are kept
+        source.post_addr__encrypt_detail is not null as has_address_detail,
+        source.post_addr__encrypt_detail as address_key,
         coalesce(source.buyer_words, '') as buyer_remark,
         coalesce(source.seller_words, '') as seller_remark,
         shops.timezone
@@ -65,6 +68,8 @@ final as (
         buyer_key,
         province,
         city,
+        has_address_detail,
+        address_key,
         buyer_remark,
         seller_remark,
         {{ local_date('created_at', 'timezone') }} as order_date

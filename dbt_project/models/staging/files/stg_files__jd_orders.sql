@@ -26,6 +26,7 @@ orders as (
         max(buyer_id_hash) as buyer_id_hash,
         max(province) as province,
         max(city) as city,
+        max(address_hash) as address_hash,
         max(buyer_remark) as buyer_remark,
         max(seller_remark) as seller_remark
     from source
@@ -73,6 +74,9 @@ final as (
         statused.shop_id || ':' || statused.buyer_id_hash as buyer_key,
         statused.province,
         statused.city,
+        -- the street address is hashed by the importer (pii: true); only its presence and hash are kept
+        statused.address_hash is not null as has_address_detail,
+        statused.address_hash as address_key,
         statused.buyer_remark,
         statused.seller_remark,
         {{ local_date('statused.created_at', 'shops.timezone') }} as order_date

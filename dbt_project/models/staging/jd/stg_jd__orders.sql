@@ -35,6 +35,10 @@ renamed as (
         shop_id || ':' || coalesce(pin, 'guest') as buyer_key,
         consignee_info__province as province,
         consignee_info__city as city,
+        -- fullAddress (province + city + county + street, hashed at the connector) can't show a missing street:
+        -- the connector records whether the street part was there before hashing
+        coalesce(consignee_info__has_address_detail, consignee_info__full_address is not null) as has_address_detail,
+        consignee_info__full_address as address_key,
         order_remark as buyer_remark,
         vender_remark as seller_remark
     from source

@@ -34,6 +34,9 @@ renamed as (
         shop_id || ':' || coalesce(buyer_id, 'unknown') as buyer_key,
         province,
         city,
+        -- the street address arrives masked (hashed at the connector); only whether it is there, and its hash, are kept
+        address is not null as has_address_detail,
+        address as address_key,
         nullif(buyer_memo, '') as buyer_remark,
         nullif(remark, '') as seller_remark
     from source

@@ -59,6 +59,9 @@ renamed as (
         source.shop_id || ':' || coalesce(cast(source.customer__id as varchar), source.email, 'guest') as buyer_key,
         source.shipping_address__province as province,
         source.shipping_address__city as city,
+        -- the street address arrives masked (hashed at the connector); only whether it is there, and its hash, are kept
+        source.shipping_address__address1 is not null as has_address_detail,
+        source.shipping_address__address1 as address_key,
         source.shipping_address__country as country,
         source.note as buyer_remark,
         cast(null as varchar) as seller_remark

@@ -39,6 +39,9 @@ renamed as (
         source.shop_id || ':' || coalesce(source.buyer_open_uid, 'unknown') as buyer_key,
         source.receiver_state as province,
         source.receiver_city as city,
+        -- the street address arrives masked (hashed at the connector); only whether it is there, and its hash, are kept
+        source.receiver_address is not null as has_address_detail,
+        source.receiver_address as address_key,
         nullif(source.buyer_message, '') as buyer_remark,
         nullif(source.seller_memo, '') as seller_remark,
         shops.timezone
@@ -67,6 +70,8 @@ final as (
         buyer_key,
         province,
         city,
+        has_address_detail,
+        address_key,
         buyer_remark,
         seller_remark,
         {{ local_date('created_at', 'timezone') }} as order_date
