@@ -279,3 +279,21 @@ def test_starved_skus_are_at_risk_days_before_they_run_out(built_warehouse, pipe
         assert (replayed.loc[sorted(skus), "available"] > 0).all(), f"already out on {as_of}"
         statuses = replayed.loc[sorted(skus), "health_status"].to_dict()
         assert {sku: s for sku, s in statuses.items() if s not in ALERTS} == {}, as_of
+
+
+def test_the_90_day_margin_behind_gmroi_adds_up_to_the_order_lines_margin(built_warehouse, health):
+    lines = _query(
+        built_warehouse.build_path,
+        "select sum(contribution_margin_cny) as margin from marts.order_line_margins "
+        "where is_mapped and order_date >= (select max(as_of_date) - 90 from marts.inventory_health) "
+        "and order_date < (select max(as_of_date) from marts.inventory_health)",
+    )
+    assert health["contribution_margin_90d_cny"].sum() == lines["margin"].iloc[0]
+    with_stock = health[health["avg_stock_value_90d_cny"] > 0]
+    expected = [
+        float(m / v)
+        for m, v in zip(
+            with_stock["contribution_margin_90d_cny"], with_stock["avg_stock_value_90d_cny"], strict=True
+        )
+    ]
+    assert with_stock["gmroi_90d"].tolist() == pytest.approx(expected)

@@ -8,6 +8,11 @@
     is_unsold: no sale for more than `dead_stock_days` days (or never) although the SKU has had stock for at least
     that long — a SKU stocked last week for a launch is not dead.
 
+    contribution_margin_90d: the contribution margin (marts/finance/order_line_margins) of the lines ordered in
+    the `turnover_days` days before as_of_date, in master-SKU units the way sku_margins splits it: a kit line's
+    net revenue, fees and courier cost go to its components by list value, each keeping its own COGS and return
+    cost (int_order_line_component_costs).
+
     Ghost listings: a current, on-sale listing shows more than the stock sync would allow, i.e. more than
     floor(max(sellable, 0) × stock_sync_share) — which includes showing stock while sellable ≤ 0. Sellable is
     the SKU's available units over all warehouses; a kit has no stock of its own, so each component checks the
@@ -41,6 +46,42 @@ kit_components as (
 listings as (
     select * from {{ ref('int_channel_listings') }}
     where is_current and is_on_sale and is_mapped
+),
+
+line_margins as (
+    select * from {{ ref('order_line_margins') }}
+    where order_date >= {{ dbt.dateadd('day', -1 * var('turnover_days'), as_of_date()) }}
+        and order_date < {{ as_of_date() }}
+),
+
+component_costs as (
+    select * from {{ ref('int_order_line_component_costs') }}
+    where is_mapped
+),
+
+component_margins as (
+    select
+        component_costs.sku,
+        (line_margins.net_revenue_cny - line_margins.platform_fees_cny - line_margins.fulfilment_cost_cny)
+            * case
+                when sum(component_costs.value_weight) over (partition by component_costs.order_line_id) > 0
+                    then component_costs.value_weight
+                        / sum(component_costs.value_weight) over (partition by component_costs.order_line_id)
+                else cast(component_costs.units as double)
+                    / nullif(sum(component_costs.units) over (partition by component_costs.order_line_id), 0)
+            end
+            - component_costs.cogs_cny
+            - component_costs.return_cost_cny as contribution_margin
+    from component_costs
+    inner join line_margins on component_costs.order_line_id = line_margins.order_line_id
+),
+
+margins_90d as (
+    select
+        sku,
+        sum(contribution_margin) as contribution_margin_90d
+    from component_margins
+    group by sku
 ),
 
 sku_available as (
@@ -112,12 +153,14 @@ final as (
         ) as is_unsold,
         cast(ghosts.listed_quantity as integer) as listed_quantity,
         cast(coalesce(ghosts.ghost_listings, 0) as integer) as ghost_listings,
-        coalesce(ghosts.ghost_listings, 0) > 0 as ghost_listing
+        coalesce(ghosts.ghost_listings, 0) > 0 as ghost_listing,
+        cast(coalesce(margins_90d.contribution_margin_90d, 0) as decimal(18, 2)) as contribution_margin_90d
     from products
     left join suppliers on products.supplier_id = suppliers.supplier_id
     left join demand_rates on products.sku = demand_rates.sku
     left join forecasts on products.sku = forecasts.sku
     left join ghosts on products.sku = ghosts.sku
+    left join margins_90d on products.sku = margins_90d.sku
     where not products.is_kit
 )
 

@@ -6,8 +6,8 @@
     days_since_last_sale = as_of_date − last order date with units sold
     sell_through_30d  = units sold in 30 days / (units sold in 30 days + on_hand)
     turnover_days_90d = average stock value over 90 days / (COGS over 90 days / 90)
-    gmroi_90d         = contribution margin over 90 days / average stock value over 90 days (null until the
-                        SKU margin is available per day; see the column description)
+    gmroi_90d         = contribution margin over 90 days / average stock value over 90 days (margin of the
+                        lines ordered in the window, int_sku_inventory_signals)
     health_status     = macros/inventory_health_status.sql (oversold › stockout › at_risk › dead › overstock ›
                         healthy). Windows and thresholds are dbt vars. -#}
 with positions as (
@@ -51,7 +51,7 @@ measured as (
         signals.ghost_listings,
         signals.ghost_listing,
         case when signals.daily_demand > 0 then per_sku.available / signals.daily_demand end as days_of_cover,
-        cast(null as decimal(18, 2)) as contribution_margin_90d
+        signals.contribution_margin_90d
     from per_sku
     inner join signals on per_sku.sku = signals.sku
 ),

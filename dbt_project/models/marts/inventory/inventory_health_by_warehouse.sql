@@ -1,7 +1,9 @@
 {#- Inventory health per stocked master SKU × warehouse (the SKU totals are inventory_health). Measures as there;
     what orders and forecasts only know per SKU is split by the warehouse's demand share
     (int_inventory_positions): daily_demand and units sold. Sales dates, lead time, the dead-stock test and ghost
-    listings are the SKU's (channels list a SKU, not a warehouse). COGS and stock value are the warehouse's own. -#}
+    listings are the SKU's (channels list a SKU, not a warehouse). COGS and stock value are the warehouse's own;
+    the SKU's 90-day contribution margin goes to its warehouses by their share of its COGS (by demand share when
+    it had none), so gmroi_90d compares each warehouse's margin with its own stock. -#}
 with positions as (
     select * from {{ ref('int_inventory_positions') }}
 ),
@@ -27,7 +29,11 @@ measured as (
             when signals.daily_demand * positions.demand_share > 0
                 then positions.available / (signals.daily_demand * positions.demand_share)
         end as days_of_cover,
-        cast(null as decimal(18, 2)) as contribution_margin_90d
+        signals.contribution_margin_90d * case
+            when sum(positions.cogs_90d_cny) over (partition by positions.sku) != 0
+                then positions.cogs_90d_cny / sum(positions.cogs_90d_cny) over (partition by positions.sku)
+            else positions.demand_share
+        end as contribution_margin_90d
     from positions
     inner join signals on positions.sku = signals.sku
 ),
