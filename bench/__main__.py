@@ -84,6 +84,9 @@ def main() -> None:
     parser.add_argument("--orders-per-day", type=int, default=600)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--history-days", type=int, default=90, help="the marketplaces' online window")
+    parser.add_argument(
+        "--only", choices=["pull", "all"], default="all", help="pull: per-channel pull throughput only"
+    )
     args = parser.parse_args()
 
     import dagster as dg
@@ -108,6 +111,8 @@ def main() -> None:
         try:
             settings = stack.settings()
             figures["pull"] = pull_throughput(stack, settings, directory)
+            if args.only == "pull":
+                return _save(figures)
             started = time.perf_counter()
             with dg.instance_for_test() as instance:
                 run_materialize(settings, instance=instance)
@@ -119,6 +124,10 @@ def main() -> None:
             for server in stack.servers.values():
                 server.stop()
 
+    _save(figures)
+
+
+def _save(figures: dict) -> None:
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{datetime.now():%Y%m%dT%H%M%S}.json"
     out.write_text(json.dumps(figures, indent=2))
