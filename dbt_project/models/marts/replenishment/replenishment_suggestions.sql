@@ -8,6 +8,7 @@
     suggested_qty  = if position ≤ reorder_point: max(order_up_to − position, MOQ) rounded up to the pack size,
                      else 0 — and 0 when nothing is forecast (order_up_to = 0): the letter of the spec would
                      order the MOQ of a SKU nobody buys
+    Units of the points are kept to 2 decimals (DECIMAL), so the quantity arithmetic is exact.
     stockout_date  = first forecast day on which the cumulative forecast exceeds available (null beyond the
                      horizon). Forecast days start at as_of_date (today counts). -#}
 with forecasts as (
@@ -112,9 +113,10 @@ formulas as (
         summary.daily_demand,
         summary.sigma,
         summary.model_name,
-        coalesce(horizon_sums.forecast_lead_time_units, 0) as forecast_lead_time_units,
-        coalesce(horizon_sums.forecast_cycle_units, 0) as forecast_cycle_units,
-        parameters.z * coalesce(summary.sigma, 0) * sqrt(sku_terms.lead_time_days) as safety_stock,
+        cast(coalesce(horizon_sums.forecast_lead_time_units, 0) as decimal(18, 2)) as forecast_lead_time_units,
+        cast(coalesce(horizon_sums.forecast_cycle_units, 0) as decimal(18, 2)) as forecast_cycle_units,
+        cast(parameters.z * coalesce(summary.sigma, 0) * sqrt(sku_terms.lead_time_days) as decimal(18, 2))
+            as safety_stock,
         positions.on_hand,
         positions.reserved,
         positions.available,
@@ -145,8 +147,7 @@ quantities as (
         position <= reorder_point and order_up_to > 0 as needs_order,
         case
             when position <= reorder_point and order_up_to > 0
-                -- rounded to 6 places first so that 200.0000000001 units do not become another pack
-                then cast(ceil(round(greatest(order_up_to - position, moq), 6) / pack_size) * pack_size as integer)
+                then cast(ceil(greatest(order_up_to - position, moq) / pack_size) * pack_size as integer)
             else 0
         end as suggested_qty
     from points
@@ -166,11 +167,11 @@ final as (
         model_name,
         cast(daily_demand as double) as daily_demand,
         cast(sigma as double) as sigma,
-        cast(forecast_lead_time_units as double) as forecast_lead_time_units,
-        cast(forecast_cycle_units as double) as forecast_cycle_units,
-        cast(safety_stock as double) as safety_stock,
-        cast(reorder_point as double) as reorder_point,
-        cast(order_up_to as double) as order_up_to,
+        cast(forecast_lead_time_units as decimal(18, 2)) as forecast_lead_time_units,
+        cast(forecast_cycle_units as decimal(18, 2)) as forecast_cycle_units,
+        cast(safety_stock as decimal(18, 2)) as safety_stock,
+        cast(reorder_point as decimal(18, 2)) as reorder_point,
+        cast(order_up_to as decimal(18, 2)) as order_up_to,
         cast(on_hand as integer) as on_hand,
         cast(reserved as integer) as reserved,
         cast(available as integer) as available,
