@@ -55,10 +55,12 @@ allocated as (
 ),
 
 final as (
+    {#- POP has no line id: the SKU is unique within an order, and the back-office export keys its lines
+        the same way, so a refund read from an export finds the line the API loaded. #}
     select
-        shop_id || ':' || platform_order_id || '-' || cast(position + 1 as varchar) as order_line_id,
+        shop_id || ':' || platform_order_id || '-' || platform_sku_id as order_line_id,
         shop_id || ':' || platform_order_id as order_id,
-        platform_order_id || '-' || cast(position + 1 as varchar) as platform_line_id,
+        platform_order_id || '-' || platform_sku_id as platform_line_id,
         platform_product_id,
         platform_sku_id,
         outer_id,

@@ -2,24 +2,17 @@ with source as (
     select * from {{ source('raw_pinduoduo', 'refunds') }}
 ),
 
-lines as (
-    select * from {{ ref('stg_pinduoduo__order_lines') }}
-),
-
 reasons as (
     select * from {{ ref('refund_reason_map') }} where channel = 'pinduoduo'
 ),
 
 matched as (
-    {#- PDD names the goods/sku, not a line: take the order's first line with that sku. -#}
+    {#- PDD names the order and sku, not a line; a line is keyed by them (stg_pinduoduo__order_lines), so the
+        refund finds its line whether the order came from the API or from an export. -#}
     select
         source.*,
-        lines.order_line_id,
-        row_number() over (partition by source.shop_id, source.id order by lines.order_line_id) as match_rank
+        source.shop_id || ':' || source.order_sn || '-' || cast(source.sku_id as varchar) as order_line_id
     from source
-    left join lines
-        on lines.order_id = source.shop_id || ':' || source.order_sn
-        and lines.platform_sku_id = cast(source.sku_id as varchar)
 ),
 
 final as (
@@ -41,7 +34,6 @@ final as (
         end as refund_status
     from matched
     left join reasons on reasons.reason_text = matched.after_sales_reason
-    where matched.match_rank = 1
 )
 
 select * from final

@@ -1,0 +1,104 @@
+"""A full load of every shop with 20 % faults at every marketplace, killed twice at random points with SIGKILL
+and rerun, ends with exactly the simulated shop's orders, lines, refunds and bills — nothing lost, nothing twice."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+
+from sandbox.faults import FaultConfig, Faults
+
+REPO = Path(__file__).resolve().parents[2]
+HISTORY_DAYS = 10
+
+
+def _materialize(config: Path, home: Path) -> subprocess.Popen:
+    env = {**os.environ, "SHOPKEEP_CONFIG": str(config), "DAGSTER_HOME": str(home)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", "materialize"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group: the kill takes dbt and every child with it
+    )
+
+
+def test_a_load_killed_twice_under_20_percent_faults_still_equals_the_world(
+    tmp_path, truth_for_shop, serve_totals, start_stack, yesterday
+):
+    from sandbox.shop.generate import generate
+
+    world = generate(seed=11, days=25, orders_per_day=30, end_date=yesterday)
+    faults = Faults(FaultConfig(rate=0.2, seed=5, timeout_seconds=0.3))
+    stack = start_stack(world, tmp_path, history_days=HISTORY_DAYS, faults=faults)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    rng = random.Random(20261123)
+    try:
+        for _ in range(2):  # two loads killed at random points
+            proc = _materialize(stack.config_path, home)
+            time.sleep(rng.uniform(3, 20))
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        proc = _materialize(stack.config_path, home)
+        output, _ = proc.communicate(timeout=900)
+        assert proc.returncode == 0, output[-4000:]
+    finally:
+        for server in stack.servers.values():
+            server.stop()
+
+    assert faults.counts and set(faults.counts) == {
+        "throttle",
+        "server_error",
+        "timeout",
+        "truncated",
+        "overlap",
+    }
+    settings = stack.settings()
+    for shop_id in world.shops["shop_id"]:
+        assert serve_totals(settings.serve_path, shop_id) == truth_for_shop(world, shop_id), shop_id
+    with duckdb.connect(str(settings.build_path), read_only=True) as con:
+        for table, key in (
+            ("int_orders_unified", "order_id"),
+            ("int_order_lines_unified", "order_line_id"),
+            ("int_refunds_unified", "refund_id"),
+            ("int_settlements_unified", "settlement_line_id"),
+        ):
+            total, distinct = con.execute(
+                f"select count(*), count(distinct {key}) from intermediate.{table}"
+            ).fetchone()
+            assert total == distinct, f"{table} holds a row twice"
+        orphans = con.execute(
+            "select count(*) from intermediate.int_refunds_unified where order_line_id not in "
+            "(select order_line_id from intermediate.int_order_lines_unified)"
+        ).fetchone()[0]
+        assert orphans == 0, "refunds whose order line is not in the warehouse"
+        refunds = dict(
+            con.execute(
+                "select orders.shop_id, count(*) from intermediate.int_refunds_unified as refunds "
+                "join intermediate.int_orders_unified as orders using (order_id) group by 1"
+            ).fetchall()
+        )
+        settled = con.execute(
+            "select shop_id, count(*), sum(amount) from intermediate.int_settlements_unified "
+            "where settled_date >= ? group by 1",
+            [yesterday - timedelta(days=HISTORY_DAYS - 3)],
+        ).fetchall()
+    marketplaces = world.shops[world.shops["channel"] != "shopify"]["shop_id"]
+    for shop_id in marketplaces:
+        assert refunds.get(shop_id, 0) == len(world.shop(shop_id, "refunds")), f"refunds of {shop_id}"
+    cutoff = yesterday - timedelta(days=HISTORY_DAYS - 3)  # bills settled well inside the online window
+    bills = world.bill_lines[world.bill_lines["settled_date"] >= cutoff]
+    expected = {shop: (len(rows), sum(rows["amount"])) for shop, rows in bills.groupby("shop_id")}
+    assert {shop: (n, amount) for shop, n, amount in settled} == expected
