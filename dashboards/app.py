@@ -17,7 +17,7 @@ from dashboards.settings import SettingsError, serve_path
 # Page scripts live in views/, not pages/: a pages/ folder next to the entrypoint makes Streamlit run its
 # legacy (v1) multipage mode on a process's first run and on every AppTest run, executing page files without
 # this router.
-PAGES_DIR = Path(__file__).parent / "views"
+PAGES_DIR = Path(__file__).resolve().parent / "views"
 
 st.set_page_config(page_title="shopkeep", page_icon="🛍️", layout="wide")
 
@@ -33,17 +33,45 @@ with st.sidebar:
     )
 
 # st.navigation before anything can st.stop(), so every run has the page registry.
+# (url_path, i18n title key, icon) per section; each page's script is views/<url_path>.py.
+SECTIONS: dict[str, list[tuple[str, str, str]]] = {
+    "section_business": [
+        ("overview", "overview", ":material/monitoring:"),
+        ("channels", "channels", ":material/storefront:"),
+        ("sku_margin", "sku_margin", ":material/payments:"),
+        ("promotions", "promotions", ":material/campaign:"),
+        ("customers", "customers", ":material/group:"),
+    ],
+    "section_supply": [
+        ("inventory", "inventory", ":material/inventory_2:"),
+        ("replenishment", "replenishment", ":material/local_shipping:"),
+    ],
+    "section_after_sales": [
+        ("returns", "returns", ":material/assignment_return:"),
+        ("reconciliation", "reconciliation", ":material/account_balance:"),
+    ],
+    "section_operations": [
+        ("exceptions", "exceptions", ":material/report:"),
+        ("data_status", "data_status", ":material/database:"),
+        ("wall", "wall", ":material/tv:"),
+    ],
+}
+HIDDEN_PAGES = [("sku", "sku_detail", ":material/search:")]  # the SKU drill-down, reached from tables
+
+
+def _page(url_path: str, title_key: str, icon: str, **kwargs) -> st.Page:
+    return st.Page(PAGES_DIR / f"{url_path}.py", title=t(title_key), icon=icon, url_path=url_path, **kwargs)
+
+
 page = st.navigation(
     {
-        t("section_business"): [
-            st.Page(
-                PAGES_DIR / "overview.py",
-                title=t("overview"),
-                icon=":material/monitoring:",
-                url_path="overview",
-                default=True,
-            ),
-        ],
+        t(section): [_page(*spec, default=spec[0] == "overview") for spec in specs]
+        + (
+            [_page(*spec, visibility="hidden") for spec in HIDDEN_PAGES]
+            if section == "section_operations"
+            else []
+        )
+        for section, specs in SECTIONS.items()
     }
 )
 

@@ -17,6 +17,22 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "app_title": {"zh": "shopkeep 经营分析", "en": "shopkeep analytics"},
     "section_business": {"zh": "经营", "en": "Business"},
     "overview": {"zh": "经营概览", "en": "Overview"},
+    "section_supply": {"zh": "供应链", "en": "Supply"},
+    "section_after_sales": {"zh": "售后与财务", "en": "After-sales & finance"},
+    "section_operations": {"zh": "运营", "en": "Operations"},
+    "channels": {"zh": "渠道", "en": "Channels"},
+    "sku_margin": {"zh": "SKU 利润", "en": "SKU margin"},
+    "promotions": {"zh": "促销", "en": "Promotions"},
+    "customers": {"zh": "客户", "en": "Customers"},
+    "inventory": {"zh": "库存健康", "en": "Inventory health"},
+    "replenishment": {"zh": "补货", "en": "Replenishment"},
+    "returns": {"zh": "售后", "en": "Returns"},
+    "reconciliation": {"zh": "对账", "en": "Reconciliation"},
+    "exceptions": {"zh": "异常订单", "en": "Order exceptions"},
+    "data_status": {"zh": "数据状态", "en": "Data status"},
+    "wall": {"zh": "大屏", "en": "Wall screen"},
+    "sku_detail": {"zh": "SKU 详情", "en": "SKU detail"},
+    "under_construction": {"zh": "此页面正在建设中。", "en": "This page is being built."},
     "filters": {"zh": "筛选", "en": "Filters"},
     "language": {"zh": "语言", "en": "Language"},
     "date_range": {"zh": "日期范围", "en": "Date range"},
@@ -43,6 +59,10 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "published_at": {"zh": "数据更新于 {ts}", "en": "Data published {ts}"},
     "no_rows": {"zh": "所选范围内没有订单。", "en": "No orders in the selected range."},
     "pick_end_date": {"zh": "请选择结束日期。", "en": "Pick an end date."},
+    # -- page strings: each page adds its keys below its own marker (prefix keys with the page name) --
+    # -- frame (filters, tables, drill-down, wall) --
+    # -- inventory, sku_margin, promotions, replenishment, data_status --
+    # -- returns, reconciliation, customers, exceptions --
     "not_published": {
         "zh": "尚未发布数据仓库：{path} 不存在 —— 请运行 `make demo` 或 `shopkeep materialize`。",
         "en": "No published warehouse at {path} — run `make demo` or `shopkeep materialize`.",

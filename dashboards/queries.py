@@ -189,3 +189,9 @@ def published_at(path: str, version: Version) -> datetime | None:
     """When the current snapshot was published (UTC, tz-aware); None if the log is empty."""
     row = _one(path, "select max(published_at) from meta.publish_log")
     return row[0] if row else None
+
+
+# -- page queries: each page's queries go below its own marker (one module, cached on the snapshot version) --
+# -- frame (filters, drill-down, wall screen) --
+# -- inventory, sku_margin, promotions, replenishment, data_status --
+# -- returns, reconciliation, customers, exceptions --

@@ -1,0 +1,8 @@
+"""Placeholder until this page is built (issue 5)."""
+
+import streamlit as st
+
+from dashboards.i18n import t
+
+st.title(t("sku_detail"))
+st.info(t("under_construction"))
