@@ -21,15 +21,9 @@ PAGES_DIR = Path(__file__).resolve().parent / "views"
 
 st.set_page_config(page_title="shopkeep", page_icon="🛍️", layout="wide")
 
-if LANG_KEY not in st.session_state:
-    st.session_state[LANG_KEY] = DEFAULT_LANG
-with st.sidebar:
-    st.segmented_control(
-        t("language"),
-        options=list(LANG_NAMES),
-        format_func=LANG_NAMES.__getitem__,
-        key=LANG_KEY,
-        required=True,
+if LANG_KEY not in st.session_state:  # a session's first run: ?lang=en in the URL (e.g. the wall screen's)
+    st.session_state[LANG_KEY] = (
+        st.query_params.get("lang") if st.query_params.get("lang") in LANG_NAMES else DEFAULT_LANG
     )
 
 # st.navigation before anything can st.stop(), so every run has the page registry.
@@ -57,6 +51,7 @@ SECTIONS: dict[str, list[tuple[str, str, str]]] = {
     ],
 }
 HIDDEN_PAGES = [("sku", "sku_detail", ":material/search:")]  # the SKU drill-down, reached from tables
+WALL_PAGE = "wall"  # the TV screen: no sidebar, no filters; it reads the latest snapshot itself
 
 
 def _page(url_path: str, title_key: str, icon: str, **kwargs) -> st.Page:
@@ -74,6 +69,21 @@ page = st.navigation(
         for section, specs in SECTIONS.items()
     }
 )
+
+if page.url_path == WALL_PAGE:
+    filters.keep_filters()
+    st.session_state[LANG_KEY] = st.session_state[LANG_KEY]  # not drawn here: keep it for the other pages
+    page.run()
+    st.stop()
+
+with st.sidebar:
+    st.segmented_control(
+        t("language"),
+        options=list(LANG_NAMES),
+        format_func=LANG_NAMES.__getitem__,
+        key=LANG_KEY,
+        required=True,
+    )
 
 try:
     path = str(serve_path())

@@ -1,5 +1,10 @@
-"""Global filters (date range, shops) drawn in the sidebar by the router and kept in `st.session_state`,
-so every page sees the same selection and it carries across pages."""
+"""Global filters (date range, shops, categories, warehouses) drawn in the sidebar by the router and kept in
+`st.session_state`, so every page sees the same selection and it carries across pages.
+
+Pages read `current()`. Which filters a page honours is up to the page: shop-level marts (daily_shop_sales,
+channel_daily_performance) cannot be cut by category or warehouse, so those pages say so (`shop_level_note`);
+SKU-level pages filter by `categories`, stock pages by `warehouse_ids`. An empty tuple means "all".
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,13 @@ from datetime import date, timedelta
 import streamlit as st
 
 from dashboards import queries
-from dashboards.i18n import t
+from dashboards.i18n import STRINGS, t
 
 DATES_KEY = "filter_dates"
 SHOPS_KEY = "filter_shops"
+CATEGORIES_KEY = "filter_categories"
+WAREHOUSES_KEY = "filter_warehouses"
+FILTER_KEYS = (DATES_KEY, SHOPS_KEY, CATEGORIES_KEY, WAREHOUSES_KEY)
 SELECTION_KEY = "selection"
 DEFAULT_DAYS = 30
 
@@ -28,6 +36,8 @@ class Selection:
     shop_ids: queries.ShopIds  # empty = all shops
     first_date: date
     last_date: date
+    categories: tuple[str, ...] = ()  # empty = all categories (marts.skus.category)
+    warehouse_ids: tuple[str, ...] = ()  # empty = all warehouses (inventory_health_by_warehouse.warehouse_id)
 
     @property
     def days(self) -> int:
@@ -37,6 +47,20 @@ class Selection:
         """The period of equal length just before the selected one."""
         prior_end = self.start - timedelta(days=1)
         return prior_end - timedelta(days=self.days - 1), prior_end
+
+
+def category_label(category: str) -> str:
+    """A category code ('apparel') in the session's language ('服装'); unknown codes as they are."""
+    key = f"filters_category_{category}"
+    return t(key) if key in STRINGS else category
+
+
+def keep_filters() -> None:
+    """Keep the filter values on a run that draws no filter widgets (the wall screen): Streamlit forgets a
+    widget's value at the end of a run that did not draw it, so re-store them as plain session values."""
+    for key in FILTER_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def default_range(first: date, last: date, days: int = DEFAULT_DAYS) -> tuple[date, date]:
@@ -60,11 +84,14 @@ def render_sidebar(path: str, version: queries.Version) -> Selection | None:
     first, last = bounds
     shops = queries.shops(path, version)
     names = dict(zip(shops["shop_id"], shops["shop_name"], strict=True))
+    categories = queries.categories(path, version)
+    warehouses = queries.warehouses(path, version)
 
     # Seed or repair the stored values before the widgets are created (a new publish can move the bounds).
     if not _valid_range(st.session_state.get(DATES_KEY), first, last):
         st.session_state[DATES_KEY] = default_range(first, last)
-    st.session_state[SHOPS_KEY] = [s for s in st.session_state.get(SHOPS_KEY, []) if s in names]
+    for key, options in ((SHOPS_KEY, names), (CATEGORIES_KEY, categories), (WAREHOUSES_KEY, warehouses)):
+        st.session_state[key] = [v for v in st.session_state.get(key, []) if v in options]
 
     with st.sidebar:
         st.subheader(t("filters"))
@@ -78,6 +105,19 @@ def render_sidebar(path: str, version: queries.Version) -> Selection | None:
             format_func=lambda shop_id: names.get(shop_id, shop_id),
             placeholder=t("all_shops_hint"),
         )
+        st.multiselect(
+            t("filters_categories"),
+            options=categories,
+            key=CATEGORIES_KEY,
+            format_func=category_label,
+            placeholder=t("filters_all_categories_hint"),
+        )
+        st.multiselect(
+            t("filters_warehouses"),
+            options=warehouses,
+            key=WAREHOUSES_KEY,
+            placeholder=t("filters_all_warehouses_hint"),
+        )
     start, end = (picked[0], picked[-1]) if isinstance(picked, tuple) and picked else (last, last)
     selection = Selection(
         path=path,
@@ -87,9 +127,19 @@ def render_sidebar(path: str, version: queries.Version) -> Selection | None:
         shop_ids=tuple(st.session_state[SHOPS_KEY]),
         first_date=first,
         last_date=last,
+        categories=tuple(st.session_state[CATEGORIES_KEY]),
+        warehouse_ids=tuple(st.session_state[WAREHOUSES_KEY]),
     )
     st.session_state[SELECTION_KEY] = selection
     return selection
+
+
+def note_ignored(selection: Selection, *, categories: bool = False, warehouses: bool = False) -> None:
+    """On a page whose marts cannot be cut by category (or warehouse), say so when such a filter is set."""
+    if categories and selection.categories:
+        st.caption(t("filters_categories_ignored"))
+    if warehouses and selection.warehouse_ids:
+        st.caption(t("filters_warehouses_ignored"))
 
 
 def current() -> Selection:

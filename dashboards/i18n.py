@@ -61,6 +61,26 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "pick_end_date": {"zh": "请选择结束日期。", "en": "Pick an end date."},
     # -- page strings: each page adds its keys below its own marker (prefix keys with the page name) --
     # -- frame (filters, tables, drill-down, wall) --
+    "filters_categories": {"zh": "类目", "en": "Categories"},
+    "filters_all_categories_hint": {"zh": "不选 = 全部类目", "en": "None selected = all categories"},
+    "filters_warehouses": {"zh": "仓库", "en": "Warehouses"},
+    "filters_all_warehouses_hint": {"zh": "不选 = 全部仓库", "en": "None selected = all warehouses"},
+    "filters_category_apparel": {"zh": "服装", "en": "Apparel"},
+    "filters_category_home": {"zh": "家居", "en": "Home"},
+    "filters_category_snacks": {"zh": "零食", "en": "Snacks"},
+    "filters_category_unmapped": {"zh": "未映射", "en": "Unmapped"},
+    "filters_categories_ignored": {
+        "zh": "本页按店铺汇总，类目筛选不适用。",
+        "en": "This page adds up whole shops: the category filter does not apply.",
+    },
+    "filters_warehouses_ignored": {
+        "zh": "本页与仓库无关，仓库筛选不适用。",
+        "en": "This page is not per warehouse: the warehouse filter does not apply.",
+    },
+    "tables_download_csv": {"zh": "下载 CSV", "en": "Download CSV"},
+    "tables_download_xlsx": {"zh": "下载 Excel", "en": "Download Excel"},
+    "tables_rows": {"zh": "共 {n} 行", "en": "{n} rows"},
+    "tables_drill_hint": {"zh": "点选一行查看该 SKU 详情", "en": "Select a row to open the SKU's detail"},
     # -- inventory, sku_margin, promotions, replenishment, data_status --
     # -- returns, reconciliation, customers, exceptions --
     "not_published": {

@@ -193,5 +193,449 @@ def published_at(path: str, version: Version) -> datetime | None:
 
 # -- page queries: each page's queries go below its own marker (one module, cached on the snapshot version) --
 # -- frame (filters, drill-down, wall screen) --
+def in_list(column: str, param: str) -> str:
+    """SQL: `column` is in the list parameter `$param` (an empty list = no filter), e.g.
+    `where {in_list('category', 'categories')}` with params {"categories": list(sel.categories)}."""
+    return f"(len(${param}::varchar[]) = 0 or list_contains(${param}::varchar[], {column}))"
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def categories(path: str, version: Version) -> list[str]:
+    """Product categories of the master SKUs (marts.skus), sorted."""
+    frame = _df(path, "select distinct category from marts.skus where category is not null order by 1")
+    return frame["category"].tolist()
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def warehouses(path: str, version: Version) -> list[str]:
+    """Warehouse codes with stock rows (marts.inventory_health_by_warehouse), sorted."""
+    frame = _df(
+        path,
+        "select distinct warehouse_id from marts.inventory_health_by_warehouse "
+        "where warehouse_id is not null order by 1",
+    )
+    return frame["warehouse_id"].tolist()
+
+
 # -- inventory, sku_margin, promotions, replenishment, data_status --
 # -- returns, reconciliation, customers, exceptions --
+# Returns (售后). return_analysis is by order month: a date range selects the order months it overlaps
+# (first month = the month of `start`). Rates over several months or shops are ratios of sums of the mart's
+# own columns (Σ units_returned / Σ units_sold), i.e. the mart's definition applied to the pooled rows.
+RETURN_REASONS = ("size", "quality", "not_as_described", "damaged", "changed_mind", "late", "other")
+
+_IN_MONTHS = """
+    {alias}{column} between date_trunc('month', $start::date) and $end::date
+    and (len($shops::varchar[]) = 0 or list_contains($shops::varchar[], {alias}shop_id))
+"""
+
+
+def _in_months(column: str, alias: str = "") -> str:
+    return _IN_MONTHS.format(column=column, alias=f"{alias}." if alias else "")
+
+
+_SHOP_ONLY = "(len($shops::varchar[]) = 0 or list_contains($shops::varchar[], {alias}shop_id))"
+
+
+def _shops_only(alias: str = "") -> str:
+    return _SHOP_ONLY.format(alias=f"{alias}." if alias else "")
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def returns_kpis(path: str, version: Version, start: date, end: date, shop_ids: ShopIds) -> dict[str, Any]:
+    """Totals of marts.return_analysis over the order months the range overlaps: units_sold, units_returned,
+    returned_size, refund_amount_cny, return_rate and size_return_rate (ratios of sums; None without sales),
+    first/last order month."""
+    row = _one(
+        path,
+        f"""
+        select coalesce(sum(units_sold), 0), coalesce(sum(units_returned), 0),
+               coalesce(sum(returned_size), 0), coalesce(sum(refund_amount_cny), 0),
+               min(order_month), max(order_month)
+        from marts.return_analysis
+        where {_in_months("order_month")}
+        """,
+        _range_params(start, end, shop_ids),
+    )
+    assert row is not None
+    sold, returned, size, refunds, first, last = row
+    return {
+        "units_sold": int(sold),
+        "units_returned": int(returned),
+        "returned_size": int(size),
+        "refund_amount_cny": refunds,
+        "return_rate": returned / sold if sold else None,
+        "size_return_rate": size / sold if sold else None,
+        "first_month": first,
+        "last_month": last,
+    }
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def returns_by_sku_shop(
+    path: str, version: Version, start: date, end: date, shop_ids: ShopIds
+) -> pd.DataFrame:
+    """One row per SKU × shop over the order months the range overlaps (SKU × shops with returns or sales):
+    sku, product_name, category, shop_id, shop_name, units_sold, units_returned, returned_size,
+    refund_amount_cny, return_rate, size_return_rate (ratios of sums), returned_<reason> per reason and
+    top_reason (the reason with most returned units, ties alphabetical as in the mart; null without returns).
+    Highest return rate first."""
+    reason_sums = ",\n".join(f"sum(r.returned_{r})::bigint as returned_{r}" for r in RETURN_REASONS)
+    reason_list = ", ".join(f"('{r}', returned_{r})" for r in RETURN_REASONS)
+    return _df(
+        path,
+        f"""
+        with per_pair as (
+            select r.sku, r.shop_id,
+                   any_value(r.product_name) as product_name, any_value(r.category) as category,
+                   sum(r.units_sold)::bigint as units_sold, sum(r.units_returned)::bigint as units_returned,
+                   sum(r.refund_amount_cny) as refund_amount_cny,
+                   {reason_sums}
+            from marts.return_analysis as r
+            where {_in_months("order_month", "r")}
+            group by r.sku, r.shop_id
+        )
+        select p.sku, p.product_name, p.category, p.shop_id, coalesce(s.shop_name, p.shop_id) as shop_name,
+               p.units_sold, p.units_returned, p.refund_amount_cny,
+               p.units_returned / nullif(p.units_sold, 0) as return_rate,
+               p.returned_size / nullif(p.units_sold, 0) as size_return_rate,
+               {", ".join(f"p.returned_{r}" for r in RETURN_REASONS)},
+               case when p.units_returned > 0 then (
+                   select reason from (values {reason_list}) as v(reason, n)
+                   order by n desc, reason limit 1
+               ) end as top_reason
+        from per_pair as p
+        left join marts.shops as s using (shop_id)
+        order by return_rate desc nulls last, p.units_returned desc, p.sku, p.shop_id
+        """,
+        _range_params(start, end, shop_ids),
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def returns_reason_mix(
+    path: str, version: Version, start: date, end: date, shop_ids: ShopIds
+) -> pd.DataFrame:
+    """Returned units per shop and reason over the order months the range overlaps (long form): shop_id,
+    shop_name, reason, units. Reasons with no units are left out."""
+    reason_sums = ", ".join(f"sum(returned_{r})::bigint as {r}" for r in RETURN_REASONS)
+    return _df(
+        path,
+        f"""
+        with per_shop as (
+            select shop_id, {reason_sums}
+            from marts.return_analysis
+            where {_in_months("order_month")}
+            group by shop_id
+        )
+        select u.shop_id, coalesce(s.shop_name, u.shop_id) as shop_name, u.reason, u.units
+        from (unpivot per_shop on {", ".join(RETURN_REASONS)} into name reason value units) as u
+        left join marts.shops as s using (shop_id)
+        where u.units > 0
+        order by u.shop_id, u.units desc, u.reason
+        """,
+        _range_params(start, end, shop_ids),
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def return_shop_comparison(path: str, version: Version, shop_ids: ShopIds) -> pd.DataFrame:
+    """marts.return_shop_comparison (its own fixed window: the mart's window_start..window_end, not the date
+    filter) for the selected shops, with shop_name: every mart column; hotspots first, then by size-return
+    rate."""
+    return _df(
+        path,
+        f"""
+        select c.*, coalesce(s.shop_name, c.shop_id) as shop_name
+        from marts.return_shop_comparison as c
+        left join marts.shops as s using (shop_id)
+        where {_shops_only("c")}
+        order by c.is_return_hotspot desc, c.size_return_rate desc nulls last, c.sku, c.shop_id
+        """,
+        {"shops": list(shop_ids)},
+    )
+
+
+# Reconciliation (对账). Amounts are in the shop's currency (the reconciled marketplaces all settle in CNY;
+# Shopify is not reconciled). A date range selects the order months it overlaps, unless `all_months`.
+RECON_STATUSES = (
+    "matched",
+    "pending",
+    "amount_mismatch",
+    "missing_settlement",
+    "duplicate_bill",
+    "orphan_bill",
+)
+RECON_TO_CHASE = ("amount_mismatch", "missing_settlement", "duplicate_bill", "orphan_bill")
+
+
+def _recon_where(all_months: bool, alias: str = "") -> str:
+    return _shops_only(alias) if all_months else _in_months("month", alias)
+
+
+def _recon_params(start: date, end: date, shop_ids: ShopIds, all_months: bool) -> dict[str, Any]:
+    return {"shops": list(shop_ids)} if all_months else _range_params(start, end, shop_ids)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def reconciliation_by_shop(
+    path: str, version: Version, start: date, end: date, shop_ids: ShopIds, all_months: bool = False
+) -> pd.DataFrame:
+    """marts.settlement_reconciliation_monthly summed per shop over the selected months: shop_id, shop_name,
+    orders and <status>_orders per status, expected/settled/unsettled/overdue/discrepancy/outstanding/orphan
+    amounts, match_rate = Σ matched / Σ (matched + mismatch + missing + duplicate) (the mart's definition,
+    pooled). Largest outstanding first."""
+    return _df(
+        path,
+        f"""
+        select m.shop_id, coalesce(any_value(s.shop_name), m.shop_id) as shop_name,
+               sum(m.orders)::bigint as orders,
+               sum(m.matched_orders)::bigint as matched_orders,
+               sum(m.pending_orders)::bigint as pending_orders,
+               sum(m.amount_mismatch_orders)::bigint as amount_mismatch_orders,
+               sum(m.missing_settlement_orders)::bigint as missing_settlement_orders,
+               sum(m.duplicate_bill_orders)::bigint as duplicate_bill_orders,
+               sum(m.orphan_bill_orders)::bigint as orphan_bill_orders,
+               sum(m.expected_amount) as expected_amount,
+               sum(m.settled_amount) as settled_amount,
+               sum(m.unsettled_amount) as unsettled_amount,
+               sum(m.overdue_amount) as overdue_amount,
+               sum(m.discrepancy_amount) as discrepancy_amount,
+               sum(m.outstanding_amount) as outstanding_amount,
+               sum(m.orphan_amount) as orphan_amount,
+               sum(m.matched_orders) / nullif(sum(m.matched_orders + m.amount_mismatch_orders
+                   + m.missing_settlement_orders + m.duplicate_bill_orders), 0) as match_rate
+        from marts.settlement_reconciliation_monthly as m
+        left join marts.shops as s using (shop_id)
+        where {_recon_where(all_months, "m")}
+        group by m.shop_id
+        order by outstanding_amount desc, m.shop_id
+        """,
+        _recon_params(start, end, shop_ids, all_months),
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def reconciliation_to_chase(
+    path: str,
+    version: Version,
+    start: date,
+    end: date,
+    shop_ids: ShopIds,
+    statuses: tuple[str, ...] = RECON_TO_CHASE,
+    all_months: bool = False,
+) -> pd.DataFrame:
+    """Orders of marts.settlement_reconciliation in `statuses` (default: every status to chase) over the
+    selected months: status, shop_id, shop_name, platform_order_id, order_id, month, order_date, due_date,
+    currency, expected_settlement, settled_amount, difference, bill_lines, duplicated_bill_lines,
+    first/last_settled_date, days_overdue (as_of_date − due_date, missing settlements only). Biggest
+    |difference| (or expected, for missing; settled, for orphans) first."""
+    params = _recon_params(start, end, shop_ids, all_months) | {"statuses": list(statuses)}
+    return _df(
+        path,
+        f"""
+        select r.status, r.shop_id, coalesce(s.shop_name, r.shop_id) as shop_name, r.platform_order_id,
+               r.order_id, r.month, r.order_date, r.due_date, r.currency, r.expected_settlement,
+               r.settled_amount, r.difference, r.bill_lines, r.duplicated_bill_lines, r.first_settled_date,
+               r.last_settled_date,
+               case when r.status = 'missing_settlement' then r.as_of_date - r.due_date end as days_overdue
+        from marts.settlement_reconciliation as r
+        left join marts.shops as s using (shop_id)
+        where {_recon_where(all_months, "r")}
+          and list_contains($statuses::varchar[], r.status)
+        order by abs(coalesce(r.difference, r.expected_settlement, r.settled_amount)) desc nulls last,
+                 r.order_id
+        """,
+        params,
+    )
+
+
+# Customers (客户). Buyers are per platform (a masked id per shop): summing buyers across shops counts a
+# person buying in two shops twice, as the marts do.
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def repurchase_by_shop(path: str, version: Version, shop_ids: ShopIds) -> pd.DataFrame:
+    """marts.repurchase_rates (its own window, ending at the snapshot's as-of date) for the selected shops
+    with shop_name: every mart column; highest window repurchase rate first."""
+    return _df(
+        path,
+        f"""
+        select r.*, coalesce(s.shop_name, r.shop_id) as shop_name
+        from marts.repurchase_rates as r
+        left join marts.shops as s using (shop_id)
+        where {_shops_only("r")}
+        order by r.repurchase_rate desc nulls last, r.shop_id
+        """,
+        {"shops": list(shop_ids)},
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def cohort_retention(
+    path: str, version: Version, end: date, shop_ids: ShopIds, months: int = 12
+) -> pd.DataFrame:
+    """marts.customer_cohorts pooled over the selected shops for the last `months` cohorts starting by `end`:
+    cohort_month, months_since_first, cohort_size (Σ the shops' cohort sizes), active_buyers, orders,
+    net_spend_cny, retention_rate = Σ active_buyers / Σ cohort_size."""
+    return _df(
+        path,
+        f"""
+        with cohorts as (
+            select cohort_month, sum(cohort_size)::bigint as cohort_size
+            from marts.customer_cohorts
+            where months_since_first = 0 and cohort_month <= $end::date and {_shops_only()}
+            group by cohort_month
+            order by cohort_month desc
+            limit $months
+        ),
+        activity as (
+            select cohort_month, months_since_first, sum(active_buyers)::bigint as active_buyers,
+                   sum(orders)::bigint as orders, sum(net_spend_cny) as net_spend_cny
+            from marts.customer_cohorts
+            where activity_month <= $end::date and {_shops_only()}
+            group by cohort_month, months_since_first
+        )
+        select a.cohort_month, a.months_since_first, c.cohort_size, a.active_buyers, a.orders,
+               a.net_spend_cny, a.active_buyers / c.cohort_size as retention_rate
+        from activity as a
+        join cohorts as c using (cohort_month)
+        order by a.cohort_month, a.months_since_first
+        """,
+        {"end": end, "shops": list(shop_ids), "months": months},
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def rfm_segments(path: str, version: Version, shop_ids: ShopIds) -> pd.DataFrame:
+    """marts.customers per RFM segment for the selected shops: rfm_segment, buyers, orders, net_spend_cny,
+    spend_per_buyer (Σ net spend / buyers), buyer_share and spend_share of the selection. Largest spend
+    first."""
+    return _df(
+        path,
+        f"""
+        select rfm_segment, count(*) as buyers, sum(orders)::bigint as orders, sum(net_spend_cny) as net_spend_cny,
+               round(sum(net_spend_cny) / count(*), 2) as spend_per_buyer,
+               count(*) / sum(count(*)) over () as buyer_share,
+               sum(net_spend_cny) / nullif(sum(sum(net_spend_cny)) over (), 0) as spend_share
+        from marts.customers
+        where {_shops_only()}
+        group by rfm_segment
+        order by net_spend_cny desc, rfm_segment
+        """,
+        {"shops": list(shop_ids)},
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def customer_kpis(path: str, version: Version, start: date, end: date, shop_ids: ShopIds) -> dict[str, Any]:
+    """From marts.customer_orders in the range: buyers (distinct masked ids), orders, new_buyers (first orders),
+    repeat_orders, net_spend_cny, repeat_order_share = repeat orders / orders."""
+    row = _one(
+        path,
+        f"""
+        select count(distinct customer_id), count(*), count(*) filter (where customer_type = 'new'),
+               count(*) filter (where customer_type = 'repeat'), coalesce(sum(net_spend_cny), 0)
+        from marts.customer_orders
+        where {_IN_RANGE}
+        """,
+        _range_params(start, end, shop_ids),
+    )
+    assert row is not None
+    buyers, orders, new, repeat, spend = row
+    return {
+        "buyers": int(buyers),
+        "orders": int(orders),
+        "new_buyers": int(new),
+        "repeat_orders": int(repeat),
+        "net_spend_cny": spend,
+        "repeat_order_share": repeat / orders if orders else None,
+    }
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def new_vs_repeat(
+    path: str, version: Version, start: date, end: date, shop_ids: ShopIds, grain: str = "day"
+) -> pd.DataFrame:
+    """Orders of new and repeat buyers per `grain` ('day', 'week' — weeks start Monday — or 'month') in the
+    range, from marts.customer_orders: period, customer_type, orders, net_spend_cny."""
+    if grain not in ("day", "week", "month"):
+        raise ValueError(f"grain must be day, week or month, not {grain!r}")
+    return _df(
+        path,
+        f"""
+        select date_trunc('{grain}', order_date)::date as period, customer_type, count(*) as orders,
+               sum(net_spend_cny) as net_spend_cny
+        from marts.customer_orders
+        where {_IN_RANGE}
+        group by all
+        order by period, customer_type
+        """,
+        _range_params(start, end, shop_ids),
+    )
+
+
+# Order exceptions (异常订单): the review queue as of the snapshot (open orders, any order date; the shop
+# filter applies, the date range does not). Only masked buyer ids leave the warehouse: no receiver name,
+# phone or address; remarks have digit runs (phone numbers) masked, and only which address part is missing.
+EXCEPTION_REASONS = (
+    "address_incomplete",
+    "remark_attention",
+    "high_value",
+    "possible_duplicate",
+    "ship_overdue",
+    "oversold_sku",
+    "unmapped_sku",
+)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def exception_reason_counts(path: str, version: Version, shop_ids: ShopIds) -> pd.DataFrame:
+    """Open orders per reason in marts.order_exceptions (an order with two reasons counts under both):
+    reason, orders, paid_amount_cny. Most orders first."""
+    return _df(
+        path,
+        f"""
+        select reason, count(*) as orders, sum(paid_amount_cny) as paid_amount_cny
+        from (select unnest(reasons) as reason, paid_amount_cny from marts.order_exceptions
+              where {_shops_only()})
+        group by reason
+        order by orders desc, reason
+        """,
+        {"shops": list(shop_ids)},
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def exception_queue(
+    path: str, version: Version, shop_ids: ShopIds, reasons: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """The review queue: orders of marts.order_exceptions with any of `reasons` (empty = all): shop_id,
+    shop_name, platform_order_id, order_id, buyer_key (masked), order_date, paid_at, paid_amount_cny,
+    hours_since_paid, promise_hours, hours_left (promise − hours since paid; negative = overdue), reasons,
+    reason_count, address_missing (which part is missing: province, city, or 'street' when both are there — never the
+    address itself),
+    remark_keywords, buyer_remark and seller_remark (digit runs of 5+ masked), duplicate_order_ids,
+    oversold_skus, unmapped_codes. Most reasons, then longest waiting first."""
+    return _df(
+        path,
+        f"""
+        select e.shop_id, coalesce(s.shop_name, e.shop_id) as shop_name, e.platform_order_id, e.order_id,
+               e.buyer_key, e.order_date, e.paid_at, e.paid_amount_cny, e.hours_since_paid, e.promise_hours,
+               e.promise_hours - e.hours_since_paid as hours_left, e.reasons, e.reason_count,
+               case when e.address_incomplete then list_filter(
+                   [case when nullif(trim(e.province), '') is null then 'province' end,
+                    case when nullif(trim(e.city), '') is null then 'city' end,
+                    case when nullif(trim(e.province), '') is not null
+                          and nullif(trim(e.city), '') is not null then 'street' end],
+                   x -> x is not null) end as address_missing,
+               e.remark_keywords,
+               regexp_replace(nullif(e.buyer_remark, ''), '[0-9]{{5,}}', '***', 'g') as buyer_remark,
+               regexp_replace(nullif(e.seller_remark, ''), '[0-9]{{5,}}', '***', 'g') as seller_remark,
+               e.duplicate_order_ids, e.oversold_skus, e.unmapped_codes
+        from marts.order_exceptions as e
+        left join marts.shops as s using (shop_id)
+        where {_shops_only("e")}
+          and (len($reasons::varchar[]) = 0 or list_has_any(e.reasons, $reasons::varchar[]))
+        order by e.reason_count desc, e.hours_since_paid desc, e.order_id
+        """,
+        {"shops": list(shop_ids), "reasons": list(reasons)},
+    )
