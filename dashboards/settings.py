@@ -1,8 +1,8 @@
-"""Where the dashboards find the published warehouse (`serve.duckdb`).
+"""Where the dashboards find the published warehouse (`serve.duckdb`) and the ops store (`ops.sqlite`).
 
-Resolution order: env `SHOPKEEP_SERVE_PATH`; else `warehouse.serve_path` in the config file
-(`SHOPKEEP_CONFIG`, else `./shopkeep.toml`), relative to that file's folder. Dashboards read configuration
-themselves (they must not import `orchestration/`).
+Resolution order: env `SHOPKEEP_SERVE_PATH` (`SHOPKEEP_OPS_PATH`); else `warehouse.serve_path`
+(`warehouse.ops_path`) in the config file (`SHOPKEEP_CONFIG`, else `./shopkeep.toml`), relative to that file's
+folder. Dashboards read configuration themselves (they must not import `orchestration/`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,10 @@ import tomllib
 from pathlib import Path
 
 SERVE_PATH_ENV = "SHOPKEEP_SERVE_PATH"
+OPS_PATH_ENV = "SHOPKEEP_OPS_PATH"
+DEFAULT_OPS_PATH = (
+    ".shopkeep/ops.sqlite"  # as orchestration/settings.py: the default when the config has none
+)
 CONFIG_ENV = "SHOPKEEP_CONFIG"
 DEFAULT_CONFIG = "shopkeep.toml"
 DISPLAY_TIMEZONE = "Asia/Shanghai"  # shops' default timezone; timestamps are shown in it
@@ -46,4 +50,24 @@ def serve_path() -> Path:
     if not raw:
         raise SettingsError(f"{cfg} has no [warehouse] serve_path; add it or set {SERVE_PATH_ENV}.")
     path = Path(raw).expanduser()
+    return path if path.is_absolute() else (cfg.parent / path).resolve()
+
+
+def ops_path() -> Path:
+    """Absolute path of the ops store `ops.sqlite` (dashboard decisions; the file need not exist yet)."""
+    from_env = os.environ.get(OPS_PATH_ENV)
+    if from_env:
+        return Path(from_env).expanduser().resolve()
+    cfg = config_path()
+    if not cfg.is_file():
+        raise SettingsError(
+            f"No config file at {cfg}: set {CONFIG_ENV} to your shopkeep.toml, "
+            f"or set {OPS_PATH_ENV} to the ops.sqlite file."
+        )
+    try:
+        with cfg.open("rb") as fh:
+            config = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{cfg} is not valid TOML: {exc}") from exc
+    path = Path(config.get("warehouse", {}).get("ops_path") or DEFAULT_OPS_PATH).expanduser()
     return path if path.is_absolute() else (cfg.parent / path).resolve()

@@ -163,7 +163,11 @@ def _start_sandbox(settings: Settings) -> subprocess.Popen:
 
 
 def _start_dashboards(settings: Settings, port: int) -> subprocess.Popen:
-    env = {**os.environ, "SHOPKEEP_SERVE_PATH": str(settings.serve_path)}
+    env = {
+        **os.environ,
+        "SHOPKEEP_SERVE_PATH": str(settings.serve_path),
+        "SHOPKEEP_OPS_PATH": str(settings.ops_path),
+    }
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(REPO / "dashboards" / "app.py"),
         "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false",

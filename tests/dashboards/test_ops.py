@@ -1,0 +1,102 @@
+"""The ops store keeps every purchase-order decision in SQLite (never the warehouse); the latest one counts."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+from dashboards import ops
+from dashboards.settings import ops_path
+
+LINE = {"draft_id": "DRAFT-20260630-SUP01", "sku": "AP-0001-M", "supplier_id": "SUP01", "suggested_qty": 120}
+
+
+def test_the_store_and_its_schema_are_created_on_first_use_in_wal_mode(tmp_path):
+    store = tmp_path / "nested" / "ops.sqlite"
+
+    ops.record(store, ops.decide(**LINE, quantity=120))
+
+    assert store.is_file()
+    with sqlite3.connect(store) as con:
+        assert con.execute("pragma journal_mode").fetchone() == ("wal",)
+        tables = {r[0] for r in con.execute("select name from sqlite_master where type in ('table', 'view')")}
+    assert {"po_decisions", "po_decisions_current"} <= tables
+
+
+def test_approving_the_suggested_quantity_is_approved_and_a_different_one_is_edited(tmp_path):
+    store = tmp_path / "ops.sqlite"
+
+    ops.record(store, ops.decide(**LINE, quantity=120, snapshot_version="2026-07-01T01:30:00+00:00"))
+    ops.record(store, ops.decide(**{**LINE, "sku": "HM-0003"}, quantity=96, note="  one carton less  "))
+
+    current = ops.current_decisions(store).set_index("sku")
+    assert current.loc["AP-0001-M", "status"] == "approved"
+    assert current.loc["AP-0001-M", "approved_qty"] == 120
+    assert current.loc["AP-0001-M", "snapshot_version"] == "2026-07-01T01:30:00+00:00"
+    assert current.loc["HM-0003", "status"] == "edited"
+    assert current.loc["HM-0003", "approved_qty"] == 96
+    assert current.loc["HM-0003", "suggested_qty"] == 120
+    assert current.loc["HM-0003", "note"] == "one carton less"
+
+
+def test_the_latest_decision_on_a_line_wins_and_the_earlier_ones_stay_in_its_history(tmp_path):
+    store = tmp_path / "ops.sqlite"
+    first = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
+
+    ops.record(store, ops.decide(**LINE, quantity=120), decided_at=first)
+    ops.record(store, ops.decide(**LINE, quantity=None, reject=True, note="supplier on holiday"))
+
+    (row,) = ops.current_decisions(store, [LINE["draft_id"]]).to_dict("records")
+    assert row["status"] == "rejected" and row["approved_qty"] is None
+    assert row["note"] == "supplier on holiday"
+    assert list(ops.history(store, LINE["draft_id"], LINE["sku"])["status"]) == ["approved", "rejected"]
+    assert ops.history(store, LINE["draft_id"], LINE["sku"])["decided_at"][0] == "2026-07-01T02:00:00+00:00"
+
+
+@pytest.mark.parametrize("quantity", [0, -12, None, 1.5])
+def test_an_approval_needs_a_whole_quantity_above_zero(quantity):
+    with pytest.raises(ops.OpsStoreError, match="AP-0001-M.*reject the line"):
+        ops.decide(**LINE, quantity=quantity)
+
+
+def test_reading_a_store_that_does_not_exist_yet_shows_no_decisions_and_creates_no_file(tmp_path):
+    store = tmp_path / "ops.sqlite"
+
+    assert ops.current_decisions(store).empty
+    assert ops.current_decisions(store, ["DRAFT-X"]).empty
+    assert not store.exists()
+
+
+def test_decisions_are_filtered_to_the_drafts_asked_for(tmp_path):
+    store = tmp_path / "ops.sqlite"
+    ops.record(store, ops.decide(**LINE, quantity=120))
+    ops.record(store, ops.decide(**{**LINE, "draft_id": "DRAFT-20260629-SUP01"}, quantity=60))
+
+    assert list(ops.current_decisions(store, ["DRAFT-20260630-SUP01"])["draft_id"]) == [
+        "DRAFT-20260630-SUP01"
+    ]
+    assert ops.current_decisions(store, []).empty
+
+
+def test_a_store_path_that_cannot_be_created_names_the_setting_to_fix(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+
+    with pytest.raises(ops.OpsStoreError, match="ops_path.*SHOPKEEP_OPS_PATH"):
+        ops.record(blocker / "ops.sqlite", ops.decide(**LINE, quantity=120))
+
+
+def test_the_ops_path_comes_from_the_environment_else_the_config_file(tmp_path, monkeypatch):
+    config = tmp_path / "shopkeep.toml"
+    config.write_text('[warehouse]\nserve_path = "serve.duckdb"\nops_path = "state/ops.sqlite"\n')
+    monkeypatch.delenv("SHOPKEEP_OPS_PATH", raising=False)
+    monkeypatch.setenv("SHOPKEEP_CONFIG", str(config))
+    assert ops_path() == tmp_path / "state" / "ops.sqlite"
+
+    config.write_text('[warehouse]\nserve_path = "serve.duckdb"\n')
+    assert ops_path() == tmp_path / ".shopkeep" / "ops.sqlite"  # orchestration's default
+
+    monkeypatch.setenv("SHOPKEEP_OPS_PATH", str(tmp_path / "elsewhere.sqlite"))
+    assert ops_path() == tmp_path / "elsewhere.sqlite"
