@@ -14,12 +14,13 @@ from orchestration.transform import dbt_resource, transform_assets
 def build_definitions(settings: Settings) -> dg.Definitions:
     dbt_defs = transform_assets(settings)
     mart_keys = [key for d in dbt_defs for key in d.keys if key.path[0] == "marts"]
+    check_keys = [key for d in dbt_defs for key in d.check_keys]  # dbt tests, published to meta.check_results
     return dg.Definitions(
         assets=[
             *channel_specs(settings),
             *ingest_assets(settings),
             *dbt_defs,
-            *publish_assets(settings, mart_keys),
+            *publish_assets(settings, mart_keys, check_keys),
             *dashboard_specs(),
         ],
         jobs=[everything_job],

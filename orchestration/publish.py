@@ -3,9 +3,18 @@
 DuckDB allows one writer or many readers per file, never both. Dashboards therefore never open build.duckdb:
 they read serve.duckdb, which is only ever replaced whole (`os.replace` is atomic on one filesystem). A reader
 that opened the old file keeps reading it; the next query opens the new one.
+
+Besides the marts, the serving file carries `meta.publish_log` (when this snapshot was published, when its
+build started) and `meta.check_results`: the latest outcome of every asset check on the published marts'
+lineage — dbt's tests, which dagster-dbt turns into asset checks — as the Dagster instance recorded them when
+the snapshot was published (one row per check; the Data status page lists the failed ones). Read from the
+instance rather than from dbt's run_results.json because dagster-dbt writes that file to a per-invocation
+target folder the publish run cannot identify, while the instance is what the build reported its checks to.
 """
 
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,11 +27,68 @@ from orchestration.settings import Settings
 PUBLISHED_SCHEMAS = ("marts",)
 """Every table and view of these schemas is copied (as a table) to the serving file."""
 
+CHECK_RESULTS_DDL = """create table meta.check_results (
+    asset_key varchar,        -- e.g. marts/inventory_health
+    check_name varchar,       -- the dbt test's name (not_null_inventory_health_sku, ...)
+    status varchar,           -- succeeded; failed (ran, did not pass); planned (its step never reported)
+    passed boolean,           -- null when the check did not run to an outcome
+    severity varchar,         -- ERROR or WARN (dbt's severity)
+    failed_rows bigint,       -- rows the dbt test returned (dagster_dbt/failed_row_count), if known
+    evaluated_at timestamptz, -- when the check's latest execution was recorded
+    run_id varchar            -- the Dagster run that executed it
+)"""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The latest outcome of one asset check, as published in meta.check_results."""
+
+    asset_key: str
+    check_name: str
+    status: str
+    passed: bool | None
+    severity: str | None
+    failed_rows: int | None
+    evaluated_at: datetime | None
+    run_id: str | None
+
+
+def latest_check_results(
+    instance: dg.DagsterInstance, check_keys: Sequence[dg.AssetCheckKey]
+) -> list[CheckResult]:
+    """The latest recorded execution of each of `check_keys` in `instance` (checks never executed are left out)."""
+    records = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(check_keys))
+    results = []
+    for key, record in sorted(records.items(), key=lambda kv: (kv[0].asset_key.to_user_string(), kv[0].name)):
+        evaluation = None
+        if record.event is not None and record.event.dagster_event is not None:
+            evaluation = record.event.dagster_event.event_specific_data
+        metadata = getattr(evaluation, "metadata", None) or {}
+        failed = metadata.get("dagster_dbt/failed_row_count")
+        severity = getattr(evaluation, "severity", None)
+        results.append(
+            CheckResult(
+                asset_key=key.asset_key.to_user_string(),
+                check_name=key.name,
+                status=record.status.value.lower(),
+                passed=getattr(evaluation, "passed", None),
+                severity=severity.value if severity is not None else None,
+                failed_rows=int(getattr(failed, "value", failed)) if failed is not None else None,
+                evaluated_at=datetime.fromtimestamp(record.create_timestamp, UTC),
+                run_id=record.run_id,
+            )
+        )
+    return results
+
 
 def publish_serving_file(
-    build_path: Path, serve_path: Path, build_started_at: datetime | None = None
+    build_path: Path,
+    serve_path: Path,
+    build_started_at: datetime | None = None,
+    check_results: Sequence[CheckResult] = (),
 ) -> dict[str, int]:
-    """Write `serve_path` anew from `build_path`; return row counts per published table."""
+    """Write `serve_path` anew from `build_path` (with `check_results` in meta.check_results); return row counts
+    per published table."""
     serve_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = serve_path.with_name(f".{serve_path.name}.{os.getpid()}.tmp")
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
@@ -59,6 +125,16 @@ def publish_serving_file(
                 "insert into meta.publish_log values (?, ?, ?)",
                 [now, build_started_at or now, ", ".join(sorted(counts))],
             )
+            con.execute(CHECK_RESULTS_DDL)
+            if check_results:
+                con.executemany(
+                    "insert into meta.check_results values (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        [c.asset_key, c.check_name, c.status, c.passed, c.severity, c.failed_rows,
+                         c.evaluated_at, c.run_id]
+                        for c in check_results
+                    ],
+                )  # fmt: skip
             con.execute("checkpoint")
         os.replace(tmp, serve_path)
     finally:
@@ -66,15 +142,24 @@ def publish_serving_file(
     return counts
 
 
-def publish_assets(settings: Settings, mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinition]:
+def publish_assets(
+    settings: Settings, mart_keys: list[dg.AssetKey], check_keys: Sequence[dg.AssetCheckKey] = ()
+) -> list[dg.AssetsDefinition]:
     @dg.asset(key=["serve", "snapshot"], deps=mart_keys, group_name="serve", pool=WAREHOUSE_POOL)
     def serving_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         """The published read-only copy of the marts (serve.duckdb) that dashboards and the wall screen read."""
         run = context.instance.get_run_record_by_id(context.run.run_id)
         started = datetime.fromtimestamp(run.start_time, UTC) if run and run.start_time else None
-        counts = publish_serving_file(settings.build_path, settings.serve_path, started)
+        checks = latest_check_results(context.instance, check_keys)
+        counts = publish_serving_file(settings.build_path, settings.serve_path, started, checks)
         return dg.MaterializeResult(
-            metadata={"tables": len(counts), "rows": sum(counts.values()), "path": str(settings.serve_path)}
+            metadata={
+                "tables": len(counts),
+                "rows": sum(counts.values()),
+                "path": str(settings.serve_path),
+                "checks": len(checks),
+                "failed_checks": sum(1 for c in checks if c.passed is False),
+            }
         )
 
     return [serving_snapshot]
