@@ -217,11 +217,252 @@ def warehouses(path: str, version: Version) -> list[str]:
     return frame["warehouse_id"].tolist()
 
 
+# Overview and Channels read channel_daily_performance's shop rows (is_total = false), so a shop filter sums
+# the selected shops; ratios over a window are ratios of the window's sums (AOV = Σ net_sales / Σ orders,
+# refund rate = Σ refunds / Σ net_sales, margin % = Σ contribution_margin / Σ net_revenue): the mart's own
+# definitions applied to the pooled rows.
+_CDP_SHOPS = "not is_total and (len($shops::varchar[]) = 0 or list_contains($shops::varchar[], shop_id))"
+Window = tuple[date, date]
+
+
+def _records(path: Path | str, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Like _df, but cells keep their Python types (DECIMAL stays Decimal, not float)."""
+    with _connect(path) as con:
+        cursor = con.execute(sql, params or {})
+        columns = [d[0] for d in cursor.description]
+        return pd.DataFrame(cursor.fetchall(), columns=columns)
+
+
+def with_ratios(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add aov_cny, refund_rate and margin_pct as ratios of the frame's summed columns (None on a 0 base)."""
+    out = frame.copy()
+    out["aov_cny"] = [ratio(n, o) for n, o in zip(out["net_sales_cny"], out["orders"], strict=True)]
+    out["refund_rate"] = [
+        float(r / n) if n else None for r, n in zip(out["refunds_cny"], out["net_sales_cny"], strict=True)
+    ]
+    out["margin_pct"] = [
+        float(m / n) if n else None
+        for m, n in zip(out["contribution_margin_cny"], out["net_revenue_cny"], strict=True)
+    ]
+    return out
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def window_totals(
+    path: str, version: Version, windows: tuple[Window, ...], shop_ids: ShopIds
+) -> pd.DataFrame:
+    """One row per window (in the order given): gmv/net_sales/refunds/net_revenue/contribution_margin (CNY
+    Decimal), orders, units, days (calendar days with a row), plus aov_cny, refund_rate, margin_pct."""
+    values = ", ".join(f"({i}, $s{i}::date, $e{i}::date)" for i in range(len(windows)))
+    params: dict[str, Any] = {"shops": list(shop_ids)}
+    for i, (start, end) in enumerate(windows):
+        params[f"s{i}"], params[f"e{i}"] = start, end
+    frame = _records(
+        path,
+        f"""
+        with windows (idx, start_date, end_date) as (values {values}),
+        rows as (select * from marts.channel_daily_performance where {_CDP_SHOPS})
+        select w.idx,
+               cast(coalesce(sum(r.gmv_cny), 0) as decimal(18, 2)) as gmv_cny,
+               cast(coalesce(sum(r.net_sales_cny), 0) as decimal(18, 2)) as net_sales_cny,
+               cast(coalesce(sum(r.refunds_cny), 0) as decimal(18, 2)) as refunds_cny,
+               cast(coalesce(sum(r.net_revenue_cny), 0) as decimal(18, 2)) as net_revenue_cny,
+               cast(coalesce(sum(r.contribution_margin_cny), 0) as decimal(18, 2)) as contribution_margin_cny,
+               coalesce(sum(r.orders), 0)::bigint as orders,
+               coalesce(sum(r.units), 0)::bigint as units,
+               count(distinct r.order_date) as days
+        from windows as w
+        left join rows as r on r.order_date between w.start_date and w.end_date
+        group by w.idx
+        order by w.idx
+        """,
+        params,
+    )
+    return with_ratios(frame).drop(columns="idx")
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def channel_daily(path: str, version: Version, start: date, end: date, shop_ids: ShopIds) -> pd.DataFrame:
+    """channel_daily_performance's shop rows in the range with shop_name and channel, by date and shop."""
+    return _df(
+        path,
+        f"""
+        select c.*, coalesce(s.shop_name, c.shop_id) as shop_name, s.channel
+        from marts.channel_daily_performance as c
+        left join marts.shops as s using (shop_id)
+        where c.order_date between $start and $end and {_CDP_SHOPS.replace("shop_id", "c.shop_id")}
+        order by c.order_date, c.shop_id
+        """,
+        _range_params(start, end, shop_ids),
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def channel_by_shop(path: str, version: Version, start: date, end: date, shop_ids: ShopIds) -> pd.DataFrame:
+    """One row per shop for the range: sums of channel_daily_performance plus ratio-of-sums columns."""
+    frame = _records(
+        path,
+        f"""
+        select c.shop_id,
+               coalesce(any_value(s.shop_name), c.shop_id) as shop_name,
+               any_value(s.channel) as channel,
+               sum(c.gmv_cny) as gmv_cny,
+               sum(c.net_sales_cny) as net_sales_cny,
+               sum(c.refunds_cny) as refunds_cny,
+               sum(c.net_revenue_cny) as net_revenue_cny,
+               sum(c.contribution_margin_cny) as contribution_margin_cny,
+               sum(c.orders)::bigint as orders,
+               sum(c.units)::bigint as units
+        from marts.channel_daily_performance as c
+        left join marts.shops as s using (shop_id)
+        where c.order_date between $start and $end and {_CDP_SHOPS.replace("shop_id", "c.shop_id")}
+        group by c.shop_id
+        order by net_revenue_cny desc, c.shop_id
+        """,
+        _range_params(start, end, shop_ids),
+    )
+    frame = with_ratios(frame)
+    frame["asp_cny"] = [ratio(n, u) for n, u in zip(frame["net_sales_cny"], frame["units"], strict=True)]
+    return frame
+
+
+# The SKU drill-down: every mart's rows for one master SKU (table -> order of its rows).
+SKU_TABLES: dict[str, str] = {
+    "skus": "sku",
+    "inventory_health": "sku",
+    "inventory_health_by_warehouse": "warehouse_id",
+    "demand_forecasts": "forecast_date",
+    "demand_forecast_summary": "sku",
+    "replenishment_suggestions": "sku",
+    "sku_margins": "month desc, shop_id",
+    "return_shop_comparison": "shop_id",
+}
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def sku_rows(path: str, version: Version, table: str, sku: str) -> pd.DataFrame:
+    """All columns of marts.<table> for one SKU (table one of SKU_TABLES)."""
+    if table not in SKU_TABLES:
+        raise ValueError(f"{table!r} is not a per-SKU mart the drill-down reads: one of {sorted(SKU_TABLES)}")
+    return _df(
+        path, f"select * from marts.{table} where sku = $sku order by {SKU_TABLES[table]}", {"sku": sku}
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def sku_choices(path: str, version: Version) -> pd.DataFrame:
+    """Every master SKU for the drill-down picker: sku, product_name, category (marts.skus)."""
+    return _df(path, "select sku, product_name, category from marts.skus order by sku")
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def sku_daily_units(path: str, version: Version, sku: str, start: date) -> pd.DataFrame:
+    """Units sold per local order date of one SKU, all shops (daily_sku_sales: as sold, kits not exploded)."""
+    return _df(
+        path,
+        """
+        select order_date, sum(units)::bigint as units, sum(net_revenue_cny) as net_revenue_cny
+        from marts.daily_sku_sales
+        where sku = $sku and order_date >= $start
+        group by order_date
+        order by order_date
+        """,
+        {"sku": sku, "start": start},
+    )
+
+
+# The wall screen. "Now" is the newest order in the snapshot (max created_at in customer_orders) and "today" its
+# local order date; "the same time yesterday / last week" are the orders of that day created up to now − 1 day
+# (now − 7 days). The marts are daily, so the time of day comes from customer_orders.created_at (paid orders)
+# and GMV from order_line_margins.list_amount_cny (the same line list values daily_shop_sales sums as GMV).
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def wall_pace(path: str, version: Version) -> pd.DataFrame:
+    """Per shop: gmv/orders today so far, the same time yesterday and the same time last week, with now and
+    today on every row (empty when the snapshot has no orders)."""
+    return _df(
+        path,
+        """
+        with now as (
+            select max(created_at) as now_at, max(order_date) as today from marts.customer_orders
+        ),
+        orders as (
+            select o.order_id, o.shop_id, o.order_date, o.created_at, n.now_at, n.today
+            from marts.customer_orders as o, now as n
+            where o.order_date in (n.today, n.today - 1, n.today - 7)
+        ),
+        gmv as (
+            select l.order_id, sum(l.list_amount_cny) as gmv_cny
+            from marts.order_line_margins as l, now as n
+            where l.order_date in (n.today, n.today - 1, n.today - 7)
+            group by l.order_id
+        ),
+        flagged as (
+            select o.*, coalesce(g.gmv_cny, 0) as gmv_cny,
+                   o.order_date = o.today as is_today,
+                   o.order_date = o.today - 1 and o.created_at <= o.now_at - interval 1 day as is_yesterday,
+                   o.order_date = o.today - 7 and o.created_at <= o.now_at - interval 7 day as is_last_week
+            from orders as o
+            left join gmv as g using (order_id)
+        )
+        select s.shop_id, coalesce(s.shop_name, s.shop_id) as shop_name, n.now_at, n.today,
+               coalesce(sum(f.gmv_cny) filter (where f.is_today), 0) as gmv_cny,
+               count(f.order_id) filter (where f.is_today) as orders,
+               coalesce(sum(f.gmv_cny) filter (where f.is_yesterday), 0) as gmv_cny_yesterday,
+               count(f.order_id) filter (where f.is_yesterday) as orders_yesterday,
+               coalesce(sum(f.gmv_cny) filter (where f.is_last_week), 0) as gmv_cny_last_week,
+               count(f.order_id) filter (where f.is_last_week) as orders_last_week
+        from marts.shops as s
+        cross join now as n
+        left join flagged as f using (shop_id)
+        where n.now_at is not null
+        group by s.shop_id, s.shop_name, n.now_at, n.today
+        order by gmv_cny desc, s.shop_id
+        """,
+    )
+
+
+WALL_STOCK_STATUSES = ("oversold", "stockout", "at_risk")
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def wall_low_stock(path: str, version: Version, limit: int = 30) -> pd.DataFrame:
+    """SKUs oversold, out of stock or at risk (inventory_health), worst first: sku, product_name,
+    health_status, available, days_of_cover."""
+    return _df(
+        path,
+        f"""
+        select sku, product_name, health_status, available, days_of_cover
+        from marts.inventory_health
+        where health_status in {WALL_STOCK_STATUSES}
+        order by list_position({list(WALL_STOCK_STATUSES)}, health_status), days_of_cover nulls first, sku
+        limit {int(limit)}
+        """,
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def wall_exceptions(path: str, version: Version, limit: int = 30) -> pd.DataFrame:
+    """The newest orders in the review queue (order_exceptions): order_id, shop_name, platform_order_id,
+    created_at, reasons, paid_amount_cny; plus the queue's total size in `queue_size`."""
+    return _df(
+        path,
+        f"""
+        select e.order_id, coalesce(s.shop_name, e.shop_id) as shop_name, e.platform_order_id, e.created_at,
+               e.reasons, e.paid_amount_cny, count(*) over () as queue_size
+        from marts.order_exceptions as e
+        left join marts.shops as s using (shop_id)
+        order by e.created_at desc, e.order_id
+        limit {int(limit)}
+        """,
+    )
+
+
 # -- inventory, sku_margin, promotions, replenishment, data_status --
 # -- returns, reconciliation, customers, exceptions --
 # Returns (售后). return_analysis is by order month: a date range selects the order months it overlaps
 # (first month = the month of `start`). Rates over several months or shops are ratios of sums of the mart's
 # own columns (Σ units_returned / Σ units_sold), i.e. the mart's definition applied to the pooled rows.
+# `categories` (the global category filter; empty = all) cuts every returns query.
 RETURN_REASONS = ("size", "quality", "not_as_described", "damaged", "changed_mind", "late", "other")
 
 _IN_MONTHS = """
@@ -242,7 +483,9 @@ def _shops_only(alias: str = "") -> str:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def returns_kpis(path: str, version: Version, start: date, end: date, shop_ids: ShopIds) -> dict[str, Any]:
+def returns_kpis(
+    path: str, version: Version, start: date, end: date, shop_ids: ShopIds, categories: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Totals of marts.return_analysis over the order months the range overlaps: units_sold, units_returned,
     returned_size, refund_amount_cny, return_rate and size_return_rate (ratios of sums; None without sales),
     first/last order month."""
@@ -253,9 +496,9 @@ def returns_kpis(path: str, version: Version, start: date, end: date, shop_ids: 
                coalesce(sum(returned_size), 0), coalesce(sum(refund_amount_cny), 0),
                min(order_month), max(order_month)
         from marts.return_analysis
-        where {_in_months("order_month")}
+        where {_in_months("order_month")} and {in_list("category", "categories")}
         """,
-        _range_params(start, end, shop_ids),
+        _range_params(start, end, shop_ids) | {"categories": list(categories)},
     )
     assert row is not None
     sold, returned, size, refunds, first, last = row
@@ -273,13 +516,13 @@ def returns_kpis(path: str, version: Version, start: date, end: date, shop_ids: 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def returns_by_sku_shop(
-    path: str, version: Version, start: date, end: date, shop_ids: ShopIds
+    path: str, version: Version, start: date, end: date, shop_ids: ShopIds, categories: tuple[str, ...] = ()
 ) -> pd.DataFrame:
     """One row per SKU × shop over the order months the range overlaps (SKU × shops with returns or sales):
     sku, product_name, category, shop_id, shop_name, units_sold, units_returned, returned_size,
     refund_amount_cny, return_rate, size_return_rate (ratios of sums), returned_<reason> per reason and
     top_reason (the reason with most returned units, ties alphabetical as in the mart; null without returns).
-    Highest return rate first."""
+    Most returned units first (a 1-of-1 return is not where to look), then highest return rate."""
     reason_sums = ",\n".join(f"sum(r.returned_{r})::bigint as returned_{r}" for r in RETURN_REASONS)
     reason_list = ", ".join(f"('{r}', returned_{r})" for r in RETURN_REASONS)
     return _df(
@@ -292,7 +535,7 @@ def returns_by_sku_shop(
                    sum(r.refund_amount_cny) as refund_amount_cny,
                    {reason_sums}
             from marts.return_analysis as r
-            where {_in_months("order_month", "r")}
+            where {_in_months("order_month", "r")} and {in_list("r.category", "categories")}
             group by r.sku, r.shop_id
         )
         select p.sku, p.product_name, p.category, p.shop_id, coalesce(s.shop_name, p.shop_id) as shop_name,
@@ -306,15 +549,15 @@ def returns_by_sku_shop(
                ) end as top_reason
         from per_pair as p
         left join marts.shops as s using (shop_id)
-        order by return_rate desc nulls last, p.units_returned desc, p.sku, p.shop_id
+        order by p.units_returned desc, return_rate desc nulls last, p.sku, p.shop_id
         """,
-        _range_params(start, end, shop_ids),
+        _range_params(start, end, shop_ids) | {"categories": list(categories)},
     )
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def returns_reason_mix(
-    path: str, version: Version, start: date, end: date, shop_ids: ShopIds
+    path: str, version: Version, start: date, end: date, shop_ids: ShopIds, categories: tuple[str, ...] = ()
 ) -> pd.DataFrame:
     """Returned units per shop and reason over the order months the range overlaps (long form): shop_id,
     shop_name, reason, units. Reasons with no units are left out."""
@@ -325,7 +568,7 @@ def returns_reason_mix(
         with per_shop as (
             select shop_id, {reason_sums}
             from marts.return_analysis
-            where {_in_months("order_month")}
+            where {_in_months("order_month")} and {in_list("category", "categories")}
             group by shop_id
         )
         select u.shop_id, coalesce(s.shop_name, u.shop_id) as shop_name, u.reason, u.units
@@ -334,12 +577,14 @@ def returns_reason_mix(
         where u.units > 0
         order by u.shop_id, u.units desc, u.reason
         """,
-        _range_params(start, end, shop_ids),
+        _range_params(start, end, shop_ids) | {"categories": list(categories)},
     )
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def return_shop_comparison(path: str, version: Version, shop_ids: ShopIds) -> pd.DataFrame:
+def return_shop_comparison(
+    path: str, version: Version, shop_ids: ShopIds, categories: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """marts.return_shop_comparison (its own fixed window: the mart's window_start..window_end, not the date
     filter) for the selected shops, with shop_name: every mart column; hotspots first, then by size-return
     rate."""
@@ -349,10 +594,10 @@ def return_shop_comparison(path: str, version: Version, shop_ids: ShopIds) -> pd
         select c.*, coalesce(s.shop_name, c.shop_id) as shop_name
         from marts.return_shop_comparison as c
         left join marts.shops as s using (shop_id)
-        where {_shops_only("c")}
+        where {_shops_only("c")} and {in_list("c.category", "categories")}
         order by c.is_return_hotspot desc, c.size_return_rate desc nulls last, c.sku, c.shop_id
         """,
-        {"shops": list(shop_ids)},
+        {"shops": list(shop_ids), "categories": list(categories)},
     )
 
 
@@ -626,7 +871,7 @@ def exception_queue(
                     case when nullif(trim(e.city), '') is null then 'city' end,
                     case when nullif(trim(e.province), '') is not null
                           and nullif(trim(e.city), '') is not null then 'street' end],
-                   x -> x is not null) end as address_missing,
+                   lambda x: x is not null) end as address_missing,
                e.remark_keywords,
                regexp_replace(nullif(e.buyer_remark, ''), '[0-9]{{5,}}', '***', 'g') as buyer_remark,
                regexp_replace(nullif(e.seller_remark, ''), '[0-9]{{5,}}', '***', 'g') as seller_remark,

@@ -1,8 +1,204 @@
-"""Placeholder until this page is built (issue 5)."""
+"""对账 Reconciliation: status mix, the mismatches to chase, and what each platform still owes per shop.
 
+Sources: marts.settlement_reconciliation_monthly (KPIs, status mix, amounts per shop) and
+marts.settlement_reconciliation (the orders to chase), over the order months the date range overlaps — or
+every month with the page's "all months" switch, since an old missing settlement is still owed. Amounts are
+in the shops' settlement currency (CNY for every reconciled marketplace; Shopify is not reconciled).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
+from dashboards import figures, filters, queries
+from dashboards.format import integer, money
 from dashboards.i18n import t
+from dashboards.tables import data_table
 
+PLOT_CONFIG = {"displayModeBar": False}
+ALL_MONTHS_KEY = "recon_all_months"
+STATUSES_KEY = "recon_statuses"
+
+
+def status_labels() -> dict[str, str]:
+    return {s: t(f"reconciliation_status_{s}") for s in queries.RECON_STATUSES}
+
+
+sel = filters.current()
+filters.note_ignored(sel, categories=True, warehouses=True)
 st.title(t("reconciliation"))
-st.info(t("under_construction"))
+
+all_months = st.toggle(
+    t("reconciliation_all_months"), key=ALL_MONTHS_KEY, help=t("reconciliation_all_months_help")
+)
+st.caption(
+    t("reconciliation_scope_all")
+    if all_months
+    else t("reconciliation_scope_months", first=f"{sel.start:%Y-%m}", last=f"{sel.end:%Y-%m}")
+)
+
+by_shop = queries.reconciliation_by_shop(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, all_months)
+if by_shop.empty:
+    st.info(t("reconciliation_no_rows"))
+    st.stop()
+
+# KPIs: ratio of sums for the match rate (the mart's definition, pooled over shops and months).
+totals = by_shop.drop(columns=["shop_id", "shop_name", "match_rate"]).sum()
+due = sum(
+    int(totals[c])
+    for c in (
+        "matched_orders",
+        "amount_mismatch_orders",
+        "missing_settlement_orders",
+        "duplicate_bill_orders",
+    )
+)
+to_chase = sum(int(totals[f"{s}_orders"]) for s in queries.RECON_TO_CHASE)
+tiles = [
+    (t("reconciliation_match_rate"), f"{totals['matched_orders'] / due:.2%}" if due else "—", None),
+    (t("reconciliation_to_chase_count"), integer(to_chase), t("reconciliation_to_chase_help")),
+    (
+        t("reconciliation_outstanding"),
+        money(totals["outstanding_amount"]),
+        t("reconciliation_outstanding_help"),
+    ),
+    (t("reconciliation_overdue"), money(totals["overdue_amount"]), t("reconciliation_overdue_help")),
+    (
+        t("reconciliation_discrepancy"),
+        money(totals["discrepancy_amount"]),
+        t("reconciliation_discrepancy_help"),
+    ),
+    (t("reconciliation_orphan"), money(totals["orphan_amount"]), t("reconciliation_orphan_help")),
+]
+for row in (tiles[:3], tiles[3:]):
+    for column, (label, value, help_text) in zip(st.columns(len(row)), row, strict=True):
+        column.metric(label, value, help=help_text, border=True)
+
+left, right = st.columns(2)
+mix = pd.DataFrame(
+    {
+        "status": list(queries.RECON_STATUSES),
+        "orders": [int(totals[f"{s}_orders"]) for s in queries.RECON_STATUSES],
+    }
+)
+left.plotly_chart(
+    figures.status_mix(mix, status_labels(), title=t("reconciliation_status_mix_title")), config=PLOT_CONFIG
+)
+right.plotly_chart(
+    figures.outstanding_by_shop(
+        by_shop,
+        {
+            "outstanding_amount": t("reconciliation_outstanding"),
+            "overdue_amount": t("reconciliation_overdue"),
+            "discrepancy_amount": t("reconciliation_discrepancy"),
+        },
+        title=t("reconciliation_by_shop_title"),
+    ),
+    config=PLOT_CONFIG,
+)
+
+# The orders to chase.
+st.subheader(t("reconciliation_chase_title"))
+if STATUSES_KEY not in st.session_state:
+    st.session_state[STATUSES_KEY] = list(queries.RECON_TO_CHASE)
+picked = st.multiselect(
+    t("reconciliation_status_filter"),
+    options=list(queries.RECON_STATUSES),
+    key=STATUSES_KEY,
+    format_func=status_labels().__getitem__,
+    placeholder=t("reconciliation_status_filter_hint"),
+)
+chase = queries.reconciliation_to_chase(
+    sel.path,
+    sel.version,
+    sel.start,
+    sel.end,
+    sel.shop_ids,
+    tuple(picked) or queries.RECON_TO_CHASE,
+    all_months,
+)
+chase = chase.assign(status=chase["status"].map(status_labels()).fillna(chase["status"]))
+data_table(
+    chase[
+        [
+            "status",
+            "shop_name",
+            "platform_order_id",
+            "order_date",
+            "due_date",
+            "days_overdue",
+            "expected_settlement",
+            "settled_amount",
+            "difference",
+            "bill_lines",
+            "duplicated_bill_lines",
+            "last_settled_date",
+            "order_id",
+        ]
+    ],
+    key="recon_chase",
+    filename="reconciliation_to_chase",
+    sku_column=None,
+    column_config={
+        "status": st.column_config.TextColumn(t("reconciliation_status")),
+        "shop_name": st.column_config.TextColumn(t("shop")),
+        "platform_order_id": st.column_config.TextColumn(t("reconciliation_platform_order_id")),
+        "order_date": st.column_config.DateColumn(t("reconciliation_order_date"), format="YYYY-MM-DD"),
+        "due_date": st.column_config.DateColumn(t("reconciliation_due_date"), format="YYYY-MM-DD"),
+        "days_overdue": st.column_config.NumberColumn(t("reconciliation_days_overdue"), format="%d"),
+        "expected_settlement": st.column_config.NumberColumn(t("reconciliation_expected"), format="¥%,.2f"),
+        "settled_amount": st.column_config.NumberColumn(t("reconciliation_settled"), format="¥%,.2f"),
+        "difference": st.column_config.NumberColumn(t("reconciliation_difference"), format="¥%,.2f"),
+        "bill_lines": st.column_config.NumberColumn(t("reconciliation_bill_lines"), format="%d"),
+        "duplicated_bill_lines": st.column_config.NumberColumn(
+            t("reconciliation_duplicated_lines"), format="%d"
+        ),
+        "last_settled_date": st.column_config.DateColumn(
+            t("reconciliation_last_settled"), format="YYYY-MM-DD"
+        ),
+        "order_id": st.column_config.TextColumn(t("reconciliation_order_id")),
+    },
+)
+
+# Per shop.
+st.subheader(t("reconciliation_shop_table_title"))
+data_table(
+    by_shop[
+        [
+            "shop_name",
+            "orders",
+            "match_rate",
+            "matched_orders",
+            "pending_orders",
+            "amount_mismatch_orders",
+            "missing_settlement_orders",
+            "duplicate_bill_orders",
+            "orphan_bill_orders",
+            "expected_amount",
+            "settled_amount",
+            "outstanding_amount",
+            "overdue_amount",
+            "discrepancy_amount",
+            "orphan_amount",
+        ]
+    ],
+    key="recon_by_shop",
+    filename="reconciliation_by_shop",
+    sku_column=None,
+    column_config={
+        "shop_name": st.column_config.TextColumn(t("shop")),
+        "orders": st.column_config.NumberColumn(t("orders"), format="%,d"),
+        "match_rate": st.column_config.NumberColumn(t("reconciliation_match_rate"), format="percent"),
+        **{
+            f"{s}_orders": st.column_config.NumberColumn(t(f"reconciliation_status_{s}"), format="%,d")
+            for s in queries.RECON_STATUSES
+        },
+        "expected_amount": st.column_config.NumberColumn(t("reconciliation_expected"), format="¥%,.2f"),
+        "settled_amount": st.column_config.NumberColumn(t("reconciliation_settled"), format="¥%,.2f"),
+        "outstanding_amount": st.column_config.NumberColumn(t("reconciliation_outstanding"), format="¥%,.2f"),
+        "overdue_amount": st.column_config.NumberColumn(t("reconciliation_overdue"), format="¥%,.2f"),
+        "discrepancy_amount": st.column_config.NumberColumn(t("reconciliation_discrepancy"), format="¥%,.2f"),
+        "orphan_amount": st.column_config.NumberColumn(t("reconciliation_orphan"), format="¥%,.2f"),
+    },
+)
