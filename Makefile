@@ -20,6 +20,7 @@ test: $(INSTALLED) $(MANIFEST) chromium
 
 bench: $(INSTALLED) $(MANIFEST)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.replenishment_replay
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
