@@ -96,7 +96,7 @@ def release_orphaned_runs(instance) -> list[str]:
     return orphans
 
 
-def run_materialize(settings: Settings, instance=None) -> None:
+def run_materialize(settings: Settings, instance=None, select: str | None = None) -> None:
     """Materialise every asset once, in-process, stage by stage (ingest, transform, publish) with progress.
     Runs are recorded in the DAGSTER_HOME instance (so they show in `dagster dev`) unless one is passed."""
     import dagster as dg
@@ -121,7 +121,12 @@ def run_materialize(settings: Settings, instance=None) -> None:
     job = defs.resolve_implicit_global_asset_job_def()
     for label, selection in stages:
         graph = defs.resolve_asset_graph()
-        keys = sorted(dg.AssetSelection.from_string(selection).resolve(graph) & graph.executable_asset_keys)
+        keys = dg.AssetSelection.from_string(selection).resolve(graph) & graph.executable_asset_keys
+        if select:
+            keys &= dg.AssetSelection.from_string(select).resolve(graph)
+        keys = sorted(keys)
+        if not keys:
+            continue
         started = time.monotonic()
         with console.status(f"materialising {label}: {len(keys)} assets…"):
             result = job.execute_in_process(
@@ -146,9 +151,15 @@ def prepare() -> None:
 
 
 @app.command()
-def materialize() -> None:
+def materialize(
+    select: str = typer.Option(
+        None,
+        help='Only these assets, in Dagster\'s selection syntax, e.g. "key:raw_shopify/* or key:serve/*" '
+        "(default: everything)",
+    ),
+) -> None:
     """Pull every configured channel, build the dbt models and publish serve.duckdb, once."""
-    run_materialize(_settings())
+    run_materialize(_settings(), select=select)
 
 
 def _start_sandbox(settings: Settings) -> subprocess.Popen:

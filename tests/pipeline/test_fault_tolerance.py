@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -18,12 +17,17 @@ from sandbox.faults import FaultConfig, Faults
 
 REPO = Path(__file__).resolve().parents[2]
 HISTORY_DAYS = 10
+# The canonical facts and the sales mart (not the analytics marts: forecasting is not what this test is about).
+SELECT = (
+    '+key:"marts/daily_shop_sales" or +key:"intermediate/int_settlements_unified" '
+    'or +key:"intermediate/int_refunds_unified" or key:serve/*'
+)
 
 
 def _materialize(config: Path, home: Path) -> subprocess.Popen:
     env = {**os.environ, "SHOPKEEP_CONFIG": str(config), "DAGSTER_HOME": str(home)}
     return subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "materialize"],
+        [sys.executable, "-m", "orchestration.cli", "materialize", "--select", SELECT],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -91,14 +95,12 @@ def test_a_load_killed_twice_under_20_percent_faults_still_equals_the_world(
             ).fetchall()
         )
         settled = con.execute(
-            "select shop_id, count(*), sum(amount) from intermediate.int_settlements_unified "
-            "where settled_date >= ? group by 1",
-            [yesterday - timedelta(days=HISTORY_DAYS - 3)],
+            "select shop_id, count(*), sum(amount) from intermediate.int_settlements_unified group by 1"
         ).fetchall()
     marketplaces = world.shops[world.shops["channel"] != "shopify"]["shop_id"]
     for shop_id in marketplaces:
         assert refunds.get(shop_id, 0) == len(world.shop(shop_id, "refunds")), f"refunds of {shop_id}"
-    cutoff = yesterday - timedelta(days=HISTORY_DAYS - 3)  # bills settled well inside the online window
-    bills = world.bill_lines[world.bill_lines["settled_date"] >= cutoff]
+    # every marketplace bill line: the online window from the API, older ones from the bill exports
+    bills = world.bill_lines[world.bill_lines["shop_id"].isin(marketplaces)]
     expected = {shop: (len(rows), sum(rows["amount"])) for shop, rows in bills.groupby("shop_id")}
     assert {shop: (n, amount) for shop, n, amount in settled} == expected
