@@ -49,10 +49,54 @@ class Selection:
         return prior_end - timedelta(days=self.days - 1), prior_end
 
 
+LAST_YEAR_DAYS = 364  # "last year" = the same weekdays 52 weeks back, as channel_daily_performance and dates
+PERIODS = ("range", "today", "7d", "30d")  # the overview's period switch; today/7d/30d end on the range's end
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A period with the two it is compared with: the equal-length period just before, and last year."""
+
+    now: tuple[date, date]
+    prior: tuple[date, date]
+    last_year: tuple[date, date]
+
+    @property
+    def days(self) -> int:
+        return (self.now[1] - self.now[0]).days + 1
+
+
+def comparison(start: date, end: date) -> Comparison:
+    """`start`..`end` with its prior period (same length, just before) and last year (364 days back)."""
+    days = (end - start).days + 1
+    back = timedelta(days=LAST_YEAR_DAYS)
+    prior_end = start - timedelta(days=1)
+    return Comparison(
+        now=(start, end),
+        prior=(prior_end - timedelta(days=days - 1), prior_end),
+        last_year=(start - back, end - back),
+    )
+
+
+def period_comparison(selection: Selection, period: str) -> Comparison:
+    """The overview's periods: "range" = the sidebar's date range; "today", "7d", "30d" = the last 1, 7 or
+    30 days ending on the range's end (the latest day with data unless the user moved it)."""
+    if period == "range":
+        return comparison(selection.start, selection.end)
+    days = {"today": 1, "7d": 7, "30d": 30}[period]
+    return comparison(selection.end - timedelta(days=days - 1), selection.end)
+
+
 def category_label(category: str) -> str:
     """A category code ('apparel') in the session's language ('服装'); unknown codes as they are."""
     key = f"filters_category_{category}"
     return t(key) if key in STRINGS else category
+
+
+def status_label(status: str) -> str:
+    """An inventory health status ('at_risk') in the session's language ('缺货风险')."""
+    key = f"sku_status_{status}"
+    return t(key) if key in STRINGS else status
 
 
 def keep_filters() -> None:

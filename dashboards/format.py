@@ -37,8 +37,9 @@ def pct_change(current: Number | None, prior: Number | None) -> str | None:
 
 
 def local_date(value: date) -> str:
-    """A shop-local reporting date as YYYY-MM-DD (dates in the marts are already local)."""
-    return value.isoformat()
+    """A shop-local reporting date as YYYY-MM-DD (dates in the marts are already local; a datetime or pandas
+    Timestamp read from a DATE column is shown as its date)."""
+    return (value.date() if isinstance(value, datetime) else value).isoformat()
 
 
 def local_timestamp(value: datetime, tz: str = DISPLAY_TIMEZONE) -> str:
@@ -46,3 +47,17 @@ def local_timestamp(value: datetime, tz: str = DISPLAY_TIMEZONE) -> str:
     if value.tzinfo is None:  # naive values from the warehouse are UTC by convention
         value = value.replace(tzinfo=ZoneInfo("UTC"))
     return f"{value.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M} ({tz})"
+
+
+def percent(value: Number | None, digits: int = 1) -> str:
+    """A fraction as percent: 0.0321 -> '3.2%'; None -> '—'."""
+    if value is None or value != value:  # None or NaN
+        return "—"
+    return f"{float(value) * 100:.{digits}f}%"
+
+
+def pp_change(current: Number | None, prior: Number | None) -> str | None:
+    """Change of a rate in percentage points: (0.05, 0.032) -> '+1.8 pp'; None without both rates."""
+    if current is None or prior is None or current != current or prior != prior:
+        return None
+    return f"{(float(current) - float(prior)) * 100:+.1f} pp"

@@ -71,3 +71,22 @@ def ops_path() -> Path:
         raise SettingsError(f"{cfg} is not valid TOML: {exc}") from exc
     path = Path(config.get("warehouse", {}).get("ops_path") or DEFAULT_OPS_PATH).expanduser()
     return path if path.is_absolute() else (cfg.parent / path).resolve()
+
+
+WALL_REFRESH_ENV = "SHOPKEEP_WALL_REFRESH_SECONDS"
+DEFAULT_WALL_REFRESH_SECONDS = 30.0
+MIN_WALL_REFRESH_SECONDS = 0.5
+
+
+def wall_refresh_seconds() -> float:
+    """How often the wall screen re-reads the published snapshot: env `SHOPKEEP_WALL_REFRESH_SECONDS`, else 30."""
+    raw = os.environ.get(WALL_REFRESH_ENV, "").strip()
+    if not raw:
+        return DEFAULT_WALL_REFRESH_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise SettingsError(f"{WALL_REFRESH_ENV}={raw!r} is not a number of seconds (e.g. 30)") from None
+    if not seconds >= MIN_WALL_REFRESH_SECONDS:
+        raise SettingsError(f"{WALL_REFRESH_ENV}={raw!r}: refresh at most every {MIN_WALL_REFRESH_SECONDS} s")
+    return seconds

@@ -1,82 +1,220 @@
-"""经营概览 Overview: KPI tiles with delta vs the prior period, daily trend by shop, a table by shop."""
+"""经营概览 Overview: KPIs for the chosen period (the date range, or today / 7 days / 30 days) against the prior
+period and last year, a today / 7 d / 30 d comparison table, the daily trend by shop and the table by shop.
+
+All numbers come from marts.channel_daily_performance's shop rows (its GMV, orders, net sales and refunds are
+daily_shop_sales'); AOV, refund rate and margin % over a period are ratios of the period's sums.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from dashboards import figures, filters, queries
-from dashboards.format import integer, local_date, local_timestamp, money, pct_change
+from dashboards.format import integer, local_date, local_timestamp, money, pct_change, percent, pp_change
 from dashboards.i18n import t
+from dashboards.tables import data_table
 
-KPI_TILES: list[tuple[str, str, Any]] = [  # (i18n key, kpis() field, formatter)
-    ("gmv", "gmv_cny", money),
-    ("net_revenue", "net_revenue_cny", money),
-    ("orders", "orders", integer),
-    ("aov", "aov_cny", money),
+PERIOD_KEY = "overview_period"
+TREND_KEY = "overview_trend_metric"
+
+
+def _money(value: Any) -> str:
+    return money(value)
+
+
+# (i18n key, window_totals column, formatter, is a rate (delta in points), higher is worse)
+KPIS: list[tuple[str, str, Callable[[Any], str], bool, bool]] = [
+    ("gmv", "gmv_cny", _money, False, False),
+    ("net_revenue", "net_revenue_cny", _money, False, False),
+    ("overview_contribution_margin", "contribution_margin_cny", _money, False, False),
+    ("aov", "aov_cny", _money, False, False),
+    ("orders", "orders", integer, False, False),
+    ("units", "units", integer, False, False),
+    ("overview_refund_rate", "refund_rate", percent, True, True),
 ]
+TREND_METRICS = {  # trend selector: column -> (i18n key, figure kind)
+    "net_revenue_cny": ("net_revenue", "money"),
+    "gmv_cny": ("gmv", "money"),
+    "contribution_margin_cny": ("overview_contribution_margin", "money"),
+    "orders": ("orders", "count"),
+}
 
 
-def daily_totals(daily: pd.DataFrame) -> pd.DataFrame:
-    """Per-day totals across the selected shops (for the KPI sparklines)."""
-    totals = daily.groupby("order_date", sort=True)[
-        ["gmv_cny", "net_revenue_cny", "net_sales_cny", "orders"]
-    ].sum()
-    totals["aov_cny"] = totals["net_sales_cny"] / totals["orders"].where(totals["orders"] > 0)
-    return totals
+def _value(row: pd.Series, field: str) -> Any:
+    value = row[field]
+    return None if value is None or (isinstance(value, float) and value != value) else value
+
+
+def change(now: pd.Series, base: pd.Series, field: str, is_rate: bool, covered: bool = True) -> str | None:
+    """Δ of one KPI against a base period: % change (points for a rate); None when the base has no orders
+    or starts before the data does (`covered` False: a part-period would make a false trend)."""
+    if not covered or base["orders"] == 0:
+        return None
+    if is_rate:
+        return pp_change(_value(now, field), _value(base, field))
+    return pct_change(_value(now, field), _value(base, field))
+
+
+def comparison_table(
+    totals: pd.DataFrame, periods: list[str], comparisons: list[filters.Comparison]
+) -> pd.DataFrame:
+    """Rows = KPIs; per period: the value, Δ vs the prior period and Δ vs last year (text, as shown)."""
+    rows = []
+    for key, field, fmt, is_rate, _ in KPIS:
+        row: dict[str, str | None] = {"kpi": t(key)}
+        for i, (period, windows) in enumerate(zip(periods, comparisons, strict=True)):
+            now, prior, last_year = (totals.iloc[3 * i + j] for j in range(3))
+            row[f"{period}_value"] = fmt(_value(now, field))
+            row[f"{period}_prior"] = change(now, prior, field, is_rate, covers(windows.prior)) or "—"
+            row[f"{period}_last_year"] = (
+                change(now, last_year, field, is_rate, covers(windows.last_year)) or "—"
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 sel = filters.current()
-prior_start, prior_end = sel.prior()
-now = queries.kpis(sel.path, sel.version, sel.start, sel.end, sel.shop_ids)
-before = queries.kpis(sel.path, sel.version, prior_start, prior_end, sel.shop_ids)
-daily = queries.daily_by_shop(sel.path, sel.version, sel.start, sel.end, sel.shop_ids)
-shop_table = queries.by_shop(sel.path, sel.version, sel.start, sel.end, sel.shop_ids)
 
+
+def covers(window: tuple) -> bool:
+    """The window lies within the published data (it starts on or after the first order date)."""
+    return window[0] >= sel.first_date
+
+
+filters.note_ignored(sel, categories=True, warehouses=True)
 st.title(t("overview"))
-st.caption(t("range_caption", start=local_date(sel.start), end=local_date(sel.end), days=sel.days))
 
-sparks = daily_totals(daily) if not daily.empty else None
-for column, (key, field, fmt) in zip(st.columns(len(KPI_TILES)), KPI_TILES, strict=True):
-    delta = pct_change(now[field], before[field]) if before["has_rows"] else None
-    column.metric(
-        t(key),
-        fmt(now[field]),
-        delta=delta,
-        delta_description=t("vs_prior", days=sel.days) if delta else t("no_prior"),
-        help=t("prior_help", start=local_date(prior_start), end=local_date(prior_end)),
-        border=True,
-        chart_data=None if sparks is None else sparks[field].fillna(0).astype(float).tolist(),
-        chart_type="area",
+period = st.segmented_control(
+    t("overview_period"),
+    options=list(filters.PERIODS),
+    format_func=lambda p: t(f"overview_period_{p}"),
+    default="range",
+    key=PERIOD_KEY,
+    required=True,
+)
+chosen = filters.period_comparison(sel, period or "range")
+fixed = ["today", "7d", "30d"]
+comparisons = [chosen] + [filters.period_comparison(sel, p) for p in fixed]
+windows = tuple(w for c in comparisons for w in (c.now, c.prior, c.last_year))
+totals = queries.window_totals(sel.path, sel.version, windows, sel.shop_ids)
+now, prior, last_year = (totals.iloc[i] for i in range(3))
+
+start, end = chosen.now
+st.caption(t("range_caption", start=local_date(start), end=local_date(end), days=chosen.days))
+
+daily = queries.channel_daily(sel.path, sel.version, start, end, sel.shop_ids)
+sparks = None
+if chosen.days > 1 and not daily.empty:
+    sums = daily.groupby("order_date", sort=True)[
+        [
+            "gmv_cny",
+            "net_sales_cny",
+            "refunds_cny",
+            "net_revenue_cny",
+            "contribution_margin_cny",
+            "orders",
+            "units",
+        ]
+    ].sum()
+    sparks = queries.with_ratios(sums.reset_index())
+
+for row_kpis in (KPIS[:4], KPIS[4:]):
+    for column, (key, field, fmt, is_rate, worse_up) in zip(st.columns(4), row_kpis, strict=False):
+        delta = change(now, prior, field, is_rate, covers(chosen.prior))
+        versus_last_year = change(now, last_year, field, is_rate, covers(chosen.last_year))
+        column.metric(
+            t(key),
+            fmt(_value(now, field)),
+            delta=delta,
+            delta_color="inverse" if worse_up else "normal",
+            delta_description=t("vs_prior", days=chosen.days) if delta else t("no_prior"),
+            help=t("prior_help", start=local_date(chosen.prior[0]), end=local_date(chosen.prior[1]))
+            + "  \n"
+            + t("overview_last_year_help", change=versus_last_year or "—"),
+            border=True,
+            chart_data=None
+            if sparks is None
+            else pd.to_numeric(sparks[field], errors="coerce").fillna(0).astype(float).tolist(),
+            chart_type="area",
+        )
+
+st.subheader(t("overview_comparison_title"))
+table = comparison_table(totals.iloc[3:].reset_index(drop=True), fixed, comparisons[1:])
+config: dict[str, Any] = {"kpi": st.column_config.TextColumn(t("overview_kpi"))}
+for p, c in zip(fixed, comparisons[1:], strict=True):
+    name = t(f"overview_period_{p}")
+    config[f"{p}_value"] = st.column_config.TextColumn(
+        name, help=f"{local_date(c.now[0])} – {local_date(c.now[1])}"
     )
+    config[f"{p}_prior"] = st.column_config.TextColumn(f"{name} {t('overview_vs_prior')}")
+    config[f"{p}_last_year"] = st.column_config.TextColumn(f"{name} {t('overview_vs_last_year')}")
+data_table(table, key="overview_comparison", filename="overview_kpis", sku_column=None, column_config=config)
 
-if daily.empty:
+if daily.empty or now["orders"] == 0:
     st.info(t("no_rows"))
 else:
-    colors = figures.shop_colors(shop_table["shop_id"])
-    left, right = st.columns([2, 1])
-    left.plotly_chart(
-        figures.trend_by_shop(daily, "net_revenue_cny", title=t("trend_title"), colors=colors),
-        config={"displayModeBar": False},
+    shop_table = queries.channel_by_shop(sel.path, sel.version, start, end, sel.shop_ids)
+    colors = figures.shop_colors(queries.shops(sel.path, sel.version)["shop_id"])
+    metric = st.segmented_control(
+        t("overview_trend_metric"),
+        options=list(TREND_METRICS),
+        format_func=lambda c: t(TREND_METRICS[c][0]),
+        default="net_revenue_cny",
+        key=TREND_KEY,
+        required=True,
     )
+    metric = metric or "net_revenue_cny"
+    title_key, kind = TREND_METRICS[metric]
+    left, right = st.columns([2, 1])
+    if chosen.days > 1:
+        left.plotly_chart(
+            figures.metric_trend_by_shop(
+                daily, metric, title=t("overview_trend_title", metric=t(title_key)), colors=colors, kind=kind
+            ),
+            config={"displayModeBar": False},
+        )
+    else:
+        left.caption(t("overview_one_day"))
     right.plotly_chart(
         figures.shop_split(shop_table, "net_revenue_cny", title=t("split_title"), colors=colors),
         config={"displayModeBar": False},
     )
 
     st.subheader(t("table_title"))
-    st.dataframe(
-        shop_table[["shop_name", "channel", "gmv_cny", "net_revenue_cny", "orders", "aov_cny"]],
-        hide_index=True,
+    columns = [
+        "shop_name",
+        "channel",
+        "gmv_cny",
+        "net_revenue_cny",
+        "contribution_margin_cny",
+        "orders",
+        "units",
+        "aov_cny",
+        "refund_rate",
+        "margin_pct",
+    ]
+    data_table(
+        shop_table[columns],
+        key="overview_by_shop",
+        filename="overview_by_shop",
+        sku_column=None,
         column_config={
             "shop_name": st.column_config.TextColumn(t("shop")),
             "channel": st.column_config.TextColumn(t("channel")),
             "gmv_cny": st.column_config.NumberColumn(t("gmv"), format="¥%,.2f"),
             "net_revenue_cny": st.column_config.NumberColumn(t("net_revenue"), format="¥%,.2f"),
+            "contribution_margin_cny": st.column_config.NumberColumn(
+                t("overview_contribution_margin"), format="¥%,.2f"
+            ),
             "orders": st.column_config.NumberColumn(t("orders"), format="%,d"),
+            "units": st.column_config.NumberColumn(t("units"), format="%,d"),
             "aov_cny": st.column_config.NumberColumn(t("aov"), format="¥%,.2f"),
+            "refund_rate": st.column_config.NumberColumn(t("overview_refund_rate"), format="percent"),
+            "margin_pct": st.column_config.NumberColumn(t("overview_margin_pct"), format="percent"),
         },
     )
 

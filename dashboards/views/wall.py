@@ -1,8 +1,155 @@
-"""Placeholder until this page is built (issue 5)."""
+"""大屏 Wall screen (url /wall, for a TV): dark, no sidebar, large type. Today's GMV and orders against the same
+time yesterday and last week, the shop split, and tickers of low stock and orders to review.
 
+It refreshes itself: the board is an `st.fragment(run_every=...)` (settings.wall_refresh_seconds, env
+SHOPKEEP_WALL_REFRESH_SECONDS, default 30 s) that re-reads the serving file's version on every tick, so a new
+publish shows up without reloading the page and the screen keeps running across publishes. The router draws
+no filters here: the wall always shows every shop.
+
+"Now" is the newest order in the snapshot; "the same time yesterday / last week" counts that day's orders up
+to now − 1 day / now − 7 days (queries.wall_pace).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
 import streamlit as st
 
-from dashboards.i18n import t
+from dashboards import figures, queries, wall_board
+from dashboards.filters import status_label
+from dashboards.format import integer, local_date, local_timestamp, money, pct_change
+from dashboards.i18n import STRINGS, t
+from dashboards.settings import DISPLAY_TIMEZONE, SettingsError, serve_path, wall_refresh_seconds
 
-st.title(t("wall"))
-st.info(t("under_construction"))
+st.html(wall_board.STYLE)
+
+
+def _clock(value: datetime) -> str:
+    return pd.Timestamp(value).tz_convert(DISPLAY_TIMEZONE).strftime("%H:%M")
+
+
+def board(path: str) -> None:
+    """Everything on the wall, for the snapshot published at `path` right now."""
+    version = queries.snapshot_version(path)
+    pace = queries.wall_pace(path, version)
+    stamp = queries.published_at(path, version)
+    if pace.empty:
+        st.html(wall_board.head(t("wall_title"), t("wall_no_orders")))
+        return
+    now_at, today = pace["now_at"].iloc[0], pace["today"].iloc[0]
+    as_of = t("wall_as_of", day=local_date(today), time=_clock(now_at))
+    if stamp is not None:
+        as_of += " · " + t("published_at", ts=local_timestamp(stamp))
+    st.html(wall_board.head(t("wall_title"), as_of))
+
+    totals = pace[
+        [
+            "gmv_cny",
+            "orders",
+            "gmv_cny_yesterday",
+            "orders_yesterday",
+            "gmv_cny_last_week",
+            "orders_last_week",
+        ]
+    ].sum()
+    gmv_card, orders_card, split = st.columns([1, 1, 1.3], gap="medium")
+    gmv_card.html(
+        wall_board.card(
+            t("wall_gmv_today"),
+            money(totals["gmv_cny"]),
+            [
+                wall_board.Versus(
+                    t("wall_vs_yesterday"),
+                    pct_change(totals["gmv_cny"], totals["gmv_cny_yesterday"]),
+                    money(totals["gmv_cny_yesterday"]),
+                ),
+                wall_board.Versus(
+                    t("wall_vs_last_week"),
+                    pct_change(totals["gmv_cny"], totals["gmv_cny_last_week"]),
+                    money(totals["gmv_cny_last_week"]),
+                ),
+            ],
+            test_id="wall-gmv",
+        )
+    )
+    orders_card.html(
+        wall_board.card(
+            t("wall_orders_today"),
+            integer(totals["orders"]),
+            [
+                wall_board.Versus(
+                    t("wall_vs_yesterday"),
+                    pct_change(totals["orders"], totals["orders_yesterday"]),
+                    integer(totals["orders_yesterday"]),
+                ),
+                wall_board.Versus(
+                    t("wall_vs_last_week"),
+                    pct_change(totals["orders"], totals["orders_last_week"]),
+                    integer(totals["orders_last_week"]),
+                ),
+            ],
+            test_id="wall-orders",
+        )
+    )
+    colors = figures.shop_colors(queries.shops(path, version)["shop_id"])
+    split.plotly_chart(
+        figures.wall_shop_split(pace, title=t("wall_split_title"), colors=colors),
+        config={"displayModeBar": False, "staticPlot": True},
+        key="wall_split",
+    )
+
+    low = queries.wall_low_stock(path, version)
+    st.html(
+        wall_board.ticker(
+            t("wall_low_stock"),
+            [
+                f"{status_label(row.health_status)} · {row.sku} {row.product_name} · "
+                + t("wall_available", n=integer(row.available))
+                for row in low.itertuples()
+            ],
+            empty=t("wall_no_low_stock"),
+            color="#f59e0b",
+        )
+    )
+    queue = queries.wall_exceptions(path, version)
+    size = int(queue["queue_size"].iloc[0]) if not queue.empty else 0
+    st.html(
+        wall_board.ticker(
+            t("wall_exceptions", n=integer(size)),
+            [
+                f"{row.shop_name} {row.platform_order_id} · {_clock(row.created_at)} · "
+                + ", ".join(_reason(r) for r in row.reasons)
+                for row in queue.itertuples()
+            ],
+            empty=t("wall_no_exceptions"),
+            color="#ef4444",
+        )
+    )
+
+
+def _reason(reason: str) -> str:
+    key = f"wall_reason_{reason}"
+    return t(key) if key in STRINGS else reason
+
+
+try:
+    REFRESH = wall_refresh_seconds()
+except SettingsError as exc:
+    st.error(str(exc))
+    st.stop()
+
+
+@st.fragment(run_every=REFRESH)
+def live() -> None:
+    """Re-read the latest snapshot and redraw the board (every REFRESH seconds, without a page reload)."""
+    try:
+        board(str(serve_path()))
+    except queries.WarehouseNotPublished as exc:
+        st.warning(t("not_published", path=exc.path), icon=":material/database:")
+    except (SettingsError, queries.ServeFileInvalid) as exc:
+        st.error(str(exc))
+
+
+live()
