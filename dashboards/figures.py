@@ -713,3 +713,243 @@ def exception_reasons(
     fig.update_layout(showlegend=False, bargap=0.3)
     fig.update_xaxes(tickformat=",d")
     return fig
+
+
+# -- inventory, sku_margin, promotions, replenishment, data_status --------------------------------------------
+
+HEALTH_ORDER = ["oversold", "stockout", "at_risk", "dead", "overstock", "healthy"]
+HEALTH_COLORS = {
+    "oversold": "#7f1d1d",
+    "stockout": "#dc2626",
+    "at_risk": "#f97316",
+    "dead": "#64748b",
+    "overstock": "#ca8a04",
+    "healthy": "#16a34a",
+}
+COVER_BINS: list[tuple[str, float, float]] = [  # (key, low inclusive, high exclusive) of days of cover
+    ("negative", float("-inf"), 0.0),
+    ("zero", 0.0, 1e-9),
+    ("d0_7", 1e-9, 7.0),
+    ("d7_14", 7.0, 14.0),
+    ("d14_30", 14.0, 30.0),
+    ("d30_60", 30.0, 60.0),
+    ("d60_120", 60.0, 120.0),
+    ("d120_plus", 120.0, float("inf")),
+]
+COVER_BIN_ORDER = [key for key, _, _ in COVER_BINS] + ["no_demand"]
+COVER_COLORS = {
+    "negative": "#7f1d1d",
+    "zero": "#dc2626",
+    "d0_7": "#f97316",
+    "d7_14": "#fb923c",
+    "d14_30": "#facc15",
+    "d30_60": "#16a34a",
+    "d60_120": "#15803d",
+    "d120_plus": "#ca8a04",
+    "no_demand": "#94a3b8",
+}
+WATERFALL_STEPS = [  # (label key, sku_margins column, sign) from net sales down to contribution margin
+    ("net_sales", "net_sales_cny", 1),
+    ("refunds", "refunds_cny", -1),
+    ("cogs", "cogs_cny", -1),
+    ("platform_fees", "platform_fees_cny", -1),
+    ("fulfilment", "fulfilment_cost_cny", -1),
+    ("return_cost", "return_cost_cny", -1),
+]
+LOSS_COLOR = "#dc2626"
+GAIN_COLOR = "#16a34a"
+
+
+def inventory_status_bars(
+    mix: pd.DataFrame,
+    value: str = "skus",
+    labels: dict[str, str] | None = None,
+    title: str = "",
+    money: bool = False,
+    height: int = 300,
+) -> go.Figure:
+    """One horizontal bar per health status (worst on top, HEALTH_COLORS) of `value` (`mix`: health_status and
+    `value`, e.g. skus or stock_value_cny); statuses absent from `mix` show as 0 so the order never shifts."""
+    values = mix.set_index("health_status")[value].astype(float) if not mix.empty else pd.Series(dtype=float)
+    order = list(reversed(HEALTH_ORDER))  # plotly draws horizontal bars bottom-up
+    xs = [float(values.get(status, 0.0)) for status in order]
+    total = sum(xs)
+    text = [
+        (f"¥{x:,.0f}" if money else f"{x:,.0f}") + (f" · {x / total:.0%}" if total > 0 else "") for x in xs
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=xs,
+            y=[_label(labels, s) for s in order],
+            orientation="h",
+            marker={"color": [HEALTH_COLORS[s] for s in order]},
+            text=text,
+            textposition="outside",
+            cliponaxis=False,
+            customdata=order,
+            hovertemplate="%{y}: " + ("¥%{x:,.2f}" if money else "%{x:,}") + "<extra></extra>",
+        )
+    )
+    _base_layout(fig, title, height)
+    fig.update_layout(showlegend=False, bargap=0.3)
+    fig.update_xaxes(
+        tickprefix="¥" if money else "", tickformat=",.0f", range=[0, (max(xs) if xs else 0) * 1.35 or 1]
+    )
+    return fig
+
+
+def cover_bin(days_of_cover: float | None) -> str:
+    """The COVER_BINS key of a days-of-cover value; "no_demand" for null (no demand, cover undefined)."""
+    if days_of_cover is None or days_of_cover != days_of_cover:
+        return "no_demand"
+    for key, low, high in COVER_BINS:
+        if low <= days_of_cover < high:
+            return key
+    return "d120_plus"
+
+
+def days_of_cover_histogram(
+    rows: pd.DataFrame, labels: dict[str, str] | None = None, title: str = "", height: int = 320
+) -> go.Figure:
+    """SKUs per days-of-cover band (`rows`: days_of_cover, stock_value_cny), bands in COVER_BIN_ORDER (empty ones
+    too); the hover shows the band's stock value."""
+    bins = rows["days_of_cover"].map(cover_bin) if not rows.empty else pd.Series(dtype=str)
+    value = rows["stock_value_cny"].astype(float) if not rows.empty else pd.Series(dtype=float)
+    counts = bins.value_counts()
+    values = value.groupby(bins).sum() if not rows.empty else pd.Series(dtype=float)
+    fig = go.Figure(
+        go.Bar(
+            x=[_label(labels, key) for key in COVER_BIN_ORDER],
+            y=[int(counts.get(key, 0)) for key in COVER_BIN_ORDER],
+            marker={"color": [COVER_COLORS[key] for key in COVER_BIN_ORDER]},
+            customdata=[float(values.get(key, 0.0)) for key in COVER_BIN_ORDER],
+            text=[int(counts.get(key, 0)) or "" for key in COVER_BIN_ORDER],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{x}: %{y:,} · ¥%{customdata:,.0f}<extra></extra>",
+        )
+    )
+    _base_layout(fig, title, height)
+    fig.update_layout(showlegend=False, bargap=0.2)
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(tickformat=",d", rangemode="tozero")
+    return fig
+
+
+def margin_waterfall(
+    totals: dict, labels: dict[str, str] | None = None, title: str = "", height: int = 380
+) -> go.Figure:
+    """Plotly waterfall from net sales to contribution margin over summed sku_margins columns (`totals`: the
+    WATERFALL_STEPS columns and contribution_margin_cny): net sales, minus refunds, COGS, platform fees,
+    fulfilment and return cost, then the contribution margin as the total bar. The mart's margin is each row's
+    net revenue minus those costs, so the total bar equals Σ contribution_margin_cny."""
+    steps = [(key, float(totals[column]) * sign) for key, column, sign in WATERFALL_STEPS]
+    margin = float(totals["contribution_margin_cny"])
+    x = [_label(labels, key) for key, _ in steps] + [_label(labels, "contribution_margin")]
+    y = [value for _, value in steps] + [margin]
+    fig = go.Figure(
+        go.Waterfall(
+            x=x,
+            y=y,
+            measure=["absolute"] + ["relative"] * (len(steps) - 1) + ["total"],
+            text=[f"¥{v:,.0f}" for v in y],
+            textposition="outside",
+            cliponaxis=False,
+            increasing={"marker": {"color": GAIN_COLOR}},
+            decreasing={"marker": {"color": LOSS_COLOR}},
+            totals={"marker": {"color": PALETTE[0] if margin >= 0 else LOSS_COLOR}},
+            connector={"line": {"color": "#cbd5e1", "width": 1}},
+            hovertemplate="%{x}: ¥%{y:,.2f}<extra></extra>",
+        )
+    )
+    _base_layout(fig, title, height)
+    fig.update_layout(showlegend=False)
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(tickprefix="¥", tickformat=",.0f")
+    return fig
+
+
+def _promo_names(promos: pd.DataFrame) -> list[str]:
+    shop = promos["shop_name"] if "shop_name" in promos else promos["shop_id"]
+    return [
+        f"{p} · {s} · {n}" for p, s, n in zip(promos["promo_id"], shop, promos["promo_name"], strict=True)
+    ]
+
+
+def promo_vs_baseline(
+    promos: pd.DataFrame, labels: dict[str, str] | None = None, title: str = "", height: int | None = None
+) -> go.Figure:
+    """Units sold during each promotion against its baseline (what the same SKUs would have sold without it),
+    two horizontal bars per promotion (`promos`: promo_id, promo_name, shop_name, promo_units, baseline_units,
+    loss_making); a loss-making promotion's name is marked ▼."""
+    rows = promos.iloc[::-1]  # first row on top
+    names = [
+        ("▼ " if loss else "") + name
+        for name, loss in zip(_promo_names(rows), rows["loss_making"], strict=True)
+    ]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            y=names,
+            x=rows["baseline_units"].astype(float),
+            name=_label(labels, "baseline"),
+            orientation="h",
+            marker={"color": "#94a3b8"},
+            hovertemplate="%{y}<br>%{x:,.1f}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Bar(
+            y=names,
+            x=rows["promo_units"].astype(float),
+            name=_label(labels, "promo"),
+            orientation="h",
+            marker={"color": PALETTE[0]},
+            hovertemplate="%{y}<br>%{x:,.0f}<extra></extra>",
+        )
+    )
+    _base_layout(fig, title, height or max(260, 60 + 46 * len(rows)))
+    fig.update_layout(
+        barmode="group",
+        bargap=0.25,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+    )
+    fig.update_xaxes(tickformat=",.0f", rangemode="tozero")
+    return fig
+
+
+def promotion_lift(
+    promos: pd.DataFrame, labels: dict[str, str] | None = None, title: str = "", height: int | None = None
+) -> go.Figure:
+    """Each promotion's lift (promo_units / baseline_units − 1) as a dot with its 95 % interval as error bars
+    (`promos`: promo_id, promo_name, shop_name, lift_pct, lift_pct_low, lift_pct_high, loss_making); red dots
+    lose money. An interval crossing 0 means too few units to tell a lift from chance."""
+    rows = promos[promos["lift_pct"].notna()].iloc[::-1]
+    lift = rows["lift_pct"].astype(float)
+    fig = go.Figure(
+        go.Scatter(
+            x=lift,
+            y=_promo_names(rows),
+            mode="markers",
+            marker={
+                "size": 11,
+                "color": [LOSS_COLOR if loss else GAIN_COLOR for loss in rows["loss_making"]],
+            },
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": (rows["lift_pct_high"].astype(float) - lift).clip(lower=0),
+                "arrayminus": (lift - rows["lift_pct_low"].astype(float)).clip(lower=0),
+                "color": "#64748b",
+                "thickness": 1.5,
+            },
+            customdata=rows[["lift_pct_low", "lift_pct_high"]].astype(float).to_numpy(),
+            hovertemplate="%{y}<br>%{x:+.0%} (%{customdata[0]:+.0%} … %{customdata[1]:+.0%})<extra></extra>",
+            name=_label(labels, "lift"),
+        )
+    )
+    fig.add_vline(x=0, line={"color": "#94a3b8", "width": 1})
+    _base_layout(fig, title, height or max(240, 60 + 34 * len(rows)))
+    fig.update_layout(showlegend=False)
+    fig.update_xaxes(tickformat="+.0%")
+    return fig

@@ -458,6 +458,337 @@ def wall_exceptions(path: str, version: Version, limit: int = 30) -> pd.DataFram
 
 
 # -- inventory, sku_margin, promotions, replenishment, data_status --
+# Inventory health: the snapshot as of the marts' "today" (not a date range, not per shop). With warehouses
+# picked, rows are inventory_health_by_warehouse's (SKU × warehouse); otherwise inventory_health's (per SKU).
+INVENTORY_COLUMNS = """sku, product_name, category, supplier_id, stock_date, as_of_date, on_hand, reserved,
+    available, on_order, next_expected_date, daily_demand, demand_source, days_of_cover, unit_cost,
+    stock_value_cny, last_sale_date, days_since_last_sale, units_sold_30d, sell_through_30d, lead_time_days,
+    review_period_days, health_status, ghost_listing"""
+
+
+def _inventory_source(
+    categories: Sequence[str], warehouse_ids: Sequence[str]
+) -> tuple[str, str, dict[str, Any]]:
+    """(from-and-where clause, warehouse column, params) for the stock rows of the selected categories and
+    warehouses."""
+    params: dict[str, Any] = {"categories": list(categories)}
+    where = in_list("category", "categories")
+    if warehouse_ids:
+        params["warehouses"] = list(warehouse_ids)
+        where += f" and {in_list('warehouse_id', 'warehouses')}"
+        return f"marts.inventory_health_by_warehouse where {where}", "warehouse_id", params
+    return f"marts.inventory_health where {where}", "cast(null as varchar) as warehouse_id", params
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def inventory_rows(
+    path: str, version: Version, categories: tuple[str, ...], warehouse_ids: tuple[str, ...]
+) -> pd.DataFrame:
+    """Stock rows of the selected categories (and warehouses): INVENTORY_COLUMNS plus warehouse_id (null for
+    all warehouses together), worst status first, then the least cover."""
+    source, warehouse, params = _inventory_source(categories, warehouse_ids)
+    return _df(
+        path,
+        f"""
+        select {INVENTORY_COLUMNS}, {warehouse}
+        from {source}
+        order by case health_status when 'oversold' then 1 when 'stockout' then 2 when 'at_risk' then 3
+                 when 'dead' then 4 when 'overstock' then 5 else 6 end,
+                 days_of_cover nulls last, sku
+        """,
+        params,
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def inventory_status_mix(
+    path: str, version: Version, categories: tuple[str, ...], warehouse_ids: tuple[str, ...]
+) -> pd.DataFrame:
+    """Per health_status: rows (SKUs, or SKU × warehouse when warehouses are picked), on_hand, stock_value_cny."""
+    source, _, params = _inventory_source(categories, warehouse_ids)
+    return _records(
+        path,
+        f"""
+        select health_status, count(*)::bigint as skus, sum(on_hand)::bigint as on_hand,
+               cast(sum(stock_value_cny) as decimal(18, 2)) as stock_value_cny
+        from {source}
+        group by health_status
+        order by health_status
+        """,
+        params,
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def ghost_listings(path: str, version: Version, categories: tuple[str, ...]) -> pd.DataFrame:
+    """SKUs a channel lists for sale beyond what the stock sync allows (inventory_health.ghost_listing):
+    sku, product_name, category, available, listed_quantity, ghost_listings, health_status."""
+    return _df(
+        path,
+        f"""
+        select sku, product_name, category, available, listed_quantity, ghost_listings, health_status,
+               stock_date
+        from marts.inventory_health
+        where ghost_listing and {in_list("category", "categories")}
+        order by ghost_listings desc, listed_quantity - greatest(available, 0) desc, sku
+        """,
+        {"categories": list(categories)},
+    )
+
+
+# SKU margin: sku_margins is monthly, so a date range reads the order months it touches (whole months).
+def margin_months(start: date, end: date) -> tuple[date, date]:
+    """The first days of the first and last order months a date range touches."""
+    return start.replace(day=1), end.replace(day=1)
+
+
+_MARGIN_WHERE = f"""
+    month between $first_month and $last_month
+    and (len($shops::varchar[]) = 0 or list_contains($shops::varchar[], shop_id))
+    and {in_list("category", "categories")}
+"""
+MARGIN_SUMS = [
+    "units",
+    "gmv_cny",
+    "net_sales_cny",
+    "refunds_cny",
+    "net_revenue_cny",
+    "cogs_cny",
+    "platform_fees_cny",
+    "fulfilment_cost_cny",
+    "return_cost_cny",
+    "contribution_margin_cny",
+]
+
+
+def _margin_params(start: date, end: date, shop_ids: ShopIds, categories: tuple[str, ...]) -> dict[str, Any]:
+    first, last = margin_months(start, end)
+    return {"first_month": first, "last_month": last, "shops": list(shop_ids), "categories": list(categories)}
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def margin_totals(
+    path: str, version: Version, start: date, end: date, shop_ids: ShopIds, categories: tuple[str, ...]
+) -> dict[str, Any]:
+    """Sums of sku_margins over the months, shops and categories (Decimal CNY; units int), plus
+    `estimated_fees_cny`: the part of platform_fees_cny on orders without a settlement bill yet
+    (order_line_margins.fees_estimated, same months/shops/categories), and `rows`."""
+    sums = ", ".join(f"coalesce(sum({c}), 0) as {c}" for c in MARGIN_SUMS)
+    params = _margin_params(start, end, shop_ids, categories)
+    row = _records(
+        path, f"select {sums}, count(*) as rows from marts.sku_margins where {_MARGIN_WHERE}", params
+    )
+    totals = row.iloc[0].to_dict()
+    estimated = _one(
+        path,
+        f"""
+        select coalesce(sum(platform_fees_cny) filter (where fees_estimated), 0)
+        from marts.order_line_margins
+        where {_MARGIN_WHERE.replace("month between", "order_month between")}
+        """,
+        params,
+    )
+    totals["estimated_fees_cny"] = estimated[0] if estimated else Decimal(0)
+    totals["units"] = int(totals["units"])
+    totals["rows"] = int(totals["rows"])
+    return totals
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def margin_by_sku_shop(
+    path: str, version: Version, start: date, end: date, shop_ids: ShopIds, categories: tuple[str, ...]
+) -> pd.DataFrame:
+    """One row per SKU × shop over the months: sku, product_name, category, shop_id, shop_name, the sums of
+    MARGIN_SUMS, margin_pct = Σ contribution_margin / Σ net_revenue (ratio of sums), fees_estimated /
+    costs_estimated (any month estimated); lowest margin first."""
+    sums = ", ".join(f"sum(m.{c}) as {c}" for c in MARGIN_SUMS)
+    return _records(
+        path,
+        f"""
+        select m.sku, any_value(m.product_name) as product_name, any_value(m.category) as category,
+               m.shop_id, coalesce(any_value(s.shop_name), m.shop_id) as shop_name,
+               {sums},
+               sum(m.contribution_margin_cny) / nullif(sum(m.net_revenue_cny), 0) as margin_pct,
+               bool_or(m.fees_estimated) as fees_estimated,
+               bool_or(m.costs_estimated) as costs_estimated
+        from marts.sku_margins as m
+        left join marts.shops as s using (shop_id)
+        where {_MARGIN_WHERE.replace("shop_id", "m.shop_id").replace("category", "m.category")}
+        group by m.sku, m.shop_id
+        order by contribution_margin_cny, m.sku, m.shop_id
+        """,
+        _margin_params(start, end, shop_ids, categories),
+    )
+
+
+# Promotions: the promotions whose days overlap the selected range.
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def promotions(path: str, version: Version, start: date, end: date, shop_ids: ShopIds) -> pd.DataFrame:
+    """promotion_results rows overlapping [start, end] in the selected shops, with shop_name; newest first."""
+    return _records(
+        path,
+        """
+        select p.*, coalesce(s.shop_name, p.shop_id) as shop_name
+        from marts.promotion_results as p
+        left join marts.shops as s using (shop_id)
+        where p.start_date <= $end and p.end_date >= $start
+          and (len($shops::varchar[]) = 0 or list_contains($shops::varchar[], p.shop_id))
+        order by p.start_date desc, p.promo_id
+        """,
+        _range_params(start, end, shop_ids),
+    )
+
+
+# Replenishment: today's purchase-order drafts with the suggestion and forecast behind each line.
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def po_draft_lines(path: str, version: Version, categories: tuple[str, ...]) -> pd.DataFrame:
+    """purchase_order_drafts lines (selected categories) with the suggestion (available, on_order, position,
+    reorder_point, days_to_stockout) and forecast accuracy (model_name, demand_class, wape, bias) per SKU."""
+    return _records(
+        path,
+        f"""
+        select d.draft_id, d.draft_line_id, d.supplier_id, d.supplier_name, d.as_of_date, d.expected_date,
+               d.sku, d.product_name, k.category, d.quantity, d.moq, d.pack_size, d.unit_price_cny,
+               d.is_supplier_price, d.line_value_cny, d.draft_lines, d.draft_value_cny, d.stockout_date,
+               r.available, r.on_order, r.position, r.reorder_point, r.days_to_stockout, r.daily_demand,
+               f.model_name, f.demand_class, f.wape, f.bias
+        from marts.purchase_order_drafts as d
+        left join marts.skus as k using (sku)
+        left join marts.replenishment_suggestions as r using (sku)
+        left join marts.demand_forecast_summary as f using (sku)
+        where {in_list("k.category", "categories")}
+        order by d.supplier_id, d.stockout_date nulls last, d.sku
+        """,
+        {"categories": list(categories)},
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def forecast_accuracy(path: str, version: Version, categories: tuple[str, ...]) -> pd.DataFrame:
+    """demand_forecast_summary per stocked SKU (selected categories) with supplier_id: the chosen model, its
+    backtest WAPE and bias, daily demand; the least accurate first."""
+    return _df(
+        path,
+        f"""
+        select f.sku, k.product_name, k.category, k.supplier_id, f.model_name, f.demand_class, f.wape, f.bias,
+               f.daily_demand, f.forecast_28d_units, f.avg_daily_units_28d, f.is_fallback
+        from marts.demand_forecast_summary as f
+        left join marts.skus as k using (sku)
+        where {in_list("k.category", "categories")}
+        order by f.wape desc nulls last, f.sku
+        """,
+        {"categories": list(categories)},
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def sku_forecast(path: str, version: Version, sku: str) -> pd.DataFrame:
+    """demand_forecasts of one SKU: forecast_date, baseline_units, promo_lift_units, forecast_units, promo_ids."""
+    return _df(
+        path,
+        """
+        select forecast_date, baseline_units, promo_lift_units, forecast_units, promo_ids
+        from marts.demand_forecasts where sku = $sku order by forecast_date
+        """,
+        {"sku": sku},
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def snapshot_id(path: str, version: Version) -> str | None:
+    """The published snapshot's identity across processes: max(published_at) of meta.publish_log, ISO 8601."""
+    stamp = published_at(path, version)
+    return stamp.isoformat() if stamp is not None else None
+
+
+# Data status: freshness, the last build and publish, checks, quarantine, unmapped SKUs.
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def source_freshness(path: str, version: Version, shop_ids: ShopIds) -> pd.DataFrame:
+    """marts.source_freshness (selected shops; rows not kept per shop always), with shop_name, stale first."""
+    return _df(
+        path,
+        """
+        select f.*, coalesce(s.shop_name, f.shop_id) as shop_name
+        from marts.source_freshness as f
+        left join marts.shops as s using (shop_id)
+        where f.shop_id is null or len($shops::varchar[]) = 0 or list_contains($shops::varchar[], f.shop_id)
+        order by coalesce(f.is_stale, false) desc, f.source_kind, f.source_name, f.table_name, f.shop_id
+        """,
+        {"shops": list(shop_ids)},
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def sales_through(path: str, version: Version, shop_ids: ShopIds) -> pd.DataFrame:
+    """Per shop, the newest local order date with paid orders in marts.daily_shop_sales: shop_id, shop_name,
+    channel, last_order_date."""
+    return _df(
+        path,
+        """
+        select s.shop_id, s.shop_name, s.channel, max(d.order_date) as last_order_date
+        from marts.shops as s
+        left join marts.daily_shop_sales as d using (shop_id)
+        where len($shops::varchar[]) = 0 or list_contains($shops::varchar[], s.shop_id)
+        group by s.shop_id, s.shop_name, s.channel
+        order by s.shop_id
+        """,
+        {"shops": list(shop_ids)},
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def publish_log(path: str, version: Version) -> pd.DataFrame:
+    """meta.publish_log: published_at, build_started_at, tables (one row per publish in this snapshot)."""
+    return _df(path, "select * from meta.publish_log order by published_at desc")
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def check_results(path: str, version: Version) -> pd.DataFrame | None:
+    """meta.check_results (the latest outcome of each dbt test / asset check at publish), not-passed first;
+    None when the snapshot predates the table."""
+    with _connect(path) as con:
+        present = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'meta' and table_name = 'check_results'"
+        ).fetchone()
+        if not present or not present[0]:
+            return None
+        return con.execute(
+            """select * from meta.check_results
+               order by coalesce(passed, false), severity, asset_key, check_name"""
+        ).df()
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def quarantined_rows(path: str, version: Version, shop_ids: ShopIds) -> pd.DataFrame:
+    """marts.quarantined_rows (selected shops; rows without a shop always), newest first."""
+    return _df(
+        path,
+        """
+        select * from marts.quarantined_rows
+        where shop_id is null or len($shops::varchar[]) = 0 or list_contains($shops::varchar[], shop_id)
+        order by loaded_at desc, source_file, sheet, row_number
+        """,
+        {"shops": list(shop_ids)},
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def unmapped_skus(path: str, version: Version, shop_ids: ShopIds) -> pd.DataFrame:
+    """marts.unmapped_skus (selected shops) with shop_name, the most revenue first."""
+    return _records(
+        path,
+        """
+        select u.*, coalesce(s.shop_name, u.shop_id) as shop_name
+        from marts.unmapped_skus as u
+        left join marts.shops as s using (shop_id)
+        where len($shops::varchar[]) = 0 or list_contains($shops::varchar[], u.shop_id)
+        order by u.net_sales_cny desc, u.shop_id, u.outer_id
+        """,
+        {"shops": list(shop_ids)},
+    )
+
+
 # -- returns, reconciliation, customers, exceptions --
 # Returns (售后). return_analysis is by order month: a date range selects the order months it overlaps
 # (first month = the month of `start`). Rates over several months or shops are ratios of sums of the mart's

@@ -1,8 +1,110 @@
-"""Placeholder until this page is built (issue 5)."""
+"""SKU 利润 SKU margin: the waterfall from net sales to contribution margin over the selection, margin by SKU ×
+shop, the negative-margin list, and how much of the platform fees are still estimates.
+
+sku_margins is monthly: the date range selects the order months it touches (whole months, said in the caption).
+Shops and categories filter the rows; warehouses do not apply. Ratios are ratios of the sums of mart columns.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
 
 import streamlit as st
 
+from dashboards import figures, filters, queries
+from dashboards.format import local_timestamp, money, percent
 from dashboards.i18n import t
+from dashboards.tables import data_table
+
+sel = filters.current()
+filters.note_ignored(sel, warehouses=True)
+first_month, last_month = queries.margin_months(sel.start, sel.end)
+totals = queries.margin_totals(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories)
+table = queries.margin_by_sku_shop(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories)
 
 st.title(t("sku_margin"))
-st.info(t("under_construction"))
+st.caption(
+    t(
+        "sku_margin_caption",
+        first=first_month.strftime("%Y-%m"),
+        last=last_month.strftime("%Y-%m"),
+        start=sel.start.isoformat(),
+        end=sel.end.isoformat(),
+    )
+)
+if table.empty:
+    st.info(t("sku_margin_no_rows"))
+    st.stop()
+
+net_revenue: Decimal = totals["net_revenue_cny"]
+margin: Decimal = totals["contribution_margin_cny"]
+fees: Decimal = totals["platform_fees_cny"]
+estimated: Decimal = totals["estimated_fees_cny"]
+margin_pct = float(margin / net_revenue) if net_revenue else None  # ratio of the sums
+estimated_share = float(estimated / fees) if fees else None
+tiles = [
+    (t("sku_margin_net_revenue"), money(net_revenue), None),
+    (t("sku_margin_contribution_margin"), money(margin), None),
+    (t("sku_margin_margin_pct"), percent(margin_pct), t("sku_margin_margin_pct_help")),
+    (
+        t("sku_margin_estimated_share"),
+        percent(estimated_share),
+        t("sku_margin_estimated_help", estimated=money(estimated), fees=money(fees)),
+    ),
+]
+for column, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
+    column.metric(label, value, help=help_text, border=True)
+if estimated_share:
+    st.warning(
+        t("sku_margin_estimated_warning", share=percent(estimated_share)), icon=":material/receipt_long:"
+    )
+
+step_labels = {key: t(f"sku_margin_{key}") for key, _, _ in figures.WATERFALL_STEPS}
+step_labels["contribution_margin"] = t("sku_margin_contribution_margin")
+st.plotly_chart(
+    figures.margin_waterfall(totals, labels=step_labels, title=t("sku_margin_waterfall_title")),
+    config={"displayModeBar": False},
+)
+
+columns = {
+    "sku": st.column_config.TextColumn(t("sku_margin_sku")),
+    "product_name": st.column_config.TextColumn(t("sku_margin_product")),
+    "category": st.column_config.TextColumn(t("sku_margin_category")),
+    "shop_name": st.column_config.TextColumn(t("sku_margin_shop")),
+    "units": st.column_config.NumberColumn(t("sku_margin_units"), format="%,d"),
+    "net_sales_cny": st.column_config.NumberColumn(t("sku_margin_net_sales"), format="¥%,.2f"),
+    "refunds_cny": st.column_config.NumberColumn(t("sku_margin_refunds"), format="¥%,.2f"),
+    "net_revenue_cny": st.column_config.NumberColumn(t("sku_margin_net_revenue"), format="¥%,.2f"),
+    "cogs_cny": st.column_config.NumberColumn(t("sku_margin_cogs"), format="¥%,.2f"),
+    "platform_fees_cny": st.column_config.NumberColumn(t("sku_margin_platform_fees"), format="¥%,.2f"),
+    "fulfilment_cost_cny": st.column_config.NumberColumn(t("sku_margin_fulfilment"), format="¥%,.2f"),
+    "return_cost_cny": st.column_config.NumberColumn(t("sku_margin_return_cost"), format="¥%,.2f"),
+    "contribution_margin_cny": st.column_config.NumberColumn(
+        t("sku_margin_contribution_margin"), format="¥%,.2f"
+    ),
+    "margin_pct": st.column_config.NumberColumn(t("sku_margin_margin_pct"), format="percent"),
+    "fees_estimated": st.column_config.CheckboxColumn(t("sku_margin_fees_estimated")),
+    "costs_estimated": st.column_config.CheckboxColumn(t("sku_margin_costs_estimated")),
+}
+keep = list(columns)
+
+st.subheader(t("sku_margin_negative_title"))
+negative = table[table["contribution_margin_cny"] < 0]
+if negative.empty:
+    st.success(t("sku_margin_negative_empty"))
+else:
+    data_table(
+        negative[keep], key="sku_margin_negative", filename="sku_margin_negative", column_config=columns
+    )
+
+st.subheader(t("sku_margin_table_title"))
+data_table(
+    table.sort_values("contribution_margin_cny", ascending=False)[keep],
+    key="sku_margin_all",
+    filename="sku_margin_by_sku_shop",
+    column_config=columns,
+)
+
+stamp = queries.published_at(sel.path, sel.version)
+if stamp is not None:
+    st.caption(t("published_at", ts=local_timestamp(stamp)))
