@@ -17,7 +17,8 @@ Per series (one master SKU, all channels, kits exploded):
    `backtest_horizon` days. The candidate with the lowest RMSE wins (RMSE is minimised by the mean, so on
    intermittent series it does not reward forecasting zero the way WAPE would); its WAPE, bias and the standard
    deviation of its daily errors (sigma) are reported.
-5. Series with fewer clean days than `min_history_days` get the 28-day average, with the demand's standard
+5. Only the last `max_history_days` clean days are fitted (speed: ETS on 540 days costs ~3x more for the same
+   answer from these level models). Series with fewer clean days than `min_history_days` get the 28-day average, with the demand's standard
    deviation as sigma and no backtest figures.
 """
 
@@ -45,6 +46,9 @@ class ForecastSettings:
     backtest_horizon: int = 14
     backtest_step: int = 7
     min_history_days: int = 56
+    max_history_days: int = (
+        182  # only the most recent clean days are fitted: local-level models gain little from more
+    )
     average_window: int = 28
     intermittent_adi: float = 1.32
 
@@ -129,7 +133,7 @@ def backtest(name: str, y: np.ndarray, settings: ForecastSettings) -> tuple[np.n
 
 def forecast_series(y: np.ndarray, settings: ForecastSettings = ForecastSettings()) -> SeriesForecast:
     """Choose a model for the clean daily series `y` (oldest first) and forecast `horizon_days` days."""
-    y = np.asarray(y, dtype=float)
+    y = np.asarray(y, dtype=float)[-settings.max_history_days :]
     demand_class, adi = classify(y, settings)
     needed = max(
         settings.min_history_days,

@@ -24,6 +24,7 @@ def model(dbt, session):
         backtest_horizon=int(dbt.config.get("forecast_backtest_horizon_days")),
         backtest_step=7,
         min_history_days=int(dbt.config.get("forecast_min_history_days")),
+        max_history_days=int(dbt.config.get("forecast_max_history_days")),
         average_window=int(dbt.config.get("forecast_average_window_days")),
         intermittent_adi=float(dbt.config.get("intermittent_adi_threshold")),
     )
