@@ -259,7 +259,7 @@ def dark(fig: go.Figure, font_size: int = 20) -> go.Figure:
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
         font={"family": FONT, "size": font_size, "color": WALL_TEXT},
-        title_font={"size": font_size + 4},
+        title_font={"size": font_size + 4, "color": WALL_TEXT},
     )
     fig.update_traces(textfont={"size": font_size}, selector={"type": "bar"})
     return fig
@@ -515,7 +515,7 @@ def retention_heatmap(
     active = active.reindex(index=grid.index, columns=grid.columns)
     y = [f"{pd.Timestamp(m):%Y-%m} ({int(sizes[m]):,})" for m in grid.index]
     x = [f"M{int(k)}" for k in grid.columns]
-    z = grid.astype(float).where(grid.notna(), None).values.tolist()
+    z = [[None if pd.isna(v) else float(v) for v in row] for row in grid.values]
     text = [[("" if pd.isna(v) else f"{v:.0%}") for v in row] for row in grid.values]
     custom = [[("" if pd.isna(a) else f"{int(a):,}") for a in row] for row in active.values]
     fig = go.Figure(

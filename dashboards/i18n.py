@@ -98,6 +98,13 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "overview_vs_prior": {"zh": "环比", "en": "vs prior"},
     "overview_vs_last_year": {"zh": "同比", "en": "vs last year"},
     "overview_trend_metric": {"zh": "趋势指标", "en": "Trend of"},
+    "overview_top_skus": {"zh": "热销 SKU（按净收入）", "en": "Top SKUs by net revenue"},
+    "overview_top_skus_categories": {"zh": "类目：{categories}", "en": "Categories: {categories}"},
+    "overview_product": {"zh": "商品名称", "en": "Product"},
+    "overview_categories_note": {
+        "zh": "KPI 与趋势按整店汇总（不分类目）；类目筛选作用于下方热销 SKU 表。",
+        "en": "KPIs and trends add up whole shops (not per category); the category filter applies to the top-SKU table below.",
+    },
     "channels_caption": {
         "zh": "{day} 的渠道表现，对比上周同日（{last_week}）与去年同期（{last_year}，按星期对齐）",
         "en": "Channels on {day}, against the same day last week ({last_week}) and last year ({last_year}, same weekday)",
@@ -112,8 +119,8 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "channels_range_title": {"zh": "{start} 至 {end} 分店铺汇总", "en": "By shop, {start} to {end}"},
     "channels_last_week": {"zh": "上周同日", "en": "last week"},
     "channels_last_year": {"zh": "去年同期", "en": "last year"},
-    "channels_wow": {"zh": "周同比", "en": "vs last week"},
-    "channels_yoy": {"zh": "年同比", "en": "vs last year"},
+    "channels_wow": {"zh": "周环比", "en": "vs last week"},
+    "channels_yoy": {"zh": "同比", "en": "vs last year"},
     "channels_asp": {"zh": "件单价", "en": "ASP"},
     "channels_discount_rate": {"zh": "折扣率", "en": "Discount rate"},
     "sku_days": {"zh": "{n} 天", "en": "{n} days"},
@@ -384,8 +391,8 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "en": "An interval crossing 0 means too few units to tell a lift from chance; red dots lose money.",
     },
     "promotions_loss_alert": {
-        "zh": "{n} 个活动亏损（增量利润为负），合计 {amount}。",
-        "en": "{n} promotions lost money (negative incremental profit), {amount} together.",
+        "zh": "{n} 个活动亏损（增量利润为负），合计 {amount}：{ids}",
+        "en": "{n} promotions lost money (negative incremental profit), {amount} together: {ids}",
     },
     "promotions_table_title": {"zh": "促销明细", "en": "Promotions"},
     "promotions_none": {

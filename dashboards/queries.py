@@ -326,6 +326,34 @@ def channel_by_shop(path: str, version: Version, start: date, end: date, shop_id
     return frame
 
 
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def top_skus(
+    path: str,
+    version: Version,
+    start: date,
+    end: date,
+    shop_ids: ShopIds,
+    categories: tuple[str, ...],
+    limit: int = 20,
+) -> pd.DataFrame:
+    """The range's best-selling SKUs by net revenue (daily_sku_sales, selected shops and categories): sku,
+    product_name, category, units, gmv_cny, net_sales_cny, refunds_cny, net_revenue_cny."""
+    return _df(
+        path,
+        f"""
+        select sku, any_value(product_name) as product_name, any_value(category) as category,
+               sum(units)::bigint as units, sum(gmv_cny) as gmv_cny, sum(net_sales_cny) as net_sales_cny,
+               sum(refunds_cny) as refunds_cny, sum(net_revenue_cny) as net_revenue_cny
+        from marts.daily_sku_sales
+        where {_IN_RANGE} and {in_list("category", "categories")}
+        group by sku
+        order by net_revenue_cny desc, sku
+        limit {int(limit)}
+        """,
+        {**_range_params(start, end, shop_ids), "categories": list(categories)},
+    )
+
+
 # The SKU drill-down: every mart's rows for one master SKU (table -> order of its rows).
 SKU_TABLES: dict[str, str] = {
     "skus": "sku",
@@ -1152,6 +1180,8 @@ def new_vs_repeat(
 # Order exceptions (异常订单): the review queue as of the snapshot (open orders, any order date; the shop
 # filter applies, the date range does not). Only masked buyer ids leave the warehouse: no receiver name,
 # phone or address; remarks have digit runs (phone numbers) masked, and only which address part is missing.
+# Shopify's buyer_key falls back to the e-mail for a guest checkout without a customer id: such a key is
+# hashed here (md5, shop-prefixed) so an address never reaches the page.
 EXCEPTION_REASONS = (
     "address_incomplete",
     "remark_attention",
@@ -1195,7 +1225,9 @@ def exception_queue(
         path,
         f"""
         select e.shop_id, coalesce(s.shop_name, e.shop_id) as shop_name, e.platform_order_id, e.order_id,
-               e.buyer_key, e.order_date, e.paid_at, e.paid_amount_cny, e.hours_since_paid, e.promise_hours,
+               case when e.buyer_key like '%@%' then e.shop_id || ':h:' || left(md5(e.buyer_key), 16)
+                    else e.buyer_key end as buyer_key,
+               e.order_date, e.paid_at, e.paid_amount_cny, e.hours_since_paid, e.promise_hours,
                e.promise_hours - e.hours_since_paid as hours_left, e.reasons, e.reason_count,
                case when e.address_incomplete then list_filter(
                    [case when nullif(trim(e.province), '') is null then 'province' end,
