@@ -27,11 +27,11 @@ html, body, .stApp, [data-testid="stApp"], [data-testid="stAppViewContainer"], [
 .stApp p, .stApp span, .stApp div, .stApp h1, .stApp h2, .stApp h3 {{ font-family: {FONT}; }}
 .stApp h1, .stApp h2, .stApp h3, .stApp p {{ color: {WALL_TEXT}; }}
 .wall-head {{ display: flex; justify-content: space-between; align-items: baseline; }}
-.wall-title {{ font-size: 2.6rem; font-weight: 700; letter-spacing: .04em; }}
+.wall-title {{ font-size: clamp(1.8rem, 2.4vw, 3.4rem); font-weight: 700; letter-spacing: .04em; }}
 .wall-asof {{ font-size: 1.5rem; color: #94a3b8; }}
 .wall-card {{ background: #111a2e; border: 1px solid #1e293b; border-radius: 14px; padding: 1rem 1.6rem; }}
 .wall-label {{ font-size: 1.7rem; color: #94a3b8; }}
-.wall-value {{ font-size: 5.2rem; font-weight: 700; line-height: 1.15; font-variant-numeric: tabular-nums; }}
+.wall-value {{ font-size: clamp(2.6rem, 4.4vw, 7rem); font-weight: 700; line-height: 1.15; font-variant-numeric: tabular-nums; }}
 .wall-cmp {{ font-size: 1.5rem; color: #cbd5e1; margin-top: .2rem; font-variant-numeric: tabular-nums; }}
 .wall-cmp b {{ font-weight: 700; margin: 0 .5rem; }}
 .wall-ticker {{ overflow: hidden; white-space: nowrap; background: #111a2e; border-radius: 10px;

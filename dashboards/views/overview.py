@@ -85,7 +85,9 @@ def covers(window: tuple) -> bool:
     return window[0] >= sel.first_date
 
 
-filters.note_ignored(sel, categories=True, warehouses=True)
+filters.note_ignored(sel, warehouses=True)
+if sel.categories:
+    st.caption(t("overview_categories_note"))
 st.title(t("overview"))
 
 period = st.segmented_control(
@@ -217,6 +219,29 @@ else:
             "margin_pct": st.column_config.NumberColumn(t("overview_margin_pct"), format="percent"),
         },
     )
+
+st.subheader(t("overview_top_skus"))
+if sel.categories:
+    st.caption(
+        t("overview_top_skus_categories", categories=", ".join(map(filters.category_label, sel.categories)))
+    )
+skus = queries.top_skus(sel.path, sel.version, start, end, sel.shop_ids, sel.categories)
+skus = skus.assign(category=skus["category"].map(filters.category_label))
+data_table(
+    skus,
+    key="overview_top_skus",
+    filename="overview_top_skus",
+    column_config={
+        "sku": st.column_config.TextColumn("SKU"),
+        "product_name": st.column_config.TextColumn(t("overview_product")),
+        "category": st.column_config.TextColumn(t("filters_categories")),
+        "units": st.column_config.NumberColumn(t("units"), format="%,d"),
+        "gmv_cny": st.column_config.NumberColumn(t("gmv"), format="¥%,.2f"),
+        "net_sales_cny": st.column_config.NumberColumn(t("net_sales"), format="¥%,.2f"),
+        "refunds_cny": st.column_config.NumberColumn(t("refunds"), format="¥%,.2f"),
+        "net_revenue_cny": st.column_config.NumberColumn(t("net_revenue"), format="¥%,.2f"),
+    },
+)
 
 stamp = queries.published_at(sel.path, sel.version)
 if stamp is not None:

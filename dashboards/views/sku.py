@@ -20,14 +20,6 @@ from dashboards.tables import SKU_KEY, data_table
 PICKER_KEY = "sku_picker"
 HISTORY_DAYS = 90
 MONEY = "¥%,.2f"
-STATUS_ICONS = {
-    "oversold": "🔴",
-    "stockout": "🔴",
-    "at_risk": "🟠",
-    "dead": "⚫",
-    "overstock": "🟣",
-    "healthy": "🟢",
-}
 
 
 def _first(frame: pd.DataFrame) -> pd.Series | None:
@@ -112,7 +104,7 @@ if health is None:
 else:
     status = str(health["health_status"])
     tiles = [
-        (t("sku_health_status"), f"{STATUS_ICONS.get(status, '')} {status_label(status)}"),
+        (t("sku_health_status"), status_label(status)),
         (t("sku_on_hand"), integer(_num(health["on_hand"]))),
         (t("sku_available"), integer(_num(health["available"]))),
         (t("sku_on_order"), integer(_num(health["on_order"]))),
@@ -121,8 +113,9 @@ else:
         (t("sku_units_sold_30d"), integer(_num(health["units_sold_30d"]))),
         (t("sku_gmroi"), "—" if _num(health["gmroi_90d"]) is None else f"{float(health['gmroi_90d']):.2f}"),
     ]
-    for column, (label, value) in zip(st.columns(len(tiles)), tiles, strict=True):
-        column.metric(label, value, border=True)
+    for row in (tiles[:4], tiles[4:]):
+        for column, (label, value) in zip(st.columns(4), row, strict=True):
+            column.metric(label, value, border=True)
     if bool(health["ghost_listing"]):
         st.warning(t("sku_ghost", listed=integer(_num(health["listed_quantity"]))))
     st.caption(t("sku_stock_caption", date=local_date(health["stock_date"])))

@@ -97,6 +97,7 @@ def board(path: str) -> None:
     split.plotly_chart(
         figures.wall_shop_split(pace, title=t("wall_split_title"), colors=colors),
         config={"displayModeBar": False, "staticPlot": True},
+        theme=None,  # the figure's own dark layout, not Streamlit's light theme
         key="wall_split",
     )
 

@@ -5,6 +5,7 @@ The real file from the pipeline will replace this fixture later: tests depend on
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -149,3 +150,17 @@ def write_serve_file() -> Callable[..., Path]:
 def serve_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A published serving file with 3 shops and 120 days of sales ending 2026-06-30."""
     return build_serve_file(tmp_path_factory.mktemp("serve") / "serve.duckdb")
+
+
+SERVE_OVERRIDE_ENV = "SHOPKEEP_TEST_SERVE_PATH"
+
+
+@pytest.fixture(scope="session")
+def built_serve_path(request: pytest.FixtureRequest) -> Path:
+    """serve.duckdb of the session's built warehouse (`built_warehouse`, tests/conftest.py). While working on
+    the dashboards, SHOPKEEP_TEST_SERVE_PATH=<an already published serve.duckdb> skips the build (the file is
+    only read: tests that publish copy it first)."""
+    override = os.environ.get(SERVE_OVERRIDE_ENV)
+    if override:
+        return Path(override).resolve()
+    return request.getfixturevalue("built_warehouse").serve_path
