@@ -1,0 +1,163 @@
+"""SKU 详情, the drill-down: opened with ?sku= (or from a table's selection), it shows one SKU's facts equal to
+the marts; without a SKU it offers a picker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboards.filters import CATEGORIES_KEY, SHOPS_KEY, WAREHOUSES_KEY
+from dashboards.format import integer, money
+from dashboards.tables import SKU_KEY
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
+
+
+def sku_page(
+    serve: Path, monkeypatch: pytest.MonkeyPatch, sku: str | None = None, **state: object
+) -> AppTest:
+    monkeypatch.setenv("SHOPKEEP_SERVE_PATH", str(serve))
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page("views/sku.py")
+    if sku is not None:
+        at.query_params["sku"] = sku
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def rows(serve: Path, sql: str, params: list[object] | None = None) -> list[tuple]:
+    with duckdb.connect(str(serve), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="module")
+def stocked_sku(built_serve_path) -> str:
+    """A SKU with stock, a forecast, sales in every shop and a return comparison."""
+    return rows(
+        built_serve_path,
+        """select h.sku from marts.inventory_health h
+           where h.sku in (select sku from marts.return_shop_comparison)
+             and (select count(distinct shop_id) from marts.sku_margins m where m.sku = h.sku) >= 3
+           order by h.units_sold_30d desc, h.sku limit 1""",
+    )[0][0]
+
+
+def test_a_sku_in_the_url_shows_its_stock_and_replenishment_equal_to_the_marts(
+    built_serve_path, stocked_sku, monkeypatch
+):
+    at = sku_page(built_serve_path, monkeypatch, stocked_sku)
+
+    ((name, on_hand, available, on_order, value),) = rows(
+        built_serve_path,
+        "select product_name, on_hand, available, on_order, stock_value_cny from marts.inventory_health "
+        "where sku = ?",
+        [stocked_sku],
+    )
+    ((suggested, position),) = rows(
+        built_serve_path,
+        "select suggested_qty, position from marts.replenishment_suggestions where sku = ?",
+        [stocked_sku],
+    )
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["在库"] == integer(on_hand)
+    assert tiles["可用"] == integer(available)
+    assert tiles["在途"] == integer(on_order)
+    assert tiles["库存金额"] == money(value)
+    assert tiles["建议采购量"] == integer(suggested)
+    assert tiles["库存头寸"] == integer(position)
+    assert f"{name} · {stocked_sku}" in [s.value for s in at.subheader]
+    assert at.selectbox(key="sku_picker").value == stocked_sku
+
+
+def test_the_warehouse_table_and_the_warehouse_filter(built_serve_path, stocked_sku, monkeypatch):
+    at = sku_page(built_serve_path, monkeypatch, stocked_sku)
+
+    expected = dict(
+        rows(
+            built_serve_path,
+            "select warehouse_id, on_hand from marts.inventory_health_by_warehouse where sku = ?",
+            [stocked_sku],
+        )
+    )
+    by_warehouse = at.dataframe[0].value
+    assert dict(zip(by_warehouse["warehouse_id"], by_warehouse["on_hand"], strict=True)) == expected
+
+    one = sorted(expected)[0]
+    filtered = sku_page(built_serve_path, monkeypatch, stocked_sku, **{WAREHOUSES_KEY: [one]})
+    assert list(filtered.dataframe[0].value["warehouse_id"]) == [one]
+
+
+def test_margins_by_shop_and_month_equal_sku_margins_and_follow_the_shop_filter(
+    built_serve_path, stocked_sku, monkeypatch
+):
+    at = sku_page(built_serve_path, monkeypatch, stocked_sku)
+
+    margins = at.dataframe[1].value
+    total = rows(
+        built_serve_path,
+        "select sum(contribution_margin_cny) from marts.sku_margins where sku = ?",
+        [stocked_sku],
+    )[0][0]
+    assert round(float(margins["contribution_margin_cny"].sum()), 2) == float(total)
+    assert (
+        len(margins)
+        == rows(built_serve_path, "select count(*) from marts.sku_margins where sku = ?", [stocked_sku])[0][0]
+    )
+
+    jd = sku_page(built_serve_path, monkeypatch, stocked_sku, **{SHOPS_KEY: ["jd_pop"]})
+    assert set(jd.dataframe[1].value["shop_name"]) <= {"jd_pop"}
+
+
+def test_the_size_return_hotspot_sku_says_which_shop_returns_it_for_size(built_serve_path, monkeypatch):
+    sku, shop = rows(
+        built_serve_path,
+        "select c.sku, coalesce(s.shop_name, c.shop_id) from marts.return_shop_comparison c "
+        "join marts.shops s using (shop_id) where c.is_return_hotspot order by c.size_return_rate_gap desc limit 1",
+    )[0]
+
+    at = sku_page(built_serve_path, monkeypatch, sku)
+
+    (alert,) = [e.value for e in at.error]
+    assert "尺码退货热点" in alert and shop in alert
+    returns = at.dataframe[-1].value
+    assert returns.loc[returns["shop_name"] == shop, "is_return_hotspot"].item()
+
+
+def test_a_drill_down_from_a_table_opens_the_sku_it_stored(built_serve_path, stocked_sku, monkeypatch):
+    at = sku_page(built_serve_path, monkeypatch, **{SKU_KEY: stocked_sku})
+
+    assert at.selectbox(key="sku_picker").value == stocked_sku
+    assert at.query_params["sku"] == stocked_sku
+
+
+def test_without_a_sku_the_page_offers_a_picker_limited_to_the_chosen_categories(
+    built_serve_path, monkeypatch
+):
+    at = sku_page(built_serve_path, monkeypatch, **{CATEGORIES_KEY: ["home"]})
+
+    assert [i.value for i in at.info] == ["请选择一个 SKU，或在任意表格中点选一行跳转到这里。"]
+    picker = at.selectbox(key="sku_picker")
+    home = {r[0] for r in rows(built_serve_path, "select sku from marts.skus where category = 'home'")}
+    assert set(picker.options) == {f"{s} · {n}" for s, n in rows(
+        built_serve_path, "select sku, product_name from marts.skus where category = 'home'")}  # fmt: skip
+    assert home
+
+    picker.set_value(sorted(home)[0]).run()
+
+    assert not at.exception
+    assert at.query_params["sku"] == sorted(home)[0]
+    assert at.metric  # the SKU's tiles are drawn
+
+
+def test_an_unknown_sku_in_the_url_is_named_not_raised(built_serve_path, monkeypatch):
+    at = sku_page(built_serve_path, monkeypatch, "NO-SUCH-SKU", lang="en")
+
+    (warning,) = [w.value for w in at.warning]
+    assert "NO-SUCH-SKU" in warning and "marts.skus" in warning
