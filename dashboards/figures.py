@@ -891,7 +891,7 @@ def promo_vs_baseline(
     fig.add_trace(
         go.Bar(
             y=names,
-            x=rows["baseline_units"].astype(float),
+            x=rows["baseline_units"].astype(float).tolist(),
             name=_label(labels, "baseline"),
             orientation="h",
             marker={"color": "#94a3b8"},
@@ -901,7 +901,7 @@ def promo_vs_baseline(
     fig.add_trace(
         go.Bar(
             y=names,
-            x=rows["promo_units"].astype(float),
+            x=rows["promo_units"].astype(float).tolist(),
             name=_label(labels, "promo"),
             orientation="h",
             marker={"color": PALETTE[0]},
@@ -928,7 +928,7 @@ def promotion_lift(
     lift = rows["lift_pct"].astype(float)
     fig = go.Figure(
         go.Scatter(
-            x=lift,
+            x=lift.tolist(),
             y=_promo_names(rows),
             mode="markers",
             marker={
@@ -938,12 +938,12 @@ def promotion_lift(
             error_x={
                 "type": "data",
                 "symmetric": False,
-                "array": (rows["lift_pct_high"].astype(float) - lift).clip(lower=0),
-                "arrayminus": (lift - rows["lift_pct_low"].astype(float)).clip(lower=0),
+                "array": (rows["lift_pct_high"].astype(float) - lift).clip(lower=0).tolist(),
+                "arrayminus": (lift - rows["lift_pct_low"].astype(float)).clip(lower=0).tolist(),
                 "color": "#64748b",
                 "thickness": 1.5,
             },
-            customdata=rows[["lift_pct_low", "lift_pct_high"]].astype(float).to_numpy(),
+            customdata=rows[["lift_pct_low", "lift_pct_high"]].astype(float).to_numpy().tolist(),
             hovertemplate="%{y}<br>%{x:+.0%} (%{customdata[0]:+.0%} … %{customdata[1]:+.0%})<extra></extra>",
             name=_label(labels, "lift"),
         )

@@ -675,7 +675,8 @@ def po_draft_lines(path: str, version: Version, categories: tuple[str, ...]) -> 
     return _records(
         path,
         f"""
-        select d.draft_id, d.draft_line_id, d.supplier_id, d.supplier_name, d.as_of_date, d.expected_date,
+        select d.draft_id, d.draft_line_id, d.supplier_id, d.supplier_name, d.currency, d.as_of_date,
+               d.expected_date,
                d.sku, d.product_name, k.category, d.quantity, d.moq, d.pack_size, d.unit_price_cny,
                d.is_supplier_price, d.line_value_cny, d.draft_lines, d.draft_value_cny, d.stockout_date,
                r.available, r.on_order, r.position, r.reorder_point, r.days_to_stockout, r.daily_demand,

@@ -1,8 +1,201 @@
-"""Placeholder until this page is built (issue 5)."""
+"""数据状态 Data status: how fresh each source is (last load per raw table and shop, newest order per shop),
+the last build and publish, failed checks (dbt tests), quarantined import rows and unmapped SKUs.
 
+Everything comes from the published snapshot: marts.source_freshness, marts.quarantined_rows,
+marts.unmapped_skus, meta.publish_log and meta.check_results (written by the publish step). The shop filter
+applies to rows kept per shop; rows not kept per shop (WMS, product master) always show. Dates, categories and
+warehouses do not apply.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
+from dashboards import filters, queries
+from dashboards.format import integer, local_timestamp
 from dashboards.i18n import t
+from dashboards.settings import DISPLAY_TIMEZONE
+from dashboards.tables import data_table
+
+sel = filters.current()
+freshness = queries.source_freshness(sel.path, sel.version, sel.shop_ids)
+through = queries.sales_through(sel.path, sel.version, sel.shop_ids)
+log = queries.publish_log(sel.path, sel.version)
+checks = queries.check_results(sel.path, sel.version)
+quarantine = queries.quarantined_rows(sel.path, sel.version, sel.shop_ids)
+unmapped = queries.unmapped_skus(sel.path, sel.version, sel.shop_ids)
 
 st.title(t("data_status"))
-st.info(t("under_construction"))
+st.caption(t("data_status_caption"))
+if sel.categories or sel.warehouse_ids:
+    st.caption(t("data_status_filters_ignored"))
+
+
+def _local(series: pd.Series) -> pd.Series:
+    """UTC timestamps as naive local times (the table shows them in the shops' timezone)."""
+    stamps = pd.to_datetime(series, utc=True)
+    return stamps.dt.tz_convert(DISPLAY_TIMEZONE).dt.tz_localize(None)
+
+
+stale = freshness[freshness["is_stale"].fillna(False).astype(bool)]
+failed = checks[checks["passed"].eq(False)] if checks is not None else None
+published = log.iloc[0] if not log.empty else None
+tiles = [
+    (
+        t("data_status_published"),
+        local_timestamp(published["published_at"]).split(" (")[0] if published is not None else "—",
+        t("data_status_build_started")
+        + ": "
+        + (local_timestamp(published["build_started_at"]) if published is not None else "—"),
+    ),
+    (t("data_status_stale_sources"), integer(len(stale)), t("data_status_stale_help")),
+    (t("data_status_failed_checks"), integer(len(failed)) if failed is not None else "—", None),
+    (t("data_status_quarantined"), integer(len(quarantine)), None),
+    (t("data_status_unmapped"), integer(len(unmapped)), None),
+]
+for column, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
+    column.metric(label, value, help=help_text, border=True)
+if published is not None and pd.notna(published["build_started_at"]):
+    minutes = (published["published_at"] - published["build_started_at"]).total_seconds() / 60
+    st.caption(t("data_status_build_minutes", minutes=f"{minutes:.1f}"))
+
+# -- freshness --
+st.subheader(t("data_status_freshness_title"))
+if not stale.empty:
+    st.warning(t("data_status_stale_alert", n=len(stale)), icon=":material/schedule:")
+kinds = {k: t(f"data_status_kind_{k}") for k in ("api", "export", "wms", "product_master")}
+left, right = st.columns([3, 1])
+with left:
+    data_table(
+        freshness.assign(
+            kind=freshness["source_kind"].map(kinds),
+            last_loaded_local=_local(freshness["last_loaded_at"]),
+        )[
+            ["kind", "source_name", "table_name", "shop_name", "row_count", "last_loaded_local",
+             "hours_since_last_load", "is_stale"]
+        ],
+        key="data_status_freshness",
+        filename="source_freshness",
+        sku_column=None,
+        column_config={
+            "kind": st.column_config.TextColumn(t("data_status_kind")),
+            "source_name": st.column_config.TextColumn(t("data_status_source")),
+            "table_name": st.column_config.TextColumn(t("data_status_table")),
+            "shop_name": st.column_config.TextColumn(t("data_status_shop")),
+            "row_count": st.column_config.NumberColumn(t("data_status_rows"), format="%,d"),
+            "last_loaded_local": st.column_config.DatetimeColumn(
+                t("data_status_last_loaded"), format="YYYY-MM-DD HH:mm"
+            ),
+            "hours_since_last_load": st.column_config.NumberColumn(t("data_status_hours"), format="%.1f"),
+            "is_stale": st.column_config.CheckboxColumn(t("data_status_stale")),
+        },
+    )  # fmt: skip
+with right:
+    st.markdown(f"**{t('data_status_sales_through')}**")
+    data_table(
+        through[["shop_name", "last_order_date"]],
+        key="data_status_through",
+        filename="sales_through",
+        sku_column=None,
+        column_config={
+            "shop_name": st.column_config.TextColumn(t("data_status_shop")),
+            "last_order_date": st.column_config.DateColumn(
+                t("data_status_last_order_date"), format="YYYY-MM-DD"
+            ),
+        },
+    )
+
+# -- checks --
+st.subheader(t("data_status_checks_title"))
+if checks is None:
+    st.info(t("data_status_checks_missing"))
+elif checks.empty:
+    st.info(t("data_status_checks_none"))
+elif failed is not None and failed.empty:
+    st.success(t("data_status_checks_ok", n=f"{len(checks):,}"))
+else:
+    st.warning(t("data_status_checks_failed", n=len(failed), total=f"{len(checks):,}"))
+    data_table(
+        failed.assign(evaluated_local=_local(failed["evaluated_at"]))[
+            ["asset_key", "check_name", "severity", "status", "failed_rows", "evaluated_local"]
+        ],
+        key="data_status_checks",
+        filename="failed_checks",
+        sku_column=None,
+        column_config={
+            "asset_key": st.column_config.TextColumn(t("data_status_asset")),
+            "check_name": st.column_config.TextColumn(t("data_status_check")),
+            "severity": st.column_config.TextColumn(t("data_status_severity")),
+            "status": st.column_config.TextColumn(t("data_status_check_status")),
+            "failed_rows": st.column_config.NumberColumn(t("data_status_failed_rows"), format="%,d"),
+            "evaluated_local": st.column_config.DatetimeColumn(
+                t("data_status_evaluated_at"), format="YYYY-MM-DD HH:mm"
+            ),
+        },
+    )
+
+# -- quarantine --
+st.subheader(t("data_status_quarantine_title"))
+if quarantine.empty:
+    st.success(t("data_status_quarantine_empty"))
+else:
+    importers = {k: t(f"data_status_importer_{k}") for k in ("export", "product_master")}
+    data_table(
+        quarantine.assign(
+            importer_label=quarantine["importer"].map(importers), loaded_local=_local(quarantine["loaded_at"])
+        )[
+            [
+                "importer_label",
+                "shop_id",
+                "source_file",
+                "sheet",
+                "row_number",
+                "reason",
+                "raw_row",
+                "loaded_local",
+            ]
+        ],
+        key="data_status_quarantine",
+        filename="quarantined_rows",
+        sku_column=None,
+        column_config={
+            "importer_label": st.column_config.TextColumn(t("data_status_importer")),
+            "shop_id": st.column_config.TextColumn(t("data_status_shop")),
+            "source_file": st.column_config.TextColumn(t("data_status_file")),
+            "sheet": st.column_config.TextColumn(t("data_status_sheet")),
+            "row_number": st.column_config.NumberColumn(t("data_status_row"), format="%d"),
+            "reason": st.column_config.TextColumn(t("data_status_reason"), width="large"),
+            "raw_row": st.column_config.TextColumn(t("data_status_raw_row")),
+            "loaded_local": st.column_config.DatetimeColumn(
+                t("data_status_loaded_at"), format="YYYY-MM-DD HH:mm"
+            ),
+        },
+    )
+
+# -- unmapped SKUs --
+st.subheader(t("data_status_unmapped_title"))
+st.caption(t("data_status_unmapped_help"))
+if unmapped.empty:
+    st.success(t("data_status_unmapped_empty"))
+else:
+    data_table(
+        unmapped[
+            ["shop_name", "outer_id", "platform_sku_id", "listing_title", "order_lines", "units", "net_sales_cny",
+             "first_sold_on", "last_sold_on"]
+        ],
+        key="data_status_unmapped",
+        filename="unmapped_skus",
+        sku_column=None,
+        column_config={
+            "shop_name": st.column_config.TextColumn(t("data_status_shop")),
+            "outer_id": st.column_config.TextColumn(t("data_status_outer_id")),
+            "platform_sku_id": st.column_config.TextColumn(t("data_status_platform_sku")),
+            "listing_title": st.column_config.TextColumn(t("data_status_listing_title")),
+            "order_lines": st.column_config.NumberColumn(t("data_status_order_lines"), format="%,d"),
+            "units": st.column_config.NumberColumn(t("data_status_units"), format="%,d"),
+            "net_sales_cny": st.column_config.NumberColumn(t("data_status_net_sales"), format="¥%,.2f"),
+            "first_sold_on": st.column_config.DateColumn(t("data_status_first_sold"), format="YYYY-MM-DD"),
+            "last_sold_on": st.column_config.DateColumn(t("data_status_last_sold"), format="YYYY-MM-DD"),
+        },
+    )  # fmt: skip

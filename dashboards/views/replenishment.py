@@ -1,8 +1,279 @@
-"""Placeholder until this page is built (issue 5)."""
+"""补货 Replenishment: today's purchase-order drafts per supplier with the forecast behind each line, and a
+decision per line — approve the suggested quantity, approve an edited one, or reject — saved in the ops store
+(`dashboards/ops.py`, ops.sqlite), never in the warehouse. Decisions show on the next page load; sending the
+approved orders to suppliers is the writeback's job (a later issue).
 
+Filters: categories (the drafts' SKUs); drafts are neither per shop nor per date range, nor per warehouse.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
 import streamlit as st
 
+from dashboards import figures, filters, ops, queries
+from dashboards.format import integer, local_date, local_timestamp, money, percent
 from dashboards.i18n import t
+from dashboards.settings import SettingsError, ops_path
+from dashboards.tables import data_table
+
+HISTORY_DAYS = 56  # weeks of units sold shown before the forecast
+FLASH_KEY = "replenishment_flash"  # (kind, message) of the last decision, shown once after its rerun
+
+sel = filters.current()
+filters.note_ignored(sel, warehouses=True)
+lines = queries.po_draft_lines(sel.path, sel.version, sel.categories)
+accuracy = queries.forecast_accuracy(sel.path, sel.version, sel.categories)
+try:
+    store = ops_path()
+    store_error = None
+except SettingsError as exc:
+    store, store_error = None, str(exc)
+
+
+def _decisions() -> pd.DataFrame:
+    """The latest decision per draft line of today's drafts (read on every run: never cached)."""
+    if store is None or lines.empty:
+        return pd.DataFrame(columns=ops.DECISION_COLUMNS)
+    try:
+        return ops.current_decisions(store, sorted(lines["draft_id"].unique()))
+    except ops.OpsStoreError as exc:
+        st.error(t("replenishment_ops_error", error=exc))
+        return pd.DataFrame(columns=ops.DECISION_COLUMNS)
+
+
+def _status_label(status: str | None) -> str:
+    return t(f"replenishment_status_{status or 'pending'}")
+
+
+def _decide(line: dict, reject: bool) -> None:
+    """Button callback: record the decision on `line` with the quantity and note typed in its row."""
+    key = line["draft_line_id"]
+    try:
+        decision = ops.decide(
+            draft_id=line["draft_id"],
+            sku=line["sku"],
+            supplier_id=line["supplier_id"],
+            suggested_qty=int(line["quantity"]),
+            quantity=None if reject else st.session_state.get(f"replenishment_qty__{key}"),
+            reject=reject,
+            as_of_date=line["as_of_date"].isoformat() if line["as_of_date"] is not None else None,
+            snapshot_version=queries.snapshot_id(sel.path, sel.version),
+            note=st.session_state.get(f"replenishment_note__{key}"),
+        )
+        ops.record(store, decision)
+    except ops.OpsStoreError as exc:
+        st.session_state[FLASH_KEY] = ("error", t("replenishment_invalid", error=exc))
+        return
+    message = t("replenishment_saved", sku=line["sku"], status=_status_label(decision.status))
+    qty = decision.approved_qty
+    if qty is not None and (qty % max(int(line["pack_size"] or 1), 1) or qty < int(line["moq"] or 0)):
+        message += " " + t(
+            "replenishment_not_pack_multiple", qty=qty, pack=line["pack_size"], moq=line["moq"]
+        )
+    st.session_state[FLASH_KEY] = ("success", message)
+
 
 st.title(t("replenishment"))
-st.info(t("under_construction"))
+as_of = lines["as_of_date"].max() if not lines.empty else None
+st.caption(
+    t("replenishment_caption", as_of=local_date(as_of) if as_of else "—", ops=store or store_error or "—")
+)
+if store_error:
+    st.error(t("replenishment_ops_error", error=store_error))
+
+decisions = _decisions()
+merged = lines.merge(
+    decisions[["draft_id", "sku", "status", "approved_qty", "decided_at", "note"]],
+    on=["draft_id", "sku"],
+    how="left",
+)
+merged["decision"] = [_status_label(s if pd.notna(s) else None) for s in merged["status"]]
+merged["decided_at"] = [
+    local_timestamp(datetime.fromisoformat(s)) if isinstance(s, str) else None for s in merged["decided_at"]
+]
+
+drafts = merged.drop_duplicates("draft_id")
+tiles = [
+    (t("replenishment_drafts"), integer(len(drafts))),
+    (t("replenishment_lines"), integer(len(merged))),
+    (t("replenishment_value"), money(drafts["draft_value_cny"].sum() if not drafts.empty else 0)),
+    (t("replenishment_pending"), integer(int(merged["status"].isna().sum()))),
+]
+for column, (label, value) in zip(st.columns(len(tiles)), tiles, strict=True):
+    column.metric(label, value, border=True)
+
+flash = st.session_state.pop(FLASH_KEY, None)
+if flash:
+    (st.success if flash[0] == "success" else st.error)(flash[1])
+
+if merged.empty:
+    st.info(t("replenishment_none"))
+    supplier_ids: list[str] = sorted(accuracy["supplier_id"].dropna().unique())
+    supplier = None
+else:
+    supplier_ids = list(dict.fromkeys(merged["supplier_id"]))
+    # labels computed here, in the session's language (a format_func calling t() later would not know it)
+    labels = {
+        row["supplier_id"]: t(
+            "replenishment_supplier_option",
+            name=f"{row['supplier_name']} ({row['supplier_id']})",
+            lines=int(row["draft_lines"]),
+            value=money(row["draft_value_cny"]),
+        )
+        for row in drafts.to_dict("records")
+    }
+    supplier = st.selectbox(
+        t("replenishment_supplier"),
+        supplier_ids,
+        key="replenishment_supplier",
+        format_func=labels.__getitem__,
+    )
+
+if supplier is not None:
+    rows = merged[merged["supplier_id"] == supplier]
+    head = rows.iloc[0]
+    st.caption(
+        t(
+            "replenishment_draft_caption",
+            draft_id=head["draft_id"],
+            expected=local_date(head["expected_date"]),
+            currency=head["currency"],
+        )
+    )
+    data_table(
+        rows[
+            ["sku", "product_name", "quantity", "unit_price_cny", "line_value_cny", "moq", "pack_size",
+             "stockout_date", "days_to_stockout", "available", "on_order", "reorder_point", "model_name", "wape",
+             "decision", "approved_qty", "decided_at", "note"]
+        ],
+        key="replenishment_lines",
+        filename=f"purchase_order_draft_{supplier}",
+        column_config={
+            "sku": st.column_config.TextColumn(t("replenishment_sku")),
+            "product_name": st.column_config.TextColumn(t("replenishment_product")),
+            "quantity": st.column_config.NumberColumn(t("replenishment_suggested_qty"), format="%,d"),
+            "unit_price_cny": st.column_config.NumberColumn(t("replenishment_unit_price"), format="¥%,.2f"),
+            "line_value_cny": st.column_config.NumberColumn(t("replenishment_line_value"), format="¥%,.2f"),
+            "moq": st.column_config.NumberColumn(t("replenishment_moq"), format="%,d"),
+            "pack_size": st.column_config.NumberColumn(t("replenishment_pack"), format="%,d"),
+            "stockout_date": st.column_config.DateColumn(t("replenishment_stockout"), format="YYYY-MM-DD"),
+            "days_to_stockout": st.column_config.NumberColumn(t("replenishment_days_to_stockout"), format="%d"),
+            "available": st.column_config.NumberColumn(t("replenishment_available"), format="%,d"),
+            "on_order": st.column_config.NumberColumn(t("replenishment_on_order"), format="%,d"),
+            "reorder_point": st.column_config.NumberColumn(t("replenishment_reorder_point"), format="%,.1f"),
+            "model_name": st.column_config.TextColumn(t("replenishment_model")),
+            "wape": st.column_config.NumberColumn(t("replenishment_wape"), format="percent"),
+            "decision": st.column_config.TextColumn(t("replenishment_decision")),
+            "approved_qty": st.column_config.NumberColumn(t("replenishment_approved_qty"), format="%,d"),
+            "decided_at": st.column_config.TextColumn(t("replenishment_decided_at")),
+            "note": st.column_config.TextColumn(t("replenishment_note")),
+        },
+    )  # fmt: skip
+
+    st.subheader(t("replenishment_decide_title"))
+    for line in rows.to_dict("records"):
+        key = line["draft_line_id"]
+        decided = pd.notna(line["status"])
+        name, qty, note, approve, reject = st.columns([3, 1.3, 2, 1, 1], vertical_alignment="bottom")
+        status = line["status"] if decided else None
+        name.markdown(f"**{line['sku']}** {line['product_name']}  \n{_status_label(status)}")
+        default = (
+            int(line["approved_qty"]) if decided and pd.notna(line["approved_qty"]) else int(line["quantity"])
+        )
+        qty.number_input(
+            t("replenishment_qty"),
+            min_value=0,
+            value=default,
+            step=max(int(line["pack_size"] or 1), 1),
+            key=f"replenishment_qty__{key}",
+            help=t("replenishment_qty_help", qty=line["quantity"], moq=line["moq"], pack=line["pack_size"]),
+            disabled=store is None,
+        )
+        note.text_input(
+            t("replenishment_note"),
+            placeholder=t("replenishment_note_placeholder"),
+            key=f"replenishment_note__{key}",
+            disabled=store is None,
+        )
+        approve.button(
+            t("replenishment_approve"),
+            key=f"replenishment_approve__{key}",
+            on_click=_decide,
+            args=(line, False),
+            type="primary",
+            icon=":material/check:",
+            disabled=store is None,
+        )
+        reject.button(
+            t("replenishment_reject"),
+            key=f"replenishment_reject__{key}",
+            on_click=_decide,
+            args=(line, True),
+            icon=":material/close:",
+            disabled=store is None,
+        )
+
+    st.subheader(t("replenishment_forecast_title"))
+    sku = st.selectbox(
+        t("replenishment_forecast_sku"),
+        list(rows["sku"]),
+        key="replenishment_forecast_sku",
+        format_func=dict(zip(rows["sku"], rows["sku"] + " " + rows["product_name"], strict=True)).__getitem__,
+    )
+    line = rows.set_index("sku").loc[sku]
+    history = queries.sku_daily_units(sel.path, sel.version, sku, as_of - timedelta(days=HISTORY_DAYS))
+    forecast = queries.sku_forecast(sel.path, sel.version, sku)
+    st.plotly_chart(
+        figures.demand_history_forecast(
+            history,
+            forecast,
+            title=t("replenishment_forecast_chart", sku=sku),
+            labels={
+                "history": t("replenishment_units_sold"),
+                "forecast": t("replenishment_forecast_line"),
+                "baseline": t("replenishment_baseline"),
+            },
+        ),
+        config={"displayModeBar": False},
+    )
+    st.caption(
+        t(
+            "replenishment_accuracy",
+            model=line["model_name"] or "—",
+            demand_class=line["demand_class"] or "—",
+            wape=percent(line["wape"]),
+            bias=percent(line["bias"]),
+        )
+    )
+
+st.subheader(t("replenishment_accuracy_title"))
+shown = accuracy[accuracy["supplier_id"] == supplier] if supplier is not None else accuracy
+data_table(
+    shown[
+        ["sku", "product_name", "category", "supplier_id", "model_name", "demand_class", "wape", "bias",
+         "daily_demand", "forecast_28d_units", "avg_daily_units_28d", "is_fallback"]
+    ],
+    key="replenishment_accuracy",
+    filename="forecast_accuracy",
+    column_config={
+        "sku": st.column_config.TextColumn(t("replenishment_sku")),
+        "product_name": st.column_config.TextColumn(t("replenishment_product")),
+        "category": st.column_config.TextColumn(t("inventory_category")),
+        "supplier_id": st.column_config.TextColumn(t("replenishment_supplier")),
+        "model_name": st.column_config.TextColumn(t("replenishment_model")),
+        "demand_class": st.column_config.TextColumn(t("replenishment_demand_class")),
+        "wape": st.column_config.NumberColumn(t("replenishment_wape"), format="percent"),
+        "bias": st.column_config.NumberColumn(t("replenishment_bias"), format="percent"),
+        "daily_demand": st.column_config.NumberColumn(t("replenishment_daily_demand"), format="%.2f"),
+        "forecast_28d_units": st.column_config.NumberColumn(t("replenishment_forecast_28d"), format="%,.1f"),
+        "avg_daily_units_28d": st.column_config.NumberColumn(t("replenishment_actual_28d"), format="%.2f"),
+        "is_fallback": st.column_config.CheckboxColumn(t("replenishment_fallback")),
+    },
+)  # fmt: skip
+
+stamp = queries.published_at(sel.path, sel.version)
+if stamp is not None:
+    st.caption(t("published_at", ts=local_timestamp(stamp)))

@@ -1,0 +1,90 @@
+"""SKU 利润 SKU margin over the built warehouse: the waterfall, tiles and tables equal marts.sku_margins summed
+over the order months the date range touches."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import plotly.io
+
+from dashboards.filters import CATEGORIES_KEY, SHOPS_KEY
+from dashboards.format import money, percent
+from tests.dashboards.pages_helper import default_dates, month_start, one, render_page, rows, tiles
+
+SUMS = "sum(net_sales_cny), sum(refunds_cny), sum(cogs_cny), sum(platform_fees_cny), sum(fulfilment_cost_cny), " \
+       "sum(return_cost_cny), sum(net_revenue_cny), sum(contribution_margin_cny)"  # fmt: skip
+
+
+def test_the_waterfall_and_tiles_equal_the_mart_over_the_months_of_the_range(built_warehouse, monkeypatch):
+    serve = built_warehouse.serve_path
+    start, end = default_dates(serve)
+
+    at = render_page(serve, "sku_margin", monkeypatch)
+
+    net_sales, refunds, cogs, fees, fulfilment, returns, net_revenue, margin = one(
+        serve, f"select {SUMS} from marts.sku_margins where month between ? and ?", [month_start(start), end]
+    )
+    estimated = one(
+        serve,
+        "select sum(platform_fees_cny) filter (where fees_estimated) from marts.order_line_margins "
+        "where order_month between ? and ?",
+        [month_start(start), end],
+    )[0] or Decimal(0)
+    assert tiles(at) == {
+        "净收入": money(net_revenue),
+        "贡献毛利": money(margin),
+        "毛利率": percent(margin / net_revenue),
+        "预估平台费占比": percent(estimated / fees),
+    }
+    waterfall = plotly.io.from_json(at.get("plotly_chart")[0].proto.spec).data[0]
+    assert waterfall.type == "waterfall"
+    steps = (net_sales, -refunds, -cogs, -fees, -fulfilment, -returns, margin)
+    assert list(waterfall.y) == [float(v) for v in steps]
+    assert waterfall.x[0] == "净销售额" and waterfall.x[-1] == "贡献毛利"
+
+
+def test_the_negative_margin_list_is_every_sku_and_shop_losing_money_and_the_table_adds_up(
+    built_warehouse, monkeypatch
+):
+    serve = built_warehouse.serve_path
+    start, end = default_dates(serve)
+
+    at = render_page(serve, "sku_margin", monkeypatch)
+
+    losing = rows(
+        serve,
+        "select sku, shop_id from marts.sku_margins where month between ? and ? group by 1, 2 "
+        "having sum(contribution_margin_cny) < 0",
+        [month_start(start), end],
+    )
+    tables = {t.key.split("__")[0]: t.value for t in at.dataframe}
+    negative = tables.get("sku_margin_negative")
+    assert (0 if negative is None else len(negative)) == len(losing)
+    if negative is not None:
+        assert (negative["contribution_margin_cny"].astype(float) < 0).all()
+    everything = tables["sku_margin_all"]
+    margin = one(
+        serve,
+        "select sum(contribution_margin_cny) from marts.sku_margins where month between ? and ?",
+        [month_start(start), end],
+    )[0]
+    assert sum(everything["contribution_margin_cny"]) == margin
+
+
+def test_shop_and_category_filters_cut_the_margin(built_warehouse, monkeypatch):
+    serve = built_warehouse.serve_path
+    start, end = default_dates(serve)
+
+    at = render_page(
+        serve, "sku_margin", monkeypatch, **{SHOPS_KEY: ["tmall_flagship"], CATEGORIES_KEY: ["snacks"]}
+    )
+
+    margin = one(
+        serve,
+        "select sum(contribution_margin_cny) from marts.sku_margins where month between ? and ? "
+        "and shop_id = 'tmall_flagship' and category = 'snacks'",
+        [month_start(start), end],
+    )[0]
+    assert tiles(at)["贡献毛利"] == money(margin)
+    table = at.dataframe[-1].value
+    assert set(table["category"]) == {"snacks"} and len(set(table["shop_name"])) == 1
