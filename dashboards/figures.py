@@ -793,7 +793,9 @@ def inventory_status_bars(
     _base_layout(fig, title, height)
     fig.update_layout(showlegend=False, bargap=0.3)
     fig.update_xaxes(
-        tickprefix="¥" if money else "", tickformat=",.0f", range=[0, (max(xs) if xs else 0) * 1.35 or 1]
+        tickprefix="¥" if money else "",
+        tickformat=",.0f",
+        range=[0, (max(xs) if xs else 0) * (2.0 if money else 1.35) or 1],
     )
     return fig
 
@@ -852,7 +854,7 @@ def margin_waterfall(
             x=x,
             y=y,
             measure=["absolute"] + ["relative"] * (len(steps) - 1) + ["total"],
-            text=[f"¥{v:,.0f}" for v in y],
+            text=[f"{'-' if v < 0 else ''}¥{abs(v):,.0f}" for v in y],
             textposition="outside",
             cliponaxis=False,
             increasing={"marker": {"color": GAIN_COLOR}},

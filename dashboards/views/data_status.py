@@ -54,7 +54,7 @@ tiles = [
     (t("data_status_quarantined"), integer(len(quarantine)), None),
     (t("data_status_unmapped"), integer(len(unmapped)), None),
 ]
-for column, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
+for column, (label, value, help_text) in zip(st.columns([1.8, 1, 1, 1, 1]), tiles, strict=True):
     column.metric(label, value, help=help_text, border=True)
 if published is not None and pd.notna(published["build_started_at"]):
     minutes = (published["published_at"] - published["build_started_at"]).total_seconds() / 60

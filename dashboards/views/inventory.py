@@ -47,7 +47,7 @@ tiles = [
     (t("inventory_needs_attention"), integer(act_on["skus"].sum()), t("inventory_needs_attention_help")),
     (t("inventory_ghost_count"), integer(len(ghosts)), None),
 ]
-for column, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
+for column, (label, value, help_text) in zip(st.columns([1.6, 1, 1, 1, 1]), tiles, strict=True):
     column.metric(label, value, help=help_text, border=True)
 
 left, middle, right = st.columns(3)
@@ -70,7 +70,13 @@ right.plotly_chart(
     config={"displayModeBar": False},
 )
 
-view = rows.assign(status=rows["health_status"].map(status_labels))
+view = rows.assign(
+    status=rows["health_status"].map(status_labels),
+    category=rows["category"].map(filters.category_label),
+    # dates as datetimes, so a missing one shows empty rather than "None"
+    next_expected_date=pd.to_datetime(rows["next_expected_date"]),
+    last_sale_date=pd.to_datetime(rows["last_sale_date"]),
+)
 columns = {
     "sku": st.column_config.TextColumn(t("inventory_sku")),
     "product_name": st.column_config.TextColumn(t("inventory_product")),
@@ -133,9 +139,10 @@ if ghosts.empty:
     st.success(t("inventory_ghost_empty"))
 else:
     data_table(
-        ghosts.assign(status=ghosts["health_status"].map(status_labels))[
-            ["sku", "product_name", "category", "available", "listed_quantity", "ghost_listings", "status"]
-        ],
+        ghosts.assign(
+            status=ghosts["health_status"].map(status_labels),
+            category=ghosts["category"].map(filters.category_label),
+        )[["sku", "product_name", "category", "available", "listed_quantity", "ghost_listings", "status"]],
         key="inventory_ghosts",
         filename="inventory_ghost_listings",
         column_config={

@@ -38,7 +38,7 @@ tiles = [
     (t("promotions_promo_cost"), money(cost), None),
     (t("promotions_roi"), percent(roi), t("promotions_roi_help")),
 ]
-for column, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
+for column, (label, value, help_text) in zip(st.columns([0.8, 0.8, 1.4, 1.4, 0.9]), tiles, strict=True):
     column.metric(label, value, help=help_text, border=True)
 if not loss_makers.empty:  # a warning, not st.error: an error box means the page itself failed
     st.warning(

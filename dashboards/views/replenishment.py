@@ -26,6 +26,7 @@ sel = filters.current()
 filters.note_ignored(sel, warehouses=True)
 lines = queries.po_draft_lines(sel.path, sel.version, sel.categories)
 accuracy = queries.forecast_accuracy(sel.path, sel.version, sel.categories)
+accuracy = accuracy.assign(category=accuracy["category"].map(filters.category_label))
 try:
     store = ops_path()
     store_error = None
@@ -145,9 +146,9 @@ if supplier is not None:
     )
     data_table(
         rows[
-            ["sku", "product_name", "quantity", "unit_price_cny", "line_value_cny", "moq", "pack_size",
-             "stockout_date", "days_to_stockout", "available", "on_order", "reorder_point", "model_name", "wape",
-             "decision", "approved_qty", "decided_at", "note"]
+            ["sku", "product_name", "decision", "quantity", "approved_qty", "unit_price_cny", "line_value_cny",
+             "moq", "pack_size", "stockout_date", "days_to_stockout", "available", "on_order", "reorder_point",
+             "model_name", "wape", "decided_at", "note"]
         ],
         key="replenishment_lines",
         filename=f"purchase_order_draft_{supplier}",

@@ -21,6 +21,7 @@ filters.note_ignored(sel, warehouses=True)
 first_month, last_month = queries.margin_months(sel.start, sel.end)
 totals = queries.margin_totals(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories)
 table = queries.margin_by_sku_shop(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories)
+table = table.assign(category=table["category"].map(filters.category_label))
 
 st.title(t("sku_margin"))
 st.caption(

@@ -51,8 +51,10 @@ def test_source_freshness_counts_every_raw_tables_rows_per_shop_as_loaded(built_
     assert not one(serve, "select count(*) from marts.source_freshness where is_stale")[0], "just loaded"
 
 
-def test_the_publish_carries_every_check_of_the_build_and_the_page_reports_them(built_warehouse, monkeypatch):
-    serve = built_warehouse.serve_path
+def test_the_publish_carries_every_check_of_the_build_and_the_page_reports_them(
+    built_serve_path, monkeypatch
+):
+    serve = built_serve_path
     total, failed = one(
         serve, "select count(*), count(*) filter (where passed = false) from meta.check_results"
     )
@@ -69,9 +71,9 @@ def test_the_publish_carries_every_check_of_the_build_and_the_page_reports_them(
 
 
 def test_the_page_lists_unmapped_skus_and_quarantined_rows_as_the_marts_hold_them(
-    built_warehouse, monkeypatch
+    built_serve_path, monkeypatch
 ):
-    serve = built_warehouse.serve_path
+    serve = built_serve_path
 
     at = render_page(serve, "data_status", monkeypatch, lang="en")
 
@@ -86,8 +88,8 @@ def test_the_page_lists_unmapped_skus_and_quarantined_rows_as_the_marts_hold_the
     assert len(freshness) == one(serve, "select count(*) from marts.source_freshness")[0]
 
 
-def test_the_shop_filter_keeps_that_shops_rows_and_the_rows_not_kept_per_shop(built_warehouse, monkeypatch):
-    serve = built_warehouse.serve_path
+def test_the_shop_filter_keeps_that_shops_rows_and_the_rows_not_kept_per_shop(built_serve_path, monkeypatch):
+    serve = built_serve_path
 
     at = render_page(serve, "data_status", monkeypatch, **{SHOPS_KEY: ["jd_pop"]})
 

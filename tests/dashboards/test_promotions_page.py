@@ -11,9 +11,9 @@ from tests.dashboards.pages_helper import one, render_page, rows, tiles
 
 
 def test_every_promotion_of_the_range_is_listed_with_profit_and_roi_equal_to_the_mart(
-    built_warehouse, monkeypatch
+    built_serve_path, monkeypatch
 ):
-    serve = built_warehouse.serve_path
+    serve = built_serve_path
     first, last = one(serve, "select min(order_date), max(order_date) from marts.daily_shop_sales")
 
     at = render_page(serve, "promotions", monkeypatch, **{DATES_KEY: (first, last)})
@@ -49,8 +49,8 @@ def test_every_promotion_of_the_range_is_listed_with_profit_and_roi_equal_to_the
     assert lift.error_x.type == "data" and len(lift.x) == with_baseline
 
 
-def test_a_range_without_promotions_says_so(built_warehouse, monkeypatch):
-    serve = built_warehouse.serve_path
+def test_a_range_without_promotions_says_so(built_serve_path, monkeypatch):
+    serve = built_serve_path
     first = one(serve, "select min(order_date) from marts.daily_shop_sales")[0]
     quiet = one(
         serve,

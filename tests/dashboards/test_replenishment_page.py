@@ -33,8 +33,8 @@ def decision_cells(at) -> dict[str, str]:
     return dict(zip(table["sku"], table["decision"], strict=True))
 
 
-def test_the_drafts_equal_the_mart_and_every_line_starts_pending(built_warehouse, ops_store, monkeypatch):
-    serve = built_warehouse.serve_path
+def test_the_drafts_equal_the_mart_and_every_line_starts_pending(built_serve_path, ops_store, monkeypatch):
+    serve = built_serve_path
 
     at = render_page(serve, "replenishment", monkeypatch)
 
@@ -59,9 +59,9 @@ def test_the_drafts_equal_the_mart_and_every_line_starts_pending(built_warehouse
 
 
 def test_approving_a_line_is_stored_in_the_ops_store_and_shown_on_the_next_page_load(
-    built_warehouse, ops_store, monkeypatch
+    built_serve_path, ops_store, monkeypatch
 ):
-    serve = built_warehouse.serve_path
+    serve = built_serve_path
     serve_stamp = os.stat(serve).st_mtime_ns
     draft_id, sku, supplier_id, quantity, _pack = draft_lines(serve)[0]
     key = f"{draft_id}|{sku}"
@@ -85,9 +85,9 @@ def test_approving_a_line_is_stored_in_the_ops_store_and_shown_on_the_next_page_
 
 
 def test_an_edited_quantity_is_an_edited_approval_and_a_rejection_replaces_it(
-    built_warehouse, ops_store, monkeypatch
+    built_serve_path, ops_store, monkeypatch
 ):
-    serve = built_warehouse.serve_path
+    serve = built_serve_path
     draft_id, sku, _supplier, quantity, pack = draft_lines(serve)[0]
     key = f"{draft_id}|{sku}"
     edited = int(quantity) + int(pack)
@@ -112,9 +112,9 @@ def test_an_edited_quantity_is_an_edited_approval_and_a_rejection_replaces_it(
 
 
 def test_approving_zero_units_is_refused_with_a_message_and_nothing_is_stored(
-    built_warehouse, ops_store, monkeypatch
+    built_serve_path, ops_store, monkeypatch
 ):
-    serve = built_warehouse.serve_path
+    serve = built_serve_path
     draft_id, sku, *_ = draft_lines(serve)[0]
     key = f"{draft_id}|{sku}"
 
@@ -129,9 +129,9 @@ def test_approving_zero_units_is_refused_with_a_message_and_nothing_is_stored(
 
 
 def test_the_forecast_chart_and_accuracy_of_a_draft_sku_come_from_the_forecast_marts(
-    built_warehouse, ops_store, monkeypatch
+    built_serve_path, ops_store, monkeypatch
 ):
-    serve = built_warehouse.serve_path
+    serve = built_serve_path
     _draft, sku, supplier_id, *_ = draft_lines(serve)[0]
 
     at = render_page(serve, "replenishment", monkeypatch)

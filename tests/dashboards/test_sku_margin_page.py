@@ -15,8 +15,8 @@ SUMS = "sum(net_sales_cny), sum(refunds_cny), sum(cogs_cny), sum(platform_fees_c
        "sum(return_cost_cny), sum(net_revenue_cny), sum(contribution_margin_cny)"  # fmt: skip
 
 
-def test_the_waterfall_and_tiles_equal_the_mart_over_the_months_of_the_range(built_warehouse, monkeypatch):
-    serve = built_warehouse.serve_path
+def test_the_waterfall_and_tiles_equal_the_mart_over_the_months_of_the_range(built_serve_path, monkeypatch):
+    serve = built_serve_path
     start, end = default_dates(serve)
 
     at = render_page(serve, "sku_margin", monkeypatch)
@@ -44,9 +44,9 @@ def test_the_waterfall_and_tiles_equal_the_mart_over_the_months_of_the_range(bui
 
 
 def test_the_negative_margin_list_is_every_sku_and_shop_losing_money_and_the_table_adds_up(
-    built_warehouse, monkeypatch
+    built_serve_path, monkeypatch
 ):
-    serve = built_warehouse.serve_path
+    serve = built_serve_path
     start, end = default_dates(serve)
 
     at = render_page(serve, "sku_margin", monkeypatch)
@@ -71,8 +71,8 @@ def test_the_negative_margin_list_is_every_sku_and_shop_losing_money_and_the_tab
     assert sum(everything["contribution_margin_cny"]) == margin
 
 
-def test_shop_and_category_filters_cut_the_margin(built_warehouse, monkeypatch):
-    serve = built_warehouse.serve_path
+def test_shop_and_category_filters_cut_the_margin(built_serve_path, monkeypatch):
+    serve = built_serve_path
     start, end = default_dates(serve)
 
     at = render_page(
@@ -87,4 +87,4 @@ def test_shop_and_category_filters_cut_the_margin(built_warehouse, monkeypatch):
     )[0]
     assert tiles(at)["贡献毛利"] == money(margin)
     table = at.dataframe[-1].value
-    assert set(table["category"]) == {"snacks"} and len(set(table["shop_name"])) == 1
+    assert set(table["category"]) == {"零食"} and len(set(table["shop_name"])) == 1
