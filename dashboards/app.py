@@ -100,4 +100,7 @@ if selection is None:
     st.info(t("no_rows"))
     st.stop()
 
-page.run()
+try:
+    page.run()
+except queries.ServeFileInvalid as exc:  # a serve file from an older publish lacks what this page reads
+    st.error(str(exc))

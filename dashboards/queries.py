@@ -54,7 +54,9 @@ def snapshot_version(path: Path | str) -> Version:
 def _connect(path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
     if not os.path.exists(path):
         raise WarehouseNotPublished(path)
-    con = duckdb.connect(str(path), read_only=True)
+    # No replacement scans: a table missing from an old serve file must fail as a missing table, not be
+    # "found" as a Python variable of the same name (e.g. this module's function `source_freshness`).
+    con = duckdb.connect(str(path), read_only=True, config={"python_enable_replacements": False})
     try:
         yield con
     except (duckdb.CatalogException, duckdb.BinderException) as exc:

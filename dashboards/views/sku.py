@@ -278,7 +278,8 @@ else:
     returns = returns.merge(queries.shops(sel.path, sel.version)[["shop_id", "shop_name"]], on="shop_id")
     if returns["is_return_hotspot"].fillna(False).any():
         hot = ", ".join(returns.loc[returns["is_return_hotspot"].fillna(False), "shop_name"].astype(str))
-        st.error(t("sku_hotspot", shops=hot), icon=":material/straighten:")
+        # a warning, not st.error: an error box means the page itself failed (the browser test looks for them)
+        st.warning(t("sku_hotspot", shops=hot), icon=":material/straighten:")
     first = returns.iloc[0]
     st.caption(
         t("sku_returns_caption", start=local_date(first["window_start"]), end=local_date(first["window_end"]))

@@ -1,20 +1,27 @@
-"""The real thing: `streamlit run dashboards/app.py` driven by Debian's headless Chromium via Playwright."""
+"""The real thing: `streamlit run dashboards/app.py` over the built warehouse, driven by Debian's headless
+Chromium via Playwright. Every page registered in app.py (plus the SKU drill-down and the wall) renders with no
+error element and no console error, with a screenshot in test-artifacts/; a table row opens the SKU page; the
+wall shows a new publish's numbers without reloading the page."""
 
 from __future__ import annotations
 
+import ast
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import httpx
 import pytest
 
+from dashboards.filters import default_range
 from dashboards.format import money
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,6 +37,23 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 STARTUP_DEADLINE_S = 60
+WALL_REFRESH_S = 2
+ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+# Opening a page's own URL (e.g. /wall) makes Streamlit's frontend first probe /wall/_stcore/health and
+# /wall/_stcore/host-config (in case the app is served under that base path), then fall back to /_stcore/...:
+# those two 404s are the frontend's routing, not a page error.
+BASE_PATH_PROBE = re.compile(r"/[^/]+/_stcore/(health|host-config)$")
+
+
+def registered_pages() -> list[str]:
+    """url_path of every page in app.py's SECTIONS (read from the source: importing app.py would run it)."""
+    tree = ast.parse((REPO / "dashboards" / "app.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "SECTIONS":
+            sections = ast.literal_eval(node.value)
+            return [url for specs in sections.values() for url, _title, _icon in specs]
+    raise AssertionError("dashboards/app.py has no SECTIONS")
 
 
 def free_port() -> int:
@@ -38,12 +62,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def dashboard_url(serve_path: Path, tmp_path: Path) -> Iterator[str]:
-    """A `streamlit run dashboards/app.py` subprocess on a free port, reading the fixture serve file."""
+@pytest.fixture(scope="module")
+def live_serve(built_serve_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the built warehouse's serve.duckdb that the wall test can publish over."""
+    live = tmp_path_factory.mktemp("browser") / "serve.duckdb"
+    shutil.copy(built_serve_path, live)
+    return live
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(live_serve: Path) -> Iterator[str]:
+    """A `streamlit run dashboards/app.py` subprocess on a free port, reading `live_serve` (the wall refreshing
+    every WALL_REFRESH_S seconds), with its own ops store."""
     port = free_port()
-    log = (tmp_path / "streamlit.log").open("w+", encoding="utf-8")
-    env = {**os.environ, "SHOPKEEP_SERVE_PATH": str(serve_path)}
+    log = (live_serve.parent / "streamlit.log").open("w+", encoding="utf-8")
+    env = {
+        **os.environ,
+        "SHOPKEEP_SERVE_PATH": str(live_serve),
+        "SHOPKEEP_OPS_PATH": str(live_serve.parent / "ops.sqlite"),
+        "SHOPKEEP_WALL_REFRESH_SECONDS": str(WALL_REFRESH_S),
+    }
     server = subprocess.Popen(
         [
             sys.executable,
@@ -96,40 +134,158 @@ def dashboard_url(serve_path: Path, tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-@pytest.mark.browser
-def test_the_overview_renders_in_chromium_without_errors_and_shows_the_sql_totals(dashboard_url, serve_path):
+@pytest.fixture
+def browser_page():
+    """A Chromium page (zh-CN) that records console errors and uncaught exceptions in `page.errors`."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium) and re-run")
     from playwright.sync_api import sync_playwright
 
-    with duckdb.connect(str(serve_path), read_only=True) as con:
-        (gmv,) = con.execute(
-            "select sum(gmv_cny) from marts.daily_shop_sales where order_date between ? and ?",
-            [date(2026, 6, 1), date(2026, 6, 30)],
-        ).fetchone()
-
-    console_errors: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1150}, locale="zh-CN")
-            page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
-            page.on("pageerror", lambda exc: console_errors.append(str(exc)))
-            page.goto(dashboard_url, wait_until="domcontentloaded")
+            page = browser.new_page(viewport={"width": 1440, "height": 1400}, locale="zh-CN")
+            page.errors = []
 
-            page.get_by_text("GMV 成交额").first.wait_for(timeout=60_000)
-            page.get_by_text(money(gmv), exact=True).first.wait_for(timeout=30_000)
-            page.locator(".js-plotly-plot").nth(1).wait_for(timeout=30_000)
-            page.get_by_text("数据更新于", exact=False).first.wait_for(timeout=30_000)
-            page.wait_for_load_state("networkidle")
+            def on_console(msg) -> None:
+                if msg.type != "error":
+                    return
+                if msg.text.startswith("Failed to load resource") and BASE_PATH_PROBE.search(
+                    msg.location.get("url", "")
+                ):
+                    return
+                page.errors.append(f"{page.url}: {msg.text} {msg.location.get('url', '')}")
 
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
-            exceptions = page.locator('[data-testid="stException"]').count()
-            metrics = page.locator('[data-testid="stMetric"]').count()
+            page.on("console", on_console)
+            page.on("pageerror", lambda exc: page.errors.append(f"{page.url}: {exc}"))
+            yield page
         finally:
             browser.close()
 
-    assert exceptions == 0
-    assert metrics == 4
-    assert console_errors == []
+
+def settle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until the script run is over and the charts are drawn."""
+    page.locator(IDLE).wait_for(timeout=timeout_ms)
+    page.locator('[data-testid="stMain"]').wait_for(timeout=timeout_ms)
+    page.wait_for_timeout(1_500)  # Plotly and the data grids draw after the run ends
+    page.locator(IDLE).wait_for(timeout=timeout_ms)
+
+
+def shoot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def one(serve: Path, sql: str) -> tuple:
+    with duckdb.connect(str(serve), read_only=True) as con:
+        return con.execute(sql).fetchone()
+
+
+@pytest.mark.browser
+def test_the_overview_renders_in_chromium_without_errors_and_shows_the_sql_totals(
+    dashboard_url, live_serve, browser_page
+):
+    first, last = one(live_serve, "select min(order_date), max(order_date) from marts.daily_shop_sales")
+    start, end = default_range(first, last)
+    (gmv,) = one(
+        live_serve,
+        f"select sum(gmv_cny) from marts.daily_shop_sales where order_date between '{start}' and '{end}'",
+    )
+    page = browser_page
+
+    page.goto(dashboard_url, wait_until="domcontentloaded")
+    page.get_by_text("GMV 成交额").first.wait_for(timeout=60_000)
+    page.get_by_text(money(gmv), exact=True).first.wait_for(timeout=30_000)
+    page.locator(".js-plotly-plot").nth(1).wait_for(timeout=30_000)
+    page.get_by_text("数据更新于", exact=False).first.wait_for(timeout=30_000)
+    settle(page)
+    shoot(page, "overview")
+
+    assert page.locator(ERRORS).count() == 0
+    assert page.locator('[data-testid="stMetric"]').count() == 7
+    assert page.errors == []
+
+
+@pytest.mark.browser
+def test_every_page_renders_without_an_error_element_or_a_console_error(
+    dashboard_url, live_serve, browser_page
+):
+    (sku,) = one(
+        live_serve,
+        "select sku from marts.inventory_health where sku in (select sku from marts.sku_margins) order by sku limit 1",
+    )
+    urls = [(url, url) for url in registered_pages()] + [(f"sku?sku={sku}", "sku")]
+    assert {"overview", "channels", "wall"} <= {name for _, name in urls}
+    page = browser_page
+    failures: dict[str, list[str]] = {}
+
+    for url, name in urls:
+        page.goto(f"{dashboard_url}/{url}", wait_until="domcontentloaded")
+        settle(page)
+        shoot(page, name)
+        errors = page.locator(ERRORS).all_inner_texts()
+        if page.locator("h1, .wall-title").count() == 0:
+            errors.append("no page title drawn")
+        if errors:
+            failures[name] = errors
+
+    assert failures == {}
+    assert page.errors == []
+    assert sorted(p.stem for p in ARTIFACTS.glob("*.png")) >= sorted({name for _, name in urls})
+
+
+@pytest.mark.browser
+def test_selecting_a_table_row_opens_that_skus_drill_down_page(dashboard_url, browser_page):
+    page = browser_page
+    page.goto(dashboard_url, wait_until="domcontentloaded")
+    page.get_by_text("热销 SKU").first.wait_for(timeout=60_000)
+    settle(page)
+    top_skus = page.locator('[data-testid="stDataFrame"]').nth(2)
+    top_skus.scroll_into_view_if_needed()
+
+    top_skus.click(position={"x": 15, "y": 35 + 18})  # the first row's selection box
+
+    page.wait_for_url(re.compile(r"/sku\?sku="), timeout=30_000)
+    sku = page.url.split("sku=", 1)[1]
+    page.get_by_text(f"· {sku}", exact=False).first.wait_for(timeout=30_000)
+    settle(page)
+    shoot(page, "sku_drill_down")
+    assert page.locator(ERRORS).count() == 0
+    assert page.errors == []
+
+
+@pytest.mark.browser
+def test_the_wall_shows_a_new_publish_without_reloading_the_page(dashboard_url, live_serve, browser_page):
+    page = browser_page
+    page.goto(f"{dashboard_url}/wall", wait_until="domcontentloaded")
+    gmv = page.locator('[data-testid="wall-gmv"]')
+    gmv.wait_for(timeout=60_000)
+    settle(page)
+    before = gmv.inner_text()
+    assert page.locator('[data-testid="stSidebar"]').is_hidden()
+    assert page.locator('[data-testid="stHeader"]').is_hidden()
+    page.evaluate("window.__wallMarker = 'still the same page'")
+
+    # publish: a changed copy renamed over the served file, as orchestration/publish.py does
+    staged = live_serve.with_name(".serve.duckdb.next")
+    shutil.copy(live_serve, staged)
+    with duckdb.connect(str(staged)) as con:
+        con.execute(
+            "update marts.order_line_margins set list_amount_cny = list_amount_cny + 1000 where order_line_id = "
+            "(select min(order_line_id) from marts.order_line_margins where order_id in (select order_id from "
+            "marts.customer_orders where order_date = (select max(order_date) from marts.customer_orders)))"
+        )
+        con.execute("checkpoint")
+    os.replace(staged, live_serve)
+    expected = money(float(before.replace("¥", "").replace(",", "")) + 1000)
+
+    deadline = time.monotonic() + timedelta(seconds=20 * WALL_REFRESH_S + 30).total_seconds()
+    while gmv.inner_text() != expected and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+    shoot(page, "wall_after_publish")
+
+    assert gmv.inner_text() == expected
+    assert page.evaluate("window.__wallMarker") == "still the same page"
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+    assert page.locator(ERRORS).count() == 0
+    assert page.errors == []
