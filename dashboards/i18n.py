@@ -605,6 +605,7 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "en": "**{sku} {product}** in **{shop}**: size-return rate {rate} vs {others} in the SKU's other "
         "shops ({gap} points).",
     },
+    "returns_more_hotspots": {"zh": "另有 {n} 个热点见下表。", "en": "{n} more hotspots in the table."},
     "returns_no_hotspot": {
         "zh": "没有尺码退货热点：没有哪个 SKU 在某个店铺因尺码退货明显多于其他店铺。",
         "en": "No size-return hotspot: no SKU returns markedly more for size in one shop than in its others.",
@@ -641,6 +642,10 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "returns_low_volume": {"zh": "销量太少", "en": "too few units"},
     "returns_reason_mix_title": {"zh": "退货原因构成（按店铺）", "en": "Return reasons by shop"},
     "returns_table_title": {"zh": "SKU × 店铺退货明细", "en": "Returns by SKU × shop"},
+    "returns_table_limited": {
+        "zh": "按退货件数显示前 {shown} 行（共 {total} 个 SKU × 店铺）。",
+        "en": "The {shown} SKU × shops with most returned units (of {total}).",
+    },
     "returns_reason_size": {"zh": "尺码不合适", "en": "Size"},
     "returns_reason_quality": {"zh": "质量问题", "en": "Quality"},
     "returns_reason_not_as_described": {"zh": "与描述不符", "en": "Not as described"},

@@ -878,42 +878,68 @@ def returns_kpis(
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def returns_by_sku_shop(
-    path: str, version: Version, start: date, end: date, shop_ids: ShopIds, categories: tuple[str, ...] = ()
+    path: str,
+    version: Version,
+    start: date,
+    end: date,
+    shop_ids: ShopIds,
+    categories: tuple[str, ...] = (),
+    limit: int = 1000,
 ) -> pd.DataFrame:
-    """One row per SKU × shop over the order months the range overlaps (SKU × shops with returns or sales):
-    sku, product_name, category, shop_id, shop_name, units_sold, units_returned, returned_size,
-    refund_amount_cny, return_rate, size_return_rate (ratios of sums), returned_<reason> per reason and
-    top_reason (the reason with most returned units, ties alphabetical as in the mart; null without returns).
-    Most returned units first (a 1-of-1 return is not where to look), then highest return rate."""
+    """SKU × shop rows over the order months the range overlaps (pairs with returns or sales), the `limit`
+    with most returned units (a 1-of-1 return is not where to look), then highest return rate: sku,
+    product_name, category, shop_id, shop_name, units_sold, units_returned, returned_size, refund_amount_cny,
+    return_rate, size_return_rate (ratios of sums), returned_<reason> per reason, top_reason (the reason with
+    most returned units, ties alphabetical as in the mart; null without returns) and pairs_total (rows before
+    the limit)."""
     reason_sums = ",\n".join(f"sum(r.returned_{r})::bigint as returned_{r}" for r in RETURN_REASONS)
-    reason_list = ", ".join(f"('{r}', returned_{r})" for r in RETURN_REASONS)
+    # top reason = argmax of the reason columns, ties alphabetical: encode units × base + (ties rank), take the
+    # greatest, decode the rank (a correlated subquery per row costs more than the whole aggregate)
+    alphabetical = sorted(RETURN_REASONS)
+    base = len(alphabetical) + 1
+    top_code = ", ".join(
+        f"p.returned_{r} * {base} + {len(alphabetical) - i}" for i, r in enumerate(alphabetical)
+    )
     return _df(
         path,
         f"""
-        with per_pair as (
+        with pairs as (  -- cheap first pass: the pairs to show
+            select r.sku, r.shop_id, sum(r.units_sold) as units_sold, sum(r.units_returned) as units_returned
+            from marts.return_analysis as r
+            where {_in_months("order_month", "r")} and {in_list("r.category", "categories")}
+            group by r.sku, r.shop_id
+        ),
+        chosen as (
+            select sku, shop_id, count(*) over () as pairs_total
+            from pairs
+            order by units_returned desc, units_returned / nullif(units_sold, 0) desc nulls last, sku, shop_id
+            limit $limit
+        ),
+        top as (  -- every column, for those pairs only
             select r.sku, r.shop_id,
                    any_value(r.product_name) as product_name, any_value(r.category) as category,
                    sum(r.units_sold)::bigint as units_sold, sum(r.units_returned)::bigint as units_returned,
                    sum(r.refund_amount_cny) as refund_amount_cny,
-                   {reason_sums}
+                   sum(r.units_returned) / nullif(sum(r.units_sold), 0) as return_rate,
+                   {reason_sums},
+                   any_value(chosen.pairs_total) as pairs_total
             from marts.return_analysis as r
-            where {_in_months("order_month", "r")} and {in_list("r.category", "categories")}
+            join chosen using (sku, shop_id)
+            where {_in_months("order_month", "r")}
             group by r.sku, r.shop_id
         )
         select p.sku, p.product_name, p.category, p.shop_id, coalesce(s.shop_name, p.shop_id) as shop_name,
-               p.units_sold, p.units_returned, p.refund_amount_cny,
-               p.units_returned / nullif(p.units_sold, 0) as return_rate,
+               p.units_sold, p.units_returned, p.refund_amount_cny, p.return_rate,
                p.returned_size / nullif(p.units_sold, 0) as size_return_rate,
                {", ".join(f"p.returned_{r}" for r in RETURN_REASONS)},
-               case when p.units_returned > 0 then (
-                   select reason from (values {reason_list}) as v(reason, n)
-                   order by n desc, reason limit 1
-               ) end as top_reason
-        from per_pair as p
+               case when p.units_returned > 0
+                    then {alphabetical}[{base} - greatest({top_code}) % {base}] end as top_reason,
+               p.pairs_total
+        from top as p
         left join marts.shops as s using (shop_id)
-        order by p.units_returned desc, return_rate desc nulls last, p.sku, p.shop_id
+        order by p.units_returned desc, p.return_rate desc nulls last, p.sku, p.shop_id
         """,
-        _range_params(start, end, shop_ids) | {"categories": list(categories)},
+        _range_params(start, end, shop_ids) | {"categories": list(categories), "limit": limit},
     )
 
 
@@ -943,23 +969,85 @@ def returns_reason_mix(
     )
 
 
+# marts.return_shop_comparison has its own fixed window (window_start..window_end: matured orders), not the
+# date filter; the shop and category filters apply.
+_COMPARISON_COLUMNS = """
+    c.sku, c.product_name, c.category, c.shop_id, coalesce(s.shop_name, c.shop_id) as shop_name,
+    c.window_start, c.window_end, c.units_sold, c.units_returned, c.size_returned, c.return_rate,
+    c.size_return_rate, c.other_shops_size_return_rate, c.size_return_rate_gap, c.has_enough_volume,
+    c.size_rank_in_category, c.is_return_hotspot
+"""
+
+
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
-def return_shop_comparison(
+def return_hotspots(
     path: str, version: Version, shop_ids: ShopIds, categories: tuple[str, ...] = ()
 ) -> pd.DataFrame:
-    """marts.return_shop_comparison (its own fixed window: the mart's window_start..window_end, not the date
-    filter) for the selected shops, with shop_name: every mart column; hotspots first, then by size-return
-    rate."""
+    """The rows of marts.return_shop_comparison flagged is_return_hotspot (the selected shops and categories),
+    largest size-return gap first: sku, product_name, category, shop_id, shop_name, window_start, window_end,
+    units_sold, units_returned, size_returned, return_rate, size_return_rate, other_shops_size_return_rate,
+    size_return_rate_gap, has_enough_volume, size_rank_in_category, is_return_hotspot."""
     return _df(
         path,
         f"""
-        select c.*, coalesce(s.shop_name, c.shop_id) as shop_name
+        select {_COMPARISON_COLUMNS}
         from marts.return_shop_comparison as c
         left join marts.shops as s using (shop_id)
-        where {_shops_only("c")} and {in_list("c.category", "categories")}
-        order by c.is_return_hotspot desc, c.size_return_rate desc nulls last, c.sku, c.shop_id
+        where c.is_return_hotspot and {_shops_only("c")} and {in_list("c.category", "categories")}
+        order by c.size_return_rate_gap desc, c.sku, c.shop_id
         """,
         {"shops": list(shop_ids), "categories": list(categories)},
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def return_categories(
+    path: str, version: Version, shop_ids: ShopIds, categories: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Categories in marts.return_shop_comparison for the selection: category, hotspots (rows flagged),
+    window_start, window_end (the mart's window). Categories with hotspots first, then alphabetical."""
+    return _df(
+        path,
+        f"""
+        select category, count(*) filter (where is_return_hotspot) as hotspots,
+               min(window_start) as window_start, max(window_end) as window_end
+        from marts.return_shop_comparison
+        where category is not null and {_shops_only()} and {in_list("category", "categories")}
+        group by category
+        order by hotspots desc, category
+        """,
+        {"shops": list(shop_ids), "categories": list(categories)},
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def return_heatmap(
+    path: str, version: Version, category: str, shop_ids: ShopIds, max_skus: int = 25
+) -> pd.DataFrame:
+    """The cells of the SKU × shop size-return heatmap for one category: every selected shop's row of
+    marts.return_shop_comparison for the category's `max_skus` SKUs with the highest size-return rate among
+    rows with enough volume (ties by SKU; SKUs without such a row last). Columns as return_hotspots."""
+    return _df(
+        path,
+        f"""
+        with cells as (
+            select * from marts.return_shop_comparison as c
+            where c.category = $category and {_shops_only("c")}
+        ),
+        worst as (
+            select sku, max(size_return_rate) filter (where has_enough_volume) as worst
+            from cells
+            group by sku
+            order by worst desc nulls last, sku
+            limit $max_skus
+        )
+        select {_COMPARISON_COLUMNS}
+        from cells as c
+        join worst as w using (sku)
+        left join marts.shops as s using (shop_id)
+        order by w.worst desc nulls last, c.sku, c.shop_id
+        """,
+        {"shops": list(shop_ids), "category": category, "max_skus": max_skus},
     )
 
 
@@ -1135,11 +1223,17 @@ def rfm_segments(path: str, version: Version, shop_ids: ShopIds) -> pd.DataFrame
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def customer_kpis(path: str, version: Version, start: date, end: date, shop_ids: ShopIds) -> dict[str, Any]:
     """From marts.customer_orders in the range: buyers (distinct masked ids), orders, new_buyers (first orders),
-    repeat_orders, net_spend_cny, repeat_order_share = repeat orders / orders."""
+    repeat_orders, net_spend_cny, repeat_order_share = repeat orders / orders.
+
+    Buyers are counted without a distinct over the ids (too slow at millions of orders): a buyer's first order
+    in the range is the one whose previous order (order_date − days_since_previous_order) falls before the
+    range, or who has none — exactly one row per buyer with orders in the range."""
     row = _one(
         path,
         f"""
-        select count(distinct customer_id), count(*), count(*) filter (where customer_type = 'new'),
+        select count(*) filter (where days_since_previous_order is null
+                                or order_date - days_since_previous_order < $start::date),
+               count(*), count(*) filter (where customer_type = 'new'),
                count(*) filter (where customer_type = 'repeat'), coalesce(sum(net_spend_cny), 0)
         from marts.customer_orders
         where {_IN_RANGE}
@@ -1214,16 +1308,33 @@ def exception_reason_counts(path: str, version: Version, shop_ids: ShopIds) -> p
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def exception_totals(path: str, version: Version, shop_ids: ShopIds) -> dict[str, Any]:
+    """The queue's size: orders, paid_amount_cny, multi_reason (orders with more than one reason)."""
+    row = _one(
+        path,
+        f"""
+        select count(*), coalesce(sum(paid_amount_cny), 0), count(*) filter (where reason_count > 1)
+        from marts.order_exceptions
+        where {_shops_only()}
+        """,
+        {"shops": list(shop_ids)},
+    )
+    assert row is not None
+    return {"orders": int(row[0]), "paid_amount_cny": row[1], "multi_reason": int(row[2])}
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def exception_queue(
     path: str, version: Version, shop_ids: ShopIds, reasons: tuple[str, ...] = ()
 ) -> pd.DataFrame:
     """The review queue: orders of marts.order_exceptions with any of `reasons` (empty = all): shop_id,
     shop_name, platform_order_id, order_id, buyer_key (masked), order_date, paid_at, paid_amount_cny,
-    hours_since_paid, promise_hours, hours_left (promise − hours since paid; negative = overdue), reasons,
-    reason_count, address_missing (which part is missing: province, city, or 'street' when both are there — never the
-    address itself),
-    remark_keywords, buyer_remark and seller_remark (digit runs of 5+ masked), duplicate_order_ids,
-    oversold_skus, unmapped_codes. Most reasons, then longest waiting first."""
+    hours_since_paid, promise_hours, hours_left (promise − hours since paid; negative = overdue), reasons
+    (codes joined by ','), reason_count, address_missing (which part is missing, joined by ',': province, city,
+    or 'street' when both are there — never the address itself), remark_keywords, buyer_remark and
+    seller_remark (digit runs of 5+ masked), duplicate_order_ids, oversold_skus, unmapped_codes (joined by
+    ', '). Lists come as text: a DataFrame of per-cell arrays costs more to cache (pickle) than the query.
+    Most reasons, then longest waiting first."""
     return _df(
         path,
         f"""
@@ -1231,17 +1342,20 @@ def exception_queue(
                case when e.buyer_key like '%@%' then e.shop_id || ':h:' || left(md5(e.buyer_key), 16)
                     else e.buyer_key end as buyer_key,
                e.order_date, e.paid_at, e.paid_amount_cny, e.hours_since_paid, e.promise_hours,
-               e.promise_hours - e.hours_since_paid as hours_left, e.reasons, e.reason_count,
-               case when e.address_incomplete then list_filter(
+               e.promise_hours - e.hours_since_paid as hours_left,
+               array_to_string(e.reasons, ',') as reasons, e.reason_count,
+               case when e.address_incomplete then array_to_string(list_filter(
                    [case when nullif(trim(e.province), '') is null then 'province' end,
                     case when nullif(trim(e.city), '') is null then 'city' end,
                     case when nullif(trim(e.province), '') is not null
                           and nullif(trim(e.city), '') is not null then 'street' end],
-                   lambda x: x is not null) end as address_missing,
-               e.remark_keywords,
+                   lambda x: x is not null), ',') end as address_missing,
+               array_to_string(e.remark_keywords, ', ') as remark_keywords,
                regexp_replace(nullif(e.buyer_remark, ''), '[0-9]{{5,}}', '***', 'g') as buyer_remark,
                regexp_replace(nullif(e.seller_remark, ''), '[0-9]{{5,}}', '***', 'g') as seller_remark,
-               e.duplicate_order_ids, e.oversold_skus, e.unmapped_codes
+               array_to_string(e.duplicate_order_ids, ', ') as duplicate_order_ids,
+               array_to_string(e.oversold_skus, ', ') as oversold_skus,
+               array_to_string(e.unmapped_codes, ', ') as unmapped_codes
         from marts.order_exceptions as e
         left join marts.shops as s using (shop_id)
         where {_shops_only("e")}

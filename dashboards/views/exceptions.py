@@ -7,7 +7,6 @@ the date range does not). Buyers appear only as masked ids; no name, phone or ad
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from dashboards import figures, filters, queries
@@ -24,11 +23,12 @@ def reason_labels() -> dict[str, str]:
     return {r: t(f"exceptions_reason_{r}") for r in queries.EXCEPTION_REASONS}
 
 
-def join_labels(values, labels: dict[str, str] | None = None) -> str:
-    """A list cell as text ('地址不全, 超时未发'); empty lists as ''."""
-    if not pd.api.types.is_list_like(values):  # None / NA: no list
+def join_labels(codes: object, labels: dict[str, str]) -> str:
+    """A cell of codes joined by ',' ('address_incomplete,ship_overdue') as labels ('地址不全, 超时未发货');
+    empty or missing as ''."""
+    if not isinstance(codes, str) or not codes:
         return ""
-    return ", ".join((labels or {}).get(str(v), str(v)) for v in values)
+    return ", ".join(labels.get(code, code) for code in codes.split(","))
 
 
 sel = filters.current()
@@ -38,21 +38,21 @@ st.caption(t("exceptions_scope"))
 
 labels = reason_labels()
 counts = queries.exception_reason_counts(sel.path, sel.version, sel.shop_ids)
-everything = queries.exception_queue(sel.path, sel.version, sel.shop_ids)
+totals = queries.exception_totals(sel.path, sel.version, sel.shop_ids)
 
 tiles = [
-    (t("exceptions_open_orders"), integer(len(everything))),
-    (t("exceptions_paid_amount"), money(everything["paid_amount_cny"].sum() if len(everything) else 0)),
+    (t("exceptions_open_orders"), integer(totals["orders"])),
+    (t("exceptions_paid_amount"), money(totals["paid_amount_cny"])),
     (
         t("exceptions_reason_ship_overdue"),
         integer(int(counts.loc[counts["reason"] == "ship_overdue", "orders"].sum())),
     ),
-    (t("exceptions_multi_reason"), integer(int((everything["reason_count"] > 1).sum()))),
+    (t("exceptions_multi_reason"), integer(totals["multi_reason"])),
 ]
 for column, (label, value) in zip(st.columns(len(tiles)), tiles, strict=True):
     column.metric(label, value, border=True)
 
-if everything.empty:
+if not totals["orders"]:
     st.success(t("exceptions_empty"), icon=":material/check_circle:")
     st.stop()
 
@@ -73,10 +73,6 @@ address_parts = {p: t(f"exceptions_address_{p}") for p in ("province", "city", "
 shown = queue.assign(
     reasons=queue["reasons"].map(lambda v: join_labels(v, labels)),
     address_missing=queue["address_missing"].map(lambda v: join_labels(v, address_parts)),
-    remark_keywords=queue["remark_keywords"].map(join_labels),
-    duplicate_order_ids=queue["duplicate_order_ids"].map(join_labels),
-    oversold_skus=queue["oversold_skus"].map(join_labels),
-    unmapped_codes=queue["unmapped_codes"].map(join_labels),
 )
 data_table(
     shown[

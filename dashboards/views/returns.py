@@ -16,6 +16,7 @@ from dashboards.i18n import t
 from dashboards.tables import data_table
 
 PLOT_CONFIG = {"displayModeBar": False}
+MAX_ALERTS = 5  # the largest gaps as alerts; every hotspot is in the table below them
 
 
 def pct(value: float | None) -> str:
@@ -30,24 +31,25 @@ sel = filters.current()
 filters.note_ignored(sel, warehouses=True)
 st.title(t("returns"))
 
-comparison = queries.return_shop_comparison(sel.path, sel.version, sel.shop_ids, sel.categories)
+hot = queries.return_hotspots(sel.path, sel.version, sel.shop_ids, sel.categories)
+cats = queries.return_categories(sel.path, sel.version, sel.shop_ids, sel.categories)
 kpis = queries.returns_kpis(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories)
 
 # 1. The hotspots first: one SKU returning far more for size in one shop than in the SKU's other shops.
-hot = comparison[comparison["is_return_hotspot"]]
-if not comparison.empty:
-    window = t(
+window = (
+    t(
         "returns_window_caption",
-        start=local_date(comparison["window_start"].iloc[0].date()),
-        end=local_date(comparison["window_end"].iloc[0].date()),
+        start=local_date(cats["window_start"].min().date()),
+        end=local_date(cats["window_end"].max().date()),
     )
-else:
-    window = ""
+    if not cats.empty
+    else ""
+)
 st.subheader(t("returns_hotspots_title"))
 if hot.empty:
     st.success(t("returns_no_hotspot"), icon=":material/check_circle:")
 else:
-    for row in hot.itertuples():
+    for row in hot.head(MAX_ALERTS).itertuples():
         st.error(
             t(
                 "returns_hotspot_alert",
@@ -60,6 +62,8 @@ else:
             ),
             icon=":material/warning:",
         )
+    if len(hot) > MAX_ALERTS:
+        st.caption(t("returns_more_hotspots", n=f"{len(hot) - MAX_ALERTS:,}"))
     data_table(
         hot[
             [
@@ -116,19 +120,18 @@ tiles = [
 for column, (label, value) in zip(st.columns(len(tiles)), tiles, strict=True):
     column.metric(label, value, border=True)
 
-# 3. SKU × shop heatmap of the size-return rate within one category.
-cats = sorted(comparison["category"].dropna().unique()) if not comparison.empty else []
-if cats:
-    hot_cats = list(hot["category"].dropna().unique())
-    default = hot_cats[0] if hot_cats else cats[0]
-    if st.session_state.get("returns_category") not in cats:
-        st.session_state["returns_category"] = default
+# 3. SKU × shop heatmap of the size-return rate within one category (hotspot categories first).
+options = list(cats["category"])
+if options:
+    if st.session_state.get("returns_category") not in options:
+        st.session_state["returns_category"] = options[0]
     category = st.selectbox(
-        t("returns_category_pick"), options=cats, key="returns_category", format_func=category_label
+        t("returns_category_pick"), options=options, key="returns_category", format_func=category_label
     )
+    cells = queries.return_heatmap(sel.path, sel.version, category, sel.shop_ids)
     st.plotly_chart(
         figures.size_return_heatmap(
-            comparison[comparison["category"] == category],
+            cells,
             title=t("returns_heatmap_title", category=category_label(category)),
             rate_label=t("returns_size_rate"),
             low_volume_label=t("returns_low_volume"),
@@ -153,6 +156,10 @@ if not mix.empty:
 # 5. Every SKU × shop.
 st.subheader(t("returns_table_title"))
 table = queries.returns_by_sku_shop(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories)
+if not table.empty and int(table["pairs_total"].iloc[0]) > len(table):
+    st.caption(
+        t("returns_table_limited", shown=f"{len(table):,}", total=f"{int(table['pairs_total'].iloc[0]):,}")
+    )
 table = table.assign(
     top_reason=table["top_reason"].map(reason_labels()).fillna(table["top_reason"]),
     category=table["category"].map(category_label, na_action="ignore"),

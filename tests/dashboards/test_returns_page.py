@@ -3,6 +3,11 @@ and the numbers equal marts.return_analysis / return_shop_comparison."""
 
 from __future__ import annotations
 
+from datetime import date
+
+import duckdb
+
+from dashboards import queries
 from dashboards.filters import DATES_KEY, SHOPS_KEY
 from dashboards.format import integer, money
 from tests.dashboards.pages_helper import default_dates, month_start, one, render_page, rows, tiles
@@ -91,3 +96,33 @@ def test_one_shop_and_a_longer_range_cut_every_number_the_same_way(built_warehou
     )
     spec = at.get("plotly_chart")[-1].proto.spec  # the reason mix
     assert "Size" in spec and (reasons[1] == 0 or "Quality" in spec)
+
+
+def test_the_table_keeps_the_pairs_with_most_returns_and_names_the_top_reason_ties_alphabetical(
+    built_warehouse, tmp_path
+):
+    serve = tmp_path / "serve.duckdb"
+    with duckdb.connect(str(serve)) as con:
+        con.execute(f"attach '{built_warehouse.serve_path}' as built (read_only)")
+        con.execute("create schema marts")
+        con.execute("create table marts.shops as select * from built.marts.shops")
+        con.execute("create table marts.return_analysis as select * from built.marts.return_analysis limit 0")
+        con.execute(
+            """
+            insert into marts.return_analysis by name
+            select * from (values
+                ('A', 'jd_pop', date '2026-06-01', 10, 4, 0, 2, 2, 0, 0, 0, 0),  -- size 2 = quality 2: quality
+                ('A', 'jd_pop', date '2026-05-01', 10, 0, 0, 0, 0, 0, 0, 0, 0),
+                ('B', 'jd_pop', date '2026-06-01', 10, 1, 0, 0, 0, 0, 0, 1, 0),  -- late
+                ('C', 'jd_pop', date '2026-06-01', 10, 0, 0, 0, 0, 0, 0, 0, 0)   -- no returns
+            ) as v(sku, shop_id, order_month, units_sold, units_returned, returned_changed_mind, returned_quality,
+                   returned_size, returned_damaged, returned_not_as_described, returned_late, returned_other)
+            """
+        )
+
+    table = queries.returns_by_sku_shop(str(serve), ("t", 1), date(2026, 5, 1), date(2026, 6, 30), (), (), 2)
+
+    assert list(table["sku"]) == ["A", "B"]  # most returned units first, limited to 2
+    assert list(table["top_reason"]) == ["quality", "late"]
+    assert list(table["units_sold"]) == [20, 10] and list(table["return_rate"]) == [0.2, 0.1]
+    assert set(table["pairs_total"]) == {3}
