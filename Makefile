@@ -21,6 +21,7 @@ test: $(INSTALLED) $(MANIFEST) chromium
 bench: $(INSTALLED) $(MANIFEST)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.replenishment_replay
+	$(BIN)/python -m bench.dashboard_queries
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
