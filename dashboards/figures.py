@@ -292,6 +292,11 @@ STATUS_COLORS = {
 }
 
 
+def _yuan(value: float) -> str:
+    """¥ without decimals, sign first: -2.5 -> '-¥3'."""
+    return f"{'-' if value < 0 else ''}¥{abs(value):,.0f}"
+
+
 def _label(labels: dict[str, str] | None, key: str) -> str:
     return (labels or {}).get(key, key)
 
@@ -481,7 +486,7 @@ def outstanding_by_shop(
                 orientation="h",
                 name=label,
                 marker={"color": color},
-                text=[f"¥{v:,.0f}" if v else "" for v in rows[column].astype(float)],
+                text=[_yuan(v) if v else "" for v in rows[column].astype(float)],
                 textposition="outside",
                 cliponaxis=False,
                 hovertemplate=f"%{{y}} · {label}: ¥%{{x:,.2f}}<extra></extra>",
@@ -489,6 +494,10 @@ def outstanding_by_shop(
             )
         )
     _base_layout(fig, title, height)
+    values = rows[["outstanding_amount", "overdue_amount", "discrepancy_amount"]].astype(float)
+    low, high = min(0.0, float(values.min().min())), max(0.0, float(values.max().max()))
+    pad = (high - low) * 0.2 or 1.0  # room for the labels outside the bars
+    fig.update_xaxes(range=[low - (pad if low < 0 else 0), high + pad])
     fig.update_layout(
         barmode="group",
         bargap=0.25,

@@ -640,6 +640,10 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "en": "Red box ⚠ = hotspot; blank cell = too few units to rate. Worst SKUs on top.",
     },
     "returns_low_volume": {"zh": "销量太少", "en": "too few units"},
+    "returns_heatmap_empty": {
+        "zh": "该类目没有销量足够的 SKU × 店铺，无法比较尺码退货率。",
+        "en": "No SKU × shop of this category sold enough units to rate.",
+    },
     "returns_reason_mix_title": {"zh": "退货原因构成（按店铺）", "en": "Return reasons by shop"},
     "returns_table_title": {"zh": "SKU × 店铺退货明细", "en": "Returns by SKU × shop"},
     "returns_table_limited": {

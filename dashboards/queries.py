@@ -1026,7 +1026,8 @@ def return_heatmap(
 ) -> pd.DataFrame:
     """The cells of the SKU × shop size-return heatmap for one category: every selected shop's row of
     marts.return_shop_comparison for the category's `max_skus` SKUs with the highest size-return rate among
-    rows with enough volume (ties by SKU; SKUs without such a row last). Columns as return_hotspots."""
+    rows with enough volume (ties by SKU; SKUs with no shop of enough volume are left out: nothing to rate).
+    Columns as return_hotspots."""
     return _df(
         path,
         f"""
@@ -1038,14 +1039,15 @@ def return_heatmap(
             select sku, max(size_return_rate) filter (where has_enough_volume) as worst
             from cells
             group by sku
-            order by worst desc nulls last, sku
+            having worst is not null
+            order by worst desc, sku
             limit $max_skus
         )
         select {_COMPARISON_COLUMNS}
         from cells as c
         join worst as w using (sku)
         left join marts.shops as s using (shop_id)
-        order by w.worst desc nulls last, c.sku, c.shop_id
+        order by w.worst desc, c.sku, c.shop_id
         """,
         {"shops": list(shop_ids), "category": category, "max_skus": max_skus},
     )

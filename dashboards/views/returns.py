@@ -129,16 +129,19 @@ if options:
         t("returns_category_pick"), options=options, key="returns_category", format_func=category_label
     )
     cells = queries.return_heatmap(sel.path, sel.version, category, sel.shop_ids)
-    st.plotly_chart(
-        figures.size_return_heatmap(
-            cells,
-            title=t("returns_heatmap_title", category=category_label(category)),
-            rate_label=t("returns_size_rate"),
-            low_volume_label=t("returns_low_volume"),
-        ),
-        config=PLOT_CONFIG,
-    )
-    st.caption(t("returns_heatmap_caption"))
+    if cells.empty:
+        st.info(t("returns_heatmap_empty"))
+    else:
+        st.plotly_chart(
+            figures.size_return_heatmap(
+                cells,
+                title=t("returns_heatmap_title", category=category_label(category)),
+                rate_label=t("returns_size_rate"),
+                low_volume_label=t("returns_low_volume"),
+            ),
+            config=PLOT_CONFIG,
+        )
+        st.caption(t("returns_heatmap_caption"))
 
 # 4. Why they come back, per shop.
 mix = queries.returns_reason_mix(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories)
