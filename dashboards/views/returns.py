@@ -49,8 +49,8 @@ st.subheader(t("returns_hotspots_title"))
 if hot.empty:
     st.success(t("returns_no_hotspot"), icon=":material/check_circle:")
 else:
-    for row in hot.head(MAX_ALERTS).itertuples():
-        st.error(
+    for row in hot.head(MAX_ALERTS).itertuples():  # a warning: an error box means the page itself failed
+        st.warning(
             t(
                 "returns_hotspot_alert",
                 sku=row.sku,

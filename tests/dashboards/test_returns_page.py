@@ -26,7 +26,7 @@ def test_the_injected_size_return_hotspot_is_flagged_on_top_with_its_sku_and_sho
 
     at = render_page(serve, "returns", monkeypatch)
 
-    alerts = [e.value for e in at.error]
+    alerts = [e.value for e in at.warning]
     assert alerts and hotspot.sku in alerts[0] and hotspot.shop_id in alerts[0]
     hot_table = at.dataframe[0].value
     assert (hot_table["sku"].iloc[0], hot_table["shop_name"].iloc[0]) == (

@@ -67,6 +67,9 @@ def test_the_serving_file_holds_only_marts_and_no_buyer_data(built_warehouse, pi
                 assert not leaked, f"buyer data in the clear in {path.name}: {schema}.{table}.{column}"
 
 
+AS_OF_NOW_MARTS = {"order_exceptions", "source_freshness"}
+
+
 def test_a_second_materialisation_duplicates_nothing(built_warehouse):
     def counts() -> dict[str, int]:
         with duckdb.connect(str(built_warehouse.build_path), read_only=True) as con:
@@ -75,6 +78,8 @@ def test_a_second_materialisation_duplicates_nothing(built_warehouse):
                 "where (table_schema like 'raw_%' or table_schema = 'marts') and table_schema not like '%_staging' "
                 "and table_name not like '_dlt%'"
             ).fetchall()
+            # marts "as of now" change with the clock, not with the load (an order becomes overdue)
+            tables = [(s, t) for s, t in tables if t not in AS_OF_NOW_MARTS]
             return {
                 f"{s}.{t}": con.execute(f'select count(*) from {s}."{t}"').fetchone()[0] for s, t in tables
             }
