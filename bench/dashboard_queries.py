@@ -336,16 +336,26 @@ def bind(queries, call: Call, ctx: Context) -> tuple[Callable[[Any], Any] | None
 
 def per_snapshot_connect(queries) -> Callable[[Any], Any]:
     """A drop-in for `dashboards.queries._connect` (what-if, measured with `--connections per-snapshot`): one
-    read-only DuckDB instance per published snapshot (path + inode/mtime), a cursor per query. Opening an
-    instance costs ~40 ms here (catalog, buffer manager, thread pool), a cursor ~0. A new publish (another
-    version) opens a new instance; the old one closes when its last cursor does, so a query never sees a
-    half-replaced file and the renamed-over file is released. Still "per thread cursor, never for the whole
-    session" (architecture.md)."""
+    read-only DuckDB instance per published snapshot (path + inode/mtime), a cursor per query. Creating an
+    instance costs ~40 ms here (catalog, buffer manager, thread pool); a cursor ~0.
+
+    The instance is in-memory with the file ATTACHed read-only (each cursor USEs it, so `marts.x` resolves): DuckDB's
+    Python instance cache is keyed by path, so `duckdb.connect(path)` would hand a renamed-over snapshot's old
+    instance back, and refuse any other configuration for that path in the process. A new publish (another
+    version) attaches the new file in a new instance; the old one closes when its last cursor does. Still
+    "per thread cursor, never for the whole session" (architecture.md) — but a process does keep the current
+    snapshot's file open between queries."""
     import threading
     from contextlib import contextmanager
 
     held: dict[str, tuple[Any, duckdb.DuckDBPyConnection]] = {}
     lock = threading.Lock()
+
+    def open_snapshot(path: str) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect(":memory:", config={"python_enable_replacements": False})
+        escaped = path.replace("'", "''")
+        con.execute(f"attach '{escaped}' as serve (read_only)")
+        return con
 
     @contextmanager
     def connect(path):
@@ -355,9 +365,9 @@ def per_snapshot_connect(queries) -> Callable[[Any], Any]:
         with lock:
             current = held.get(str(path))
             if current is None or current[0] != version:
-                con = duckdb.connect(str(path), read_only=True, config={"python_enable_replacements": False})
-                held[str(path)] = current = (version, con)
+                held[str(path)] = current = (version, open_snapshot(str(path)))
         cursor = current[1].cursor()
+        cursor.execute("use serve")  # USE is per connection; a cursor is a new one
         try:
             yield cursor
         except (duckdb.CatalogException, duckdb.BinderException) as exc:
