@@ -14,6 +14,9 @@ def warehouse_pipeline(
     `warehouse_path`. Cursor state lives both in `pipelines_dir` and in the warehouse (dlt restores it from
     the destination when the local folder is gone)."""
     Path(warehouse_path).parent.mkdir(parents=True, exist_ok=True)
+    # arrow batches (the empty tables the importers yield so every source exists) get `_dlt_load_id` too,
+    # like every list-of-dicts batch: without it a table created empty lacks the column freshness reads
+    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
     return dlt.pipeline(
         pipeline_name=pipeline_name,
         destination=dlt.destinations.duckdb(credentials=str(warehouse_path)),

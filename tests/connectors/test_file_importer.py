@@ -338,3 +338,17 @@ def test_the_bill_exports_import_to_exactly_the_worlds_bill_lines_with_a_line_bo
     for row in duplicated.itertuples(index=False):
         copies = [r for r in landed if r[0] == row.shop_id and r[2] == row.order_id]
         assert len(copies) - len({r[1] for r in copies}) == 1, row.order_id
+
+
+def test_every_export_table_has_a_load_id_even_before_any_file_of_its_format_arrived(exports, tmp_path):
+    # one orders file: the other formats' tables are created empty, and freshness reads _dlt_load_id from all
+    db = tmp_path / "build.duckdb"
+    import_files(files_pipeline(db, tmp_path / "dlt"), [exports / "tmall_flagship__orders.csv"], pii_salt=SALT, now=NOW)
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = con.sql(
+            "select table_name, count(*) filter (where column_name = '_dlt_load_id') from information_schema.columns"
+            " where table_schema = 'raw_files' and table_name not like '%\\_\\_%' escape '\\'"
+            " and table_name not like '\\_dlt%' escape '\\' group by 1"
+        ).fetchall()
+    assert {"jd_settlements", "douyin_settlements"} <= {t for t, _ in tables}
+    assert [t for t, has_load_id in tables if not has_load_id] == []

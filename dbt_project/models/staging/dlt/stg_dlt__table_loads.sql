@@ -1,6 +1,6 @@
 {#- When dlt last wrote rows to each raw table, per shop: the input of marts/data_quality/source_freshness.
 
-    Every top-level raw table carries `_dlt_load_id` (the load's start, unix seconds as text); nested tables
+    Every top-level raw table that has had rows carries `_dlt_load_id` (the load's start, unix seconds as text); nested tables
     (orders__line_items, …) are written with their parent and are left out. Unlike the other staging models
     this one reads many sources — it describes the loads, not one source's entities — so the list below names
     every raw table it looks at (add a new connector's tables here). A table that does not exist yet (a channel
@@ -51,7 +51,11 @@
 {%- for source_name, table_name, per_shop in raw_tables -%}
     {#- source() outside `execute` so dbt (and Dagster) record the dependency when parsing -#}
     {%- set relation = source(source_name, table_name) -%}
-    {%- if execute and adapter.get_relation(relation.database, relation.schema, relation.identifier) is not none -%}
+    {%- set existing = adapter.get_relation(relation.database, relation.schema, relation.identifier) if execute else none -%}
+    {%- set column_names = adapter.get_columns_in_relation(existing) | map(attribute='name') | list if existing is not none else [] -%}
+    {#- a table dlt created from an empty arrow batch (an export format with no file yet) has no _dlt_load_id:
+        it has never had rows loaded, so it has nothing to report -#}
+    {%- if '_dlt_load_id' in column_names -%}
         {%- do selects.append(
             "select '" ~ source_name ~ "' as source_name, '" ~ table_name ~ "' as table_name, "
             ~ ("cast(shop_id as varchar)" if per_shop else "cast(null as varchar)") ~ " as shop_id, "
