@@ -20,6 +20,12 @@ Per series (one master SKU, all channels, kits exploded):
 5. Only the last `max_history_days` clean days are fitted (speed: ETS on 540 days costs ~3x more for the same
    answer from these level models). Series with fewer clean days than `min_history_days` get the 28-day average, with the demand's standard
    deviation as sigma and no backtest figures.
+6. New SKUs (`forecast_frame` with a `skus` table): a SKU with fewer than `new_sku_days` clean days is forecast
+   from its launch date on as its own clean days' mean shrunk towards the *analog* rate — the mean daily demand
+   per SKU over the last `average_window` clean days of the established SKUs (with a backtested model) of its
+   category: rate = w x own + (1 - w) x analog, w = clean days / new_sku_days. Without this, a SKU that has never
+   been in stock shows no demand (its out-of-stock days are censored) and is never bought. Its sigma is the larger
+   of its own and the analog SKUs' mean sigma.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ class ForecastSettings:
     )
     average_window: int = 28
     intermittent_adi: float = 1.32
+    new_sku_days: int = 28  # fewer clean days -> blended with the category analog (skus table)
 
 
 @dataclass
@@ -197,19 +204,26 @@ def forecast_frame(
     as_of: date,
     settings: ForecastSettings = ForecastSettings(),
     extra_skus: list[str] | tuple[str, ...] = (),
+    skus: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Forecast every SKU in `history` (columns sku, demand_date, units, is_excluded; one row per SKU and day,
-    zero-filled) for the `horizon_days` days from `as_of` on; `extra_skus` have no history (forecast zero).
-    One row per SKU x forecast day, with the series' model, class, sigma, WAPE and bias repeated on each row
-    (FORECAST_COLUMNS)."""
+    zero-filled) for the `horizon_days` days from `as_of` on; `extra_skus` have no history (forecast zero, unless
+    `skus` knows them). `skus` (columns sku, launched_on, category), when given, turns on the new-SKU analog
+    (module docstring, step 6): SKUs with fewer than `new_sku_days` clean days, `extra_skus` included, are forecast
+    from their launch date on. One row per SKU x forecast day, with the series' model, class, sigma, WAPE and bias
+    repeated on each row (FORECAST_COLUMNS)."""
     dates = [as_of + timedelta(days=i) for i in range(settings.horizon_days)]
-    frames = []
     history = history.sort_values(["sku", "demand_date"], kind="stable")
     groups = list(history.groupby("sku", sort=True))
     groups += [(sku, history.iloc[0:0]) for sku in extra_skus]
+    results: dict[str, tuple[SeriesForecast, np.ndarray, int]] = {}
     for sku, rows in groups:
         y = rows.loc[~rows["is_excluded"].astype(bool), "units"].to_numpy(dtype=float)
-        result = forecast_series(y, settings)
+        results[sku] = (forecast_series(y, settings), y, len(rows))
+    if skus is not None and len(skus):
+        _new_sku_analog(results, skus, dates, settings)
+    frames = []
+    for sku, (result, _y, history_days) in results.items():
         frames.append(
             pd.DataFrame(
                 {
@@ -224,7 +238,7 @@ def forecast_frame(
                     "bias": result.bias,
                     "adi": result.adi,
                     "clean_days": result.clean_days,
-                    "history_days": len(rows),
+                    "history_days": history_days,
                 }
             )
         )
@@ -234,3 +248,55 @@ def forecast_frame(
     for col in ("wape", "bias", "adi"):
         out[col] = out[col].astype(float)
     return out
+
+
+NEW_SKU_ANALOG = "new_sku_analog"
+
+
+def _new_sku_analog(
+    results: dict[str, tuple[SeriesForecast, np.ndarray, int]],
+    skus: pd.DataFrame,
+    dates: list[date],
+    settings: ForecastSettings,
+) -> None:
+    """Replace the forecast of SKUs with fewer than new_sku_days clean days by their own mean shrunk towards their
+    category's analog rate, from the launch date on (in place)."""
+    info = skus.drop_duplicates("sku").set_index("sku")
+    analogs: dict[object, list[tuple[float, float]]] = {}
+    for sku, (result, y, _n) in results.items():
+        if result.demand_class != "short" and sku in info.index and len(y):
+            rate = float(y[-settings.average_window :].mean())
+            analogs.setdefault(info.at[sku, "category"], []).append((rate, result.sigma))
+    horizon = np.array(dates, dtype="datetime64[D]")
+    for sku, (result, y, n_days) in list(results.items()):
+        if result.clean_days >= settings.new_sku_days or sku not in info.index:
+            continue
+        pool = analogs.get(info.at[sku, "category"])
+        if not pool:
+            continue
+        rates = np.array([r for r, _ in pool])
+        sigmas = np.array([s for _, s in pool])
+        w = result.clean_days / settings.new_sku_days
+        own = float(y[-settings.average_window :].mean()) if len(y) else 0.0
+        rate = w * own + (1 - w) * float(rates.mean())
+        launched = info.at[sku, "launched_on"]
+        live = (
+            horizon >= np.datetime64(pd.Timestamp(launched).date(), "D")
+            if launched is not None and not pd.isna(launched)
+            else np.ones(len(dates), bool)
+        )
+        results[sku] = (
+            SeriesForecast(
+                forecast=np.where(live, rate, 0.0),
+                model_name=NEW_SKU_ANALOG,
+                demand_class="new",
+                sigma=max(result.sigma, float(sigmas.mean())),
+                wape=None,
+                bias=None,
+                adi=result.adi,
+                clean_days=result.clean_days,
+                candidates_tried=0,
+            ),
+            y,
+            n_days,
+        )

@@ -99,3 +99,43 @@ def test_the_frame_has_one_row_per_sku_and_day_and_leaves_excluded_days_out_of_t
     assert np.allclose(a["baseline_units"], 3.0, atol=0.05)  # the stock-out zeros did not drag it down
     assert (out.loc[out["sku"] == "NEW", "baseline_units"] == 0).all()
     assert a["clean_days"].iloc[0] == 90
+
+
+def test_a_new_or_never_stocked_sku_is_forecast_like_the_average_sku_of_its_category_from_its_launch_on():
+    as_of = date(2026, 7, 1)
+    days = [as_of - timedelta(days=i) for i in range(100, 0, -1)]
+    rng = np.random.default_rng(3)
+    frames = [
+        pd.DataFrame(
+            {
+                "sku": sku,
+                "demand_date": days,
+                "units": rng.poisson(rate, 100).astype(float),
+                "is_excluded": False,
+            }
+        )
+        for sku, rate in (("A", 2.0), ("B", 6.0))
+    ]
+    # C was listed 100 days ago but never in stock: every day is a censored stock-out day
+    frames.append(pd.DataFrame({"sku": "C", "demand_date": days, "units": 0.0, "is_excluded": True}))
+    skus = pd.DataFrame(
+        {
+            "sku": ["A", "B", "C", "NEW", "OTHER"],
+            "launched_on": [date(2025, 1, 1), date(2025, 1, 1), days[0], as_of + timedelta(days=5), None],
+            "category": ["home", "home", "home", "home", "snacks"],
+        }
+    )
+    settings = ForecastSettings(horizon_days=14)
+    out = forecast_frame(pd.concat(frames), as_of, settings, extra_skus=["NEW", "OTHER"], skus=skus)
+    rates = out[out["sku"].isin(["A", "B"])].groupby("sku")["baseline_units"].first()
+    analog = rates.mean()
+    c = out[out["sku"] == "C"]
+    assert (c["model_name"] == "new_sku_analog").all() and (c["demand_class"] == "new").all()
+    assert np.allclose(c["baseline_units"], analog, rtol=0.2)  # ~ the mean of A's and B's recent demand
+    new = out[out["sku"] == "NEW"].set_index("day_ahead")["baseline_units"]
+    assert (new.loc[1:5] == 0).all()  # nothing before the launch date
+    assert np.allclose(new.loc[6:], c["baseline_units"].iloc[0])
+    # no established SKU in its category to learn from: nothing to go on
+    assert (out.loc[out["sku"] == "OTHER", "baseline_units"] == 0).all()
+    # established SKUs keep their own model
+    assert not out.loc[out["sku"].isin(["A", "B"]), "model_name"].eq("new_sku_analog").any()

@@ -3,7 +3,9 @@
 The model choice and the backtest live in analytics/forecasting.py (statsforecast; unit-tested in
 tests/analytics/test_forecasting.py); this model only feeds it the demand history and the dbt vars. Stock-out
 days and promotion days are left out of the training series (see int_sku_demand_daily). SKUs without any
-history day (launched today or later) still get a row set of zeros, so every stocked SKU has a forecast."""
+history day (launched today or later) still get a row, so every stocked SKU has a forecast: SKUs with fewer than
+forecast_new_sku_days clean days (new, or never in stock) are forecast from their launch date on by analogy with
+the established SKUs of their category (analytics/forecasting.py, step 6), zero before it."""
 
 import time
 from datetime import date, datetime
@@ -27,6 +29,7 @@ def model(dbt, session):
         max_history_days=int(dbt.config.get("forecast_max_history_days")),
         average_window=int(dbt.config.get("forecast_average_window_days")),
         intermittent_adi=float(dbt.config.get("intermittent_adi_threshold")),
+        new_sku_days=int(dbt.config.get("forecast_new_sku_days")),
     )
     history = dbt.ref("int_sku_demand_daily").df()
     products = dbt.ref("stg_product_master__products").df()
@@ -47,7 +50,8 @@ def model(dbt, session):
     )
     stocked = products.loc[~products["is_kit"].astype(bool), "sku"]
     missing = sorted(set(stocked) - set(frame["sku"]))
-    out = forecast_frame(frame, as_of, settings, extra_skus=missing)
+    skus = products.loc[~products["is_kit"].astype(bool), ["sku", "launched_on", "category"]]
+    out = forecast_frame(frame, as_of, settings, extra_skus=missing, skus=skus)
     out["forecast_date"] = pd.to_datetime(out["forecast_date"]).dt.date
     out["run_seconds"] = round(time.perf_counter() - started, 2)
     return out
