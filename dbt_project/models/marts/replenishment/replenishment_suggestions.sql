@@ -1,13 +1,19 @@
-{#- What to buy today, per stocked master SKU (spec "Demand forecast and replenishment"):
+{#- What to buy today, per stocked master SKU (spec "Demand forecast and replenishment", with the review period
+    in the protection interval — a deviation from the spec's letter, see below):
     lead_time      = the SKU's lead time, else its supplier's
     z              = standard-normal quantile of var service_level
-    safety_stock   = z × sigma × sqrt(lead_time)
-    reorder_point  = forecast over lead_time + safety_stock
+    safety_stock   = z × sigma × sqrt(lead_time + review_period)
+    reorder_point  = forecast over (lead_time + review_period) + safety_stock
     order_up_to    = forecast over (lead_time + review_period) + safety_stock
     position       = available + on_order
     suggested_qty  = if position ≤ reorder_point: max(order_up_to − position, MOQ) rounded up to the pack size,
                      else 0 — and 0 when nothing is forecast (order_up_to = 0): the letter of the spec would
                      order the MOQ of a SKU nobody buys
+    Why lead_time + review_period (spec: safety stock over sqrt(lead_time), reorder point over the lead time):
+    purchase runs happen every review_period days, so a SKU whose position is just above a lead-time reorder
+    point today is next looked at review_period days later, and what is ordered then arrives lead_time after
+    that — the stock on hand must cover lead_time + review_period days of demand and of forecast error, not
+    lead_time (the periodic-review order-up-to policy). bench/replenishment_replay.py measures the difference.
     Units of the points are kept to 2 decimals (DECIMAL), so the quantity arithmetic is exact.
     stockout_date  = first forecast day on which the cumulative forecast exceeds available (null beyond the
                      horizon). Forecast days start at as_of_date (today counts). -#}
@@ -115,8 +121,10 @@ formulas as (
         summary.model_name,
         cast(coalesce(horizon_sums.forecast_lead_time_units, 0) as decimal(18, 2)) as forecast_lead_time_units,
         cast(coalesce(horizon_sums.forecast_cycle_units, 0) as decimal(18, 2)) as forecast_cycle_units,
-        cast(parameters.z * coalesce(summary.sigma, 0) * sqrt(sku_terms.lead_time_days) as decimal(18, 2))
-            as safety_stock,
+        cast(
+            parameters.z * coalesce(summary.sigma, 0) * sqrt(sku_terms.lead_time_days + parameters.review_period_days)
+            as decimal(18, 2)
+        ) as safety_stock,
         positions.on_hand,
         positions.reserved,
         positions.available,
@@ -136,7 +144,7 @@ formulas as (
 points as (
     select
         *,
-        forecast_lead_time_units + safety_stock as reorder_point,
+        forecast_cycle_units + safety_stock as reorder_point,
         forecast_cycle_units + safety_stock as order_up_to
     from formulas
 ),
