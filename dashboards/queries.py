@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -401,6 +401,12 @@ def sku_daily_units(path: str, version: Version, sku: str, start: date) -> pd.Da
     )
 
 
+WALL_PACE_COLUMNS = [
+    "shop_id", "shop_name", "now_at", "today", "gmv_cny", "orders", "gmv_cny_yesterday", "orders_yesterday",
+    "gmv_cny_last_week", "orders_last_week",
+]  # fmt: skip
+
+
 # The wall screen. "Now" is the newest order in the snapshot (max created_at in customer_orders) and "today" its
 # local order date; "the same time yesterday / last week" are the orders of that day created up to now − 1 day
 # (now − 7 days). The marts are daily, so the time of day comes from customer_orders.created_at (paid orders)
@@ -408,47 +414,62 @@ def sku_daily_units(path: str, version: Version, sku: str, start: date) -> pd.Da
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def wall_pace(path: str, version: Version) -> pd.DataFrame:
     """Per shop: gmv/orders today so far, the same time yesterday and the same time last week, with now and
-    today on every row (empty when the snapshot has no orders)."""
-    return _df(
-        path,
-        """
-        with now as (
-            select max(created_at) as now_at, max(order_date) as today from marts.customer_orders
-        ),
-        orders as (
-            select o.order_id, o.shop_id, o.order_date, o.created_at, n.now_at, n.today
-            from marts.customer_orders as o, now as n
-            where o.order_date in (n.today, n.today - 1, n.today - 7)
-        ),
-        gmv as (
-            select l.order_id, sum(l.list_amount_cny) as gmv_cny
-            from marts.order_line_margins as l, now as n
-            where l.order_date in (n.today, n.today - 1, n.today - 7)
-            group by l.order_id
-        ),
-        flagged as (
-            select o.*, coalesce(g.gmv_cny, 0) as gmv_cny,
-                   o.order_date = o.today as is_today,
-                   o.order_date = o.today - 1 and o.created_at <= o.now_at - interval 1 day as is_yesterday,
-                   o.order_date = o.today - 7 and o.created_at <= o.now_at - interval 7 day as is_last_week
-            from orders as o
-            left join gmv as g using (order_id)
-        )
-        select s.shop_id, coalesce(s.shop_name, s.shop_id) as shop_name, n.now_at, n.today,
-               coalesce(sum(f.gmv_cny) filter (where f.is_today), 0) as gmv_cny,
-               count(f.order_id) filter (where f.is_today) as orders,
-               coalesce(sum(f.gmv_cny) filter (where f.is_yesterday), 0) as gmv_cny_yesterday,
-               count(f.order_id) filter (where f.is_yesterday) as orders_yesterday,
-               coalesce(sum(f.gmv_cny) filter (where f.is_last_week), 0) as gmv_cny_last_week,
-               count(f.order_id) filter (where f.is_last_week) as orders_last_week
-        from marts.shops as s
-        cross join now as n
-        left join flagged as f using (shop_id)
-        where n.now_at is not null
-        group by s.shop_id, s.shop_name, n.now_at, n.today
-        order by gmv_cny desc, s.shop_id
-        """,
-    )
+    today on every row (empty when the snapshot has no orders).
+
+    Two statements on one connection: "now" first (two max(), ~1 ms on 7M orders), then the three days as
+    constants, so DuckDB skips the row groups of every other day (the order marts grow by date) instead of
+    scanning 10M order lines to join them to a computed date."""
+    with _connect(path) as con:
+        ((today, now_at),) = con.execute(
+            "select max(order_date), max(created_at) from marts.customer_orders"
+        ).fetchall()
+        if today is None:
+            return pd.DataFrame(columns=WALL_PACE_COLUMNS)
+        return con.execute(
+            """
+            with orders as (
+                select o.order_id, o.shop_id, o.order_date, o.created_at
+                from marts.customer_orders as o
+                where o.order_date between $last_week and $today
+                  and o.order_date in ($today, $yesterday, $last_week)
+            ),
+            gmv as (
+                select l.order_id, sum(l.list_amount_cny) as gmv_cny
+                from marts.order_line_margins as l
+                where l.order_date between $last_week and $today
+                  and l.order_date in ($today, $yesterday, $last_week)
+                group by l.order_id
+            ),
+            flagged as (
+                select o.*, coalesce(g.gmv_cny, 0) as gmv_cny,
+                       o.order_date = $today as is_today,
+                       o.order_date = $yesterday
+                           and o.created_at <= $now_at::timestamptz - interval 1 day as is_yesterday,
+                       o.order_date = $last_week
+                           and o.created_at <= $now_at::timestamptz - interval 7 day as is_last_week
+                from orders as o
+                left join gmv as g using (order_id)
+            )
+            select s.shop_id, coalesce(s.shop_name, s.shop_id) as shop_name,
+                   $now_at::timestamptz as now_at, $today::date as today,
+                   coalesce(sum(f.gmv_cny) filter (where f.is_today), 0) as gmv_cny,
+                   count(f.order_id) filter (where f.is_today) as orders,
+                   coalesce(sum(f.gmv_cny) filter (where f.is_yesterday), 0) as gmv_cny_yesterday,
+                   count(f.order_id) filter (where f.is_yesterday) as orders_yesterday,
+                   coalesce(sum(f.gmv_cny) filter (where f.is_last_week), 0) as gmv_cny_last_week,
+                   count(f.order_id) filter (where f.is_last_week) as orders_last_week
+            from marts.shops as s
+            left join flagged as f using (shop_id)
+            group by s.shop_id, s.shop_name
+            order by gmv_cny desc, s.shop_id
+            """,
+            {
+                "now_at": now_at,
+                "today": today,
+                "yesterday": today - timedelta(days=1),
+                "last_week": today - timedelta(days=7),
+            },
+        ).df()
 
 
 WALL_STOCK_STATUSES = ("oversold", "stockout", "at_risk")
