@@ -80,6 +80,10 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "tables_download_csv": {"zh": "下载 CSV", "en": "Download CSV"},
     "tables_download_xlsx": {"zh": "下载 Excel", "en": "Download Excel"},
     "tables_rows": {"zh": "共 {n} 行", "en": "{n} rows"},
+    "tables_rows_of": {
+        "zh": "显示 {n} 行，共 {total} 行（下载文件含全部）",
+        "en": "Showing {n} of {total} rows (the downloads hold all of them)",
+    },
     "tables_drill_hint": {"zh": "点选一行查看该 SKU 详情", "en": "Select a row to open the SKU's detail"},
     "overview_period": {"zh": "期间", "en": "Period"},
     "overview_period_range": {"zh": "所选日期", "en": "Date range"},
@@ -355,6 +359,14 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "sku_margin_negative_title": {"zh": "负毛利 SKU × 店铺", "en": "Negative-margin SKU × shop"},
     "sku_margin_negative_empty": {"zh": "没有负毛利的 SKU。", "en": "No SKU loses money."},
     "sku_margin_table_title": {"zh": "SKU × 店铺利润", "en": "Margin by SKU × shop"},
+    "sku_margin_negative_some": {
+        "zh": "亏损最多的 {n} 个（共 {total} 个亏损的 SKU × 店铺）。",
+        "en": "The {n} largest losses (of {total} losing SKU × shop rows).",
+    },
+    "sku_margin_table_some": {
+        "zh": "毛利最高的 {n} 个（共 {total} 个 SKU × 店铺）；单个 SKU 的利润见其详情页。",
+        "en": "The {n} highest margins (of {total} SKU × shop rows); any SKU's margin is on its detail page.",
+    },
     "sku_margin_no_rows": {
         "zh": "所选月份、店铺和类目没有销售。",
         "en": "No sales in the selected months, shops and categories.",

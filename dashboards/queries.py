@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 TTL_SECONDS = 600
@@ -233,6 +234,20 @@ def _records(path: Path | str, sql: str, params: dict[str, Any] | None = None) -
         cursor = con.execute(sql, params or {})
         columns = [d[0] for d in cursor.description]
         return pd.DataFrame(cursor.fetchall(), columns=columns)
+
+
+def _arrow(path: Path | str, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
+    with _connect(path) as con:
+        return con.sql(sql, params=params or {}).to_arrow_table()
+
+
+def _exact_frame(table: pa.Table) -> pd.DataFrame:
+    """For results of many rows, instead of _records: DECIMAL columns stay exact, as pandas ArrowDtype decimal128
+    (iterating one yields Decimal, sums stay exact) rather than one Python Decimal object per cell: fetching
+    and caching (st.cache_data pickles) 70k rows × 10 money columns took ~4 s as Decimal objects, ~0.3 s so.
+    Other columns as Arrow gives them to pandas (str, int64, float64, bool): cast integer sums (HUGEINT) to
+    BIGINT in the SQL."""
+    return table.to_pandas(types_mapper=lambda t: pd.ArrowDtype(t) if pa.types.is_decimal(t) else None)
 
 
 def with_ratios(frame: pd.DataFrame) -> pd.DataFrame:
@@ -612,6 +627,9 @@ MARGIN_SUMS = [
 ]
 
 
+MARGIN_TABLE_ROWS = 1000  # rows the SKU margin page's tables show (the downloads hold every row)
+
+
 def _margin_params(start: date, end: date, shop_ids: ShopIds, categories: tuple[str, ...]) -> dict[str, Any]:
     first, last = margin_months(start, end)
     return {"first_month": first, "last_month": last, "shops": list(shop_ids), "categories": list(categories)}
@@ -647,29 +665,71 @@ def margin_totals(
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def margin_by_sku_shop(
-    path: str, version: Version, start: date, end: date, shop_ids: ShopIds, categories: tuple[str, ...]
+    path: str,
+    version: Version,
+    start: date,
+    end: date,
+    shop_ids: ShopIds,
+    categories: tuple[str, ...],
+    limit: int | None = MARGIN_TABLE_ROWS,
 ) -> pd.DataFrame:
     """One row per SKU × shop over the months: sku, product_name, category, shop_id, shop_name, the sums of
     MARGIN_SUMS, margin_pct = Σ contribution_margin / Σ net_revenue (ratio of sums), fees_estimated /
-    costs_estimated (any month estimated); lowest margin first."""
-    sums = ", ".join(f"sum(m.{c}) as {c}" for c in MARGIN_SUMS)
-    return _records(
+    costs_estimated (any month estimated), and on every row sku_shops / losing_sku_shops = how many SKU × shop
+    rows (and how many with a negative margin) the selection has in all; highest margin first (then sku,
+    shop_id).
+
+    With `limit` (the page): only the `limit` highest-margin rows and the `limit` largest losses, what its two
+    tables show; `limit=None`: every row (their downloads). A large seller has ~100k SKU × shop rows; two passes
+    keep that cheap: the margin per SKU × shop picks the rows, then only those get every sum. Money columns are
+    exact ArrowDtype decimals (_exact_frame)."""
+    sums = ", ".join(
+        f"cast(sum(m.{c}) as bigint) as {c}" if c == "units" else f"sum(m.{c}) as {c}" for c in MARGIN_SUMS
+    )
+    if limit is None:
+        shown = "select sku, shop_id from margins"
+    else:
+        shown = f"""
+            (select sku, shop_id from margins order by margin desc, sku, shop_id limit {int(limit)})
+            union
+            (select sku, shop_id from margins where margin < 0 order by margin, sku, shop_id limit {int(limit)})
+        """
+    table = _arrow(
         path,
         f"""
-        select m.sku, any_value(m.product_name) as product_name, any_value(m.category) as category,
-               m.shop_id, coalesce(any_value(s.shop_name), m.shop_id) as shop_name,
-               {sums},
-               sum(m.contribution_margin_cny) / nullif(sum(m.net_revenue_cny), 0) as margin_pct,
-               bool_or(m.fees_estimated) as fees_estimated,
-               bool_or(m.costs_estimated) as costs_estimated
-        from marts.sku_margins as m
-        left join marts.shops as s using (shop_id)
-        where {_MARGIN_WHERE.replace("shop_id", "m.shop_id").replace("category", "m.category")}
-        group by m.sku, m.shop_id
-        order by contribution_margin_cny, m.sku, m.shop_id
+        with margins as materialized (
+            select sku, shop_id, sum(contribution_margin_cny) as margin
+            from marts.sku_margins
+            where {_MARGIN_WHERE}
+            group by sku, shop_id
+        ),
+        counts as (
+            select count(*) as sku_shops, count(*) filter (where margin < 0) as losing_sku_shops from margins
+        ),
+        shown as ({shown}),
+        by_sku_shop as (
+            select m.sku, m.shop_id, any_value(m.product_name) as product_name,
+                   any_value(m.category) as category,
+                   {sums},
+                   bool_or(m.fees_estimated) as fees_estimated,
+                   bool_or(m.costs_estimated) as costs_estimated
+            from marts.sku_margins as m
+            semi join shown on shown.sku = m.sku and shown.shop_id = m.shop_id
+            where {_MARGIN_WHERE.replace("shop_id", "m.shop_id").replace("category", "m.category")}
+            group by m.sku, m.shop_id
+        )
+        select g.sku, g.product_name, g.category, g.shop_id, coalesce(s.shop_name, g.shop_id) as shop_name,
+               {", ".join(f"g.{c}" for c in MARGIN_SUMS)},
+               g.contribution_margin_cny / nullif(g.net_revenue_cny, 0) as margin_pct,
+               g.fees_estimated, g.costs_estimated, c.sku_shops, c.losing_sku_shops
+        from by_sku_shop as g
+        cross join counts as c
+        left join marts.shops as s on s.shop_id = g.shop_id
+        order by g.contribution_margin_cny desc, g.sku, g.shop_id
         """,
         _margin_params(start, end, shop_ids, categories),
     )
+    return _exact_frame(table)
 
 
 # Promotions: the promotions whose days overlap the selected range.

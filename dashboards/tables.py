@@ -6,6 +6,8 @@ and opens the SKU drill-down page when a row is selected.
   shops' timezone (Excel has no timezones), list cells are joined with ", ".
 - Column headers in both files are the labels of `column_config` (so a Chinese page exports Chinese headers);
   columns hidden with `column_config={col: None}` are left out.
+- A long table can show only its first rows: pass `total` (how many there are in all) and `export` (a function
+  returning every row, called when a download is clicked); the caption then says "showing n of total".
 - Drill-down: when the table has `sku_column`, selecting a row stores the SKU in
   `st.session_state[SKU_KEY]` and switches to the hidden SKU page with `?sku=<sku>` in the URL.
 
@@ -15,7 +17,7 @@ and opens the SKU drill-down page when a row is selected.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -101,10 +103,15 @@ def data_table(
     filename: str,
     sku_column: str | None = "sku",
     column_config: Mapping[str, Any] | None = None,
+    total: int | None = None,
+    export: Callable[[], pd.DataFrame] | None = None,
     **dataframe_kwargs: Any,
 ) -> None:
     """Show `df` with CSV and XLSX download buttons; a table with a `sku_column` column (default "sku";
     None for none) opens the SKU drill-down page on the selected row.
+
+    `total` / `export`: `df` is the first rows of a longer table of `total` rows, which `export()` returns (same
+    columns); the downloads write `export()` (run when clicked, not on every page run).
 
     `key` must be unique on the page; `filename` is the downloads' file name without extension (e.g.
     "inventory_at_risk"); other keyword arguments go to `st.dataframe` (hide_index defaults to True).
@@ -127,7 +134,7 @@ def data_table(
     left, middle, right = st.columns([1, 1, 4], vertical_alignment="center")
     left.download_button(
         t("tables_download_csv"),
-        data=lambda: csv_bytes(df, column_config),
+        data=lambda: csv_bytes(export() if export else df, column_config),
         file_name=f"{stem}.csv",
         mime="text/csv",
         key=f"{key}__csv",
@@ -137,7 +144,7 @@ def data_table(
     )
     middle.download_button(
         t("tables_download_xlsx"),
-        data=lambda: xlsx_bytes(df, column_config, sheet_name=stem),
+        data=lambda: xlsx_bytes(export() if export else df, column_config, sheet_name=stem),
         file_name=f"{stem}.xlsx",
         mime=XLSX_MIME,
         key=f"{key}__xlsx",
@@ -145,7 +152,11 @@ def data_table(
         icon=":material/table_view:",
         disabled=df.empty,
     )
-    caption = t("tables_rows", n=f"{len(df):,}")
+    caption = (
+        t("tables_rows_of", n=f"{len(df):,}", total=f"{total:,}")
+        if total is not None and total > len(df)
+        else t("tables_rows", n=f"{len(df):,}")
+    )
     right.caption(f"{caption} · {t('tables_drill_hint')}" if drill else caption)
 
     if drill:

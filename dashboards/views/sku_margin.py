@@ -1,6 +1,10 @@
 """SKU 利润 SKU margin: the waterfall from net sales to contribution margin over the selection, margin by SKU ×
 shop, the negative-margin list, and how much of the platform fees are still estimates.
 
+A large seller has ~100k SKU × shop rows: the two tables show the largest losses and the highest margins
+(queries.MARGIN_TABLE_ROWS each, "showing n of total"); their downloads hold every row (queried when clicked);
+one SKU's margin by shop is on its detail page.
+
 sku_margins is monthly: the date range selects the order months it touches (whole months, said in the caption).
 Shops and categories filter the rows; warehouses do not apply. Ratios are ratios of the sums of mart columns.
 """
@@ -8,7 +12,9 @@ Shops and categories filter the rows; warehouses do not apply. Ratios are ratios
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 
+import pandas as pd
 import streamlit as st
 
 from dashboards import figures, filters, queries
@@ -20,8 +26,34 @@ sel = filters.current()
 filters.note_ignored(sel, warehouses=True)
 first_month, last_month = queries.margin_months(sel.start, sel.end)
 totals = queries.margin_totals(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories)
-table = queries.margin_by_sku_shop(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories)
-table = table.assign(category=table["category"].map(filters.category_label))
+rows = queries.MARGIN_TABLE_ROWS  # per table; the downloads hold every row
+table = queries.margin_by_sku_shop(
+    sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories, limit=rows
+)
+# Every row, for the downloads only: called when one is clicked, not on a page run.
+every_row = partial(
+    queries.margin_by_sku_shop,
+    sel.path,
+    sel.version,
+    sel.start,
+    sel.end,
+    sel.shop_ids,
+    sel.categories,
+    limit=None,
+)
+
+
+def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(category=frame["category"].map(filters.category_label))
+
+
+def losses(frame: pd.DataFrame) -> pd.DataFrame:
+    """The losing rows, largest loss first."""
+    losing = frame[frame["contribution_margin_cny"] < 0]
+    return losing.sort_values(["contribution_margin_cny", "sku", "shop_id"], kind="stable")
+
+
+table = labelled(table)
 
 st.title(t("sku_margin"))
 st.caption(
@@ -89,21 +121,35 @@ columns = {
 }
 keep = list(columns)
 
+sku_shops, losing = int(table["sku_shops"].iloc[0]), int(table["losing_sku_shops"].iloc[0])
+
 st.subheader(t("sku_margin_negative_title"))
-negative = table[table["contribution_margin_cny"] < 0]
+negative = losses(table).head(rows)
 if negative.empty:
     st.success(t("sku_margin_negative_empty"))
 else:
+    if losing > len(negative):
+        st.caption(t("sku_margin_negative_some", n=f"{len(negative):,}", total=f"{losing:,}"))
     data_table(
-        negative[keep], key="sku_margin_negative", filename="sku_margin_negative", column_config=columns
+        negative[keep],
+        key="sku_margin_negative",
+        filename="sku_margin_negative",
+        column_config=columns,
+        total=losing,
+        export=lambda: losses(labelled(every_row()))[keep],
     )
 
 st.subheader(t("sku_margin_table_title"))
+shown = table.head(rows)  # highest margin first
+if sku_shops > len(shown):
+    st.caption(t("sku_margin_table_some", n=f"{len(shown):,}", total=f"{sku_shops:,}"))
 data_table(
-    table.sort_values("contribution_margin_cny", ascending=False)[keep],
+    shown[keep],
     key="sku_margin_all",
     filename="sku_margin_by_sku_shop",
     column_config=columns,
+    total=sku_shops,
+    export=lambda: labelled(every_row())[keep],
 )
 
 stamp = queries.published_at(sel.path, sel.version)

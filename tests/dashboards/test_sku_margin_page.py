@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import plotly.io
 
+from dashboards import queries
 from dashboards.filters import CATEGORIES_KEY, SHOPS_KEY
 from dashboards.format import money, percent
 from tests.dashboards.pages_helper import default_dates, month_start, one, render_page, rows, tiles
@@ -88,3 +89,36 @@ def test_shop_and_category_filters_cut_the_margin(built_serve_path, monkeypatch)
     assert tiles(at)["贡献毛利"] == money(margin)
     table = at.dataframe[-1].value
     assert set(table["category"]) == {"零食"} and len(set(table["shop_name"])) == 1
+
+
+def test_a_long_table_shows_the_highest_margins_and_the_largest_losses_and_the_downloads_hold_every_row(
+    built_serve_path, monkeypatch
+):
+    serve = built_serve_path
+    start, end = default_dates(serve)
+    monkeypatch.setattr(queries, "MARGIN_TABLE_ROWS", 3)
+
+    at = render_page(serve, "sku_margin", monkeypatch)
+
+    by_sku_shop = rows(
+        serve,
+        "select sku, shop_id, sum(contribution_margin_cny) as margin from marts.sku_margins "
+        "where month between ? and ? group by 1, 2",
+        [month_start(start), end],
+    )
+    highest = sorted(by_sku_shop, key=lambda r: (-r[2], r[0], r[1]))[:3]
+    worst = sorted((r for r in by_sku_shop if r[2] < 0), key=lambda r: (r[2], r[0], r[1]))[:3]
+    tables = {t.key.split("__")[0]: t.value for t in at.dataframe}
+    everything = tables["sku_margin_all"]
+    assert list(everything["sku"]) == [r[0] for r in highest]
+    assert list(everything["contribution_margin_cny"]) == [r[2] for r in highest]
+    negative = tables.get("sku_margin_negative")
+    assert ([] if negative is None else list(negative["sku"])) == [r[0] for r in worst]
+    captions = [c.value for c in at.caption]
+    assert f"显示 3 行，共 {len(by_sku_shop):,} 行（下载文件含全部）" in " ".join(captions)
+
+    # what the downloads write: every SKU × shop, adding up to the mart
+    full = queries.margin_by_sku_shop.__wrapped__(str(serve), (0, 0), start, end, (), (), limit=None)
+    assert len(full) == len(by_sku_shop)
+    assert sum(full["contribution_margin_cny"]) == sum(r[2] for r in by_sku_shop)
+    assert list(full["contribution_margin_cny"]) == sorted(full["contribution_margin_cny"], reverse=True)
