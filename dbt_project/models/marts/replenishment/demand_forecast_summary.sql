@@ -83,7 +83,7 @@ final as (
         cast(series.adi as double) as adi,
         cast(series.clean_days as integer) as clean_days,
         cast(series.history_days as integer) as history_days,
-        series.model_name = 'moving_average_28' and series.demand_class = 'short' as is_fallback,
+        series.demand_class in ('short', 'new') as is_fallback,
         {{ as_of_date() }} as as_of_date
     from series
     inner join horizon on series.sku = horizon.sku
