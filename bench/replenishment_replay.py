@@ -17,7 +17,8 @@ measured days:
 
 Both start from the simulator's own closing stock on the first replay day with nothing on order. Purchase
 orders arrive after the SKU's nominal lead time (`--supplier-delays` draws the simulator's delays instead:
-90 % −1..+3 days, 10 % +5..+10). Each day: receipts, then (review days) ordering, then demand is served from
+90 % −1..+3 days, 10 % +5..+10); a receipt on a review day is not in that morning's snapshot (yesterday's
+close), so its purchase order still counts as on order. Each day: receipts, then (review days) ordering, then demand is served from
 stock; what cannot be served is lost. Components of a kit are served independently (the simulator sells a kit
 only when every component is there). Starved suppliers and dead-stock overbuys are not replayed: they are
 faults of the simulated past, not of the policy.
@@ -174,8 +175,16 @@ def round_order(qty: np.ndarray, moq: np.ndarray, pack: np.ndarray) -> np.ndarra
     return (np.ceil(np.maximum(qty, moq) / pack) * pack).astype(np.int64)
 
 
-def write_warehouse(path: Path, sim: Simulated, day: int, start: int, policy: Policy) -> None:
-    """The seller's knowledge on the morning of `day`: the tables the forecast models read."""
+def write_warehouse(
+    path: Path,
+    sim: Simulated,
+    day: int,
+    start: int,
+    policy: Policy,
+    arriving: list[tuple[int, int, str]] = (),
+) -> None:
+    """The seller's knowledge on the morning of `day`: the tables the forecast models read. `arriving` is what is
+    received that day: not in the morning snapshot (yesterday's close), so its purchase orders are still open."""
     stocked = np.flatnonzero(sim.stocked)
     products = sim.products.rename(columns={"name": "product_name"}).copy()
     products["unit_cost"] = products["unit_cost"].astype(float)
@@ -261,7 +270,7 @@ def write_warehouse(path: Path, sim: Simulated, day: int, start: int, policy: Po
             )
         )
     snapshots = pd.concat(snap_rows, ignore_index=True)
-    po_rows = [(po, sim.sku[s], q) for batch in policy.arrivals.values() for s, q, po in batch]
+    po_rows = [(po, sim.sku[s], q) for batch in [*policy.arrivals.values(), arriving] for s, q, po in batch]
     po_lines = pd.DataFrame(po_rows, columns=["po_number", "sku", "ordered_quantity"])
     po_lines["received_quantity"] = 0
     po_lines["unit_cost"] = [sim.unit_cost[np.flatnonzero(sim.sku == s)[0]] for s in po_lines["sku"]]
@@ -387,12 +396,13 @@ def replay(
         po_seq = 0
         for t in range(warmup_days + replay_days):
             day = start + t
-            for s, q, _po in policy.arrivals.pop(day, []):
+            received = policy.arrivals.pop(day, [])
+            for s, q, _po in received:
                 policy.on_hand[s] += q
             if t % review == 0:
                 if name == "forecast":
                     path = workdir / "replay.duckdb"
-                    write_warehouse(path, sim, day, start, policy)
+                    write_warehouse(path, sim, day, start, policy, arriving=received)
                     forecast_seconds.append(run_dbt(path, workdir, sim.dates[day]))
                     qty = forecast_orders(path, sim)
                 else:
