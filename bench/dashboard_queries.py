@@ -251,7 +251,7 @@ class Context:
 def default_context(queries, path: str) -> Context:
     first, last = queries.date_bounds(path, ("bench", "bounds"))
     start = max(first, last - timedelta(days=29))
-    with queries._connect(path) as con:  # the active way to connect (see per_snapshot_connect)
+    with queries._connect(path) as con:  # the active way to connect (queries._connect, or per_query_connect)
         sku, category = con.execute(
             "select sku, any_value(category) from marts.daily_sku_sales where order_date >= ? "
             "group by sku order by sum(units) desc limit 1",
@@ -334,46 +334,24 @@ def bind(queries, call: Call, ctx: Context) -> tuple[Callable[[Any], Any] | None
 # -- connections ---------------------------------------------------------------------------------------------------
 
 
-def per_snapshot_connect(queries) -> Callable[[Any], Any]:
-    """A drop-in for `dashboards.queries._connect` (what-if, measured with `--connections per-snapshot`): one
-    read-only DuckDB instance per published snapshot (path + inode/mtime), a cursor per query. Creating an
-    instance costs ~40 ms here (catalog, buffer manager, thread pool); a cursor ~0.
-
-    The instance is in-memory with the file ATTACHed read-only (each cursor USEs it, so `marts.x` resolves): DuckDB's
-    Python instance cache is keyed by path, so `duckdb.connect(path)` would hand a renamed-over snapshot's old
-    instance back, and refuse any other configuration for that path in the process. A new publish (another
-    version) attaches the new file in a new instance; the old one closes when its last cursor does. Still
-    "per thread cursor, never for the whole session" (architecture.md) — but a process does keep the current
-    snapshot's file open between queries."""
-    import threading
+def per_query_connect(queries) -> Callable[[Any], Any]:
+    """A drop-in for `dashboards.queries._connect` (what-if, measured with `--connections per-query`): the earlier
+    design, a new read-only DuckDB instance per query. Creating an instance costs ~40-150 ms on a large file
+    (catalog, buffer manager, thread pool); the shipped `_connect` keeps one instance per published snapshot and
+    opens a cursor (~0 ms) per query."""
     from contextlib import contextmanager
-
-    held: dict[str, tuple[Any, duckdb.DuckDBPyConnection]] = {}
-    lock = threading.Lock()
-
-    def open_snapshot(path: str) -> duckdb.DuckDBPyConnection:
-        con = duckdb.connect(":memory:", config={"python_enable_replacements": False})
-        escaped = path.replace("'", "''")
-        con.execute(f"attach '{escaped}' as serve (read_only)")
-        return con
 
     @contextmanager
     def connect(path):
         if not os.path.exists(path):
             raise queries.WarehouseNotPublished(path)
-        version = queries.snapshot_version(path)
-        with lock:
-            current = held.get(str(path))
-            if current is None or current[0] != version:
-                held[str(path)] = current = (version, open_snapshot(str(path)))
-        cursor = current[1].cursor()
-        cursor.execute("use serve")  # USE is per connection; a cursor is a new one
+        con = duckdb.connect(str(path), read_only=True, config={"python_enable_replacements": False})
         try:
-            yield cursor
+            yield con
         except (duckdb.CatalogException, duckdb.BinderException) as exc:
             raise queries.ServeFileInvalid(f"{path} does not hold what the dashboards read ({exc})") from exc
         finally:
-            cursor.close()
+            con.close()
 
     return connect
 
@@ -500,9 +478,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--connections",
         choices=["per-query", "per-snapshot", "both"],
-        default="both",
-        help="per-query: dashboards.queries as it is (a DuckDB instance per query); per-snapshot: the what-if "
-        "of per_snapshot_connect; both: one after the other",
+        default="per-snapshot",
+        help="per-snapshot: dashboards.queries as it is (one DuckDB instance per published snapshot, a cursor per "
+        "query); per-query: the what-if of per_query_connect (an instance per query); both: one after the other",
     )
     args = parser.parse_args(argv)
 
@@ -537,7 +515,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         modes = ["per-query", "per-snapshot"] if args.connections == "both" else [args.connections]
         original = queries._connect
         for mode in modes:
-            queries._connect = per_snapshot_connect(queries) if mode == "per-snapshot" else original
+            queries.release_snapshots()
+            queries._connect = per_query_connect(queries) if mode == "per-query" else original
             try:
                 figures[mode] = time_pages(queries, str(out), args.runs, only)
             finally:

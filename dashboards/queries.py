@@ -1,9 +1,11 @@
 """Every SQL query the dashboards run, against the published `serve.duckdb` only.
 
-Each query opens its own read-only connection and closes it (never a session-long connection: the publish
-step atomically renames a new file over serve.duckdb, and open readers would keep the old one). Cached
-functions take `version = snapshot_version(path)` as an argument, so the first run after a publish misses the
-cache and reads the new file.
+Each query runs on its own cursor of the current snapshot's read-only DuckDB instance (`_connect`): one instance per
+published file (path + inode/mtime), never one per browser session. The publish step atomically renames a new file
+over serve.duckdb; the next query sees a new version, opens the new file in a new instance and drops the old one,
+which closes when its last cursor does. (Opening an instance per query costs ~40-150 ms on a large file: catalog,
+buffer manager, thread pool; a cursor costs nothing.) Cached functions take `version = snapshot_version(path)` as
+an argument, so the first run after a publish misses the cache and reads the new file.
 
 Ranges aggregate the marts' additive columns with sums; AOV for a range is sum(net_sales_cny) / sum(orders),
 the ratio of sums of the mart's own definition (not a new metric). `buyers` is not additive across days and is
@@ -13,6 +15,7 @@ therefore not summed here.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -51,22 +54,47 @@ def snapshot_version(path: Path | str) -> Version:
     return (stat.st_ino, stat.st_mtime_ns)
 
 
-@contextmanager
-def _connect(path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
-    if not os.path.exists(path):
-        raise WarehouseNotPublished(path)
+_snapshots: dict[str, tuple[Version, duckdb.DuckDBPyConnection]] = {}
+_snapshots_lock = threading.Lock()
+
+
+def _open_snapshot(path: str) -> duckdb.DuckDBPyConnection:
+    # In memory with the file ATTACHed read-only: DuckDB's Python instance cache is keyed by path, so
+    # `duckdb.connect(path)` could hand back the instance of a file a publish has since renamed over.
     # No replacement scans: a table missing from an old serve file must fail as a missing table, not be
     # "found" as a Python variable of the same name (e.g. this module's function `source_freshness`).
-    con = duckdb.connect(str(path), read_only=True, config={"python_enable_replacements": False})
+    con = duckdb.connect(":memory:", config={"python_enable_replacements": False})
+    con.execute("attach '{}' as serve (read_only)".format(path.replace("'", "''")))
+    return con
+
+
+@contextmanager
+def _connect(path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor on the current snapshot of `path` (read-only), closed after the query."""
+    key = str(path)
+    version = snapshot_version(key)  # WarehouseNotPublished when there is no file
+    with _snapshots_lock:
+        current = _snapshots.get(key)
+        if current is None or current[0] != version:
+            _snapshots[key] = current = (version, _open_snapshot(key))
+        cursor = current[1].cursor()
     try:
-        yield con
+        cursor.execute("use serve")  # USE is per connection, and a cursor is a connection of its own
+        yield cursor
     except (duckdb.CatalogException, duckdb.BinderException) as exc:
         raise ServeFileInvalid(
             f"{path} does not hold what the dashboards read ({exc}); re-run the publish step "
             "(`shopkeep materialize`) to write a current serve.duckdb"
         ) from exc
     finally:
-        con.close()
+        cursor.close()
+
+
+def release_snapshots() -> None:
+    """Forget every open snapshot (their instances close with their last cursor): for tests and tools that
+    must write a serve file this process has read."""
+    with _snapshots_lock:
+        _snapshots.clear()
 
 
 def _df(path: Path | str, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:

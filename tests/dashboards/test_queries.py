@@ -1,4 +1,5 @@
-"""Queries read the published snapshot read-only, per query, and notice a new publish."""
+"""Queries read the published snapshot read-only, a cursor per query, and the next query after a publish reads the
+new file."""
 
 from __future__ import annotations
 
@@ -15,12 +16,31 @@ from dashboards import queries
 JUNE = (date(2026, 6, 1), date(2026, 6, 30))
 
 
-def test_a_query_leaves_no_connection_open_so_the_publisher_can_write_the_file(serve_path, tmp_path):
+def test_the_next_query_after_a_publish_reads_the_new_file_and_lets_go_of_the_old_one(
+    serve_path, write_serve_file, tmp_path
+):
     live = tmp_path / "serve.duckdb"
     shutil.copy(serve_path, live)
+    before = queries.kpis.__wrapped__(str(live), queries.snapshot_version(live), *JUNE, ())
 
+    write_serve_file(tmp_path / "next.duckdb", seed=3)
+    os.replace(tmp_path / "next.duckdb", live)  # what the publish step does
+    after = queries.kpis.__wrapped__(str(live), queries.snapshot_version(live), *JUNE, ())
+
+    with duckdb.connect(str(live), read_only=True) as con:
+        (gmv,) = con.execute(
+            "select sum(gmv_cny) from marts.daily_shop_sales where order_date between ? and ?", list(JUNE)
+        ).fetchone()
+    assert after["gmv_cny"] == gmv != before["gmv_cny"]
+    assert [version for version, _ in queries._snapshots.values()] == [queries.snapshot_version(live)]
+
+
+def test_once_released_this_process_can_write_a_file_it_has_read(serve_path, tmp_path):
+    live = tmp_path / "serve.duckdb"
+    shutil.copy(serve_path, live)
     queries.kpis.__wrapped__(str(live), queries.snapshot_version(live), *JUNE, ())
 
+    queries.release_snapshots()
     # DuckDB refuses a read-write connection in a process that still holds a read-only one to the same file
     with duckdb.connect(str(live)) as writer:
         assert writer.execute("select count(*) from marts.shops").fetchone() == (3,)
