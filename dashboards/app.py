@@ -76,6 +76,10 @@ if page.url_path == WALL_PAGE:
     page.run()
     st.stop()
 
+# Seven-figure yuan amounts are wider than a quarter of the page at st.metric's default size: shrink with the
+# viewport rather than cut the number off with an ellipsis (the wall screen draws its own figures).
+st.html("<style>[data-testid='stMetricValue'] { font-size: clamp(1.25rem, 2.3vw, 2.25rem); }</style>")
+
 with st.sidebar:
     st.segmented_control(
         t("language"),
