@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -273,10 +274,11 @@ def test_starved_skus_are_at_risk_days_before_they_run_out(built_warehouse, pipe
         variables = f"{{as_of_date: '{as_of}', inventory_uses_forecast: false}}"
         _dbt(build, tmp_path, "run", "-s", *chain, "--vars", variables)
         replayed = _query(
-            build, "select sku, stock_date, available, health_status from marts.inventory_health"
+            build, "select sku, stock_date, on_hand, health_status from marts.inventory_health"
         )
         replayed = replayed.set_index("sku")
-        assert (replayed.loc[sorted(skus), "available"] > 0).all(), f"already out on {as_of}"
+        # still on the shelf (all of it may already be promised to paid orders: available 0 is an alert too)
+        assert (replayed.loc[sorted(skus), "on_hand"] > 0).all(), f"already out on {as_of}"
         statuses = replayed.loc[sorted(skus), "health_status"].to_dict()
         assert {sku: s for sku, s in statuses.items() if s not in ALERTS} == {}, as_of
 
@@ -288,7 +290,10 @@ def test_the_90_day_margin_behind_gmroi_adds_up_to_the_order_lines_margin(built_
         "where is_mapped and order_date >= (select max(as_of_date) - 90 from marts.inventory_health) "
         "and order_date < (select max(as_of_date) from marts.inventory_health)",
     )
-    assert health["contribution_margin_90d_cny"].sum() == lines["margin"].iloc[0]
+    # a kit line's margin is split over its components by value, and each SKU's sum is rounded to cents once:
+    # the SKUs together may differ from the lines by at most half a cent per SKU
+    difference = abs(health["contribution_margin_90d_cny"].sum() - lines["margin"].iloc[0])
+    assert difference <= Decimal("0.005") * len(health)
     with_stock = health[health["avg_stock_value_90d_cny"] > 0]
     expected = [
         float(m / v)

@@ -83,10 +83,22 @@ def test_each_promotions_true_uplift_lies_in_its_estimated_interval(measured):
 
 
 def test_festival_promotions_are_not_credited_with_the_festival(measured):
-    """双11 lifts every SKU of a marketplace shop; the market index takes that out (> 1.2 for those)."""
-    festival = measured[measured["promo_name"].str.contains("双11")]
+    """双11 lifts every SKU of a marketplace shop; the market index takes that out. Its expected value is the
+    simulator's festival factor over the promotion's days against its baseline days (×1.3 pre-sale, ×4 on the
+    day: ≈1.42 for 1–11 November); one shop's index is noisy (±0.3 around 1 for promotions outside festivals),
+    so each must be above 1 and their mean within 20 % of the expected mean."""
+    from sandbox.shop.calendar import Days, festival_factors
+
+    festival = measured[measured["promo_name"].str.contains("双11") & (measured["shop_id"] != "shopify_global")]
     assert len(festival) > 0
-    assert (festival["market_index"] > 1.2).all(), festival[["promo_id", "market_index"]]
+    expected = []
+    for row in festival.itertuples():
+        start, end = pd.Timestamp(row.start_date).date(), pd.Timestamp(row.end_date).date()
+        factors = festival_factors(Days.ending(end, (end - start).days + 1 + BASELINE_DAYS))["all"]
+        expected.append(factors[BASELINE_DAYS:].mean() / factors[:BASELINE_DAYS].mean())
+    assert (festival["market_index"] > 1).all(), festival[["promo_id", "market_index"]]
+    mean_expected = sum(expected) / len(expected)
+    assert abs(festival["market_index"].mean() / mean_expected - 1) <= 0.2, (festival["market_index"], expected)
 
 
 def test_roi_columns_follow_the_spec(promotion_results):
