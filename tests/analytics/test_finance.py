@@ -17,10 +17,7 @@ domain's model, with its own tests)."""
 from __future__ import annotations
 
 import csv
-import os
 import shutil
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -29,6 +26,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+
+from tests.analytics.dbt_helper import run_dbt
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "dbt_project" / "seeds"
@@ -323,25 +322,6 @@ def test_fees_are_estimated_only_where_no_bill_has_come(built_warehouse, pipelin
 # -- incremental == full refresh ---------------------------------------------------------------------------------
 
 
-def _dbt(build: Path, work: Path, *args: str) -> None:
-    env = {**os.environ, "SHOPKEEP_BUILD_PATH": str(build)}
-    dbt = Path(sys.executable).parent / "dbt"
-    command = [
-        str(dbt),
-        *args,
-        "--project-dir",
-        str(REPO / "dbt_project"),
-        "--profiles-dir",
-        str(REPO / "dbt_project"),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO)
-    assert done.returncode == 0, done.stdout[-3000:]
-
-
 def test_an_incremental_run_after_a_new_day_equals_a_full_refresh(built_warehouse, tmp_path):
     build = tmp_path / "build.duckdb"
     shutil.copy(built_warehouse.build_path, build)
@@ -360,7 +340,7 @@ def test_an_incremental_run_after_a_new_day_equals_a_full_refresh(built_warehous
             f"update {table} set product_name = 'untouched' where order_date = ?",
             [newest - timedelta(days=80)],
         )
-    _dbt(build, tmp_path, "run", "-s", "order_line_margins")
+    run_dbt(build, tmp_path, "run", "-s", "order_line_margins")
     with duckdb.connect(str(build), read_only=True) as con:
         incremental = con.execute(f"select * from {table} order by order_line_id").df()
     old_day = incremental["order_date"].dt.date == newest - timedelta(days=80)
@@ -368,7 +348,7 @@ def test_an_incremental_run_after_a_new_day_equals_a_full_refresh(built_warehous
     incremental.loc[old_day, "product_name"] = full.loc[old_day, "product_name"]
     pd.testing.assert_frame_equal(incremental, full)
 
-    _dbt(build, tmp_path, "run", "-s", "order_line_margins", "--full-refresh")
+    run_dbt(build, tmp_path, "run", "-s", "order_line_margins", "--full-refresh")
     with duckdb.connect(str(build), read_only=True) as con:
         refreshed = con.execute(f"select * from {table} order by order_line_id").df()
     pd.testing.assert_frame_equal(refreshed, full)

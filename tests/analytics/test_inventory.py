@@ -19,10 +19,7 @@ world's last day)."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -31,6 +28,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 import pytest
+
+from tests.analytics.dbt_helper import run_dbt
 
 REPO = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Shanghai")
@@ -233,24 +232,6 @@ def test_stock_is_valued_at_the_moving_average_cost_of_the_receipts(health, pipe
 # -- replay: starved SKUs are flagged before they run out -----------------------------------------------------
 
 
-def _dbt(build: Path, work: Path, *args: str) -> None:
-    env = {**os.environ, "SHOPKEEP_BUILD_PATH": str(build)}
-    command = [
-        str(Path(sys.executable).parent / "dbt"),
-        *args,
-        "--project-dir",
-        str(REPO / "dbt_project"),
-        "--profiles-dir",
-        str(REPO / "dbt_project"),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO)
-    assert done.returncode == 0, done.stdout[-3000:]
-
-
 def test_starved_skus_are_at_risk_days_before_they_run_out(built_warehouse, pipeline_world, tmp_path):
     """Replayed with var as_of_date 3 days before each starved SKU's stock (all warehouses) first hit zero, on the
     fallback demand (the forecast mart is built for today only)."""
@@ -272,7 +253,7 @@ def test_starved_skus_are_at_risk_days_before_they_run_out(built_warehouse, pipe
     ]
     for as_of, skus in sorted(replays.items()):
         variables = f"{{as_of_date: '{as_of}', inventory_uses_forecast: false}}"
-        _dbt(build, tmp_path, "run", "-s", *chain, "--vars", variables)
+        run_dbt(build, tmp_path, "run", "-s", *chain, "--vars", variables)
         replayed = _query(
             build, "select sku, stock_date, on_hand, health_status from marts.inventory_health"
         )
