@@ -30,6 +30,15 @@ def _clock(value: datetime) -> str:
     return pd.Timestamp(value).tz_convert(DISPLAY_TIMEZONE).strftime("%H:%M")
 
 
+def _pace_card(totals: pd.Series, field: str, title: str, fmt, test_id: str) -> str:
+    """A big figure for today's `field` with its change against the same time yesterday and last week."""
+    versus = [
+        wall_board.Versus(t(label), pct_change(totals[field], totals[f"{field}_{base}"]), fmt(totals[f"{field}_{base}"]))
+        for label, base in (("wall_vs_yesterday", "yesterday"), ("wall_vs_last_week", "last_week"))
+    ]
+    return wall_board.card(title, fmt(totals[field]), versus, test_id=test_id)
+
+
 def board(path: str) -> None:
     """Everything on the wall, for the snapshot published at `path` right now."""
     version = queries.snapshot_version(path)
@@ -55,44 +64,8 @@ def board(path: str) -> None:
         ]
     ].sum()
     gmv_card, orders_card, split = st.columns([1, 1, 1.3], gap="medium")
-    gmv_card.html(
-        wall_board.card(
-            t("wall_gmv_today"),
-            money(totals["gmv_cny"]),
-            [
-                wall_board.Versus(
-                    t("wall_vs_yesterday"),
-                    pct_change(totals["gmv_cny"], totals["gmv_cny_yesterday"]),
-                    money(totals["gmv_cny_yesterday"]),
-                ),
-                wall_board.Versus(
-                    t("wall_vs_last_week"),
-                    pct_change(totals["gmv_cny"], totals["gmv_cny_last_week"]),
-                    money(totals["gmv_cny_last_week"]),
-                ),
-            ],
-            test_id="wall-gmv",
-        )
-    )
-    orders_card.html(
-        wall_board.card(
-            t("wall_orders_today"),
-            integer(totals["orders"]),
-            [
-                wall_board.Versus(
-                    t("wall_vs_yesterday"),
-                    pct_change(totals["orders"], totals["orders_yesterday"]),
-                    integer(totals["orders_yesterday"]),
-                ),
-                wall_board.Versus(
-                    t("wall_vs_last_week"),
-                    pct_change(totals["orders"], totals["orders_last_week"]),
-                    integer(totals["orders_last_week"]),
-                ),
-            ],
-            test_id="wall-orders",
-        )
-    )
+    gmv_card.html(_pace_card(totals, "gmv_cny", t("wall_gmv_today"), money, "wall-gmv"))
+    orders_card.html(_pace_card(totals, "orders", t("wall_orders_today"), integer, "wall-orders"))
     colors = figures.shop_colors(queries.shops(path, version)["shop_id"])
     split.plotly_chart(
         figures.wall_shop_split(pace, title=t("wall_split_title"), colors=colors),
