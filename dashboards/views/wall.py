@@ -33,7 +33,9 @@ def _clock(value: datetime) -> str:
 def _pace_card(totals: pd.Series, field: str, title: str, fmt, test_id: str) -> str:
     """A big figure for today's `field` with its change against the same time yesterday and last week."""
     versus = [
-        wall_board.Versus(t(label), pct_change(totals[field], totals[f"{field}_{base}"]), fmt(totals[f"{field}_{base}"]))
+        wall_board.Versus(
+            t(label), pct_change(totals[field], totals[f"{field}_{base}"]), fmt(totals[f"{field}_{base}"])
+        )
         for label, base in (("wall_vs_yesterday", "yesterday"), ("wall_vs_last_week", "last_week"))
     ]
     return wall_board.card(title, fmt(totals[field]), versus, test_id=test_id)

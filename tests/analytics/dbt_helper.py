@@ -15,9 +15,16 @@ def run_dbt(build: Path, work: Path, *args: str, check: bool = True) -> subproce
     command fails the test with dbt's output."""
     done = subprocess.run(
         [
-            str(Path(sys.executable).parent / "dbt"), *args,
-            "--project-dir", str(REPO / "dbt_project"), "--profiles-dir", str(REPO / "dbt_project"),
-            "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
+            str(Path(sys.executable).parent / "dbt"),
+            *args,
+            "--project-dir",
+            str(REPO / "dbt_project"),
+            "--profiles-dir",
+            str(REPO / "dbt_project"),
+            "--target-path",
+            str(work / "target"),
+            "--log-path",
+            str(work / "logs"),
         ],  # fmt: skip
         env={**os.environ, "SHOPKEEP_BUILD_PATH": str(build)},
         capture_output=True,
