@@ -78,49 +78,13 @@ class Simulated:
 
 
 def simulate(seed: int, days: int, orders_per_day: int, end: date) -> Simulated:
-    """generate()'s own steps up to the stock simulation (same random stream, so the same shop)."""
-    from sandbox.shop.aftersales import draw_refunds
-    from sandbox.shop.calendar import Days, read_fx_rates, usd_rate_per_day
-    from sandbox.shop.catalog import SHOPS, build_catalog
-    from sandbox.shop.demand import build_dynamics, draw_popularity, expected_lines
-    from sandbox.shop.generate import cut_at, pick_special_skus
-    from sandbox.shop.inventory import component_rate, simulate_stock
-    from sandbox.shop.listings import build_listings
-    from sandbox.shop.orders import draw_candidates
-    from sandbox.shop.promotions import build_promotions
-    from sandbox.shop.sales import assign_buyers
+    """generate()'s own steps up to the stock simulation (sandbox.shop.generate.simulate_core: the same shop)."""
+    from sandbox.shop.catalog import SHOPS
+    from sandbox.shop.generate import simulate_core
 
-    grid = Days.ending(end, days)
-    rng = np.random.default_rng(seed)
-    usd_by_day = usd_rate_per_day(grid, read_fx_rates())
-    catalog = build_catalog(rng, grid.start, grid.n)
-    popularity = draw_popularity(rng, catalog)
-    special = pick_special_skus(rng, catalog, popularity, grid)
-    popularity[special["hotspot"]] *= 3.0
+    core = simulate_core(seed, days, orders_per_day, end)
+    grid, catalog, cand, stock, promos = core.grid, core.catalog, core.cand, core.stock, core.promos
     n = len(catalog.products)
-    dead_mask = np.zeros(n, bool)
-    dead_mask[special["dead"]] = True
-    excluded = dead_mask.copy()
-    excluded[special["starved"]] = True
-    build_listings(rng, catalog, float(usd_by_day[-1]))
-    dyn = build_dynamics(rng, grid, catalog, popularity, dead_mask)
-    promos = build_promotions(rng, grid, catalog, popularity, excluded)
-    lam = expected_lines(rng, grid, catalog, dyn, promos.mult, orders_per_day)
-    cand = cut_at(draw_candidates(rng, grid, catalog, lam), grid.end_ns())
-    buyers = assign_buyers(rng, cand.o_shop)
-    refund_draw = draw_refunds(rng, cand, catalog, special["hotspot"], grid.end_ns())
-    pref_wh = np.where(buyers["south"].to_numpy(bool), 1, 0)[cand.l_order]
-    stock = simulate_stock(
-        rng,
-        grid,
-        catalog,
-        cand,
-        pref_wh,
-        refund_draw.restock_ns,
-        component_rate(lam, catalog),
-        special["starved"],
-        dyn.dead_from,
-    )
 
     demand = np.zeros((grid.n, len(SHOPS), n))
     paid = cand.o_paid[cand.l_order] >= 0

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -72,9 +73,29 @@ def pick_special_skus(rng: np.random.Generator, catalog, popularity: np.ndarray,
     return {"hotspot": hotspot, "dead": dead, "starved": starved}
 
 
-def generate(seed: int = 42, days: int = 540, orders_per_day: int = 150, end_date: date | None = None) -> World:
-    """Simulate `days` days of a five-shop seller ending on `end_date` (default: today in Asia/Shanghai)."""
-    end = end_date or today_in_shanghai()
+@dataclass
+class Core:
+    """The shop up to its stock simulation: generate() goes on from here with the same random stream, and the
+    replenishment replay (bench/replenishment_replay.py) reads the demand and stock it needs from it."""
+
+    grid: Days
+    rng: np.random.Generator
+    fx: pd.DataFrame
+    usd_by_day: np.ndarray
+    catalog: Any
+    special: dict[str, np.ndarray]
+    listings: Any
+    dyn: Any
+    promos: Any
+    lam: np.ndarray
+    cand: Candidates
+    buyers: pd.DataFrame
+    refund_draw: RefundDraw
+    stock: Any
+
+
+def simulate_core(seed: int, days: int, orders_per_day: int, end: date) -> Core:
+    """Catalogue, demand, promotions, candidate orders, refunds and stock of `days` days ending on `end`."""
     grid = Days.ending(end, days)
     rng = np.random.default_rng(seed)
     fx = read_fx_rates()
@@ -98,6 +119,16 @@ def generate(seed: int = 42, days: int = 540, orders_per_day: int = 150, end_dat
     pref_wh = np.where(buyers["south"].to_numpy(bool), 1, 0)[cand.l_order]
     stock = simulate_stock(rng, grid, catalog, cand, pref_wh, refund_draw.restock_ns, component_rate(lam, catalog),
                            special["starved"], dyn.dead_from)
+    return Core(grid, rng, fx, usd_by_day, catalog, special, listings, dyn, promos, lam, cand, buyers, refund_draw, stock)
+
+
+def generate(seed: int = 42, days: int = 540, orders_per_day: int = 150, end_date: date | None = None) -> World:
+    """Simulate `days` days of a five-shop seller ending on `end_date` (default: today in Asia/Shanghai)."""
+    end = end_date or today_in_shanghai()
+    core = simulate_core(seed, days, orders_per_day, end)
+    grid, rng, fx, usd_by_day, catalog = core.grid, core.rng, core.fx, core.usd_by_day, core.catalog
+    special, listings, dyn, promos, cand = core.special, core.listings, core.dyn, core.promos, core.cand
+    buyers, refund_draw, stock = core.buyers, core.refund_draw, core.stock
 
     keep_line = stock.accepted
     kept_lines = np.flatnonzero(keep_line)
