@@ -192,3 +192,18 @@ def current() -> Selection:
     if selection is None:
         raise RuntimeError("No filter selection: run pages through dashboards/app.py (the router)")
     return selection
+
+
+def pick_trend_metric(metrics: dict[str, tuple[str, str]], default: str, key: str) -> tuple[str, str, str]:
+    """A page's trend selector over `metrics` (column -> (i18n key, figure kind)): the chosen column, its i18n
+    key and its figure kind."""
+    metric = st.segmented_control(
+        t("overview_trend_metric"),
+        options=list(metrics),
+        format_func=lambda c: t(metrics[c][0]),
+        default=default,
+        key=key,
+        required=True,
+    )
+    metric = metric or default
+    return metric, *metrics[metric]

@@ -85,16 +85,7 @@ if daily.empty:
     st.stop()
 
 colors = figures.shop_colors(queries.shops(sel.path, sel.version)["shop_id"])
-metric = st.segmented_control(
-    t("overview_trend_metric"),
-    options=list(TREND_METRICS),
-    format_func=lambda c: t(TREND_METRICS[c][0]),
-    default="gmv_cny",
-    key=TREND_KEY,
-    required=True,
-)
-metric = metric or "gmv_cny"
-title_key, kind = TREND_METRICS[metric]
+metric, title_key, kind = filters.pick_trend_metric(TREND_METRICS, "gmv_cny", TREND_KEY)
 st.plotly_chart(
     figures.metric_trend_by_shop(
         daily, metric, title=t("overview_trend_title", metric=t(title_key)), colors=colors, kind=kind

@@ -161,16 +161,7 @@ if daily.empty or now["orders"] == 0:
 else:
     shop_table = queries.channel_by_shop(sel.path, sel.version, start, end, sel.shop_ids)
     colors = figures.shop_colors(queries.shops(sel.path, sel.version)["shop_id"])
-    metric = st.segmented_control(
-        t("overview_trend_metric"),
-        options=list(TREND_METRICS),
-        format_func=lambda c: t(TREND_METRICS[c][0]),
-        default="net_revenue_cny",
-        key=TREND_KEY,
-        required=True,
-    )
-    metric = metric or "net_revenue_cny"
-    title_key, kind = TREND_METRICS[metric]
+    metric, title_key, kind = filters.pick_trend_metric(TREND_METRICS, "net_revenue_cny", TREND_KEY)
     left, right = st.columns([2, 1])
     if chosen.days > 1:
         left.plotly_chart(
