@@ -232,7 +232,7 @@ def test_every_page_renders_without_an_error_element_or_a_console_error(
 
     assert failures == {}
     assert page.errors == []
-    assert sorted(p.stem for p in ARTIFACTS.glob("*.png")) >= sorted({name for _, name in urls})
+    assert {name for _, name in urls} <= {p.stem for p in ARTIFACTS.glob("*.png")}  # a screenshot per page
 
 
 @pytest.mark.browser
