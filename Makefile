@@ -22,6 +22,7 @@ bench: $(INSTALLED) $(MANIFEST)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.replenishment_replay
 	$(BIN)/python -m bench.dashboard_queries
+	$(BIN)/python -m bench.promotion_lift
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

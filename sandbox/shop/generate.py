@@ -94,8 +94,26 @@ class Core:
     stock: Any
 
 
-def simulate_core(seed: int, days: int, orders_per_day: int, end: date) -> Core:
-    """Catalogue, demand, promotions, candidate orders, refunds and stock of `days` days ending on `end`."""
+@dataclass
+class Demand:
+    """What shoppers want before any order is drawn: the catalogue, the promotion calendar and the expected order
+    lines per (shop, day, SKU)."""
+
+    grid: Days
+    rng: np.random.Generator
+    fx: pd.DataFrame
+    usd_by_day: np.ndarray
+    catalog: Any
+    special: dict[str, np.ndarray]
+    listings: Any
+    dyn: Any
+    promos: Any
+    lam: np.ndarray
+
+
+def simulate_demand(seed: int, days: int, orders_per_day: int, end: date) -> Demand:
+    """Catalogue, demand dynamics, promotions and expected lines of `days` days ending on `end` (the first steps of
+    simulate_core, on the same random stream)."""
     grid = Days.ending(end, days)
     rng = np.random.default_rng(seed)
     fx = read_fx_rates()
@@ -113,6 +131,14 @@ def simulate_core(seed: int, days: int, orders_per_day: int, end: date) -> Core:
     dyn = build_dynamics(rng, grid, catalog, popularity, dead_mask)
     promos = build_promotions(rng, grid, catalog, popularity, excluded)
     lam = expected_lines(rng, grid, catalog, dyn, promos.mult, orders_per_day)
+    return Demand(grid, rng, fx, usd_by_day, catalog, special, listings, dyn, promos, lam)
+
+
+def simulate_core(seed: int, days: int, orders_per_day: int, end: date) -> Core:
+    """Catalogue, demand, promotions, candidate orders, refunds and stock of `days` days ending on `end`."""
+    demand = simulate_demand(seed, days, orders_per_day, end)
+    grid, rng, fx, usd_by_day, catalog = demand.grid, demand.rng, demand.fx, demand.usd_by_day, demand.catalog
+    special, listings, dyn, promos, lam = demand.special, demand.listings, demand.dyn, demand.promos, demand.lam
     cand = cut_at(draw_candidates(rng, grid, catalog, lam), grid.end_ns())
     buyers = assign_buyers(rng, cand.o_shop)
     refund_draw = draw_refunds(rng, cand, catalog, special["hotspot"], grid.end_ns())

@@ -1,8 +1,13 @@
-{#- The shop's other items on each day of a promotion's window: master-SKU units of everything the shop sold
-    that day except this promotion's SKUs and any item another promotion of the shop touched that day (its days
-    or its post-promotion dip), and items launched less than `promo_control_min_age_days` before the
-    pre-period (new products ramp up and would make the market look like it grows). Their movement between the pre-period and the promotion (or post) period is
-    the market-wide effect — a shopping festival, a season — that the promotion did not cause. -#}
+{#- The market around a promotion: per promotion × shop (every shop of the seller, the promotion's own and the
+    others) × product category × day of the promotion's window, the units of that shop's items of that category
+    that no promotion explains: never this promotion's SKUs, not an item a promotion of that shop touched on any
+    day of the window (its days or its post-promotion dip — the same items in every period, so that a festival's
+    promoted best-sellers leaving the control do not look like a falling market), and not an item launched less than `promo_control_min_age_days`
+    before the pre-period (new products ramp up and would make the market look like it grows). Their movement
+    between the pre-period and the promotion (or post) period is the market-wide effect — a shopping festival,
+    a season, a category's own festival such as 年货节 for snacks — that the promotion did not cause. The
+    promotion's own shop gives the market index; the other shops' rows let promotion_results tell a promoted
+    SKU's own drift (its season, its launch ramp) from its category's. -#}
 {%- set pre_days = var('promo_baseline_days') -%}
 {%- set post_days = var('promo_post_days') -%}
 with promotions as (
@@ -33,6 +38,10 @@ shop_history as (
     group by 1
 ),
 
+categories as (
+    select distinct category from products
+),
+
 touched as (
     select
         promotions.promo_id,
@@ -47,7 +56,10 @@ touched as (
 windows as (
     select
         promotions.promo_id,
-        promotions.shop_id,
+        promotions.shop_id as promotion_shop_id,
+        promotions.start_date,
+        promotions.start_date - {{ pre_days }} as window_start,
+        promotions.end_date + {{ post_days }} as window_end,
         cast(day as date) as activity_date,
         case
             when cast(day as date) < promotions.start_date then 'pre'
@@ -65,45 +77,54 @@ windows as (
 control_sales as (
     select
         windows.promo_id,
+        item_days.shop_id,
+        products.category,
         windows.activity_date,
         sum(item_days.units) as units,
         sum(item_days.units_squared) as units_squared
     from windows
-    inner join promotions on promotions.promo_id = windows.promo_id
-    inner join item_days
-        on item_days.shop_id = windows.shop_id
-        and item_days.order_date = windows.activity_date
+    inner join item_days on item_days.order_date = windows.activity_date
     inner join products on products.sku = item_days.item
     where coalesce(products.launched_on, date '1900-01-01')
-            <= promotions.start_date - {{ pre_days }} - {{ var('promo_control_min_age_days') }}
+            <= windows.start_date - {{ pre_days }} - {{ var('promo_control_min_age_days') }}
         and not exists (
-        select 1
-        from touched
-        where touched.shop_id = windows.shop_id
-            and touched.sku = item_days.item
-            and (
-                touched.promo_id = windows.promo_id
-                or windows.activity_date between touched.start_date and touched.touched_until
-            )
-    )
-    group by 1, 2
+            select 1
+            from touched
+            where touched.sku = item_days.item
+                and (
+                    touched.promo_id = windows.promo_id
+                    or (
+                        touched.shop_id = item_days.shop_id
+                        and touched.start_date <= windows.window_end
+                        and touched.touched_until >= windows.window_start
+                    )
+                )
+        )
+    group by 1, 2, 3, 4
 ),
 
 final as (
     select
-        {{ dbt.concat(["windows.promo_id", "'|'", "cast(windows.activity_date as varchar)"]) }}
-            as promotion_control_day_id,
+        {{ dbt.concat([
+            "windows.promo_id", "'|'", "shop_history.shop_id", "'|'", "categories.category", "'|'",
+            "cast(windows.activity_date as varchar)"
+        ]) }} as promotion_control_day_id,
         windows.promo_id,
-        windows.shop_id,
+        shop_history.shop_id,
+        shop_history.shop_id = windows.promotion_shop_id as is_promotion_shop,
+        categories.category,
         windows.activity_date,
         windows.period,
         coalesce(weekday_factors.weekday_factor, 1.0) as weekday_factor,
         cast(coalesce(control_sales.units, 0) as integer) as control_units,
         cast(coalesce(control_sales.units_squared, 0) as integer) as control_units_squared
     from windows
-    inner join shop_history on shop_history.shop_id = windows.shop_id
+    cross join shop_history
+    cross join categories
     left join control_sales
         on control_sales.promo_id = windows.promo_id
+        and control_sales.shop_id = shop_history.shop_id
+        and control_sales.category = categories.category
         and control_sales.activity_date = windows.activity_date
     left join weekday_factors on weekday_factors.iso_weekday = isodow(windows.activity_date)
     where windows.activity_date >= shop_history.first_order_date

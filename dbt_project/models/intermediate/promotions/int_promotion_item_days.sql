@@ -1,10 +1,12 @@
-{#- One row per promotion × promoted SKU × local day of its measurement window: the `pre` period (the
+{#- One row per promotion × shop × promoted SKU × local day of its measurement window: the `pre` period (the
     `promo_baseline_days` days before the start), the `promo` days and the `post` period (`promo_post_days` days
     after the end), limited to days the warehouse has orders for (from the shop's first order to as_of_date).
-    Units are master-SKU units of paid orders whose sold item (the kit, for a kit line) is the promoted SKU.
-    Each day says whether it may serve as a baseline day: not a stock-out day of the SKU (a kit: of any
-    component) and not touched by another promotion of the shop on that SKU (its days or its post-promotion
-    dip, when promo_baseline_excludes_post_dip). -#}
+    Every shop of the seller has rows, not only the promotion's: how the same SKU sold in the other shops
+    (where this promotion did not run) is its own drift — season, launch ramp, trend — that promotion_results
+    keeps apart from the lift. Units are master-SKU units of paid orders whose sold item (the kit, for a kit
+    line) is the promoted SKU. Each day says whether it may serve as a regular day: not a stock-out day of the
+    SKU (a kit: of any component; stock is shared by all shops) and not touched by another promotion of that
+    shop on that SKU (its days or its post-promotion dip, when promo_baseline_excludes_post_dip). -#}
 {%- set pre_days = var('promo_baseline_days') -%}
 {%- set post_days = var('promo_post_days') -%}
 with promotions as (
@@ -33,6 +35,10 @@ weekday_factors as (
 
 orders as (
     select * from {{ ref('int_orders_unified') }}
+),
+
+products as (
+    select * from {{ ref('stg_product_master__products') }}
 ),
 
 shop_history as (
@@ -90,7 +96,7 @@ promotion_touch as (
 windows as (
     select
         promotions.promo_id,
-        promotions.shop_id,
+        promotions.shop_id as promotion_shop_id,
         promotion_skus.sku,
         cast(day as date) as activity_date,
         case
@@ -109,11 +115,15 @@ windows as (
 
 final as (
     select
-        {{ dbt.concat(["windows.promo_id", "'|'", "windows.sku", "'|'", "cast(windows.activity_date as varchar)"]) }}
-            as promotion_item_day_id,
+        {{ dbt.concat([
+            "windows.promo_id", "'|'", "shop_history.shop_id", "'|'", "windows.sku", "'|'",
+            "cast(windows.activity_date as varchar)"
+        ]) }} as promotion_item_day_id,
         windows.promo_id,
-        windows.shop_id,
+        shop_history.shop_id,
+        shop_history.shop_id = windows.promotion_shop_id as is_promotion_shop,
         windows.sku,
+        coalesce(products.category, 'uncategorised') as category,
         windows.activity_date,
         windows.period,
         coalesce(weekday_factors.weekday_factor, 1.0) as weekday_factor,
@@ -126,16 +136,17 @@ final as (
         exists (
             select 1
             from promotion_touch
-            where promotion_touch.shop_id = windows.shop_id
+            where promotion_touch.shop_id = shop_history.shop_id
                 and promotion_touch.sku = windows.sku
                 and promotion_touch.touched_date = windows.activity_date
                 and promotion_touch.promo_id <> windows.promo_id
                 and (promotion_touch.is_promo_day or {{ var('promo_baseline_excludes_post_dip') }})
         ) as is_other_promotion
     from windows
-    inner join shop_history on shop_history.shop_id = windows.shop_id
+    cross join shop_history
+    left join products on products.sku = windows.sku
     left join item_days
-        on item_days.shop_id = windows.shop_id
+        on item_days.shop_id = shop_history.shop_id
         and item_days.item = windows.sku
         and item_days.order_date = windows.activity_date
     left join item_stockouts
