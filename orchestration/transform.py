@@ -88,6 +88,10 @@ def transform_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         """Staging views, intermediate models and marts, with their data tests. dbt's unit tests check the SQL,
         not the data, so they run in development and CI (`make test`), not on every scheduled build."""
         os.environ.update(settings.dbt_env)
+        # a subset run (a Dagster selection of some models) runs only the tests whose every parent is built: dbt's
+        # default (eager) also runs a relationship test whose other side was not built, which fails on a new
+        # warehouse; a full build runs every test either way
+        os.environ.setdefault("DBT_INDIRECT_SELECTION", "cautious")
         yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
 
     return [dbt_models]
