@@ -74,27 +74,6 @@ def pick_special_skus(rng: np.random.Generator, catalog, popularity: np.ndarray,
 
 
 @dataclass
-class Core:
-    """The shop up to its stock simulation: generate() goes on from here with the same random stream, and the
-    replenishment replay (bench/replenishment_replay.py) reads the demand and stock it needs from it."""
-
-    grid: Days
-    rng: np.random.Generator
-    fx: pd.DataFrame
-    usd_by_day: np.ndarray
-    catalog: Any
-    special: dict[str, np.ndarray]
-    listings: Any
-    dyn: Any
-    promos: Any
-    lam: np.ndarray
-    cand: Candidates
-    buyers: pd.DataFrame
-    refund_draw: RefundDraw
-    stock: Any
-
-
-@dataclass
 class Demand:
     """What shoppers want before any order is drawn: the catalogue, the promotion calendar and the expected order
     lines per (shop, day, SKU)."""
@@ -109,6 +88,17 @@ class Demand:
     dyn: Any
     promos: Any
     lam: np.ndarray
+
+
+@dataclass
+class Core(Demand):
+    """The shop up to its stock simulation: generate() goes on from here with the same random stream, and the
+    replenishment replay (bench/replenishment_replay.py) reads the demand and stock it needs from it."""
+
+    cand: Candidates
+    buyers: pd.DataFrame
+    refund_draw: RefundDraw
+    stock: Any
 
 
 def simulate_demand(seed: int, days: int, orders_per_day: int, end: date) -> Demand:
@@ -137,15 +127,14 @@ def simulate_demand(seed: int, days: int, orders_per_day: int, end: date) -> Dem
 def simulate_core(seed: int, days: int, orders_per_day: int, end: date) -> Core:
     """Catalogue, demand, promotions, candidate orders, refunds and stock of `days` days ending on `end`."""
     demand = simulate_demand(seed, days, orders_per_day, end)
-    grid, rng, fx, usd_by_day, catalog = demand.grid, demand.rng, demand.fx, demand.usd_by_day, demand.catalog
-    special, listings, dyn, promos, lam = demand.special, demand.listings, demand.dyn, demand.promos, demand.lam
+    rng, grid, catalog, lam = demand.rng, demand.grid, demand.catalog, demand.lam
     cand = cut_at(draw_candidates(rng, grid, catalog, lam), grid.end_ns())
     buyers = assign_buyers(rng, cand.o_shop)
-    refund_draw = draw_refunds(rng, cand, catalog, special["hotspot"], grid.end_ns())
+    refund_draw = draw_refunds(rng, cand, catalog, demand.special["hotspot"], grid.end_ns())
     pref_wh = np.where(buyers["south"].to_numpy(bool), 1, 0)[cand.l_order]
     stock = simulate_stock(rng, grid, catalog, cand, pref_wh, refund_draw.restock_ns, component_rate(lam, catalog),
-                           special["starved"], dyn.dead_from)
-    return Core(grid, rng, fx, usd_by_day, catalog, special, listings, dyn, promos, lam, cand, buyers, refund_draw, stock)
+                           demand.special["starved"], demand.dyn.dead_from)
+    return Core(**vars(demand), cand=cand, buyers=buyers, refund_draw=refund_draw, stock=stock)
 
 
 def generate(seed: int = 42, days: int = 540, orders_per_day: int = 150, end_date: date | None = None) -> World:
