@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
@@ -133,28 +130,10 @@ def write_inputs(path: Path, seed: int, days: int, orders_per_day: int, end: dat
 
 
 def run_models(path: Path, work: Path, as_of: date, dbt_vars: dict | None = None) -> None:
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "run",
-            "--project-dir",
-            str(REPO / "dbt_project"),
-            "--profiles-dir",
-            str(REPO / "dbt_project"),
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-            "-s",
-            *MODELS,
-            "--vars",
-            json.dumps({"as_of_date": as_of.isoformat(), **(dbt_vars or {})}),
-        ],  # fmt: skip
-        env={**os.environ, "SHOPKEEP_BUILD_PATH": str(path)},
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
+    from analytics.dbt_cli import run_dbt
+
+    variables = json.dumps({"as_of_date": as_of.isoformat(), **(dbt_vars or {})})
+    done = run_dbt(path, work, "run", "-s", *MODELS, "--vars", variables)
     if done.returncode != 0:
         raise RuntimeError(f"dbt run of the promotion models failed:\n{done.stdout[-4000:]}")
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -280,27 +279,9 @@ def write_warehouse(
 
 def run_dbt(path: Path, target: Path, as_of: date) -> float:
     """The real models, as of `as_of`; returns the forecasting model's own run time (seconds)."""
-    import subprocess
-    import sys
+    from analytics.dbt_cli import run_dbt as dbt
 
-    env = {**os.environ, "SHOPKEEP_BUILD_PATH": str(path)}
-    cmd = [
-        str(Path(sys.executable).parent / "dbt"),
-        "run",
-        "--project-dir",
-        str(REPO / "dbt_project"),
-        "--profiles-dir",
-        str(REPO / "dbt_project"),
-        "--target-path",
-        str(target / "target"),
-        "--log-path",
-        str(target / "logs"),
-        "-s",
-        *MODELS,
-        "--vars",
-        json.dumps({"as_of_date": as_of.isoformat()}),
-    ]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO)
+    proc = dbt(path, target, "run", "-s", *MODELS, "--vars", json.dumps({"as_of_date": as_of.isoformat()}))
     if proc.returncode != 0:
         raise RuntimeError(f"dbt run as of {as_of} failed:\n{proc.stdout[-4000:]}")
     with duckdb.connect(str(path), read_only=True) as con:
