@@ -30,34 +30,30 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
 MODELS = ["int_weekday_factors", "int_promotion_item_days", "int_promotion_control_days", "promotion_results"]
-QTY = {
-    "snacks": ([1, 2, 3], [0.6, 0.28, 0.12]),
-    "other": ([1, 2, 3], [0.86, 0.11, 0.03]),
-}  # sandbox/shop/orders.py
-PAID_SHARE = 0.97  # 3 % of orders are never paid (sandbox/shop/orders.py)
 
 
 def write_inputs(path: Path, seed: int, days: int, orders_per_day: int, end: date) -> pd.DataFrame:
     """The tables the promotion models read, from the simulator's demand; returns the truth per promotion."""
     from sandbox.shop.catalog import SHOPS
     from sandbox.shop.generate import simulate_demand
+    from sandbox.shop.orders import NEVER_PAID_SHARE, QUANTITIES, QUANTITY_SHARES
 
     demand = simulate_demand(seed, days, orders_per_day, end)
     catalog, grid, promos = demand.catalog, demand.grid, demand.promos
     products = catalog.products
     rng = np.random.default_rng([seed, 20261123])
     n_shops, n_days, n_skus = demand.lam.shape
-    lines = rng.poisson(demand.lam * PAID_SHARE)
+    lines = rng.poisson(demand.lam * (1 - NEVER_PAID_SHARE))
     snack = (catalog.category == "snacks")[None, None, :]
     qty_counts = np.empty((*lines.shape, 3), dtype=np.int64)
     for kind, mask in (("snacks", snack), ("other", ~snack)):
-        draws = rng.multinomial(lines, QTY[kind][1])
+        draws = rng.multinomial(lines, QUANTITY_SHARES[kind])
         qty_counts = np.where(mask[..., None], draws, qty_counts)
     kit_units = catalog.components.sum(axis=1)[
         None, None, :
     ]  # master units per unit sold (1 for a plain SKU)
-    units = (qty_counts @ np.array([1, 2, 3])) * kit_units
-    units_squared = (qty_counts @ np.array([1, 4, 9])) * kit_units**2
+    units = (qty_counts @ np.array(QUANTITIES)) * kit_units
+    units_squared = (qty_counts @ np.array(QUANTITIES) ** 2) * kit_units**2
 
     shop_ids = np.array([s[0] for s in SHOPS])
     dates = np.array(grid.dates(), dtype="datetime64[D]")

@@ -14,6 +14,9 @@ HOUR_WEIGHTS = np.array([2, 1, 0.5, 0.3, 0.3, 0.5, 1, 2, 3, 4, 5, 5, 6, 5, 5, 5,
 HOUR = 3600 * 10**9
 MINUTE = 60 * 10**9
 DAY = 24 * HOUR
+QUANTITIES = [1, 2, 3]
+QUANTITY_SHARES = {"snacks": [0.6, 0.28, 0.12], "other": [0.86, 0.11, 0.03]}  # units per order line
+NEVER_PAID_SHARE = 0.03
 
 
 @dataclass
@@ -60,8 +63,8 @@ def draw_candidates(rng: np.random.Generator, days: Days, catalog: Catalog, lam:
     keep[first] = True
     l_order, l_sku = l_order[keep], l_sku[keep]
     snack = catalog.category[l_sku] == "snacks"
-    l_qty = np.where(snack, rng.choice([1, 2, 3], len(l_sku), p=[0.6, 0.28, 0.12]),
-                     rng.choice([1, 2, 3], len(l_sku), p=[0.86, 0.11, 0.03]))
+    l_qty = np.where(snack, rng.choice(QUANTITIES, len(l_sku), p=QUANTITY_SHARES["snacks"]),
+                     rng.choice(QUANTITIES, len(l_sku), p=QUANTITY_SHARES["other"]))
 
     o_shop, o_day = row // n_days, row % n_days
     hour = rng.choice(24, n_orders, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
@@ -74,7 +77,7 @@ def draw_candidates(rng: np.random.Generator, days: Days, catalog: Catalog, lam:
     line_order = np.argsort(l_order, kind="stable")
     l_order, l_sku, l_qty = l_order[line_order], l_sku[line_order], l_qty[line_order]
 
-    never_paid = rng.random(n_orders) < 0.03
+    never_paid = rng.random(n_orders) < NEVER_PAID_SHARE
     o_paid = np.where(never_paid, -1, o_created + rng.integers(10 * 10**9, 30 * MINUTE, n_orders))
     o_cancelled = np.where(never_paid, o_created + rng.integers(15 * MINUTE, DAY, n_orders), -1)
     ship_delay = np.where(rng.random(n_orders) < 0.02, rng.integers(73 * HOUR, 150 * HOUR, n_orders),
