@@ -23,6 +23,7 @@ bench: $(INSTALLED) $(MANIFEST)
 	$(BIN)/python -m bench.replenishment_replay
 	$(BIN)/python -m bench.dashboard_queries
 	$(BIN)/python -m bench.promotion_lift
+	$(BIN)/python -m bench.return_hotspots
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -1,8 +1,6 @@
-"""Returns against the simulated shop's truth: the injected size-return hotspot (one SKU in one shop) tops its
-category, and the return counts add up to the world's after-sales cases.
-
-"Tops" = the highest size-return rate among its category's SKU × shop rows of return_shop_comparison with
-enough volume (return_min_units sold in the window), and the only row flagged is_return_hotspot."""
+"""Returns against the simulated shop's truth: the injected size-return hotspot (one SKU in one shop) returns
+more than its other shops predict, every hotspot flag is the stated statistical test, the test's detection and
+false-alarm rates over seeded worlds, and the return counts add up to the world's after-sales cases."""
 
 from __future__ import annotations
 
@@ -21,26 +19,54 @@ def comparison(built_warehouse) -> pd.DataFrame:
     return _query(built_warehouse, "select * from marts.return_shop_comparison")
 
 
-def test_the_injected_size_return_hotspot_tops_its_category(comparison, pipeline_world):
+def test_the_injected_size_return_hotspot_returns_more_for_size_than_its_other_shops_predict(
+    comparison, pipeline_world
+):
     hotspots = pipeline_world.truth_flags[pipeline_world.truth_flags["kind"] == "size_return_hotspot"]
     assert len(hotspots) > 0
     for flag in hotspots.itertuples():
         row = comparison[(comparison["sku"] == flag.sku) & (comparison["shop_id"] == flag.shop_id)]
         assert len(row) == 1, f"{flag.sku} in {flag.shop_id} missing from return_shop_comparison"
         row = row.iloc[0]
-        ranked = comparison[(comparison["category"] == row["category"]) & comparison["has_enough_volume"]]
-        top = ranked.sort_values("size_return_rate", ascending=False).head(3)
         assert row["has_enough_volume"], row
-        assert row["size_rank_in_category"] == 1, top[["sku", "shop_id", "units_sold", "size_return_rate"]]
-        assert row["size_return_rate_gap"] >= 0.10
-        assert row["is_return_hotspot"]
+        assert row["size_return_rate"] > row["expected_size_return_rate"], row
 
 
-def test_no_other_sku_shop_is_flagged_as_a_return_hotspot(comparison, pipeline_world):
-    truth = pipeline_world.truth_flags
-    expected = {(f.sku, f.shop_id) for f in truth[truth["kind"] == "size_return_hotspot"].itertuples()}
-    flagged = {(r.sku, r.shop_id) for r in comparison[comparison["is_return_hotspot"]].itertuples()}
-    assert flagged == expected
+def test_every_hotspot_flag_is_the_stated_exact_test_recomputed_independently(comparison):
+    """Each row's flag = enough units on both sides, the rate at least return_hotspot_gap above the prediction
+    (other shops' rate × the shop's factor), and the exact conditional binomial p-value (scipy) at most
+    return_hotspot_alpha / rated rows."""
+    from scipy.stats import binom
+
+    rated = comparison[(comparison["units_sold"] >= 30) & (comparison["other_shops_units_sold"] >= 30)]
+    threshold = 0.05 / len(rated)
+    assert comparison["hotspot_p_threshold"].dropna().sub(threshold).abs().max() < 1e-12
+    for row in comparison.itertuples():
+        is_rated = row.units_sold >= 30 and row.other_shops_units_sold >= 30
+        expected_rate = row.shop_size_return_factor * row.other_shops_size_return_rate
+        meets_effect = is_rated and row.size_return_rate - expected_rate >= 0.10
+        if not meets_effect:
+            assert not row.is_return_hotspot, row
+            continue
+        other_size_returned = round(row.other_shops_size_return_rate * row.other_shops_units_sold)
+        share = row.shop_size_return_factor * row.units_sold
+        share /= share + row.other_shops_units_sold
+        p_value = binom.sf(row.size_returned - 1, row.size_returned + other_size_returned, share)
+        assert abs(row.size_return_p_value - p_value) <= 1e-9 + 1e-6 * p_value, row
+        assert row.is_return_hotspot == (p_value <= threshold), row
+
+
+def test_the_hotspot_test_finds_most_injected_hotspots_and_almost_never_cries_wolf(tmp_path):
+    """Over 12 seeded worlds of the test shop's size (ending on a pinned day, so the same on any day), the real
+    model's SQL flags the injected hotspot in most of them and nothing else in at least 11 of 12 — the 5 %
+    family-wise rate, with room for chance; the rule without a test flagged something
+    else in about a quarter of worlds). `make bench` measures the same over 100 worlds."""
+    from bench.return_hotspots import measure, summary
+
+    frame = measure(tmp_path, list(range(1, 13)))
+    rates = summary(frame)
+    assert rates["detection_rate"] >= 0.6, frame[["seed", "detected", "false_flags"]]
+    assert (frame["false_flags"].str.len() > 0).sum() <= 1, frame[["seed", "detected", "false_flags"]]
 
 
 def test_return_cases_and_units_add_up_to_the_worlds_open_and_done_cases(built_warehouse, pipeline_world):
