@@ -52,6 +52,24 @@ def model(dbt, session):
     missing = sorted(set(stocked) - set(frame["sku"]))
     skus = products.loc[~products["is_kit"].astype(bool), ["sku", "launched_on", "category"]]
     out = forecast_frame(frame, as_of, settings, extra_skus=missing, skus=skus)
-    out["forecast_date"] = pd.to_datetime(out["forecast_date"]).dt.date
+    out["forecast_date"] = pd.to_datetime(out["forecast_date"]).astype("date32[pyarrow]")
     out["run_seconds"] = round(time.perf_counter() - started, 2)
-    return out
+    # typed even when there is nothing to forecast (no product master yet): an empty object column would land
+    # as DuckDB's NULL type and break the contracts downstream
+    return out.astype(OUTPUT_TYPES)
+
+
+OUTPUT_TYPES = {
+    "sku": "string",
+    "day_ahead": "Int64",
+    "baseline_units": "float64",
+    "model_name": "string",
+    "demand_class": "string",
+    "sigma": "float64",
+    "wape": "float64",
+    "bias": "float64",
+    "adi": "float64",
+    "clean_days": "Int64",
+    "history_days": "Int64",
+    "run_seconds": "float64",
+}

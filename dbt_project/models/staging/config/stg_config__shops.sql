@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw_config', 'shops') }}
+    select * from {{ raw_source('raw_config', 'shops') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw_douyin', 'listings') }}
+    select * from {{ raw_source('raw_douyin', 'listings') }}
 ),
 
 renamed as (

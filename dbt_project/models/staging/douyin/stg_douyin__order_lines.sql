@@ -1,9 +1,9 @@
 with sku_orders as (
-    select * from {{ source('raw_douyin', 'orders__sku_order_list') }}
+    select * from {{ raw_source('raw_douyin', 'orders__sku_order_list') }}
 ),
 
 orders as (
-    select _dlt_id, shop_id, order_id from {{ source('raw_douyin', 'orders') }}
+    select _dlt_id, shop_id, order_id from {{ raw_source('raw_douyin', 'orders') }}
 ),
 
 final as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw_douyin', 'refunds') }}
+    select * from {{ raw_source('raw_douyin', 'refunds') }}
 ),
 
 reasons as (

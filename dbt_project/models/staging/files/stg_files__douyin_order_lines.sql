@@ -1,6 +1,6 @@
 {#- Douyin order lines from the back-office export (the export's 子订单编号 is the platform line id). -#}
 with source as (
-    select * from {{ source('raw_files', 'douyin_orders') }}
+    select * from {{ raw_source('raw_files', 'douyin_orders') }}
 ),
 
 final as (

@@ -1,7 +1,7 @@
 {#- Douyin orders from the back-office export: the export has one row per order line, with the
     order's fields repeated; an order's amounts are the sums of its lines plus its shipping. -#}
 with source as (
-    select * from {{ source('raw_files', 'douyin_orders') }}
+    select * from {{ raw_source('raw_files', 'douyin_orders') }}
 ),
 
 shops as (

@@ -1,7 +1,7 @@
 {#- Douyin refunds / after-sales from the back-office export; reason texts mapped by the
     refund_reason_map seed (a text with no row maps to other). -#}
 with source as (
-    select * from {{ source('raw_files', 'douyin_refunds') }}
+    select * from {{ raw_source('raw_files', 'douyin_refunds') }}
 ),
 
 reasons as (

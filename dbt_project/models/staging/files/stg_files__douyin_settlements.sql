@@ -2,7 +2,7 @@
     the API staging model (a line booked twice keeps its 结算单号, the copy gets '#2'), 动账金额 signed by
     动账方向, the local settlement date. -#}
 with source as (
-    select * from {{ source('raw_files', 'douyin_settlements') }}
+    select * from {{ raw_source('raw_files', 'douyin_settlements') }}
 ),
 
 shops as (

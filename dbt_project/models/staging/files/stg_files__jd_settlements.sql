@@ -2,7 +2,7 @@
     API staging model (shop_id:单据编号#occurrence, so a line booked twice is #1 and #2), 金额 signed by
     收支方向, the bill date as the settlement date. -#}
 with source as (
-    select * from {{ source('raw_files', 'jd_settlements') }}
+    select * from {{ raw_source('raw_files', 'jd_settlements') }}
 ),
 
 numbered as (

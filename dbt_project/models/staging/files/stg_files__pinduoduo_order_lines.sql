@@ -1,6 +1,6 @@
 {#- Pinduoduo order lines from the back-office export (the export has no line id: a line is identified by order id and SKU id (order_sn-sku_id)). -#}
 with source as (
-    select * from {{ source('raw_files', 'pinduoduo_orders') }}
+    select * from {{ raw_source('raw_files', 'pinduoduo_orders') }}
 ),
 
 final as (

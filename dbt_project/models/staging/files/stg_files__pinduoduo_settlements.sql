@@ -2,7 +2,7 @@
     as the API staging model (shop_id:账单编号#occurrence), signed yuan (income − expense; the export is in yuan
     where the API sends fen), the local settlement date. -#}
 with source as (
-    select * from {{ source('raw_files', 'pinduoduo_settlements') }}
+    select * from {{ raw_source('raw_files', 'pinduoduo_settlements') }}
 ),
 
 shops as (

@@ -2,7 +2,7 @@
     file it could not read is row_number 0. The shop comes from the file name (`<shop_id>__*.csv|xlsx`), as the
     importer takes it; null when the name has none (that is then the reason). -#}
 with source as (
-    select * from {{ source('raw_files', 'quarantine') }}
+    select * from {{ raw_source('raw_files', 'quarantine') }}
 ),
 
 renamed as (

@@ -1,7 +1,7 @@
 {#- Taobao/Tmall refunds / after-sales from the back-office export; reason texts mapped by the
     refund_reason_map seed (a text with no row maps to other). -#}
 with source as (
-    select * from {{ source('raw_files', 'taobao_refunds') }}
+    select * from {{ raw_source('raw_files', 'taobao_refunds') }}
 ),
 
 reasons as (

@@ -2,7 +2,7 @@
     settlement columns: the same ids as the API staging model (a line booked twice keeps its bill line id, the
     second copy gets ':2'), signed amounts (income − expense), the local settlement date. -#}
 with source as (
-    select * from {{ source('raw_files', 'taobao_settlements') }}
+    select * from {{ raw_source('raw_files', 'taobao_settlements') }}
 ),
 
 shops as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw_jd', 'listings') }}
+    select * from {{ raw_source('raw_jd', 'listings') }}
 ),
 
 renamed as (

@@ -2,7 +2,7 @@
     discounts are allocated to lines pro rata by line list value (floored to the cent, the remainder on the
     last line), so lines always sum to the order. -#}
 with items as (
-    select * from {{ source('raw_jd', 'orders__item_info_list') }}
+    select * from {{ raw_source('raw_jd', 'orders__item_info_list') }}
 ),
 
 orders as (
@@ -10,7 +10,7 @@ orders as (
 ),
 
 raw_orders as (
-    select _dlt_id, shop_id, order_id from {{ source('raw_jd', 'orders') }}
+    select _dlt_id, shop_id, order_id from {{ raw_source('raw_jd', 'orders') }}
 ),
 
 lines as (

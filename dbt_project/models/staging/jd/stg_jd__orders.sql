@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw_jd', 'orders') }}
+    select * from {{ raw_source('raw_jd', 'orders') }}
 ),
 
 shops as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw_jd', 'settlements') }}
+    select * from {{ raw_source('raw_jd', 'settlements') }}
 ),
 
 final as (

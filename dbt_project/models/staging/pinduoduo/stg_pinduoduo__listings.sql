@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw_pinduoduo', 'listings') }}
+    select * from {{ raw_source('raw_pinduoduo', 'listings') }}
 ),
 
 renamed as (

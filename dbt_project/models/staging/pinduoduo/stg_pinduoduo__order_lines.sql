@@ -1,11 +1,11 @@
 {#- PDD gives discounts per order only: allocate them to lines pro rata by list value, the last line takes the
     remainder, so the lines sum to the order. -#}
 with orders as (
-    select * from {{ source('raw_pinduoduo', 'orders') }}
+    select * from {{ raw_source('raw_pinduoduo', 'orders') }}
 ),
 
 items as (
-    select * from {{ source('raw_pinduoduo', 'orders__item_list') }}
+    select * from {{ raw_source('raw_pinduoduo', 'orders__item_list') }}
 ),
 
 lines as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw_pinduoduo', 'orders') }}
+    select * from {{ raw_source('raw_pinduoduo', 'orders') }}
 ),
 
 shops as (

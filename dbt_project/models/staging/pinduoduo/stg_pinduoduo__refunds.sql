@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw_pinduoduo', 'refunds') }}
+    select * from {{ raw_source('raw_pinduoduo', 'refunds') }}
 ),
 
 reasons as (

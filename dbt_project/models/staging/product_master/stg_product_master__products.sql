@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw_product_master', 'products') }}
+    select * from {{ raw_source('raw_product_master', 'products') }}
 ),
 
 renamed as (

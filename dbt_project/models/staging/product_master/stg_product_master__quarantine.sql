@@ -1,7 +1,7 @@
 {#- Rows of the product master workbook the importer could not accept: the sheet, the Excel row number and
     what to fix (connectors/files/product_master). -#}
 with source as (
-    select * from {{ source('raw_product_master', 'quarantine') }}
+    select * from {{ raw_source('raw_product_master', 'quarantine') }}
 ),
 
 renamed as (

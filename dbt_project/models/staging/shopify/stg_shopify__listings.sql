@@ -1,13 +1,13 @@
 with products as (
-    select * from {{ source('raw_shopify', 'products') }}
+    select * from {{ raw_source('raw_shopify', 'products') }}
 ),
 
 variants as (
-    select * from {{ source('raw_shopify', 'products__variants') }}
+    select * from {{ raw_source('raw_shopify', 'products__variants') }}
 ),
 
 inventory_levels as (
-    select * from {{ source('raw_shopify', 'inventory_levels') }}
+    select * from {{ raw_source('raw_shopify', 'inventory_levels') }}
 ),
 
 -- what Shopify shows as available, summed over the locations shopkeep reads

@@ -1,9 +1,9 @@
 with line_items as (
-    select * from {{ source('raw_shopify', 'orders__line_items') }}
+    select * from {{ raw_source('raw_shopify', 'orders__line_items') }}
 ),
 
 orders as (
-    select _dlt_id, shop_id, id from {{ source('raw_shopify', 'orders') }}
+    select _dlt_id, shop_id, id from {{ raw_source('raw_shopify', 'orders') }}
 ),
 
 renamed as (

@@ -1,12 +1,12 @@
 with source as (
-    select * from {{ source('raw_shopify', 'orders') }}
+    select * from {{ raw_source('raw_shopify', 'orders') }}
 ),
 
 shipping as (
     select
         _dlt_root_id,
         sum(cast(price as decimal(18, 2))) as shipping_amount
-    from {{ source('raw_shopify', 'orders__shipping_lines') }}
+    from {{ raw_source('raw_shopify', 'orders__shipping_lines') }}
     group by 1
 ),
 
@@ -14,7 +14,7 @@ fulfillments as (
     select
         _dlt_root_id,
         min(cast(created_at as timestamptz)) as shipped_at
-    from {{ source('raw_shopify', 'orders__fulfillments') }}
+    from {{ raw_source('raw_shopify', 'orders__fulfillments') }}
     group by 1
 ),
 

@@ -1,14 +1,14 @@
 {#- One row per refunded line of a Shopify refund (a refund can cover several lines). -#}
 with refund_line_items as (
-    select * from {{ source('raw_shopify', 'orders__refunds__refund_line_items') }}
+    select * from {{ raw_source('raw_shopify', 'orders__refunds__refund_line_items') }}
 ),
 
 refunds as (
-    select * from {{ source('raw_shopify', 'orders__refunds') }}
+    select * from {{ raw_source('raw_shopify', 'orders__refunds') }}
 ),
 
 orders as (
-    select _dlt_id, shop_id, id from {{ source('raw_shopify', 'orders') }}
+    select _dlt_id, shop_id, id from {{ raw_source('raw_shopify', 'orders') }}
 ),
 
 reasons as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw_taobao', 'listings') }}
+    select * from {{ raw_source('raw_taobao', 'listings') }}
 ),
 
 renamed as (

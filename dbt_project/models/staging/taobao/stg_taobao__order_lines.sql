@@ -1,9 +1,9 @@
 with trades as (
-    select * from {{ source('raw_taobao', 'orders') }}
+    select * from {{ raw_source('raw_taobao', 'orders') }}
 ),
 
 lines as (
-    select * from {{ source('raw_taobao', 'orders__orders') }}
+    select * from {{ raw_source('raw_taobao', 'orders__orders') }}
 ),
 
 joined as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw_taobao', 'refunds') }}
+    select * from {{ raw_source('raw_taobao', 'refunds') }}
 ),
 
 reasons as (

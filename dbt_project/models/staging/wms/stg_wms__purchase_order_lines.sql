@@ -1,9 +1,9 @@
 with lines as (
-    select * from {{ source('raw_wms', 'purchase_orders__lines') }}
+    select * from {{ raw_source('raw_wms', 'purchase_orders__lines') }}
 ),
 
 purchase_orders as (
-    select * from {{ source('raw_wms', 'purchase_orders') }}
+    select * from {{ raw_source('raw_wms', 'purchase_orders') }}
 ),
 
 joined as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw_wms', 'purchase_orders') }}
+    select * from {{ raw_source('raw_wms', 'purchase_orders') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw_wms', 'receipts') }}
+    select * from {{ raw_source('raw_wms', 'receipts') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw_wms', 'stock_movements') }}
+    select * from {{ raw_source('raw_wms', 'stock_movements') }}
 ),
 
 renamed as (

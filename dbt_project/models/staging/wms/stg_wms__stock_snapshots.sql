@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('raw_wms', 'stock_snapshots') }}
+    select * from {{ raw_source('raw_wms', 'stock_snapshots') }}
 ),
 
 renamed as (
