@@ -193,7 +193,7 @@ def product_master_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         pipeline = warehouse_pipeline(
             "product_master", "raw_product_master", settings.build_path, settings.dlt_dir
         )
-        load = (path.name, pipeline, lambda p: load_product_master(p, path))
+        load = (path.name, pipeline, lambda p: load_product_master(p, settings.product_master_file()))
         yield from _run_loads(context, "raw_product_master", [load])
 
     return [raw_product_master]
@@ -219,7 +219,7 @@ def files_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         load = (
             str(files.directory),
             pipeline,
-            lambda p: import_files(p, directory=files.directory, pii_salt=settings.pii_salt()),
+            lambda p: import_files(p, directory=settings.files_directory(), pii_salt=settings.pii_salt()),
         )
         yield from _run_loads(context, "raw_files", [load])
 
