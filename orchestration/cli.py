@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import warnings
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -20,6 +26,8 @@ app = typer.Typer(
     help="shopkeep: analytics-first ERP for multi-channel e-commerce sellers.", no_args_is_help=True
 )
 console = Console()
+# dlt's "log" progress collector warns on every pipeline that psutil (memory stats) is missing: noise for a user
+warnings.filterwarnings("ignore", message="psutil dependency is not installed")
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_SECRETS = {
@@ -35,12 +43,76 @@ DEMO_SECRETS = {
 }
 
 
+def _user_error_classes() -> tuple[type[Exception], ...]:
+    """Errors whose message already says what to fix (which shop, key, variable or file): the user gets the
+    message as one line, not a traceback. Everything else is a bug and keeps its traceback."""
+    from connectors.common.pii import MissingSaltError
+    from connectors.douyin.client import DouyinError
+    from connectors.files.mapping import MappingError
+    from connectors.files.workbook import FileImportError
+    from connectors.jd.client import JdError
+    from connectors.pinduoduo.client import PddError
+    from connectors.shopify.client import ShopifyError
+    from connectors.taobao.client import TaobaoError
+    from connectors.wms.client import WmsError
+
+    return (
+        ConfigError, MissingSaltError, ShopifyError, TaobaoError, JdError, PddError, DouyinError, WmsError,
+        FileImportError, MappingError,
+    )  # fmt: skip
+
+
+def _user_error_names() -> set[str]:
+    """Class names of the user errors and their subclasses (a Dagster run reports an error by class name)."""
+    names: set[str] = set()
+    pending = list(_user_error_classes())
+    while pending:
+        cls = pending.pop()
+        names.add(cls.__name__)
+        pending.extend(cls.__subclasses__())
+    return names
+
+
+class UserFacingFailure(Exception):
+    """A run failed for reasons the user must fix; each message is one line that says what to fix."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+def one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def fail(message: str) -> NoReturn:
+    """The message on stderr as one line, exit code 2 (usage/configuration error), no traceback."""
+    typer.echo(f"error: {one_line(message)}", err=True)
+    raise typer.Exit(2)
+
+
+def user_errors_are_one_line(command: Callable) -> Callable:
+    """A command decorator: configuration, credential and input errors end the command with one line on stderr
+    and exit code 2; anything else (a bug) keeps its traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except UserFacingFailure as exc:
+            for message in exc.messages:
+                typer.echo(f"error: {one_line(message)}", err=True)
+            raise typer.Exit(2) from None
+        except Exception as exc:
+            if not isinstance(exc, _user_error_classes()):
+                raise
+            fail(str(exc))
+
+    return wrapper
+
+
 def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        console.print(f"[red]config error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    return load_settings()
 
 
 def dagster_home(settings: Settings) -> Path:
@@ -96,12 +168,54 @@ def release_orphaned_runs(instance) -> list[str]:
     return orphans
 
 
-def run_materialize(settings: Settings, instance=None, select: str | None = None) -> None:
+def _user_error_message(error) -> str | None:
+    """The message of the user error in a Dagster step failure (the error, its cause or context chain), or None
+    when the step failed for another reason."""
+    names = _user_error_names()
+    pending = [error]
+    while pending:
+        info = pending.pop(0)
+        if info is None:
+            continue
+        if info.cls_name in names:
+            text = info.message.strip()
+            return one_line(re.sub(rf"^[\w.]*\b{info.cls_name}:\s*", "", text) or text)
+        pending += [info.cause, info.context]
+    return None
+
+
+def run_failures(result) -> tuple[list[str], list[str]]:
+    """A failed in-process run's step failures: (one line per user error, full text of every other error)."""
+    user: list[str] = []
+    other: list[str] = []
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        error = event.step_failure_data.error
+        message = _user_error_message(error)
+        if message is not None:
+            if message not in user:
+                user.append(message)
+        elif error is not None:
+            other.append(f"step {event.step_key} failed: {error.to_string()}")
+    return user, other
+
+
+def run_materialize(
+    settings: Settings, instance=None, select: str | None = None, as_of_date: date | None = None
+) -> None:
     """Materialise every asset once, in-process, stage by stage (ingest, transform, publish) with progress.
-    Runs are recorded in the DAGSTER_HOME instance (so they show in `dagster dev`) unless one is passed."""
+    Runs are recorded in the DAGSTER_HOME instance (so they show in `dagster dev`) unless one is passed.
+    `as_of_date` builds the marts as of that day instead of today. A step failing for a reason the user must fix
+    (a missing secret, a refused credential, a missing file) raises UserFacingFailure with its one-line message;
+    other failures print their traceback and exit 1."""
+    if select is None:
+        settings.check_ready()
+
     import dagster as dg
 
     from orchestration.definitions import build_definitions
+    from orchestration.transform import dbt_run_config
 
     if instance is None:
         dagster_home(settings)
@@ -128,21 +242,37 @@ def run_materialize(settings: Settings, instance=None, select: str | None = None
         if not keys:
             continue
         started = time.monotonic()
+        # the console logger stays quiet: a failed step is reported below, once, as its one-line user error or
+        # with its traceback (Dagster's own log would bury the one line in it)
+        run_config: dict = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+        if as_of_date is not None and label.startswith("transform"):
+            run_config |= dbt_run_config(as_of_date)
         with console.status(f"materialising {label}: {len(keys)} assets…"):
             result = job.execute_in_process(
                 instance=instance,
                 asset_selection=keys,
                 raise_on_error=False,
                 tags=tags,
-                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                run_config=run_config,
             )
         if not result.success:
-            console.print(f"[red]✗ {label} failed[/red] — see the errors above, or the run in the Dagster UI")
+            user, other = run_failures(result)
+            for text in other:
+                typer.echo(text, err=True)
+            if user and not other:
+                raise UserFacingFailure([f"{label} failed: {message}" for message in user])
+            for message in user:
+                typer.echo(f"error: {message}", err=True)
+            console.print(
+                f"[red]✗ {label} failed[/red] — see the errors above, or run {result.run_id} in the "
+                "Dagster UI"
+            )
             raise typer.Exit(1)
         console.print(f"[green]✓[/green] {label}: {len(keys)} assets in {time.monotonic() - started:.1f}s")
 
 
 @app.command()
+@user_errors_are_one_line
 def prepare() -> None:
     """Compile the dbt manifest that Dagster loads (run once after install and after editing dbt models)."""
     from orchestration.transform import prepare_manifest
@@ -151,15 +281,30 @@ def prepare() -> None:
 
 
 @app.command()
+@user_errors_are_one_line
 def materialize(
     select: str = typer.Option(
         None,
         help='Only these assets, in Dagster\'s selection syntax, e.g. "key:raw_shopify/* or key:serve/*" '
         "(default: everything)",
     ),
+    as_of: str = typer.Option(
+        None,
+        "--as-of",
+        help="Build the marts as of this day (YYYY-MM-DD) instead of today: old history analysed as of its own "
+        "time (dbt var as_of_date).",
+    ),
 ) -> None:
     """Pull every configured channel, build the dbt models and publish serve.duckdb, once."""
-    run_materialize(_settings(), select=select)
+    from orchestration.transform import parse_as_of_date
+
+    as_of_date = None
+    if as_of:
+        try:
+            as_of_date = parse_as_of_date(as_of)
+        except ValueError as exc:
+            fail(f"--as-of: {exc}")
+    run_materialize(_settings(), select=select, as_of_date=as_of_date)
 
 
 def _start_sandbox(settings: Settings) -> subprocess.Popen:
@@ -187,6 +332,7 @@ def _start_dashboards(settings: Settings, port: int) -> subprocess.Popen:
 
 
 @app.command()
+@user_errors_are_one_line
 def sandbox() -> None:
     """Start the simulated shop's channel servers on loopback (Ctrl-C stops them)."""
     settings = _settings()
@@ -200,6 +346,7 @@ def sandbox() -> None:
 
 
 @app.command()
+@user_errors_are_one_line
 def dashboards(port: int = 8501) -> None:
     """Serve the Streamlit dashboards over serve.duckdb (read-only)."""
     proc = _start_dashboards(_settings(), port)
@@ -210,6 +357,7 @@ def dashboards(port: int = 8501) -> None:
 
 
 @app.command()
+@user_errors_are_one_line
 def demo(
     port: int = 8501, serve: bool = typer.Option(True, help="keep serving the dashboards after the build")
 ) -> None:

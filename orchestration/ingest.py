@@ -193,7 +193,7 @@ def product_master_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         pipeline = warehouse_pipeline(
             "product_master", "raw_product_master", settings.build_path, settings.dlt_dir
         )
-        load = (path.name, pipeline, lambda p: load_product_master(p, path))
+        load = (path.name, pipeline, lambda p: load_product_master(p, settings.product_master_file()))
         yield from _run_loads(context, "raw_product_master", [load])
 
     return [raw_product_master]
@@ -219,29 +219,63 @@ def files_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         load = (
             str(files.directory),
             pipeline,
-            lambda p: import_files(p, directory=files.directory, pii_salt=settings.pii_salt()),
+            lambda p: import_files(p, directory=settings.files_directory(), pii_salt=settings.pii_salt()),
         )
         yield from _run_loads(context, "raw_files", [load])
 
     return [raw_files]
 
 
+SHOP_CONFIG_COLUMNS = {
+    "shop_id": "varchar primary key",
+    "channel": "varchar",
+    "name": "varchar",
+    "timezone": "varchar",
+    "currency": "varchar",
+    "enabled": "boolean",
+    # the shop's own terms where they differ from its channel's defaults (null = the channel default)
+    "commission_rate": "decimal(10, 4)",
+    "service_fee_rate": "decimal(10, 4)",
+    "affiliate_commission_rate": "decimal(10, 4)",
+    "settlement_lag_days": "integer",
+    "carrier": "varchar",
+    "ship_promise_hours": "integer",
+    "loaded_at": "timestamptz",
+}
+
+
 def config_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     @dg.asset(key=["raw_config", "shops"], group_name="raw_config", pool=WAREHOUSE_POOL)
     def shops_config() -> dg.MaterializeResult:
-        """The shops of shopkeep.toml (id, channel, name, timezone, currency), so dbt knows each shop's zone."""
-        rows = [(s.id, s.channel, s.name, s.timezone, s.currency, s.enabled) for s in settings.shops]
+        """The shops of shopkeep.toml (id, channel, name, timezone, currency, and any per-shop fee rates,
+        settlement lag, carrier or ship promise overriding the channel's defaults), so dbt knows each shop."""
+        now = datetime.now(UTC)
+        rows = [
+            (
+                s.id,
+                s.channel,
+                s.name,
+                s.timezone,
+                s.currency,
+                s.enabled,
+                s.commission_rate,
+                s.service_fee_rate,
+                s.affiliate_commission_rate,
+                s.settlement_lag_days,
+                s.carrier,
+                s.ship_promise_hours,
+                now,
+            )  # fmt: skip
+            for s in settings.shops
+        ]
+        columns = ", ".join(f"{name} {kind}" for name, kind in SHOP_CONFIG_COLUMNS.items())
+        placeholders = ", ".join("?" for _ in SHOP_CONFIG_COLUMNS)
         settings.build_path.parent.mkdir(parents=True, exist_ok=True)
         with duckdb.connect(str(settings.build_path)) as con:
             con.execute("create schema if not exists raw_config")
-            con.execute(
-                "create or replace table raw_config.shops (shop_id varchar primary key, channel varchar, "
-                "name varchar, timezone varchar, currency varchar, enabled boolean, loaded_at timestamptz)"
-            )
-            now = datetime.now(UTC)
-            con.executemany(
-                "insert into raw_config.shops values (?, ?, ?, ?, ?, ?, ?)", [r + (now,) for r in rows]
-            )
+            con.execute(f"create or replace table raw_config.shops ({columns})")
+            if rows:
+                con.executemany(f"insert into raw_config.shops values ({placeholders})", rows)
         return dg.MaterializeResult(metadata={"rows": len(rows)})
 
     return [shops_config]

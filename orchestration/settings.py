@@ -3,16 +3,31 @@
 Every other part of orchestration receives a `Settings`; connectors receive plain arguments. Secrets are only
 ever looked up by the environment-variable name the config gives, and error messages name the variable, never
 its value.
+
+The file is checked against a schema (pydantic, strict: TOML already has types, so `history_days = "thirty"`
+or `enabled = "yes"` is refused rather than guessed) that knows every key: a misspelt key is refused too, so a
+typo in `[warehouse]` cannot silently put the warehouse somewhere else. Every mistake is one line naming the
+file, the key (`shops[2] (id 'jd_pop').history_days`) and what is expected.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 CHANNELS = ("shopify", "taobao", "jd", "pinduoduo", "douyin")
+MARKETPLACES = ("taobao", "jd", "pinduoduo", "douyin")
 
 
 class ConfigError(ValueError):
@@ -39,6 +54,14 @@ class Shop:
     api_version: str = "2025-07"
     location_id: str | None = None
     start_date: str = "2024-01-01"
+    # This shop's terms where they differ from its channel's defaults (dbt seeds channel_fee_rates and
+    # channel_ship_promises); None = the channel default.
+    commission_rate: Decimal | None = None
+    service_fee_rate: Decimal | None = None
+    affiliate_commission_rate: Decimal | None = None
+    settlement_lag_days: int | None = None
+    carrier: str | None = None
+    ship_promise_hours: int | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +121,306 @@ class Settings:
         return value
 
     def pii_salt(self) -> str:
-        return self.secret(self.pii_salt_env, "salt for hashing buyer data")
+        value = os.environ.get(self.pii_salt_env, "")
+        if not value:
+            raise ConfigError(
+                f"environment variable {self.pii_salt_env} is not set: it salts the hashes of buyer data "
+                f"(named by warehouse.pii_salt_env in {self.config_path.name}). Set it to any long random string "
+                f"(e.g. `openssl rand -hex 32`) in your shell or in .env next to {self.config_path.name}, and "
+                "keep it stable: it makes one buyer's hash the same across loads."
+            )
+        return value
+
+    def product_master_file(self) -> Path:
+        """The product master workbook, or a ConfigError naming the key when the file is not there."""
+        path = self.product_master_path
+        if path is None:
+            raise ConfigError(f"{self.config_path}: no [product_master] section")
+        if not path.is_file():
+            raise ConfigError(
+                f"{self.config_path}: product_master.path: {path} does not exist; put your product master "
+                "workbook there, correct the path, or remove the [product_master] section"
+            )
+        return path
+
+    def files_directory(self) -> Path:
+        """The exports folder, or a ConfigError naming the key when it is not there."""
+        if self.files is None:
+            raise ConfigError(f"{self.config_path}: no [files] section")
+        directory = self.files.directory
+        if not directory.is_dir():
+            raise ConfigError(
+                f"{self.config_path}: files.directory: {directory} is not a folder; create it (and put your "
+                "platform exports in it), correct the path, or remove the [files] section"
+            )
+        return directory
+
+    def check_ready(self) -> None:
+        """Everything a full build reads from outside the file is there: each enabled source's secrets, the
+        buyer-data salt, the product master and the exports folder. Raises the first missing one as a ConfigError
+        (before any data is pulled, rather than minutes into a build)."""
+        for shop in self.enabled_shops:
+            for key in _SECRET_KEYS[shop.channel]:
+                self.secret(getattr(shop, key), f"{_SECRET_WHAT[key]} of shop {shop.id}, named by its {key}")
+        if self.wms is not None:
+            self.secret(self.wms.token_env, "WMS API token, named by wms.token_env")
+        if self.enabled_shops or self.files is not None:
+            self.pii_salt()
+        if self.product_master_path is not None:
+            self.product_master_file()
+        if self.files is not None:
+            self.files_directory()
+
+
+_SECRET_KEYS = {
+    channel: ("token_env",) if channel == "shopify" else ("app_key_env", "app_secret_env", "token_env")
+    for channel in CHANNELS
+}
+_SECRET_WHAT = {"token_env": "access token", "app_key_env": "app key", "app_secret_env": "app secret"}
+
+
+# -- the file's schema -----------------------------------------------------------------------------------------
+
+
+class _Section(BaseModel):
+    """A table of the TOML file: every key known and typed (TOML's own types, no coercion)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: str | date, allow_empty: bool = False) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    if allow_empty and value == "":
+        return value
+    try:
+        if not _ISO_DATE.match(value):
+            raise ValueError
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"expected a date YYYY-MM-DD, got {_toml(value)}") from None
+    return value
+
+
+Rate = float | None
+
+
+class _ShopSection(_Section):
+    id: str = Field(min_length=1)
+    channel: str
+    name: str
+    timezone: str = "Asia/Shanghai"
+    currency: str = "CNY"
+    base_url: str = ""
+    enabled: bool = True
+    token_env: str = ""
+    app_key_env: str = ""
+    app_secret_env: str = ""
+    history_days: int = Field(90, gt=0)
+    api_version: str = "2025-07"
+    location_id: str | int | None = None
+    start_date: str | date = "2024-01-01"
+    commission_rate: Rate = Field(None, ge=0, lt=1)
+    service_fee_rate: Rate = Field(None, ge=0, lt=1)
+    affiliate_commission_rate: Rate = Field(None, ge=0, lt=1)
+    settlement_lag_days: int | None = Field(None, ge=0)
+    carrier: str | None = Field(None, min_length=1)
+    ship_promise_hours: int | None = Field(None, gt=0)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if re.search(r"\s|:", value) or "__" in value:
+            raise ValueError(
+                f"{_toml(value)} is not usable as a shop id: no spaces, no ':' (canonical ids are "
+                "shop_id:platform_id) and no '__' (export files are named <shop_id>__<kind>)"
+            )
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        if value not in CHANNELS:
+            raise ValueError(f"expected one of {', '.join(CHANNELS)}, got {_toml(value)}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f'{_toml(value)} is not an IANA timezone; expected e.g. "Asia/Shanghai" or "America/New_York"'
+            ) from None
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{3}", value):
+            raise ValueError(f'expected an ISO currency code such as "CNY" or "USD", got {_toml(value)}')
+        return value
+
+    @field_validator("start_date")
+    @classmethod
+    def _start_date(cls, value: str | date) -> str:
+        return _iso_date(value)
+
+
+class _WarehouseSection(_Section):
+    build_path: str = ".shopkeep/build.duckdb"
+    serve_path: str = ".shopkeep/serve.duckdb"
+    ops_path: str = ".shopkeep/ops.sqlite"
+    dlt_dir: str = ".shopkeep/dlt"
+    pii_salt_env: str = Field("SHOPKEEP_PII_SALT", min_length=1)
+
+
+class _WmsSection(_Section):
+    base_url: str = Field(min_length=1)
+    token_env: str = Field("WMS_TOKEN", min_length=1)
+    warehouses: list[str] = []
+    backfill_days: int = Field(90, gt=0)
+
+
+class _FilesSection(_Section):
+    directory: str = Field(min_length=1)
+
+
+class _ProductMasterSection(_Section):
+    path: str = Field(min_length=1)
+
+
+class _DemoSection(_Section):
+    seed: int = 42
+    days: int = Field(540, gt=0)
+    orders_per_day: int = Field(150, gt=0)
+    end_date: str | date = ""
+    data_dir: str = ".shopkeep/demo"
+
+    @field_validator("end_date")
+    @classmethod
+    def _end_date(cls, value: str | date) -> str:
+        return _iso_date(value, allow_empty=True)
+
+
+class _ConfigFile(_Section):
+    warehouse: _WarehouseSection = _WarehouseSection()
+    shops: list[_ShopSection] = []
+    wms: _WmsSection | None = None
+    files: _FilesSection | None = None
+    product_master: _ProductMasterSection | None = None
+    demo: _DemoSection = _DemoSection()
+
+
+# -- one line per mistake --------------------------------------------------------------------------------------
+
+
+def _toml(value: Any) -> str:
+    """A value as it would be written in the TOML file (strings in double quotes, true/false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
+
+_EXPECTED = {
+    "int_type": "expected an integer",
+    "float_type": "expected a number",
+    "string_type": "expected a string (in double quotes)",
+    "bool_type": "expected true or false",
+    "list_type": 'expected a list, e.g. ["a", "b"]',
+    "model_type": "expected a table",
+    "model_attributes_type": "expected a table",
+    "dict_type": "expected a table",
+}
+
+
+_BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+
+
+def _where(loc: tuple, raw: dict) -> str:
+    """('shops', 2, 'history_days') -> "shops[2] (id 'jd_pop').history_days"; ('warehouse', 'x') -> warehouse.x."""
+    parts: list[str] = []
+    node: Any = raw
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1] += f"[{item}]"
+            node = node[item] if isinstance(node, list) and item < len(node) else None
+            if isinstance(node, dict) and isinstance(node.get("id"), str):
+                parts[-1] += f" (id {node['id']!r})"
+        else:
+            parts.append(str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The keys the table at `loc` (the parent of an unknown key) accepts."""
+    for item in loc:
+        if isinstance(item, int):
+            continue
+        annotation = model.model_fields[item].annotation
+        args = [a for a in getattr(annotation, "__args__", (annotation,)) if a is not type(None)]
+        inner = args[0]
+        for arg in getattr(inner, "__args__", ()):  # list[Model]
+            inner = arg
+        model = inner
+    return list(model.model_fields)
+
+
+def _describe(error: dict, raw: dict) -> str:
+    loc = tuple(error["loc"])
+    where = _where(loc, raw)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(_ConfigFile, loc[:-1])
+        what = "section" if len(loc) == 1 else "key"
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        return f"{where}: unknown {what}{hint}; expected one of {', '.join(allowed)}"
+    if kind == "missing":
+        return f"{where}: missing; this key is required"
+    if kind == "value_error":
+        return f"{where}: {error['ctx']['error']}"
+    if kind == "string_too_short":
+        return f"{where}: must not be empty"
+    if str(loc[-1]).endswith("_rate") and kind in _BOUNDS:
+        return f"{where}: expected a fraction from 0 to below 1 (0.05 = 5 %), got {_toml(error['input'])}"
+    if kind in _BOUNDS:
+        bound = next(iter(error["ctx"].values()))
+        return f"{where}: expected a number {_BOUNDS[kind]} {bound}, got {_toml(error['input'])}"
+    if kind == "list_type" and loc == ("shops",):
+        return f"shops: expected [[shops]] tables (one per shop), got {_toml(error['input'])}"
+    expected = _EXPECTED.get(kind)
+    if expected is None:  # bounds and the like: pydantic's own wording ("Input should be greater than 0")
+        expected = "expected " + error["msg"].removeprefix("Input should be ").rstrip(".")
+    return f"{where}: {expected}, got {_toml(error['input'])}"
+
+
+def _schema_error(path: Path, exc: ValidationError, raw: dict) -> ConfigError:
+    # a union (`x: int | None`) reports one error per member: keep the first per location
+    seen: dict[tuple, str] = {}
+    # an unknown key first: a misspelt key also makes the key it was meant to be "missing"
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    for error in errors:
+        loc = tuple(error["loc"])
+        loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in {"str", "int", "date"})))
+        seen.setdefault(loc, _describe({**error, "loc": loc}, raw))
+    problems = list(seen.values())
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    return ConfigError(f"{path}: " + "; ".join(problems[:3]) + more)
+
+
+# -- loading ---------------------------------------------------------------------------------------------------
 
 
 def config_path() -> Path:
@@ -117,6 +439,38 @@ def load_dotenv(path: Path) -> None:
         os.environ.setdefault(key.strip(), value.strip().strip('"').strip("'"))
 
 
+def _check_shops(path: Path, shops: list[_ShopSection], raw: dict) -> None:
+    """What the schema cannot say alone: unique ids, and what an enabled shop needs to be pulled."""
+    seen: set[str] = set()
+    for i, shop in enumerate(shops):
+        where = _where(("shops", i), raw)
+        if shop.id in seen:
+            raise ConfigError(
+                f"{path}: {where}.id: shop id {shop.id!r} appears twice; shop ids must be unique"
+            )
+        seen.add(shop.id)
+        if not shop.enabled:
+            continue
+        if not shop.base_url:
+            example = (
+                "https://your-store.myshopify.com"
+                if shop.channel == "shopify"
+                else "the platform's API gateway"
+            )
+            raise ConfigError(
+                f"{path}: {where}.base_url: missing for an enabled shop; set it to the shop's API address "
+                f"({example}), or set enabled = false to leave the shop out"
+            )
+        for key in _SECRET_KEYS[shop.channel]:
+            if not getattr(shop, key):
+                suggestion = f"{shop.id.upper().replace('-', '_')}_{key.removesuffix('_env').upper()}"
+                raise ConfigError(
+                    f"{path}: {where}.{key}: missing; name the environment variable that holds the shop's "
+                    f'{_SECRET_WHAT[key]}, e.g. {key} = "{suggestion}" (the secret itself goes in that variable '
+                    "or in .env, never in this file)"
+                )
+
+
 def load_settings(path: Path | None = None) -> Settings:
     path = (path or config_path()).resolve()
     if not path.is_file():
@@ -127,62 +481,66 @@ def load_settings(path: Path | None = None) -> Settings:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        config = _ConfigFile.model_validate(raw)
+    except ValidationError as exc:
+        raise _schema_error(path, exc, raw) from None
+    _check_shops(path, config.shops, raw)
     base = path.parent
 
     def rel(value: str) -> Path:
-        p = Path(value)
+        p = Path(value).expanduser()
         return p if p.is_absolute() else (base / p).resolve()
 
-    wh = raw.get("warehouse", {})
-    shops = []
-    seen = set()
-    for i, entry in enumerate(raw.get("shops", []), start=1):
-        for key in ("id", "channel", "name"):
-            if key not in entry:
-                raise ConfigError(f"{path}: [[shops]] entry {i} has no '{key}'")
-        if entry["channel"] not in CHANNELS:
-            raise ConfigError(
-                f"{path}: shop {entry['id']!r} has channel {entry['channel']!r}; expected one of {', '.join(CHANNELS)}"
-            )
-        if entry["id"] in seen:
-            raise ConfigError(f"{path}: shop id {entry['id']!r} appears twice; shop ids must be unique")
-        seen.add(entry["id"])
-        known = {f for f in Shop.__dataclass_fields__}
-        unknown = set(entry) - known
-        if unknown:
-            raise ConfigError(f"{path}: shop {entry['id']!r} has unknown keys {sorted(unknown)}")
-        shops.append(Shop(**{k: (str(v) if k == "location_id" else v) for k, v in entry.items()}))
+    def rate(value: float | None) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
 
-    wms = None
-    if "wms" in raw:
-        w = raw["wms"]
-        wms = Wms(
-            base_url=w["base_url"],
-            token_env=w.get("token_env", "WMS_TOKEN"),
-            warehouses=tuple(w.get("warehouses", [])),
-            backfill_days=int(w.get("backfill_days", 90)),
-        )
-    pm = raw.get("product_master", {}).get("path")
-    files = Files(directory=rel(raw["files"]["directory"])) if raw.get("files", {}).get("directory") else None
-    d = raw.get("demo", {})
-    demo = Demo(
-        seed=int(d.get("seed", 42)),
-        days=int(d.get("days", 540)),
-        orders_per_day=int(d.get("orders_per_day", 150)),
-        end_date=str(d.get("end_date", "")),
-        data_dir=rel(d.get("data_dir", ".shopkeep/demo")),
+    shops = tuple(
+        Shop(
+            **s.model_dump(
+                exclude={
+                    "location_id",
+                    "start_date",
+                    "commission_rate",
+                    "service_fee_rate",
+                    "affiliate_commission_rate",
+                }
+            ),
+            location_id=None if s.location_id is None else str(s.location_id),
+            start_date=str(s.start_date),
+            commission_rate=rate(s.commission_rate),
+            service_fee_rate=rate(s.service_fee_rate),
+            affiliate_commission_rate=rate(s.affiliate_commission_rate),
+        )  # fmt: skip
+        for s in config.shops
     )
+    wms = None
+    if config.wms is not None:
+        wms = Wms(
+            base_url=config.wms.base_url,
+            token_env=config.wms.token_env,
+            warehouses=tuple(config.wms.warehouses),
+            backfill_days=config.wms.backfill_days,
+        )
+    d = config.demo
+    wh = config.warehouse
     return Settings(
         config_path=path,
-        build_path=rel(wh.get("build_path", ".shopkeep/build.duckdb")),
-        serve_path=rel(wh.get("serve_path", ".shopkeep/serve.duckdb")),
-        ops_path=rel(wh.get("ops_path", ".shopkeep/ops.sqlite")),
-        dlt_dir=rel(wh.get("dlt_dir", ".shopkeep/dlt")),
-        pii_salt_env=wh.get("pii_salt_env", "SHOPKEEP_PII_SALT"),
-        shops=tuple(shops),
+        build_path=rel(wh.build_path),
+        serve_path=rel(wh.serve_path),
+        ops_path=rel(wh.ops_path),
+        dlt_dir=rel(wh.dlt_dir),
+        pii_salt_env=wh.pii_salt_env,
+        shops=shops,
         wms=wms,
-        product_master_path=rel(pm) if pm else None,
-        files=files,
-        demo=demo,
+        product_master_path=rel(config.product_master.path) if config.product_master else None,
+        files=Files(directory=rel(config.files.directory)) if config.files else None,
+        demo=Demo(
+            seed=d.seed,
+            days=d.days,
+            orders_per_day=d.orders_per_day,
+            end_date=str(d.end_date),
+            data_dir=rel(d.data_dir),
+        ),
     )

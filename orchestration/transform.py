@@ -5,9 +5,12 @@ the ingest assets' keys (`raw_shopify/orders`) — nested raw tables such as `or
 resource's asset in the source YAML (`meta.dagster.asset_key`). dbt tests become asset checks.
 """
 
+import json
 import os
+import re
 import sys
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from pydantic import Field, field_validator
 
 from orchestration.ingest import WAREHOUSE_POOL
 from orchestration.settings import Settings
@@ -70,6 +74,51 @@ def prepare_manifest(force: bool = False) -> Path:
     return dbt_project.manifest_path
 
 
+def parse_as_of_date(value: str) -> date:
+    """A `YYYY-MM-DD` day, or a ValueError saying what was expected (one line)."""
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"as-of date {value!r} is not a day YYYY-MM-DD (e.g. 2026-05-01)") from None
+
+
+def dbt_build_args(as_of_date: date | None = None) -> list[str]:
+    """The `dbt build` of a scheduled build: data tests but not unit tests (they check the SQL, not the day's data,
+    and run in `make test`); with `as_of_date`, the marts are built as of that day (dbt var `as_of_date`, read by
+    the `as_of_date()` macro) instead of today."""
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    if as_of_date is not None:
+        args += ["--vars", json.dumps({"as_of_date": as_of_date.isoformat()})]
+    return args
+
+
+class DbtBuildConfig(dg.Config):
+    """Run config of the dbt assets (the launchpad in the Dagster UI; `shopkeep materialize --as-of`)."""
+
+    as_of_date: str | None = Field(
+        default=None,
+        description="Build the marts as of this day (YYYY-MM-DD) instead of today, to analyse old history as of "
+        "its own time.",
+    )
+
+    @field_validator("as_of_date")
+    @classmethod
+    def _is_a_day(cls, value: str | None) -> str | None:
+        if value:
+            parse_as_of_date(value)
+        return value or None
+
+
+DBT_OP_NAME = "dbt_models"
+
+
+def dbt_run_config(as_of_date: date) -> dict:
+    """Run config that builds the dbt assets as of `as_of_date`."""
+    return {"ops": {DBT_OP_NAME: {"config": {"as_of_date": as_of_date.isoformat()}}}}
+
+
 def transform_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     os.environ.update(settings.dbt_env)
     prepare_manifest()
@@ -84,7 +133,7 @@ def transform_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         ),
         pool=WAREHOUSE_POOL,
     )
-    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
         """Staging views, intermediate models and marts, with their data tests. dbt's unit tests check the SQL,
         not the data, so they run in development and CI (`make test`), not on every scheduled build."""
         os.environ.update(settings.dbt_env)
@@ -92,6 +141,7 @@ def transform_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         # default (eager) also runs a relationship test whose other side was not built, which fails on a new
         # warehouse; a full build runs every test either way
         os.environ.setdefault("DBT_INDIRECT_SELECTION", "cautious")
-        yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
+        as_of = parse_as_of_date(config.as_of_date) if config.as_of_date else None
+        yield from dbt.cli(dbt_build_args(as_of), context=context).stream()
 
     return [dbt_models]

@@ -50,6 +50,23 @@ def _seed(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def test_the_channel_defaults_are_the_simulated_platforms_terms_so_the_demo_shops_keep_their_rates():
+    from sandbox.shop.catalog import SHOPS
+
+    defaults = {r["channel"]: r for r in _seed("channel_fee_rates")}
+    for _shop_id, channel, _name, _currency, commission, service_fee, lag_days, _share in SHOPS:
+        row = defaults[channel]
+        assert (
+            Decimal(row["commission_rate"]),
+            Decimal(row["service_fee_rate"]),
+            int(row["settlement_lag_days"]),
+        ) == (
+            Decimal(commission),
+            Decimal(service_fee),
+            lag_days,
+        )
+
+
 def _cents(x: Decimal) -> Decimal:
     return Decimal(x).quantize(CENT, ROUND_HALF_UP)
 
@@ -172,7 +189,8 @@ def _world_margins(world, unit_costs: pd.DataFrame) -> dict[tuple[str, str], tup
     for k in world.kit_components.itertuples(index=False):
         kits[k.kit_sku].append((k.component_sku, int(k.quantity)))
     shops = world.shops.set_index("shop_id")
-    carriers = {r["shop_id"]: r["carrier"] for r in _seed("shop_fee_rates")}
+    channel_carriers = {r["channel"]: r["carrier"] for r in _seed("channel_fee_rates")}
+    carriers = {shop_id: channel_carriers[channel] for shop_id, channel in shops["channel"].items()}
     regions = {r["province"]: r["region"] for r in _seed("courier_regions")}
     rates: dict[tuple[str, str], list[tuple[int, Decimal]]] = defaultdict(list)
     for r in _seed("courier_rates"):

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PROMISE = timedelta(hours=48)  # seeds/shop_ship_promises.csv: every shop 48 h
+PROMISE = timedelta(hours=48)  # seeds/channel_ship_promises.csv: every channel 48 h
 HIGH_VALUE_CNY = Decimal("2000")  # var exception_high_value_cny
 BOUNDARY = timedelta(hours=3)  # orders this close to their promise are skipped (the build ran a while ago)
 

@@ -2,7 +2,7 @@
     parcel is already known): the parcel's weight (Σ units × product weight; a kit ships
     at its own weight, unmapped lines weigh nothing), its destination region (courier_regions; `*` when the
     province is not listed or the carrier has no price for its region) and the band of the shop's carrier
-    (shop_fee_rates.carrier) in courier_rates: the smallest max_weight_g at or above the weight, else the
+    (int_shop_terms_resolved.carrier) in courier_rates: the smallest max_weight_g at or above the weight, else the
     heaviest band. -#}
 with orders as (
     select * from {{ ref('int_orders_unified') }}
@@ -17,8 +17,8 @@ products as (
     select * from {{ ref('stg_product_master__products') }}
 ),
 
-fee_rates as (
-    select * from {{ ref('shop_fee_rates') }}
+shop_terms as (
+    select * from {{ ref('int_shop_terms_resolved') }}
 ),
 
 courier_regions as (
@@ -48,15 +48,15 @@ parcels as (
         orders.shop_id,
         orders.province,
         orders.shipped_at is not null as is_shipped,
-        fee_rates.carrier,
+        shop_terms.carrier,
         coalesce(priced_regions.region, '*') as region,
         cast(coalesce(weights.weight_g, 0) as integer) as weight_g
     from orders
     left join weights on orders.order_id = weights.order_id
-    left join fee_rates on orders.shop_id = fee_rates.shop_id
+    left join shop_terms on orders.shop_id = shop_terms.shop_id
     left join courier_regions on orders.province = courier_regions.province
     left join priced_regions
-        on fee_rates.carrier = priced_regions.carrier
+        on shop_terms.carrier = priced_regions.carrier
         and courier_regions.region = priced_regions.region
 ),
 

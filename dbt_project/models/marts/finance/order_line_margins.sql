@@ -4,7 +4,7 @@
         net_revenue  = net_sales − refunds
         cogs         = (units shipped − units returned to stock) × unit cost on the ship date
         platform_fees = the order's commission + service + affiliate fees from its bill, or before a bill
-                       exists paid amount × (commission_rate + service_fee_rate) (seed), fees_estimated = true
+                       exists paid amount × (commission_rate + service_fee_rate) (int_shop_terms_resolved), fees_estimated = true
         fulfilment_cost = the order's courier cost
         (a paid order still waiting to ship: COGS at the current unit cost and the courier's price for its
         parcel, costs_estimated = true)
@@ -47,8 +47,8 @@ fulfilment as (
     select * from {{ ref('int_order_fulfilment_costs') }}
 ),
 
-fee_rates as (
-    select * from {{ ref('shop_fee_rates') }}
+shop_terms as (
+    select * from {{ ref('int_shop_terms_resolved') }}
 ),
 
 line_costs as (
@@ -74,12 +74,12 @@ order_fees as (
             when settlements.order_id is not null then settlements.platform_fees
             when orders.order_status = 'refunded'
                 and orders.channel in ('{{ api_channels("settlements") | join("', '") }}') then 0
-            else round(orders.paid_amount * fee_rates.commission_rate, 2)
-                + round(orders.paid_amount * fee_rates.service_fee_rate, 2)
+            else round(orders.paid_amount * shop_terms.commission_rate, 2)
+                + round(orders.paid_amount * shop_terms.service_fee_rate, 2)
         end as platform_fees
     from orders
     left join settlements on orders.order_id = settlements.order_id
-    left join fee_rates on orders.shop_id = fee_rates.shop_id
+    left join shop_terms on orders.shop_id = shop_terms.shop_id
 ),
 
 -- allocation weight: the paid amount (the list value when the order was paid nothing, else the units)

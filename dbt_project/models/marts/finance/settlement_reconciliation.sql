@@ -28,8 +28,8 @@ refunds as (
     group by 1
 ),
 
-fee_rates as (
-    select * from {{ ref('shop_fee_rates') }}
+shop_terms as (
+    select * from {{ ref('int_shop_terms_resolved') }}
 ),
 
 shops as (
@@ -46,15 +46,15 @@ due_orders as (
         orders.order_status,
         orders.currency,
         {{ local_date('orders.completed_at', 'shops.timezone') }} as completed_date,
-        coalesce(fee_rates.settlement_lag_days, {{ var('default_settlement_lag_days') }}) as settlement_lag_days,
+        coalesce(shop_terms.settlement_lag_days, {{ var('default_settlement_lag_days') }}) as settlement_lag_days,
         orders.paid_amount,
         orders.platform_discount as platform_subsidy,
         coalesce(refunds.refund_amount, 0) as refund_amount,
-        round(orders.paid_amount * coalesce(fee_rates.commission_rate, 0), 2)
-            + round(orders.paid_amount * coalesce(fee_rates.service_fee_rate, 0), 2)
+        round(orders.paid_amount * coalesce(shop_terms.commission_rate, 0), 2)
+            + round(orders.paid_amount * coalesce(shop_terms.service_fee_rate, 0), 2)
             + case
                 when settlements.has_affiliate_commission
-                    then round(orders.paid_amount * coalesce(fee_rates.affiliate_commission_rate, 0), 2)
+                    then round(orders.paid_amount * coalesce(shop_terms.affiliate_commission_rate, 0), 2)
                 else 0
             end as expected_fees,
         settlements.order_id is not null as is_billed,
@@ -66,7 +66,7 @@ due_orders as (
         settlements.last_settled_date
     from orders
     inner join shops on orders.shop_id = shops.shop_id
-    left join fee_rates on orders.shop_id = fee_rates.shop_id
+    left join shop_terms on orders.shop_id = shop_terms.shop_id
     left join refunds on orders.order_id = refunds.order_id
     left join settlements on orders.order_id = settlements.order_id
     where orders.completed_at is not null or settlements.order_id is not null

@@ -5,8 +5,8 @@
       high_value          paid (excluding shipping) above var exception_high_value_cny, in CNY
       possible_duplicate  another live order of the same buyer, address and items within
                           var exception_duplicate_window_minutes of this one
-      ship_overdue        paid longer ago than the shop's promise (seeds/shop_ship_promises.csv, var
-                          ship_promise_hours_default without a row) and still unshipped as of as_of_date
+      ship_overdue        paid longer ago than the shop's promise (int_shop_terms_resolved: the shop's
+                          own, else its channel's, else var ship_promise_hours_default) and still unshipped as of as_of_date
       oversold_sku        a (component) SKU of the order is `oversold` in inventory_health
       unmapped_sku        a line's merchant code matches no master SKU
     "As of" is the end of the as_of_date local day, or now when that is earlier (a replay of a past day sees
@@ -32,8 +32,8 @@ remark_keywords as (
     select * from {{ ref('remark_keywords') }}
 ),
 
-ship_promises as (
-    select * from {{ ref('shop_ship_promises') }}
+shop_terms as (
+    select * from {{ ref('int_shop_terms_resolved') }}
 ),
 
 open_orders as (
@@ -125,7 +125,7 @@ checked as (
         open_orders.buyer_remark,
         open_orders.seller_remark,
         cast(coalesce(order_lines.paid_amount_cny, 0) as decimal(18, 2)) as paid_amount_cny,
-        coalesce(ship_promises.promise_hours, {{ var('ship_promise_hours_default') }}) as promise_hours,
+        coalesce(shop_terms.ship_promise_hours, {{ var('ship_promise_hours_default') }}) as promise_hours,
         cast(
             (epoch({{ as_of_moment }}) - epoch(open_orders.paid_at)) / 3600.0 as decimal(18, 1)
         ) as hours_since_paid,
@@ -135,7 +135,7 @@ checked as (
         remark_hits.order_id is not null as remark_attention,
         coalesce(order_lines.paid_amount_cny, 0) > {{ var('exception_high_value_cny') }} as high_value,
         duplicates.order_id is not null as possible_duplicate,
-        open_orders.paid_at + to_hours(cast(coalesce(ship_promises.promise_hours, {{ var('ship_promise_hours_default') }}) as bigint))
+        open_orders.paid_at + to_hours(cast(coalesce(shop_terms.ship_promise_hours, {{ var('ship_promise_hours_default') }}) as bigint))
             < {{ as_of_moment }} as ship_overdue,
         oversold.order_id is not null as oversold_sku,
         coalesce(len(order_lines.unmapped_codes), 0) > 0 as unmapped_sku,
@@ -145,7 +145,7 @@ checked as (
         order_lines.unmapped_codes
     from open_orders
     left join order_lines on order_lines.order_id = open_orders.order_id
-    left join ship_promises on ship_promises.shop_id = open_orders.shop_id
+    left join shop_terms on shop_terms.shop_id = open_orders.shop_id
     left join remark_hits on remark_hits.order_id = open_orders.order_id
     left join duplicates on duplicates.order_id = open_orders.order_id
     left join oversold on oversold.order_id = open_orders.order_id
