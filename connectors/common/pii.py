@@ -61,14 +61,14 @@ PII_PAIRS = frozenset({
     ("open", "id"), ("open", "uid"), ("id", "card"), ("card", "no"), ("card", "num"), ("card", "number"),
     ("card", "name"), ("bank", "account"), ("postal", "code"), ("invoice", "title"), ("buyer", "id"),
     ("buyer", "uid"), ("buyer", "name"), ("buyer", "account"), ("buyer", "no"), ("buyer", "alipay"),
-    ("alipay", "account"), ("alipay", "id"),
+    ("alipay", "account"), ("alipay", "id"), ("other", "account"),
 })  # fmt: skip
 """Two consecutive words that together make a field personal (`doudian_open_id`, `id_card_num`, `buyer_id`,
 `buyer_alipay_no`; not a trade's `alipay_no`, a payment number)."""
 PERSON_ROLES = frozenset({
     "first", "last", "full", "real", "middle", "given", "family", "receiver", "consignee", "recipient",
     "contact", "buyer", "customer", "user", "member", "person", "billing", "shipping", "card", "invoice",
-    "holder",
+    "holder", "account",
 })  # fmt: skip
 """`<role>_name` is a person's name (`first_name`, `buyerName`); a bare `name` is one only inside an address."""
 REGION_WORDS = frozenset({
