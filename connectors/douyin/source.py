@@ -1,9 +1,9 @@
 """dlt source for one Douyin (抖店) shop: orders, refunds (after-sales), settlement bill lines, listed stock.
 
 Records land as the API returned them (amounts in fen, times as unix seconds or Beijing-time strings; staging
-converts), with three changes made here at the edge: each record gets `shop_id`, buyer data (`doudian_open_id`,
-the encrypted receiver name/phone/address) is replaced by keyed hashes, and an after-sale's `aftersale_info` and
-`order_info` are lifted into one flat row.
+converts), with three changes made here at the edge: each record gets `shop_id`, buyer data (the buyer's ids and
+the receiver's name/phone/address in the clear, encrypted or masked: ORDER_PII) is replaced by keyed hashes, and an
+after-sale's `aftersale_info` and `order_info` are lifted into one flat row.
 
 Windows: the platform serves about `history_days` days and at most 7 days per query, so each time-based resource
 walks fixed windows oldest-first from its cursor to `now`. The cursor (per shop, in the resource's dlt state)

@@ -445,3 +445,22 @@ def test_the_warehouse_and_its_quarantine_hold_no_planted_buyer_datum(exports, t
         quarantined = con.execute("select count(*) from raw_files.quarantine").fetchone()[0]
     assert quarantined == 4
     assert [value for value in CLEAR if value in cells] == []
+
+
+def test_a_mapping_column_that_looks_like_buyer_data_must_say_whether_it_is_hashed(tmp_path):
+    from connectors.files.mapping import MappingError, load_mapping
+
+    def mapping(option: str) -> Path:
+        path = tmp_path / f"m{len(option)}.yaml"
+        path.write_text(
+            "name: m\ntable: m\nprimary_key: [order_id]\ncolumns:\n"
+            "  - {header: 订单号, name: order_id, type: id}\n"
+            f"  - {{header: 收货人电话, name: receiver_phone, type: text{option}}}\n",
+            encoding="utf-8",
+        )
+        return path
+
+    with pytest.raises(MappingError, match="收货人电话.*looks like buyer data.*pii: true"):
+        load_mapping(mapping(""))
+    assert load_mapping(mapping(", pii: true")).sheets[0].columns[1].pii
+    assert not load_mapping(mapping(", pii: false")).sheets[0].columns[1].pii  # the seller's own number
