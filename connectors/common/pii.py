@@ -93,8 +93,8 @@ CHINESE_PII = re.compile(
     re.IGNORECASE,
 )
 """Export headers and attribute names in Chinese: 收货人姓名, 联系手机, 详细地址, 买家会员名, 旺旺, 买家ID, 下单帐号…"""
-CHINESE_NOT_PII = re.compile(r"是否|时间|日期|类型|状态|省|市|区|县")
-"""…but not 是否修改地址, 地址修改时间 or 收货省份 / 收货城市 / 收货区县."""
+CHINESE_NOT_PII = re.compile(r"是否|时间|日期|类型|状态")
+"""…but not 是否修改地址 or 地址修改时间 (收货省份 / 收货城市 / 收货区县 match neither: regions stay readable)."""
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[^a-z0-9]+")

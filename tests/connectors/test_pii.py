@@ -248,7 +248,7 @@ def test_every_douyin_buyer_field_is_hashed_clear_encrypted_and_masked_on_orders
 @pytest.mark.parametrize(
     "key",
     ["receiverMobileBackup", "buyer_contact_phone", "consignee_tel", "encrypt_receiver_name", "ship_to_email",
-     "real_name", "idCardNo", "wangwang", "buyer_open_id", "收货人手机号", "买家昵称"],
+     "real_name", "idCardNo", "wangwang", "buyer_open_id", "收货人手机号", "收货地址(省市区)", "买家昵称"],
 )  # fmt: skip
 def test_a_field_no_connector_lists_is_still_hashed_when_its_name_says_it_is_personal(key):
     record = hash_pii({"id": 1, "wrapper": [{key: PHONE}]}, SALT)
