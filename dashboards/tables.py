@@ -4,6 +4,9 @@ and opens the SKU drill-down page when a row is selected.
 - CSV is UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly on a double click.
 - XLSX is written by pandas with openpyxl; money stays numeric (Decimal cells), timestamps are shown in the
   shops' timezone (Excel has no timezones), list cells are joined with ", ".
+- Text cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage
+  return — a buyer's remark like `=HYPERLINK(...)`) get a leading `'`, as OWASP advises against CSV injection;
+  numbers, including negative ones, stay numbers.
 - Column headers in both files are the labels of `column_config` (so a Chinese page exports Chinese headers);
   columns hidden with `column_config={col: None}` are left out.
 - A long table can show only its first rows: pass `total` (how many there are in all) and `export` (a function
@@ -51,23 +54,35 @@ def export_frame(df: pd.DataFrame, column_config: Mapping[str, Any] | None = Non
         series = out[column]
         if isinstance(series.dtype, pd.DatetimeTZDtype):
             out[column] = series.dt.tz_convert(DISPLAY_TIMEZONE).dt.tz_localize(None)
-        elif series.dtype == object:
-            out[column] = series.map(_cell)
+        elif pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
+            out[column] = series.map(_cell).astype(object)
     out.columns = [_label(str(c), config.get(c)) for c in out.columns]
     return out.reset_index(drop=True)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes Excel, LibreOffice or Sheets read a text cell as a formula (OWASP: CSV injection)."""
+
+
+def neutralise(text: str) -> str:
+    """`=HYPERLINK(...)` -> `'=HYPERLINK(...)`: shown as text, never run; other text unchanged."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _cell(value: Any) -> Any:
     if isinstance(value, (list, tuple, np.ndarray)):
-        return ", ".join(str(v) for v in value)
+        return neutralise(", ".join(str(v) for v in value))
     if isinstance(value, datetime) and value.tzinfo is not None:
         return pd.Timestamp(value).tz_convert(DISPLAY_TIMEZONE).tz_localize(None).to_pydatetime()
+    if isinstance(value, str):
+        return neutralise(value)
     return value
 
 
 def csv_bytes(df: pd.DataFrame, column_config: Mapping[str, Any] | None = None) -> bytes:
-    """The table as CSV, UTF-8 with BOM (Excel reads the BOM and shows Chinese correctly)."""
-    return export_frame(df, column_config).to_csv(index=False).encode("utf-8-sig")
+    """The table as CSV, UTF-8 with BOM (Excel reads the BOM and shows Chinese correctly). Rows end in CRLF, so
+    a cell holding a carriage return or a line break is quoted rather than splitting its row in two."""
+    return export_frame(df, column_config).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def xlsx_bytes(

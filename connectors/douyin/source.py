@@ -1,9 +1,9 @@
 """dlt source for one Douyin (抖店) shop: orders, refunds (after-sales), settlement bill lines, listed stock.
 
 Records land as the API returned them (amounts in fen, times as unix seconds or Beijing-time strings; staging
-converts), with three changes made here at the edge: each record gets `shop_id`, buyer data (`doudian_open_id`,
-the encrypted receiver name/phone/address) is replaced by keyed hashes, and an after-sale's `aftersale_info` and
-`order_info` are lifted into one flat row.
+converts), with three changes made here at the edge: each record gets `shop_id`, buyer data (the buyer's ids and
+the receiver's name/phone/address in the clear, encrypted or masked: ORDER_PII) is replaced by keyed hashes, and an
+after-sale's `aftersale_info` and `order_info` are lifted into one flat row.
 
 Windows: the platform serves about `history_days` days and at most 7 days per query, so each time-based resource
 walks fixed windows oldest-first from its cursor to `now`. The cursor (per shop, in the resource's dlt state)
@@ -24,7 +24,7 @@ import dlt
 from dlt.common.pipeline import LoadInfo
 from dlt.sources import DltResource
 
-from connectors.common.pii import pii_hash, require_salt
+from connectors.common.pii import hash_pii, require_salt
 from connectors.douyin.client import DouyinClient, DouyinError
 
 log = logging.getLogger(__name__)
@@ -36,31 +36,42 @@ MAX_PAGE_SIZE = 100
 RESOURCES = ("orders", "refunds", "settlements", "listings")
 WINDOWED = ("orders", "refunds", "settlements")
 
-ORDER_PII = ("doudian_open_id", "encrypt_post_receiver", "encrypt_post_tel")
-
-
-def _hash(record: dict | None, names: tuple[str, ...], salt: str) -> None:
-    if isinstance(record, dict):
-        for name in names:
-            if name in record:
-                record[name] = pii_hash(record[name], salt)
+_RECEIVER = (
+    "post_receiver", "post_tel", "encrypt_post_receiver", "encrypt_post_tel", "mask_post_receiver",
+    "mask_post_tel", "post_addr.detail", "post_addr.encrypt_detail", "mask_post_addr.detail",
+)  # fmt: skip
+ORDER_PII = (
+    "doudian_open_id", "open_id", "user_id", "user_nick_name", *_RECEIVER,
+    *(f"sku_order_list.{path}" for path in _RECEIVER), "user_id_info",
+)  # fmt: skip
+"""Where the shop order documents buyer data: the buyer's ids, the receiver in the clear, encrypted and masked
+(on the shop order and on each sku order), the real-name info of cross-border orders. post_addr's
+province/city/town/street stay readable."""
+AFTERSALE_PII = (
+    "doudian_open_id", "open_id", "user_id", *_RECEIVER, "post_address", "return_address",
+)  # fmt: skip
+"""An after-sale's buyer and addresses; connectors.common.pii.hash_pii also hashes any other field whose name
+says it is personal, in orders, after-sales and bill lines."""
 
 
 def prepare_order(order: dict, shop_id: str, salt: str) -> dict:
     """shop_id added (the platform's numeric shop_id kept as platform_shop_id), buyer data hashed."""
     order["platform_shop_id"] = order.pop("shop_id", None)
     order["shop_id"] = shop_id
-    _hash(order, ORDER_PII, salt)
-    _hash(order.get("post_addr"), ("encrypt_detail",), salt)
-    return order
+    return hash_pii(order, salt, ORDER_PII)
 
 
-def prepare_aftersale(item: dict, shop_id: str) -> dict:
-    """One flat row: the after-sale's fields plus the order it belongs to."""
+def prepare_aftersale(item: dict, shop_id: str, salt: str) -> dict:
+    """One flat row: the after-sale's fields plus the order it belongs to, buyer data hashed."""
     row = dict(item.get("aftersale_info") or {})
     row.update(item.get("order_info") or {})
     row["shop_id"] = shop_id
-    return row
+    return hash_pii(row, salt, AFTERSALE_PII)
+
+
+def prepare_settlement(row: dict, shop_id: str, salt: str) -> dict:
+    """A bill line: shop_id added, anything personal-looking hashed."""
+    return hash_pii(dict(row, shop_id=shop_id), salt)
 
 
 def first_moment(start_date: str | date | datetime, now: datetime, history_days: int) -> datetime:
@@ -184,7 +195,7 @@ def douyin_source(
                 "afterSale.List",
                 {"update_start_time": a, "update_end_time": b, "page": page, "size": size},
             )
-            rows = [prepare_aftersale(item, shop_id) for item in data.get("items") or []]
+            rows = [prepare_aftersale(item, shop_id, salt) for item in data.get("items") or []]
             fresh = [r for r in rows if str(r.get("aftersale_id")) not in seen]
             seen.update(str(r.get("aftersale_id")) for r in fresh)
             yield fresh
@@ -202,7 +213,9 @@ def douyin_source(
                  "start_index": start_index},
             )  # fmt: skip
             rows = data.get("data") or []
-            fresh = [dict(r, shop_id=shop_id) for r in rows if str(r.get("request_no")) not in seen]
+            fresh = [
+                prepare_settlement(r, shop_id, salt) for r in rows if str(r.get("request_no")) not in seen
+            ]
             seen.update(str(r.get("request_no")) for r in fresh)
             yield fresh
             start_index = str(data.get("next_start_index") or "")

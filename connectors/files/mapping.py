@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from connectors.common.loading import MONEY
+from connectors.common.pii import is_pii_key
 from connectors.files.cells import PARSERS
 
 MAPPINGS_DIR = Path(__file__).parent / "mappings"
@@ -119,6 +120,11 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
                                    f"use one of {', '.join(PARSERS)}")
             if unknown := set(col) - set(ColumnSpec.__dataclass_fields__):
                 raise MappingError(f"{where}: column {col.get('header')!r} has unknown options {sorted(unknown)}")
+            if "pii" not in col and (is_pii_key(str(col.get("header"))) or is_pii_key(str(col.get("name")))):
+                raise MappingError(
+                    f"{where}: column {col.get('header')!r} looks like buyer data (a name, phone, address or "
+                    "buyer id) — add `pii: true` so it is hashed before it lands (`pii: false` if it is not)"
+                )
             if col.get("values") is not None:
                 col["values"] = tuple(normalize_header(v) for v in col["values"])
             columns.append(ColumnSpec(**{**col, "header": normalize_header(col["header"])}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
-from connectors.common.pii import pii_hash
-from connectors.files.cells import FIX_HINT, PARSERS, CellError, as_datetime, is_blank, json_safe
+from connectors.common.pii import is_pii_key, pii_hash
+from connectors.files.cells import FIX_HINT, PARSERS, CellError, as_datetime, as_text, is_blank, json_safe
 from connectors.files.encoding import REPLACEMENT
 from connectors.files.mapping import ColumnSpec, Mapping, SheetSpec, normalize_header
 
@@ -139,14 +139,30 @@ def _check_codes(spec: SheetSpec, col: ColumnSpec, raw: Any, known: dict[str, se
     return (",".join(codes) or None), None
 
 
+def _width(headers: list[str]) -> int:
+    width = len(headers)
+    while width and not headers[width - 1]:
+        width -= 1
+    return width
+
+
+def _misaligned(values: tuple, headers: list[str], rules: RowRules | None) -> str | None:
+    """Whether the cells line up with the header: "long" (non-empty cells beyond it), "short" (a CSV row with
+    fewer cells) or None."""
+    width = _width(headers)
+    if any(not is_blank(v) for v in values[width:]):
+        return "long"
+    if rules is not None and rules.short_rows_checked and len(values) < width:
+        return "short"
+    return None
+
+
 def _row_problems(values: tuple, headers: list[str], rules: RowRules | None) -> list[str]:
     """Problems of the row as a whole: its width and undecodable bytes."""
     problems: list[str] = []
     if rules is None:
         return problems
-    width = len(headers)
-    while width and not headers[width - 1]:
-        width -= 1
+    width = _width(headers)
     if rules.width_checked:
         extra = [v for v in values[width:] if not is_blank(v)]
         if extra:
@@ -159,6 +175,63 @@ def _row_problems(values: tuple, headers: list[str], rules: RowRules | None) -> 
         problems.append(f"the row holds bytes that are not valid {rules.encoding or 'text'} — the file mixes "
                         "encodings; save it again as UTF-8 (or GBK) and re-import")
     return problems
+
+
+HIDDEN = "(personal data, not stored)"
+"""What a quarantined row keeps of a personal cell when no PII salt is at hand (the product master)."""
+_PHONE = re.compile(r"(?<![0-9])(?:\+?86[- ]?)?1[3-9][0-9](?:[- ]?[0-9*]{4}){2}(?![0-9])")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
+
+
+def _personal_text(value: Any) -> bool:
+    """A cell holding a mobile number or an e-mail address, whatever its column says (a remark, a shifted row)."""
+    return isinstance(value, str) and bool(_PHONE.search(value) or _EMAIL.search(value))
+
+
+def _hidden(value: Any, salt: str | None) -> Any:
+    if is_blank(value):
+        return json_safe(value)
+    return pii_hash(as_text(value), salt) if salt else HIDDEN
+
+
+def quarantine_row(
+    spec: SheetSpec, headers: list[str], values: tuple, salt: str | None, misaligned: str | None = None
+) -> dict[str, Any]:
+    """The original row as the quarantine keeps it: every cell by its header, except that buyer data never
+    stays in the clear. Hashed (as the accepted rows hash it, so one buyer is recognisable) or, without a salt,
+    replaced by HIDDEN: the mapping's `pii` columns, any header naming personal data (收货人, 手机, 地址,
+    e-mail, …) and any cell holding a phone number or e-mail. In a row whose cells do not line up with the
+    header (`misaligned`: "long" — extra cells, shifted right — or "short" — cut off, maybe shifted left) a
+    personal value may sit under any header: a long row keeps only the cells before its first personal
+    column readable, a short one none."""
+    hidden = _hidden_positions(spec, headers, misaligned)
+    row: dict[str, Any] = {}
+    for i, value in enumerate(values):
+        header = headers[i] if i < len(headers) else ""
+        if not header and is_blank(value):
+            continue
+        hide = hidden(i) or _personal_text(value)
+        row[header or f"column {i + 1}"] = _hidden(value, salt) if hide else json_safe(value)
+    return row
+
+
+def _hidden_positions(spec: SheetSpec, headers: list[str], misaligned: str | None) -> Callable[[int], bool]:
+    """Which cell positions of a row may hold buyer data (see quarantine_row)."""
+    pii_headers = {c.header for c in spec.columns if c.pii}
+    personal = {i for i, h in enumerate(headers) if h in pii_headers or (h and is_pii_key(h))}
+    first = 0 if misaligned == "short" else min(personal, default=len(headers)) if misaligned else None
+    return lambda i: i in personal or (first is not None and i >= first)
+
+
+def _masked(problem: str, personal: bool, raw: Any, salt: str | None) -> str:
+    """A problem sentence about a cell that may hold buyer data names its hash, never its value."""
+    if not personal or is_blank(raw):
+        return problem
+    shown = _hidden(raw, salt)
+    for text in {_show(raw), as_text(raw)}:
+        if text:
+            problem = problem.replace(f"'{text}'", f"'{shown}'")
+    return problem
 
 
 def _not_before(spec: SheetSpec, row: dict[str, Any]) -> list[str]:
@@ -184,11 +257,14 @@ def _sheet_rows(path: Path, spec: SheetSpec, rows: Iterator[tuple], known: dict[
             continue  # an empty row (a gap between blocks) is skipped: it holds nothing to lose
         row: dict[str, Any] = {}
         problems: list[str] = _row_problems(values, headers, rules)
+        misaligned = _misaligned(values, headers, rules)
+        hidden = _hidden_positions(spec, headers, misaligned)
         for col in spec.columns:
             raw = values[index[col.header]] if col.header in index and index[col.header] < len(values) else None
             row[col.name], problem = _check_cell(spec, col, raw, known, rules)
             if problem:
-                problems.append(problem)
+                personal = col.pii or (col.header in index and hidden(index[col.header])) or _personal_text(raw)
+                problems.append(_masked(problem, personal, raw, rules.salt if rules else None))
         if not problems:
             problems.extend(_not_before(spec, row))
         key = tuple(row[k] for k in spec.primary_key)
@@ -200,8 +276,7 @@ def _sheet_rows(path: Path, spec: SheetSpec, rows: Iterator[tuple], known: dict[
             else:
                 first_seen[key] = row_number
         if problems:
-            raw_row = {h or f"column {i + 1}": json_safe(v) for i, (h, v) in enumerate(zip(headers, values, strict=False))
-                       if h or not is_blank(v)}
+            raw_row = quarantine_row(spec, headers, values, rules.salt if rules else None, misaligned)
             result.quarantine.append({
                 "source_file": result.source_file,
                 "file_sha256": result.file_sha256,

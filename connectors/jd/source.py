@@ -28,7 +28,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.sources import DltResource
 
 from connectors.common.loading import MONEY
-from connectors.common.pii import pii_hash, require_salt
+from connectors.common.pii import hash_pii, require_salt
 from connectors.jd.client import JdClient, JdResponseError
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,18 @@ ORDER_STATES = (
 )
 
 ORDER_MONEY = ("orderTotalPrice", "sellerDiscount", "orderSellerPrice", "freightPrice", "orderPayment")
-CONSIGNEE_PII = ("fullname", "mobile", "fullAddress", "telephone")
+ORDER_PII = (
+    "pin", "open_id_buyer", "xid_buyer", "consigneeInfo", "invoiceInfo", "invoiceEasyInfo.invoiceTitle",
+    "invoiceEasyInfo.invoiceConsigneeEmail", "invoiceEasyInfo.invoiceConsigneePhone", "vatInfo.userName",
+    "vatInfo.userPhone", "vatInfo.userAddress", "vatInfo.addressRegIstered", "vatInfo.phoneRegIstered",
+    "vatInfo.bankAccount",
+)  # fmt: skip
+"""Where JOS's order documents buyer data: the buyer's pin (and its encrypted forms), the consignee (fullname,
+telephone, mobile, fullAddress and their `desen`/encrypted variants; province/city/county/town stay readable)
+and the invoice's title and contacts."""
+REFUND_PII = ("buyerId", "buyerName", "customerPin", "customerName", "customerMobilePhone", "customerTel")
+"""An after-sale's buyer; connectors.common.pii.hash_pii also hashes any other field whose name says it is
+personal, in orders, refunds and bill lines."""
 ORDER_TIMES = (
     "order_start_time",
     "modified",
@@ -108,19 +119,26 @@ def prepare_order(order: dict, shop_id: str, salt: str) -> dict:
     where = f"JD shop {shop_id} order {order.get('orderId')}"
     order["shop_id"] = shop_id
     order["orderId"] = str(order.get("orderId"))
-    order["pin"] = pii_hash(order.get("pin"), salt)
+    order["pin"] = order.get("pin")  # the column exists even when JD leaves the buyer out
     consignee = order.get("consigneeInfo")
     if isinstance(consignee, dict):
         consignee["hasAddressDetail"] = has_street_address(consignee)
-        for name in CONSIGNEE_PII:
-            if name in consignee:
-                consignee[name] = pii_hash(consignee[name], salt)
+    hash_pii(order, salt, ORDER_PII)
     for name in ORDER_MONEY:
         if name in order:
             order[name] = to_decimal(order[name], f"{where}.{name}")
     for item in order.get("itemInfoList") or []:
         item["jdPrice"] = to_decimal(item.get("jdPrice"), f"{where} item {item.get('skuId')}.jdPrice")
     return order
+
+
+def prepare_refund(row: dict, shop_id: str, salt: str) -> dict:
+    """shop_id, hashed buyer data, ids as text, Decimal applyRefundSum."""
+    row["shop_id"] = shop_id
+    hash_pii(row, salt, REFUND_PII)
+    row["id"], row["orderId"] = str(row.get("id")), str(row.get("orderId"))
+    row["applyRefundSum"] = to_decimal(row.get("applyRefundSum"), f"JD shop {shop_id} refund {row['id']}")
+    return row
 
 
 def jd_time(moment: datetime) -> str:
@@ -261,13 +279,7 @@ def jd_source(
             return list(result.get("result") or []), int(result.get("totalCount") or 0)
 
         rows = read_pages(fetch, page_size, key=lambda r: str(r.get("id")))
-        for row in rows:
-            row["shop_id"] = shop_id
-            row["id"], row["orderId"] = str(row.get("id")), str(row.get("orderId"))
-            row["applyRefundSum"] = to_decimal(
-                row.get("applyRefundSum"), f"JD shop {shop_id} refund {row['id']}"
-            )
-        return rows
+        return [prepare_refund(row, shop_id, salt) for row in rows]
 
     def read_bills(jd: JdClient, begin: datetime, end: datetime) -> list[dict]:
         first_day, last_day = begin.astimezone(GMT8).date(), end.astimezone(GMT8).date()
@@ -287,6 +299,7 @@ def jd_source(
             line = str(row.get("billLineId"))
             occurrences[line] = occurrences.get(line, 0) + 1
             row.update(shop_id=shop_id, billLineId=line, occurrence=occurrences[line])
+            hash_pii(row, salt)
             row["amount"] = to_decimal(row.get("amount"), f"JD shop {shop_id} bill line {line}")
         return rows
 

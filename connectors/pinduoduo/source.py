@@ -24,7 +24,7 @@ import dlt
 from dlt.common.pipeline import LoadInfo
 from dlt.sources import DltResource
 
-from connectors.common.pii import pii_hash, require_salt
+from connectors.common.pii import hash_pii, require_salt
 from connectors.pinduoduo.client import PddClient
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,14 @@ ORDER_WINDOW = timedelta(minutes=30)
 REFUND_WINDOW = timedelta(minutes=30)
 BILL_WINDOW = timedelta(days=1)
 MAX_PAGE_SIZE = 100
-ORDER_PII = ("buyer_id", "receiver_name", "receiver_phone", "address")
+ORDER_PII = (
+    "buyer_id", "receiver_name", "receiver_phone", "receiver_address", "address", "receiver_name_mask",
+    "receiver_phone_mask", "receiver_address_mask", "address_mask", "open_address_id", "id_card_name",
+    "id_card_num", "card_info_list.card_no", "card_info_list.mask_password",
+)  # fmt: skip
+"""Where POP's order documents buyer data (plain, and the `*_mask` variants of orders past shipping; a virtual
+card's number and code); country/province/city/town stay readable. connectors.common.pii.hash_pii also hashes
+any other field whose name says it is personal, in orders, refunds and bill lines."""
 
 ORDERS = ("pdd.order.number.list.increment.get", "order_sn_increment_get_response", "order_sn_list")
 REFUNDS = ("pdd.refund.list.increment.get", "refund_increment_get_response", "refund_list")
@@ -111,12 +118,16 @@ def plan_windows(
     return [(s, min(s + step, end)) for s in range(start, end, step)]
 
 
-def _hash_order(order: dict, shop_id: str, salt: str) -> dict:
+def prepare_order(order: dict, shop_id: str, salt: str) -> dict:
+    """shop_id added, buyer data hashed."""
     order["shop_id"] = shop_id
-    for name in ORDER_PII:
-        if name in order:
-            order[name] = pii_hash(order[name], salt)
-    return order
+    return hash_pii(order, salt, ORDER_PII)
+
+
+def prepare_record(record: dict, shop_id: str, salt: str) -> dict:
+    """A refund or bill line: shop_id added, anything personal-looking hashed."""
+    record["shop_id"] = shop_id
+    return hash_pii(record, salt)
 
 
 @dlt.source(name="pinduoduo")
@@ -199,11 +210,10 @@ def pinduoduo_source(
         done[name] = len(todo) == len(windows)
 
     def _orders_prepare(record: dict) -> dict:
-        return _hash_order(record, shop_id, salt)
+        return prepare_order(record, shop_id, salt)
 
     def _tag(record: dict) -> dict:
-        record["shop_id"] = shop_id
-        return record
+        return prepare_record(record, shop_id, salt)
 
     _PREPARE = {"orders": _orders_prepare, "refunds": _tag, "settlements": _tag}
 

@@ -17,7 +17,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.sources import DltResource
 
 from connectors.common.loading import MONEY
-from connectors.common.pii import pii_hash, require_salt
+from connectors.common.pii import hash_pii, require_salt
 from connectors.shopify.client import ShopifyClient, ShopifyResponseError
 
 ORDER_MONEY = ("total_price", "subtotal_price", "total_discounts", "total_tax", "total_line_items_price")
@@ -29,10 +29,18 @@ NESTED_MONEY: dict[tuple[str, ...], tuple[str, ...]] = {
 }
 """Money fields inside the nested lists of an order, by path from the order."""
 
-ORDER_PII = ("email", "phone")
-CUSTOMER_PII = ("email", "first_name", "last_name", "phone")
-ADDRESS_PII = ("first_name", "last_name", "name", "address1", "address2", "phone", "zip", "company")
-"""Buyer fields hashed before loading; city/province/country stay readable for regional analysis."""
+PII_PATHS = (
+    "email", "contact_email", "phone", "browser_ip", "client_details.browser_ip",
+    "customer.email", "customer.phone", "customer.first_name", "customer.last_name",
+    "customer.default_address", "customer.addresses", "billing_address", "shipping_address",
+    "fulfillments.destination", "line_items.destination_location",
+    "payment_details.credit_card_name", "payment_details.credit_card_number",
+    "refunds.transactions.payment_details.credit_card_name",
+    "refunds.transactions.payment_details.credit_card_number",
+)  # fmt: skip
+"""Where Shopify's Admin REST order documents buyer data (an address path hashes its name, address1/2, phone,
+zip, company, latitude/longitude); connectors.common.pii.hash_pii also hashes any other personal-looking field
+(note attributes named like a phone or e-mail, …). city/province/country stay readable for regional analysis."""
 
 
 def _money_columns(names: tuple[str, ...]) -> dict[str, dict]:
@@ -96,24 +104,11 @@ def _walk(record: dict, path: tuple[str, ...]) -> Iterator[dict]:
                 yield from _walk(child, path[1:])
 
 
-def _hash_fields(record: dict | None, names: tuple[str, ...], salt: str) -> None:
-    if isinstance(record, dict):
-        for name in names:
-            if name in record:
-                record[name] = pii_hash(record[name], salt)
-
-
 def prepare_order(order: dict, shop_id: str, salt: str) -> dict:
     """shop_id added, buyer data hashed, money as Decimal, updated_at as an aware datetime (the cursor)."""
     where = f"Shopify shop {shop_id} order {order.get('id')}"
     order["shop_id"] = shop_id
-    _hash_fields(order, ORDER_PII, salt)
-    _hash_fields(order.get("customer"), CUSTOMER_PII, salt)
-    customer = order.get("customer")
-    if isinstance(customer, dict):
-        _hash_fields(customer.get("default_address"), ADDRESS_PII, salt)
-    for address in ("shipping_address", "billing_address"):
-        _hash_fields(order.get(address), ADDRESS_PII, salt)
+    hash_pii(order, salt, PII_PATHS)
     _convert_money(order, ORDER_MONEY, where)
     for path, names in NESTED_MONEY.items():
         for child in _walk(order, path):

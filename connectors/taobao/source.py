@@ -24,7 +24,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.sources import DltResource
 
 from connectors.common.loading import MONEY
-from connectors.common.pii import pii_hash, require_salt
+from connectors.common.pii import hash_pii, require_salt
 from connectors.taobao.client import TaobaoClient, TaobaoResponseError, unwrap
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,16 @@ ITEM_FIELDS = "num_iid,title,price,num,approve_status,skus"
 
 TRADE_MONEY = ("payment", "post_fee", "total_fee", "discount_fee", "coupon_fee")
 LINE_MONEY = ("price", "total_fee", "discount_fee", "payment")
-TRADE_PII = ("buyer_nick", "buyer_open_uid", "receiver_name", "receiver_mobile", "receiver_address")
-"""Hashed before loading; receiver_state/city/district stay readable for regional analysis."""
+TRADE_PII = (
+    "buyer_nick", "buyer_open_uid", "buyer_email", "buyer_alipay_no", "buyer_ip", "alipay_id", "oaid",
+    "receiver_name", "receiver_mobile", "receiver_phone", "receiver_address", "receiver_zip",
+    "orders.buyer_nick", "invoice_name",
+)  # fmt: skip
+"""Where TOP's Trade documents buyer data (the masked `*` values and the `oaid` of privacy-protected orders
+alike); receiver_state/city/district/town/country stay readable for regional analysis."""
+REFUND_PII = ("buyer_nick", "buyer_open_uid", "address", "receiver_name", "receiver_mobile", "receiver_phone")
+"""A refund's buyer and its return address; connectors.common.pii.hash_pii also hashes any other field whose
+name says it is personal, in trades, refunds and bill lines."""
 
 TEXT = {"data_type": "text", "nullable": True}
 TRADE_TIMES = ("created", "modified", "pay_time", "consign_time", "end_time")
@@ -71,15 +79,28 @@ def prepare_trade(trade: dict, shop_id: str, salt: str) -> dict:
     """shop_id, hashed buyer data, Decimal money, lines unwrapped to `orders` (-> table orders__orders)."""
     where = f"Taobao shop {shop_id} trade {trade.get('tid')}"
     trade["shop_id"] = shop_id
-    for name in TRADE_PII:
-        if name in trade:
-            trade[name] = pii_hash(trade[name], salt)
     _money(trade, TRADE_MONEY, where)
     lines = unwrap(trade, "orders", "order") if isinstance(trade.get("orders"), dict) else []
     for line in lines:
         _money(line, LINE_MONEY, f"{where} oid {line.get('oid')}")
     trade["orders"] = lines
-    return trade
+    return hash_pii(trade, salt, TRADE_PII)
+
+
+def prepare_refund(refund: dict, shop_id: str, salt: str) -> dict:
+    """shop_id, hashed buyer data and return address, Decimal refund_fee."""
+    refund["shop_id"] = shop_id
+    hash_pii(refund, salt, REFUND_PII)
+    _money(refund, ("refund_fee",), f"Taobao shop {shop_id} refund {refund.get('refund_id')}")
+    return refund
+
+
+def prepare_bill_line(line: dict, shop_id: str, salt: str) -> dict:
+    """shop_id, anything personal-looking hashed (a counterparty's account), Decimal amount."""
+    line["shop_id"] = shop_id
+    hash_pii(line, salt)
+    _money(line, ("amount",), f"Taobao shop {shop_id} bill line {line.get('bill_no')}")
+    return line
 
 
 def start_moment(start_date: str | datetime) -> datetime:
@@ -179,18 +200,12 @@ def taobao_source(
     def read_refunds(top: TaobaoClient, a: datetime, b: datetime) -> Iterator[list[dict]]:
         params = {"fields": REFUND_FIELDS, "start_modified": _t(a), "end_modified": _t(b)}
         for page in top.pages("taobao.refunds.receive.get", params, "refunds", "refund", page_size):
-            for refund in page:
-                refund["shop_id"] = shop_id
-                _money(refund, ("refund_fee",), f"Taobao shop {shop_id} refund {refund.get('refund_id')}")
-            yield [dict(r, _key=r["refund_id"]) for r in page]
+            yield [dict(prepare_refund(r, shop_id, salt), _key=r["refund_id"]) for r in page]
 
     def read_bills(top: TaobaoClient, a: datetime, b: datetime) -> Iterator[list[dict]]:
         params = {"start_time": _t(a), "end_time": _t(b)}
         for page in top.pages("alipay.bill.lines.get", params, "bill_lines", "bill_line", page_size):
-            for line in page:
-                line["shop_id"] = shop_id
-                _money(line, ("amount",), f"Taobao shop {shop_id} bill line {line.get('bill_no')}")
-            yield [dict(line, _key=line["account_log_id"]) for line in page]
+            yield [dict(prepare_bill_line(line, shop_id, salt), _key=line["account_log_id"]) for line in page]
 
     orders = dlt.resource(
         windowed("orders", read_trades),

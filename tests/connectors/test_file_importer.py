@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +15,7 @@ import duckdb
 import openpyxl
 import pytest
 
+from connectors.common.pii import pii_hash
 from connectors.files.exports import read_export
 from connectors.files.mapping import load_mappings
 from connectors.files.source import files_pipeline, import_files
@@ -352,3 +354,113 @@ def test_every_export_table_has_a_load_id_even_before_any_file_of_its_format_arr
         ).fetchall()
     assert {"jd_settlements", "douyin_settlements"} <= {t for t, _ in tables}
     assert [t for t, has_load_id in tables if not has_load_id] == []
+
+
+PLANTED = {
+    "收货人姓名": "张三丰",
+    "联系手机": "13812345678",
+    "详细地址": "人民路1号",
+    "买家会员名": "zhangsan_buyer",
+}
+EXTRA_PII = {"收货地址": "浙江省杭州市人民路1号", "买家邮箱": "buyer@example.com"}
+"""Columns a real back-office export may carry that the mapping does not read."""
+REMARK = "到了请打13912345678"
+CLEAR = [*PLANTED.values(), *EXTRA_PII.values(), "13912345678", "3单元"]
+
+
+def pii_rows_file(exports: Path, directory: Path) -> tuple[Path, list[str], list[str]]:
+    """Rows full of buyer data that are quarantined: a cell problem (an unknown status), a row made longer by an
+    unquoted comma in its street address, and a row cut in two by a line break in the address. Returns the
+    file, the header and the first (aligned) bad row."""
+    header, good = taobao_rows(exports, 1)
+    header = [*header, *EXTRA_PII]
+    col = {h: i for i, h in enumerate(header)}
+
+    def planted(n: int, **cells: str) -> list[str]:
+        row = [*good[0], *EXTRA_PII.values()]
+        row[col["子订单编号"]] = f'="88800000000{n:03d}"'
+        for name, value in {**PLANTED, "买家留言": REMARK, **cells}.items():
+            row[col[name]] = value
+        return row
+
+    aligned = planted(1, 订单状态="已冻结")
+    comma = planted(2)
+    at = col["详细地址"]
+    longer = [*comma[:at], "人民路1号", "3单元", *comma[at + 1 :]]
+    broken = planted(3)
+    first_part, second_part = [*broken[:at], "人民路1号"], ["3单元", *broken[at + 1 :]]
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows([header, aligned, longer, first_part, second_part])
+    path = directory / "tmall_flagship__orders_pii.csv"
+    path.write_bytes(buffer.getvalue().encode("gbk"))
+    return path, header, aligned
+
+
+def test_a_quarantined_export_row_keeps_its_other_cells_but_no_buyer_datum_in_the_clear(exports, tmp_path):
+    path, _, aligned = pii_rows_file(exports, tmp_path)
+    _, result = read_export(path, MAPPINGS, pii_salt=SALT, now=NOW)
+
+    assert len(result.quarantine) == 4 and result.tables["taobao_orders"] == []
+    stored = json.dumps(result.quarantine, ensure_ascii=False, default=str)
+    assert [value for value in CLEAR if value in stored] == []
+    row = next(q["raw_row"] for q in result.quarantine if q["row_number"] == 2)
+    # the non-personal cells and the reason stay, for the person fixing the row
+    assert row["订单状态"] == "已冻结" and "订单状态 '已冻结' is not one of" in result.quarantine[0]["reason"]
+    assert row["收货省份"] == aligned[list(row).index("收货省份")] and row["订单编号"]
+    # the buyer's cells hashed as an accepted row hashes them (one buyer keeps one hash)
+    assert row["收货人姓名"] == pii_hash("张三丰", SALT)
+    assert row["买家邮箱"] == pii_hash("buyer@example.com", SALT)
+    assert row["买家留言"] == pii_hash(REMARK, SALT)  # a remark holding a phone number
+    longer = next(q for q in result.quarantine if q["row_number"] == 3)
+    assert "cells but the header has" in longer["reason"] and longer["raw_row"]["订单编号"] == row["订单编号"]
+
+
+def test_a_personal_cell_that_fails_its_check_is_named_by_its_hash_in_the_reason(tmp_path):
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    (mappings / "phones.yaml").write_text(
+        "name: phones\ntable: phones\nprimary_key: [order_id]\ncolumns:\n"
+        "  - {header: 订单号, name: order_id, type: id, required: true, not_null: true}\n"
+        "  - {header: 手机, name: phone_hash, type: text, required: true, pii: true, pattern: '1\\d{10}'}\n",
+        encoding="utf-8",
+    )
+    path = write_csv(tmp_path / "shop__phones.csv", ["订单号", "手机"], [["1", "138-1234-567"]], "utf-8")
+
+    _, result = read_export(path, load_mappings(mappings), pii_salt=SALT, now=NOW)
+
+    (bad,) = result.quarantine
+    assert "138-1234-567" not in json.dumps(bad, ensure_ascii=False, default=str)
+    assert f"手机 '{pii_hash('138-1234-567', SALT)}' does not look like" in bad["reason"]
+
+
+def test_the_warehouse_and_its_quarantine_hold_no_planted_buyer_datum(exports, tmp_path):
+    path, _, _ = pii_rows_file(exports, tmp_path)
+    db = tmp_path / "build.duckdb"
+    import_files(files_pipeline(db, tmp_path / "dlt"), [path], pii_salt=SALT, now=NOW)
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = con.sql(
+            "select table_name from information_schema.tables where table_schema = 'raw_files'"
+        ).fetchall()
+        cells = "\n".join(str(con.sql(f'select * from raw_files."{t}"').fetchall()) for (t,) in tables)
+        quarantined = con.execute("select count(*) from raw_files.quarantine").fetchone()[0]
+    assert quarantined == 4
+    assert [value for value in CLEAR if value in cells] == []
+
+
+def test_a_mapping_column_that_looks_like_buyer_data_must_say_whether_it_is_hashed(tmp_path):
+    from connectors.files.mapping import MappingError, load_mapping
+
+    def mapping(option: str) -> Path:
+        path = tmp_path / f"m{len(option)}.yaml"
+        path.write_text(
+            "name: m\ntable: m\nprimary_key: [order_id]\ncolumns:\n"
+            "  - {header: 订单号, name: order_id, type: id}\n"
+            f"  - {{header: 收货人电话, name: receiver_phone, type: text{option}}}\n",
+            encoding="utf-8",
+        )
+        return path
+
+    with pytest.raises(MappingError, match="收货人电话.*looks like buyer data.*pii: true"):
+        load_mapping(mapping(""))
+    assert load_mapping(mapping(", pii: true")).sheets[0].columns[1].pii
+    assert not load_mapping(mapping(", pii: false")).sheets[0].columns[1].pii  # the seller's own number

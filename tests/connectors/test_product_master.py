@@ -323,3 +323,26 @@ def test_a_workbook_without_a_promotion_calendar_still_imports(world, pipeline, 
     db = tmp_path / "build.duckdb"
     assert _query(db, "select count(*) from raw_product_master.promotions") == [(0,)]
     assert _query(db, "select count(*) from raw_product_master.products") == [(len(world.products),)]
+
+
+def test_a_quarantined_supplier_row_keeps_its_codes_but_not_its_contacts_phone_or_name(world, tmp_path):
+    path = write_master(world, tmp_path / "master.xlsx")
+    book = openpyxl.load_workbook(path)
+    suppliers = book["供应商"]
+    width = suppliers.max_column
+    suppliers.cell(row=1, column=width + 1).value = "联系人"
+    suppliers.cell(row=1, column=width + 2).value = "联系电话"
+    headers = [str(c.value).strip() for c in suppliers[1]]
+    row = dict.fromkeys(headers)
+    row.update({"供应商编码": "SUP-99", "供应商名称": "新供应商", "采购周期(天)": -3})
+    row.update({"联系人": "王小二", "联系电话": "13812345678"})
+    suppliers.append([row[h] for h in headers])
+    book.save(path)
+
+    result = read_workbook(path, load_mapping("product_master"))
+
+    (bad,) = [q for q in result.quarantine if q["sheet"] == "供应商"]
+    assert "采购周期(天) '-3' is negative" in bad["reason"]
+    assert bad["raw_row"]["供应商编码"] == "SUP-99" and bad["raw_row"]["供应商名称"] == "新供应商"
+    stored = json.dumps(bad, ensure_ascii=False, default=str)
+    assert "王小二" not in stored and "13812345678" not in stored

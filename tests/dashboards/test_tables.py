@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -89,3 +90,51 @@ def test_timezone_aware_python_datetimes_in_object_columns_are_localised():
     frame = pd.DataFrame({"at": [datetime(2026, 6, 30, 16, 0, tzinfo=UTC), None]}, dtype=object)
 
     assert export_frame(frame)["at"].iloc[0] == datetime(2026, 7, 1, 0, 0)
+
+
+REMARKS = [
+    '=HYPERLINK("http://evil.example","点我")',
+    "+1",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\t=1+1",
+    "\r=1+1",
+    "正常备注",
+]
+
+
+@pytest.fixture
+def hostile() -> pd.DataFrame:
+    n = len(REMARKS)
+    return pd.DataFrame(
+        {
+            "buyer_remark": REMARKS,
+            "net_revenue_cny": [Decimal("-5.00")] * n,
+            "margin_rate": [-0.25] * n,
+            "units": [-2] * n,
+            "reasons": [["=cmd|' /C calc'!A0"]] * n,
+            "label": pd.Series(REMARKS, dtype="string"),
+        }
+    )
+
+
+def test_text_cells_a_spreadsheet_would_run_download_as_text_and_negative_numbers_stay_numbers(hostile):
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(hostile)))
+    sheet = book.active
+    remarks = [sheet.cell(row=r, column=1) for r in range(2, len(REMARKS) + 2)]
+    xml = [("'" + r).replace("\r", "\n") for r in REMARKS[:-1]]  # XML stores a carriage return as a newline
+    assert [c.value for c in remarks] == [*xml, "正常备注"]
+    assert {c.data_type for c in sheet.iter_rows(min_row=2) for c in (c[0], c[4], c[5])} == {
+        "s"
+    }  # no formula
+    assert all(str(c.value).startswith("'") for c in (sheet.cell(row=r, column=5) for r in range(2, 9)))
+    numbers = [
+        (sheet.cell(row=2, column=col).value, sheet.cell(row=2, column=col).data_type) for col in (2, 3, 4)
+    ]
+    assert numbers == [(-5, "n"), (-0.25, "n"), (-2, "n")]
+
+    rows = list(csv.reader(io.StringIO(csv_bytes(hostile).decode("utf-8-sig"), newline="")))
+    assert [row[0] for row in rows[1:]] == ["'" + r for r in REMARKS[:-1]] + ["正常备注"]
+    assert [row[5] for row in rows[1:]] == [row[0] for row in rows[1:]]  # a pandas string column too
+    assert rows[1][1:4] == ["-5.00", "-0.25", "-2"]  # numbers are left alone
+    assert len(rows) == len(REMARKS) + 1  # a carriage return inside a remark does not start a row of its own
