@@ -360,7 +360,9 @@ def test_a_transaction_is_pending_until_its_payout_is_created_and_the_payout_mov
 ):
     set_clock(payments, "2026-06-03T12:00:00+00:00")  # 20:00 on 3 June in Shanghai
     transactions = listing(payments, TRANSACTIONS, "transactions")
-    assert transactions and {(t["payout_id"], t["payout_status"]) for t in transactions} == {(None, "pending")}
+    assert transactions and {(t["payout_id"], t["payout_status"]) for t in transactions} == {
+        (None, "pending")
+    }
     assert listing(payments, PAYOUTS, "payouts") == []
     assert listing(payments, TRANSACTIONS, "transactions", payout_status="pending") == transactions
 
@@ -431,7 +433,9 @@ def test_the_simulated_stores_ledger_is_its_settlement_lines_with_the_injected_d
     server = runner.start(app, "shopify-ledger-test")
     try:
         with httpx.Client(base_url=server.url, headers={"X-Shopify-Access-Token": TOKEN}) as client:
-            transactions = [t for t in every_page(client, TRANSACTIONS, "transactions") if t["type"] != "payout"]
+            transactions = [
+                t for t in every_page(client, TRANSACTIONS, "transactions") if t["type"] != "payout"
+            ]
             payouts = every_page(client, PAYOUTS, "payouts")
     finally:
         server.stop()
@@ -440,7 +444,9 @@ def test_the_simulated_stores_ledger_is_its_settlement_lines_with_the_injected_d
     charges = [t for t in transactions if t["type"] == "charge"]
     assert sum(Decimal(t["amount"]) for t in charges) == by_type["income"]
     assert -sum(Decimal(t["fee"]) for t in charges) == by_type["service_fee"]
-    assert sum(Decimal(t["amount"]) for t in transactions if t["type"] == "refund") == by_type.get("refund", 0)
+    assert sum(Decimal(t["amount"]) for t in transactions if t["type"] == "refund") == by_type.get(
+        "refund", 0
+    )
     assert sum(Decimal(p["amount"]) for p in payouts) == sum(lines["amount"], Decimal("0"))
     assert {p["status"] for p in payouts} == {"paid"}
 

@@ -138,7 +138,11 @@ def test_every_injected_bill_error_is_visible_in_bill_lines(world):
         ("orphan_bill", 1),
     ]
     # Shopify Payments has its own: one order never paid out, one fee off, one order charged twice
-    assert sorted(errors.loc[own_store, "error"]) == ["amount_mismatch", "duplicate_bill", "missing_settlement"]
+    assert sorted(errors.loc[own_store, "error"]) == [
+        "amount_mismatch",
+        "duplicate_bill",
+        "missing_settlement",
+    ]
     order_ids = set(world.orders["order_id"])
     for e in errors.itertuples(index=False):
         mine = bills[bills["order_id"] == e.order_id]
