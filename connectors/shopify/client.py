@@ -187,7 +187,8 @@ class ShopifyClient:
         if status in (401, 403):
             raise ShopifyAuthError(
                 f"Shopify shop {self.shop_id}: the store refused the access token (HTTP {status}) on {path}. "
-                f"Renew the Admin API access token (it needs read_orders, read_products, read_inventory"
+                f"Renew the Admin API access token (it needs read_orders, read_products, read_inventory, "
+                f"read_shopify_payments_payouts"
                 f"{', write_inventory' if method == 'POST' else ''}) and set it in environment variable "
                 f"{self.token_env}."
             )
