@@ -8,6 +8,17 @@ carry `limit` and `fields`), a leaky-bucket rate limit per token with `X-Shopify
 The server has a clock: an order is visible once it was created, and it is shown as it stood at the clock
 (payment, fulfillment, refunds made so far; `updated_at` = its latest event up to the clock). Tests move the
 clock with `POST /_sandbox/clock` and read the request log from `GET /_sandbox/requests`.
+
+Shopify Payments (`shopify_payments/payouts.json`, `shopify_payments/balance/transactions.json`) is the
+store's ledger built from the world's settlement lines of the shop (`bill_lines`, with the simulator's injected
+discrepancies): an order's income line is a `charge` whose `fee` is the order's fee lines, a refund line a
+`refund`, booked during the day of the line's settled date (the world settles an order its shop's settlement lag
+after completion; a real store books the charge at payment — the world's timing is kept so the ledger is the
+world's truth). Every local day's transactions go into one payout, created at the end of the day (`scheduled`),
+issued two days after the day (`date`, `in_transit`) and `paid` the day after; the payout itself is a `payout`
+balance transaction. Lists are newest first with `Link` cursors, ids grow with time (`since_id`/`last_id`
+filter on them). `create_app(..., payments=False)` is a store without Shopify Payments: both endpoints answer
+404 as Shopify does.
 """
 
 from __future__ import annotations
@@ -20,7 +31,7 @@ import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -269,6 +280,7 @@ class ShopifySandbox:
         leak_per_second: float,
         now: datetime | None,
         location_id: int,
+        payments: bool = True,
     ) -> None:
         self.shop_id = shop_id
         self.token = token
@@ -287,6 +299,8 @@ class ShopifySandbox:
         self._rendered: dict[tuple[int, datetime], dict] = {}
         self.products = self._load_products(world)
         self.levels: dict[tuple[int, int], dict] = self._initial_levels(world)
+        self.payments_enabled = payments
+        self.ledger = _load_ledger(world, shop_id, self.tz, self.currency)
         self.bucket: dict[str, tuple[float, float]] = {}  # token -> (level, monotonic time)
         self.log: list[dict] = []
         self.failures: list[int] = []  # statuses to answer the next API calls with (fault injection)
@@ -511,6 +525,197 @@ class ShopifySandbox:
 
 
 # ---------------------------------------------------------------------------------------------------------- #
+# Shopify Payments: balance transactions and payouts from the world's settlement lines
+
+FEE_TYPES = ("commission", "service_fee", "affiliate_commission")
+PAYOUT_STATUSES = ("scheduled", "in_transit", "paid", "failed", "canceled")
+TRANSACTION_BASE_ID = 30_000_000_000
+PAYOUT_BASE_ID = 700_000_000
+
+
+@dataclass
+class _Payout:
+    id: int
+    day: date  # local day whose transactions it pays out
+    created_at: datetime  # end of that day: scheduled
+    issued_at: datetime  # start of `date`: in transit
+    paid_at: datetime  # a day later: in the bank
+    currency: str
+    transactions: list[_Transaction] = field(default_factory=list)
+
+    @property
+    def date(self) -> date:
+        return self.day + timedelta(days=2)
+
+    def status(self, now: datetime) -> str:
+        return "paid" if now >= self.paid_at else "in_transit" if now >= self.issued_at else "scheduled"
+
+
+@dataclass
+class _Transaction:
+    id: int
+    type: str  # charge | refund | adjustment | payout
+    processed_at: datetime
+    amount: Decimal
+    fee: Decimal
+    source_id: int
+    source_type: str
+    source_order_id: int | None
+    source_order_transaction_id: int | None
+    payout: _Payout | None = None
+
+    @property
+    def net(self) -> Decimal:
+        return self.amount - self.fee
+
+
+@dataclass
+class _Ledger:
+    transactions: list[_Transaction]  # by processed_at, then id (ids grow with processed_at)
+    payouts: list[_Payout]  # by day
+
+
+def _booked_at(bill_line_id: str, day: date, tz: ZoneInfo) -> datetime:
+    """A stable moment during the local day (08:00–20:00) for one settlement line."""
+    seconds = 8 * 3600 + int(hashlib.md5(bill_line_id.encode()).hexdigest(), 16) % (12 * 3600)
+    return (datetime.combine(day, datetime.min.time(), tz) + timedelta(seconds=seconds)).astimezone(UTC)
+
+
+def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tz).astimezone(UTC)
+
+
+def _ledger_entries(lines: list[dict], tz: ZoneInfo) -> list[tuple]:
+    """(processed_at, key, type, amount, fee, source_kind, order_id, line_id) for one order's lines of one day:
+    each income line a charge carrying one fee line (the first charge takes any fee lines left over), each
+    refund line a refund, anything else (a subsidy) an adjustment."""
+    by_type: dict[str, list[dict]] = {}
+    for line in sorted(lines, key=lambda r: str(r["bill_line_id"])):
+        kind = "fee" if line["type"] in FEE_TYPES else str(line["type"])
+        by_type.setdefault(kind, []).append(line)
+    incomes, fees = by_type.pop("income", []), by_type.pop("fee", [])
+    entries = []
+    for n, income in enumerate(incomes):
+        charged = [fees[n]] if n < len(fees) else []
+        if n == 0:
+            charged += fees[len(incomes) :]
+        fee = -sum((_dec(f["amount"]) for f in charged), Decimal("0.00"))
+        entries.append(("charge", income, _dec(income["amount"]), fee))
+    if not incomes:  # fees without a charge (never made by the simulator): an adjustment
+        entries += [("adjustment", f, _dec(f["amount"]), Decimal("0.00")) for f in fees]
+    for kind, rows in by_type.items():
+        kind = "refund" if kind == "refund" else "adjustment"
+        entries += [(kind, row, _dec(row["amount"]), Decimal("0.00")) for row in rows]
+    result = []
+    for kind, row, amount, fee in entries:
+        line_id = str(row["bill_line_id"])
+        settled = row["settled_date"]
+        day = settled if isinstance(settled, date) else pd.Timestamp(settled).date()
+        moment = _booked_at(line_id, day, tz)
+        result.append((moment, line_id, kind, amount, fee, str(row["order_id"]), day))
+    return result
+
+
+def _load_ledger(world: World, shop_id: str, tz: ZoneInfo, currency: str) -> _Ledger:
+    groups: dict[tuple[str, Any], list[dict]] = {}
+    for line in _records(world, "bill_lines", shop_id):
+        groups.setdefault((str(line["order_id"]), line["settled_date"]), []).append(line)
+    entries = sorted(e for lines in groups.values() for e in _ledger_entries(lines, tz))
+    payouts: dict[date, _Payout] = {}
+    for _, _, _, _, _, _, day in entries:
+        if day not in payouts:
+            payouts[day] = _Payout(
+                id=PAYOUT_BASE_ID + day.toordinal(),
+                day=day,
+                created_at=_local_midnight(day + timedelta(days=1), tz),
+                issued_at=_local_midnight(day + timedelta(days=2), tz),
+                paid_at=_local_midnight(day + timedelta(days=3), tz),
+                currency=currency,
+            )
+    # the payouts' own ledger entries come at the end of their day, after that day's charges and refunds
+    timeline = [(e[0], 0, e) for e in entries] + [(p.created_at, 1, p) for p in payouts.values()]
+    timeline.sort(key=lambda item: (item[0], item[1], item[2][1] if item[1] == 0 else item[2].id))
+    transactions = []
+    for n, (moment, is_payout, item) in enumerate(timeline):
+        txn_id = TRANSACTION_BASE_ID + n
+        if is_payout:
+            payout = item
+            net = sum((t.net for t in payout.transactions), Decimal("0.00"))
+            transactions.append(
+                _Transaction(
+                    txn_id, "payout", moment, -net, Decimal("0.00"), payout.id, "payout", None, None, payout
+                )
+            )
+            continue
+        _, line_id, kind, amount, fee, order_id, day = item
+        txn = _Transaction(
+            id=txn_id,
+            type=kind,
+            processed_at=moment,
+            amount=amount,
+            fee=fee,
+            source_id=shopify_id(f"{kind}:{line_id}"),
+            source_type=kind,
+            source_order_id=shopify_id(order_id),
+            source_order_transaction_id=None if kind == "adjustment" else shopify_id(f"txn:{line_id}"),
+            payout=payouts[day],
+        )
+        payouts[day].transactions.append(txn)
+        transactions.append(txn)
+    return _Ledger(transactions=transactions, payouts=[payouts[d] for d in sorted(payouts)])
+
+
+def _payout_at(txn: _Transaction, now: datetime) -> _Payout | None:
+    return txn.payout if txn.payout is not None and txn.payout.created_at <= now else None
+
+
+def render_transaction(txn: _Transaction, now: datetime) -> dict:
+    """A balance transaction as it stands at `now`: in no payout (`pending`) until its payout is created."""
+    payout = _payout_at(txn, now)
+    return {
+        "id": txn.id,
+        "type": txn.type,
+        "test": False,
+        "payout_id": payout.id if payout else None,
+        "payout_status": payout.status(now) if payout else "pending",
+        "currency": txn.payout.currency if txn.payout else None,
+        "amount": _money(txn.amount),
+        "fee": _money(txn.fee),
+        "net": _money(txn.net),
+        "source_id": txn.source_id,
+        "source_type": txn.source_type,
+        "source_order_id": txn.source_order_id,
+        "source_order_transaction_id": txn.source_order_transaction_id,
+        "processed_at": txn.processed_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def render_payout(payout: _Payout, now: datetime) -> dict:
+    def total(kind: str, what: str) -> str:
+        return _money(sum((getattr(t, what) for t in payout.transactions if t.type == kind), Decimal("0.00")))
+
+    return {
+        "id": payout.id,
+        "status": payout.status(now),
+        "date": payout.date.isoformat(),
+        "currency": payout.currency,
+        "amount": _money(sum((t.net for t in payout.transactions), Decimal("0.00"))),
+        "summary": {
+            "adjustments_fee_amount": total("adjustment", "fee"),
+            "adjustments_gross_amount": total("adjustment", "amount"),
+            "charges_fee_amount": total("charge", "fee"),
+            "charges_gross_amount": total("charge", "amount"),
+            "refunds_fee_amount": total("refund", "fee"),
+            "refunds_gross_amount": total("refund", "amount"),
+            "reserved_funds_fee_amount": "0.00",
+            "reserved_funds_gross_amount": "0.00",
+            "retried_payouts_fee_amount": "0.00",
+            "retried_payouts_gross_amount": "0.00",
+        },
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------- #
 # request handling
 
 
@@ -677,6 +882,92 @@ async def _set_inventory_level(
     return _respond({"inventory_level": dict(level)}, None)
 
 
+PAYOUT_FILTERS = ("since_id", "last_id", "date_min", "date_max", "date", "status")
+TRANSACTION_FILTERS = ("since_id", "last_id", "test", "payout_id", "payout_status")
+
+
+def _payments_enabled(sandbox: ShopifySandbox) -> None:
+    if not sandbox.payments_enabled:  # a store on another payment provider has no Shopify Payments account
+        raise ApiError(404, "Not Found")
+
+
+def _int_filter(filters: dict, name: str) -> int | None:
+    if name not in filters:
+        return None
+    try:
+        return int(filters[name])
+    except ValueError:
+        raise ApiError(400, {name: ["must be an integer"]}) from None
+
+
+def _date_filter(filters: dict, name: str) -> date | None:
+    if name not in filters:
+        return None
+    try:
+        return date.fromisoformat(filters[name].strip()[:10])
+    except ValueError:
+        raise ApiError(400, {name: ["is not a valid ISO-8601 date"]}) from None
+
+
+def _id_window(filters: dict, ident: int) -> bool:
+    since, last = _int_filter(filters, "since_id"), _int_filter(filters, "last_id")
+    return (since is None or ident > since) and (last is None or ident < last)
+
+
+def _payouts(sandbox: ShopifySandbox, request: Request, params: dict[str, str]) -> JSONResponse:
+    _payments_enabled(sandbox)
+    limit = _limit(params)
+    filters, after, before = _cursor(params, PAYOUT_FILTERS)
+    status = filters.get("status")
+    if status is not None and status not in PAYOUT_STATUSES:
+        raise ApiError(400, {"status": [f"is not one of {', '.join(PAYOUT_STATUSES)}"]})
+    low, high, on = (_date_filter(filters, n) for n in ("date_min", "date_max", "date"))
+    now = sandbox.clock()
+    chosen = [
+        p
+        for p in reversed(sandbox.ledger.payouts)  # newest first
+        if p.created_at <= now
+        and _id_window(filters, p.id)
+        and (low is None or p.date >= low)
+        and (high is None or p.date <= high)
+        and (on is None or p.date == on)
+        and (status is None or p.status(now) == status)
+    ]
+    keys = [(-p.date.toordinal(), -p.id) for p in chosen]
+    page = paginate(keys, chosen, limit, after, before)
+    body = {"payouts": _fields(params, [render_payout(p, now) for p in page.items])}
+    return _respond(body, _link(request, "payouts", limit, filters, page))
+
+
+def _balance_transactions(sandbox: ShopifySandbox, request: Request, params: dict[str, str]) -> JSONResponse:
+    _payments_enabled(sandbox)
+    limit = _limit(params)
+    filters, after, before = _cursor(params, TRANSACTION_FILTERS)
+    payout_id = _int_filter(filters, "payout_id")
+    payout_status = filters.get("payout_status")
+    if payout_status is not None and payout_status not in (*PAYOUT_STATUSES, "pending"):
+        raise ApiError(400, {"payout_status": [f"is not one of pending, {', '.join(PAYOUT_STATUSES)}"]})
+    test = filters.get("test")
+    if test is not None and test not in ("true", "false"):
+        raise ApiError(400, {"test": ["must be true or false"]})
+    now = sandbox.clock()
+    transactions = sandbox.ledger.transactions
+    visible = transactions[: bisect_right([t.processed_at for t in transactions], now)]
+    chosen = []
+    for txn in reversed(visible):  # newest first
+        payout = _payout_at(txn, now)
+        if not _id_window(filters, txn.id) or test == "true":  # the sandbox store takes no test payments
+            continue
+        if payout_id is not None and (payout is None or payout.id != payout_id):
+            continue
+        if payout_status is not None and (payout.status(now) if payout else "pending") != payout_status:
+            continue
+        chosen.append(txn)
+    page = paginate([(-t.id,) for t in chosen], chosen, limit, after, before)
+    body = {"transactions": _fields(params, [render_transaction(t, now) for t in page.items])}
+    return _respond(body, _link(request, "transactions", limit, filters, page))
+
+
 def _respond(body: dict, link: str | None) -> JSONResponse:
     return JSONResponse(body, headers={"Link": link} if link else None)
 
@@ -728,12 +1019,14 @@ def create_app(
     leak_per_second: float = 2.0,
     now: datetime | None = None,
     location_id: int = DEFAULT_LOCATION_ID,
+    payments: bool = True,
 ) -> Starlette:
     """A Starlette app serving `world`'s slice for `shop_id` as Shopify's Admin REST API.
 
-    `now` fixes the sandbox clock (default: the wall clock); `app.state.sandbox` holds the live state."""
+    `now` fixes the sandbox clock (default: the wall clock); `payments=False` is a store without Shopify
+    Payments; `app.state.sandbox` holds the live state."""
     sandbox = ShopifySandbox(
-        world, shop_id, token, api_version, bucket_size, leak_per_second, now, location_id
+        world, shop_id, token, api_version, bucket_size, leak_per_second, now, location_id, payments
     )
 
     async def set_clock(request: Request) -> JSONResponse:
@@ -763,6 +1056,12 @@ def create_app(
         Route(f"{api}/locations.json", _api(sandbox, _locations), methods=["GET"]),
         Route(f"{api}/inventory_levels.json", _api(sandbox, _inventory_levels), methods=["GET"]),
         Route(f"{api}/inventory_levels/set.json", _api(sandbox, _set_inventory_level), methods=["POST"]),
+        Route(f"{api}/shopify_payments/payouts.json", _api(sandbox, _payouts), methods=["GET"]),
+        Route(
+            f"{api}/shopify_payments/balance/transactions.json",
+            _api(sandbox, _balance_transactions),
+            methods=["GET"],
+        ),
         Route("/_sandbox/clock", set_clock, methods=["POST"]),
         Route("/_sandbox/clock", get_clock, methods=["GET"]),
         Route("/_sandbox/requests", requests, methods=["GET"]),

@@ -41,6 +41,10 @@ class ShopifyResponseError(ShopifyError):
     """The store answered something that is not the JSON it should be."""
 
 
+class ShopifyNotFoundError(ShopifyError):
+    """The store has no such resource (HTTP 404): e.g. Shopify Payments endpoints on a store without it."""
+
+
 class _Transient(Exception):
     """A 5xx or a network failure: worth another attempt after a back-off."""
 
@@ -183,9 +187,15 @@ class ShopifyClient:
         if status in (401, 403):
             raise ShopifyAuthError(
                 f"Shopify shop {self.shop_id}: the store refused the access token (HTTP {status}) on {path}. "
-                f"Renew the Admin API access token (it needs read_orders, read_products, read_inventory"
+                f"Renew the Admin API access token (it needs read_orders, read_products, read_inventory, "
+                f"read_shopify_payments_payouts"
                 f"{', write_inventory' if method == 'POST' else ''}) and set it in environment variable "
                 f"{self.token_env}."
+            )
+        if status == 404:
+            raise ShopifyNotFoundError(
+                f"Shopify shop {self.shop_id}: {method} {path} does not exist on this store (HTTP 404): "
+                f"{_error_text(response)}"
             )
         if status >= 400:
             raise ShopifyError(

@@ -1,4 +1,5 @@
-"""dlt source for one Shopify store: orders (incremental on updated_at), products, inventory levels.
+"""dlt source for one Shopify store: orders (incremental on updated_at), products, inventory levels, and Shopify
+Payments' payouts and balance transactions (the store's settlements; empty tables for a store without it).
 
 Records land as the API returned them, with three changes made here at the edge: each record gets `shop_id`,
 buyer personal data is replaced by keyed hashes (connectors.common.pii), and money strings become Decimals
@@ -7,8 +8,9 @@ typed DECIMAL(18,2) — in the root tables and in the nested ones (orders__line_
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -18,7 +20,10 @@ from dlt.sources import DltResource
 
 from connectors.common.loading import MONEY
 from connectors.common.pii import hash_pii, require_salt
-from connectors.shopify.client import ShopifyClient, ShopifyResponseError
+from connectors.files.product_master import empty_table  # no rows but the columns (dlt creates the table)
+from connectors.shopify.client import ShopifyClient, ShopifyNotFoundError, ShopifyResponseError
+
+log = logging.getLogger(__name__)
 
 ORDER_MONEY = ("total_price", "subtotal_price", "total_discounts", "total_tax", "total_line_items_price")
 NESTED_MONEY: dict[tuple[str, ...], tuple[str, ...]] = {
@@ -70,6 +75,37 @@ ORDER_COLUMNS: dict[str, dict] = {
 """Declared so that a column stays in the warehouse even when no order of a load has a value for it."""
 
 
+PAYOUT_SUMMARY = tuple(
+    f"{kind}_{part}_amount"
+    for kind in ("adjustments", "charges", "refunds", "reserved_funds", "retried_payouts")
+    for part in ("fee", "gross")
+)
+PAYOUT_MONEY = ("amount", *(f"summary__{name}" for name in PAYOUT_SUMMARY))
+TRANSACTION_MONEY = ("amount", "fee", "net")
+FINAL_PAYOUT_STATUSES = ("paid", "canceled")
+"""A payout in one of these states changes no more; a transaction or payout in any other is read again."""
+
+
+def _typed(kind: str, names: tuple[str, ...]) -> dict[str, dict]:
+    return {name: {"name": name, "data_type": kind, "nullable": True} for name in names}
+
+
+PAYOUT_COLUMNS: dict[str, dict] = {
+    **_typed("bigint", ("id",)),
+    **_typed("text", ("shop_id", "status", "currency")),
+    **_typed("date", ("date",)),
+    **_money_columns(PAYOUT_MONEY),
+}
+TRANSACTION_COLUMNS: dict[str, dict] = {
+    **_typed("bigint", ("id", "payout_id", "source_id", "source_order_id", "source_order_transaction_id")),
+    **_typed("text", ("shop_id", "type", "payout_status", "currency", "source_type")),
+    **_typed("bool", ("test",)),
+    **_typed("timestamp", ("processed_at",)),
+    **_money_columns(TRANSACTION_MONEY),
+}
+"""Every field staging reads, declared so the tables exist with their columns for a store with no payouts yet."""
+
+
 def _order_nested_hints() -> dict:
     hints: dict = {("refunds",): {}}
     for path, names in NESTED_MONEY.items():
@@ -117,13 +153,53 @@ def prepare_order(order: dict, shop_id: str, salt: str) -> dict:
     return order
 
 
-def parse_timestamp(value: Any, where: str) -> datetime:
+def prepare_payout(payout: dict, shop_id: str) -> dict:
+    """shop_id added, money (the summary's too) as Decimal, date as a date; the nested summary flattened as
+    dlt would (summary__charges_gross_amount, …)."""
+    where = f"Shopify shop {shop_id} payout {payout.get('id')}"
+    row = {k: v for k, v in payout.items() if k != "summary"}
+    for name, value in (payout.get("summary") or {}).items():
+        row[f"summary__{name}"] = value
+    _convert_money(row, PAYOUT_MONEY, where)
+    row["date"] = _parse_date(row.get("date"), where)
+    row["shop_id"] = shop_id
+    return row
+
+
+def prepare_transaction(transaction: dict, shop_id: str) -> dict:
+    where = f"Shopify shop {shop_id} balance transaction {transaction.get('id')}"
+    transaction["shop_id"] = shop_id
+    _convert_money(transaction, TRANSACTION_MONEY, where)
+    if transaction.get("processed_at") is not None:
+        transaction["processed_at"] = parse_timestamp(transaction["processed_at"], where, "processed_at")
+    return transaction
+
+
+def _parse_date(value: Any, where: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise ShopifyResponseError(f"{where}: date {value!r} is not an ISO-8601 date") from None
+
+
+def _without_payments(shop_id: str, error: ShopifyNotFoundError) -> None:
+    log.info(
+        "Shopify shop %s has no Shopify Payments account (%s): payouts and balance transactions stay empty, "
+        "its orders are not reconciled against payouts",
+        shop_id,
+        error,
+    )
+
+
+def parse_timestamp(value: Any, where: str, field: str = "updated_at") -> datetime:
     if isinstance(value, datetime):
         return value
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        raise ShopifyResponseError(f"{where}: updated_at {value!r} is not an ISO-8601 time") from None
+        raise ShopifyResponseError(f"{where}: {field} {value!r} is not an ISO-8601 time") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -211,7 +287,69 @@ def shopify_source(
             for page in shop.paginate("inventory_levels.json", params):
                 yield [dict(level, shop_id=shop_id) for level in page]
 
-    return [orders, products, inventory_levels]
+    @dlt.resource(
+        name="payouts", write_disposition="merge", primary_key=("shop_id", "id"), columns=PAYOUT_COLUMNS
+    )
+    def payouts() -> Iterator[list[dict] | Any]:
+        """Shopify Payments payouts dated from the oldest payout not yet final at the last run (a payout moves
+        scheduled -> in_transit -> paid), else from `start_date`."""
+        state = dlt.current.resource_state()
+        since = state.get("date_min") or start_moment(start_date).date().isoformat()
+        rows: list[dict] = []
+        try:
+            with client() as shop:
+                params = {"date_min": since, "limit": page_limit}
+                for page in shop.paginate("shopify_payments/payouts.json", params, key="payouts"):
+                    rows += [prepare_payout(payout, shop_id) for payout in page]
+        except ShopifyNotFoundError as error:
+            _without_payments(shop_id, error)
+        if not rows:
+            yield empty_table(PAYOUT_COLUMNS)
+            return
+        yield rows
+        open_dates = [
+            r["date"] for r in rows if r.get("status") not in FINAL_PAYOUT_STATUSES and r.get("date")
+        ]
+        dates = [r["date"] for r in rows if r.get("date")]
+        if open_dates or dates:
+            state["date_min"] = min(open_dates).isoformat() if open_dates else max(dates).isoformat()
+
+    @dlt.resource(
+        name="balance_transactions",
+        write_disposition="merge",
+        primary_key=("shop_id", "id"),
+        columns=TRANSACTION_COLUMNS,
+    )
+    def balance_transactions() -> Iterator[list[dict] | Any]:
+        """The Shopify Payments ledger: charges (with their fees), refunds, adjustments, payouts. Shopify lists
+        it newest first and filters only by id, so a run asks for ids after the oldest transaction whose payout
+        was not final at the last run (its payout_id/payout_status still change), and the first run stops at
+        `start_date`."""
+        state = dlt.current.resource_state()
+        since_id = state.get("since_id")
+        start = start_moment(start_date)
+        rows: list[dict] = []
+        try:
+            with client() as shop:
+                params = {"limit": page_limit} | ({"since_id": since_id} if since_id is not None else {})
+                path = "shopify_payments/balance/transactions.json"
+                for page in shop.paginate(path, params, key="transactions"):
+                    prepared = [prepare_transaction(t, shop_id) for t in page]
+                    rows += [
+                        t for t in prepared if t.get("processed_at") is None or t["processed_at"] >= start
+                    ]
+                    if since_id is None and prepared and (prepared[-1].get("processed_at") or start) < start:
+                        break  # newest first: the rest is older than start_date
+        except ShopifyNotFoundError as error:
+            _without_payments(shop_id, error)
+        if not rows:
+            yield empty_table(TRANSACTION_COLUMNS)
+            return
+        yield rows
+        open_ids = [r["id"] for r in rows if r.get("payout_status") not in FINAL_PAYOUT_STATUSES]
+        state["since_id"] = min(open_ids) - 1 if open_ids else max(r["id"] for r in rows)
+
+    return [orders, products, inventory_levels, payouts, balance_transactions]
 
 
 def load_shop(pipeline: dlt.Pipeline, **source_kwargs: Any) -> LoadInfo:

@@ -134,9 +134,11 @@ def build_bills(rng: np.random.Generator, days: Days, orders: pd.DataFrame, refu
             rows.append((shop_id, order_id, "refund", -int(ref_by_order[order_id]), d))
     bills = pd.DataFrame(rows, columns=["shop_id", "order_id", "type", "cents", "settled_date"])
     errors: list[dict] = []
-    market = bills[bills["shop_id"] != "shopify_global"]
+    own_stores = [s[0] for s in SHOPS if s[1] == "shopify"]
+    market = bills[~bills["shop_id"].isin(own_stores)]
     orders_billed = market.drop_duplicates("order_id")
-    pick = orders_billed.sample(6, random_state=int(rng.integers(0, 2**31)))
+    pick_seed = int(rng.integers(0, 2**31))
+    pick = orders_billed.sample(6, random_state=pick_seed)
     # 2 missing settlements
     for _, r in pick.iloc[:2].iterrows():
         bills = bills[bills["order_id"] != r.order_id]
@@ -151,6 +153,8 @@ def build_bills(rng: np.random.Generator, days: Days, orders: pd.DataFrame, refu
         bills.at[j, "cents"] = new
         errors.append(dict(shop_id=r.shop_id, order_id=r.order_id, error="amount_mismatch",
                            detail=f"{bills.at[j, 'type']} billed {new / 100:.2f} instead of {old / 100:.2f}"))
+    bills, store_errors = _inject_store_errors(bills, own_stores, pick_seed + 1)
+    errors += store_errors
     bills = bills.reset_index(drop=True)
     bills.insert(1, "bill_line_id", [f"BL{int(x)}" for x in 8_800_000_000 + np.arange(len(bills)) * 7 + 3])
     # 2 duplicated lines (same bill_line_id twice)
@@ -172,6 +176,32 @@ def build_bills(rng: np.random.Generator, days: Days, orders: pd.DataFrame, refu
     bills["amount"] = to_decimal(bills["cents"].to_numpy())
     bills = bills[["shop_id", "bill_line_id", "order_id", "type", "amount", "settled_date"]]
     return bills, pd.DataFrame(errors, columns=["shop_id", "order_id", "error", "detail"])
+
+
+def _inject_store_errors(bills: pd.DataFrame, stores: list[str], seed: int) -> tuple[pd.DataFrame, list[dict]]:
+    """Shopify Payments' own discrepancies, one each: an order never paid out, a processing fee off, an order
+    charged twice. Shopify's ledger never repeats an id, so the second charge is a new income line with its own
+    fee line (the marketplaces' duplicate repeats a bill line id instead). Seeded apart from `rng`, so the
+    marketplaces' worlds stay as they were."""
+    errors: list[dict] = []
+    billed = bills[bills["shop_id"].isin(stores) & (bills["type"] == "income")].drop_duplicates("order_id")
+    if len(billed) < 3:
+        return bills, errors
+    missing, wrong_fee, twice = (r for _, r in billed.sample(3, random_state=seed).iterrows())
+    bills = bills[bills["order_id"] != missing.order_id]
+    errors.append(dict(shop_id=missing.shop_id, order_id=missing.order_id, error="missing_settlement",
+                       detail="no charge in any payout for this completed order"))
+    j = bills.index[(bills["order_id"] == wrong_fee.order_id) & (bills["type"] == "service_fee")][0]
+    old = int(bills.at[j, "cents"])
+    new = old * 3 // 2 - 100
+    bills.at[j, "cents"] = new
+    errors.append(dict(shop_id=wrong_fee.shop_id, order_id=wrong_fee.order_id, error="amount_mismatch",
+                       detail=f"service_fee billed {new / 100:.2f} instead of {old / 100:.2f}"))
+    again = bills[(bills["order_id"] == twice.order_id) & bills["type"].isin(["income", "service_fee"])]
+    bills = pd.concat([bills, again], ignore_index=True)
+    errors.append(dict(shop_id=twice.shop_id, order_id=twice.order_id, error="duplicate_bill",
+                       detail=f"charged twice: a second charge of {int(twice.cents) / 100:.2f} with its own fee"))
+    return bills, errors
 
 
 def hash_fraction(text: str) -> float:

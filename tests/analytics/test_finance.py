@@ -1,8 +1,10 @@
 """Fees, settlement bills, reconciliation and margins against the simulated shop's truth.
 
-Reconciliation: the simulator bills every marketplace order completed at least its shop's settlement lag before
-its last day (sandbox/shop/aftersales.py), then injects errors (truth_bill_errors): two missing settlements, two
-wrong fees, two duplicated income lines, one orphan line. The rule the mart must follow, with no false positive:
+Reconciliation: the simulator bills every order completed at least its shop's settlement lag before its last day
+(sandbox/shop/aftersales.py; the Shopify sandbox serves the Shopify store's lines as Shopify Payments balance
+transactions), then injects errors (truth_bill_errors): on the marketplaces two missing settlements, two wrong
+fees, two duplicated income lines, one orphan line; on the Shopify store an order never paid out, a wrong fee and
+an order charged twice. The rule the mart must follow, with no false positive:
 every injected error is found with its status; every other order the mart lists is `matched`, except orders
 completed within the lag of the mart's as_of_date, which are `pending` and have no bill in the world either.
 (Were the warehouse built more than a day after the world's last day, orders whose bill date fell between the
@@ -86,6 +88,13 @@ def marketplaces(pipeline_world) -> pd.DataFrame:
     return shops[shops["channel"] != "shopify"].set_index("shop_id")
 
 
+@pytest.fixture(scope="module")
+def all_shops(pipeline_world) -> pd.DataFrame:
+    """Every shop is reconciled: the marketplaces against their bills, the Shopify store (it has Shopify
+    Payments in the sandbox) against its balance transactions."""
+    return pipeline_world.shops.set_index("shop_id")
+
+
 # -- bills --------------------------------------------------------------------------------------------------------
 
 
@@ -95,7 +104,7 @@ def test_the_warehouse_holds_every_bill_line_of_the_world_from_the_api_or_the_ex
     landed = _query(
         built_warehouse.build_path,
         "select shop_id, platform_bill_line_id, order_id, bill_type, cast(amount as varchar) as amount, "
-        "settled_date, origin from intermediate.int_settlements_unified",
+        "settled_date, origin from intermediate.int_settlements_unified where channel != 'shopify'",
     )
     bills = pipeline_world.bill_lines[pipeline_world.bill_lines["shop_id"].isin(marketplaces.index)]
     truth = sorted(
@@ -117,24 +126,24 @@ def test_the_warehouse_holds_every_bill_line_of_the_world_from_the_api_or_the_ex
 
 def test_every_injected_bill_error_is_found_with_its_status(reconciliation, pipeline_world):
     errors = pipeline_world.truth_bill_errors
-    assert len(errors) == 7
+    assert len(errors) == 10
     status = reconciliation.set_index("order_id")["status"]
     for row in errors.itertuples(index=False):
         assert status.get(f"{row.shop_id}:{row.order_id}") == row.error, row
 
 
 def test_no_order_is_flagged_but_the_injected_ones_and_those_still_within_their_settlement_lag(
-    reconciliation, pipeline_world, marketplaces
+    reconciliation, pipeline_world, all_shops
 ):
     """Zero false positives: besides the injected errors only `matched` and justified `pending` orders."""
     as_of = reconciliation["as_of_date"].iloc[0]
     world_end = date.fromisoformat(pipeline_world.params["end_date"])
     injected = {f"{r.shop_id}:{r.order_id}" for r in pipeline_world.truth_bill_errors.itertuples(index=False)}
-    bills = pipeline_world.bill_lines[pipeline_world.bill_lines["shop_id"].isin(marketplaces.index)]
+    bills = pipeline_world.bill_lines
     billed = {f"{r.shop_id}:{r.order_id}" for r in bills.itertuples(index=False)}
-    orders = pipeline_world.orders[pipeline_world.orders["shop_id"].isin(marketplaces.index)]
+    orders = pipeline_world.orders
     completed = orders[orders["completed_at"].notna()]
-    lag = completed["shop_id"].map(marketplaces["settlement_lag_days"]).astype(int)
+    lag = completed["shop_id"].map(all_shops["settlement_lag_days"]).astype(int)
     done = completed["completed_at"].map(_local_date)
     due = [d + timedelta(days=int(n)) for d, n in zip(done, lag, strict=True)]
     ids = (completed["shop_id"] + ":" + completed["order_id"]).tolist()
@@ -153,12 +162,37 @@ def test_no_order_is_flagged_but_the_injected_ones_and_those_still_within_their_
     assert (unseen["status"] == "refunded").all() and (unseen["shop_id"] == "tmall_flagship").all()
     assert not within_lag & billed  # the world has no bill for them either
     assert by_status["matched"] <= billed
-    # every completed marketplace order the warehouse can see and every billed order id is listed
+    # every completed order the warehouse can see and every billed order id is listed
     assert set(reconciliation["order_id"]) == (set(ids) - set(unseen.index)) | billed
 
 
-def test_shopify_orders_are_not_reconciled(reconciliation):
-    assert not reconciliation["shop_id"].eq("shopify_global").any()
+def test_shopify_orders_are_reconciled_against_the_stores_payouts_and_its_injected_errors_are_found(
+    built_warehouse, reconciliation, pipeline_world
+):
+    """The Shopify store's balance transactions become its settlement lines (a charge = income + its fee as a
+    service fee): per order and kind they add up to the world's lines, every settled order is `matched` but the
+    three injected ones, which are found with their status."""
+    store = "shopify_global"
+    world_lines = pipeline_world.bill_lines[pipeline_world.bill_lines["shop_id"] == store]
+    truth = world_lines.groupby([store + ":" + world_lines["order_id"], "type"])["amount"].apply(
+        lambda s: sum(s, ZERO)
+    )
+    landed = _query(
+        built_warehouse.build_path,
+        "select order_id, bill_type, sum(amount) as amount, count(*) as n, bool_and(origin = 'api') as api "
+        f"from intermediate.int_settlements_unified where shop_id = '{store}' group by 1, 2",
+    ).set_index(["order_id", "bill_type"])
+    assert landed["api"].all()
+    assert landed["amount"].to_dict() == truth.to_dict()
+
+    mine = reconciliation[reconciliation["shop_id"] == store].set_index("order_id")["status"]
+    errors = pipeline_world.truth_bill_errors
+    errors = errors[errors["shop_id"] == store]
+    assert sorted(errors["error"]) == ["amount_mismatch", "duplicate_bill", "missing_settlement"]
+    for row in errors.itertuples(index=False):
+        assert mine.get(f"{store}:{row.order_id}") == row.error, row
+    settled = set(truth.index.get_level_values(0)) - {f"{store}:{o}" for o in errors["order_id"]}
+    assert len(settled) > 100 and (mine[sorted(settled)] == "matched").all()
 
 
 def test_the_monthly_summary_adds_up_to_the_orders(built_warehouse, reconciliation):
@@ -216,10 +250,10 @@ def _world_margins(world, unit_costs: pd.DataFrame) -> dict[tuple[str, str], tup
         bands = sorted(rates.get((carrier, region)) or rates[(carrier, "*")])
         return next((cost for top, cost in bands if top >= weight), bands[-1][1])
 
-    marketplace_bills = world.bill_lines[world.bill_lines["shop_id"] != "shopify_global"]
-    billed_orders = set(marketplace_bills["order_id"])
+    bills = world.bill_lines  # the Shopify store's too: its balance transactions carry the actual fees
+    billed_orders = set(bills["order_id"])
     fees_billed: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for b in marketplace_bills.drop_duplicates(["shop_id", "bill_line_id"]).itertuples(index=False):
+    for b in bills.drop_duplicates(["shop_id", "bill_line_id"]).itertuples(index=False):
         if b.type in FEE_TYPES:
             fees_billed[b.order_id] -= b.amount
     refunds = world.refunds[world.refunds["status"] == "success"]
@@ -332,9 +366,11 @@ def test_fees_are_estimated_only_where_no_bill_has_come(built_warehouse, pipelin
     lines = _query(
         built_warehouse.build_path, "select order_id, fees_estimated from marts.order_line_margins"
     )
-    bills = pipeline_world.bill_lines[pipeline_world.bill_lines["shop_id"] != "shopify_global"]
+    bills = pipeline_world.bill_lines  # Shopify's orders too, once a Shopify Payments charge exists
     billed = set(bills["shop_id"] + ":" + bills["order_id"])
     assert (lines["order_id"].isin(billed) != lines["fees_estimated"]).all()
+    shopify = lines[lines["order_id"].str.startswith("shopify_global:")]
+    assert (~shopify["fees_estimated"]).sum() > 100, "the Shopify store's settled orders carry actual fees"
 
 
 # -- incremental == full refresh ---------------------------------------------------------------------------------

@@ -461,3 +461,134 @@ def test_setting_an_inventory_level_changes_what_the_store_lists(world: World):
         sandbox.server.stop()
     assert answer["available"] == 37 and answer["inventory_item_id"] == item
     assert [level["available"] for level in body["inventory_levels"]] == [37]
+
+
+# ------------------------------------------------------------------------------------------------------------ #
+# Shopify Payments: payouts and balance transactions
+
+
+def payments_calls(sandbox: Sandbox, name: str) -> list[dict]:
+    return [r for r in sandbox.requests() if r["path"].endswith(f"shopify_payments/{name}")]
+
+
+def world_ledger(world: World) -> dict[str, Decimal]:
+    """The world's settlement lines of the store, summed by kind (what its ledger must add up to)."""
+    lines = world.shop(SHOP, "bill_lines")
+    return {kind: sum(group["amount"], Decimal("0")) for kind, group in lines.groupby("type")}
+
+
+@dataclass
+class PaymentRuns:
+    tmp: Path
+    first_open: int
+    first_max_id: int
+    second_transactions_query: dict
+    second_payouts_query: dict
+
+
+@pytest.fixture(scope="module")
+def payment_runs(world: World, tmp_path_factory: pytest.TempPathFactory) -> PaymentRuns:
+    """A first load 4 days before the world's end (recent transactions not yet paid out), then a second load
+    once every payout is paid."""
+    tmp = tmp_path_factory.mktemp("shopify_payments")
+    end = world_end(world)
+    sandbox = start_sandbox(world, end - timedelta(days=4))
+    try:
+        load_shop(new_pipeline(tmp), **source_kwargs(sandbox))
+        ((first_open, first_max_id),) = query(
+            tmp,
+            "select count(*) filter (where payout_status != 'paid'), max(id) "
+            "from raw_shopify.balance_transactions",
+        )
+        sandbox.reset_log()
+        sandbox.set_clock(end + timedelta(days=5))
+        load_shop(new_pipeline(tmp), **source_kwargs(sandbox))
+        (second_transactions,) = payments_calls(sandbox, "balance/transactions.json")[:1]
+        (second_payouts,) = payments_calls(sandbox, "payouts.json")[:1]
+    finally:
+        sandbox.server.stop()
+    return PaymentRuns(tmp, first_open, first_max_id, second_transactions["query"], second_payouts["query"])
+
+
+def test_balance_transactions_land_with_the_stores_charges_fees_and_refunds_to_the_cent(
+    payment_runs: PaymentRuns, world: World
+):
+    truth = world_ledger(world)
+    ((charges, fees, refunds, duplicates),) = query(
+        payment_runs.tmp,
+        "select sum(amount) filter (where type = 'charge'), sum(fee) filter (where type = 'charge'), "
+        "coalesce(sum(amount) filter (where type = 'refund'), 0), count(*) - count(distinct id) "
+        "from raw_shopify.balance_transactions",
+    )
+    assert (charges, -fees, refunds) == (truth["income"], truth["service_fee"], truth.get("refund", 0))
+    assert duplicates == 0, "a re-read transaction is updated in place"
+    ((paid_out, statuses),) = query(
+        payment_runs.tmp,
+        "select sum(amount), list(distinct status) from raw_shopify.payouts",
+    )
+    assert paid_out == sum(truth.values(), Decimal("0")) and statuses == ["paid"]
+
+
+def test_a_rerun_reads_the_ledger_again_only_from_the_oldest_transaction_not_yet_paid_out(
+    payment_runs: PaymentRuns,
+):
+    assert payment_runs.first_open > 0, "the first load should see transactions not yet paid out"
+    since_id = int(payment_runs.second_transactions_query["since_id"])
+    assert since_id < payment_runs.first_max_id
+    ((reread, paid_now),) = query(
+        payment_runs.tmp,
+        f"select count(*) filter (where id > {payment_runs.first_max_id}), "
+        f"count(*) filter (where id > {since_id} and payout_status = 'paid') "
+        "from raw_shopify.balance_transactions",
+    )
+    assert reread > 0 and paid_now >= payment_runs.first_open
+    # payouts are asked again from the first one still moving to the bank
+    assert date.fromisoformat(payment_runs.second_payouts_query["date_min"]) > date(2024, 1, 1)
+
+
+def test_payments_money_is_decimal_18_2_and_ids_are_integers(payment_runs: PaymentRuns):
+    types = dict(
+        ((table, column), kind)
+        for table, column, kind in query(
+            payment_runs.tmp,
+            "select table_name, column_name, data_type from information_schema.columns "
+            "where table_schema = 'raw_shopify' and table_name in ('payouts', 'balance_transactions')",
+        )
+    )
+    money = [("balance_transactions", c) for c in ("amount", "fee", "net")] + [
+        ("payouts", "amount"), ("payouts", "summary__charges_fee_amount"), ("payouts", "summary__refunds_gross_amount"),
+    ]  # fmt: skip
+    assert {key: types.get(key) for key in money} == {key: "DECIMAL(18,2)" for key in money}
+    assert types[("balance_transactions", "source_order_id")] == "BIGINT"
+    assert types[("payouts", "date")] == "DATE"
+
+
+PAYMENTS_COLUMNS_STAGING_READS = {
+    "payouts": {"shop_id", "id", "status", "date", "currency", "amount", "summary__charges_gross_amount",
+                "summary__charges_fee_amount", "summary__refunds_gross_amount", "summary__refunds_fee_amount",
+                "summary__adjustments_gross_amount", "summary__adjustments_fee_amount"},
+    "balance_transactions": {"shop_id", "id", "type", "test", "payout_id", "payout_status", "currency", "amount",
+                             "fee", "net", "source_id", "source_type", "source_order_id",
+                             "source_order_transaction_id", "processed_at"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("payments", [False, True], ids=["without_shopify_payments", "no_payout_yet"])
+def test_a_store_without_payments_or_payouts_loads_empty_payments_tables_with_their_columns(
+    world: World, tmp_path: Path, payments: bool
+):
+    first_order = _ts(world.shop(SHOP, "orders")["created_at"]).min().to_pydatetime()
+    now = world_end(world) if not payments else first_order + timedelta(days=1)  # nothing settled yet
+    sandbox = start_sandbox(world, now, payments=payments)
+    try:
+        load_shop(new_pipeline(tmp_path), **source_kwargs(sandbox))
+        statuses = {c["status"] for c in sandbox.requests() if "shopify_payments" in c["path"]}
+    finally:
+        sandbox.server.stop()
+    assert statuses == ({404} if not payments else {200})
+    for table, wanted in PAYMENTS_COLUMNS_STAGING_READS.items():
+        columns = {c for (c,) in query(tmp_path, "select column_name from information_schema.columns "
+                                                 f"where table_schema = 'raw_shopify' and table_name = '{table}'")}  # fmt: skip
+        assert wanted <= columns, (table, wanted - columns)
+        assert query(tmp_path, f"select count(*) from raw_shopify.{table}") == [(0,)]
+    assert landed(tmp_path).orders > 0, "the orders still land"

@@ -123,6 +123,9 @@ def test_the_shipped_definitions_load_with_the_demo_config():
     keys = {key.to_user_string() for key in module.defs.resolve_asset_graph().get_all_asset_keys()}
     assert {
         "raw_shopify/orders",
+        "raw_shopify/payouts",
+        "raw_shopify/balance_transactions",
+        "staging/stg_shopify__balance_transactions",
         "raw_wms/stock_snapshots",
         "raw_wms/purchase_orders",
         "raw_wms/receipts",

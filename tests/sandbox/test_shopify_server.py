@@ -252,3 +252,207 @@ def test_the_request_log_records_method_path_query_and_status(store: httpx.Clien
     store.get(f"{API}/orders.json", params={"limit": 999})
     (entry,) = store.get("/_sandbox/requests").json()["requests"]
     assert entry == {"method": "GET", "path": f"{API}/orders.json", "query": {"limit": "999"}, "status": 400}
+
+
+# -- Shopify Payments: balance transactions and payouts ---------------------------------------------------------- #
+
+PAYOUTS = f"{API}/shopify_payments/payouts.json"
+TRANSACTIONS = f"{API}/shopify_payments/balance/transactions.json"
+
+
+def bill(line_id: str, order: int, kind: str, amount: str, day: date) -> dict:
+    return {"shop_id": SHOP, "bill_line_id": line_id, "order_id": str(4000 + order), "type": kind,
+            "amount": Decimal(amount), "settled_date": day}  # fmt: skip
+
+
+def paid_out_world() -> World:
+    """tiny_world with settlement lines: orders 3 and 4 settle on 3 June (4 with a refund), 5 and 6 on 4 June —
+    6 charged twice (two income lines, each with its fee line)."""
+    world = tiny_world()
+    june3, june4 = date(2026, 6, 3), date(2026, 6, 4)
+    lines = [
+        bill("BL1", 3, "income", "27.49", june3), bill("BL2", 3, "service_fee", "-0.80", june3),
+        bill("BL3", 4, "income", "27.49", june3), bill("BL4", 4, "service_fee", "-0.80", june3),
+        bill("BL5", 4, "refund", "-11.25", june3),
+        bill("BL6", 5, "income", "27.49", june4), bill("BL7", 5, "service_fee", "-0.80", june4),
+        bill("BL8", 6, "income", "27.49", june4), bill("BL9", 6, "service_fee", "-0.80", june4),
+        bill("BM1", 6, "income", "27.49", june4), bill("BM2", 6, "service_fee", "-0.80", june4),
+    ]  # fmt: skip
+    world.tables["bill_lines"] = pd.DataFrame(lines)
+    return world
+
+
+@pytest.fixture
+def payments():
+    """The store of paid_out_world with its clock at 8 June (every payout paid)."""
+    app = shopify.create_app(paid_out_world(), shop_id=SHOP, token=TOKEN, now=T0 + pd.Timedelta(days=7))
+    server = runner.start(app, "shopify-payments-test")
+    with httpx.Client(base_url=server.url, headers={"X-Shopify-Access-Token": TOKEN}) as client:
+        yield client
+    server.stop()
+
+
+def listing(client: httpx.Client, path: str, key: str, **params) -> list[dict]:
+    response = client.get(path, params={"limit": 250, **params})
+    assert response.status_code == 200, response.text
+    return response.json()[key]
+
+
+def every_page(client: httpx.Client, path: str, key: str) -> list[dict]:
+    rows, response = [], client.get(path, params={"limit": 250})
+    while True:
+        assert response.status_code == 200, response.text
+        rows += response.json()[key]
+        if 'rel="next"' not in response.headers.get("Link", ""):
+            return rows
+        next_url = httpx.URL(response.headers["Link"].split(", ")[-1].split(";")[0].strip("<>"))
+        response = client.get(path, params=dict(next_url.params))
+
+
+def set_clock(client: httpx.Client, moment: str) -> None:
+    client.post("/_sandbox/clock", json={"now": moment}).raise_for_status()
+
+
+def test_charges_carry_their_fee_refunds_are_their_own_transactions_and_each_names_its_order(
+    payments: httpx.Client,
+):
+    transactions = listing(payments, TRANSACTIONS, "transactions")
+    orders_by_id = {o["id"] for o in orders(payments)}
+    for_orders = [t for t in transactions if t["type"] != "payout"]
+    assert {t["source_order_id"] for t in for_orders} <= orders_by_id
+    summary = sorted((t["source_order_id"], t["type"], t["amount"], t["fee"], t["net"]) for t in for_orders)
+    assert summary == [
+        (4003, "charge", "27.49", "0.80", "26.69"),
+        (4004, "charge", "27.49", "0.80", "26.69"),
+        (4004, "refund", "-11.25", "0.00", "-11.25"),
+        (4005, "charge", "27.49", "0.80", "26.69"),
+        (4006, "charge", "27.49", "0.80", "26.69"),
+        (4006, "charge", "27.49", "0.80", "26.69"),
+    ]
+    assert all(t["currency"] == "USD" and t["test"] is False for t in transactions)
+    charge = next(t for t in for_orders if t["source_order_id"] == 4003)
+    assert charge["source_type"] == "charge" and charge["source_order_transaction_id"] is not None
+    # booked during the settlement's local day (Shanghai)
+    booked = datetime.fromisoformat(charge["processed_at"]).astimezone(shopify.ZoneInfo("Asia/Shanghai"))
+    assert booked.date() == date(2026, 6, 3)
+
+
+def test_each_days_transactions_are_paid_out_together_with_a_summary_that_adds_up(payments: httpx.Client):
+    payouts = listing(payments, PAYOUTS, "payouts")
+    assert [(p["date"], p["status"], p["amount"]) for p in payouts] == [
+        ("2026-06-06", "paid", "80.07"),  # 4 June: three charges
+        ("2026-06-05", "paid", "42.13"),  # 3 June: two charges, one refund
+    ]
+    summary = payouts[1]["summary"]
+    assert (summary["charges_gross_amount"], summary["charges_fee_amount"]) == ("54.98", "1.60")
+    assert (summary["refunds_gross_amount"], summary["refunds_fee_amount"]) == ("-11.25", "0.00")
+    for payout in payouts:
+        paid_in = listing(payments, TRANSACTIONS, "transactions", payout_id=payout["id"])
+        assert {t["payout_id"] for t in paid_in} == {payout["id"]}
+        (moved,) = [t for t in paid_in if t["type"] == "payout"]
+        assert moved["source_id"] == payout["id"] and moved["amount"] == f"-{payout['amount']}"
+        net = sum(Decimal(t["net"]) for t in paid_in if t["type"] != "payout")
+        assert net == Decimal(payout["amount"])
+
+
+def test_a_transaction_is_pending_until_its_payout_is_created_and_the_payout_moves_to_paid(
+    payments: httpx.Client,
+):
+    set_clock(payments, "2026-06-03T12:00:00+00:00")  # 20:00 on 3 June in Shanghai
+    transactions = listing(payments, TRANSACTIONS, "transactions")
+    assert transactions and {(t["payout_id"], t["payout_status"]) for t in transactions} == {
+        (None, "pending")
+    }
+    assert listing(payments, PAYOUTS, "payouts") == []
+    assert listing(payments, TRANSACTIONS, "transactions", payout_status="pending") == transactions
+
+    statuses = []
+    for moment in ("2026-06-04T01:00:00+08:00", "2026-06-05T01:00:00+08:00", "2026-06-06T01:00:00+08:00"):
+        set_clock(payments, moment)
+        payouts = listing(payments, PAYOUTS, "payouts", date="2026-06-05")
+        statuses.append([p["status"] for p in payouts])
+    assert statuses == [["scheduled"], ["in_transit"], ["paid"]]
+    assert listing(payments, PAYOUTS, "payouts", status="in_transit")[0]["date"] == "2026-06-06"
+
+
+def test_balance_transactions_come_newest_first_in_linked_pages_and_since_id_gives_only_newer_ones(
+    payments: httpx.Client,
+):
+    everything = listing(payments, TRANSACTIONS, "transactions")
+    ids = [t["id"] for t in everything]
+    assert ids == sorted(ids, reverse=True) and len(ids) == 8  # six for orders, two payouts
+    moments = [datetime.fromisoformat(t["processed_at"]) for t in everything]
+    assert moments == sorted(moments, reverse=True), "ids grow with processing time"
+
+    first = payments.get(TRANSACTIONS, params={"limit": 3})
+    pages, response = [first.json()["transactions"]], first
+    while 'rel="next"' in response.headers.get("Link", ""):
+        next_url = httpx.URL(response.headers["Link"].split(", ")[-1].split(";")[0].strip("<>"))
+        assert set(next_url.params) == {"limit", "page_info"}
+        response = payments.get(TRANSACTIONS, params=dict(next_url.params))
+        pages.append(response.json()["transactions"])
+    assert [t["id"] for page in pages for t in page] == ids and len(pages) == 3
+    refused = payments.get(TRANSACTIONS, params={**dict(next_url.params), "since_id": 1})
+    assert refused.status_code == 400
+
+    newer = listing(payments, TRANSACTIONS, "transactions", since_id=ids[3])
+    assert [t["id"] for t in newer] == ids[:3]
+    older = listing(payments, TRANSACTIONS, "transactions", last_id=ids[3])
+    assert [t["id"] for t in older] == ids[4:]
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        (PAYOUTS, {"date_min": "yesterday"}),
+        (PAYOUTS, {"status": "lost"}),
+        (TRANSACTIONS, {"since_id": "abc"}),
+        (TRANSACTIONS, {"limit": 251}),
+    ],
+)
+def test_a_nonsense_payments_filter_is_a_400(payments: httpx.Client, path: str, params: dict):
+    answer = payments.get(path, params=params)
+    assert answer.status_code == 400 and answer.json()["errors"]
+
+
+def test_a_store_without_shopify_payments_answers_404_on_both_payments_endpoints():
+    app = shopify.create_app(paid_out_world(), token=TOKEN, now=T0 + pd.Timedelta(days=7), payments=False)
+    server = runner.start(app, "shopify-no-payments-test")
+    try:
+        with httpx.Client(base_url=server.url, headers={"X-Shopify-Access-Token": TOKEN}) as client:
+            answers = [client.get(PAYOUTS), client.get(TRANSACTIONS), client.get(f"{API}/orders.json")]
+    finally:
+        server.stop()
+    assert [a.status_code for a in answers] == [404, 404, 200]
+    assert answers[0].json() == {"errors": "Not Found"}
+
+
+def test_the_simulated_stores_ledger_is_its_settlement_lines_with_the_injected_discrepancies(small_world):
+    end = pd.Timestamp(small_world.params["end_date"]) + pd.Timedelta(days=5)
+    app = shopify.create_app(small_world, shop_id=SHOP, token=TOKEN, now=end.tz_localize("Asia/Shanghai"))
+    server = runner.start(app, "shopify-ledger-test")
+    try:
+        with httpx.Client(base_url=server.url, headers={"X-Shopify-Access-Token": TOKEN}) as client:
+            transactions = [
+                t for t in every_page(client, TRANSACTIONS, "transactions") if t["type"] != "payout"
+            ]
+            payouts = every_page(client, PAYOUTS, "payouts")
+    finally:
+        server.stop()
+    lines = small_world.shop(SHOP, "bill_lines")
+    by_type = lines.groupby("type")["amount"].apply(lambda s: sum(s, Decimal("0")))
+    charges = [t for t in transactions if t["type"] == "charge"]
+    assert sum(Decimal(t["amount"]) for t in charges) == by_type["income"]
+    assert -sum(Decimal(t["fee"]) for t in charges) == by_type["service_fee"]
+    assert sum(Decimal(t["amount"]) for t in transactions if t["type"] == "refund") == by_type.get(
+        "refund", 0
+    )
+    assert sum(Decimal(p["amount"]) for p in payouts) == sum(lines["amount"], Decimal("0"))
+    assert {p["status"] for p in payouts} == {"paid"}
+
+    errors = small_world.truth_bill_errors
+    errors = errors[errors["shop_id"] == SHOP].set_index("error")["order_id"]
+    charged = pd.Series([t["source_order_id"] for t in charges]).value_counts()
+    assert int(errors["missing_settlement"]) not in charged.index
+    assert charged[int(errors["duplicate_bill"])] == 2
+    assert (charged.drop(int(errors["duplicate_bill"])) == 1).all()

@@ -1,4 +1,4 @@
-{#- Every marketplace order checked against its settlement bill (docs: _finance__models.yml):
+{#- Every marketplace order, and every Shopify Payments store's order, checked against its settlement bill (docs: _finance__models.yml):
 
         expected_settlement = paid amount + platform subsidy − refunds − expected fees
         expected fees       = round(paid × commission_rate) + round(paid × service_fee_rate)
@@ -9,14 +9,22 @@
     bill line id booked twice, or two income lines) · matched (|settled − expected| ≤ reconciliation_tolerance)
     · amount_mismatch · missing_settlement (no bill, completed more than the shop's settlement lag before
     as_of_date) · pending (no bill, completed within the lag). Orders neither completed nor billed are not
-    due yet and are left out. Shopify has no bills in shopkeep: its orders are not reconciled. -#}
-with orders as (
-    select * from {{ ref('int_orders_unified') }}
-    where channel in ('{{ api_channels("settlements") | join("', '") }}')
+    due yet and are left out. Shopify orders are checked against the store's Shopify Payments balance
+    transactions (charge = income, its fee = service fee, refunds), for stores that have Shopify Payments
+    (at least one balance transaction naming an order): a store paid through another provider has none, and
+    its orders are not reconciled. -#}
+with settlements as (
+    select * from {{ ref('int_order_settlements') }}
 ),
 
-settlements as (
-    select * from {{ ref('int_order_settlements') }}
+shops_with_settlements as (
+    select distinct shop_id from settlements
+),
+
+orders as (
+    select * from {{ ref('int_orders_unified') }}
+    where channel in ('{{ api_channels("settlements") | join("', '") }}')
+        or shop_id in (select shop_id from shops_with_settlements)
 ),
 
 refunds as (

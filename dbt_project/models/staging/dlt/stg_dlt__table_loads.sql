@@ -10,6 +10,8 @@
     ('raw_shopify', 'orders', true),
     ('raw_shopify', 'products', true),
     ('raw_shopify', 'inventory_levels', true),
+    ('raw_shopify', 'payouts', true),
+    ('raw_shopify', 'balance_transactions', true),
     ('raw_taobao', 'orders', true),
     ('raw_taobao', 'refunds', true),
     ('raw_taobao', 'settlements', true),
