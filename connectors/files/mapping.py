@@ -56,12 +56,18 @@ class SheetSpec:
     primary_key: tuple[str, ...]
     columns: tuple[ColumnSpec, ...]
     optional: bool = False  # a workbook without this sheet still imports (the table is then empty)
+    occurrence: str | None = None
+    """A column the importer fills, not a header: the n-th row (1, 2, …) of the file with the same values of the
+    primary key's other columns. For exports with no line id (one order may list the same SKU on two lines), it
+    ends the primary key, so both lines land and re-importing the file gives them the same numbers."""
 
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)
 
     def dlt_columns(self) -> dict[str, dict[str, Any]]:
         hints = {c.name: dict(DLT_TYPES[c.type]) for c in self.columns}
+        if self.occurrence:
+            hints[self.occurrence] = dict(DLT_TYPES["int"])
         for key in self.primary_key:
             hints[key]["nullable"] = False
         return hints
@@ -109,7 +115,7 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
         raise MappingError(f"{path}: not a column mapping (it needs at least name: and columns: or sheets:)")
     if "columns" in raw:
         raw["sheets"] = [{"sheet": FIRST_SHEET, "table": raw.get("table"), "primary_key": raw.get("primary_key"),
-                          "columns": raw["columns"]}]
+                          "columns": raw["columns"], "occurrence": raw.get("occurrence")}]
     sheets = []
     for i, sheet in enumerate(raw.get("sheets") or []):
         where = f"{path.name}, sheets[{i}] ({sheet.get('sheet')})"
@@ -134,10 +140,14 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
         if bad := [c.not_before for c in columns if c.not_before and c.not_before not in names]:
             raise MappingError(f"{where}: not_before names unknown columns {bad}")
         key = tuple(sheet.get("primary_key") or ())
-        if missing := [k for k in key if k not in names]:
+        occurrence = sheet.get("occurrence")
+        if occurrence and key[-1:] != (occurrence,):
+            raise MappingError(f"{where}: occurrence: {occurrence} must be the last column of primary_key")
+        if missing := [k for k in key if k not in names and k != occurrence]:
             raise MappingError(f"{where}: primary_key names unknown columns {missing}")
         sheets.append(SheetSpec(sheet=sheet["sheet"], table=sheet["table"], primary_key=key,
-                                columns=tuple(columns), optional=bool(sheet.get("optional", False))))
+                                columns=tuple(columns), optional=bool(sheet.get("optional", False)),
+                                occurrence=occurrence))
     return Mapping(name=raw["name"], description=raw.get("description", ""), sheets=tuple(sheets), path=path,
                    channel=raw.get("channel"), kind=raw.get("kind"), filename=raw.get("filename"),
                    timezone=raw.get("timezone", "Asia/Shanghai"))

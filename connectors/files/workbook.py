@@ -252,6 +252,7 @@ def _sheet_rows(path: Path, spec: SheetSpec, rows: Iterator[tuple], known: dict[
     where = spec.sheet if sheet_name is None else result.source_file
     accepted: list[dict] = []
     first_seen: dict[tuple, int] = {}
+    occurrences: dict[tuple, int] = {}
     for row_number, values in enumerate(rows, start=2):
         if all(is_blank(v) for v in values):
             continue  # an empty row (a gap between blocks) is skipped: it holds nothing to lose
@@ -267,6 +268,9 @@ def _sheet_rows(path: Path, spec: SheetSpec, rows: Iterator[tuple], known: dict[
                 problems.append(_masked(problem, personal, raw, rules.salt if rules else None))
         if not problems:
             problems.extend(_not_before(spec, row))
+        if spec.occurrence and not problems:
+            repeat = tuple(row[k] for k in spec.primary_key[:-1])
+            occurrences[repeat] = row[spec.occurrence] = occurrences.get(repeat, 0) + 1
         key = tuple(row[k] for k in spec.primary_key)
         if not problems and spec.primary_key:
             if key in first_seen:

@@ -1,13 +1,14 @@
-{#- JD order lines from the back-office export (the export has no line id: a line is identified by order id and SKU id (order_sn-sku_id)). -#}
+{#- JD order lines from the back-office export (the export has no line id: a line is its order, SKU and the SKU's occurrence in the order — macro line_key). -#}
 with source as (
     select * from {{ raw_source('raw_files', 'jd_orders') }}
 ),
 
 final as (
     select
-        source.shop_id || ':' || source.order_id || '-' || source.sku_id as order_line_id,
+        source.shop_id || ':' || {{ line_key('source.order_id', 'source.sku_id', 'coalesce(source.sku_occurrence, 1)') }}
+            as order_line_id,
         source.shop_id || ':' || source.order_id as order_id,
-        source.order_id || '-' || source.sku_id as platform_line_id,
+        {{ line_key('source.order_id', 'source.sku_id', 'coalesce(source.sku_occurrence, 1)') }} as platform_line_id,
         source.product_id as platform_product_id,
         source.sku_id as platform_sku_id,
         source.outer_id,

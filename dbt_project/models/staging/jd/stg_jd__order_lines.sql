@@ -24,7 +24,10 @@ lines as (
         cast(items.item_total as integer) as quantity,
         cast(items.jd_price as decimal(18, 2)) as unit_list_price,
         cast(items.jd_price * cast(items.item_total as integer) as decimal(18, 2)) as list_amount,
-        items._dlt_list_idx as line_index
+        items._dlt_list_idx as line_index,
+        row_number() over (
+            partition by raw_orders.shop_id, raw_orders.order_id, items.sku_id order by items._dlt_list_idx
+        ) as sku_occurrence
     from items
     inner join raw_orders on items._dlt_parent_id = raw_orders._dlt_id
 ),
@@ -76,9 +79,9 @@ allocated as (
 
 final as (
     select
-        shop_id || ':' || platform_order_id || '-' || platform_sku_id as order_line_id,
+        shop_id || ':' || {{ line_key('platform_order_id', 'platform_sku_id', 'sku_occurrence') }} as order_line_id,
         order_id,
-        platform_order_id || '-' || platform_sku_id as platform_line_id,
+        {{ line_key('platform_order_id', 'platform_sku_id', 'sku_occurrence') }} as platform_line_id,
         platform_product_id,
         platform_sku_id,
         outer_id,

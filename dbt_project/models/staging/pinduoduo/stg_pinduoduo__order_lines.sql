@@ -13,6 +13,9 @@ lines as (
         orders.shop_id,
         orders.order_sn as platform_order_id,
         items._dlt_list_idx as position,
+        row_number() over (
+            partition by orders._dlt_id, items.sku_id order by items._dlt_list_idx
+        ) as sku_occurrence,
         cast(items.goods_id as varchar) as platform_product_id,
         cast(items.sku_id as varchar) as platform_sku_id,
         items.outer_id,
@@ -55,12 +58,12 @@ allocated as (
 ),
 
 final as (
-    {#- POP has no line id: the SKU is unique within an order, and the back-office export keys its lines
-        the same way, so a refund read from an export finds the line the API loaded. #}
+    {#- POP has no line id: a line is its order, SKU and occurrence (macro line_key), as the back-office export
+        keys it, so a refund read from an export finds the line the API loaded. #}
     select
-        shop_id || ':' || platform_order_id || '-' || platform_sku_id as order_line_id,
+        shop_id || ':' || {{ line_key('platform_order_id', 'platform_sku_id', 'sku_occurrence') }} as order_line_id,
         shop_id || ':' || platform_order_id as order_id,
-        platform_order_id || '-' || platform_sku_id as platform_line_id,
+        {{ line_key('platform_order_id', 'platform_sku_id', 'sku_occurrence') }} as platform_line_id,
         platform_product_id,
         platform_sku_id,
         outer_id,
