@@ -77,65 +77,99 @@ class DemoStack:
         return load_settings(self.config_path)
 
 
+DEMO_SHOPS = ("shopify_global", *MARKETPLACES)
+CHANNEL_OF = {"shopify_global": "shopify", **{shop: channel for shop, (channel, _) in MARKETPLACES.items()}}
+ENV_PREFIX = {
+    "shopify_global": "SHOPIFY_GLOBAL",
+    **{shop: prefix for shop, (_, prefix) in MARKETPLACES.items()},
+}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What a seller has: which of the simulated shops are pulled through their API, which come only as
+    back-office exports, whether there is a WMS and a product master, the seller's own shop ids, and whether
+    the sandboxes serve the strict shapes of sandbox/strict.py (optional fields missing, empty lists, a SKU
+    twice in one order). The default is the demo: everything, as the demo shop has it."""
+
+    api_shops: tuple[str, ...] = DEMO_SHOPS
+    export_shops: tuple[str, ...] | None = None
+    """Marketplace shops whose history comes as exports; None = every marketplace shop of api_shops. A shop
+    here but not in api_shops is a files-only shop: its whole history is in the exports."""
+    wms: bool = True
+    product_master: bool = True
+    rename: tuple[tuple[str, str], ...] = ()
+    """(demo shop id, the seller's shop id) pairs."""
+    strict: bool = False
+    empty_for: tuple[str, ...] = ()
+    """Demo shop ids with no refunds, bills or listings yet."""
+
+    def shop_id(self, demo_id: str) -> str:
+        return dict(self.rename).get(demo_id, demo_id)
+
+    @property
+    def exported(self) -> tuple[str, ...]:
+        if self.export_shops is not None:
+            return self.export_shops
+        return tuple(s for s in self.api_shops if s in MARKETPLACES)
+
+
 def write_config(
     directory: Path,
     urls: dict[str, str],
-    product_master: Path,
+    product_master: Path | None,
     exports: Path | None = None,
     history_days: int = PIPELINE_HISTORY_DAYS,
+    setup: Setup = Setup(),
 ) -> Path:
-    """A shopkeep.toml for a sandbox stack: `urls` maps shop ids (and "wms") to their servers."""
-    shops = [
-        f"""
-[[shops]]
-id = "shopify_global"
-channel = "shopify"
-name = "Shopify 独立站"
-currency = "USD"
-base_url = "{urls["shopify_global"]}"
-token_env = "SHOPIFY_GLOBAL_TOKEN"
-location_id = "1001"
-start_date = "2024-01-01"
-"""
+    """A shopkeep.toml for a sandbox stack: `urls` maps demo shop ids (and "wms") to their servers; a shop
+    without a server is listed without its API (enabled = false: its data comes from exports)."""
+    shops = []
+    for demo_id in DEMO_SHOPS:
+        if demo_id not in urls and demo_id not in setup.exported:
+            continue
+        channel, prefix, api = CHANNEL_OF[demo_id], ENV_PREFIX[demo_id], demo_id in urls
+        lines = [
+            "[[shops]]",
+            f'id = "{setup.shop_id(demo_id)}"',
+            f'channel = "{channel}"',
+            f'name = "{setup.shop_id(demo_id)}"',
+            f"enabled = {'true' if api else 'false'}",
+        ]
+        if api:
+            lines += [f'base_url = "{urls[demo_id]}"', f'token_env = "{prefix}_TOKEN"']
+        if channel == "shopify":
+            lines += ['currency = "USD"', 'start_date = "2024-01-01"', 'location_id = "1001"']
+        else:
+            lines.append(f"history_days = {history_days}")
+            if api:
+                lines += [f'app_key_env = "{prefix}_APP_KEY"', f'app_secret_env = "{prefix}_APP_SECRET"']
+        shops.append("\n".join(lines))
+    sections = [
+        '[warehouse]\nbuild_path = "build.duckdb"\nserve_path = "serve.duckdb"\nops_path = "ops.sqlite"\n'
+        'dlt_dir = "dlt"',
+        *shops,
     ]
-    for shop_id, (channel, prefix) in MARKETPLACES.items():
-        enabled = "true" if shop_id in urls else "false"
-        shops.append(
-            f"""
-[[shops]]
-id = "{shop_id}"
-channel = "{channel}"
-name = "{shop_id}"
-base_url = "{urls.get(shop_id, "")}"
-enabled = {enabled}
-app_key_env = "{prefix}_APP_KEY"
-app_secret_env = "{prefix}_APP_SECRET"
-token_env = "{prefix}_TOKEN"
-history_days = {history_days}
-"""
+    if "wms" in urls:
+        sections.append(
+            f'[wms]\nbase_url = "{urls["wms"]}"\ntoken_env = "WMS_TOKEN"\nwarehouses = ["WH-SH", "WH-GZ"]\n'
+            "backfill_days = 14"
         )
-    files = f'\n[files]\ndirectory = "{exports}"\n' if exports else ""
+    if product_master:
+        sections.append(f'[product_master]\npath = "{product_master}"')
+    if exports:
+        sections.append(f'[files]\ndirectory = "{exports}"')
     config = directory / "shopkeep.toml"
-    config.write_text(
-        f"""
-[warehouse]
-build_path = "build.duckdb"
-serve_path = "serve.duckdb"
-ops_path = "ops.sqlite"
-dlt_dir = "dlt"
-{"".join(shops)}
-[wms]
-base_url = "{urls["wms"]}"
-token_env = "WMS_TOKEN"
-warehouses = ["WH-SH", "WH-GZ"]
-backfill_days = 14
-
-[product_master]
-path = "{product_master}"
-{files}""",
-        encoding="utf-8",
-    )
+    config.write_text("\n\n".join(sections) + "\n", encoding="utf-8")
     return config
+
+
+def _with_shops(world: World, shop_ids: set[str]) -> World:
+    """`world` as seen by an exporter of only these shops."""
+    return World(
+        params=world.params,
+        tables={**world.tables, "shops": world.shops[world.shops["shop_id"].isin(shop_ids)]},
+    )
 
 
 def start_stack(
@@ -144,40 +178,67 @@ def start_stack(
     history_days: int = PIPELINE_HISTORY_DAYS,
     faults=None,
     marketplaces: bool = True,
+    setup: Setup | None = None,
 ) -> DemoStack:
-    """Every channel's sandbox for `world` on free loopback ports (live clock), the history exports, a config."""
+    """The sandboxes of a seller's `setup` (default: the demo, every channel; `marketplaces=False`: Shopify and
+    the WMS only) for `world` on free loopback ports (live clock), the history exports, a config. `faults`
+    (sandbox/faults.py) goes to the five channel sandboxes (one Faults shared by all, or a dict by demo shop
+    id); the WMS has none. The stack's world is the one the sandboxes serve (renamed, strict)."""
     from datetime import timedelta
 
     from sandbox import douyin, jd, pinduoduo, shopify, taobao, wms
     from sandbox.shop.exports import write_history_exports
     from sandbox.shop.product_master import write_product_master_xlsx
+    from sandbox.strict import StrictApp, Strictness, strict_world
 
+    if setup is None:
+        setup = Setup() if marketplaces else Setup(api_shops=("shopify_global",))
+    strictness = Strictness(seed=11) if setup.strict else None
+    if strictness or setup.rename:
+        world = strict_world(
+            world,
+            strictness or Strictness(repeat_rate=0),
+            rename=dict(setup.rename),
+            empty_for={setup.shop_id(s) for s in setup.empty_for},
+        )
     for key, value in TOKENS.items():
         os.environ[key] = value
-    product_master = directory / "product_master.xlsx"
-    write_product_master_xlsx(world, product_master)
-    servers = {
-        "shopify_global": runner.start(
-            shopify.create_app(world, shop_id="shopify_global", token=TOKENS["SHOPIFY_GLOBAL_TOKEN"]),
-            "shopify",
-        ),
-        "wms": runner.start(wms.create_app(world, token=TOKENS["WMS_TOKEN"]), "wms"),
-    }
+
+    product_master = None
+    if setup.product_master:
+        product_master = directory / "product_master.xlsx"
+        write_product_master_xlsx(world, product_master)
+    servers = {}
+    if setup.wms:
+        servers["wms"] = runner.start(wms.create_app(world, token=TOKENS["WMS_TOKEN"]), "wms")
     modules = {"taobao": taobao, "jd": jd, "pinduoduo": pinduoduo, "douyin": douyin}
-    exports = None
-    # exports reach a day into the online window (the API starts history_days - 1 days back): no gap, API wins
-    before = yesterday_local() - timedelta(days=history_days - 3)
-    if marketplaces:
-        for shop_id, (channel, prefix) in MARKETPLACES.items():
+    for demo_id in setup.api_shops:
+        shop_id, channel, prefix = setup.shop_id(demo_id), CHANNEL_OF[demo_id], ENV_PREFIX[demo_id]
+        shop_faults = faults.get(demo_id) if isinstance(faults, dict) else faults
+        if channel == "shopify":
+            app = shopify.create_app(world, shop_id=shop_id, token=TOKENS["SHOPIFY_GLOBAL_TOKEN"])
+        else:
             app = modules[channel].create_app(
                 world, shop_id=shop_id, app_key=TOKENS[f"{prefix}_APP_KEY"], app_secret=TOKENS[f"{prefix}_APP_SECRET"],
-                access_token=TOKENS[f"{prefix}_TOKEN"], history_days=history_days, faults=faults,
+                access_token=TOKENS[f"{prefix}_TOKEN"], history_days=history_days, faults=shop_faults,
             )  # fmt: skip
-            servers[shop_id] = runner.start(app, channel)
+        servers[demo_id] = runner.start(StrictApp(app, channel, strictness) if strictness else app, shop_id)
+    exports = None
+    # exports reach a day into the online window (the API starts history_days - 1 days back): no gap, API wins;
+    # a files-only shop's exports hold its whole history
+    before = yesterday_local() - timedelta(days=history_days - 3)
+    if setup.exported:
         exports = directory / "exports"
-        write_history_exports(world, exports, before=before)
+        with_api = {setup.shop_id(s) for s in setup.exported if s in setup.api_shops}
+        files_only = {setup.shop_id(s) for s in setup.exported if s not in setup.api_shops}
+        if with_api:
+            write_history_exports(_with_shops(world, with_api), exports, before=before)
+        if files_only:
+            write_history_exports(
+                _with_shops(world, files_only), exports, before=yesterday_local() + timedelta(days=1)
+            )
     urls = {name: server.url for name, server in servers.items()}
-    config = write_config(directory, urls, product_master, exports, history_days)
+    config = write_config(directory, urls, product_master, exports, history_days, setup)
     return DemoStack(world, config, servers, before)
 
 

@@ -18,9 +18,11 @@ renamed as (
         cast(line_items.quantity as integer) as quantity,
         cast(line_items.price as decimal(18, 2)) as unit_list_price,
         cast(line_items.price * line_items.quantity as decimal(18, 2)) as list_amount,
-        cast(line_items.total_discount as decimal(18, 2)) as merchant_discount,
+        -- total_discount is left out when a line has none
+        cast(coalesce(line_items.total_discount, 0) as decimal(18, 2)) as merchant_discount,
         cast(0 as decimal(18, 2)) as platform_discount,
-        cast(line_items.price * line_items.quantity - line_items.total_discount as decimal(18, 2)) as paid_amount
+        cast(line_items.price * line_items.quantity - coalesce(line_items.total_discount, 0) as decimal(18, 2))
+            as paid_amount
     from line_items
     inner join orders on line_items._dlt_parent_id = orders._dlt_id
 )

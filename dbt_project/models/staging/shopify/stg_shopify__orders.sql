@@ -10,6 +10,15 @@ shipping as (
     group by 1
 ),
 
+-- what the lines list, for an order whose total_line_items_price is not sent
+line_totals as (
+    select
+        _dlt_parent_id,
+        sum(cast(price as decimal(18, 2)) * quantity) as line_items_price
+    from {{ raw_source('raw_shopify', 'orders__line_items') }}
+    group by 1
+),
+
 fulfillments as (
     select
         _dlt_root_id,
@@ -33,7 +42,8 @@ renamed as (
         cast(source.updated_at as timestamptz) as updated_at,
         case
             when source.financial_status in ('paid', 'partially_paid', 'partially_refunded', 'refunded')
-                then cast(source.processed_at as timestamptz)
+                -- processed_at may be missing (it is optional on imported orders): then the order's creation
+                then coalesce(cast(source.processed_at as timestamptz), cast(source.created_at as timestamptz))
         end as paid_at,
         fulfillments.shipped_at,
         cast(source.closed_at as timestamptz) as completed_at,
@@ -50,8 +60,8 @@ renamed as (
         end as order_status,
         source.currency,
         cast(source.total_price as decimal(18, 2)) as total_price,
-        cast(source.total_line_items_price as decimal(18, 2)) as list_amount,
-        cast(source.total_discounts as decimal(18, 2)) as merchant_discount,
+        cast(coalesce(source.total_line_items_price, line_totals.line_items_price) as decimal(18, 2)) as list_amount,
+        cast(coalesce(source.total_discounts, 0) as decimal(18, 2)) as merchant_discount,
         cast(0 as decimal(18, 2)) as platform_discount,
         cast(coalesce(shipping.shipping_amount, 0) as decimal(18, 2)) as shipping_amount,
         cast(source.total_price as decimal(18, 2)) as paid_amount,
@@ -68,6 +78,7 @@ renamed as (
     from source
     left join shipping on shipping._dlt_root_id = source._dlt_id
     left join fulfillments on fulfillments._dlt_root_id = source._dlt_id
+    left join line_totals on line_totals._dlt_parent_id = source._dlt_id
 ),
 
 final as (
