@@ -252,3 +252,22 @@ def test_the_request_log_records_method_path_query_and_status(store: httpx.Clien
     store.get(f"{API}/orders.json", params={"limit": 999})
     (entry,) = store.get("/_sandbox/requests").json()["requests"]
     assert entry == {"method": "GET", "path": f"{API}/orders.json", "query": {"limit": "999"}, "status": 400}
+
+
+def test_the_fault_mode_cuts_bodies_fails_with_5xx_and_repeats_records_across_pages(store: httpx.Client):
+    first = store.get(f"{API}/orders.json", params={"status": "any", "limit": 3})
+    next_url = first.headers["Link"].split(";")[0].strip("<>")
+    clean = store.get(next_url).json()["orders"]
+    store.post("/_sandbox/faults", json={"rate": 1.0, "seed": 1, "kinds": ["overlap"]})
+    moved = store.get(next_url).json()["orders"]
+    assert moved[0]["id"] == first.json()["orders"][-1]["id"]  # the page starts inside the page before
+    assert [o["id"] for o in moved[1:]] == [o["id"] for o in clean[: len(moved) - 1]]
+    store.post("/_sandbox/faults", json={"rate": 1.0, "kinds": ["truncated"]})
+    cut = store.get(f"{API}/orders.json", params={"status": "any"})
+    assert cut.status_code == 200 and cut.headers["content-type"].startswith("application/json")
+    with pytest.raises(ValueError):
+        cut.json()
+    store.post("/_sandbox/faults", json={"rate": 1.0, "kinds": ["server_error"]})
+    assert store.get(f"{API}/orders.json").status_code in (500, 502, 503)
+    counts = store.get("/_sandbox/faults").json()["counts"]
+    assert counts == {"overlap": 1, "truncated": 1, "server_error": 1}
