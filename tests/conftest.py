@@ -145,7 +145,8 @@ def start_stack(
     faults=None,
     marketplaces: bool = True,
 ) -> DemoStack:
-    """Every channel's sandbox for `world` on free loopback ports (live clock), the history exports, a config."""
+    """Every channel's sandbox for `world` on free loopback ports (live clock), the history exports, a config.
+    `faults` (sandbox/faults.py) goes to the five channel sandboxes, Shopify's included; the WMS has none."""
     from datetime import timedelta
 
     from sandbox import douyin, jd, pinduoduo, shopify, taobao, wms
@@ -158,7 +159,9 @@ def start_stack(
     write_product_master_xlsx(world, product_master)
     servers = {
         "shopify_global": runner.start(
-            shopify.create_app(world, shop_id="shopify_global", token=TOKENS["SHOPIFY_GLOBAL_TOKEN"]),
+            shopify.create_app(
+                world, shop_id="shopify_global", token=TOKENS["SHOPIFY_GLOBAL_TOKEN"], faults=faults
+            ),
             "shopify",
         ),
         "wms": runner.start(wms.create_app(world, token=TOKENS["WMS_TOKEN"]), "wms"),

@@ -1,5 +1,6 @@
-"""A full load of every shop with 20 % faults at every marketplace, killed twice at random points with SIGKILL
-and rerun, ends with exactly the simulated shop's orders, lines, refunds and bills — nothing lost, nothing twice."""
+"""A full load of every shop with 20 % faults at all five channels (Shopify and the four marketplaces), killed twice
+at random points with SIGKILL and rerun, ends with exactly the simulated shop's orders, lines, refunds and bills —
+nothing lost, nothing twice."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import httpx
 
 from sandbox.faults import FaultConfig, Faults
 
@@ -59,9 +61,17 @@ def test_a_load_killed_twice_under_20_percent_faults_still_equals_the_world(
         proc = _materialize(stack.config_path, home)
         output, _ = proc.communicate(timeout=900)
         assert proc.returncode == 0, output[-4000:]
+        faulted = {
+            shop_id: {r.get("fault") for r in httpx.get(f"{server.url}/_sandbox/requests").json()["requests"]}
+            for shop_id, server in stack.servers.items()
+            if shop_id != "wms"
+        }
     finally:
         for server in stack.servers.values():
             server.stop()
+
+    assert set(faulted) == set(world.shops["shop_id"])  # all five channels
+    assert all(kinds - {None} for kinds in faulted.values()), faulted  # each of them really met faults
 
     assert faults.counts and set(faults.counts) == {
         "throttle",
