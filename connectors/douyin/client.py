@@ -132,9 +132,9 @@ class _Transient(Exception):
 
 
 class _Throttled(Exception):
-    def __init__(self, wait: float) -> None:
+    def __init__(self, wait: float, text: str) -> None:
         super().__init__(wait)
-        self.wait = wait
+        self.wait, self.text = wait, text
 
 
 class DouyinClient:
@@ -229,17 +229,19 @@ class DouyinClient:
             ) from None
 
     def _through_throttle(self, method: str, params: dict[str, Any]) -> dict:
-        for _ in range(self.max_throttle_waits + 1):
+        last = ""
+        for n in range(self.max_throttle_waits + 1):
             try:
                 return self._once(method, params)
             except _Throttled as throttled:
-                log.info(
-                    "Douyin shop %s: throttled on %s, waiting %.1fs", self.shop_id, method, throttled.wait
-                )
-                self._sleep(throttled.wait)
+                # the seconds the platform names, else a wait that doubles from one second (capped)
+                wait, last = throttled.wait or min(self.backoff_max_seconds, 2.0**n), throttled.text
+                log.info("Douyin shop %s: throttled on %s (%s), waiting %.1fs", self.shop_id, method,
+                         throttled.text, wait)  # fmt: skip
+                self._sleep(wait)
         raise DouyinError(
-            f"Douyin shop {self.shop_id}: {method} was still throttled after {self.max_throttle_waits} waits. "
-            f"Another app may be using the shop's API quota."
+            f"Douyin shop {self.shop_id}: {method} was still throttled ({last}) after "
+            f"{self.max_throttle_waits} waits. Another app may be using the shop's API quota; try again later."
         )
 
     def _once(self, method: str, params: dict[str, Any]) -> dict:
@@ -280,7 +282,9 @@ class DouyinClient:
             detail += f", {sub_code}: {envelope.get('sub_msg') or ''}".rstrip(": ")
         kind, shop = error_kind(code, sub_code), f"Douyin shop {self.shop_id}"
         if kind == "throttle":
-            raise _Throttled(throttle_seconds(str(envelope.get("sub_msg") or envelope.get("msg") or "")))
+            raise _Throttled(
+                throttle_seconds(str(envelope.get("sub_msg") or envelope.get("msg") or ""), 0.0), detail
+            )
         if kind == "busy":
             raise _Transient(detail)
         if kind == "auth":

@@ -177,12 +177,14 @@ class JdClient:
     # ------------------------------------------------------------------------------------------------ #
 
     def _call_through_throttle(self, method: str, params: dict[str, Any]) -> dict:
-        for _ in range(self.max_throttle_retries + 1):
+        for n in range(self.max_throttle_retries + 1):
             body = self._send(method, params)
             error = body.get("error_response") if isinstance(body, dict) else None
             if not isinstance(error, dict) or ERROR_CODES.get(str(error.get("code"))) != "throttle":
                 break
-            wait = throttle_seconds(str(error.get("en_desc") or error.get("zh_desc") or ""))
+            # the seconds JD names, else a wait that doubles from one second (capped)
+            text = str(error.get("en_desc") or error.get("zh_desc") or "")
+            wait = throttle_seconds(text, default=min(self.backoff_max_seconds, 2.0**n))
             log.info("JD shop %s: throttled on %s, waiting %.1fs", self.shop_id, method, wait)
             self._sleep(wait)
         else:

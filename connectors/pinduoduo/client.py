@@ -105,9 +105,9 @@ class _Transient(Exception):
 
 
 class _Throttled(Exception):
-    def __init__(self, wait: float) -> None:
+    def __init__(self, wait: float, text: str) -> None:
         super().__init__(wait)
-        self.wait = wait
+        self.wait, self.text = wait, text
 
 
 class PddClient:
@@ -205,20 +205,19 @@ class PddClient:
             ) from None
 
     def _call_through_throttle(self, api_type: str, params: dict[str, Any], response_key: str) -> dict:
-        for _ in range(self.max_throttle_waits + 1):
+        last = ""
+        for n in range(self.max_throttle_waits + 1):
             try:
                 return self._call_once(api_type, params, response_key)
             except _Throttled as throttled:
-                log.info(
-                    "Pinduoduo shop %s: throttled on %s, waiting %.1fs",
-                    self.shop_id,
-                    api_type,
-                    throttled.wait,
-                )
-                self._sleep(throttled.wait)
+                # the seconds the platform names, else a wait that doubles from one second (capped)
+                wait, last = throttled.wait or min(self.backoff_max_seconds, 2.0**n), throttled.text
+                log.info("Pinduoduo shop %s: throttled on %s (%s), waiting %.1fs", self.shop_id, api_type,
+                         throttled.text, wait)  # fmt: skip
+                self._sleep(wait)
         raise PddError(
-            f"Pinduoduo shop {self.shop_id}: {api_type} was still throttled after {self.max_throttle_waits} waits. "
-            f"Another tool may be using this app's call budget."
+            f"Pinduoduo shop {self.shop_id}: {api_type} was still throttled ({last}) after "
+            f"{self.max_throttle_waits} waits. Another tool may be using this app's call budget; try again later."
         )
 
     def _call_once(self, api_type: str, params: dict[str, Any], response_key: str) -> dict:
@@ -255,7 +254,7 @@ class PddClient:
         kind = ERROR_CODES.get(code, "unknown") if code is not None else "unknown"
         text, shop = _text(error), f"Pinduoduo shop {self.shop_id}"
         if kind == "throttle":
-            raise _Throttled(throttle_wait(error))
+            raise _Throttled(throttle_wait(error, default=0.0), text)
         if kind == "busy":
             raise _Transient(f"platform busy ({text})")
         if kind == "auth":

@@ -278,7 +278,7 @@ class TaobaoClient:
             ) from None
 
     def _call_through_throttle(self, method: str, params: dict[str, Any], session: bool) -> dict:
-        for _ in range(self.max_throttle_waits + 1):
+        for n in range(self.max_throttle_waits + 1):
             body = self._send(method, params, session)
             error = body.get("error_response")
             if not isinstance(error, dict):
@@ -291,7 +291,8 @@ class TaobaoClient:
                 return body[key]
             if error_kind(error.get("code"), str(error.get("sub_code") or "")) != "throttle":
                 self._raise(method, error)
-            wait = ban_seconds(error.get("sub_msg"))
+            # the seconds TOP names, else a wait that doubles from one second (capped)
+            wait = ban_seconds(error.get("sub_msg"), default=min(self.backoff_max_seconds, 2.0**n))
             log.info(
                 "Taobao shop %s: throttled on %s (code %s), waiting %.0fs",
                 self.shop_id,

@@ -348,4 +348,4 @@ def test_the_rate_limit_and_service_errors_are_retried_then_the_call_succeeds():
         OK,
     ]
     assert _mock_client(answers, sleeps).call("sku.list", {"page": 0, "size": 10}) == OK["data"]
-    assert sleeps[:2] == [2.0, 1.0] and len(sleeps) == 4
+    assert sleeps[:2] == [2.0, 2.0] and len(sleeps) == 4  # named seconds, else a doubling wait
