@@ -146,7 +146,8 @@ def start_stack(
     marketplaces: bool = True,
 ) -> DemoStack:
     """Every channel's sandbox for `world` on free loopback ports (live clock), the history exports, a config.
-    `faults` (sandbox/faults.py) goes to the five channel sandboxes, Shopify's included; the WMS has none."""
+    `faults` (sandbox/faults.py) goes to the five channel sandboxes, Shopify's included (one Faults shared by all,
+    or a dict of them by shop id); the WMS has none."""
     from datetime import timedelta
 
     from sandbox import douyin, jd, pinduoduo, shopify, taobao, wms
@@ -160,7 +161,10 @@ def start_stack(
     servers = {
         "shopify_global": runner.start(
             shopify.create_app(
-                world, shop_id="shopify_global", token=TOKENS["SHOPIFY_GLOBAL_TOKEN"], faults=faults
+                world,
+                shop_id="shopify_global",
+                token=TOKENS["SHOPIFY_GLOBAL_TOKEN"],
+                faults=_faults_for(faults, "shopify_global"),
             ),
             "shopify",
         ),
@@ -174,7 +178,7 @@ def start_stack(
         for shop_id, (channel, prefix) in MARKETPLACES.items():
             app = modules[channel].create_app(
                 world, shop_id=shop_id, app_key=TOKENS[f"{prefix}_APP_KEY"], app_secret=TOKENS[f"{prefix}_APP_SECRET"],
-                access_token=TOKENS[f"{prefix}_TOKEN"], history_days=history_days, faults=faults,
+                access_token=TOKENS[f"{prefix}_TOKEN"], history_days=history_days, faults=_faults_for(faults, shop_id),
             )  # fmt: skip
             servers[shop_id] = runner.start(app, channel)
         exports = directory / "exports"
@@ -182,6 +186,10 @@ def start_stack(
     urls = {name: server.url for name, server in servers.items()}
     config = write_config(directory, urls, product_master, exports, history_days)
     return DemoStack(world, config, servers, before)
+
+
+def _faults_for(faults, shop_id: str):
+    return faults.get(shop_id) if isinstance(faults, dict) else faults
 
 
 @pytest.fixture(scope="session")
