@@ -6,17 +6,18 @@ the path (`order.searchList` -> `POST /order/searchList`), system parameters in 
 over `param_json` (keys sorted recursively), amounts in fen, times as unix seconds, pages from 0, and the envelope
 `{"code":10000,"msg":"success","sub_code":"","sub_msg":"","log_id":…,"data":{…}}`.
 
-Error codes this sandbox answers with (the platform only promises `code != 10000` is a failure; these are the
-sandbox's documented choices, mirrored by connectors/douyin/client.py):
+Error codes this sandbox answers with — 抖店's documented platform codes (平台基础错误码), where one code covers
+several causes and the sub_code tells them apart (mirrored by connectors/douyin/client.py):
 
 | code  | sub_code                          | when                                                            |
 |-------|-----------------------------------|-----------------------------------------------------------------|
-| 20000 | isp.service-error                 | the service is briefly unavailable (retry with back-off)        |
-| 30001 | isv.access-token-expired          | access_token unknown, wrong or expired (renew the token)        |
-| 30005 | isv.sign-invalid                  | signature mismatch, unknown app_key, bad v/sign_method          |
+| 40001 | isv.app-id-missing                | app_key unknown ("认证失败，app_key不存在")                        |
+| 40003 | isv.signature-invalid             | signature mismatch, bad v/sign_method                           |
+| 40003 | isv.access-token-expired          | access_token expired (renew the token)                          |
+| 40003 | isv.access-token-no-existed       | access_token unknown or wrong                                   |
 | 40003 | isv.parameter-invalid:<name>      | bad parameter: size > 100, page < 0, window > 7 days, …         |
-| 40003 | isv.time-out-of-range             | window starts before the last `history_days` days               |
-| 70001 | isv.api-rate-limit                | throttled; sub_msg says how many seconds to wait                |
+| 40003 | isv.time-out-of-range             | window starts before the last `history_days` days (sandbox's)   |
+| 60000 | isv.traffic-limited               | throttled; the sandbox's sub_msg also says how many seconds     |
 
 Endpoints: `order.searchList` (update_time window ≤ 7 days), `afterSale.List` (update_time window ≤ 7 days),
 `order.getSettleBillDetailV3` (settle time window ≤ 7 days, "YYYY-MM-DD HH:MM:SS" Beijing time, cursor
@@ -63,11 +64,9 @@ MAX_WINDOW_SECONDS = 7 * 86400
 BEIJING = ZoneInfo("Asia/Shanghai")
 
 SUCCESS = 10000
-SERVICE_ERROR = 20000
-INVALID_TOKEN = 30001
-BAD_SIGN = 30005
-BAD_PARAM = 40003
-THROTTLED = 70001
+MISSING_PARAM = 40001
+BAD_PARAM = 40003  # also a bad signature and an expired or unknown token: the sub_code says which
+THROTTLED = 60000
 
 STATUS_DESC = {1: "待支付", 2: "备货中", 3: "已发货", 4: "已关闭", 5: "已完成"}
 AFTERSALE_STATUS = {"processing": 6, "success": 12, "closed": 28}
@@ -583,18 +582,26 @@ def _check_system_params(sandbox: DouyinSandbox, method: str, query: dict, body:
     if not isinstance(params, dict):
         raise bad_param("param_json", "param_json 应为 JSON 对象")
     if query.get("app_key") != sandbox.app_key:
-        raise ApiError(BAD_SIGN, "签名校验失败", "isv.app-key-invalid", "app_key 不存在")
+        raise ApiError(
+            MISSING_PARAM, "缺少必选参数（平台校验）", "isv.app-id-missing", "认证失败，app_key不存在"
+        )
     if query.get("v") != "2" or query.get("sign_method", "md5") not in SIGN_METHODS:
         raise ApiError(
-            BAD_SIGN, "签名校验失败", "isv.sign-invalid", "v 应为 2，sign_method 应为 md5 或 hmac-sha256"
+            BAD_PARAM,
+            "非法的参数（平台校验）",
+            "isv.signature-invalid",
+            "v 应为 2，sign_method 应为 md5 或 hmac-sha256",
         )
     canonical = json.dumps(_sorted_deep(params), ensure_ascii=False, separators=(",", ":"))
     if query.get("sign") != expected_sign(sandbox.app_secret, query, canonical):
+        raise ApiError(BAD_PARAM, "非法的参数（平台校验）", "isv.signature-invalid", "签名校验失败")
+    if sandbox.token_expired:
+        raise ApiError(BAD_PARAM, "非法的参数（平台校验）", "isv.access-token-expired", "access_token已过期")
+    if query.get("access_token") != sandbox.access_token:
         raise ApiError(
-            BAD_SIGN, "签名校验失败", "isv.sign-invalid", "签名校验失败，请检查 app_secret 与签名算法"
-        )
-    if query.get("access_token") != sandbox.access_token or sandbox.token_expired:
-        raise ApiError(INVALID_TOKEN, "授权不合法", "isv.access-token-expired", "access_token 已过期或不存在")
+            BAD_PARAM, "非法的参数（平台校验）", "isv.access-token-no-existed",
+            "access_token不存在，请使用最新的access_token访问",
+        )  # fmt: skip
     return params
 
 
@@ -615,7 +622,7 @@ def _api(sandbox: DouyinSandbox, method: str):
             if fault == "throttle":
                 wait = sandbox.faults.config.throttle_seconds
                 raise ApiError(
-                    THROTTLED, "请求过于频繁", "isv.api-rate-limit", f"请求过于频繁，请{wait}秒后重试"
+                    THROTTLED, "超过限流限制", "isv.traffic-limited", f"请求太频繁，请{wait}秒后重试"
                 )
             if fault == "server_error":
                 entry["code"], entry["status"] = None, 503

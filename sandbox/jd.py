@@ -6,11 +6,11 @@ and every business parameter inside ONE JSON string `360buy_param_json`. The sig
 `upper(hex(md5(secret + concat(sorted name+value, sign excluded, empty values skipped) + secret)))`.
 Success: `{"<method with dots -> underscores>_responce": {"code": "0", <result key>: {...}}}` (JD's spelling).
 
-Errors use JD's envelope `{"error_response": {"code": "<n>", "zh_desc": "...", "en_desc": "..."}}` with these
-codes (the sandbox's choices, used consistently; JD documents 19 for the token):
-  12 unknown app_key · 14 bad signature · 16 bad timestamp/format · 19 access token invalid or expired ·
-  22 unknown method · 66 throttled ("retry after N seconds" in en_desc) · 100 bad business parameter ·
-  101 window wider than 30 days · 102 page size over 100 · 103 window older than the online history.
+Errors use JD's envelope `{"error_response": {"code": "<n>", "zh_desc": "...", "en_desc": "..."}}` with JD's
+documented gateway codes: 2 App Call Limited (the throttle; "retry after N seconds" in en_desc) · 8 invalid
+timestamp · 12 invalid signature · 15 invalid method · 19 invalid access_token · 21 invalid app_key · 24 cannot
+use this API; and, the sandbox's own choice for business parameters: 100 bad business parameter · 101 window
+wider than 30 days · 102 page size over 100 · 103 window older than the online history.
 
 Methods (results are shown as they stood at the sandbox clock; times GMT+8 strings, money yuan strings):
 - `jingdong.pop.order.search` {start_date, end_date, dateType (0 = modification time, 1 = creation), page (from
@@ -64,12 +64,15 @@ MAX_WINDOW = timedelta(days=30)
 CENT = Decimal("0.01")
 
 ERRORS: dict[str, tuple[str, str]] = {
-    "12": ("无效的app_key", "Invalid app_key"),
-    "14": ("签名无效", "Invalid signature"),
-    "16": ("时间戳或参数格式错误", "Invalid timestamp or parameter format"),
-    "19": ("token已过期或者不存在，请重新授权", "Invalid access_token (expired or revoked)"),
-    "22": ("API方法不存在", "Invalid method"),
-    "66": ("调用频率超过限制", "Call limit exceeded, retry after {seconds} seconds"),
+    # JOS gateway codes as JD documents them
+    "2": ("限制时间内调用失败次数", "App Call Limited, retry after {seconds} seconds"),
+    "8": ("非法的时间戳参数", "Invalid Timestamp"),
+    "12": ("无效签名", "Invalid Signature"),
+    "15": ("不存在的方法名", "Invalid Method"),
+    "19": ("无效access_token", "Invalid access_token"),
+    "21": ("无效app_key", "Invalid app_key"),
+    "24": ("无权调用API", "cannot use this API"),
+    # business-parameter codes: the sandbox's own (real JOS answers per-API codes)
     "100": ("业务参数错误", "Invalid business parameter"),
     "101": ("查询时间范围不能超过30天", "Query window must not exceed 30 days"),
     "102": ("每页条数不能超过100", "page size must not exceed 100"),
@@ -508,7 +511,7 @@ def create_app(
             fault = sandbox.faults.draw()
             entry["fault"] = fault
             if fault == "throttle":
-                raise JdApiError("66", seconds=sandbox.faults.config.throttle_seconds)
+                raise JdApiError("2", seconds=sandbox.faults.config.throttle_seconds)
             if fault == "server_error":
                 entry["status"] = 503
                 return Response("Service Temporarily Unavailable", status_code=503)
@@ -573,19 +576,19 @@ def create_app(
 def _check(sandbox: JdSandbox, form: dict[str, str]) -> dict:
     """System parameters, signature, token and method; the decoded business parameters."""
     if form.get("app_key") != sandbox.app_key:
-        raise JdApiError("12")
+        raise JdApiError("21")
     if form.get("sign", "") != sign(form, sandbox.app_secret):
-        raise JdApiError("14")
+        raise JdApiError("12")
     if not _TIMESTAMP.match(form.get("timestamp", "")) or form.get("v") != "2.0":
-        raise JdApiError("16")
+        raise JdApiError("8")
     if sandbox.token_expired or form.get("access_token") != sandbox.access_token:
         raise JdApiError("19")
     if form.get("method") not in METHODS:
-        raise JdApiError("22")
+        raise JdApiError("15")
     try:
         params = json.loads(form.get("360buy_param_json") or "{}")
     except ValueError:
-        raise JdApiError("16") from None
+        raise JdApiError("100") from None
     if not isinstance(params, dict):
-        raise JdApiError("16")
+        raise JdApiError("100")
     return params

@@ -6,13 +6,14 @@ and `sign = upper(md5(client_secret + sorted name+value pairs + client_secret))`
 either `{"<api>_response": {..., "request_id"}}` or `{"error_response": {error_code, error_msg, sub_code,
 sub_msg, request_id}}`. All amounts are integers in fen; times are GMT+8 strings `yyyy-MM-dd HH:mm:ss`.
 
-Error codes this sandbox uses (the connector maps them):
-- 20004 signature failed (also an unknown client_id) — a configuration problem, never retried;
+Error codes this sandbox uses, POP's documented ones (the connector maps them):
+- 20004 signature failed, 10016 unknown client_id — configuration problems, never retried;
 - 10000 bad parameter (missing/odd parameter, page_size > 100, page < 1, unknown type);
 - 10019 access_token invalid or expired — the seller must re-authorise;
 - 50001 business error: a window wider than the API allows, a window older than the history kept online
   (`history_days`, about 3 months), a stock update that would go below zero, an unknown goods/sku;
-- 70031 throttled ("调用过于频繁"); `sub_msg` says how many seconds to wait. The client retries after that wait.
+- 70031 throttled ("调用过于频繁，请调整调用频率"); `sub_msg` says how many seconds to wait. The client retries
+  after that wait.
 
 APIs:
 - `pdd.order.number.list.increment.get` -> `order_sn_increment_get_response`: orders whose `updated_at` (as of
@@ -546,9 +547,9 @@ def _check(sandbox: PddSandbox, params: dict[str, Any]) -> None:
     if missing:
         raise bad_param(f"缺少参数 {', '.join(missing)} (missing {', '.join(missing)})")
     if str(params["client_id"]) != sandbox.app_key:
-        raise PopError(20004, "签名错误", "isv.sign-invalid", "client_id 不存在 (unknown client_id)")
+        raise PopError(10016, "client下线或者clientId不正确", "10016", "client_id 不存在 (unknown client_id)")
     if str(params["sign"]).upper() != sign(params, sandbox.app_secret):
-        raise PopError(20004, "签名错误", "isv.sign-invalid", "签名校验失败 (signature mismatch)")
+        raise PopError(20004, "签名sign校验失败", "20004", "签名校验失败 (signature mismatch)")
     if str(params["access_token"]) != sandbox.access_token or sandbox.token_expired:
         raise PopError(
             INVALID_TOKEN_CODE,
@@ -586,8 +587,8 @@ def create_app(
                 wait = sandbox.faults.config.throttle_seconds
                 raise PopError(
                     THROTTLE_CODE,
-                    "调用过于频繁",
-                    "isv.api-limit",
+                    "调用过于频繁，请调整调用频率",
+                    "70031",
                     f"接口调用超限，请{wait}秒后重试 (retry after {wait} seconds)",
                 )
             if kind == "server_error":

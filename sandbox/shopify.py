@@ -23,6 +23,7 @@ filter on them). `create_app(..., payments=False)` is a store without Shopify Pa
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -40,9 +41,10 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.faults import FaultConfig, Faults
 from sandbox.world import World
 
 DEFAULT_TOKEN = "shpat_sandbox_0123456789abcdef"
@@ -976,11 +978,15 @@ Handler = Callable[[ShopifySandbox, Request, dict[str, str]], Any]
 
 
 def _api(sandbox: ShopifySandbox, handler: Handler) -> Callable:
-    """Wrap a Shopify endpoint: version, auth, fault injection, rate limit, error shape, request log."""
+    """Wrap a Shopify endpoint: version, auth, fault injection, rate limit, error shape, request log.
 
-    async def endpoint(request: Request) -> JSONResponse:
+    Fault mode (`sandbox.faults`, shared with the marketplace sandboxes): a throttle is Shopify's own 429 with
+    `Retry-After`; a server error a 500/502/503; a timeout stalls before answering; a truncated answer is a JSON
+    body cut in half; an overlap moves a `page_info` cursor back so the page repeats records of the page before."""
+
+    async def endpoint(request: Request) -> Response:
         params = dict(request.query_params)
-        call_limit = None
+        call_limit = fault = None
         try:
             if request.path_params["version"] != sandbox.api_version:
                 raise ApiError(404, "Not Found")
@@ -988,26 +994,53 @@ def _api(sandbox: ShopifySandbox, handler: Handler) -> Callable:
                 raise ApiError(401, INVALID_TOKEN)
             if sandbox.failures:
                 raise ApiError(sandbox.failures.pop(0), "Internal Server Error")
+            fault = sandbox.faults.draw()
+            if fault == "throttle":
+                raise ApiError(
+                    429, THROTTLED, {"Retry-After": f"{sandbox.faults.config.throttle_seconds:.1f}"}
+                )
+            if fault == "server_error":
+                raise ApiError(
+                    (500, 502, 503)[sandbox.faults.counts["server_error"] % 3], "Internal Server Error"
+                )
+            if fault == "timeout":
+                await asyncio.sleep(sandbox.faults.config.timeout_seconds)
+            if fault == "overlap" and "page_info" in params:
+                params["page_info"] = _moved_back(params["page_info"])
             call_limit = sandbox.take_call(sandbox.token)
             response = handler(sandbox, request, params)
             if hasattr(response, "__await__"):
                 response = await response
         except ApiError as error:
             response = JSONResponse({"errors": error.errors}, status_code=error.status, headers=error.headers)
+        if fault == "truncated" and response.status_code == 200:
+            headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+            response = Response(Faults.truncate(response.body), 200, headers=headers)
         if call_limit:
             response.headers["X-Shopify-Shop-Api-Call-Limit"] = call_limit
         response.headers["X-Shopify-API-Version"] = sandbox.api_version
-        sandbox.log.append(
-            {
-                "method": request.method,
-                "path": request.url.path,
-                "query": params,
-                "status": response.status_code,
-            }
-        )
+        entry = {
+            "method": request.method,
+            "path": request.url.path,
+            "query": params,
+            "status": response.status_code,
+        }
+        sandbox.log.append({**entry, "fault": fault} if fault else entry)
         return response
 
     return endpoint
+
+
+def _moved_back(page_info: str) -> str:
+    """The same cursor one step earlier, so the page starts with the last record(s) of the page before."""
+    try:
+        payload = decode_page_info(page_info)
+    except ApiError:
+        return page_info
+    after = payload.get("a")
+    if after and isinstance(after[0], int):
+        payload["a"] = [after[0] - 1, *after[1:]]
+    return encode_page_info(payload)
 
 
 def create_app(
@@ -1020,14 +1053,35 @@ def create_app(
     now: datetime | None = None,
     location_id: int = DEFAULT_LOCATION_ID,
     payments: bool = True,
+    faults: Faults | None = None,
 ) -> Starlette:
     """A Starlette app serving `world`'s slice for `shop_id` as Shopify's Admin REST API.
 
     `now` fixes the sandbox clock (default: the wall clock); `payments=False` is a store without Shopify
-    Payments; `app.state.sandbox` holds the live state."""
+    Payments; `faults` injects the failures of sandbox/faults.py (GET/POST `/_sandbox/faults` reads and sets
+    them); `app.state.sandbox` holds the live state."""
     sandbox = ShopifySandbox(
         world, shop_id, token, api_version, bucket_size, leak_per_second, now, location_id, payments
     )
+    sandbox.faults = faults or Faults(FaultConfig())
+
+    async def faults_endpoint(request: Request) -> JSONResponse:
+        if request.method == "POST":
+            body = json.loads(await request.body() or b"{}")
+            current = sandbox.faults.config
+            sandbox.faults.configure(
+                FaultConfig(
+                    rate=float(body.get("rate", current.rate)),
+                    kinds=tuple(body.get("kinds", current.kinds)),
+                    seed=int(body.get("seed", current.seed)),
+                    timeout_seconds=float(body.get("timeout_seconds", current.timeout_seconds)),
+                    throttle_seconds=int(body.get("throttle_seconds", current.throttle_seconds)),
+                )
+            )
+        config = sandbox.faults.config
+        return JSONResponse(
+            {"rate": config.rate, "kinds": list(config.kinds), "counts": dict(sandbox.faults.counts)}
+        )
 
     async def set_clock(request: Request) -> JSONResponse:
         body = json.loads(await request.body() or b"{}")
@@ -1068,6 +1122,7 @@ def create_app(
         Route("/_sandbox/reset_log", reset_log, methods=["POST"]),
         Route("/_sandbox/fail_next", fail_next, methods=["POST"]),
     ]
+    routes.append(Route("/_sandbox/faults", faults_endpoint, methods=["GET", "POST"]))
     app = Starlette(routes=routes)
     app.state.sandbox = sandbox
     return app

@@ -216,7 +216,9 @@ def start_stack(
         shop_id, channel, prefix = setup.shop_id(demo_id), CHANNEL_OF[demo_id], ENV_PREFIX[demo_id]
         shop_faults = faults.get(demo_id) if isinstance(faults, dict) else faults
         if channel == "shopify":
-            app = shopify.create_app(world, shop_id=shop_id, token=TOKENS["SHOPIFY_GLOBAL_TOKEN"])
+            app = shopify.create_app(
+                world, shop_id=shop_id, token=TOKENS["SHOPIFY_GLOBAL_TOKEN"], faults=shop_faults
+            )
         else:
             app = modules[channel].create_app(
                 world, shop_id=shop_id, app_key=TOKENS[f"{prefix}_APP_KEY"], app_secret=TOKENS[f"{prefix}_APP_SECRET"],

@@ -1,13 +1,19 @@
 """JD (JOS) gateway client: signed `POST /routerjson` calls, JD's envelopes and error codes, retries.
 
-What each answer leads to:
+Error codes are data (`ERROR_CODES` below), from JOS's published gateway error table: 2 App Call Limited,
+4/5 version, 7/8 timestamp, 11/12 missing/invalid signature, 14/15 missing/invalid method, 18/19 missing/invalid
+access_token, 20/21 missing/invalid app_key, 24 cannot use this API. What each answer leads to:
 - success (`<method>_responce`, or `_response`): the result object is returned;
-- `error_response` code 66 (throttled): wait the seconds JD names in `en_desc` and send again (bounded);
+- throttle (2): wait the seconds JD names in `en_desc`, else one second, and send again (bounded);
 - HTTP 5xx, network errors, read timeouts, a body that is not JSON (cut off): back off and retry (bounded);
-- code 19 (token invalid/expired): `JdAuthError` naming the shop and the environment variable to renew;
-- code 14 (bad signature) or 12 (unknown app_key): `JdSignatureError`, a configuration problem, not retried;
-- any other code: `JdError` with JD's description, not retried.
-The access token and app secret never appear in an error or a log line.
+- auth (18, 19: token missing, invalid or expired): `JdAuthError` naming the shop and the variable to renew;
+- config (11, 12 signature; 20, 21 app key): `JdSignatureError`, a configuration problem, never "renew";
+- permission (24): `JdPermissionError`, apply for the API on the JOS console;
+- request (4, 5, 7, 8, 14, 15 and the business codes 100-103): `JdError` with JD's description;
+- any other code: `JdUnknownCodeError` with JD's code and description.
+Choices where the docs are thin: JD documents code 2 as a per-period call limit ("adjust and call later"), so it
+is waited out like a throttle, a bounded number of times; JOS documents no "system busy" gateway code, so only
+HTTP 5xx and broken answers count as busy. The access token and app secret never appear in an error or a log.
 """
 
 from __future__ import annotations
@@ -29,20 +35,52 @@ from connectors.jd.signing import sign
 log = logging.getLogger(__name__)
 
 GMT8 = ZoneInfo("Asia/Shanghai")
-THROTTLED, BAD_SIGNATURE, BAD_APP_KEY, TOKEN_INVALID = "66", "14", "12", "19"
+ERROR_CODES: dict[str, str] = {
+    "2": "throttle",  # App Call Limited
+    "4": "request",  # Missing Version
+    "5": "request",  # Unsupported Version
+    "7": "request",  # Missing Timestamp
+    "8": "request",  # Invalid Timestamp (JD allows 6 minutes of clock skew)
+    "11": "config",  # Missing Signature
+    "12": "config",  # Invalid Signature
+    "14": "request",  # Missing Method
+    "15": "request",  # Invalid Method
+    "18": "auth",  # Missing access_token
+    "19": "auth",  # Invalid access_token (expired or revoked)
+    "20": "config",  # Missing app_key
+    "21": "config",  # Invalid app_key
+    "24": "permission",  # cannot use this API
+    "100": "request",  # bad business parameter (the sandbox's business codes)
+    "101": "request",  # window wider than 30 days
+    "102": "request",  # page size over 100
+    "103": "request",  # window older than the online history
+}
+"""JOS error codes -> what they mean for a client (see the module docstring)."""
 _SECONDS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:seconds|second|s\b|秒)")
 
 
 class JdError(RuntimeError):
     """A JD call failed in a way a retry will not fix."""
 
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
 
 class JdAuthError(JdError):
-    """The access token is invalid or expired (JD code 19)."""
+    """The access token is missing, invalid or expired (JD code 18/19)."""
 
 
 class JdSignatureError(JdError):
     """JD refused the signature or the app key: the app credentials are wrong."""
+
+
+class JdPermissionError(JdError):
+    """The app may not call this API (JD code 24)."""
+
+
+class JdUnknownCodeError(JdError):
+    """JD answered an error code this client has no entry for."""
 
 
 class JdResponseError(JdError):
@@ -139,18 +177,22 @@ class JdClient:
     # ------------------------------------------------------------------------------------------------ #
 
     def _call_through_throttle(self, method: str, params: dict[str, Any]) -> dict:
-        for _ in range(self.max_throttle_retries + 1):
+        for n in range(self.max_throttle_retries + 1):
             body = self._send(method, params)
             error = body.get("error_response") if isinstance(body, dict) else None
-            if not isinstance(error, dict) or str(error.get("code")) != THROTTLED:
+            if not isinstance(error, dict) or ERROR_CODES.get(str(error.get("code"))) != "throttle":
                 break
-            wait = throttle_seconds(str(error.get("en_desc") or error.get("zh_desc") or ""))
+            # the seconds JD names, else a wait that doubles from one second (capped)
+            text = str(error.get("en_desc") or error.get("zh_desc") or "")
+            wait = throttle_seconds(text, default=min(self.backoff_max_seconds, 2.0**n))
             log.info("JD shop %s: throttled on %s, waiting %.1fs", self.shop_id, method, wait)
             self._sleep(wait)
         else:
             raise JdError(
-                f"JD shop {self.shop_id}: {method} was still throttled (code 66) after {self.max_throttle_retries} "
-                f"waits. Another app may be using the shop's call budget; try again later."
+                f"JD shop {self.shop_id}: {method} was still throttled ({_text(error)}) after "
+                f"{self.max_throttle_retries} waits. The app's call budget is used up (another app may share it); "
+                f"try again later.",
+                str(error.get("code")),
             )
         return self._result(method, body)
 
@@ -178,20 +220,7 @@ class JdClient:
             )
         error = body.get("error_response")
         if isinstance(error, dict):
-            code = str(error.get("code"))
-            desc = f"{error.get('en_desc') or ''} / {error.get('zh_desc') or ''}".strip(" /")
-            if code == TOKEN_INVALID:
-                raise JdAuthError(
-                    f"JD shop {self.shop_id}: JD refused the access token (code 19: {desc}) on {method}. Re-authorise "
-                    f"the app for this shop in the JD seller backend and put the new token in environment variable "
-                    f"{self.token_env}."
-                )
-            if code in (BAD_SIGNATURE, BAD_APP_KEY):
-                raise JdSignatureError(
-                    f"JD shop {self.shop_id}: JD refused the request's app key or signature (code {code}: {desc}). "
-                    f"Check the shop's JD app key and app secret (the secret signs every call)."
-                )
-            raise JdError(f"JD shop {self.shop_id}: {method} failed (JD code {code}: {desc}).")
+            self._raise(method, error)
         base = method.replace(".", "_")
         for key in (f"{base}_responce", f"{base}_response"):
             if isinstance(body.get(key), dict):
@@ -199,6 +228,41 @@ class JdClient:
         raise JdResponseError(
             f"JD shop {self.shop_id}: {method} answered without {base}_responce (keys: {sorted(body)[:5]})."
         )
+
+    def _raise(self, method: str, error: dict) -> None:
+        code = str(error.get("code"))
+        kind, text, shop = ERROR_CODES.get(code, "unknown"), _text(error), f"JD shop {self.shop_id}"
+        if kind == "auth":
+            raise JdAuthError(
+                f"{shop}: JD refused the access token ({text}) on {method}. Re-authorise the app for this shop in "
+                f"the JD seller backend and put the new token in environment variable {self.token_env}.",
+                code,
+            )
+        if kind == "config":
+            raise JdSignatureError(
+                f"{shop}: JD refused the request's app key or signature ({text}). Check the shop's JD app key and "
+                f"app secret (the secret signs every call); the access token is not the cause.",
+                code,
+            )
+        if kind == "permission":
+            raise JdPermissionError(
+                f"{shop}: the app may not call {method} ({text}). Apply for the API's permission for the app on "
+                f"the JOS console (jos.jd.com); the credentials are fine.",
+                code,
+            )
+        if kind == "request":
+            raise JdError(f"{shop}: {method} failed ({text}).", code)
+        raise JdUnknownCodeError(
+            f"{shop}: {method} failed with a JD error code shopkeep does not know ({text}); see JOS's error code "
+            f"list for what to do.",
+            code,
+        )
+
+
+def _text(error: dict) -> str:
+    """JD's own code and words: 'JD code 19: Invalid access_token / 无效access_token'."""
+    desc = f"{error.get('en_desc') or ''} / {error.get('zh_desc') or ''}".strip(" /")
+    return f"JD code {error.get('code')}: {desc}"
 
 
 def throttle_seconds(text: str, default: float = 1.0) -> float:

@@ -1,11 +1,23 @@
 """Pinduoduo POP client: signed `POST /api/router` calls, POP envelopes and error codes, retries.
 
-Error handling (codes as in the sandbox's documented contract, sandbox/pinduoduo.py):
-- 70031 throttled: wait the seconds the answer names (sub_msg), then call again (bounded);
-- HTTP 5xx, timeouts, broken connections, a truncated/non-JSON body: back off exponentially and retry;
-- 20004 signature failed: a configuration problem (client_id / client_secret) — fails at once;
-- 10019 access_token invalid/expired: fails at once, naming the shop and the env var holding the token;
-- 10000 bad parameter, 50001 business error, anything else: fails at once with the platform's message.
+Error codes are data (`ERROR_CODES` below), from POP's published common error table (10000 parameter, 10016
+client offline or wrong client_id, 10019 access_token expired, 20004 sign check failed, 20005 IP not whitelisted,
+20031 the user has not authorised this API, 20032 access_token or client_id wrong, 30000 no permission for the
+target API, 50000 system error, 52101 API rate-limited, 52102/52103 temporarily unavailable, 70031 called too
+often, 70032-70035 call forbidden / risk control, ...). What each leads to:
+- throttle (70031, 52101): wait the seconds the answer names (sub_msg/error_msg), else one second; call again
+  (bounded);
+- busy (50000, 50002, 52001, 52002, 52102, 52103, 70033), HTTP 5xx, timeouts, broken connections, a
+  truncated/non-JSON body: back off exponentially and retry (bounded);
+- auth (10019 expired, 20032 token or client_id wrong): `PddAuthError` naming the shop and the env var to renew;
+- config (20004 signature, 10016 client_id, 20005 IP whitelist, 20035 wrong gateway, 30001 partner_id):
+  `PddSignatureError`, a configuration problem, never "renew";
+- permission (20031, 30000, 70032, 70034, 70035, 70036): `PddPermissionError`;
+- request (10000, 10001, 10017, 21001, 21002, 20034, 52004, 50001 business error): `PddError` with the text;
+- any other code: `PddUnknownCodeError` with the platform's code and text.
+Choices where the docs leave room: 20032 ("access_token or client_id wrong") is reported as an auth problem whose
+message also names the client_id; 50001 (business error: a window over the limit, stock below zero) is the
+caller's request, not retried; 70036 (a test-stage app's call quota) is a permission matter, not waited out.
 Secrets (client_secret, access_token) never appear in an error, a log line or a repr.
 """
 
@@ -24,9 +36,39 @@ from connectors.pinduoduo.signing import sign_params
 
 log = logging.getLogger(__name__)
 
-THROTTLE_CODES = frozenset({70031})
-INVALID_TOKEN_CODES = frozenset({10019})
-SIGNATURE_CODES = frozenset({20004})
+ERROR_CODES: dict[int, str] = {
+    10000: "request",  # 参数错误
+    10001: "request",  # 公共参数错误
+    10016: "config",  # client下线或者clientId不正确
+    10017: "request",  # type不正确
+    10019: "auth",  # access_token已过期
+    20004: "config",  # 签名sign校验失败
+    20005: "config",  # ip无权访问接口，请加入ip白名单
+    20031: "permission",  # 用户没有授权访问此接口
+    20032: "auth",  # access_token或client_id错误
+    20034: "request",  # 接口处于下线状态
+    20035: "config",  # 接口不属于当前网关 (base_url points at the wrong gateway)
+    21001: "request",  # 请求参数错误
+    21002: "request",  # 请求参数不能为空
+    30000: "permission",  # 没有调用此target接口权限
+    30001: "config",  # client_id和partner_id不匹配
+    50000: "busy",  # 系统内部错误
+    50001: "request",  # 业务服务错误
+    50002: "busy",  # 业务系统内部异常
+    52001: "busy",  # 网关业务服务错误
+    52002: "busy",  # 网关系统内部异常
+    52004: "request",  # 请求body太大
+    52101: "throttle",  # 当前接口被限流，请稍后重试
+    52102: "busy",  # 当前接口暂时不可用，请稍后重试
+    52103: "busy",  # 服务暂时不可用，请稍后重试
+    70031: "throttle",  # 调用过于频繁，请调整调用频率
+    70032: "permission",  # 当前请求被禁止调用
+    70033: "busy",  # 当前接口因系统维护，暂时下线，请稍后再试
+    70034: "permission",  # 当前用户或应用存在风险，禁止调用
+    70035: "permission",  # 当前用户或应用存在风险，禁止调用
+    70036: "permission",  # 应用处于测试状态，调用次数被限制
+}
+"""POP error codes -> what they mean for a client (see the module docstring)."""
 _SECONDS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:秒|s\b|sec|seconds?)")
 
 
@@ -43,7 +85,15 @@ class PddAuthError(PddError):
 
 
 class PddSignatureError(PddError):
-    """The platform refused the signature: client_id / client_secret are wrong."""
+    """The platform refused the signature or the app (client_id / client_secret, IP whitelist)."""
+
+
+class PddPermissionError(PddError):
+    """The app, or the seller's authorisation, does not cover this API."""
+
+
+class PddUnknownCodeError(PddError):
+    """The platform answered an error code this client has no entry for."""
 
 
 class PddResponseError(PddError):
@@ -55,9 +105,9 @@ class _Transient(Exception):
 
 
 class _Throttled(Exception):
-    def __init__(self, wait: float) -> None:
+    def __init__(self, wait: float, text: str) -> None:
         super().__init__(wait)
-        self.wait = wait
+        self.wait, self.text = wait, text
 
 
 class PddClient:
@@ -155,20 +205,19 @@ class PddClient:
             ) from None
 
     def _call_through_throttle(self, api_type: str, params: dict[str, Any], response_key: str) -> dict:
-        for _ in range(self.max_throttle_waits + 1):
+        last = ""
+        for n in range(self.max_throttle_waits + 1):
             try:
                 return self._call_once(api_type, params, response_key)
             except _Throttled as throttled:
-                log.info(
-                    "Pinduoduo shop %s: throttled on %s, waiting %.1fs",
-                    self.shop_id,
-                    api_type,
-                    throttled.wait,
-                )
-                self._sleep(throttled.wait)
+                # the seconds the platform names, else a wait that doubles from one second (capped)
+                wait, last = throttled.wait or min(self.backoff_max_seconds, 2.0**n), throttled.text
+                log.info("Pinduoduo shop %s: throttled on %s (%s), waiting %.1fs", self.shop_id, api_type,
+                         throttled.text, wait)  # fmt: skip
+                self._sleep(wait)
         raise PddError(
-            f"Pinduoduo shop {self.shop_id}: {api_type} was still throttled after {self.max_throttle_waits} waits. "
-            f"Another tool may be using this app's call budget."
+            f"Pinduoduo shop {self.shop_id}: {api_type} was still throttled ({last}) after "
+            f"{self.max_throttle_waits} waits. Another tool may be using this app's call budget; try again later."
         )
 
     def _call_once(self, api_type: str, params: dict[str, Any], response_key: str) -> dict:
@@ -202,24 +251,45 @@ class PddClient:
 
     def _raise_error(self, api_type: str, error: dict) -> None:
         code = _code(error.get("error_code"))
-        detail = f"error_code {code}: {error.get('error_msg', '')} {error.get('sub_msg', '')}".strip()
-        if code in THROTTLE_CODES:
-            raise _Throttled(throttle_wait(error))
-        if code in INVALID_TOKEN_CODES:
+        kind = ERROR_CODES.get(code, "unknown") if code is not None else "unknown"
+        text, shop = _text(error), f"Pinduoduo shop {self.shop_id}"
+        if kind == "throttle":
+            raise _Throttled(throttle_wait(error, default=0.0), text)
+        if kind == "busy":
+            raise _Transient(f"platform busy ({text})")
+        if kind == "auth":
             raise PddAuthError(
-                f"Pinduoduo shop {self.shop_id}: the platform refused the access token ({detail}). Re-authorise "
-                f"the shop on the Pinduoduo open platform and set the new access_token in environment variable "
-                f"{self.token_env}.",
+                f"{shop}: the platform refused the access token ({text}). Re-authorise the shop on the Pinduoduo "
+                f"open platform and set the new access_token in environment variable {self.token_env} (it must "
+                f"be issued to this app's client_id).",
                 code,
             )
-        if code in SIGNATURE_CODES:
+        if kind == "config":
             raise PddSignatureError(
-                f"Pinduoduo shop {self.shop_id}: the platform rejected the request signature ({detail}). The "
-                f"client_id / client_secret configured for this shop do not match the app; fix them (a retry will "
-                f"not help).",
+                f"{shop}: the platform refused the app's credentials or set-up ({text}). Check the client_id / "
+                f"client_secret configured for this shop, the base_url and the app's IP whitelist; the access "
+                f"token is not the cause and a retry will not help.",
                 code,
             )
-        raise PddError(f"Pinduoduo shop {self.shop_id}: {api_type} was refused ({detail}).", code)
+        if kind == "permission":
+            raise PddPermissionError(
+                f"{shop}: the app may not call {api_type} ({text}). Apply for the API's permission package for the "
+                f"app on the Pinduoduo open platform and have the seller authorise it.",
+                code,
+            )
+        if kind == "request":
+            raise PddError(f"{shop}: {api_type} was refused ({text}).", code)
+        raise PddUnknownCodeError(
+            f"{shop}: {api_type} failed with a Pinduoduo error code shopkeep does not know ({text}); see the POP "
+            f"error code list for what to do.",
+            code,
+        )
+
+
+def _text(error: dict) -> str:
+    """The platform's own code and words: 'error_code 10019: access_token已过期 …'."""
+    words = " ".join(str(error.get(k) or "") for k in ("error_msg", "sub_code", "sub_msg")).split()
+    return f"error_code {error.get('error_code')}: {' '.join(dict.fromkeys(words))}".strip()
 
 
 def _code(value: Any) -> int | None:

@@ -1,5 +1,13 @@
 """Shopify Admin REST client: access-token auth, Link-header cursor pagination, rate limits and retries.
 
+HTTP statuses are data (`STATUSES` below), from Shopify's REST Admin API status-code reference: 401 (the token is
+wrong, revoked or the app uninstalled) is auth; 403 (the token lacks a scope, or the app needs merchant approval)
+is permission; 404 (wrong store URL or API version) and 402/423 (store frozen or locked) are configuration of the
+store; 429 waits `Retry-After`; 5xx (and a JSON body cut short, timeouts, broken connections) back off and retry;
+400/406/422 are the request's fault; anything else is reported as a status this client does not know. Shopify's
+REST calls carry no signature, so a refused token is never a signature problem, and a missing scope is never
+"renew your token".
+
 Errors name the shop and what to fix (which environment variable holds the token to renew); the token itself
 never appears in an error, a log line or a URL (it only travels in the `X-Shopify-Access-Token` header).
 """
@@ -29,20 +37,55 @@ FOLLOW_UP_PARAMS = ("page_info", "limit", "fields")
 """The only parameters Shopify accepts next to `page_info`."""
 
 
+STATUSES: dict[int, str] = {
+    400: "request",  # Bad Request (e.g. a filter next to page_info)
+    401: "auth",  # Unauthorized: wrong or revoked access token, app uninstalled
+    402: "config",  # Payment Required: the store is frozen
+    403: "permission",  # Forbidden: the token lacks a scope / the app needs merchant approval
+    404: "config",  # Not Found: wrong store URL or API version
+    406: "request",  # Not Acceptable
+    422: "request",  # Unprocessable Entity
+    423: "config",  # Locked: the store is locked
+    429: "throttle",  # Too Many Requests: wait Retry-After
+    500: "busy",
+    502: "busy",
+    503: "busy",
+    504: "busy",
+}
+"""Shopify HTTP statuses -> what they mean for a client (see the module docstring); other 5xx count as busy."""
+
+
 class ShopifyError(RuntimeError):
     """A Shopify call failed in a way a retry will not fix."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 class ShopifyAuthError(ShopifyError):
-    """The store refused the access token (401/403)."""
+    """The store refused the access token (401)."""
+
+
+class ShopifyPermissionError(ShopifyError):
+    """The access token lacks a scope the call needs (403)."""
+
+
+class ShopifyConfigError(ShopifyError):
+    """The store URL, API version or the store itself (frozen, locked) is not what the config says (402/404/423)."""
+
+
+class ShopifyUnknownStatusError(ShopifyError):
+    """The store answered an HTTP status this client has no entry for."""
 
 
 class ShopifyResponseError(ShopifyError):
     """The store answered something that is not the JSON it should be."""
 
 
-class ShopifyNotFoundError(ShopifyError):
-    """The store has no such resource (HTTP 404): e.g. Shopify Payments endpoints on a store without it."""
+class ShopifyNotFoundError(ShopifyConfigError):
+    """The store has no such resource (HTTP 404): a wrong store URL or API version — or Shopify Payments
+    endpoints on a store without Shopify Payments, which the payouts resource reads as "no payouts"."""
 
 
 class _Transient(Exception):
@@ -153,13 +196,18 @@ class ShopifyClient:
             reraise=False,
         )
         try:
-            response = retrying(self._send_through_throttle, method, path, **kwargs)
+            return retrying(self._attempt, method, path, **kwargs)
         except RetryError as error:
             cause = error.last_attempt.exception()
+            if isinstance(cause, _BrokenBody):
+                raise cause.error from None
             raise ShopifyError(
                 f"Shopify shop {self.shop_id}: {method} {path} kept failing after {self.max_attempts} attempts "
                 f"({cause}). The store or the network is down; try again later."
             ) from None
+
+    def _attempt(self, method: str, path: str, **kwargs: Any) -> tuple[Any, httpx.Response]:
+        response = self._send_through_throttle(method, path, **kwargs)
         return self._json(response, path), response
 
     # ------------------------------------------------------------------------------------------------ #
@@ -181,38 +229,67 @@ class ShopifyClient:
                 f"Shopify shop {self.shop_id}: {method} {path} was still throttled (HTTP 429) after "
                 f"{self.max_throttle_retries} waits. Another app may be using the store's API budget."
             )
+        return self._checked(method, path, response)
+
+    def _checked(self, method: str, path: str, response: httpx.Response) -> httpx.Response:
         status = response.status_code
-        if status >= 500:
+        if status < 400:
+            return response
+        kind = STATUSES.get(status, "busy" if status >= 500 else "unknown")
+        text, shop = f"HTTP {status}: {_error_text(response)}", f"Shopify shop {self.shop_id}"
+        if kind == "busy":
             raise _Transient(f"HTTP {status}")
-        if status in (401, 403):
+        if kind == "auth":
             raise ShopifyAuthError(
-                f"Shopify shop {self.shop_id}: the store refused the access token (HTTP {status}) on {path}. "
-                f"Renew the Admin API access token (it needs read_orders, read_products, read_inventory, "
-                f"read_shopify_payments_payouts"
-                f"{', write_inventory' if method == 'POST' else ''}) and set it in environment variable "
-                f"{self.token_env}."
+                f"{shop}: the store refused the access token on {path} ({text}). Renew the Admin API access token "
+                f"(reinstall or re-authorise the app) and set it in environment variable {self.token_env}.",
+                status,
+            )
+        if kind == "permission":
+            raise ShopifyPermissionError(
+                f"{shop}: the access token may not {method} {path} ({text}). Grant the app the scope it needs "
+                f"(read_orders, read_products, read_inventory, read_shopify_payments_payouts{', write_inventory' if method == 'POST' else ''}) "
+                f"and have the merchant approve it; the token itself is valid.",
+                status,
             )
         if status == 404:
             raise ShopifyNotFoundError(
-                f"Shopify shop {self.shop_id}: {method} {path} does not exist on this store (HTTP 404): "
-                f"{_error_text(response)}"
+                f"{shop}: {method} {path} does not exist on this store ({text}). Check the shop's base_url and "
+                f"api_version in shopkeep.toml.",
+                status,
             )
-        if status >= 400:
-            raise ShopifyError(
-                f"Shopify shop {self.shop_id}: {method} {path} was rejected (HTTP {status}): "
-                f"{_error_text(response)}"
+        if kind == "config":
+            raise ShopifyConfigError(
+                f"{shop}: {method} {path} was refused ({text}). Check the shop's base_url and api_version in "
+                f"shopkeep.toml, and that the store is active (not frozen or locked).",
+                status,
             )
-        return response
+        if kind == "request":
+            raise ShopifyError(f"{shop}: {method} {path} was rejected ({text}).", status)
+        raise ShopifyUnknownStatusError(
+            f"{shop}: {method} {path} answered an HTTP status shopkeep does not know ({text}).", status
+        )
 
     def _json(self, response: httpx.Response, path: str) -> Any:
         try:
             return response.json()
         except ValueError:
-            raise ShopifyResponseError(
+            error = ShopifyResponseError(
                 f"Shopify shop {self.shop_id}: {path} answered HTTP {response.status_code} with a body that is "
                 f"not valid JSON ({response.headers.get('content-type', 'no content type')}). Check the shop's "
                 f"base_url in shopkeep.toml points at the store's Admin API."
-            ) from None
+            )
+            if "json" in response.headers.get("content-type", ""):
+                raise _BrokenBody(error) from None  # JSON cut short on the way: worth another attempt
+            raise error from None
+
+
+class _BrokenBody(_Transient):
+    """A JSON answer that does not parse (cut off): retried; if it never parses, `error` is what the user sees."""
+
+    def __init__(self, error: ShopifyResponseError) -> None:
+        super().__init__("a JSON body cut short")
+        self.error = error
 
 
 def next_page_url(link_header: str | None) -> str | None:

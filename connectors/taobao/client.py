@@ -1,11 +1,26 @@
 """TOP (Taobao Open Platform) client: signed gateway calls, envelopes, error codes, retries, window paging.
 
-Error mapping (see /work/shared/spec/channels.md, Taobao / Tmall — TOP):
-- code 7 (throttled): wait the seconds named in `sub_msg` ("This ban will last for 12 more seconds"), retry;
-- code 15 with an `isp.*` sub_code, HTTP 5xx, timeouts, broken or cut-off JSON: retry with exponential backoff;
-- code 26/27 (missing/invalid session): fail, naming the shop and the environment variable to renew;
-- code 25/29 (signature, app key): fail as a configuration problem, not retried;
-- anything else (`isv.*`, 40/41 …): fail with the platform's message.
+Error codes are data (`ERROR_CODES`, `SUB_CODE_PREFIXES` below), from TOP's published platform error table
+(codes < 100: 4/5/6/7/8 call limits, 10 service unavailable, 11/12/13 insufficient ISV/user/partner
+permissions, 15 remote service error, 21-34 missing/invalid method, format, signature, session, app key,
+timestamp, version, 40/41 missing/invalid arguments; sub_codes `isp.*` are the platform's fault, `isv.*` the
+caller's). What each kind leads to:
+- throttle (4, 5, 6, 7, 8): wait the seconds named in `sub_msg` ("This ban will last for 12 more seconds"), or
+  one second, and send again (bounded);
+- busy (10; any `isp.*` sub_code, e.g. code 15 isp.remote-service-timeout), HTTP 5xx, timeouts, broken or
+  cut-off JSON: retry with exponential backoff (bounded);
+- clock (31 invalid timestamp): learn the gateway's time again and retry;
+- auth (26, 27: missing/invalid or expired session): `TaobaoAuthError`, "renew the seller session";
+- config (24, 25, 28, 29: signature or app key): `TaobaoConfigError` naming app_key/app_secret, never "renew";
+- permission (11, 12, 13, or an `isv.permission*` sub_code): `TaobaoPermissionError`, apply for the API's
+  permission package / have the seller grant it;
+- request (21, 22, 23, 32, 33, 34, 40, 41, 15 with an `isv.*` sub_code): `TaobaoError` with the platform's text;
+- any other code: `TaobaoUnknownCodeError` with the platform's code and text.
+Choices where the docs leave room: 4/5/6 (user/session/partner call limits) are waited out like 7; 53
+(insufficient security level) is not in the table and so reported as unknown.
+
+`taobao.time.get` is optional: when the gateway does not answer it (not offered, refused, no permission, no
+time in the answer) the client uses the local clock, says so once in the log, and carries on.
 The session and the app secret never appear in an error, a log line or a URL (both travel in the POST body).
 """
 
@@ -32,8 +47,53 @@ MAX_PAGE_SIZE = 100
 _BAN_SECONDS = re.compile(r"(\d+)\s*more\s*seconds?", re.IGNORECASE)
 
 
+ERROR_CODES: dict[int, str] = {
+    4: "throttle",  # User Call Limited
+    5: "throttle",  # Session Call Limited
+    6: "throttle",  # Partner Call Limited
+    7: "throttle",  # App Call Limited
+    8: "throttle",  # App Call Exceeds Limited Frequency
+    10: "busy",  # Service Currently Unavailable
+    11: "permission",  # Insufficient ISV Permissions
+    12: "permission",  # Insufficient User Permissions
+    13: "permission",  # Insufficient Partner Permissions
+    15: "request",  # Remote Service Error: isv.* the caller's fault (isp.* is caught first, as busy)
+    21: "request",  # Missing Method
+    22: "request",  # Invalid Method
+    23: "request",  # Invalid Format
+    24: "config",  # Missing Signature
+    25: "config",  # Invalid Signature
+    26: "auth",  # Missing Session
+    27: "auth",  # Invalid Session
+    28: "config",  # Missing App Key
+    29: "config",  # Invalid App Key
+    30: "request",  # Missing Timestamp
+    31: "clock",  # Invalid Timestamp
+    32: "request",  # Missing Version
+    33: "request",  # Invalid Version
+    34: "request",  # Unsupported Version
+    40: "request",  # Missing Required Arguments
+    41: "request",  # Invalid Arguments
+    42: "request",  # Forbidden Request
+    43: "request",  # Parameter Error
+}
+"""TOP's platform error codes -> what they mean for a client (see the module docstring)."""
+
+SUB_CODE_PREFIXES: dict[str, str] = {
+    "isp.": "busy",  # the platform's fault: try again later
+    "isv.permission": "permission",  # isv.permission-api-package-limit, -ip-whitelist-limit, ...
+    "isv.invalid-permission": "permission",
+}
+"""sub_code prefixes that decide the kind whatever the code (checked before `ERROR_CODES`)."""
+
+
 class TaobaoError(RuntimeError):
     """A TOP call failed in a way a retry will not fix."""
+
+    def __init__(self, message: str, code: int | None = None, sub_code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.sub_code = sub_code
 
 
 class TaobaoAuthError(TaobaoError):
@@ -44,12 +104,36 @@ class TaobaoConfigError(TaobaoError):
     """The app key / app secret / signing set-up is wrong."""
 
 
+class TaobaoPermissionError(TaobaoError):
+    """The app (or the seller's authorisation) lacks the permission package for the API."""
+
+
+class TaobaoUnknownCodeError(TaobaoError):
+    """TOP answered an error code this client has no entry for."""
+
+
 class TaobaoResponseError(TaobaoError):
     """The gateway answered something that is not the envelope it should be."""
 
 
 class _Transient(Exception):
     """5xx, isp.* error, network failure or cut-off body: worth another attempt after a back-off."""
+
+
+def error_kind(code: Any, sub_code: str) -> str:
+    """The kind of a TOP error ('throttle', 'busy', 'auth', 'config', 'permission', 'clock', 'request',
+    'unknown'): a throttle code always waits; otherwise a telling sub_code prefix decides, then the code's
+    entry in `ERROR_CODES`."""
+    try:
+        by_code = ERROR_CODES.get(int(code), "unknown")
+    except (TypeError, ValueError):
+        by_code = "unknown"
+    if by_code == "throttle":
+        return by_code
+    for prefix, kind in SUB_CODE_PREFIXES.items():
+        if sub_code.startswith(prefix):
+            return kind
+    return by_code
 
 
 def top_time(moment: datetime) -> str:
@@ -123,6 +207,7 @@ class TaobaoClient:
         self._app_key, self._secret, self._session = app_key, app_secret, access_token
         self._sleep = sleep
         self._offset: timedelta | None = None
+        self._clock_warned = False
         self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
 
     def __enter__(self) -> TaobaoClient:
@@ -140,18 +225,28 @@ class TaobaoClient:
     # -- time ----------------------------------------------------------------------------------------------- #
 
     def server_now(self) -> datetime:
-        """The gateway's time (TOP checks `timestamp` against it): learnt once with taobao.time.get."""
+        """The gateway's time (TOP checks `timestamp` against it), learnt once with taobao.time.get. The call is
+        optional: when it fails the local clock is used (and the log says so, once)."""
         if self._offset is None:
-            body = self.call("taobao.time.get", {}, session=False)
-            try:
-                server = parse_top_time(str(body["time"]))
-            except (KeyError, ValueError):
-                raise TaobaoResponseError(
-                    f"Taobao shop {self.shop_id}: taobao.time.get gave no time"
-                ) from None
-            # the gateway's time comes truncated to the second: its true time is up to a second later
-            self._offset = server + timedelta(seconds=1) - datetime.now(UTC)
+            self._offset = self._learn_offset()
         return (datetime.now(UTC) + self._offset).replace(microsecond=0)
+
+    def _learn_offset(self) -> timedelta:
+        try:
+            body = self.call("taobao.time.get", {}, session=False)
+            server = parse_top_time(str(body["time"]))
+        except (TaobaoError, KeyError, TypeError, ValueError) as error:
+            if not self._clock_warned:
+                self._clock_warned = True
+                log.warning(
+                    "Taobao shop %s: taobao.time.get is not available (%s); using this machine's clock for "
+                    "request timestamps (keep it synchronised: TOP refuses timestamps 10 minutes off).",
+                    self.shop_id,
+                    error if isinstance(error, TaobaoError) else "no time in the answer",
+                )
+            return timedelta(0)
+        # the gateway's time comes truncated to the second: its true time is up to a second later
+        return server + timedelta(seconds=1) - datetime.now(UTC)
 
     # -- calls ---------------------------------------------------------------------------------------------- #
 
@@ -183,7 +278,7 @@ class TaobaoClient:
             ) from None
 
     def _call_through_throttle(self, method: str, params: dict[str, Any], session: bool) -> dict:
-        for _ in range(self.max_throttle_waits + 1):
+        for n in range(self.max_throttle_waits + 1):
             body = self._send(method, params, session)
             error = body.get("error_response")
             if not isinstance(error, dict):
@@ -194,14 +289,23 @@ class TaobaoClient:
                         f"in shopkeep.toml points at the TOP gateway."
                     )
                 return body[key]
-            if error.get("code") != 7:
+            if error_kind(error.get("code"), str(error.get("sub_code") or "")) != "throttle":
                 self._raise(method, error)
-            wait = ban_seconds(error.get("sub_msg"))
-            log.info("Taobao shop %s: throttled on %s, waiting %.0fs", self.shop_id, method, wait)
+            # the seconds TOP names, else a wait that doubles from one second (capped)
+            wait = ban_seconds(error.get("sub_msg"), default=min(self.backoff_max_seconds, 2.0**n))
+            log.info(
+                "Taobao shop %s: throttled on %s (code %s), waiting %.0fs",
+                self.shop_id,
+                method,
+                error.get("code"),
+                wait,
+            )
             self._sleep(wait)
         raise TaobaoError(
-            f"Taobao shop {self.shop_id}: {method} was still throttled (code 7) after {self.max_throttle_waits} "
-            f"waits. Another app may be using the shop's API quota."
+            f"Taobao shop {self.shop_id}: {method} was still throttled ({_text(error)}) after "
+            f"{self.max_throttle_waits} waits. Another app may be using the shop's API quota; try again later.",
+            error.get("code"),
+            str(error.get("sub_code") or ""),
         )
 
     def _send(self, method: str, params: dict[str, Any], session: bool) -> dict:
@@ -238,26 +342,42 @@ class TaobaoClient:
 
     def _raise(self, method: str, error: dict) -> None:
         code, sub_code = error.get("code"), str(error.get("sub_code") or "")
-        text = f"code {code} {error.get('msg', '')}" + (
-            f", {sub_code}: {error.get('sub_msg', '')}" if sub_code else ""
-        )
-        if code in (26, 27):
+        kind, text, shop = error_kind(code, sub_code), _text(error), f"Taobao shop {self.shop_id}"
+        if kind == "busy":
+            raise _Transient(f"platform busy ({text})")
+        if kind == "clock":
+            self._offset = None  # learn the gateway's time again and retry
+            raise _Transient(f"timestamp rejected ({text}); clock resynchronised")
+        if kind == "auth":
             raise TaobaoAuthError(
-                f"Taobao shop {self.shop_id}: the seller session was refused ({text}). Renew the seller session "
-                f"(re-authorise the app for the shop) and set the new session key in environment variable "
-                f"{self.token_env}."
+                f"{shop}: the seller session was refused ({text}). Renew the seller session (re-authorise the app "
+                f"for the shop) and set the new session key in environment variable {self.token_env}.",
+                code,
+                sub_code,
             )
-        if code in (25, 28, 29):
+        if kind == "config":
             raise TaobaoConfigError(
-                f"Taobao shop {self.shop_id}: the gateway rejected the app credentials ({text}). Check the "
-                f"app_key and app_secret configured for the shop (sign_method {self.sign_method})."
+                f"{shop}: the gateway rejected the app credentials or the signature ({text}). Check the app_key "
+                f"and app_secret configured for the shop (sign_method {self.sign_method}); the seller session is "
+                f"not the cause.",
+                code,
+                sub_code,
             )
-        if code == 15 and sub_code.startswith("isp."):
-            raise _Transient(f"platform error {sub_code}")
-        if code == 31:
-            self._offset = None  # resync the clock and try again
-            raise _Transient("timestamp rejected; clock resynchronised")
-        raise TaobaoError(f"Taobao shop {self.shop_id}: {method} was rejected ({text}).")
+        if kind == "permission":
+            raise TaobaoPermissionError(
+                f"{shop}: the app may not call {method} ({text}). Apply for the API's permission package for the "
+                f"app on the Taobao open platform (or have the seller grant it); the credentials are fine.",
+                code,
+                sub_code,
+            )
+        if kind == "request":
+            raise TaobaoError(f"{shop}: {method} was rejected ({text}).", code, sub_code)
+        raise TaobaoUnknownCodeError(
+            f"{shop}: {method} failed with a TOP error code shopkeep does not know ({text}); see TOP's error code "
+            f"list for what to do.",
+            code,
+            sub_code,
+        )
 
     # -- paging --------------------------------------------------------------------------------------------- #
 
@@ -298,3 +418,10 @@ class TaobaoClient:
             raise TaobaoResponseError(
                 f"Taobao shop {self.shop_id}: {method} answered a list {error}"
             ) from None
+
+
+def _text(error: dict) -> str:
+    """The platform's own code and words: 'code 27 Invalid session, invalid-sessionkey: ...'."""
+    sub_code = str(error.get("sub_code") or "")
+    text = f"code {error.get('code')} {error.get('msg') or ''}".strip()
+    return text + (f", {sub_code}: {error.get('sub_msg') or ''}".rstrip(": ") if sub_code else "")

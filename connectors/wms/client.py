@@ -1,11 +1,16 @@
-"""HTTP client for the warehouse system: bearer auth, paging until done, retries on 5xx and timeouts.
+"""HTTP client for the warehouse system: bearer auth, paging until done, retries on throttles, 5xx and timeouts.
 
-The token is only ever put in the Authorization header: errors name the environment variable that holds it.
+HTTP statuses are data (`STATUSES` below), as any REST service answers them: 401 the token is refused (auth),
+403 the token may not read this (permission), 429 throttled (wait `Retry-After`, else back off), 5xx busy (back
+off and retry), 400/404/422 the request's fault (a warehouse id or date the WMS does not know); any other status
+is reported as unknown, with the WMS's own words. The token is only ever put in the Authorization header: errors
+name the environment variable that holds it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -13,6 +18,19 @@ import httpx
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 PAGE_SIZE = 500
+STATUSES: dict[int, str] = {
+    400: "request",
+    401: "auth",
+    403: "permission",
+    404: "request",
+    422: "request",
+    429: "throttle",
+    500: "busy",
+    502: "busy",
+    503: "busy",
+    504: "busy",
+}
+"""WMS HTTP statuses -> what they mean for a client (see the module docstring); other 5xx count as busy."""
 
 
 class WmsError(RuntimeError):
@@ -27,9 +45,18 @@ class WmsAuthError(WmsError):
     """The WMS rejected the token."""
 
 
+class WmsPermissionError(WmsError):
+    """The token is valid but may not read this resource."""
+
+
+class WmsUnknownStatusError(WmsError):
+    """The WMS answered an HTTP status this client has no entry for."""
+
+
 class _Retryable(Exception):
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, wait: float | None = None) -> None:
         super().__init__(message)
+        self.wait = wait
 
 
 def _is_retryable(exc: BaseException) -> bool:
@@ -47,10 +74,12 @@ class WmsClient:
         timeout: float = 30.0,
         attempts: int = 5,
         transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token_env = token_env
         self.attempts = attempts
+        self._sleep = sleep
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -69,16 +98,20 @@ class WmsClient:
 
     def get(self, path: str, params: dict[str, Any]) -> dict:
         """One GET returning the decoded JSON body; 5xx and timeouts are retried with backoff."""
+        backoff = wait_exponential(multiplier=0.2, max=5)
         caller = retry(
             retry=retry_if_exception(_is_retryable),
             stop=stop_after_attempt(self.attempts),
-            wait=wait_exponential(multiplier=0.2, max=5),
+            wait=lambda state: _asked_wait(state) or backoff(state),
+            sleep=self._sleep,
             reraise=True,
         )(self._get_once)
         try:
             return caller(path, params)
         except _Retryable as exc:
-            raise WmsError(f"{exc} after {self.attempts} attempts; is the WMS at {self.base_url} up?") from None
+            raise WmsError(
+                f"{exc} after {self.attempts} attempts; is the WMS at {self.base_url} up?"
+            ) from None
         except httpx.TransportError as exc:
             raise WmsError(
                 f"could not reach the WMS at {self.base_url} ({type(exc).__name__}) after {self.attempts} "
@@ -87,20 +120,35 @@ class WmsClient:
 
     def _get_once(self, path: str, params: dict[str, Any]) -> dict:
         response = self._http.get(path, params=params)
-        if response.status_code == 401:
+        status = response.status_code
+        if status < 400:
+            try:
+                return response.json()
+            except ValueError:
+                raise _Retryable(f"the WMS answered {path} with a body that is not complete JSON") from None
+        kind = STATUSES.get(status, "busy" if status >= 500 else "unknown")
+        text = f"HTTP {status}: {_message(response)}"
+        if kind == "throttle":
+            raise _Retryable(f"the WMS kept throttling {path} ({text})", _retry_after(response))
+        if kind == "busy":
+            raise _Retryable(f"the WMS answered {path} with {text}")
+        if kind == "auth":
             raise WmsAuthError(
-                f"the WMS at {self.base_url} rejected the token (HTTP 401): set environment variable "
+                f"the WMS at {self.base_url} rejected the token ({text}): set environment variable "
                 f"{self.token_env} to a valid WMS API token",
-                status=401,
+                status=status,
             )
-        if response.status_code >= 500:
-            raise _Retryable(f"the WMS answered HTTP {response.status_code} to {path}")
-        if response.status_code >= 400:
-            raise WmsError(
-                f"the WMS refused {path} {params}: HTTP {response.status_code}: {_message(response)}",
-                status=response.status_code,
+        if kind == "permission":
+            raise WmsPermissionError(
+                f"the WMS at {self.base_url} does not let this token read {path} ({text}): give the API user of "
+                f"the token in environment variable {self.token_env} read access to stock and movements",
+                status=status,
             )
-        return response.json()
+        if kind == "request":
+            raise WmsError(f"the WMS refused {path} {params}: {text}", status=status)
+        raise WmsUnknownStatusError(
+            f"the WMS answered {path} with an HTTP status shopkeep does not know ({text})", status=status
+        )
 
     def stock_pages(self, warehouse: str, day: date | None = None) -> Iterator[dict]:
         """Every page of one warehouse's closing stock on `day` (None = the WMS's current snapshot).
@@ -154,3 +202,16 @@ def _message(response: httpx.Response) -> str:
         return str(response.json().get("error", response.text))
     except ValueError:
         return response.text[:200]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return max(0.0, float(response.headers["Retry-After"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def _asked_wait(state: Any) -> float | None:
+    """The seconds a throttled answer asked to wait (its Retry-After), if the last attempt was one."""
+    error = state.outcome.exception() if state.outcome is not None else None
+    return error.wait if isinstance(error, _Retryable) else None

@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from connectors.common.loading import warehouse_pipeline
-from connectors.douyin import DouyinAuthError, DouyinClient, DouyinConfigError, load_shop
+from connectors.douyin import DouyinAuthError, DouyinClient, DouyinConfigError, DouyinError, load_shop
+from connectors.douyin.client import DouyinPermissionError, DouyinUnknownCodeError
 from connectors.douyin.signing import param_json, sign, string_to_sign
 from connectors.douyin.stock import set_stock
 from sandbox import douyin, runner
@@ -279,3 +280,72 @@ def test_set_stock_writes_listed_stock_and_a_repeated_idempotent_id_is_ignored(s
         assert httpx.get(f"{url}/_sandbox/stock").json()["stock"][sku_id] == 31
         set_stock(client, sku["out_sku_id"], 4, by="out_sku_id", incremental=True)
         assert httpx.get(f"{url}/_sandbox/stock").json()["stock"][sku_id] == 35
+
+
+# every kind of 抖店 error code gets its own exception and one clear message: the sub_code decides, since one code
+# (40003, 30001) covers a bad signature and an expired token, a missing permission and a lapsed authorisation
+
+OK = {"code": 10000, "msg": "success", "sub_code": "", "sub_msg": "", "data": {"sku_list": []}}
+
+
+def _error(code: int, msg: str, sub_code: str, sub_msg: str = "") -> dict:
+    return {"code": code, "msg": msg, "sub_code": sub_code, "sub_msg": sub_msg, "log_id": "x", "data": {}}
+
+
+def _mock_client(answers: list[dict | int], sleeps: list[float]) -> DouyinClient:
+    queue = list(answers)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        item = queue.pop(0)
+        return httpx.Response(item) if isinstance(item, int) else httpx.Response(200, json=item)
+
+    return DouyinClient(SHOP, "http://dy.test", APP_KEY, SECRET, TOKEN, token_env=TOKEN_ENV, sleep=sleeps.append,
+                        transport=httpx.MockTransport(handler))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected", "says", "never_says"),
+    [
+        (_error(40003, "非法的参数（平台校验）", "isv.access-token-expired", "access_token已过期"), DouyinAuthError,
+         ["renew", TOKEN_ENV], []),
+        (_error(40003, "非法的参数（平台校验）", "isv.access-token-no-existed", "access_token不存在"), DouyinAuthError,
+         [TOKEN_ENV], []),
+        (_error(30001, "操作权限不足", "dop.authorization-no-existed", "店铺授权已失效，请重新授权"), DouyinAuthError,
+         ["renew", TOKEN_ENV], []),
+        (_error(40003, "非法的参数（平台校验）", "isv.signature-invalid", "签名校验失败"), DouyinConfigError,
+         ["DOUYIN_LIVE_APP_SECRET"], ["renew", TOKEN_ENV]),
+        (_error(40001, "缺少必选参数（平台校验）", "isv.app-id-missing", "认证失败，app_key不存在"), DouyinConfigError,
+         ["app key"], ["renew"]),
+        (_error(30002, "请求来源IP不可信，请检查IP白名单", "isv.invalid_ip"), DouyinConfigError, ["whitelist"], ["renew"]),
+        (_error(30001, "操作权限不足", "isv.app-permissions-insufficient", "应用无权限调用该接口"), DouyinPermissionError,
+         ["permission package"], ["renew"]),
+        (_error(123456, "新的错误", "isv.brand-new", "说明"), DouyinUnknownCodeError, ["does not know", "说明"], ["renew"]),
+    ],
+)  # fmt: skip
+def test_each_kind_of_douyin_error_code_gives_its_own_exception_naming_shop_code_and_text(
+    answer, expected, says, never_says
+):
+    sleeps: list[float] = []
+    with pytest.raises(DouyinError) as caught:
+        _mock_client([answer], sleeps).call("sku.list", {"page": 0, "size": 10})
+    error, message = caught.value, str(caught.value)
+    assert type(error) is expected and (error.code, error.sub_code) == (answer["code"], answer["sub_code"])
+    assert message.startswith(f"Douyin shop {SHOP}:") and f"code {answer['code']} {answer['msg']}" in message
+    assert answer["sub_code"] in message
+    assert all(part.lower() in message.lower() for part in says), message
+    assert not any(part.lower() in message.lower() for part in never_says), message
+    assert TOKEN not in message and SECRET not in message and "\n" not in message
+    assert sleeps == []
+
+
+def test_the_rate_limit_and_service_errors_are_retried_then_the_call_succeeds():
+    sleeps: list[float] = []
+    answers = [
+        _error(60000, "超过限流限制", "isv.traffic-limited", "请求太频繁，请2秒后重试"),
+        _error(60000, "超过限流限制", "isv.traffic-limited", "请求太频繁，请稍后重试"),
+        _error(20000, "服务不可用", "dop.service-error", "服务繁忙"),
+        _error(20000, "服务不可用", "isp.service-error:1234", "底层错误"),
+        OK,
+    ]
+    assert _mock_client(answers, sleeps).call("sku.list", {"page": 0, "size": 10}) == OK["data"]
+    assert sleeps[:2] == [2.0, 2.0] and len(sleeps) == 4  # named seconds, else a doubling wait

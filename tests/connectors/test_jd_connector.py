@@ -20,7 +20,8 @@ import pandas as pd
 import pytest
 
 from connectors.common.loading import warehouse_pipeline
-from connectors.jd import JdAuthError, JdClient, JdSignatureError, jd_source, load_shop
+from connectors.jd import JdAuthError, JdClient, JdError, JdSignatureError, jd_source, load_shop
+from connectors.jd.client import JdPermissionError, JdUnknownCodeError
 from connectors.jd.signing import sign, sign_string
 from connectors.jd.stock import get_stock, set_stock
 from sandbox import jd, runner
@@ -262,3 +263,73 @@ def test_the_business_parameters_travel_as_one_signed_json_string(stack: Stack):
         form = client.signed_form("jingdong.stock.read.findSkuStock", {"skuId": "1"})
     assert json.loads(form["360buy_param_json"]) == {"skuId": "1"}
     assert form["sign"] == sign({k: v for k, v in form.items() if k != "sign"}, SECRET)
+
+
+# ------------------------------------------------------------------------------------------------------------ #
+# every kind of JOS error code gets its own exception and one clear message
+
+OK = {"jingdong_sku_read_searchSkuList_responce": {"code": "0", "page": {"data": [], "totalItem": 0}}}
+
+
+def _error(code: str, en: str, zh: str = "") -> dict:
+    return {"error_response": {"code": code, "en_desc": en, "zh_desc": zh}}
+
+
+def _mock_client(answers: list[dict | int], sleeps: list[float]) -> JdClient:
+    queue = list(answers)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        item = queue.pop(0)
+        return httpx.Response(item) if isinstance(item, int) else httpx.Response(200, json=item)
+
+    return JdClient(SHOP, "http://jos.test", APP_KEY, SECRET, TOKEN, token_env=TOKEN_ENV, sleep=sleeps.append,
+                    transport=httpx.MockTransport(handler))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected", "says", "never_says"),
+    [
+        (_error("19", "Invalid access_token", "无效access_token"), JdAuthError, ["re-authorise", TOKEN_ENV], []),
+        (_error("18", "Missing access_token"), JdAuthError, [TOKEN_ENV], []),
+        (_error("12", "Invalid Signature", "无效签名"), JdSignatureError, ["app secret"], ["re-authorise", TOKEN_ENV]),
+        (_error("21", "Invalid app_key"), JdSignatureError, ["app key"], ["re-authorise"]),
+        (_error("24", "cannot use this API", "无权调用API"), JdPermissionError, ["JOS console"], ["re-authorise"]),
+        (_error("98765", "Something new", "新的"), JdUnknownCodeError, ["does not know"], ["re-authorise"]),
+    ],
+)  # fmt: skip
+def test_each_kind_of_jos_error_code_gives_its_own_exception_naming_shop_code_and_text(
+    answer, expected, says, never_says
+):
+    sleeps: list[float] = []
+    with pytest.raises(JdError) as caught:
+        _mock_client([answer], sleeps).call("jingdong.sku.read.searchSkuList", {"page": "1"})
+    error, message, platform = caught.value, str(caught.value), answer["error_response"]
+    assert type(error) is expected and error.code == platform["code"]
+    assert (
+        message.startswith(f"JD shop {SHOP}:")
+        and f"JD code {platform['code']}: {platform['en_desc']}" in message
+    )
+    assert all(part.lower() in message.lower() for part in says), message
+    assert not any(part.lower() in message.lower() for part in never_says), message
+    assert TOKEN not in message and SECRET not in message and "\n" not in message
+    assert sleeps == []
+
+
+def test_the_documented_call_limit_code_2_is_waited_out_and_5xx_retried_then_the_call_succeeds():
+    sleeps: list[float] = []
+    throttle = _error("2", "App Call Limited, retry after 3 seconds", "限制时间内调用失败次数")
+    client = _mock_client([throttle, 502, throttle, OK], sleeps)
+    assert (
+        client.call("jingdong.sku.read.searchSkuList", {"page": "1"})
+        == OK["jingdong_sku_read_searchSkuList_responce"]
+    )
+    assert sleeps.count(3.0) == 2 and len(sleeps) == 3
+
+
+def test_a_call_limit_that_never_lifts_fails_with_jd_s_code_and_text():
+    sleeps: list[float] = []
+    client = _mock_client([_error("2", "App Call Limited")] * 30, sleeps)
+    client.max_throttle_retries = 3
+    with pytest.raises(JdError, match=r"JD shop jd_pop: .*JD code 2: App Call Limited.*try again later"):
+        client.call("jingdong.sku.read.searchSkuList", {"page": "1"})
+    assert len(sleeps) == 4

@@ -19,6 +19,7 @@ import pytest
 
 from connectors.common.loading import warehouse_pipeline
 from connectors.pinduoduo import PddAuthError, PddClient, PddSignatureError, load_shop
+from connectors.pinduoduo.client import PddError, PddPermissionError, PddUnknownCodeError
 from connectors.pinduoduo.signing import sign_params
 from connectors.pinduoduo.source import plan_windows
 from connectors.pinduoduo.stock import set_stock
@@ -252,3 +253,71 @@ def test_stock_is_set_by_sku_id_or_merchant_code(server) -> None:
         set_stock(client, second["outer_id"], 4, by_outer_id=True, goods_id=second["goods_id"])
     after = {s["sku_id"]: s["quantity"] for s in httpx.get(f"{server.url}/_sandbox/stock").json()["stock"]}
     assert after[first["sku_id"]] == 12 and after[second["sku_id"]] == 4
+
+
+# ------------------------------------------------------------------------------------------------------------ #
+# every kind of POP error code gets its own exception and one clear message
+
+OK = {"goods_list_get_response": {"goods_list": [], "total_count": 0}}
+
+
+def _error(code: int, msg: str, sub_msg: str = "") -> dict:
+    return {
+        "error_response": {"error_code": code, "error_msg": msg, "sub_code": str(code), "sub_msg": sub_msg}
+    }
+
+
+def _mock_client(answers: list[dict | int], sleeps: list[float]) -> PddClient:
+    queue = list(answers)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        item = queue.pop(0)
+        return httpx.Response(item) if isinstance(item, int) else httpx.Response(200, json=item)
+
+    return PddClient(SHOP, "http://pop.test", KEY, SECRET, TOKEN, sleep=sleeps.append,
+                     transport=httpx.MockTransport(handler))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected", "says", "never_says"),
+    [
+        (_error(10019, "access_token已过期"), PddAuthError, ["re-authorise", "PDD_MAIN_TOKEN"], []),
+        (_error(20032, "access_token或client_id错误"), PddAuthError, ["PDD_MAIN_TOKEN", "client_id"], []),
+        (_error(20004, "签名sign校验失败"), PddSignatureError, ["client_secret"], ["re-authorise", "PDD_MAIN_TOKEN"]),
+        (_error(20005, "ip无权访问接口，请加入ip白名单"), PddSignatureError, ["whitelist"], ["re-authorise"]),
+        (_error(20031, "用户没有授权访问此接口"), PddPermissionError, ["permission package"], ["re-authorise"]),
+        (_error(30000, "没有调用此target接口权限"), PddPermissionError, ["permission"], ["re-authorise"]),
+        (_error(88888, "新的错误", "说明"), PddUnknownCodeError, ["does not know", "说明"], ["re-authorise"]),
+    ],
+)  # fmt: skip
+def test_each_kind_of_pop_error_code_gives_its_own_exception_naming_shop_code_and_text(
+    answer, expected, says, never_says
+):
+    sleeps: list[float] = []
+    with pytest.raises(PddError) as caught:
+        _mock_client([answer], sleeps).call("pdd.goods.list.get", {"page": 1}, "goods_list_get_response")
+    error, message, platform = caught.value, str(caught.value), answer["error_response"]
+    assert type(error) is expected and error.code == platform["error_code"]
+    assert message.startswith(f"Pinduoduo shop {SHOP}:")
+    assert f"error_code {platform['error_code']}: {platform['error_msg']}" in message
+    assert all(part.lower() in message.lower() for part in says), message
+    assert not any(part.lower() in message.lower() for part in never_says), message
+    assert TOKEN not in message and SECRET not in message and "\n" not in message
+    assert sleeps == []
+
+
+def test_throttle_and_busy_codes_are_retried_then_the_call_succeeds():
+    sleeps: list[float] = []
+    answers = [
+        _error(70031, "调用过于频繁，请调整调用频率", "请2秒后重试"),
+        _error(52101, "当前接口被限流，请稍后重试"),
+        _error(52103, "服务暂时不可用，请稍后重试"),
+        _error(50000, "系统内部错误"),
+        OK,
+    ]
+    client = _mock_client(answers, sleeps)
+    assert (
+        client.call("pdd.goods.list.get", {"page": 1}, "goods_list_get_response")
+        == OK["goods_list_get_response"]
+    )
+    assert sleeps[:2] == [2.0, 2.0] and len(sleeps) == 4  # named seconds, else a doubling wait

@@ -18,9 +18,11 @@ import pandas as pd
 import pytest
 
 from connectors.common.loading import warehouse_pipeline
-from connectors.shopify import ShopifyAuthError, ShopifyClient, ShopifyResponseError, load_shop
+from connectors.shopify import ShopifyAuthError, ShopifyClient, ShopifyError, ShopifyResponseError, load_shop
+from connectors.shopify.client import ShopifyConfigError, ShopifyPermissionError, ShopifyUnknownStatusError
 from connectors.shopify.stock import set_inventory_level
 from sandbox import runner, shopify
+from sandbox.faults import KINDS, FaultConfig, Faults
 from sandbox.world import World
 
 SHOP = "shopify_global"
@@ -592,3 +594,81 @@ def test_a_store_without_payments_or_payouts_loads_empty_payments_tables_with_th
         assert wanted <= columns, (table, wanted - columns)
         assert query(tmp_path, f"select count(*) from raw_shopify.{table}") == [(0,)]
     assert landed(tmp_path).orders > 0, "the orders still land"
+
+
+# the fault mode the marketplaces have, and each kind of refusal with its own exception and message
+
+
+def test_under_the_sandbox_s_fault_mode_the_load_equals_the_world_with_no_order_twice(
+    world: World, tmp_path: Path
+):
+    now = world_end(world)
+    faults = Faults(FaultConfig(rate=0.3, seed=48, timeout_seconds=0.2))
+    sandbox = start_sandbox(world, now, faults=faults)
+    try:
+        load_shop(new_pipeline(tmp_path), **source_kwargs(sandbox, page_limit=50))
+        injected = httpx.get(f"{sandbox.url}/_sandbox/faults").json()["counts"]
+        moved = [r for r in sandbox.requests() if r.get("fault") == "overlap" and "page_info" in r["query"]]
+    finally:
+        sandbox.server.stop()
+    assert set(injected) == set(KINDS), injected  # every kind really happened
+    assert moved  # at least one page repeated records of the page before
+    truth, result = truth_at(world, now), landed(tmp_path)
+    assert (result.orders, result.total_price) == (truth.orders, truth.total_price)
+    assert (result.line_items, result.line_price) == (truth.line_items, truth.line_price)
+    assert (result.refund_lines, result.refund_amount) == (truth.refund_lines, truth.refund_amount)
+    assert query(tmp_path, "select count(*) - count(distinct id) from raw_shopify.orders") == [(0,)]
+
+
+def test_the_fault_mode_throttles_with_shopify_s_own_429_and_retry_after(world: World):
+    sandbox = start_sandbox(
+        world, world_end(world), faults=Faults(FaultConfig(rate=1.0, kinds=("throttle",)))
+    )
+    try:
+        response = httpx.get(
+            f"{sandbox.url}/admin/api/2025-07/orders.json", headers={"X-Shopify-Access-Token": TOKEN}
+        )
+    finally:
+        sandbox.server.stop()
+    assert response.status_code == 429 and response.headers["Retry-After"] == "1.0"
+    assert "errors" in response.json()
+
+
+def _mock_client(answers: list[httpx.Response], sleeps: list[float]) -> ShopifyClient:
+    queue = list(answers)
+    return ShopifyClient(SHOP, "https://example.myshopify.com", TOKEN, sleep=sleeps.append,
+                         transport=httpx.MockTransport(lambda request: queue.pop(0)))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("status", "errors", "expected", "says", "never_says"),
+    [
+        (401, "[API] Invalid API key or access token", ShopifyAuthError, ["renew", "SHOPIFY_GLOBAL_TOKEN"], []),
+        (403, "[API] This action requires merchant approval for read_orders scope.", ShopifyPermissionError,
+         ["scope", "read_orders"], ["renew"]),
+        (404, "Not Found", ShopifyConfigError, ["base_url", "api_version"], ["renew"]),
+        (418, "I'm a teapot", ShopifyUnknownStatusError, ["does not know"], ["renew"]),
+    ],
+)  # fmt: skip
+def test_each_kind_of_refusal_gives_its_own_exception_naming_shop_status_and_shopify_s_words(
+    status, errors, expected, says, never_says
+):
+    sleeps: list[float] = []
+    with pytest.raises(ShopifyError) as caught:
+        _mock_client([httpx.Response(status, json={"errors": errors})], sleeps).get("orders.json")
+    message = str(caught.value)
+    assert type(caught.value) is expected and caught.value.status == status
+    assert message.startswith(f"Shopify shop {SHOP}:") and f"HTTP {status}: {errors}" in message
+    assert all(part.lower() in message.lower() for part in says), message
+    assert not any(part.lower() in message.lower() for part in never_says), message
+    assert TOKEN not in message and sleeps == []
+
+
+def test_a_json_answer_cut_short_is_read_again_and_one_that_never_parses_says_which_shop_and_path():
+    sleeps: list[float] = []
+    cut = httpx.Response(200, content=b'{"orders": [{"id": 1', headers={"content-type": "application/json"})
+    whole = httpx.Response(200, json={"orders": []})
+    assert _mock_client([cut, whole], sleeps).get("orders.json")[0] == {"orders": []}
+    assert len(sleeps) == 1
+    with pytest.raises(ShopifyResponseError, match=f"Shopify shop {SHOP}: /admin/api/2025-07/orders.json"):
+        _mock_client([cut] * 5, sleeps).get("orders.json")

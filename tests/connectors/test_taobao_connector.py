@@ -26,7 +26,7 @@ import pytest
 
 from connectors.common.loading import warehouse_pipeline
 from connectors.taobao import TaobaoAuthError, TaobaoClient, TaobaoConfigError, TaobaoError, load_shop
-from connectors.taobao.client import parse_top_time
+from connectors.taobao.client import TaobaoPermissionError, TaobaoUnknownCodeError, parse_top_time
 from connectors.taobao.signing import sign, string_to_sign
 from connectors.taobao.stock import set_stock, set_stock_batch
 from sandbox import runner, taobao
@@ -403,3 +403,90 @@ def test_a_stock_add_is_not_resent_after_a_5xx_because_it_may_have_been_applied(
     with pytest.raises(TaobaoError, match="may or may not have been applied"):
         set_stock(client, "5012", 3, num_iid=68, kind=2)
     assert sleeps == []
+
+
+# ------------------------------------------------------------------------------------------------------------ #
+# every kind of TOP error code gets its own exception and one clear message
+
+
+def _error(code: int, msg: str, sub_code: str = "", sub_msg: str = "") -> dict:
+    return {"error_response": {"code": code, "msg": msg, "sub_code": sub_code, "sub_msg": sub_msg}}
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected", "says", "never_says"),
+    [
+        (_error(27, "Invalid session", "invalid-sessionkey"), TaobaoAuthError, ["renew the seller session", TOKEN_ENV], []),
+        (_error(26, "Missing session"), TaobaoAuthError, ["renew the seller session"], []),
+        (_error(25, "Invalid signature"), TaobaoConfigError, ["app_secret"], ["renew", TOKEN_ENV]),
+        (_error(29, "Invalid app Key"), TaobaoConfigError, ["app_key"], ["renew"]),
+        (_error(11, "Insufficient isv permissions", "isv.permission-api-package-limit", "scope ban check"),
+         TaobaoPermissionError, ["permission package", "isv.permission-api-package-limit"], ["renew"]),
+        (_error(12, "Insufficient user permissions"), TaobaoPermissionError, ["permission"], ["renew"]),
+        (_error(997, "Something new", "isv.something-new", "what it says"), TaobaoUnknownCodeError,
+         ["does not know", "isv.something-new: what it says"], ["renew"]),
+    ],
+)  # fmt: skip
+def test_each_kind_of_top_error_code_gives_its_own_exception_naming_shop_code_and_text(
+    answer, expected, says, never_says
+):
+    sleeps: list[float] = []
+    with pytest.raises(TaobaoError) as caught:
+        _client([answer], sleeps).call("taobao.refunds.receive.get", {})
+    error, message = caught.value, str(caught.value)
+    assert type(error) is expected
+    assert error.code == answer["error_response"]["code"]
+    platform = answer["error_response"]
+    assert (
+        message.startswith(f"Taobao shop {SHOP}:") and f"code {platform['code']} {platform['msg']}" in message
+    )
+    assert all(part.lower() in message.lower() for part in says), message
+    assert not any(part.lower() in message.lower() for part in never_says), message
+    assert TOKEN not in message and SECRET not in message and "\n" not in message
+    assert sleeps == []  # none of these is retried
+
+
+@pytest.mark.parametrize("code", [4, 5, 6, 7, 8])
+def test_every_documented_call_limit_code_is_waited_out_and_the_call_then_succeeds(code):
+    sleeps: list[float] = []
+    throttle = _error(code, "Call Limited", "accesscontrol.limited", "This ban will last for 3 more seconds")
+    client = _client([throttle, throttle, OK], sleeps)
+    assert client.call("taobao.refunds.receive.get", {}) == OK["refunds_receive_get_response"]
+    assert sleeps == [3.0, 3.0]
+
+
+def test_service_unavailable_and_isp_busy_codes_are_retried_with_backoff_then_succeed():
+    sleeps: list[float] = []
+    busy = [
+        _error(10, "Service currently unavailable"),
+        _error(15, "Remote service error", "isp.top-remote-unknown-error"),
+    ]
+    client = _client([*busy, OK], sleeps)  # fmt: skip
+    assert client.call("taobao.refunds.receive.get", {}) == OK["refunds_receive_get_response"]
+    assert len(sleeps) == 2
+
+
+@pytest.mark.parametrize(
+    "time_answer",
+    [_error(11, "Insufficient isv permissions", "isv.permission-api-package-limit"), _error(22, "Invalid method"),
+     {"time_get_response": {}}, 404],
+)  # fmt: skip
+def test_without_a_server_time_the_client_uses_the_local_clock_and_says_so_once(time_answer, caplog):
+    stamps: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("method") == "taobao.time.get":
+            return httpx.Response(time_answer) if isinstance(time_answer, int) else _answer(time_answer)
+        stamps.append(request.url.params["timestamp"])
+        return _answer(OK)
+
+    client = TaobaoClient(SHOP, "http://top.test", KEY, SECRET, TOKEN, sleep=lambda s: None,
+                          transport=httpx.MockTransport(handler))  # fmt: skip
+    with caplog.at_level("WARNING", logger="connectors.taobao.client"):
+        for _ in range(3):
+            assert client.call("taobao.refunds.receive.get", {}) == OK["refunds_receive_get_response"]
+    assert len(stamps) == 3
+    sent = parse_top_time(stamps[-1])
+    assert abs((sent - datetime.now(UTC)).total_seconds()) < 5
+    warnings = [r for r in caplog.records if "local" in r.getMessage() or "machine's clock" in r.getMessage()]
+    assert len(warnings) == 1 and SHOP in warnings[0].getMessage()

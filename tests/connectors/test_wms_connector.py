@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from connectors.wms import WmsAuthError, WmsClient, WmsError, load_wms, wms_pipeline
+from connectors.wms.client import WmsPermissionError, WmsUnknownStatusError
 from sandbox.runner import start
 from sandbox.wms import create_app
 from sandbox.world import World
@@ -335,3 +336,49 @@ def test_purchase_orders_and_receipts_land_as_of_the_clock_and_a_later_run_updat
     assert dict(statuses) == world_status  # at the end of the history, the world's own final statuses
     costs = _query(db, "select sum(quantity * unit_cost) from raw_wms.receipts")[0][0]
     assert costs == sum(small_world.receipts.quantity * small_world.receipts.unit_cost)
+
+
+# every kind of WMS answer gets its own exception and one clear message; throttles and busy answers are retried
+
+PAGE = {"warehouse": "WH-SH", "date": "2026-06-20", "page": 1, "page_size": 500, "total": 1,
+        "items": [{"merchant_code": "A", "on_hand": 3}]}  # fmt: skip
+
+
+def _mock_client(answers: list[httpx.Response], sleeps: list[float]) -> WmsClient:
+    queue = list(answers)
+    return WmsClient("http://wms.test", TOKEN, sleep=sleeps.append,
+                     transport=httpx.MockTransport(lambda request: queue.pop(0)))  # fmt: skip
+
+
+def test_a_429_waits_its_retry_after_and_5xx_backs_off_then_the_page_is_read():
+    sleeps: list[float] = []
+    answers = [
+        httpx.Response(429, headers={"Retry-After": "4"}, json={"error": "rate limited"}),
+        httpx.Response(503, json={"error": "busy"}),
+        httpx.Response(200, content=b'{"warehouse": "WH-', headers={"content-type": "application/json"}),
+        httpx.Response(200, json=PAGE),
+    ]
+    pages = list(_mock_client(answers, sleeps).stock_pages("WH-SH"))
+    assert [p["items"] for p in pages] == [PAGE["items"]]
+    assert sleeps[0] == 4.0 and len(sleeps) == 3
+
+
+@pytest.mark.parametrize(
+    ("status", "expected", "says"),
+    [(401, WmsAuthError, "valid WMS API token"), (403, WmsPermissionError, "read access"),
+     (418, WmsUnknownStatusError, "does not know")],
+)  # fmt: skip
+def test_each_kind_of_refusal_gives_its_own_exception_naming_the_status_the_wms_words_and_the_variable(
+    status, expected, says
+):
+    sleeps: list[float] = []
+    with pytest.raises(WmsError) as caught:
+        list(
+            _mock_client([httpx.Response(status, json={"error": "the WMS's own words"})], sleeps).stock_pages(
+                "WH-SH"
+            )
+        )
+    message = str(caught.value)
+    assert type(caught.value) is expected and caught.value.status == status
+    assert f"HTTP {status}: the WMS's own words" in message and says in message
+    assert TOKEN not in message and sleeps == []

@@ -87,9 +87,9 @@ def test_an_hmac_sha256_signature_and_an_unsorted_body_are_accepted(client):
     assert call(client, "order.searchList", params, sort_keys=False)["code"] == 10000
 
 
-def test_a_wrong_signature_is_rejected_with_the_sign_error(client):
+def test_a_wrong_signature_is_rejected_with_code_40003_signature_invalid(client):
     body = call(client, "order.searchList", {**window(1), "page": 0, "size": 10}, secret="not-the-secret")
-    assert (body["code"], body["sub_code"]) == (30005, "isv.sign-invalid")
+    assert (body["code"], body["sub_code"]) == (40003, "isv.signature-invalid")
     assert body["data"] == {}
 
 
@@ -111,13 +111,13 @@ def test_a_window_older_than_the_online_history_is_rejected(client):
     assert (body["code"], body["sub_code"]) == (40003, "isv.time-out-of-range")
 
 
-def test_an_unknown_or_expired_token_is_rejected_as_invalid_authorisation(client, app):
+def test_an_unknown_or_expired_token_is_rejected_with_code_40003_and_its_token_sub_code(client, app):
     body = call(client, "order.searchList", {**window(1), "page": 0, "size": 10}, token="someone-else")
-    assert (body["code"], body["sub_code"]) == (30001, "isv.access-token-expired")
+    assert (body["code"], body["sub_code"]) == (40003, "isv.access-token-no-existed")
     client.post("/_sandbox/expire_token")
     try:
         body = call(client, "order.searchList", {**window(1), "page": 0, "size": 10})
-        assert body["code"] == 30001
+        assert (body["code"], body["sub_code"]) == (40003, "isv.access-token-expired")
     finally:
         app.state.sandbox.token_expired = False
 
@@ -185,7 +185,7 @@ def test_the_fault_mode_throttles_in_the_douyin_envelope_and_counts_what_it_inje
                             now=NOW, faults=faults)  # fmt: skip
     with TestClient(app) as c:
         body = call(c, "sku.list", {"page": 0, "size": 10})
-        assert (body["code"], body["sub_code"]) == (70001, "isv.api-rate-limit") and "1秒" in body["sub_msg"]
+        assert (body["code"], body["sub_code"]) == (60000, "isv.traffic-limited") and "1秒" in body["sub_msg"]
         c.post("/_sandbox/faults", json={"rate": 1.0, "seed": 2, "kinds": ["truncated"]})
         path, query, raw = signed("sku.list", {"page": 0, "size": 10})
         response = c.post(path, params=query, content=raw)

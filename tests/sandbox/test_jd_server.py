@@ -44,9 +44,9 @@ def test_a_good_order_search_answers_under_the_responce_key_with_orders(app):
     assert result["orderInfoList"][0]["itemInfoList"]
 
 
-def test_a_wrong_signature_is_rejected_with_code_14(app):
+def test_a_wrong_signature_is_rejected_with_code_12(app):
     body = post(app, "jingdong.pop.order.search", search("2026-06-20 00:00:00", "2026-06-21 00:00:00"), "x")
-    assert body["error_response"]["code"] == "14"
+    assert body["error_response"]["code"] == "12"
 
 
 def test_a_window_wider_than_30_days_is_rejected_with_code_101(app):
@@ -73,11 +73,11 @@ def test_a_wrong_or_expired_token_is_rejected_with_code_19(small_world: World):
     assert post(app, "jingdong.sku.read.searchSkuList", params)["error_response"]["code"] == "19"
 
 
-def test_a_throttle_fault_answers_code_66_naming_the_wait(small_world: World):
+def test_a_throttle_fault_answers_code_2_app_call_limited_naming_the_wait(small_world: World):
     app = jd.create_app(small_world, app_key=KEY, app_secret=SECRET, access_token=TOKEN, now=NOW)
     TestClient(app).post("/_sandbox/faults", json={"rate": 1.0, "seed": 1, "kinds": ["throttle"]})
     error = post(app, "jingdong.sku.read.searchSkuList", {"page": "1", "pageSize": "10"})["error_response"]
-    assert error["code"] == "66" and "retry after 1 seconds" in error["en_desc"]
+    assert error["code"] == "2" and "retry after 1 seconds" in error["en_desc"]
     assert TestClient(app).get("/_sandbox/faults").json()["counts"] == {"throttle": 1}
 
 

@@ -60,6 +60,11 @@ def test_a_wrong_signature_is_rejected_with_20004(pop: TestClient) -> None:
     assert body["error_response"]["error_code"] == 20004
 
 
+def test_an_unknown_client_id_is_rejected_with_pop_s_10016(pop: TestClient) -> None:
+    body = call(pop, "pdd.order.number.list.increment.get", client_id="someone-else", **window(30))
+    assert body["error_response"]["error_code"] == 10016
+
+
 def test_a_window_wider_than_30_minutes_is_a_business_error(pop: TestClient) -> None:
     body = call(pop, "pdd.order.number.list.increment.get", **window(31))
     assert body["error_response"]["error_code"] == 50001

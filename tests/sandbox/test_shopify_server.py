@@ -456,3 +456,22 @@ def test_the_simulated_stores_ledger_is_its_settlement_lines_with_the_injected_d
     assert int(errors["missing_settlement"]) not in charged.index
     assert charged[int(errors["duplicate_bill"])] == 2
     assert (charged.drop(int(errors["duplicate_bill"])) == 1).all()
+
+
+def test_the_fault_mode_cuts_bodies_fails_with_5xx_and_repeats_records_across_pages(store: httpx.Client):
+    first = store.get(f"{API}/orders.json", params={"status": "any", "limit": 3})
+    next_url = first.headers["Link"].split(";")[0].strip("<>")
+    clean = store.get(next_url).json()["orders"]
+    store.post("/_sandbox/faults", json={"rate": 1.0, "seed": 1, "kinds": ["overlap"]})
+    moved = store.get(next_url).json()["orders"]
+    assert moved[0]["id"] == first.json()["orders"][-1]["id"]  # the page starts inside the page before
+    assert [o["id"] for o in moved[1:]] == [o["id"] for o in clean[: len(moved) - 1]]
+    store.post("/_sandbox/faults", json={"rate": 1.0, "kinds": ["truncated"]})
+    cut = store.get(f"{API}/orders.json", params={"status": "any"})
+    assert cut.status_code == 200 and cut.headers["content-type"].startswith("application/json")
+    with pytest.raises(ValueError):
+        cut.json()
+    store.post("/_sandbox/faults", json={"rate": 1.0, "kinds": ["server_error"]})
+    assert store.get(f"{API}/orders.json").status_code in (500, 502, 503)
+    counts = store.get("/_sandbox/faults").json()["counts"]
+    assert counts == {"overlap": 1, "truncated": 1, "server_error": 1}
