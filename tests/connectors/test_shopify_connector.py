@@ -19,7 +19,11 @@ import pytest
 
 from connectors.common.loading import warehouse_pipeline
 from connectors.shopify import ShopifyAuthError, ShopifyClient, ShopifyError, ShopifyResponseError, load_shop
-from connectors.shopify.client import ShopifyConfigError, ShopifyPermissionError, ShopifyUnknownStatusError
+from connectors.shopify.client import (
+    ShopifyNotFoundError,
+    ShopifyPermissionError,
+    ShopifyUnknownStatusError,
+)
 from connectors.shopify.stock import set_inventory_level
 from sandbox import runner, shopify
 from sandbox.faults import KINDS, FaultConfig, Faults
@@ -646,7 +650,7 @@ def _mock_client(answers: list[httpx.Response], sleeps: list[float]) -> ShopifyC
         (401, "[API] Invalid API key or access token", ShopifyAuthError, ["renew", "SHOPIFY_GLOBAL_TOKEN"], []),
         (403, "[API] This action requires merchant approval for read_orders scope.", ShopifyPermissionError,
          ["scope", "read_orders"], ["renew"]),
-        (404, "Not Found", ShopifyConfigError, ["base_url", "api_version"], ["renew"]),
+        (404, "Not Found", ShopifyNotFoundError, ["base_url", "api_version"], ["renew"]),
         (418, "I'm a teapot", ShopifyUnknownStatusError, ["does not know"], ["renew"]),
     ],
 )  # fmt: skip
