@@ -1,18 +1,13 @@
-{#- Every channel's orders in the canonical shape, amounts in the shop's currency. Platforms keep only months of
-    history online, so older orders come from back-office exports; where both have an order, the API wins. -#}
-with api as (
-    {{ union_channels('orders') }}
+{#- Every order the build counts: int_orders_stacked less what int_orders_set_aside sets aside (an order the
+    build cannot count right is listed in marts.set_aside_rows instead of failing the build or turning into
+    wrong numbers; its lines and refunds are left out with it). -#}
+with stacked as (
+    select * from {{ ref('int_orders_stacked') }}
 ),
 
-files as (
-    {{ union_files('orders') }}
-),
-
-unified as (
-    select * from api
-    union all
-    select * from files
-    where order_id not in (select order_id from api)
+set_aside as (
+    select order_id from {{ ref('int_orders_set_aside') }}
 )
 
-select * from unified
+select * from stacked
+where order_id not in (select order_id from set_aside)

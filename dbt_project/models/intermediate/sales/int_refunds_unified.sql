@@ -1,18 +1,12 @@
-{#- Every channel's refunds / after-sales cases in the canonical shape, with canonical reason codes; refunds
-    from exports only where the API doesn't have them. -#}
-with api as (
-    {{ union_channels('refunds') }}
+{#- Every refund the build counts: int_refunds_stacked less the refunds whose order the warehouse does not count
+    (int_refunds_set_aside, listed in marts.set_aside_rows). -#}
+with stacked as (
+    select * from {{ ref('int_refunds_stacked') }}
 ),
 
-files as (
-    {{ union_files('refunds') }}
-),
-
-unified as (
-    select * from api
-    union all
-    select * from files
-    where refund_id not in (select refund_id from api)
+set_aside as (
+    select refund_id from {{ ref('int_refunds_set_aside') }}
 )
 
-select * from unified
+select * from stacked
+where refund_id not in (select refund_id from set_aside)
