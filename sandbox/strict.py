@@ -94,6 +94,10 @@ OPTIONAL_FIELDS: dict[str, dict[str, bool]] = {
 """Per channel, fields of orders, lines and after-sales records that the platform's docs mark optional or that
 some accounts never receive."""
 
+OPTIONAL_IN: dict[str, tuple[str, ...]] = {"shopify": ("orders",)}
+"""Where a channel's field names are not specific enough (Shopify's balance transactions always carry their
+processed_at), the top-level keys of an answer whose records lose optional fields; other channels: anywhere."""
+
 
 @dataclass(frozen=True)
 class Strictness:
@@ -119,13 +123,21 @@ def _drops(seed: int, name: str, record: dict, rate: float) -> bool:
 
 def omit_optional(body: Any, channel: str, strictness: Strictness) -> Any:
     """`body` with each optional field of every record left out at `omit_rate` (recursively, in place)."""
-    optional = OPTIONAL_FIELDS[channel]
+    if channel in OPTIONAL_IN and isinstance(body, dict):
+        for key in OPTIONAL_IN[channel]:
+            if key in body:
+                _omit(body[key], OPTIONAL_FIELDS[channel], strictness)
+        return body
+    return _omit(body, OPTIONAL_FIELDS[channel], strictness)
+
+
+def _omit(body: Any, optional: dict[str, bool], strictness: Strictness) -> Any:
     if isinstance(body, list):
         for item in body:
-            omit_optional(item, channel, strictness)
+            _omit(item, optional, strictness)
     elif isinstance(body, dict):
         for value in body.values():
-            omit_optional(value, channel, strictness)
+            _omit(value, optional, strictness)
         snapshot = dict(body)
         for name, is_money in optional.items():
             if name not in body or (is_money and not _is_zero(body[name])):
