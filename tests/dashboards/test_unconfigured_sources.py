@@ -152,3 +152,27 @@ def test_data_status_counts_the_unmapped_codes_per_shop_and_lists_the_absent_sou
         "[files]": False,
         "[[shops]]": True,
     }
+
+
+def test_data_status_counts_quarantined_rows_per_importer_and_shop_at_the_top(
+    shopify_only, tmp_path, monkeypatch
+):
+    serve = tmp_path / "serve.duckdb"
+    shutil.copy(shopify_only, serve)
+    with duckdb.connect(str(serve)) as con:
+        con.executemany(
+            "insert into marts.quarantined_rows values (?, ?, ?, ?, 'sha', ?, ?, 'bad date', '{}', now())",
+            [
+                ["q1", "export", SHOP, f"{SHOP}__orders.csv", None, 3],
+                ["q2", "export", SHOP, f"{SHOP}__orders.csv", None, 9],
+                ["q3", "product_master", None, "master.xlsx", "商品", 5],
+            ],
+        )
+
+    at = render_page(serve, "data_status", monkeypatch)
+
+    set_aside = next(d.value for d in at.dataframe if "what" in d.value.columns)
+    counts = {(r["what"], r["shop_name"]): r["rows"] for r in set_aside.to_dict("records")}
+    assert counts[(t("data_status_importer_export", lang="zh"), "My store")] == 2
+    assert counts[(t("data_status_importer_product_master", lang="zh"), "—")] == 1
+    assert (t("data_status_unmapped", lang="zh"), "My store") in counts
