@@ -516,8 +516,10 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "replenishment_actual_28d": {"zh": "近 28 天日均", "en": "Actual daily, 28 d"},
     "replenishment_fallback": {"zh": "历史过短", "en": "Short history"},
     "data_status_caption": {
-        "zh": "本页显示当前发布的数据快照：来源新鲜度、构建与发布时间、数据校验、隔离行与未映射编码。",
-        "en": "The published snapshot: source freshness, build and publish times, checks, quarantined rows and unmapped codes.",
+        "zh": "本页显示当前发布的数据快照：被搁置的数据、已配置的来源、来源新鲜度、构建与发布时间、数据校验、"
+        "隔离行与未映射编码。",
+        "en": "The published snapshot: what was set aside, the configured sources, source freshness, build and "
+        "publish times, checks, quarantined rows and unmapped codes.",
     },
     "data_status_published": {"zh": "发布时间", "en": "Published"},
     "data_status_filters_ignored": {
