@@ -254,7 +254,8 @@ SOURCE_CONFIG_COLUMNS = {
 
 def source_rows(settings: Settings) -> list[tuple[str, str | None, bool]]:
     """(source, shop_id, configured) for every source shopkeep can read, configured or not: the WMS, the
-    product master, the exports folder, and each shop of shopkeep.toml under its channel (configured = enabled)."""
+    product master, the exports folder, and each shop of shopkeep.toml under its channel (configured =
+    enabled)."""
     return [
         ("wms", None, settings.wms is not None),
         ("product_master", None, settings.product_master_path is not None),

@@ -4,9 +4,9 @@ and shop, newest order per shop), the last build and publish, failed checks (dbt
 rows and unmapped SKUs themselves.
 
 Everything comes from the published snapshot: marts.source_freshness, marts.quarantined_rows,
-marts.unmapped_skus, marts.data_sources, meta.publish_log and meta.check_results (written by the publish step). The shop filter
-applies to rows kept per shop; rows not kept per shop (WMS, product master) always show. Dates, categories and
-warehouses do not apply.
+marts.unmapped_skus, marts.data_sources, meta.publish_log and meta.check_results (written by the publish
+step). The shop filter applies to rows kept per shop; rows not kept per shop (WMS, product master) always
+show. Dates, categories and warehouses do not apply.
 """
 
 from __future__ import annotations

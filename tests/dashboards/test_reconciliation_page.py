@@ -160,7 +160,8 @@ def two_currencies(serve_path: Path, tmp_path: Path) -> Path:
             ("shopify_global", shopify, shopify_usd, [Decimal(v) * Decimal("7.2") for v in shopify_usd]),
         ):
             values = [shop, june, sum(counts.values()), *counts.values(), *own, *cny, None]
-            con.execute(f"insert into marts.settlement_reconciliation_monthly values ({', '.join('?' * len(values))})", values)  # fmt: skip
+            marks = ", ".join("?" * len(values))
+            con.execute(f"insert into marts.settlement_reconciliation_monthly values ({marks})", values)
         con.executemany(
             "insert into marts.settlement_reconciliation values "
             "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, null, null, ?, '2026-06-30')",
