@@ -516,8 +516,10 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "replenishment_actual_28d": {"zh": "近 28 天日均", "en": "Actual daily, 28 d"},
     "replenishment_fallback": {"zh": "历史过短", "en": "Short history"},
     "data_status_caption": {
-        "zh": "本页显示当前发布的数据快照：来源新鲜度、构建与发布时间、数据校验、隔离行与未映射编码。",
-        "en": "The published snapshot: source freshness, build and publish times, checks, quarantined rows and unmapped codes.",
+        "zh": "本页显示当前发布的数据快照：被搁置的数据、已配置的来源、来源新鲜度、构建与发布时间、数据校验、"
+        "隔离行与未映射编码。",
+        "en": "The published snapshot: what was set aside, the configured sources, source freshness, build and "
+        "publish times, checks, quarantined rows and unmapped codes.",
     },
     "data_status_published": {"zh": "发布时间", "en": "Published"},
     "data_status_filters_ignored": {
@@ -588,6 +590,28 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "en": "No quarantined rows: every imported row loaded.",
     },
     "data_status_importer": {"zh": "导入来源", "en": "Importer"},
+    "data_status_set_aside_title": {"zh": "被搁置的数据", "en": "Set aside"},
+    "data_status_set_aside_none": {
+        "zh": "没有被搁置的数据：没有隔离行，也没有未映射的编码。",
+        "en": "Nothing was set aside: no quarantined rows and no unmapped codes.",
+    },
+    "data_status_set_aside_what": {"zh": "类别", "en": "What"},
+    "data_status_sources_title": {"zh": "已配置的数据来源", "en": "Configured sources"},
+    "data_status_sources_absent": {
+        "zh": "{n} 个来源未配置：依赖它们的页面会显示「未接入」，在 shopkeep.toml 中添加对应配置节即可接入。",
+        "en": "{n} sources are not configured: the pages that depend on them say so; add the section to "
+        "shopkeep.toml to connect one.",
+    },
+    "data_status_configured": {"zh": "已配置", "en": "Configured"},
+    "data_status_config_section": {"zh": "配置节", "en": "Section"},
+    "data_status_source_wms": {"zh": "仓库 WMS", "en": "WMS"},
+    "data_status_source_product_master": {"zh": "商品主数据", "en": "Product master"},
+    "data_status_source_files": {"zh": "平台导出文件夹", "en": "Exports folder"},
+    "data_status_source_shopify": {"zh": "Shopify 店铺", "en": "Shopify store"},
+    "data_status_source_taobao": {"zh": "天猫 / 淘宝店铺", "en": "Tmall / Taobao shop"},
+    "data_status_source_jd": {"zh": "京东店铺", "en": "JD shop"},
+    "data_status_source_pinduoduo": {"zh": "拼多多店铺", "en": "Pinduoduo shop"},
+    "data_status_source_douyin": {"zh": "抖店", "en": "Douyin shop"},
     "data_status_importer_export": {"zh": "平台导出文件", "en": "Platform export"},
     "data_status_importer_product_master": {"zh": "商品主数据", "en": "Product master"},
     "data_status_file": {"zh": "文件", "en": "File"},
@@ -676,14 +700,24 @@ STRINGS: dict[str, dict[Lang, str]] = {
     },
     "reconciliation_scope_all": {"zh": "范围：全部下单月份。", "en": "Scope: every order month."},
     "reconciliation_scope_months": {
-        "zh": "范围：下单月份 {first} 至 {last}（金额为店铺结算币种，已对账平台均为人民币）。",
-        "en": "Scope: order months {first} to {last} (amounts in the settlement currency, CNY for every "
-        "reconciled platform).",
+        "zh": "范围：下单月份 {first} 至 {last}。",
+        "en": "Scope: order months {first} to {last}.",
     },
     "reconciliation_no_rows": {
-        "zh": "所选范围内没有需要对账的订单（Shopify 不对账）。",
-        "en": "No orders to reconcile in the selection (Shopify is not reconciled).",
+        "zh": "所选范围内没有需要对账的订单。",
+        "en": "No orders to reconcile in the selection.",
     },
+    "reconciliation_currency_note": {
+        "zh": "合计、图表与金额列均为人民币（各订单按下单月份汇率折算）；标注「店铺币种」的列为该店铺自身币种。",
+        "en": "Totals, the chart and the amount columns are in CNY (each order at its month's rate); columns "
+        'marked "shop currency" are in the shop\'s own currency.',
+    },
+    "reconciliation_unreconciled": {
+        "zh": "未对账（没有结算账单）：{shops}",
+        "en": "Not reconciled (no settlement bills): {shops}",
+    },
+    "reconciliation_currency": {"zh": "币种", "en": "Currency"},
+    "reconciliation_in_shop_currency": {"zh": "{what}（店铺币种）", "en": "{what} (shop currency)"},
     "reconciliation_match_rate": {"zh": "对账一致率", "en": "Match rate"},
     "reconciliation_to_chase_count": {"zh": "待追查订单", "en": "Orders to chase"},
     "reconciliation_to_chase_help": {
@@ -850,6 +884,37 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "exceptions_duplicates": {"zh": "疑似重复订单", "en": "Possible duplicates of"},
     "exceptions_oversold_skus": {"zh": "超卖 SKU", "en": "Oversold SKUs"},
     "exceptions_unmapped_codes": {"zh": "未映射商家编码", "en": "Unmapped codes"},
+    # "not configured": one line per absent source, naming the shopkeep.toml section that adds it
+    "not_configured_stock": {
+        "zh": "库存数据未接入：在 shopkeep.toml 中配置 [wms]",
+        "en": "Stock data is not configured: add [wms] to shopkeep.toml",
+    },
+    "not_configured_products": {
+        "zh": "商品主数据未接入（SKU、类目、成本、供应商）：在 shopkeep.toml 中配置 [product_master]",
+        "en": "The product master is not configured (SKUs, categories, costs, suppliers): add [product_master] "
+        "to shopkeep.toml",
+    },
+    "not_configured_costs": {
+        "zh": "商品成本未接入，贡献毛利未扣除商品成本：在 shopkeep.toml 中配置 [product_master]",
+        "en": "Product costs are not configured, so contribution margin leaves out the cost of goods: add "
+        "[product_master] to shopkeep.toml",
+    },
+    "not_configured_promotions": {
+        "zh": "促销数据未接入：在 shopkeep.toml 中配置 [product_master]（促销日历在其「促销」工作表）",
+        "en": "Promotions are not configured: add [product_master] to shopkeep.toml (the promotion calendar is "
+        "its 促销 sheet)",
+    },
+    "not_configured_returns": {
+        "zh": "退货按商品主数据的 SKU 分析，商品主数据未接入：在 shopkeep.toml 中配置 [product_master]",
+        "en": "Returns are analysed per master SKU and the product master is not configured: add "
+        "[product_master] to shopkeep.toml",
+    },
+    "not_configured_bills": {
+        "zh": "结算账单未接入：在 shopkeep.toml 中添加天猫 / 京东 / 拼多多 / 抖店店铺 [[shops]]，"
+        "或在 [files] 目录放入账单导出，或为 Shopify 店铺开通 Shopify Payments",
+        "en": "Settlement bills are not configured: add a Tmall, JD, Pinduoduo or Douyin shop ([[shops]]) to "
+        "shopkeep.toml, put bill exports in the [files] folder, or use Shopify Payments on the Shopify store",
+    },
     "not_published": {
         "zh": "尚未发布数据仓库：{path} 不存在 —— 请运行 `make demo` 或 `shopkeep materialize`。",
         "en": "No published warehouse at {path} — run `make demo` or `shopkeep materialize`.",

@@ -134,6 +134,23 @@ def shops(path: str, version: Version) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def data_sources(path: str, version: Version) -> pd.DataFrame | None:
+    """marts.data_sources: source_id, source_kind (wms, product_master, files or a shop's channel), shop_id,
+    shop_name, is_configured, config_section; None when the snapshot predates the mart."""
+    with _connect(path) as con:
+        present = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'marts' and table_name = 'data_sources'"
+        ).fetchone()
+        if not present or not present[0]:
+            return None
+        return con.execute(
+            "select source_id, source_kind, shop_id, shop_name, is_configured, config_section "
+            "from marts.data_sources order by shop_id nulls first, source_kind"
+        ).df()
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def date_bounds(path: str, version: Version) -> tuple[date, date] | None:
     """First and latest order_date in marts.daily_shop_sales; None when the mart is empty."""
     row = _one(path, "select min(order_date), max(order_date) from marts.daily_shop_sales")
@@ -1188,13 +1205,17 @@ def reconciliation_by_shop(
     path: str, version: Version, start: date, end: date, shop_ids: ShopIds, all_months: bool = False
 ) -> pd.DataFrame:
     """marts.settlement_reconciliation_monthly summed per shop over the selected months: shop_id, shop_name,
-    orders and <status>_orders per status, expected/settled/unsettled/overdue/discrepancy/outstanding/orphan
-    amounts, match_rate = Σ matched / Σ (matched + mismatch + missing + duplicate) (the mart's definition,
-    pooled). Largest outstanding first."""
+    currency (the shop's), orders and <status>_orders per status, expected/settled/unsettled/overdue/
+    discrepancy/outstanding/orphan amounts in the shop's currency and the same as *_cny (CNY at the order
+    months' rates: the ones to add across shops), match_rate = Σ matched / Σ (matched + mismatch + missing +
+    duplicate) (the mart's definition, pooled). Largest outstanding (CNY) first."""
+    amounts = ("expected", "settled", "unsettled", "overdue", "discrepancy", "outstanding", "orphan")
+    sums = ",\n".join(f"sum(m.{a}_amount{c}) as {a}_amount{c}" for c in ("", "_cny") for a in amounts)
     return _df(
         path,
         f"""
         select m.shop_id, coalesce(any_value(s.shop_name), m.shop_id) as shop_name,
+               any_value(s.currency) as currency,
                sum(m.orders)::bigint as orders,
                sum(m.matched_orders)::bigint as matched_orders,
                sum(m.pending_orders)::bigint as pending_orders,
@@ -1202,23 +1223,24 @@ def reconciliation_by_shop(
                sum(m.missing_settlement_orders)::bigint as missing_settlement_orders,
                sum(m.duplicate_bill_orders)::bigint as duplicate_bill_orders,
                sum(m.orphan_bill_orders)::bigint as orphan_bill_orders,
-               sum(m.expected_amount) as expected_amount,
-               sum(m.settled_amount) as settled_amount,
-               sum(m.unsettled_amount) as unsettled_amount,
-               sum(m.overdue_amount) as overdue_amount,
-               sum(m.discrepancy_amount) as discrepancy_amount,
-               sum(m.outstanding_amount) as outstanding_amount,
-               sum(m.orphan_amount) as orphan_amount,
+               {sums},
                sum(m.matched_orders) / nullif(sum(m.matched_orders + m.amount_mismatch_orders
                    + m.missing_settlement_orders + m.duplicate_bill_orders), 0) as match_rate
         from marts.settlement_reconciliation_monthly as m
         left join marts.shops as s using (shop_id)
         where {_recon_where(all_months, "m")}
         group by m.shop_id
-        order by outstanding_amount desc, m.shop_id
+        order by outstanding_amount_cny desc, m.shop_id
         """,
         _recon_params(start, end, shop_ids, all_months),
     )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def reconciled_shop_ids(path: str, version: Version) -> set[str]:
+    """Shops with any row in marts.settlement_reconciliation_monthly (any month): the shops that have bills."""
+    frame = _df(path, "select distinct shop_id from marts.settlement_reconciliation_monthly")
+    return set(frame["shop_id"])
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -1234,22 +1256,25 @@ def reconciliation_to_chase(
     """Orders of marts.settlement_reconciliation in `statuses` (default: every status to chase) over the
     selected months: status, shop_id, shop_name, platform_order_id, order_id, month, order_date, due_date,
     currency, expected_settlement, settled_amount, difference, bill_lines, duplicated_bill_lines,
-    first/last_settled_date, days_overdue (as_of_date − due_date, missing settlements only). Biggest
-    |difference| (or expected, for missing; settled, for orphans) first."""
+    first/last_settled_date, days_overdue (as_of_date − due_date, missing settlements only); the amounts are
+    in the order's `currency`, and expected_settlement_cny / settled_amount_cny / difference_cny in CNY. Biggest
+    |difference| in CNY (or expected, for missing; settled, for orphans) first."""
     params = _recon_params(start, end, shop_ids, all_months) | {"statuses": list(statuses)}
     return _df(
         path,
         f"""
         select r.status, r.shop_id, coalesce(s.shop_name, r.shop_id) as shop_name, r.platform_order_id,
                r.order_id, r.month, r.order_date, r.due_date, r.currency, r.expected_settlement,
-               r.settled_amount, r.difference, r.bill_lines, r.duplicated_bill_lines, r.first_settled_date,
+               r.settled_amount, r.difference, r.expected_settlement_cny, r.settled_amount_cny,
+               r.difference_cny, r.bill_lines, r.duplicated_bill_lines, r.first_settled_date,
                r.last_settled_date,
                case when r.status = 'missing_settlement' then r.as_of_date - r.due_date end as days_overdue
         from marts.settlement_reconciliation as r
         left join marts.shops as s using (shop_id)
         where {_recon_where(all_months, "r")}
           and list_contains($statuses::varchar[], r.status)
-        order by abs(coalesce(r.difference, r.expected_settlement, r.settled_amount)) desc nulls last,
+        order by abs(coalesce(r.difference_cny, r.expected_settlement_cny, r.settled_amount_cny))
+                 desc nulls last,
                  r.order_id
         """,
         params,

@@ -244,11 +244,40 @@ SHOP_CONFIG_COLUMNS = {
 }
 
 
+SOURCE_CONFIG_COLUMNS = {
+    "source": "varchar",  # wms, product_master, files, or a shop's channel (shopify, taobao, jd, ...)
+    "shop_id": "varchar",  # the shop, for a channel; null for the others
+    "configured": "boolean",  # its section is in shopkeep.toml (a shop: enabled)
+    "loaded_at": "timestamptz",
+}
+
+
+def source_rows(settings: Settings) -> list[tuple[str, str | None, bool]]:
+    """(source, shop_id, configured) for every source shopkeep can read, configured or not: the WMS, the
+    product master, the exports folder, and each shop of shopkeep.toml under its channel (configured =
+    enabled)."""
+    return [
+        ("wms", None, settings.wms is not None),
+        ("product_master", None, settings.product_master_path is not None),
+        ("files", None, settings.files is not None),
+    ] + [(s.channel, s.id, s.enabled) for s in settings.shops]
+
+
+def _replace_table(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], rows: list) -> None:
+    con.execute(
+        f"create or replace table raw_config.{table} ({', '.join(f'{n} {k}' for n, k in columns.items())})"
+    )
+    if rows:
+        con.executemany(f"insert into raw_config.{table} values ({', '.join('?' for _ in columns)})", rows)
+
+
 def config_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     @dg.asset(key=["raw_config", "shops"], group_name="raw_config", pool=WAREHOUSE_POOL)
     def shops_config() -> dg.MaterializeResult:
         """The shops of shopkeep.toml (id, channel, name, timezone, currency, and any per-shop fee rates,
-        settlement lag, carrier or ship promise overriding the channel's defaults), so dbt knows each shop."""
+        settlement lag, carrier or ship promise overriding the channel's defaults), so dbt knows each shop;
+        and which sources are configured (raw_config.sources: WMS, product master, exports folder, each shop),
+        so the dashboards can say what is not set up rather than show an empty chart."""
         now = datetime.now(UTC)
         rows = [
             (
@@ -268,15 +297,15 @@ def config_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             )  # fmt: skip
             for s in settings.shops
         ]
-        columns = ", ".join(f"{name} {kind}" for name, kind in SHOP_CONFIG_COLUMNS.items())
-        placeholders = ", ".join("?" for _ in SHOP_CONFIG_COLUMNS)
+        sources = [(*row, now) for row in source_rows(settings)]
         settings.build_path.parent.mkdir(parents=True, exist_ok=True)
         with duckdb.connect(str(settings.build_path)) as con:
             con.execute("create schema if not exists raw_config")
-            con.execute(f"create or replace table raw_config.shops ({columns})")
-            if rows:
-                con.executemany(f"insert into raw_config.shops values ({placeholders})", rows)
-        return dg.MaterializeResult(metadata={"rows": len(rows)})
+            _replace_table(con, "shops", SHOP_CONFIG_COLUMNS, rows)
+            _replace_table(con, "sources", SOURCE_CONFIG_COLUMNS, sources)
+        return dg.MaterializeResult(
+            metadata={"rows": len(rows), "configured_sources": sum(1 for s in sources if s[2])}
+        )
 
     return [shops_config]
 

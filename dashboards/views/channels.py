@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, filters, queries
+from dashboards import figures, filters, notices, queries
 from dashboards.format import integer, local_date, money, pct_change
 from dashboards.i18n import t
 from dashboards.tables import data_table
@@ -53,6 +53,7 @@ day = sel.end
 last_week, last_year = day - timedelta(days=7), day - timedelta(days=filters.LAST_YEAR_DAYS)
 
 st.title(t("channels"))
+notices.not_configured(sel, "costs", "product_master")
 st.caption(
     t(
         "channels_caption",

@@ -1,10 +1,12 @@
-"""数据状态 Data status: how fresh each source is (last load per raw table and shop, newest order per shop),
-the last build and publish, failed checks (dbt tests), quarantined import rows and unmapped SKUs.
+"""数据状态 Data status: what was set aside (quarantined rows per importer and shop, unmapped SKUs per shop)
+and which sources shopkeep.toml configures, at the top; then how fresh each source is (last load per raw table
+and shop, newest order per shop), the last build and publish, failed checks (dbt tests), and the quarantined
+rows and unmapped SKUs themselves.
 
 Everything comes from the published snapshot: marts.source_freshness, marts.quarantined_rows,
-marts.unmapped_skus, meta.publish_log and meta.check_results (written by the publish step). The shop filter
-applies to rows kept per shop; rows not kept per shop (WMS, product master) always show. Dates, categories and
-warehouses do not apply.
+marts.unmapped_skus, marts.data_sources, meta.publish_log and meta.check_results (written by the publish
+step). The shop filter applies to rows kept per shop; rows not kept per shop (WMS, product master) always
+show. Dates, categories and warehouses do not apply.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import streamlit as st
 
 from dashboards import filters, queries
 from dashboards.format import integer, local_timestamp
-from dashboards.i18n import t
+from dashboards.i18n import STRINGS, t
 from dashboards.settings import DISPLAY_TIMEZONE
 from dashboards.tables import data_table
 
@@ -25,6 +27,9 @@ log = queries.publish_log(sel.path, sel.version)
 checks = queries.check_results(sel.path, sel.version)
 quarantine = queries.quarantined_rows(sel.path, sel.version, sel.shop_ids)
 unmapped = queries.unmapped_skus(sel.path, sel.version, sel.shop_ids)
+sources = queries.data_sources(sel.path, sel.version)
+shop_list = queries.shops(sel.path, sel.version)
+shop_names = dict(zip(shop_list["shop_id"], shop_list["shop_name"], strict=True))
 
 st.title(t("data_status"))
 st.caption(t("data_status_caption"))
@@ -59,6 +64,70 @@ for column, (label, value, help_text) in zip(st.columns([1.8, 1, 1, 1, 1]), tile
 if published is not None and pd.notna(published["build_started_at"]):
     minutes = (published["published_at"] - published["build_started_at"]).total_seconds() / 60
     st.caption(t("data_status_build_minutes", minutes=f"{minutes:.1f}"))
+
+
+def _importer(importer: str) -> str:
+    key = f"data_status_importer_{importer}"
+    return t(key) if key in STRINGS else importer
+
+
+# -- what was set aside: rows the build left out, per importer and shop (the tables below list them) --
+st.subheader(t("data_status_set_aside_title"))
+set_aside = pd.concat(
+    [
+        quarantine.assign(what=quarantine["importer"].map(_importer))
+        .groupby(["what", quarantine["shop_id"].fillna("")], dropna=False)
+        .size()
+        .rename("rows")
+        .reset_index(),
+        unmapped.assign(what=t("data_status_unmapped"))
+        .groupby(["what", "shop_id"])
+        .size()
+        .rename("rows")
+        .reset_index(),
+    ]
+)
+if set_aside.empty:
+    st.success(t("data_status_set_aside_none"))
+else:
+    set_aside = set_aside.assign(shop_name=set_aside["shop_id"].map(lambda s: shop_names.get(s, s) or "—"))
+    data_table(
+        set_aside[["what", "shop_name", "rows"]],
+        key="data_status_set_aside",
+        filename="set_aside",
+        sku_column=None,
+        column_config={
+            "what": st.column_config.TextColumn(t("data_status_set_aside_what")),
+            "shop_name": st.column_config.TextColumn(t("data_status_shop")),
+            "rows": st.column_config.NumberColumn(t("data_status_rows"), format="%,d"),
+        },
+    )
+
+# -- which sources shopkeep.toml configures (pages depending on an absent one say so) --
+if sources is not None and not sources.empty:
+    st.subheader(t("data_status_sources_title"))
+    absent = sources[~sources["is_configured"].astype(bool)]
+    if not absent.empty:
+        st.caption(t("data_status_sources_absent", n=len(absent)))
+
+    def _source_label(kind: str) -> str:
+        key = f"data_status_source_{kind}"
+        return t(key) if key in STRINGS else kind
+
+    data_table(
+        sources.assign(kind=sources["source_kind"].map(_source_label), shop=sources["shop_name"].fillna(""))[
+            ["kind", "shop", "is_configured", "config_section"]
+        ],
+        key="data_status_sources",
+        filename="data_sources",
+        sku_column=None,
+        column_config={
+            "kind": st.column_config.TextColumn(t("data_status_source")),
+            "shop": st.column_config.TextColumn(t("data_status_shop")),
+            "is_configured": st.column_config.CheckboxColumn(t("data_status_configured")),
+            "config_section": st.column_config.TextColumn(t("data_status_config_section")),
+        },
+    )
 
 # -- freshness --
 st.subheader(t("data_status_freshness_title"))
@@ -140,10 +209,9 @@ st.subheader(t("data_status_quarantine_title"))
 if quarantine.empty:
     st.success(t("data_status_quarantine_empty"))
 else:
-    importers = {k: t(f"data_status_importer_{k}") for k in ("export", "product_master")}
     data_table(
         quarantine.assign(
-            importer_label=quarantine["importer"].map(importers), loaded_local=_local(quarantine["loaded_at"])
+            importer_label=quarantine["importer"].map(_importer), loaded_local=_local(quarantine["loaded_at"])
         )[
             [
                 "importer_label",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, filters, queries
+from dashboards import figures, filters, notices, queries
 from dashboards.format import integer, local_date, local_timestamp, money
 from dashboards.i18n import t
 from dashboards.tables import data_table
@@ -24,6 +24,12 @@ mix = queries.inventory_status_mix(sel.path, sel.version, sel.categories, sel.wa
 ghosts = queries.ghost_listings(sel.path, sel.version, sel.categories)
 
 st.title(t("inventory"))
+missing = [
+    notices.not_configured(sel, "stock", "wms"),
+    notices.not_configured(sel, "products", "product_master"),
+]
+if any(missing):
+    st.stop()
 if rows.empty:
     st.info(t("inventory_no_rows"))
     st.stop()

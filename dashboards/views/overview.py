@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, filters, queries
+from dashboards import figures, filters, notices, queries
 from dashboards.format import integer, local_date, local_timestamp, money, pct_change, percent, pp_change
 from dashboards.i18n import t
 from dashboards.tables import data_table
@@ -89,6 +89,7 @@ filters.note_ignored(sel, warehouses=True)
 if sel.categories:
     st.caption(t("overview_categories_note"))
 st.title(t("overview"))
+notices.not_configured(sel, "costs", "product_master")
 
 period = st.segmented_control(
     t("overview_period"),

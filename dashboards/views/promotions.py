@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import figures, filters, queries
+from dashboards import figures, filters, notices, queries
 from dashboards.format import integer, local_date, local_timestamp, money, percent
 from dashboards.i18n import t
 from dashboards.tables import data_table
@@ -19,6 +19,8 @@ sel = filters.current()
 promos = queries.promotions(sel.path, sel.version, sel.start, sel.end, sel.shop_ids)
 
 st.title(t("promotions"))
+if notices.not_configured(sel, "promotions", "product_master"):
+    st.stop()
 st.caption(t("promotions_caption", start=local_date(sel.start), end=local_date(sel.end)))
 if sel.categories:
     st.caption(t("filters_categories_ignored"))

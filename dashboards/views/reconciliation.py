@@ -2,8 +2,11 @@
 
 Sources: marts.settlement_reconciliation_monthly (KPIs, status mix, amounts per shop) and
 marts.settlement_reconciliation (the orders to chase), over the order months the date range overlaps — or
-every month with the page's "all months" switch, since an old missing settlement is still owed. Amounts are
-in the shops' settlement currency (CNY for every reconciled marketplace; Shopify is not reconciled).
+every month with the page's "all months" switch, since an old missing settlement is still owed. Totals,
+the chart and the per-shop table are in CNY (the marts' *_cny columns: each order at its month's rate), so a
+Shopify store in USD adds up with the marketplaces; the columns marked "shop currency" (with the currency
+beside them) are in each shop's own. Shops without bills (no marketplace API, bill exports or Shopify
+Payments) are named as not reconciled.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, filters, queries
+from dashboards import figures, filters, notices, queries
 from dashboards.format import integer, money
 from dashboards.i18n import t
 from dashboards.tables import data_table
@@ -29,6 +32,20 @@ sel = filters.current()
 filters.note_ignored(sel, categories=True, warehouses=True)
 st.title(t("reconciliation"))
 
+reconciled = queries.reconciled_shop_ids(sel.path, sel.version)
+shops = queries.shops(sel.path, sel.version)
+picked_shops = shops[shops["shop_id"].isin(sel.shop_ids)] if sel.shop_ids else shops
+unreconciled = picked_shops[~picked_shops["shop_id"].isin(reconciled)]
+channels = notices.configured_channels(sel.path, sel.version)
+if (
+    not reconciled
+    and channels is not None
+    and not channels & set(notices.MARKETPLACES)
+    and notices.absent(sel.path, sel.version, "files")
+):  # no marketplace shop, no bill exports, and no Shopify Payments ledger: nothing can be reconciled
+    st.info(t("not_configured_bills"), icon=":material/link_off:")
+    st.stop()
+
 all_months = st.toggle(
     t("reconciliation_all_months"), key=ALL_MONTHS_KEY, help=t("reconciliation_all_months_help")
 )
@@ -39,12 +56,15 @@ st.caption(
 )
 
 by_shop = queries.reconciliation_by_shop(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, all_months)
+if not unreconciled.empty:
+    st.caption(t("reconciliation_unreconciled", shops=", ".join(unreconciled["shop_name"])))
+st.caption(t("reconciliation_currency_note"))
 if by_shop.empty:
     st.info(t("reconciliation_no_rows"))
     st.stop()
 
-# KPIs: ratio of sums for the match rate (the mart's definition, pooled over shops and months).
-totals = by_shop.drop(columns=["shop_id", "shop_name", "match_rate"]).sum()
+# KPIs: ratio of sums for the match rate (the mart's definition, pooled over shops and months); money in CNY.
+totals = by_shop.drop(columns=["shop_id", "shop_name", "currency", "match_rate"]).sum()
 due = sum(
     int(totals[c])
     for c in (
@@ -60,16 +80,16 @@ tiles = [
     (t("reconciliation_to_chase_count"), integer(to_chase), t("reconciliation_to_chase_help")),
     (
         t("reconciliation_outstanding"),
-        money(totals["outstanding_amount"]),
+        money(totals["outstanding_amount_cny"]),
         t("reconciliation_outstanding_help"),
     ),
-    (t("reconciliation_overdue"), money(totals["overdue_amount"]), t("reconciliation_overdue_help")),
+    (t("reconciliation_overdue"), money(totals["overdue_amount_cny"]), t("reconciliation_overdue_help")),
     (
         t("reconciliation_discrepancy"),
-        money(totals["discrepancy_amount"]),
+        money(totals["discrepancy_amount_cny"]),
         t("reconciliation_discrepancy_help"),
     ),
-    (t("reconciliation_orphan"), money(totals["orphan_amount"]), t("reconciliation_orphan_help")),
+    (t("reconciliation_orphan"), money(totals["orphan_amount_cny"]), t("reconciliation_orphan_help")),
 ]
 for row in (tiles[:3], tiles[3:]):
     for column, (label, value, help_text) in zip(st.columns(len(row)), row, strict=True):
@@ -87,7 +107,11 @@ left.plotly_chart(
 )
 right.plotly_chart(
     figures.outstanding_by_shop(
-        by_shop,
+        by_shop.assign(  # in CNY: one axis for every shop
+            outstanding_amount=by_shop["outstanding_amount_cny"],
+            overdue_amount=by_shop["overdue_amount_cny"],
+            discrepancy_amount=by_shop["discrepancy_amount_cny"],
+        ),
         {
             "outstanding_amount": t("reconciliation_outstanding"),
             "overdue_amount": t("reconciliation_overdue"),
@@ -128,6 +152,8 @@ data_table(
             "order_date",
             "due_date",
             "days_overdue",
+            "difference_cny",
+            "currency",
             "expected_settlement",
             "settled_amount",
             "difference",
@@ -147,9 +173,17 @@ data_table(
         "order_date": st.column_config.DateColumn(t("reconciliation_order_date"), format="YYYY-MM-DD"),
         "due_date": st.column_config.DateColumn(t("reconciliation_due_date"), format="YYYY-MM-DD"),
         "days_overdue": st.column_config.NumberColumn(t("reconciliation_days_overdue"), format="%d"),
-        "expected_settlement": st.column_config.NumberColumn(t("reconciliation_expected"), format="¥%,.2f"),
-        "settled_amount": st.column_config.NumberColumn(t("reconciliation_settled"), format="¥%,.2f"),
-        "difference": st.column_config.NumberColumn(t("reconciliation_difference"), format="¥%,.2f"),
+        "difference_cny": st.column_config.NumberColumn(t("reconciliation_difference"), format="¥%,.2f"),
+        "currency": st.column_config.TextColumn(t("reconciliation_currency")),
+        "expected_settlement": st.column_config.NumberColumn(
+            t("reconciliation_in_shop_currency", what=t("reconciliation_expected")), format="%,.2f"
+        ),
+        "settled_amount": st.column_config.NumberColumn(
+            t("reconciliation_in_shop_currency", what=t("reconciliation_settled")), format="%,.2f"
+        ),
+        "difference": st.column_config.NumberColumn(
+            t("reconciliation_in_shop_currency", what=t("reconciliation_difference")), format="%,.2f"
+        ),
         "bill_lines": st.column_config.NumberColumn(t("reconciliation_bill_lines"), format="%d"),
         "duplicated_bill_lines": st.column_config.NumberColumn(
             t("reconciliation_duplicated_lines"), format="%d"
@@ -175,12 +209,14 @@ data_table(
             "missing_settlement_orders",
             "duplicate_bill_orders",
             "orphan_bill_orders",
-            "expected_amount",
-            "settled_amount",
+            "expected_amount_cny",
+            "settled_amount_cny",
+            "outstanding_amount_cny",
+            "overdue_amount_cny",
+            "discrepancy_amount_cny",
+            "orphan_amount_cny",
+            "currency",
             "outstanding_amount",
-            "overdue_amount",
-            "discrepancy_amount",
-            "orphan_amount",
         ]
     ],
     key="recon_by_shop",
@@ -194,11 +230,20 @@ data_table(
             f"{s}_orders": st.column_config.NumberColumn(t(f"reconciliation_status_{s}"), format="%,d")
             for s in queries.RECON_STATUSES
         },
-        "expected_amount": st.column_config.NumberColumn(t("reconciliation_expected"), format="¥%,.2f"),
-        "settled_amount": st.column_config.NumberColumn(t("reconciliation_settled"), format="¥%,.2f"),
-        "outstanding_amount": st.column_config.NumberColumn(t("reconciliation_outstanding"), format="¥%,.2f"),
-        "overdue_amount": st.column_config.NumberColumn(t("reconciliation_overdue"), format="¥%,.2f"),
-        "discrepancy_amount": st.column_config.NumberColumn(t("reconciliation_discrepancy"), format="¥%,.2f"),
-        "orphan_amount": st.column_config.NumberColumn(t("reconciliation_orphan"), format="¥%,.2f"),
+        **{
+            f"{a}_amount_cny": st.column_config.NumberColumn(t(f"reconciliation_{label}"), format="¥%,.2f")
+            for a, label in (
+                ("expected", "expected"),
+                ("settled", "settled"),
+                ("outstanding", "outstanding"),
+                ("overdue", "overdue"),
+                ("discrepancy", "discrepancy"),
+                ("orphan", "orphan"),
+            )
+        },
+        "currency": st.column_config.TextColumn(t("reconciliation_currency")),
+        "outstanding_amount": st.column_config.NumberColumn(
+            t("reconciliation_in_shop_currency", what=t("reconciliation_outstanding")), format="%,.2f"
+        ),
     },
 )

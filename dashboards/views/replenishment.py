@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, filters, ops, queries
+from dashboards import figures, filters, notices, ops, queries
 from dashboards.format import integer, local_date, local_timestamp, money, percent
 from dashboards.i18n import t
 from dashboards.settings import SettingsError, ops_path
@@ -78,6 +78,12 @@ def _decide(line: dict, reject: bool) -> None:
 
 
 st.title(t("replenishment"))
+missing = [
+    notices.not_configured(sel, "stock", "wms"),
+    notices.not_configured(sel, "products", "product_master"),
+]
+if any(missing):
+    st.stop()
 as_of = lines["as_of_date"].max() if not lines.empty else None
 st.caption(
     t("replenishment_caption", as_of=local_date(as_of) if as_of else "—", ops=store or store_error or "—")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import figures, filters, queries
+from dashboards import figures, filters, notices, queries
 from dashboards.filters import category_label
 from dashboards.format import integer, local_date, money
 from dashboards.i18n import t
@@ -34,6 +34,8 @@ st.title(t("returns"))
 hot = queries.return_hotspots(sel.path, sel.version, sel.shop_ids, sel.categories)
 cats = queries.return_categories(sel.path, sel.version, sel.shop_ids, sel.categories)
 kpis = queries.returns_kpis(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories)
+if notices.not_configured(sel, "returns", "product_master") and not kpis["units_sold"]:
+    st.stop()
 
 # 1. The hotspots first: one SKU returning far more for size in one shop than in the SKU's other shops.
 window = (

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, filters, queries
+from dashboards import figures, filters, notices, queries
 from dashboards.filters import category_label, status_label
 from dashboards.format import integer, local_date, money, percent
 from dashboards.i18n import t
@@ -64,6 +64,8 @@ if sku is not None and sku not in names:
 st.session_state[PICKER_KEY] = sku
 
 st.title(t("sku_detail"))
+if notices.not_configured(sel, "products", "product_master"):  # master SKUs are the product master's
+    st.stop()
 st.selectbox(
     t("sku_pick"),
     options=list(names),
@@ -99,7 +101,9 @@ if bool(master["is_kit"]):
 # -- stock ---------------------------------------------------------------------------------------------------
 health = _first(queries.sku_rows(sel.path, sel.version, "inventory_health", sku))
 st.subheader(t("sku_stock_title"))
-if health is None:
+if notices.not_configured(sel, "stock", "wms"):
+    pass
+elif health is None:
     st.caption(t("sku_no_stock"))
 else:
     status = str(health["health_status"])

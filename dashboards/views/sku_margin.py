@@ -17,7 +17,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, filters, queries
+from dashboards import figures, filters, notices, queries
 from dashboards.format import local_timestamp, money, percent
 from dashboards.i18n import t
 from dashboards.tables import data_table
@@ -56,6 +56,7 @@ def losses(frame: pd.DataFrame) -> pd.DataFrame:
 table = labelled(table)
 
 st.title(t("sku_margin"))
+notices.not_configured(sel, "costs", "product_master")
 st.caption(
     t(
         "sku_margin_caption",

@@ -17,7 +17,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, queries, wall_board
+from dashboards import figures, notices, queries, wall_board
 from dashboards.filters import status_label
 from dashboards.format import integer, local_date, local_timestamp, money, pct_change
 from dashboards.i18n import STRINGS, t
@@ -85,7 +85,10 @@ def board(path: str) -> None:
                 + t("wall_available", n=integer(row.available))
                 for row in low.itertuples()
             ],
-            empty=t("wall_no_low_stock"),
+            # no WMS: say so rather than "nothing low" (no stock rows is not "all stocked")
+            empty=t("not_configured_stock")
+            if notices.absent(path, version, "wms")
+            else t("wall_no_low_stock"),
             color="#f59e0b",
         )
     )

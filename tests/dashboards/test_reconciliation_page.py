@@ -1,19 +1,29 @@
 """对账 Reconciliation over the built warehouse: tiles, the orders to chase and the per-shop table equal
-marts.settlement_reconciliation(_monthly), over the range's order months or every month."""
+marts.settlement_reconciliation(_monthly), over the range's order months or every month; money added across
+shops is in CNY (a Shopify store's USD at the month's rate)."""
 
 from __future__ import annotations
+
+import shutil
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
 
 from dashboards.filters import SHOPS_KEY
 from dashboards.format import integer, money
 from dashboards.i18n import t
-from dashboards.queries import RECON_TO_CHASE
+from dashboards.queries import RECON_STATUSES, RECON_TO_CHASE
 from tests.dashboards.pages_helper import default_dates, month_start, one, render_page, rows, tiles
 
 MONTHLY_SUMS = """
     select sum(matched_orders), sum(matched_orders + amount_mismatch_orders + missing_settlement_orders
                + duplicate_bill_orders),
            sum(amount_mismatch_orders + missing_settlement_orders + duplicate_bill_orders + orphan_bill_orders),
-           sum(outstanding_amount), sum(overdue_amount), sum(discrepancy_amount), sum(orphan_amount)
+           sum(outstanding_amount_cny), sum(overdue_amount_cny), sum(discrepancy_amount_cny),
+           sum(orphan_amount_cny)
     from marts.settlement_reconciliation_monthly
 """
 
@@ -54,14 +64,15 @@ def test_tiles_and_orders_to_chase_equal_the_marts_for_the_months_of_the_range(b
     per_shop = dict(
         rows(
             serve,
-            "select shop_id, sum(outstanding_amount) from marts.settlement_reconciliation_monthly "
+            "select shop_id, sum(outstanding_amount_cny) from marts.settlement_reconciliation_monthly "
             "where month between ? and ? group by 1",
             months,
         )
     )
     names = dict(rows(serve, "select shop_name, shop_id from marts.shops"))
     assert {
-        names[n]: money(v) for n, v in zip(by_shop["shop_name"], by_shop["outstanding_amount"], strict=True)
+        names[n]: money(v)
+        for n, v in zip(by_shop["shop_name"], by_shop["outstanding_amount_cny"], strict=True)
     } == {shop: money(v) for shop, v in per_shop.items()}
 
 
@@ -106,3 +117,90 @@ def test_status_filter_and_shop_filter_narrow_the_list(built_warehouse, monkeypa
     )
     assert len(chase) == n and set(chase["status"]) == {"Matched"}
     assert list(at.dataframe[1].value["shop_name"]) == ["pdd_main"]
+
+
+AMOUNTS = ("expected", "settled", "unsettled", "overdue", "discrepancy", "outstanding", "orphan")
+MONTHLY_DDL = (
+    "create table marts.settlement_reconciliation_monthly (shop_id varchar, month date, orders bigint, "
+    + ", ".join(f"{s}_orders bigint" for s in RECON_STATUSES)
+    + ", "
+    + ", ".join(f"{a}_amount{c} decimal(18,2)" for c in ("", "_cny") for a in AMOUNTS)
+    + ", match_rate double)"
+)
+ORDERS_DDL = """create table marts.settlement_reconciliation (
+    order_id varchar, shop_id varchar, channel varchar, platform_order_id varchar, month date, order_date date,
+    due_date date, currency varchar, expected_settlement decimal(18,2), settled_amount decimal(18,2),
+    difference decimal(18,2), fx_rate decimal(18,6), expected_settlement_cny decimal(18,2),
+    settled_amount_cny decimal(18,2), difference_cny decimal(18,2), bill_lines integer,
+    duplicated_bill_lines integer, first_settled_date date, last_settled_date date, status varchar,
+    as_of_date date)"""
+
+
+@pytest.fixture
+def two_currencies(serve_path: Path, tmp_path: Path) -> Path:
+    """The small serve file plus reconciliation marts for June 2026: the Tmall shop (CNY) with ¥110.00 still
+    owed, the Shopify store (USD, at 7.20) with $30.00 = ¥216.00 owed on one missing settlement."""
+    serve = tmp_path / "serve.duckdb"
+    shutil.copy(serve_path, serve)
+    statuses = {s: 0 for s in RECON_STATUSES}
+    tmall = {**statuses, "matched": 1, "amount_mismatch": 1, "missing_settlement": 1}
+    shopify = {**statuses, "matched": 1, "missing_settlement": 1}
+    #               expected, settled, unsettled, overdue, discrepancy, outstanding, orphan
+    tmall_cny = [300, 190, 100, 100, -10, 110, 0]
+    shopify_usd = [50, 20, 30, 30, 0, 30, 0]
+    june = date(2026, 6, 1)
+    with duckdb.connect(str(serve)) as con:
+        # the sidebar's filters read these
+        con.execute("create table marts.skus (sku varchar, product_name varchar, category varchar)")
+        con.execute("create table marts.inventory_health_by_warehouse (warehouse_id varchar)")
+        con.execute(MONTHLY_DDL)
+        con.execute(ORDERS_DDL)
+        for shop, counts, own, cny in (
+            ("tmall_flagship", tmall, tmall_cny, tmall_cny),
+            ("shopify_global", shopify, shopify_usd, [Decimal(v) * Decimal("7.2") for v in shopify_usd]),
+        ):
+            values = [shop, june, sum(counts.values()), *counts.values(), *own, *cny, None]
+            marks = ", ".join("?" * len(values))
+            con.execute(f"insert into marts.settlement_reconciliation_monthly values ({marks})", values)
+        con.executemany(
+            "insert into marts.settlement_reconciliation values "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, null, null, ?, '2026-06-30')",
+            [
+                ["tmall_flagship:T1", "tmall_flagship", "taobao", "T1", june, date(2026, 6, 2), date(2026, 6, 12),
+                 "CNY", 100, 90, -10, 1, 100, 90, -10, "amount_mismatch"],
+                ["tmall_flagship:T2", "tmall_flagship", "taobao", "T2", june, date(2026, 6, 2), date(2026, 6, 12),
+                 "CNY", 100, None, None, 1, 100, None, None, "missing_settlement"],
+                ["shopify_global:S1", "shopify_global", "shopify", "S1", june, date(2026, 6, 3), date(2026, 6, 10),
+                 "USD", 30, None, None, Decimal("7.2"), 216, None, None, "missing_settlement"],
+            ],
+        )  # fmt: skip
+    return serve
+
+
+def test_a_usd_stores_money_is_added_to_the_totals_in_yuan_at_its_rate(two_currencies, monkeypatch):
+    at = render_page(two_currencies, "reconciliation", monkeypatch)
+
+    assert not at.error, [e.value for e in at.error]
+    shown = tiles(at)
+    assert shown["待结算净额"] == money(Decimal("110.00") + Decimal("216.00"))  # not ¥140.00 (110 + $30)
+    assert shown["逾期未结算"] == money(Decimal("100.00") + Decimal("216.00"))
+    chase, by_shop = at.dataframe[0].value, at.dataframe[1].value
+    # the orders to chase: the store's $30.00 (¥216.00) outweighs Tmall's ¥100.00, shown in its own currency
+    first = chase.iloc[0]
+    assert (first["order_id"], first["currency"], float(first["expected_settlement"])) == (
+        "shopify_global:S1",
+        "USD",
+        30.0,
+    )
+    store = by_shop.set_index("shop_name").loc["Shopify 独立站"]
+    assert (
+        float(store["outstanding_amount_cny"]),
+        store["currency"],
+        float(store["outstanding_amount"]),
+    ) == (
+        216.0,
+        "USD",
+        30.0,
+    )
+    text = " ".join(str(c.value) for c in at.caption) + " ".join(str(i.value) for i in at.info)
+    assert "Shopify 不对账" not in text and "不对账" not in text

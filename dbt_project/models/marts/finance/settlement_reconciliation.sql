@@ -12,7 +12,8 @@
     due yet and are left out. Shopify orders are checked against the store's Shopify Payments balance
     transactions (charge = income, its fee = service fee, refunds), for stores that have Shopify Payments
     (at least one balance transaction naming an order): a store paid through another provider has none, and
-    its orders are not reconciled. -#}
+    its orders are not reconciled. Amounts are in the shop's currency, and in CNY (`*_cny`) at the order month's
+    rate (seed fx_rates, as the sales marts convert), so shops in different currencies can be summed. -#}
 with settlements as (
     select * from {{ ref('int_order_settlements') }}
 ),
@@ -42,6 +43,10 @@ shop_terms as (
 
 shops as (
     select * from {{ ref('stg_config__shops') }}
+),
+
+fx_rates as (
+    select * from {{ ref('fx_rates') }}
 ),
 
 due_orders as (
@@ -133,19 +138,41 @@ classified as (
     from combined
 ),
 
+dated as (
+    select
+        classified.*,
+        cast({{ dbt.date_trunc('month', 'coalesce(order_date, first_settled_date)') }} as date) as month,
+        coalesce(classified.currency, shops.currency) as shop_currency
+    from classified
+    left join shops on classified.shop_id = shops.shop_id
+),
+
+converted as (
+    select
+        dated.*,
+        case
+            when dated.shop_currency = '{{ var("reporting_currency") }}' then cast(1 as decimal(18, 6))
+            else fx_rates.rate_to_cny
+        end as fx_rate
+    from dated
+    left join fx_rates
+        on fx_rates.currency = dated.shop_currency
+        and fx_rates.month = dated.month
+),
+
 final as (
     select
         order_id,
         shop_id,
         channel,
         platform_order_id,
-        cast({{ dbt.date_trunc('month', 'coalesce(order_date, first_settled_date)') }} as date) as month,
+        month,
         order_date,
         order_status,
         completed_date,
         cast(settlement_lag_days as integer) as settlement_lag_days,
         cast({{ dbt.dateadd('day', 'settlement_lag_days', 'completed_date') }} as date) as due_date,
-        currency,
+        shop_currency as currency,
         cast(paid_amount as decimal(18, 2)) as paid_amount,
         cast(platform_subsidy as decimal(18, 2)) as platform_subsidy,
         cast(refund_amount as decimal(18, 2)) as refund_amount,
@@ -158,8 +185,12 @@ final as (
         first_settled_date,
         last_settled_date,
         status,
+        cast(fx_rate as decimal(18, 6)) as fx_rate,
+        cast(expected_settlement * fx_rate as decimal(18, 2)) as expected_settlement_cny,
+        cast(settled_amount * fx_rate as decimal(18, 2)) as settled_amount_cny,
+        cast((settled_amount - expected_settlement) * fx_rate as decimal(18, 2)) as difference_cny,
         {{ as_of_date() }} as as_of_date
-    from classified
+    from converted
 )
 
 select * from final

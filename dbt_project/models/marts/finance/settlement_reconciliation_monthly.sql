@@ -6,6 +6,8 @@
         discrepancy_amount = Σ (settled − expected) of amount_mismatch and duplicate_bill orders
         outstanding_amount = unsettled_amount − discrepancy_amount (what the platform still owes; < 0 = overpaid)
         orphan_amount      = Σ settled_amount of orphan_bill lines
+    each in the shop's currency, and again in CNY (`*_cny`, from the orders' converted amounts) so that shops in
+    different currencies add up.
 -#}
 with reconciliation as (
     select * from {{ ref('settlement_reconciliation') }}
@@ -19,17 +21,19 @@ monthly as (
                            'duplicate_bill'] %}
         cast(sum(case when status = '{{ status }}' then 1 else 0 end) as bigint) as {{ status }}_orders,
         {%- endfor %}
-        cast(sum(case when status != 'orphan_bill' then expected_settlement else 0 end) as decimal(18, 2))
-            as expected_amount,
-        cast(sum(coalesce(settled_amount, 0)) as decimal(18, 2)) as settled_amount,
-        cast(sum(case when status in ('pending', 'missing_settlement') then expected_settlement else 0 end)
-            as decimal(18, 2)) as unsettled_amount,
-        cast(sum(case when status = 'missing_settlement' then expected_settlement else 0 end) as decimal(18, 2))
-            as overdue_amount,
-        cast(sum(case when status in ('amount_mismatch', 'duplicate_bill') then difference else 0 end)
-            as decimal(18, 2)) as discrepancy_amount,
-        cast(sum(case when status = 'orphan_bill' then settled_amount else 0 end) as decimal(18, 2))
-            as orphan_amount
+        {%- for c in ['', '_cny'] %}
+        cast(sum(case when status != 'orphan_bill' then expected_settlement{{ c }} else 0 end) as decimal(18, 2))
+            as expected_amount{{ c }},
+        cast(sum(coalesce(settled_amount{{ c }}, 0)) as decimal(18, 2)) as settled_amount{{ c }},
+        cast(sum(case when status in ('pending', 'missing_settlement') then expected_settlement{{ c }} else 0 end)
+            as decimal(18, 2)) as unsettled_amount{{ c }},
+        cast(sum(case when status = 'missing_settlement' then expected_settlement{{ c }} else 0 end)
+            as decimal(18, 2)) as overdue_amount{{ c }},
+        cast(sum(case when status in ('amount_mismatch', 'duplicate_bill') then difference{{ c }} else 0 end)
+            as decimal(18, 2)) as discrepancy_amount{{ c }},
+        cast(sum(case when status = 'orphan_bill' then settled_amount{{ c }} else 0 end) as decimal(18, 2))
+            as orphan_amount{{ c }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from reconciliation
     group by 1, 2
 ),
@@ -53,6 +57,13 @@ final as (
         discrepancy_amount,
         cast(unsettled_amount - discrepancy_amount as decimal(18, 2)) as outstanding_amount,
         orphan_amount,
+        expected_amount_cny,
+        settled_amount_cny,
+        unsettled_amount_cny,
+        overdue_amount_cny,
+        discrepancy_amount_cny,
+        cast(unsettled_amount_cny - discrepancy_amount_cny as decimal(18, 2)) as outstanding_amount_cny,
+        orphan_amount_cny,
         cast(
             matched_orders / nullif(
                 matched_orders + amount_mismatch_orders + missing_settlement_orders + duplicate_bill_orders, 0
