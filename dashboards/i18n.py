@@ -596,6 +596,13 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "en": "Nothing was set aside: no quarantined rows and no unmapped codes.",
     },
     "data_status_set_aside_what": {"zh": "类别", "en": "What"},
+    "data_status_set_aside_order": {"zh": "搁置的订单", "en": "Orders set aside"},
+    "data_status_set_aside_refund": {"zh": "搁置的退款", "en": "Refunds set aside"},
+    "data_status_set_aside_rows_caption": {
+        "zh": "下列订单/退款未计入任何数字（状态无法识别、缺少汇率、订单未导入），按原因修正后下次构建自动计入。",
+        "en": "These orders and refunds are in no figure (unknown status, no exchange rate, order not imported); "
+        "fix the cause and the next build counts them.",
+    },
     "data_status_sources_title": {"zh": "已配置的数据来源", "en": "Configured sources"},
     "data_status_sources_absent": {
         "zh": "{n} 个来源未配置：依赖它们的页面会显示「未接入」，在 shopkeep.toml 中添加对应配置节即可接入。",

@@ -931,6 +931,27 @@ def quarantined_rows(path: str, version: Version, shop_ids: ShopIds) -> pd.DataF
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def set_aside_rows(path: str, version: Version, shop_ids: ShopIds) -> pd.DataFrame:
+    """marts.set_aside_rows (selected shops): orders and refunds the build left out, with the reason; empty when
+    the snapshot predates the mart."""
+    with _connect(path) as con:
+        present = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'marts' and table_name = 'set_aside_rows'"
+        ).fetchone()
+        if not present or not present[0]:
+            return pd.DataFrame(columns=["entity", "row_key", "shop_id", "origin", "reason"])
+        return con.execute(
+            """
+            select entity, row_key, shop_id, origin, reason from marts.set_aside_rows
+            where len($shops::varchar[]) = 0 or list_contains($shops::varchar[], shop_id)
+            order by entity, shop_id, row_key
+            """,
+            {"shops": list(shop_ids)},
+        ).df()
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def unmapped_skus(path: str, version: Version, shop_ids: ShopIds) -> pd.DataFrame:
     """marts.unmapped_skus (selected shops) with shop_name, the most revenue first."""
     return _records(

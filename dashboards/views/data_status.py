@@ -27,6 +27,7 @@ log = queries.publish_log(sel.path, sel.version)
 checks = queries.check_results(sel.path, sel.version)
 quarantine = queries.quarantined_rows(sel.path, sel.version, sel.shop_ids)
 unmapped = queries.unmapped_skus(sel.path, sel.version, sel.shop_ids)
+left_out = queries.set_aside_rows(sel.path, sel.version, sel.shop_ids)
 sources = queries.data_sources(sel.path, sel.version)
 shop_list = queries.shops(sel.path, sel.version)
 shop_names = dict(zip(shop_list["shop_id"], shop_list["shop_name"], strict=True))
@@ -85,6 +86,11 @@ set_aside = pd.concat(
         .size()
         .rename("rows")
         .reset_index(),
+        left_out.assign(what=left_out["entity"].map(lambda e: t(f"data_status_set_aside_{e}")))
+        .groupby(["what", "shop_id"])
+        .size()
+        .rename("rows")
+        .reset_index(),
     ]
 )
 if set_aside.empty:
@@ -100,6 +106,21 @@ else:
             "what": st.column_config.TextColumn(t("data_status_set_aside_what")),
             "shop_name": st.column_config.TextColumn(t("data_status_shop")),
             "rows": st.column_config.NumberColumn(t("data_status_rows"), format="%,d"),
+        },
+    )
+
+if not left_out.empty:
+    st.caption(t("data_status_set_aside_rows_caption"))
+    data_table(
+        left_out[["entity", "row_key", "shop_id", "reason"]],
+        key="data_status_set_aside_rows",
+        filename="set_aside_rows",
+        sku_column=None,
+        column_config={
+            "entity": st.column_config.TextColumn(t("data_status_set_aside_what")),
+            "row_key": st.column_config.TextColumn("ID"),
+            "shop_id": st.column_config.TextColumn(t("data_status_shop")),
+            "reason": st.column_config.TextColumn(t("data_status_reason")),
         },
     )
 

@@ -98,3 +98,25 @@ def test_the_shop_filter_keeps_that_shops_rows_and_the_rows_not_kept_per_shop(bu
     )[0]
     freshness = table_with(at, "table_name")
     assert len(freshness) == expected
+
+
+def test_orders_and_refunds_the_build_set_aside_are_counted_and_listed_with_their_reason(
+    built_serve_path, tmp_path, monkeypatch
+):
+    """A snapshot whose build set aside an order (no exchange rate) and a refund (its order never imported)."""
+    import shutil
+
+    serve = tmp_path / "serve.duckdb"
+    shutil.copyfile(built_serve_path, serve)
+    with duckdb.connect(str(serve)) as con:
+        con.execute(
+            "insert into marts.set_aside_rows values "
+            "('order|acme:1', 'order', 'acme:1', 'acme', 'api', 'no exchange rate for EUR in 2026-06: add it'), "
+            "('refund|acme:r9', 'refund', 'acme:r9', 'acme', null, 'its order acme:9 was not imported')"
+        )
+    at = render_page(serve, "data_status", monkeypatch)
+    listed = table_with(at, "reason")
+    assert listed is not None and set(listed["row_key"]) == {"acme:1", "acme:r9"}
+    counts = table_with(at, "rows")
+    assert counts is not None
+    assert {"搁置的订单", "搁置的退款"} <= set(counts["what"])
