@@ -19,8 +19,9 @@ final as (
         cast(sku_orders.item_num as integer) as quantity,
         cast(sku_orders.goods_price / 100 as decimal(18, 2)) as unit_list_price,
         cast(sku_orders.origin_amount / 100 as decimal(18, 2)) as list_amount,
-        cast(sku_orders.promotion_shop_amount / 100 as decimal(18, 2)) as merchant_discount,
-        cast(sku_orders.promotion_platform_amount / 100 as decimal(18, 2)) as platform_discount,
+        -- promotion amounts are left out when zero
+        cast(coalesce(sku_orders.promotion_shop_amount, 0) / 100 as decimal(18, 2)) as merchant_discount,
+        cast(coalesce(sku_orders.promotion_platform_amount, 0) / 100 as decimal(18, 2)) as platform_discount,
         cast(sku_orders.pay_amount / 100 as decimal(18, 2)) as paid_amount
     from sku_orders
     inner join orders on sku_orders._dlt_parent_id = orders._dlt_id

@@ -30,9 +30,10 @@ renamed as (
         end as order_status,
         shops.currency,
         cast(source.order_amount / 100 as decimal(18, 2)) as list_amount,
-        cast(source.promotion_shop_amount / 100 as decimal(18, 2)) as merchant_discount,
-        cast(source.promotion_platform_amount / 100 as decimal(18, 2)) as platform_discount,
-        cast(source.post_amount / 100 as decimal(18, 2)) as shipping_amount,
+        -- promotion amounts and postage are left out when zero
+        cast(coalesce(source.promotion_shop_amount, 0) / 100 as decimal(18, 2)) as merchant_discount,
+        cast(coalesce(source.promotion_platform_amount, 0) / 100 as decimal(18, 2)) as platform_discount,
+        cast(coalesce(source.post_amount, 0) / 100 as decimal(18, 2)) as shipping_amount,
         cast(source.pay_amount / 100 as decimal(18, 2)) as paid_amount,
         source.shop_id || ':' || coalesce(source.doudian_open_id, 'unknown') as buyer_key,
         nullif(source.post_addr__province__name, '') as province,

@@ -27,10 +27,11 @@ renamed as (
         end as order_status,
         'CNY' as currency,
         cast(order_total_price as decimal(18, 2)) as list_amount,
-        cast(seller_discount as decimal(18, 2)) as merchant_discount,
-        cast(order_total_price - seller_discount + freight_price - order_payment as decimal(18, 2))
+        -- sellerDiscount and freightPrice are left out when zero
+        cast(coalesce(seller_discount, 0) as decimal(18, 2)) as merchant_discount,
+        cast(order_total_price - coalesce(seller_discount, 0) + coalesce(freight_price, 0) - order_payment as decimal(18, 2))
             as platform_discount,
-        cast(freight_price as decimal(18, 2)) as shipping_amount,
+        cast(coalesce(freight_price, 0) as decimal(18, 2)) as shipping_amount,
         cast(order_payment as decimal(18, 2)) as paid_amount,
         shop_id || ':' || coalesce(pin, 'guest') as buyer_key,
         consignee_info__province as province,

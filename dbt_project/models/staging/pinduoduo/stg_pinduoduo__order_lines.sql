@@ -23,8 +23,8 @@ lines as (
         cast(items.goods_count as integer) as quantity,
         cast(items.goods_price / 100 as decimal(18, 2)) as unit_list_price,
         cast(items.goods_price * items.goods_count / 100 as decimal(18, 2)) as list_amount,
-        cast(orders.seller_discount / 100 as decimal(18, 2)) as order_merchant_discount,
-        cast(orders.platform_discount / 100 as decimal(18, 2)) as order_platform_discount,
+        cast(coalesce(orders.seller_discount, 0) / 100 as decimal(18, 2)) as order_merchant_discount,
+        cast(coalesce(orders.platform_discount, 0) / 100 as decimal(18, 2)) as order_platform_discount,
         sum(items.goods_price * items.goods_count) over (partition by orders._dlt_id) / 100 as order_list_amount,
         row_number() over (partition by orders._dlt_id order by items._dlt_list_idx desc) = 1 as is_last_line
     from items

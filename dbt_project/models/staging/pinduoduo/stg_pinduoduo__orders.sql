@@ -27,9 +27,10 @@ renamed as (
         end as order_status,
         'CNY' as currency,
         cast(goods_amount / 100 as decimal(18, 2)) as list_amount,
-        cast(seller_discount / 100 as decimal(18, 2)) as merchant_discount,
-        cast(platform_discount / 100 as decimal(18, 2)) as platform_discount,
-        cast(postage / 100 as decimal(18, 2)) as shipping_amount,
+        -- discounts and postage are left out when zero
+        cast(coalesce(seller_discount, 0) / 100 as decimal(18, 2)) as merchant_discount,
+        cast(coalesce(platform_discount, 0) / 100 as decimal(18, 2)) as platform_discount,
+        cast(coalesce(postage, 0) / 100 as decimal(18, 2)) as shipping_amount,
         cast(pay_amount / 100 as decimal(18, 2)) as paid_amount,
         shop_id || ':' || coalesce(buyer_id, 'unknown') as buyer_key,
         province,
