@@ -133,16 +133,21 @@ def shops(path: str, version: Version) -> pd.DataFrame:
     )
 
 
+def _has_table(con, schema: str, table: str) -> bool:
+    """Whether the snapshot has `schema.table` (a snapshot published before a mart existed has not)."""
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(found and found[0])
+
+
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def data_sources(path: str, version: Version) -> pd.DataFrame | None:
     """marts.data_sources: source_id, source_kind (wms, product_master, files or a shop's channel), shop_id,
     shop_name, is_configured, config_section; None when the snapshot predates the mart."""
     with _connect(path) as con:
-        present = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'marts' and table_name = 'data_sources'"
-        ).fetchone()
-        if not present or not present[0]:
+        if not _has_table(con, "marts", "data_sources"):
             return None
         return con.execute(
             "select source_id, source_kind, shop_id, shop_name, is_configured, config_section "
@@ -904,11 +909,7 @@ def check_results(path: str, version: Version) -> pd.DataFrame | None:
     """meta.check_results (the latest outcome of each dbt test / asset check at publish), not-passed first;
     None when the snapshot predates the table."""
     with _connect(path) as con:
-        present = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'meta' and table_name = 'check_results'"
-        ).fetchone()
-        if not present or not present[0]:
+        if not _has_table(con, "meta", "check_results"):
             return None
         return con.execute(
             """select * from meta.check_results
@@ -935,11 +936,7 @@ def set_aside_rows(path: str, version: Version, shop_ids: ShopIds) -> pd.DataFra
     """marts.set_aside_rows (selected shops): orders and refunds the build left out, with the reason; empty when
     the snapshot predates the mart."""
     with _connect(path) as con:
-        present = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'marts' and table_name = 'set_aside_rows'"
-        ).fetchone()
-        if not present or not present[0]:
+        if not _has_table(con, "marts", "set_aside_rows"):
             return pd.DataFrame(columns=["entity", "row_key", "shop_id", "origin", "reason"])
         return con.execute(
             """
