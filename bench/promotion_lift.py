@@ -90,6 +90,7 @@ def write_inputs(path: Path, seed: int, days: int, orders_per_day: int, end: dat
             {"sku": sku, "category": catalog.category, "launched_on": catalog.launched_on}
         ),
         "staging.stg_product_master__kit_components": catalog.kit_components[["kit_sku", "component_sku"]],
+        "staging.stg_config__shops": pd.DataFrame({"shop_id": shop_ids}),
         "intermediate.int_sku_stock_days": pd.DataFrame(
             {
                 "sku": pd.Series(dtype=str),
