@@ -85,6 +85,40 @@ def test_a_seller_setup_unlike_the_demo_materialises_publishes_and_equals_its_ow
         assert serve_totals(settings.serve_path, shop_id) == truth, shop_id
     failed = checks[(checks["passed"] == False) & (checks["severity"] == "ERROR")]  # noqa: E712
     assert failed.empty, json.dumps(failed.to_dict("records"), default=str, ensure_ascii=False)[:3000]
+    if not setup.product_master:
+        assert_unmapped_skus_reach_the_marts_flagged(settings.serve_path, shops, stack.world.refunds)
+
+
+def assert_unmapped_skus_reach_the_marts_flagged(serve_path, shops, world_refunds):
+    """Without a product master every channel code is unmapped: the sales, customers and returns marts still hold
+    every paid unit and every returned one (cases not closed), as `unmapped:<code>` rows flagged is_mapped = false,
+    with costs marked estimated."""
+    counted = world_refunds[world_refunds["status"] != "closed"].groupby("shop_id")["quantity"].sum()
+    with duckdb.connect(str(serve_path), read_only=True) as con:
+        for shop_id in shops:
+            q = {"shop": shop_id}
+            sold = con.execute(
+                "select sum(units), bool_or(is_mapped) from marts.daily_sku_sales where shop_id = $shop", q
+            ).fetchone()
+            assert sold[0] > 0 and sold[1] is False, (shop_id, sold)
+            returns = con.execute(
+                "select sum(units_sold), bool_or(is_mapped), bool_and(sku like 'unmapped:%'), sum(units_returned)"
+                " from marts.return_analysis"
+                " where shop_id = $shop",
+                q,
+            ).fetchone()
+            assert returns[:3] == (sold[0], False, True), (shop_id, returns)
+            assert returns[3] == counted.get(shop_id, 0), (shop_id, returns, "returned units")
+            margins = con.execute(
+                "select sum(units), bool_or(is_mapped), bool_or(costs_estimated) from marts.sku_margins where shop_id = $shop",
+                q,
+            ).fetchone()
+            assert margins[1] is False and margins[2] is True, (shop_id, margins)
+            customers = con.execute(
+                "select count(*), bool_and(has_unmapped_sku) from marts.customer_orders where shop_id = $shop",
+                q,
+            ).fetchone()
+            assert customers[0] > 0 and customers[1] is True, (shop_id, customers)
 
 
 def test_a_strict_world_keeps_every_shops_truth_while_it_splits_lines_and_renames_shops(tiny_world):

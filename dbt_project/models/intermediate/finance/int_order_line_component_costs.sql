@@ -1,5 +1,5 @@
 {#- What each order line cost in goods and returns, in master-SKU units (kits exploded, one row per component;
-    an unmapped line is one row of its own with no known cost):
+    an unmapped line is one row of its own, `unmapped:<code>`, with no known cost — cost_unknown):
 
         cogs        = (units shipped − units returned to stock) × unit cost on the local ship date
         return_cost = units whose goods came back × (return shipping + handling) of the category (seed)
@@ -52,6 +52,7 @@ parts as (
         components.order_line_component_id,
         components.order_line_id,
         components.sku,
+        components.sku as report_sku,
         products.category,
         components.units,
         components.refunded_units,
@@ -66,6 +67,7 @@ parts as (
         {{ dbt.concat(["order_line_id", "'|unmapped'"]) }} as order_line_component_id,
         order_line_id,
         cast(null as varchar) as sku,
+        report_sku,
         'unmapped' as category,
         quantity as units,
         refunded_quantity as refunded_units,
@@ -122,6 +124,7 @@ final as (
         order_id,
         sku,
         category,
+        report_sku,
         sku is not null as is_mapped,
         value_weight,
         cast(units as integer) as units,
@@ -133,6 +136,9 @@ final as (
         shipped_date,
         coalesce(unit_cost, case when units_to_ship > 0 then current_unit_cost end) as unit_cost,
         units_to_ship > 0 as cogs_estimated,
+        units_shipped + units_to_ship > 0
+            and coalesce(unit_cost, case when units_to_ship > 0 then current_unit_cost end) is null
+            as cost_unknown,
         cast(
             coalesce((units_shipped - units_restocked) * unit_cost, 0)
             + coalesce(units_to_ship * current_unit_cost, 0)

@@ -1,6 +1,7 @@
 {#- One row per refund / after-sales case × master SKU it returns (a kit's refund returns its components), with
     the order's shop and date so returns can be set against the units sold in the same order month. Cases that
-    were closed (rejected or withdrawn) are kept with is_counted = false: the buyer kept the goods. -#}
+    were closed (rejected or withdrawn) are kept with is_counted = false: the buyer kept the goods. A refund of an
+    unmapped line (no product-master SKU) returns the line itself, as `unmapped:<code>` with is_mapped = false. -#}
 with refunds as (
     select * from {{ ref('int_refunds_unified') }}
     where order_line_id is not null
@@ -10,8 +11,18 @@ lines as (
     select * from {{ ref('int_order_lines_enriched') }}
 ),
 
+-- the units a refunded line returns: its master SKUs (a kit's components), or the unmapped line itself
 components as (
-    select * from {{ ref('int_order_line_components') }}
+    select
+        order_line_id, order_id, shop_id, channel, sku, kit_sku, order_date, units, list_amount_cny,
+        true as is_mapped
+    from {{ ref('int_order_line_components') }}
+    union all
+    select
+        order_line_id, order_id, shop_id, channel, report_sku as sku, cast(null as varchar) as kit_sku,
+        order_date, quantity as units, list_amount_cny, false as is_mapped
+    from lines
+    where not is_mapped
 ),
 
 final as (
@@ -24,6 +35,7 @@ final as (
         components.channel,
         components.sku,
         components.kit_sku,
+        components.is_mapped,
         components.order_date,
         cast({{ dbt.date_trunc('month', 'components.order_date') }} as date) as order_month,
         refunds.refunded_at,

@@ -47,6 +47,7 @@ final as (
         outer_id,
         sku,
         sku is not null as is_mapped,
+        coalesce(sku, 'unmapped:' || coalesce(outer_id, platform_sku_id, 'unknown')) as report_sku,
         coalesce(product_name, title) as product_name,
         coalesce(category, 'unmapped') as category,
         quantity,

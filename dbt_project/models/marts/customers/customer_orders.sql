@@ -1,5 +1,6 @@
 {#- One row per paid order with its buyer (masked, per platform) and whether it was the buyer's first order in
-    the loaded history (new) or a later one (repeat). -#}
+    the loaded history (new) or a later one (repeat). Lines whose code matches no product-master SKU count like
+    any other; has_unmapped_sku flags their orders. -#}
 with orders as (
     select * from {{ ref('int_orders_unified') }}
     where paid_at is not null
@@ -15,7 +16,8 @@ order_money as (
         order_id,
         sum(quantity) as units,
         sum(paid_amount_cny) as net_sales_cny,
-        sum(refund_amount_cny) as refunds_cny
+        sum(refund_amount_cny) as refunds_cny,
+        bool_or(not is_mapped) as has_unmapped_sku
     from lines
     group by 1
 ),
@@ -35,7 +37,8 @@ sequenced as (
             as previous_order_date,
         coalesce(order_money.units, 0) as units,
         coalesce(order_money.net_sales_cny, 0) as net_sales_cny,
-        coalesce(order_money.refunds_cny, 0) as refunds_cny
+        coalesce(order_money.refunds_cny, 0) as refunds_cny,
+        coalesce(order_money.has_unmapped_sku, false) as has_unmapped_sku
     from orders
     left join order_money on order_money.order_id = orders.order_id
 ),
@@ -55,7 +58,8 @@ final as (
         cast(units as bigint) as units,
         cast(net_sales_cny as decimal(18, 2)) as net_sales_cny,
         cast(refunds_cny as decimal(18, 2)) as refunds_cny,
-        cast(net_sales_cny - refunds_cny as decimal(18, 2)) as net_spend_cny
+        cast(net_sales_cny - refunds_cny as decimal(18, 2)) as net_spend_cny,
+        has_unmapped_sku
     from sequenced
 )
 

@@ -7,7 +7,8 @@
                        exists paid amount × (commission_rate + service_fee_rate) (int_shop_terms_resolved), fees_estimated = true
         fulfilment_cost = the order's courier cost
         (a paid order still waiting to ship: COGS at the current unit cost and the courier's price for its
-        parcel, costs_estimated = true)
+        parcel, costs_estimated = true; so is a line with no known unit cost — unmapped, or no cost in the
+        product master — whose COGS counts as 0)
         return_cost  = returned units × (return shipping + handling) (seed)
         contribution_margin = net_revenue − cogs − platform_fees − fulfilment_cost − return_cost
 
@@ -59,7 +60,8 @@ line_costs as (
         sum(units_returned) as units_returned,
         sum(units_restocked) as units_restocked,
         sum(cogs_cny) as cogs_cny,
-        sum(return_cost_cny) as return_cost_cny
+        sum(return_cost_cny) as return_cost_cny,
+        bool_or(cost_unknown) as cost_unknown
     from component_costs
     group by 1
 ),
@@ -150,7 +152,8 @@ amounts as (
         allocated.fees_estimated,
         allocated.fulfilment_cost_cny,
         cast(coalesce(line_costs.return_cost_cny, 0) as decimal(18, 2)) as return_cost_cny,
-        not allocated.is_shipped and allocated.order_status = 'paid' as costs_estimated
+        coalesce(not allocated.is_shipped and allocated.order_status = 'paid', false)
+            or coalesce(line_costs.cost_unknown, false) as costs_estimated
     from allocated
     left join line_costs on allocated.order_line_id = line_costs.order_line_id
 ),

@@ -18,6 +18,7 @@ parts as (
     select
         component_costs.order_line_component_id,
         component_costs.sku as component_sku,
+        component_costs.report_sku,
         component_costs.units,
         component_costs.units_refunded,
         component_costs.units_returned,
@@ -27,7 +28,6 @@ parts as (
         line_margins.order_id,
         line_margins.shop_id,
         line_margins.order_month,
-        line_margins.outer_id,
         line_margins.product_name as line_product_name,
         line_margins.list_amount_cny,
         line_margins.merchant_discount_cny,
@@ -62,7 +62,7 @@ split as (
         order_month,
         shop_id,
         order_id,
-        coalesce(component_sku, 'unmapped:' || coalesce(outer_id, 'unknown')) as sku,
+        report_sku as sku,
         component_sku,
         line_product_name,
         units,
@@ -98,6 +98,7 @@ monthly as (
         cast(sum(split.platform_fees_cny) as decimal(18, 2)) as platform_fees_cny,
         bool_or(split.fees_estimated) as fees_estimated,
         bool_or(split.costs_estimated) as costs_estimated,
+        bool_and(split.component_sku is not null) as is_mapped,
         cast(sum(split.fulfilment_cost_cny) as decimal(18, 2)) as fulfilment_cost_cny,
         cast(sum(split.return_cost_cny) as decimal(18, 2)) as return_cost_cny
     from split
@@ -125,6 +126,7 @@ final as (
         platform_fees_cny,
         fees_estimated,
         costs_estimated,
+        is_mapped,
         fulfilment_cost_cny,
         return_cost_cny,
         cast(net_sales_cny - refunds_cny - cogs_cny - platform_fees_cny - fulfilment_cost_cny - return_cost_cny

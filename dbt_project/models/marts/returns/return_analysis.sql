@@ -1,10 +1,17 @@
 {#- Returns per master SKU × shop × order month (metrics.md "Returns"): units sold on paid orders of the month,
     units returned from them (after-sales cases not closed: done or in progress), the return rate by order
     month, refunds paid, and the returned units per canonical reason with the top reason and its share.
-    Kits count as their components. -#}
+    Kits count as their components. An unmapped line (its code matches no product-master SKU) counts as
+    `unmapped:<code>`, is_mapped = false, category `unmapped`, so a shop without a product master sees its returns.
+-#}
 with components as (
-    select * from {{ ref('int_order_line_components') }}
+    select sku, shop_id, order_date, units, paid_amount_cny, cast(null as varchar) as listing_title
+    from {{ ref('int_order_line_components') }}
     where paid_at is not null
+    union all
+    select report_sku as sku, shop_id, order_date, quantity as units, paid_amount_cny, product_name as listing_title
+    from {{ ref('int_order_lines_enriched') }}
+    where paid_at is not null and not is_mapped
 ),
 
 returns as (
@@ -22,7 +29,8 @@ sold as (
         shop_id,
         cast({{ dbt.date_trunc('month', 'order_date') }} as date) as order_month,
         sum(units) as units_sold,
-        sum(paid_amount_cny) as net_sales_cny
+        sum(paid_amount_cny) as net_sales_cny,
+        max(listing_title) as listing_title
     from components
     group by 1, 2, 3
 ),
@@ -62,8 +70,9 @@ joined as (
         sold.sku,
         sold.shop_id,
         sold.order_month,
-        products.product_name,
-        products.category,
+        coalesce(products.product_name, sold.listing_title) as product_name,
+        coalesce(products.category, 'unmapped') as category,
+        products.sku is not null as is_mapped,
         products.spu,
         products.size,
         sold.units_sold,
@@ -77,7 +86,7 @@ joined as (
         top.reason_code as top_reason,
         top.units as top_reason_units
     from sold
-    inner join products on products.sku = sold.sku
+    left join products on products.sku = sold.sku
     left join returned
         on returned.sku = sold.sku
         and returned.shop_id = sold.shop_id
@@ -97,6 +106,7 @@ final as (
         order_month,
         product_name,
         category,
+        is_mapped,
         spu,
         size,
         cast(units_sold as bigint) as units_sold,

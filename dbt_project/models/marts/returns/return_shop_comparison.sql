@@ -26,6 +26,7 @@ with components as (
 returns as (
     select * from {{ ref('int_return_components') }}
     where is_counted
+        and is_mapped
         and order_date > {{ window_start }}
         and order_date <= {{ window_end }}
 ),

@@ -10,7 +10,8 @@ final as (
     select
         order_date,
         shop_id,
-        coalesce(sku, 'unmapped:' || coalesce(outer_id, platform_sku_id)) as sku,
+        report_sku as sku,
+        bool_and(is_mapped) as is_mapped,
         max(product_name) as product_name,
         max(category) as category,
         cast(sum(quantity) as bigint) as units,
