@@ -103,6 +103,9 @@ class Setup:
     strict: bool = False
     empty_for: tuple[str, ...] = ()
     """Demo shop ids with no refunds, bills or listings yet."""
+    hostile: bool = False
+    """Inputs a real run meets (tests/pipeline/hostile_inputs.py): a listing title a spreadsheet would run, and
+    an export of bad rows full of buyer data next to the Taobao shop's orders."""
 
     def shop_id(self, demo_id: str) -> str:
         return dict(self.rename).get(demo_id, demo_id)
@@ -194,6 +197,10 @@ def start_stack(
     if setup is None:
         setup = Setup() if marketplaces else Setup(api_shops=("shopify_global",))
     strictness = Strictness(seed=11) if setup.strict else None
+    if setup.hostile:
+        from tests.pipeline.hostile_inputs import with_hostile_title
+
+        world = with_hostile_title(world)
     if strictness or setup.rename:
         world = strict_world(
             world,
@@ -239,6 +246,10 @@ def start_stack(
             write_history_exports(
                 _with_shops(world, files_only), exports, before=yesterday_local() + timedelta(days=1)
             )
+    if setup.hostile and "tmall_flagship" in setup.exported:
+        from tests.pipeline.hostile_inputs import plant_bad_export
+
+        plant_bad_export(exports, setup.shop_id("tmall_flagship"))
     urls = {name: server.url for name, server in servers.items()}
     config = write_config(directory, urls, product_master, exports, history_days, setup)
     return DemoStack(world, config, servers, before)

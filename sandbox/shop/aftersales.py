@@ -138,7 +138,7 @@ def build_bills(rng: np.random.Generator, days: Days, orders: pd.DataFrame, refu
     market = bills[~bills["shop_id"].isin(own_stores)]
     orders_billed = market.drop_duplicates("order_id")
     pick_seed = int(rng.integers(0, 2**31))
-    pick = orders_billed.sample(6, random_state=pick_seed)
+    pick = orders_billed.sample(min(6, len(orders_billed)), random_state=pick_seed)  # a short world may bill fewer
     # 2 missing settlements
     for _, r in pick.iloc[:2].iterrows():
         bills = bills[bills["order_id"] != r.order_id]

@@ -10,7 +10,10 @@ end to end the way `shopkeep materialize` does it. The full demo setup is tests/
 from __future__ import annotations
 
 import json
+import time
+from contextlib import ExitStack
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -18,6 +21,7 @@ import pytest
 
 from tests.conftest import MARKETPLACES, Setup, yesterday_local
 
+REPO = Path(__file__).resolve().parents[2]
 TINY_SHOP = {"seed": 5, "days": 45, "orders_per_day": 25}
 OWN_IDS = (
     ("shopify_global", "acme-store"),
@@ -44,9 +48,10 @@ SETUPS = {
     },
     # files only: every marketplace's whole history from back-office exports, no API shop, no WMS
     "files_only": Setup(api_shops=(), export_shops=tuple(MARKETPLACES), wms=False, rename=OWN_IDS[1:]),
-    # all five channels without WMS and product master, strict shapes, own ids, one new shop
+    # all five channels without WMS and product master, strict shapes, own ids, one new shop; a listing title a
+    # spreadsheet would run and an export of bad rows full of buyer data
     "all_five_without_wms_or_product_master": Setup(
-        wms=False, product_master=False, rename=OWN_IDS, strict=True, empty_for=("douyin_live",)
+        wms=False, product_master=False, rename=OWN_IDS, strict=True, empty_for=("douyin_live",), hostile=True
     ),
 }  # fmt: skip
 
@@ -60,16 +65,26 @@ def tiny_world():
 
 @pytest.mark.parametrize("name", list(SETUPS))
 def test_a_seller_setup_unlike_the_demo_materialises_publishes_and_equals_its_own_data(
-    name, tiny_world, tmp_path, start_stack, truth_for_shop, serve_totals
+    name, tiny_world, tmp_path, start_stack, truth_for_shop, serve_totals, capfd, monkeypatch
 ):
     from orchestration.cli import run_materialize
 
     setup = SETUPS[name]
     stack = start_stack(tiny_world, tmp_path, setup=setup)
+    started = time.time()
     try:
         settings = stack.settings()
-        with dg.instance_for_test() as instance:
-            run_materialize(settings, instance=instance)
+        with ExitStack() as opened:
+            if (
+                setup.hostile
+            ):  # the ops store as `shopkeep materialize` keeps it, on disk, so the scan reads it
+                monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+                run_materialize(settings)
+                instance = opened.enter_context(dg.DagsterInstance.get())
+            else:
+                instance = opened.enter_context(dg.instance_for_test())
+                run_materialize(settings, instance=instance)
+            run_logs = "\n".join(str(r) for run in instance.get_runs() for r in instance.all_logs(run.run_id))
     finally:
         for server in stack.servers.values():
             server.stop()
@@ -87,6 +102,35 @@ def test_a_seller_setup_unlike_the_demo_materialises_publishes_and_equals_its_ow
     assert failed.empty, json.dumps(failed.to_dict("records"), default=str, ensure_ascii=False)[:3000]
     if not setup.product_master:
         assert_unmapped_skus_reach_the_marts_flagged(settings.serve_path, shops, stack.world.refunds)
+    if setup.hostile:
+        printed = capfd.readouterr()
+        assert_no_buyer_datum_in_the_clear_and_no_live_formula(
+            tmp_path, settings, run_logs + printed.out + printed.err, started
+        )
+
+
+def assert_no_buyer_datum_in_the_clear_and_no_live_formula(directory, settings, printed, started):
+    """After a run with bad files full of buyer data and a title a spreadsheet would run: no planted buyer datum
+    in the build or serving file, any other file the run wrote (ops store, dlt state), dbt's logs of the run,
+    Dagster's run logs or what it printed, and no download of any mart holds one or a live formula."""
+    from tests.pipeline import hostile_inputs as hostile
+
+    with duckdb.connect(str(settings.build_path), read_only=True) as con:
+        quarantined = con.execute(
+            "select count(*) from raw_files.quarantine where source_file like '%orders_bad%'"
+        ).fetchone()[0]
+    assert quarantined >= 3, "the planted bad rows did not reach the quarantine"
+    leaks = hostile.leaks_in_duckdb(settings.build_path) + hostile.leaks_in_duckdb(settings.serve_path)
+    leaks += hostile.leaks_in_files(directory, skip={directory / "exports"})
+    dbt_runs = [
+        d for d in (REPO / "dbt_project" / "target").iterdir() if d.is_dir() and d.stat().st_mtime >= started
+    ]
+    for run in dbt_runs:
+        leaks += hostile.leaks_in_files(run, skip=set())
+    leaks += hostile.leaks_in_text("the run's logs and output", printed)
+    problems, raw_formulas = hostile.download_problems(settings.serve_path)
+    assert raw_formulas > 0, "the hostile title reached no mart: the download check would prove nothing"
+    assert leaks + problems == [], "\n".join(leaks + problems)[:3000]
 
 
 def assert_unmapped_skus_reach_the_marts_flagged(serve_path, shops, world_refunds):
