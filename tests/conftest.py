@@ -346,3 +346,23 @@ def yesterday() -> date:
 def start_stack_fixture():
     """start_stack(world, directory, history_days=..., faults=...) -> a DemoStack (caller stops its servers)."""
     return start_stack
+
+
+WAREHOUSE_FIXTURES = {"built_warehouse", "demo_stack", "built_serve_path", "built_build_path"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`make test` runs on two workers (pytest-xdist, `--dist loadgroup`): every test of the session's built
+    warehouse in one group, so only one worker builds it; the setups of tests/pipeline/test_setups.py (a whole
+    materialisation each) one by one, so they spread over both; every other file as a whole, so a module's own
+    fixture is built once."""
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        if WAREHOUSE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            group = "built_warehouse"
+        elif item.path.name == "test_setups.py":
+            group = item.nodeid
+        else:
+            group = str(item.path)
+        item.add_marker(pytest.mark.xdist_group(group))
