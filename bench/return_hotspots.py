@@ -54,6 +54,7 @@ def model_inputs(world) -> dict[str, pd.DataFrame]:
     returns = refunds.merge(components, on="line_id")
     returns["units_returned"] = (returns["refunded"] * returns["units"] // returns["quantity"]).astype(int)
     returns["is_counted"] = returns["status"] != "closed"
+    returns["is_mapped"] = True  # every world line is under a master SKU
     returns = returns.rename(columns={"reason": "reason_code"})
     products = world.products[["sku", "category", "name"]].rename(columns={"name": "product_name"})
     return {
@@ -61,7 +62,7 @@ def model_inputs(world) -> dict[str, pd.DataFrame]:
             ["sku", "shop_id", "order_date", "paid_at", "units"]
         ],
         "intermediate.int_return_components": returns[
-            ["sku", "shop_id", "order_date", "reason_code", "is_counted", "units_returned"]
+            ["sku", "shop_id", "order_date", "reason_code", "is_counted", "is_mapped", "units_returned"]
         ],
         "staging.stg_product_master__products": products,
     }

@@ -912,9 +912,10 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "its 促销 sheet)",
     },
     "not_configured_returns": {
-        "zh": "退货按商品主数据的 SKU 分析，商品主数据未接入：在 shopkeep.toml 中配置 [product_master]",
-        "en": "Returns are analysed per master SKU and the product master is not configured: add "
-        "[product_master] to shopkeep.toml",
+        "zh": "商品主数据未接入，退货按商家编码（unmapped:）计数，尺码热点与品类对比需要主数据：在 shopkeep.toml 中配置 "
+        "[product_master]",
+        "en": "The product master is not configured, so returns are counted per merchant code (unmapped:) and the "
+        "size hotspots and category comparison need it: add [product_master] to shopkeep.toml",
     },
     "not_configured_bills": {
         "zh": "结算账单未接入：在 shopkeep.toml 中添加天猫 / 京东 / 拼多多 / 抖店店铺 [[shops]]，"
