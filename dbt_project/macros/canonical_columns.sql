@@ -4,7 +4,7 @@
     {%- set columns = {
         'orders': [
             'order_id', 'shop_id', 'platform_order_id', 'created_at', 'paid_at', 'shipped_at', 'completed_at',
-            'cancelled_at', 'updated_at', 'order_status', 'currency', 'list_amount', 'merchant_discount',
+            'cancelled_at', 'updated_at', 'order_status', 'platform_status', 'currency', 'list_amount', 'merchant_discount',
             'platform_discount', 'shipping_amount', 'paid_amount', 'buyer_key', 'province', 'city',
             'has_address_detail', 'address_key', 'buyer_remark', 'seller_remark', 'order_date',
         ],

@@ -164,16 +164,3 @@ def built_serve_path(request: pytest.FixtureRequest) -> Path:
     if override:
         return Path(override).resolve()
     return request.getfixturevalue("built_warehouse").serve_path
-
-
-BUILD_OVERRIDE_ENV = "SHOPKEEP_TEST_BUILD_PATH"
-
-
-@pytest.fixture(scope="session")
-def built_build_path(request: pytest.FixtureRequest) -> Path:
-    """build.duckdb of the session's built warehouse, for tests that derive a warehouse of their own from it
-    (they copy it, never write it). SHOPKEEP_TEST_BUILD_PATH=<an already built build.duckdb> skips the build."""
-    override = os.environ.get(BUILD_OVERRIDE_ENV)
-    if override:
-        return Path(override).resolve()
-    return request.getfixturevalue("built_warehouse").build_path

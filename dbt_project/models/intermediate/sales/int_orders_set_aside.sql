@@ -1,6 +1,7 @@
 {#- Orders the build sets aside, each with the reason and the fix: a status the staging model does not map
-    (order_status null: the platform added one, or an export uses a text its mapping does not list), or a
-    currency without an exchange rate for the order's month in seeds/fx_rates.csv. Their lines and refunds are
+    (order_status null: the platform added one, or an export uses a text its mapping does not list; the reason
+    quotes platform_status), or a currency without an exchange rate for the order's month in seeds/fx_rates.csv
+    (or no currency at all). Their lines and refunds are
     left out with them; marts.set_aside_rows lists them for the data-status page. -#}
 with stacked as (
     select * from {{ ref('int_orders_stacked') }}
@@ -18,8 +19,11 @@ checked as (
         stacked.origin,
         stacked.order_date,
         stacked.currency,
+        stacked.platform_status,
         stacked.order_status is null as has_unknown_status,
-        stacked.currency <> '{{ var("reporting_currency") }}' and fx_rates.rate_to_cny is null as has_no_rate
+        -- an order without a currency cannot be converted either
+        coalesce(stacked.currency <> '{{ var("reporting_currency") }}' and fx_rates.rate_to_cny is null, true)
+            as has_no_rate
     from stacked
     left join fx_rates
         on fx_rates.currency = stacked.currency
@@ -34,10 +38,14 @@ final as (
         origin,
         case
             when has_unknown_status then
-                'status not recognised: map the platform''s status in the channel''s staging model (or the export''s '
-                || 'status text in its mapping)'
+                'status ' || coalesce('''' || platform_status || '''', '(none sent)') || ' of ' || channel
+                || ' not recognised: map it in the channel''s staging model (or the export''s status text in its '
+                || 'mapping)'
+            when currency is null then
+                'no currency on the order: set the shop''s currency in shopkeep.toml ([[shops]] currency) or the '
+                || 'export''s currency column'
             else
-                'no exchange rate for ' || coalesce(currency, '(no currency)') || ' in '
+                'no exchange rate for ' || currency || ' in '
                 || left(cast(order_date as varchar), 7)
                 || ': add the month''s rate to seeds/fx_rates.csv'
         end as reason

@@ -13,12 +13,20 @@
         contribution_margin = net_revenue − cogs − platform_fees − fulfilment_cost − return_cost
 
     Order-level amounts (fees, courier) go to the lines in proportion to their paid amount. Incremental:
-    each run rebuilds the order dates from `margin_lookback_days` before the newest one it holds. -#}
+    each run rebuilds the order dates from `margin_lookback_days` before the newest one it holds, and drops
+    the lines no longer counted on any date (an order the build now sets aside, e.g. a status the platform added
+    after our mapping). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='order_date',
     on_schema_change='fail',
+    post_hook="""
+        delete from {{ this }}
+        where order_line_id not in (
+            select order_line_id from {{ ref('int_order_lines_enriched') }} where paid_at is not null
+        )
+    """,
 ) }}
 
 with lines as (

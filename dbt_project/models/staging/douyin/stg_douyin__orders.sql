@@ -23,11 +23,14 @@ renamed as (
         case
             when source.order_status = 4 and coalesce(source.pay_time, 0) > 0 then 'refunded'
             when source.order_status = 4 then 'cancelled'
+            -- refunded in full before shipping, after shipping, after receipt
+            when source.order_status in (21, 22, 39) then 'refunded'
             when source.order_status = 5 then 'completed'
-            when source.order_status in (3, 101) then 'shipped'
-            when source.order_status = 2 then 'paid'
-            else 'pending_payment'
-        end as order_status,
+            when source.order_status in (3, 101) then 'shipped'  -- 101: part shipped
+            when source.order_status in (2, 105) then 'paid'  -- 105: paid, 2: being prepared
+            when source.order_status in (1, 103) then 'pending_payment'  -- 103: part paid
+        end as order_status,  -- a status Douyin adds later: null, and the order is set aside saying which
+        cast(source.order_status as varchar) as platform_status,
         shops.currency,
         cast(source.order_amount / 100 as decimal(18, 2)) as list_amount,
         -- promotion amounts and postage are left out when zero
@@ -60,6 +63,7 @@ final as (
         cancelled_at,
         updated_at,
         order_status,
+        platform_status,
         currency,
         list_amount,
         merchant_discount,

@@ -65,6 +65,7 @@ final as (
             coalesce(statused.closed_at, statused.created_at)
         ) as timestamptz) as updated_at,
         statused.order_status,
+        statused.order_status_text as platform_status,
         shops.currency,
         cast(statused.list_amount as decimal(18, 2)) as list_amount,
         cast(statused.merchant_discount as decimal(18, 2)) as merchant_discount,

@@ -22,9 +22,14 @@ renamed as (
             when order_state = 'TRADE_CANCELED' then 'cancelled'
             when order_state = 'FINISHED_L' then 'completed'
             when order_state = 'WAIT_GOODS_RECEIVE_CONFIRM' then 'shipped'
-            when order_state in ('WAIT_SELLER_STOCK_OUT', 'LOCKED', 'PAUSE') then 'paid'
-            else 'pending_payment'
-        end as order_status,
+            -- paid, not yet out of the warehouse (WAIT_SELLER_DELIVERY: cross-border, awaiting domestic
+            -- dispatch; WAIT_SEND_CODE: local-service orders awaiting their code; locked or paused by JD)
+            when order_state in (
+                'WAIT_SELLER_STOCK_OUT', 'WAIT_SELLER_DELIVERY', 'WAIT_SEND_CODE', 'LOCKED', 'PAUSE', 'POP_ORDER_PAUSE'
+            ) then 'paid'
+            when order_state in ('WAIT_PAY', 'NOT_PAY') then 'pending_payment'
+        end as order_status,  -- a state JD adds later: null, and the order is set aside saying which
+        order_state as platform_status,
         'CNY' as currency,
         cast(order_total_price as decimal(18, 2)) as list_amount,
         -- sellerDiscount and freightPrice are left out when zero

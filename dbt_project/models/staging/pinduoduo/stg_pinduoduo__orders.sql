@@ -23,8 +23,9 @@ renamed as (
             when order_status = 0 then 'pending_payment'
             when order_status = 3 then 'completed'
             when order_status = 2 then 'shipped'
-            else 'paid'
-        end as order_status,
+            when order_status = 1 then 'paid'
+        end as order_status,  -- a status PDD adds later: null, and the order is set aside saying which
+        cast(order_status as varchar) as platform_status,
         'CNY' as currency,
         cast(goods_amount / 100 as decimal(18, 2)) as list_amount,
         -- discounts and postage are left out when zero

@@ -53,11 +53,15 @@ renamed as (
         case
             when source.financial_status = 'refunded' then 'refunded'
             when source.cancelled_at is not null then 'cancelled'
-            when source.financial_status in ('pending', 'authorized', 'voided') then 'pending_payment'
+            when source.financial_status in ('pending', 'authorized', 'voided', 'expired') then 'pending_payment'
+            when coalesce(source.financial_status, '') not in ('paid', 'partially_paid', 'partially_refunded') then null
             when source.closed_at is not null then 'completed'
-            when source.fulfillment_status in ('fulfilled', 'partial') then 'shipped'
+            -- fulfillment_status may be left out: a fulfilment on the order still means it shipped
+            when source.fulfillment_status in ('fulfilled', 'partial') or fulfillments.shipped_at is not null
+                then 'shipped'
             else 'paid'
-        end as order_status,
+        end as order_status,  -- a financial status Shopify adds later (or none): null, set aside saying which
+        source.financial_status as platform_status,
         source.currency,
         cast(source.total_price as decimal(18, 2)) as total_price,
         cast(coalesce(source.total_line_items_price, line_totals.line_items_price) as decimal(18, 2)) as list_amount,

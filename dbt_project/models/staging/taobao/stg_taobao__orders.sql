@@ -29,7 +29,8 @@ renamed as (
             when 'TRADE_FINISHED' then 'completed'
             when 'TRADE_CLOSED' then 'refunded'
             when 'TRADE_CLOSED_BY_TAOBAO' then 'cancelled'
-        end as order_status,
+        end as order_status,  -- a status TOP adds later: null, and the order is set aside saying which
+        source.status as platform_status,
         shops.currency,
         cast(source.total_fee as decimal(18, 2)) as list_amount,
         cast(coalesce(source.discount_fee, 0) as decimal(18, 2)) as merchant_discount,
@@ -61,6 +62,7 @@ final as (
         cancelled_at,
         updated_at,
         order_status,
+        platform_status,
         currency,
         list_amount,
         merchant_discount,
