@@ -14,7 +14,8 @@ final as (
         sku_orders.order_id as platform_line_id,
         cast(sku_orders.product_id as varchar) as platform_product_id,
         cast(sku_orders.sku_id as varchar) as platform_sku_id,
-        nullif(trim(sku_orders.code), '') as outer_id,
+        -- the merchant code (商家编码), else the seller's external SKU id, as on the listings
+        coalesce(nullif(trim(sku_orders.code), ''), nullif(trim(sku_orders.out_sku_id), '')) as outer_id,
         sku_orders.product_name as title,
         cast(sku_orders.item_num as integer) as quantity,
         cast(sku_orders.goods_price / 100 as decimal(18, 2)) as unit_list_price,

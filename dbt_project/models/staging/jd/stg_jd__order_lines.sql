@@ -19,7 +19,7 @@ lines as (
         raw_orders.order_id as platform_order_id,
         items.sku_id as platform_sku_id,
         items.ware_id as platform_product_id,
-        items.outer_sku_id as outer_id,
+        nullif(trim(items.outer_sku_id), '') as outer_id,  -- trimmed as on the listings
         items.sku_name as title,
         cast(items.item_total as integer) as quantity,
         cast(items.jd_price as decimal(18, 2)) as unit_list_price,

@@ -18,7 +18,7 @@ lines as (
         ) as sku_occurrence,
         cast(items.goods_id as varchar) as platform_product_id,
         cast(items.sku_id as varchar) as platform_sku_id,
-        items.outer_id,
+        nullif(trim(items.outer_id), '') as outer_id,  -- trimmed as on the listings
         items.goods_name as title,
         cast(items.goods_count as integer) as quantity,
         cast(items.goods_price / 100 as decimal(18, 2)) as unit_list_price,

@@ -30,7 +30,7 @@ final as (
         cast(oid as varchar) as platform_line_id,
         cast(num_iid as varchar) as platform_product_id,
         cast(sku_id as varchar) as platform_sku_id,
-        outer_sku_id as outer_id,
+        nullif(trim(outer_sku_id), '') as outer_id,  -- trimmed as on the listings
         title,
         quantity,
         unit_list_price,
