@@ -94,9 +94,10 @@ OPTIONAL_FIELDS: dict[str, dict[str, bool]] = {
 """Per channel, fields of orders, lines and after-sales records that the platform's docs mark optional or that
 some accounts never receive."""
 
-OPTIONAL_IN: dict[str, tuple[str, ...]] = {"shopify": ("orders",)}
-"""Where a channel's field names are not specific enough (Shopify's balance transactions always carry their
-processed_at), the top-level keys of an answer whose records lose optional fields; other channels: anywhere."""
+OPTIONAL_IN: dict[str, tuple[str, ...]] = {"shopify": ("orders",), "douyin": ("data",)}
+"""Where a channel's field names are not specific enough, the top-level keys of an answer whose records lose
+optional fields (Shopify's balance transactions always carry their processed_at; Douyin's envelope always
+carries its `code`, a name its SKUs use for the merchant code); other channels: anywhere."""
 
 
 @dataclass(frozen=True)
