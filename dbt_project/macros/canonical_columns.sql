@@ -4,9 +4,9 @@
     {%- set columns = {
         'orders': [
             'order_id', 'shop_id', 'platform_order_id', 'created_at', 'paid_at', 'shipped_at', 'completed_at',
-            'cancelled_at', 'updated_at', 'order_status', 'platform_status', 'currency', 'list_amount', 'merchant_discount',
-            'platform_discount', 'shipping_amount', 'paid_amount', 'buyer_key', 'province', 'city',
-            'has_address_detail', 'address_key', 'buyer_remark', 'seller_remark', 'order_date',
+            'cancelled_at', 'updated_at', 'order_status', 'platform_status', 'currency', 'list_amount',
+            'merchant_discount', 'platform_discount', 'shipping_amount', 'paid_amount', 'buyer_key', 'province',
+            'city', 'has_address_detail', 'address_key', 'buyer_remark', 'seller_remark', 'order_date',
         ],
         'order_lines': [
             'order_line_id', 'order_id', 'platform_line_id', 'platform_product_id', 'platform_sku_id', 'outer_id',
