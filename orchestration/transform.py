@@ -8,7 +8,9 @@ resource's asset in the source YAML (`meta.dagster.asset_key`). dbt tests become
 import json
 import os
 import re
+import shutil
 import sys
+import uuid
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -53,24 +55,39 @@ def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt"))
 
 
+PROJECT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "tests", "snapshots", "analyses")
+"""What `dbt parse` reads: the manifest is stale when one of these is newer. Not the whole folder: dbt itself
+writes files there (`.user.yml`, logs), and a re-parse on every process start made concurrent runs race."""
+
+
 def _manifest_is_stale() -> bool:
     manifest = dbt_project.manifest_path
     if not manifest.is_file():
         return True
     built = manifest.stat().st_mtime
-    sources = [
-        p
-        for p in DBT_PROJECT_DIR.rglob("*")
-        if p.suffix in {".sql", ".yml", ".csv", ".py"} and "target" not in p.parts
-    ]
-    return any(p.stat().st_mtime > built for p in sources)
+    for name in PROJECT_SOURCES:
+        root = DBT_PROJECT_DIR / name
+        files = [root] if root.is_file() else root.rglob("*") if root.is_dir() else []
+        if any(
+            p.suffix in {".sql", ".yml", ".csv", ".py", ".md"} and p.stat().st_mtime > built
+            for p in files
+            if not p.name.startswith(".")
+        ):
+            return True
+    return False
 
 
 def prepare_manifest(force: bool = False) -> Path:
     """`dbt parse` into dbt_project/target/manifest.json (the Makefile does this once after install; here it
-    only happens again when a model, YAML or seed file is newer than the manifest — an analyst's edit)."""
+    only happens again when a model, YAML or seed file is newer than the manifest — an analyst's edit).
+
+    dbt parses into a target folder of its own and the manifest then replaces the old one in one rename, so a
+    process loading the manifest meanwhile reads the old or the new one, never half of each."""
     if force or _manifest_is_stale():
-        dbt_resource().cli(["parse", "--quiet"], target_path=Path("target")).wait()
+        scratch = Path("target") / f"parse-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        dbt_resource().cli(["parse", "--quiet"], target_path=scratch).wait()
+        os.replace(DBT_PROJECT_DIR / scratch / "manifest.json", dbt_project.manifest_path)
+        shutil.rmtree(DBT_PROJECT_DIR / scratch, ignore_errors=True)
     return dbt_project.manifest_path
 
 
