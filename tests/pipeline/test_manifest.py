@@ -48,7 +48,12 @@ def test_files_dbt_writes_itself_do_not_make_it_stale(project):
 
 @pytest.mark.parametrize(
     "edited",
-    ["dbt_project.yml", "models/marts/sales/daily_shop_sales.sql", "seeds/fx_rates.csv", "models/staging/FIELDS.md"],
+    [
+        "dbt_project.yml",
+        "models/marts/sales/daily_shop_sales.sql",
+        "seeds/fx_rates.csv",
+        "models/staging/FIELDS.md",
+    ],
 )
 def test_an_analysts_edit_makes_it_stale(project, edited):
     _newer(project / edited, project / "target" / "manifest.json")
