@@ -219,7 +219,13 @@ def files_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         load = (
             str(files.directory),
             pipeline,
-            lambda p: import_files(p, directory=settings.files_directory(), pii_salt=settings.pii_salt()),
+            lambda p: import_files(
+                p,
+                directory=settings.files_directory(),
+                pii_salt=settings.pii_salt(),
+                mappings_dir=settings.files_mappings_dir(),
+                shops=settings.shop_channels(),
+            ),
         )
         yield from _run_loads(context, "raw_files", [load])
 

@@ -75,7 +75,9 @@ class Wms:
 @dataclass(frozen=True)
 class Files:
     directory: Path
-    """Exported files (orders, refunds) to import; each named <shop_id>__<kind>.<csv|xlsx>."""
+    """Exported files (orders, refunds, bills) to import; each named <shop_id>__<anything>.<csv|xlsx|…>."""
+    mappings_dir: Path | None = None
+    """The seller's own column mappings (YAML), beside the shipped ones; None: the shipped ones only."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,21 @@ class Settings:
             )
         return directory
 
+    def files_mappings_dir(self) -> Path | None:
+        """The seller's mappings folder (None: none configured), or a ConfigError naming the key."""
+        if self.files is None or self.files.mappings_dir is None:
+            return None
+        if not self.files.mappings_dir.is_dir():
+            raise ConfigError(
+                f"{self.config_path}: files.mappings_dir: {self.files.mappings_dir} is not a folder; create it "
+                "(and put your YAML mappings in it), correct the path, or remove the key"
+            )
+        return self.files.mappings_dir
+
+    def shop_channels(self) -> dict[str, str]:
+        """Every configured shop (enabled or not) and its channel: the shops an export may belong to."""
+        return {shop.id: shop.channel for shop in self.shops}
+
     def check_ready(self) -> None:
         """Everything a full build reads from outside the file is there: each enabled source's secrets, the
         buyer-data salt, the product master and the exports folder. Raises the first missing one as a ConfigError
@@ -170,6 +187,7 @@ class Settings:
             self.product_master_file()
         if self.files is not None:
             self.files_directory()
+            self.files_mappings_dir()
 
 
 _SECRET_KEYS = {
@@ -288,6 +306,7 @@ class _WmsSection(_Section):
 
 class _FilesSection(_Section):
     directory: str = Field(min_length=1)
+    mappings_dir: str | None = Field(None, min_length=1)
 
 
 class _ProductMasterSection(_Section):
@@ -535,7 +554,12 @@ def load_settings(path: Path | None = None) -> Settings:
         shops=shops,
         wms=wms,
         product_master_path=rel(config.product_master.path) if config.product_master else None,
-        files=Files(directory=rel(config.files.directory)) if config.files else None,
+        files=Files(
+            directory=rel(config.files.directory),
+            mappings_dir=rel(config.files.mappings_dir) if config.files.mappings_dir else None,
+        )
+        if config.files
+        else None,
         demo=Demo(
             seed=d.seed,
             days=d.days,

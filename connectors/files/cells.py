@@ -20,6 +20,15 @@ _TRUE = {"是", "y", "yes", "true", "1", "t"}
 _FALSE = {"否", "n", "no", "false", "0", "f"}
 
 
+class _FormulaMissing:
+    def __repr__(self) -> str:
+        return "(formula without a saved value)"
+
+
+FORMULA_MISSING = _FormulaMissing()
+"""An XLSX formula cell whose value was never saved (a tool wrote the file; Excel never calculated it)."""
+
+
 class CellError(ValueError):
     """A cell that cannot be read as its column's type; the message completes "<header> '<value>' ..."."""
 
@@ -167,6 +176,8 @@ FIX_HINT = {
 
 def json_safe(value: Any) -> Any:
     """A cell value as it can go into the quarantine's raw_row JSON."""
+    if value is FORMULA_MISSING:
+        return repr(value)
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):

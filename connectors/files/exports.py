@@ -19,11 +19,14 @@ from typing import Any
 
 import openpyxl
 
+from connectors.files.cells import FORMULA_MISSING
 from connectors.files.encoding import decode
-from connectors.files.mapping import Mapping, normalize_header
+from connectors.files.mapping import ENTITIES, Mapping, normalize_header
 from connectors.files.workbook import FileImportError, ImportResult, RowRules, _sheet_rows, file_sha256
 
-SUFFIXES = (".csv", ".xlsx")
+SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls")
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+csv.field_size_limit(64 * 1024 * 1024)  # a longer cell is a row problem (workbook.MAX_CELL), not a file error
 
 
 def shop_id_from_name(path: Path) -> str | None:
@@ -32,53 +35,147 @@ def shop_id_from_name(path: Path) -> str | None:
     return stem.split("__", 1)[0] if "__" in stem and stem.split("__", 1)[0] else None
 
 
-def open_rows(path: Path) -> tuple[Iterator[tuple], str, str | None]:
-    """(rows incl. the header row, sheet name ('' for a CSV), detected encoding (None for an XLSX))."""
-    if path.suffix.lower() == ".csv":
+def sniff_delimiter(text: str, suffix: str) -> str:
+    """`,` `\t` `;` or `|`: the one that splits the first lines into the same, largest number of cells."""
+    lines = [line for line in text[:65536].splitlines()[:20] if line.strip()]
+    if not lines:
+        return "\t" if suffix == ".tsv" else ","
+    best, best_cells = "\t" if suffix == ".tsv" else ",", 1
+    for delimiter in (",", "\t", ";", "|"):
+        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+        if counts[0] > best_cells and counts.count(counts[0]) >= len(counts) * 0.8:
+            best, best_cells = delimiter, counts[0]
+    return best
+
+
+def _xls_rows(path: Path, sheet_name: str | None) -> tuple[list[tuple], str]:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path))
+    except Exception as exc:  # xlrd raises several types for a file that is not an XLS
+        raise FileImportError(f"{path.name}: not a readable XLS workbook ({exc}) — save it as .xlsx and re-import") \
+            from None
+    sheet = _pick_sheet(path, book.sheet_names(), sheet_name)
+    rows = []
+    table = book.sheet_by_name(sheet)
+    for r in range(table.nrows):
+        values = []
+        for cell in table.row(r):
+            if cell.ctype == xlrd.XL_CELL_DATE:
+                values.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
+            elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+                values.append(None)
+            elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
+                values.append(bool(cell.value))
+            else:
+                values.append(cell.value)
+        rows.append(tuple(values))
+    return rows, sheet
+
+
+def _pick_sheet(path: Path, names: list[str], wanted: str | None) -> str:
+    if wanted is None:
+        return names[0]
+    by_name = {normalize_header(n): n for n in names}
+    if normalize_header(wanted) not in by_name:
+        raise FileImportError(f"{path.name}: no sheet {wanted!r} (found: {', '.join(names)}) — name the sheet in "
+                              "the mapping's sheet: or rename it in the workbook")
+    return by_name[normalize_header(wanted)]
+
+
+def open_rows(path: Path, sheet_name: str | None = None) -> tuple[Iterator[tuple], str, str | None]:
+    """(rows incl. the header row, sheet name ('' for a text file), detected encoding (None for a workbook))."""
+    suffix = path.suffix.lower()
+    if suffix in TEXT_SUFFIXES:
         text, encoding = decode(path.read_bytes())
-        return (tuple(r) for r in csv.reader(io.StringIO(text, newline=""))), "", encoding
-    if path.suffix.lower() == ".xlsx":
+        delimiter = sniff_delimiter(text, suffix)
+        return (tuple(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)), "", encoding
+    if suffix == ".xls":
+        rows, sheet = _xls_rows(path, sheet_name)
+        return iter(rows), sheet, None
+    if suffix == ".xlsx":
         try:
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
         except Exception as exc:  # openpyxl raises several types for a file that is not an XLSX
             raise FileImportError(f"{path}: not a readable XLSX workbook ({exc}) — save it as .xlsx and re-import") \
                 from None
-        sheet = book.worksheets[0]
-        rows = [tuple(r) for r in sheet.iter_rows(values_only=True)]
+        name = _pick_sheet(path, book.sheetnames, sheet_name)
+        rows = []
+        for values, cells in zip(book[name].iter_rows(values_only=True), formulas[name].iter_rows(values_only=True),
+                                 strict=False):
+            rows.append(tuple(
+                FORMULA_MISSING if v is None and isinstance(f, str) and f.startswith("=") else v
+                for v, f in zip(values, cells, strict=False)
+            ))
         book.close()
-        return iter(rows), sheet.title, None
-    raise FileImportError(f"{path}: only .csv and .xlsx exports can be imported — save it as one of those")
+        formulas.close()
+        return iter(rows), name, None
+    raise FileImportError(f"{path}: only .csv, .tsv, .txt, .xlsx and .xls files can be imported — save it as one "
+                          "of those")
 
 
-def detect_mapping(path: Path, header: tuple, mappings: list[Mapping]) -> Mapping:
-    """The export mapping whose filename pattern matches, else the one whose required headers all appear in
-    `header` (the most specific one when several do)."""
-    exports = [m for m in mappings if m.is_export]
-    for mapping in exports:
-        if mapping.filename and fnmatch.fnmatch(path.name, mapping.filename):
+def _fits(mapping: Mapping, path: Path, shop: str) -> bool:
+    """Whether the mapping may read this file of this shop: its shops: and files: globs (when it has them)."""
+    if mapping.shops and not any(fnmatch.fnmatch(shop, pattern) for pattern in mapping.shops):
+        return False
+    return True
+
+
+def detect_mapping(path: Path, header: tuple, mappings: list[Mapping], shop: str | None = None,
+                   channel: str | None = None) -> Mapping:
+    """The export mapping for the file: among those for its shop (`shops:`) and channel, the one whose file-name
+    pattern (`files:`) matches, else the one whose required headers all appear in `header` (the most specific
+    one when several do). A file whose headers fit only another channel's mapping is refused, naming both."""
+    exports = [m for m in mappings if m.is_export and (shop is None or _fits(m, path, shop))]
+    mine = [m for m in exports if channel is None or m.channel in (None, channel)]
+    for mapping in mine:
+        if mapping.files and any(fnmatch.fnmatch(path.name, pattern) for pattern in mapping.files):
             return mapping
     found = {normalize_header(h) for h in header if h is not None}
-    fits = [m for m in exports if m.signature() <= found]
+    fits = [m for m in mine if m.signature() <= found and not m.files]
     if not fits:
-        closest = max(exports, key=lambda m: len(m.signature() & found), default=None)
+        elsewhere = [m for m in exports if m not in mine and m.signature() <= found]
+        if elsewhere:
+            raise FileImportError(
+                f"{path.name}: its columns are a {elsewhere[0].channel} export ({elsewhere[0].name}, "
+                f"{elsewhere[0].path.name}) but shop {shop!r} is a {channel} shop — was it saved under the wrong "
+                "shop's name? rename it <shop_id>__… after the shop it came from and re-import"
+            )
+        closest = max(mine, key=lambda m: len(m.signature() & found), default=None)
         hint = ""
         if closest is not None:
             missing = sorted(closest.signature() - found)
             hint = f"; closest is {closest.name} ({closest.path.name}), which also needs {', '.join(missing)}"
         raise FileImportError(
-            f"{path.name}: no column mapping recognises its header row{hint} — check it is a platform export "
-            "with its header in row 1, or add a mapping under connectors/files/mappings/"
+            f"{path.name}: no column mapping recognises its header row{hint} — check it is an export with its "
+            "header in row 1, or add a mapping for its layout to [files] mappings_dir"
         )
     fits.sort(key=lambda m: len(m.signature()), reverse=True)
     if len(fits) > 1 and len(fits[0].signature()) == len(fits[1].signature()):
         raise FileImportError(f"{path.name}: both {fits[0].name} and {fits[1].name} fit its headers — give one "
-                              "of them a filename: pattern")
+                              "of them a files: pattern")
     return fits[0]
 
 
+def _merged_header(header: tuple, rows: list[tuple]) -> bool:
+    """A two-row header (merged cells): row 1 has gaps where row 2 continues it with names, not data."""
+    if not rows:
+        return False
+    gaps = [i for i, h in enumerate(header) if h is None or (isinstance(h, str) and not h.strip())]
+    if not gaps or len(gaps) == len(header):
+        return False
+    second = rows[0]
+    return all(i < len(second) and isinstance(second[i], str) and second[i].strip()
+               and not any(ch.isdigit() for ch in second[i]) for i in gaps)
+
+
 def read_export(path: str | Path, mappings: list[Mapping], *, pii_salt: str, shop_id: str | None = None,
-                now: datetime | None = None) -> tuple[Mapping, ImportResult]:
-    """The mapping that fits the file and the file's accepted and quarantined rows."""
+                now: datetime | None = None, shops: dict[str, str] | None = None) -> tuple[Mapping, ImportResult]:
+    """The mapping that fits the file and the file's accepted and quarantined rows. `shops` (shop id ->
+    channel, from the config) refuses a file of a shop that is not configured and picks the shop's channel's
+    mappings."""
     path = Path(path)
     if not path.exists():
         raise FileImportError(f"{path}: no such file — check the path")
@@ -86,18 +183,33 @@ def read_export(path: str | Path, mappings: list[Mapping], *, pii_salt: str, sho
     if not shop:
         raise FileImportError(f"{path.name}: which shop is it from? name the file <shop_id>__<kind>{path.suffix} "
                               f"(e.g. tmall_flagship__orders{path.suffix}) or pass the shop id")
-    rows, sheet, encoding = open_rows(path)
+    if shops is not None and shop not in shops:
+        raise FileImportError(f"{path.name}: shop {shop!r} (from the file name) is not configured — add a "
+                              f"[[shops]] entry with id = {shop!r} to the config, or rename the file after one of "
+                              f"{', '.join(sorted(shops)) or 'your shops'}")
+    channel = shops.get(shop) if shops else None
+    rows, sheet, encoding = open_rows(path, None)
     header = next(rows, ())
-    mapping = detect_mapping(path, header, mappings)
+    mapping = detect_mapping(path, header, mappings, shop, channel)
+    if mapping.sheet_name and path.suffix.lower() in (".xlsx", ".xls"):
+        rows, sheet, encoding = open_rows(path, mapping.sheet_name)
+        header = next(rows, ())
+    rest = list(rows)
+    if _merged_header(header, rest):
+        raise FileImportError(f"{path.name}: its header spans two rows (merged cells) — unmerge it so every "
+                              "column has its name in row 1, and re-import")
     sha = file_sha256(path)
     result = ImportResult(source_file=path.name, file_sha256=sha, loaded_at=datetime.now(UTC))
+    spec = mapping.sheets[0]
+    entity = ENTITIES[mapping.entity] if mapping.entity else None
     rules = RowRules(
         salt=pii_salt, timezone=mapping.timezone, now=now or datetime.now(UTC), encoding=encoding,
         width_checked=True, short_rows_checked=encoding is not None,
-        extra={"shop_id": shop, "file_sha256": sha},
+        extra={**(mapping.constants or {}), "shop_id": shop, "file_sha256": sha, "mapping": mapping.name},
+        decimal_comma=mapping.decimal_comma, text_of=dict(entity.text_of) if entity else {},
+        mapping_file=mapping.path.name,
     )
-    spec = mapping.sheets[0]
-    result.tables[spec.table] = _sheet_rows(path, spec, _with_header(header, rows), {}, result, rules,
+    result.tables[spec.table] = _sheet_rows(path, spec, _with_header(header, iter(rest)), {}, result, rules,
                                             sheet_name=sheet)
     return mapping, result
 

@@ -1,12 +1,19 @@
-"""Platform exports (orders, refunds, ...) as a dlt source landing in `raw_files`: one table per export format
-(`taobao_orders`, `jd_refunds`, ...), merged on (shop_id, the platform's keys) so importing a file again — or an
-overlapping export — changes nothing, and `quarantine` with every row (or whole file, row 0) not accepted."""
+"""Exports of any layout (orders, refunds, settlements) as a dlt source landing in `raw_files`: one table per
+canonical entity (`orders`, `refunds`, `settlements`, see mapping.ENTITIES) whatever the file's layout, plus
+`quarantine` (every row, or whole file as row 0, set aside, with its reason) and `imports` (every version of
+every file imported: name, hash, mapping, rows loaded and set aside, when first seen).
+
+A file is the unit of truth: every import reads the whole exports folder and replaces the tables with what the
+files hold now. So a corrected file replaces its rows (rows no longer in it disappear), importing the same
+files again changes nothing, and a file deleted from the folder takes its rows with it at the next import
+(keep the files of the history you want counted). Where two files hold the same order, the one showing the
+order later in its life (its latest time stamp; then the later file name) gives all of the order's lines."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,21 +25,44 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from connectors.common.loading import warehouse_pipeline
 from connectors.common.pii import require_salt
 from connectors.files.exports import SUFFIXES, file_problem, read_export
-from connectors.files.mapping import Mapping, load_mappings
-from connectors.files.product_master import QUARANTINE_COLUMNS, QUARANTINE_KEY, empty_table
-from connectors.files.workbook import FileImportError
+from connectors.files.mapping import DLT_TYPES, ENTITIES, Mapping, load_mappings
+from connectors.files.product_master import QUARANTINE_COLUMNS, empty_table
+from connectors.files.workbook import FileImportError, ImportResult
 
 log = logging.getLogger(__name__)
 ROW_COLUMNS = {
     "shop_id": {"data_type": "text", "nullable": False},
+    "mapping": {"data_type": "text"},
     "source_file": {"data_type": "text"},
     "source_row": {"data_type": "bigint"},
     "file_sha256": {"data_type": "text"},
 }
+IMPORT_COLUMNS = {
+    "source_file": {"data_type": "text", "nullable": False},
+    "file_sha256": {"data_type": "text", "nullable": False},
+    "shop_id": {"data_type": "text"},
+    "mapping": {"data_type": "text"},
+    "entity": {"data_type": "text"},
+    "rows_loaded": {"data_type": "bigint"},
+    "rows_set_aside": {"data_type": "bigint"},
+    "imported_at": {"data_type": "timestamp"},
+}
+ORDER_FIELDS = ("order_status", "created_at", "paid_at", "currency", "order_paid_amount", "shipping_amount")
+"""An order's own fields, repeated on each of its lines: lines of one file that disagree set the order aside."""
+EVENTS = ("created_at", "paid_at", "shipped_at", "completed_at", "closed_at")
+
+
+def entity_columns(entity: str) -> dict[str, dict[str, Any]]:
+    """The raw table of an entity: its canonical columns, the occurrence the importer numbers, the row's origin."""
+    spec = ENTITIES[entity]
+    hints = {name: dict(DLT_TYPES[kind]) for name, kind in spec.columns.items()}
+    if spec.occurrence:
+        hints[spec.occurrence] = dict(DLT_TYPES["int"])
+    return {**hints, **ROW_COLUMNS}
 
 
 def export_files(paths: list[str | Path] | None = None, directory: str | Path | None = None) -> list[Path]:
-    """The files to import: `paths` as given, plus every .csv/.xlsx in `directory` (sorted; Excel's `~$` lock
+    """The files to import: `paths` as given, plus every export in `directory` (sorted; Excel's `~$` lock
     files skipped)."""
     files = [Path(p) for p in paths or []]
     if directory is not None:
@@ -44,47 +74,114 @@ def export_files(paths: list[str | Path] | None = None, directory: str | Path | 
     return files
 
 
+def _row_key(entity: str, row: dict) -> tuple:
+    """A row's identity within its shop, the same whichever layout it came in."""
+    if entity == "orders":
+        line = row.get("line_id") or f"{row.get('sku_id') or row.get('outer_id')}#{row.get('sku_occurrence') or 1}"
+        return (row["shop_id"], row["order_id"], line)
+    if entity == "refunds":
+        return (row["shop_id"], row["refund_id"])
+    return (row["shop_id"], row.get("entry_id") or f"{row['bill_line_id']}#{row.get('entry_occurrence') or 1}")
+
+
+def _set_aside(result: ImportResult, rows: list[dict], reason: str, sheet: str) -> None:
+    for row in rows:
+        result.quarantine.append({
+            "source_file": result.source_file, "file_sha256": result.file_sha256, "sheet": sheet,
+            "row_number": row["source_row"], "reason": f"{result.source_file} row {row['source_row']}: {reason}",
+            "raw_row": {}, "loaded_at": result.loaded_at,
+        })
+
+
+def _consistent_orders(result: ImportResult, rows: list[dict]) -> list[dict]:
+    """The file's lines whose order's own fields agree on every line; the others are set aside (two totals for
+    one order would otherwise become one of them silently)."""
+    by_order: dict[tuple, list[dict]] = {}
+    for row in rows:
+        by_order.setdefault((row["shop_id"], row["order_id"]), []).append(row)
+    kept = []
+    for (_, order_id), lines in by_order.items():
+        differ = [f for f in ORDER_FIELDS if len({line.get(f) for line in lines}) > 1]
+        if differ:
+            shown = "; ".join(
+                f"{f}: " + " vs ".join(sorted({str(line.get(f)) for line in lines})) for f in differ
+            )
+            _set_aside(result, lines, f"order {order_id} has {len(lines)} lines that disagree on the order's own "
+                                      f"fields ({shown}) — export it again or correct the lines so they agree, "
+                                      "and re-import", "")
+        else:
+            kept.extend(lines)
+    return kept
+
+
 class LazyExports:
-    """Reads every file once, at extraction; rows of a later file replace the same keys of an earlier one."""
+    """Reads every file once, at extraction, into the canonical tables."""
 
     def __init__(self, files: list[Path], mappings: list[Mapping], pii_salt: str, shop_id: str | None,
-                 now: datetime | None) -> None:
+                 now: datetime | None, shops: dict[str, str] | None = None) -> None:
         self.files, self.mappings, self.pii_salt, self.shop_id, self.now = files, mappings, pii_salt, shop_id, now
+        self.shops = shops
         self._tables: dict[str, dict[tuple, dict]] | None = None
         self._quarantine: list[dict] = []
+        self._imports: list[dict] = []
 
     def _read(self) -> dict[str, dict[tuple, dict]]:
-        if self._tables is None:
-            self._tables = {}
-            for path in self.files:
-                try:
-                    mapping, result = read_export(path, self.mappings, pii_salt=self.pii_salt,
-                                                  shop_id=self.shop_id, now=self.now)
-                except FileImportError as exc:
-                    if not path.exists():
-                        raise
-                    log.warning("not imported: %s", exc)
-                    self._quarantine.append(file_problem(path, str(exc)))
-                    continue
-                spec = mapping.sheets[0]
-                rows = self._tables.setdefault(spec.table, {})
-                for row in result.tables[spec.table]:
-                    rows[(row["shop_id"], *(row[k] for k in spec.primary_key))] = row
-                self._quarantine.extend(result.quarantine)
-                log.info("%s: %s rows as %s, %s quarantined", path.name, len(result.tables[spec.table]),
-                         mapping.name, len(result.quarantine))
-        return self._tables
+        if self._tables is not None:
+            return self._tables
+        tables: dict[str, dict[tuple, dict]] = {entity: {} for entity in ENTITIES}
+        orders: dict[tuple, tuple[tuple, list[dict]]] = {}  # (shop, order) -> (rank, its lines)
+        started = datetime.now(UTC)
+        for path in self.files:
+            try:
+                mapping, result = read_export(path, self.mappings, pii_salt=self.pii_salt, shop_id=self.shop_id,
+                                              now=self.now, shops=self.shops)
+            except FileImportError as exc:
+                if not path.exists():
+                    raise
+                log.warning("not imported: %s", exc)
+                self._quarantine.append(file_problem(path, str(exc)))
+                continue
+            entity = mapping.entity
+            rows = result.tables[mapping.sheets[0].table]
+            if entity == "orders":
+                rows = _consistent_orders(result, rows)
+                by_order: dict[tuple, list[dict]] = {}
+                for row in rows:
+                    by_order.setdefault((row["shop_id"], row["order_id"]), []).append(row)
+                for order, lines in by_order.items():
+                    latest = max((line[e] for line in lines for e in EVENTS if line.get(e)), default=None)
+                    rank = (latest.isoformat() if latest else "", path.name)
+                    if order not in orders or rank >= orders[order][0]:
+                        orders[order] = (rank, lines)
+            else:
+                for row in rows:
+                    tables[entity][_row_key(entity, row)] = row
+            self._quarantine.extend(result.quarantine)
+            self._imports.append({
+                "source_file": path.name, "file_sha256": result.file_sha256, "shop_id": rows[0]["shop_id"]
+                if rows else None, "mapping": mapping.name, "entity": entity, "rows_loaded": len(rows),
+                "rows_set_aside": len(result.quarantine), "imported_at": started,
+            })
+            log.info("%s: %s rows as %s (%s), %s set aside", path.name, len(rows), entity, mapping.name,
+                     len(result.quarantine))
+        for _, lines in orders.values():
+            for row in lines:
+                tables["orders"][_row_key("orders", row)] = row
+        self._tables = tables
+        return tables
 
-    def rows(self, table: str, columns: dict[str, dict]) -> Iterator[list[dict] | pa.Table]:
-        yield list(self._read().get(table, {}).values()) or empty_table(columns)
+    def rows(self, entity: str) -> Iterator[list[dict] | pa.Table]:
+        columns = entity_columns(entity)
+        rows = list(self._read()[entity].values())
+        yield [{name: row.get(name) for name in columns} for row in rows] or empty_table(columns)
 
     def quarantined(self) -> Iterator[list[dict] | pa.Table]:
         self._read()
         yield self._quarantine or empty_table(QUARANTINE_COLUMNS)
 
-
-def table_columns(mapping: Mapping) -> dict[str, dict[str, Any]]:
-    return {**mapping.sheets[0].dlt_columns(), **ROW_COLUMNS}
+    def imported(self) -> Iterator[list[dict] | pa.Table]:
+        self._read()
+        yield self._imports or empty_table(IMPORT_COLUMNS)
 
 
 @dlt.source(name="files")
@@ -95,24 +192,24 @@ def files_source(
     pii_salt: str | None = None,
     shop_id: str | None = None,
     now: datetime | None = None,
+    shops: dict[str, str] | None = None,
 ):
-    """Every export in `paths` and `directory`, read through the mappings in `mappings_dir` (default: the
-    shipped ones). Every export format's table is created even when no file of it is present."""
+    """Every export in `paths` and `directory`, read through the shipped mappings and the seller's own in
+    `mappings_dir`. Every entity's table is created (and replaced) even when no file of it is present."""
     salt = require_salt(pii_salt)
     mappings = [m for m in load_mappings(mappings_dir) if m.is_export]
-    data = LazyExports(export_files(paths, directory), mappings, salt, shop_id, now)
-    resources = []
-    for mapping in mappings:
-        spec = mapping.sheets[0]
-        columns = table_columns(mapping)
-        resources.append(dlt.resource(
-            data.rows(spec.table, columns), name=spec.table, write_disposition="merge",
-            primary_key=("shop_id", *spec.primary_key), columns=columns,
-        ))
+    data = LazyExports(export_files(paths, directory), mappings, salt, shop_id, now, shops)
+    resources = [
+        dlt.resource(data.rows(entity), name=entity, write_disposition="replace", columns=entity_columns(entity))
+        for entity in ENTITIES
+    ]
     resources.append(dlt.resource(
-        data.quarantined(), name="quarantine",
+        data.quarantined(), name="quarantine", write_disposition="replace", columns=QUARANTINE_COLUMNS,
+    ))
+    resources.append(dlt.resource(
+        data.imported(), name="imports",
         write_disposition={"disposition": "merge", "strategy": "insert-only"},
-        primary_key=QUARANTINE_KEY, columns=QUARANTINE_COLUMNS,
+        primary_key=("source_file", "file_sha256"), columns=IMPORT_COLUMNS,
     ))
     return resources
 
@@ -125,7 +222,8 @@ def files_pipeline(warehouse_path: str | Path, pipelines_dir: str | Path) -> dlt
 
 def import_files(pipeline: dlt.Pipeline, paths: list[str | Path] | None = None, *,
                  directory: str | Path | None = None, pii_salt: str | None = None, shop_id: str | None = None,
-                 mappings_dir: str | Path | None = None, now: datetime | None = None) -> LoadInfo:
+                 mappings_dir: str | Path | None = None, now: datetime | None = None,
+                 shops: dict[str, str] | None = None) -> LoadInfo:
     """Import the exports at `paths` (and in `directory`); good rows always load, bad ones go to
     raw_files.quarantine. A missing file or folder raises FileImportError naming it."""
     for path in export_files(paths, directory):  # fail early, before dlt wraps the error
@@ -135,6 +233,7 @@ def import_files(pipeline: dlt.Pipeline, paths: list[str | Path] | None = None, 
         return pipeline.run(files_source(
             paths=[str(p) for p in paths or []], directory=str(directory) if directory else None,
             mappings_dir=str(mappings_dir) if mappings_dir else None, pii_salt=pii_salt, shop_id=shop_id, now=now,
+            shops=shops,
         ))
     except PipelineStepFailed as exc:
         cause: BaseException | None = exc

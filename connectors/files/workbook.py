@@ -15,7 +15,17 @@ from zoneinfo import ZoneInfo
 import openpyxl
 
 from connectors.common.pii import is_pii_key, pii_hash
-from connectors.files.cells import FIX_HINT, PARSERS, CellError, as_datetime, as_text, is_blank, json_safe
+from connectors.files.cells import (
+    FIX_HINT,
+    FORMULA_MISSING,
+    PARSERS,
+    CellError,
+    as_datetime,
+    as_text,
+    is_blank,
+    json_safe,
+    unwrap,
+)
 from connectors.files.encoding import REPLACEMENT
 from connectors.files.mapping import ColumnSpec, Mapping, SheetSpec, normalize_header
 
@@ -46,6 +56,9 @@ class RowRules:
     width_checked: bool = False  # rows with more (or, in a CSV, fewer) cells than the header are quarantined
     short_rows_checked: bool = False
     extra: dict[str, Any] = field(default_factory=dict)  # constant columns of every accepted row (shop_id, ...)
+    decimal_comma: bool = False  # the mapping's numbers write 12,34 for 12.34
+    text_of: dict[str, str] = field(default_factory=dict)  # a value-mapped column -> where its text is kept
+    mapping_file: str = ""  # named in a reason about the mapping's value map
 
 
 def file_sha256(path: Path) -> str:
@@ -75,15 +88,33 @@ def _header_index(path: Path, spec: SheetSpec, header_row: tuple) -> dict[str, i
     return found
 
 
+MAX_CELL = 128 * 1024
+"""A cell longer than this (characters) sets its row aside: no export field is that long; a broken quote is."""
+
+
 def _parse(col: ColumnSpec, raw: Any, rules: RowRules | None) -> Any:
+    if col.format and col.type in ("date", "datetime") and isinstance(raw, str | int) and not is_blank(raw):
+        try:
+            moment = datetime.strptime(as_text(raw), col.format)
+        except ValueError:
+            raise CellError(f"does not have the form {col.format}") from None
+        raw = moment if col.type == "datetime" else moment.date()
     if col.type == "datetime":
         return as_datetime(raw, ZoneInfo(rules.timezone if rules else "Asia/Shanghai"))
-    return PARSERS[col.type](raw)
+    if col.type == "decimal" and rules is not None and rules.decimal_comma and isinstance(raw, str):
+        raw = unwrap(raw).replace(".", "").replace(" ", "").replace(",", ".")
+    value = PARSERS[col.type](raw)
+    if col.prefix and isinstance(value, str) and value.startswith(col.prefix):
+        value = value[len(col.prefix):]
+    return value
 
 
 def _check_cell(spec: SheetSpec, col: ColumnSpec, raw: Any, known: dict[str, set],
                 rules: RowRules | None = None) -> tuple[Any, str | None]:
     """The typed value of one cell, or a problem sentence."""
+    if raw is FORMULA_MISSING:
+        return None, (f"{col.header} is a formula whose value was never saved — open the file in Excel (or "
+                      "LibreOffice), save it, and re-import")
     if col.multiple and not is_blank(raw):
         return _check_codes(spec, col, raw, known, rules)
     if is_blank(raw):
@@ -94,6 +125,18 @@ def _check_cell(spec: SheetSpec, col: ColumnSpec, raw: Any, known: dict[str, set
         value = _parse(col, raw, rules)
     except CellError as exc:
         return None, f"{col.header} '{_show(raw)}' {exc} — {FIX_HINT[col.type]}"
+    if col.map is not None:
+        text = normalize_header(value)
+        mapped = col.map.get(text)
+        if mapped is None:
+            folded = {k.casefold(): v for k, v in col.map.items()}
+            mapped = folded.get(text.casefold())
+        if mapped is None:
+            where = f" in {rules.mapping_file}" if rules and rules.mapping_file else ""
+            return None, (f"{col.header} '{value}' is not in the map of {col.name}{where} — a text the mapping "
+                          f"does not know: add `{text}: <{' | '.join(sorted(set(col.map.values())))}>` to it, "
+                          "or fix the cell, and re-import")
+        return mapped, None
     if col.values is not None and normalize_header(value) not in col.values:
         return None, (f"{col.header} '{value}' is not one of {', '.join(col.values)} — a new back-office text? "
                       f"add it to the mapping (and its staging model), or fix the cell, and re-import")
@@ -171,6 +214,9 @@ def _row_problems(values: tuple, headers: list[str], rules: RowRules | None) -> 
     if rules.short_rows_checked and len(values) < width:
         problems.append(f"the row has only {len(values)} of the header's {width} cells — the row is cut short "
                         "(a line break inside a value, or a truncated file?) — re-export the file and re-import")
+    if any(isinstance(v, str) and len(v) > MAX_CELL for v in values):
+        problems.append(f"a cell holds more than {MAX_CELL // 1024} KiB of text — a quote opened and never closed "
+                        "swallows the rows after it; re-export the file (or fix the quote) and re-import")
     if any(isinstance(v, str) and REPLACEMENT in v for v in values):
         problems.append(f"the row holds bytes that are not valid {rules.encoding or 'text'} — the file mixes "
                         "encodings; save it again as UTF-8 (or GBK) and re-import")
@@ -263,6 +309,8 @@ def _sheet_rows(path: Path, spec: SheetSpec, rows: Iterator[tuple], known: dict[
         for col in spec.columns:
             raw = values[index[col.header]] if col.header in index and index[col.header] < len(values) else None
             row[col.name], problem = _check_cell(spec, col, raw, known, rules)
+            if rules is not None and col.name in rules.text_of and not is_blank(raw):
+                row[rules.text_of[col.name]] = normalize_header(as_text(raw))
             if problem:
                 personal = col.pii or (col.header in index and hidden(index[col.header])) or _personal_text(raw)
                 problems.append(_masked(problem, personal, raw, rules.salt if rules else None))
@@ -271,7 +319,7 @@ def _sheet_rows(path: Path, spec: SheetSpec, rows: Iterator[tuple], known: dict[
         if spec.occurrence and not problems:
             repeat = tuple(row[k] for k in spec.primary_key[:-1])
             occurrences[repeat] = row[spec.occurrence] = occurrences.get(repeat, 0) + 1
-        key = tuple(row[k] for k in spec.primary_key)
+        key = tuple(row.get(k) for k in spec.primary_key)
         if not problems and spec.primary_key:
             if key in first_seen:
                 label = "+".join(spec.column(k).header for k in spec.primary_key)

@@ -37,12 +37,6 @@
     {{- return(channels[entity]) -}}
 {%- endmacro %}
 
-{#- Channels whose back-office exports the file importer reads (models stg_files__<channel>_<entity>). -#}
-{% macro file_channels(entity) -%}
-    {{- return(['taobao', 'jd', 'pinduoduo', 'douyin']
-               if entity in ('orders', 'order_lines', 'refunds', 'settlements') else []) -}}
-{%- endmacro %}
-
 {#- `select <canonical columns> from <model>` for each model, stacked, with the channel and where it came from. -#}
 {% macro _stack(entity, models) -%}
     {%- set columns = canonical_columns(entity) -%}
@@ -65,11 +59,17 @@
     {{ _stack(entity, models) }}
 {%- endmacro %}
 
-{#- Every channel's exported-file rows for `entity`, stacked (origin = 'file'). -#}
+{#- Every export's rows for `entity` (origin = 'file'), from the one staging model per entity that every file
+    layout feeds (stg_files__<entity>); the channel is the shop's. -#}
 {% macro union_files(entity) -%}
-    {%- set models = [] -%}
-    {%- for channel in file_channels(entity) -%}
-        {%- do models.append((channel, 'file', 'stg_files__' ~ channel ~ '_' ~ entity)) -%}
-    {%- endfor -%}
-    {{ _stack(entity, models) }}
+    {%- set shop = 'file_rows.shop_id' if entity in ('orders', 'settlements')
+                   else "split_part(file_rows.order_id, ':', 1)" -%}
+    select
+        file_shops.channel,
+        'file' as origin,
+        {% for column in canonical_columns(entity) -%}
+        file_rows.{{ column }}{{ ',' if not loop.last }}
+        {% endfor -%}
+    from {{ ref('stg_files__' ~ entity) }} as file_rows
+    inner join {{ ref('stg_config__shops') }} as file_shops on file_shops.shop_id = {{ shop }}
 {%- endmacro %}

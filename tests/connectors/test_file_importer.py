@@ -57,7 +57,7 @@ def landed(path: Path) -> list[dict]:
     assert result.quarantine == []
     return [
         {k: v for k, v in row.items() if k not in ("source_file", "file_sha256")}
-        for row in result.tables["taobao_orders"]
+        for row in result.tables["orders"]
     ]
 
 
@@ -135,7 +135,7 @@ def bad_rows_file(exports: Path, directory: Path) -> tuple[Path, dict[str, tuple
         ),
         "negative amount": (variant(12, 买家实际支付金额="-5.00"), "买家实际支付金额 '-5.00' is negative"),
         "fen precision": (variant(13, 价格="12.345"), "价格 '12.345' has more than 2 decimals"),
-        "unknown status": (variant(14, 订单状态="已冻结"), "订单状态 '已冻结' is not one of"),
+        "unknown status": (variant(14, 订单状态="已冻结"), "订单状态 '已冻结' is not in the map of order_status"),
         "duplicate line": (list(good[1]), "子订单编号 "),
         "too many columns": (variant(16) + ["多出来的一格"], "cells but the header has"),
         "too few columns": (variant(17)[: len(header) // 2], "the row is cut short"),
@@ -164,7 +164,7 @@ def test_a_file_with_twenty_kinds_of_bad_rows_keeps_every_good_row_and_says_what
     path, expected, good = bad_rows_file(exports, tmp_path)
     assert len(expected) == 20
     _, result = read_export(path, MAPPINGS, pii_salt=SALT, now=NOW)
-    assert len(result.tables["taobao_orders"]) == good
+    assert len(result.tables["orders"]) == good
     reasons = {q["row_number"]: q["reason"] for q in result.quarantine}
     assert sorted(reasons) == sorted(
         n for n, _ in expected.values()
@@ -181,18 +181,18 @@ def test_a_file_with_twenty_kinds_of_bad_rows_keeps_every_good_row_and_says_what
 def _totals(con: duckdb.DuckDBPyConnection, shop_id: str, channel: str) -> dict[str, object]:
     q = lambda sql: con.execute(sql).fetchone()  # noqa: E731
     orders = q(
-        f"select count(distinct order_id) from raw_files.{channel}_orders where shop_id = '{shop_id}'"
+        f"select count(distinct order_id) from raw_files.orders where shop_id = '{shop_id}'"
     )[0]
     order_paid = q(
-        f"select sum(p) from (select max(order_paid_amount) p from raw_files.{channel}_orders "
+        f"select sum(p) from (select max(order_paid_amount) p from raw_files.orders "
         f"where shop_id = '{shop_id}' group by order_id)"
     )[0]
     lines, line_paid, units = q(
         f"select count(*), sum(line_paid_amount), sum(quantity) "
-        f"from raw_files.{channel}_orders where shop_id = '{shop_id}'"
+        f"from raw_files.orders where shop_id = '{shop_id}'"
     )
     refunds, refunded = q(
-        f"select count(*), sum(refund_amount) from raw_files.{channel}_refunds where shop_id = '{shop_id}'"
+        f"select count(*), sum(refund_amount) from raw_files.refunds where shop_id = '{shop_id}'"
     )
     return {
         "orders": orders,
@@ -236,7 +236,7 @@ def warehouse(exports, tmp_path_factory):
     with duckdb.connect(str(db), read_only=True) as con:
         first = {
             t: con.sql(f"select * exclude (_dlt_load_id, _dlt_id) from raw_files.{t} order by all").fetchall()
-            for t in [f"{c}_{k}" for c in SHOPS.values() for k in ("orders", "refunds")]
+            for t in ("orders", "refunds")
         }
         first["quarantine"] = con.sql(
             "select source_file, row_number, reason from raw_files.quarantine order by all"
@@ -308,20 +308,14 @@ def bill_warehouse(small_world, tmp_path_factory):
 
 
 def _landed_bill_lines(con: duckdb.DuckDBPyConnection) -> list[tuple]:
-    signed = {
-        "taobao": "coalesce(income_amount, 0) - abs(coalesce(expense_amount, 0))",
-        "jd": "case when direction = '支出' then -amount else amount end",
-        "pinduoduo": "coalesce(income_amount, 0) - abs(coalesce(expense_amount, 0))",
-        "douyin": "case when direction = '出账' then -amount else amount end",
-    }
-    order = {"taobao": "replace(merchant_order_id, 'T200P', '')"}
-    rows = []
-    for channel, amount in signed.items():
-        rows += con.sql(
-            f"select shop_id, bill_line_id, {order.get(channel, 'order_id')}, cast({amount} as varchar) "
-            f"from raw_files.{channel}_settlements"
-        ).fetchall()
-    return sorted(rows)
+    """Every bill entry as (shop, bill line, order, signed amount): the sign by direction, or income less
+    expense, as stg_files__settlements reads them."""
+    return sorted(con.sql(
+        "select shop_id, bill_line_id, order_id, cast(case when direction = 'out' then -abs(amount) "
+        "when direction = 'in' then abs(amount) "
+        "else coalesce(income_amount, 0) - abs(coalesce(expense_amount, 0)) end as varchar) "
+        "from raw_files.settlements"
+    ).fetchall())
 
 
 def test_the_bill_exports_import_to_exactly_the_worlds_bill_lines_with_a_line_booked_twice_kept_twice(
@@ -354,7 +348,7 @@ def test_every_export_table_has_a_load_id_even_before_any_file_of_its_format_arr
             " where table_schema = 'raw_files' and table_name not like '%\\_\\_%' escape '\\'"
             " and table_name not like '\\_dlt%' escape '\\' group by 1"
         ).fetchall()
-    assert {"jd_settlements", "douyin_settlements"} <= {t for t, _ in tables}
+    assert {"orders", "refunds", "settlements"} <= {t for t, _ in tables}
     assert [t for t, has_load_id in tables if not has_load_id] == []
 
 
@@ -402,12 +396,12 @@ def test_a_quarantined_export_row_keeps_its_other_cells_but_no_buyer_datum_in_th
     path, _, aligned = pii_rows_file(exports, tmp_path)
     _, result = read_export(path, MAPPINGS, pii_salt=SALT, now=NOW)
 
-    assert len(result.quarantine) == 4 and result.tables["taobao_orders"] == []
+    assert len(result.quarantine) == 4 and result.tables["orders"] == []
     stored = json.dumps(result.quarantine, ensure_ascii=False, default=str)
     assert [value for value in CLEAR if value in stored] == []
     row = next(q["raw_row"] for q in result.quarantine if q["row_number"] == 2)
     # the non-personal cells and the reason stay, for the person fixing the row
-    assert row["订单状态"] == "已冻结" and "订单状态 '已冻结' is not one of" in result.quarantine[0]["reason"]
+    assert row["订单状态"] == "已冻结" and "订单状态 '已冻结' is not in the map of order_status" in result.quarantine[0]["reason"]
     assert row["收货省份"] == aligned[list(row).index("收货省份")] and row["订单编号"]
     # the buyer's cells hashed as an accepted row hashes them (one buyer keeps one hash)
     assert row["收货人姓名"] == pii_hash("张三丰", SALT)
@@ -421,12 +415,17 @@ def test_a_personal_cell_that_fails_its_check_is_named_by_its_hash_in_the_reason
     mappings = tmp_path / "mappings"
     mappings.mkdir()
     (mappings / "phones.yaml").write_text(
-        "name: phones\ntable: phones\nprimary_key: [order_id]\ncolumns:\n"
-        "  - {header: 订单号, name: order_id, type: id, required: true, not_null: true}\n"
-        "  - {header: 手机, name: phone_hash, type: text, required: true, pii: true, pattern: '1\\d{10}'}\n",
+        "name: phones\nentity: orders\nfiles: ['*phones*']\n"
+        "constants: {order_status: completed, quantity: 1, unit_price: 1, sku_id: X}\ncolumns:\n"
+        "  - {header: 订单号, name: order_id}\n"
+        "  - {header: 下单时间, name: created_at}\n"
+        "  - {header: 手机, name: receiver_phone_hash, required: true, pattern: '1\\d{10}'}\n",
         encoding="utf-8",
     )
-    path = write_csv(tmp_path / "shop__phones.csv", ["订单号", "手机"], [["1", "138-1234-567"]], "utf-8")
+    path = write_csv(
+        tmp_path / "shop__phones.csv", ["订单号", "下单时间", "手机"], [["1", "2026-06-01 10:00:00", "138-1234-567"]],
+        "utf-8",
+    )
 
     _, result = read_export(path, load_mappings(mappings), pii_salt=SALT, now=NOW)
 
@@ -452,20 +451,22 @@ def test_the_warehouse_and_its_quarantine_hold_no_planted_buyer_datum(exports, t
 def test_a_mapping_column_that_looks_like_buyer_data_must_say_whether_it_is_hashed(tmp_path):
     from connectors.files.mapping import MappingError, load_mapping
 
-    def mapping(option: str) -> Path:
-        path = tmp_path / f"m{len(option)}.yaml"
+    def mapping(name: str, option: str) -> Path:
+        path = tmp_path / f"m{len(option)}{name}.yaml"
         path.write_text(
-            "name: m\ntable: m\nprimary_key: [order_id]\ncolumns:\n"
-            "  - {header: 订单号, name: order_id, type: id}\n"
-            f"  - {{header: 收货人电话, name: receiver_phone, type: text{option}}}\n",
+            "name: m\nentity: orders\nconstants: {order_status: completed, quantity: 1, unit_price: 1, outer_id: X}\n"
+            "columns:\n  - {header: 订单号, name: order_id}\n  - {header: 时间, name: created_at}\n"
+            f"  - {{header: 收货人电话, name: {name}{option}}}\n",
             encoding="utf-8",
         )
         return path
 
+    # a header naming buyer data mapped to a column that is not hashed must say so
     with pytest.raises(MappingError, match="收货人电话.*looks like buyer data.*pii: true"):
-        load_mapping(mapping(""))
-    assert load_mapping(mapping(", pii: true")).sheets[0].columns[1].pii
-    assert not load_mapping(mapping(", pii: false")).sheets[0].columns[1].pii  # the seller's own number
+        load_mapping(mapping("sku_id", ""))
+    assert not load_mapping(mapping("sku_id", ", pii: false")).sheets[0].columns[2].pii  # the seller's own
+    # a canonical *_hash column is hashed whatever the mapping says
+    assert load_mapping(mapping("receiver_phone_hash", "")).sheets[0].columns[2].pii
 
 
 @pytest.mark.parametrize("shop_id", ["jd_pop", "pdd_main"])
@@ -475,7 +476,7 @@ def test_a_sku_listed_twice_in_one_order_of_an_export_without_line_ids_lands_as_
     """JD and Pinduoduo exports have no line id: a second line of the same SKU in an order (a gift beside a paid
     one) is its own line, numbered by its occurrence, not a duplicate to set aside."""
     source = next(exports.glob(f"{shop_id}__orders.*"))
-    table = f"{SHOPS[shop_id]}_orders"
+    table = "orders"
     _, first = read_export(source, MAPPINGS, pii_salt=SALT, now=NOW)
     line = first.tables[table][0]
     with_repeat = tmp_path / source.name

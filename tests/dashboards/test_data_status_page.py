@@ -32,7 +32,7 @@ def test_source_freshness_counts_every_raw_tables_rows_per_shop_as_loaded(built_
     with duckdb.connect(str(build), read_only=True) as con:
         for source, table in [
             ("raw_jd", "orders"),
-            ("raw_files", "taobao_orders"),
+            ("raw_files", "orders"),
             ("raw_shopify", "orders"),
         ]:
             for shop, n, last in con.execute(

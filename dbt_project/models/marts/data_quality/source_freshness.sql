@@ -6,9 +6,13 @@ with loads as (
     select * from {{ ref('stg_dlt__table_loads') }}
 ),
 
+shops as (
+    select * from {{ ref('stg_config__shops') }}
+),
+
 classified as (
     select
-        *,
+        loads.*,
         case
             when source_name = 'raw_files' then 'export'
             when source_name = 'raw_product_master' then 'product_master'
@@ -16,11 +20,12 @@ classified as (
             else 'api'
         end as source_kind,
         case
-            when source_name = 'raw_files' then split_part(table_name, '_', 1)
+            when source_name = 'raw_files' then shops.channel  -- an export's channel is its shop's
             when source_name in ('raw_wms', 'raw_product_master') then null
             else replace(source_name, 'raw_', '')
         end as channel
     from loads
+    left join shops on loads.shop_id = shops.shop_id
 ),
 
 final as (

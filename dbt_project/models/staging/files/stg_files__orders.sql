@@ -1,7 +1,10 @@
-{#- Pinduoduo orders from the back-office export: the export has one row per order line, with the
-    order's fields repeated; an order's amounts are the sums of its lines plus its shipping. -#}
+{#- Orders from exports of any layout (raw_files.orders: one row per order line, the order's own fields repeated
+    on each line, the status already value-mapped by the file's mapping). An order's amounts are its lines' sums
+    plus its shipping, unless the export gives the order's paid total. A `closed` order (the marketplaces'
+    交易关闭 / 已取消) is refunded when it was paid, otherwise cancelled; a mapping that says `cancelled` means it.
+    The currency is the file's (a column or a mapping constant), else the shop's. -#}
 with source as (
-    select * from {{ raw_source('raw_files', 'pinduoduo_orders') }}
+    select * from {{ raw_source('raw_files', 'orders') }}
 ),
 
 shops as (
@@ -12,17 +15,21 @@ orders as (
     select
         shop_id,
         order_id as platform_order_id,
-        min(order_status_text) as order_status_text,
+        min(order_status) as order_status,
+        min(platform_status) as platform_status,
         min(created_at) as created_at,
         min(paid_at) as paid_at,
         min(shipped_at) as shipped_at,
         min(completed_at) as completed_at,
         min(closed_at) as closed_at,
-        sum(cast(unit_price * quantity as decimal(18, 2))) as list_amount,
-        sum(line_merchant_discount) as merchant_discount,
-        sum(line_platform_discount) as platform_discount,
+        min(currency) as currency,
+        sum(coalesce(line_list_amount, cast(unit_price * quantity as decimal(18, 2)))) as list_amount,
+        sum(coalesce(line_merchant_discount, 0)) as merchant_discount,
+        sum(coalesce(line_platform_discount, 0)) as platform_discount,
         max(shipping_amount) as shipping_amount,
-        max(order_paid_amount) as paid_amount,
+        max(order_paid_amount) as order_paid_amount,
+        sum(line_paid_amount) as lines_paid_amount,
+        count(*) filter (where line_paid_amount is null) as lines_without_paid_amount,
         max(buyer_id_hash) as buyer_id_hash,
         max(province) as province,
         max(city) as city,
@@ -37,13 +44,10 @@ statused as (
     select
         orders.*,
         case
-            when order_status_text = '待付款' then 'pending_payment'
-            when order_status_text = '待发货' then 'paid'
-            when order_status_text = '已发货，待签收' then 'shipped'
-            when order_status_text = '已签收' then 'completed'
-            when order_status_text = '已取消' and paid_at is not null then 'refunded'
-            when order_status_text = '已取消' then 'cancelled'
-        end as order_status
+            when order_status = 'closed' and paid_at is not null then 'refunded'
+            when order_status = 'closed' then 'cancelled'
+            else order_status
+        end as canonical_status
     from orders
 ),
 
@@ -56,7 +60,8 @@ final as (
         cast(statused.paid_at as timestamptz) as paid_at,
         cast(statused.shipped_at as timestamptz) as shipped_at,
         cast(statused.completed_at as timestamptz) as completed_at,
-        cast(case when statused.order_status = 'cancelled' then statused.closed_at end as timestamptz) as cancelled_at,
+        cast(case when statused.canonical_status = 'cancelled' then statused.closed_at end as timestamptz)
+            as cancelled_at,
         cast(greatest(
             statused.created_at,
             coalesce(statused.paid_at, statused.created_at),
@@ -64,18 +69,24 @@ final as (
             coalesce(statused.completed_at, statused.created_at),
             coalesce(statused.closed_at, statused.created_at)
         ) as timestamptz) as updated_at,
-        statused.order_status,
-        statused.order_status_text as platform_status,
-        shops.currency,
+        statused.canonical_status as order_status,
+        coalesce(statused.platform_status, statused.order_status) as platform_status,
+        upper(coalesce(statused.currency, shops.currency)) as currency,
         cast(statused.list_amount as decimal(18, 2)) as list_amount,
         cast(statused.merchant_discount as decimal(18, 2)) as merchant_discount,
         cast(statused.platform_discount as decimal(18, 2)) as platform_discount,
         cast(coalesce(statused.shipping_amount, 0) as decimal(18, 2)) as shipping_amount,
-        cast(statused.paid_amount as decimal(18, 2)) as paid_amount,
+        cast(coalesce(
+            statused.order_paid_amount,
+            case when statused.lines_without_paid_amount = 0
+                then statused.lines_paid_amount + coalesce(statused.shipping_amount, 0) end,
+            statused.list_amount - statused.merchant_discount - statused.platform_discount
+                + coalesce(statused.shipping_amount, 0)
+        ) as decimal(18, 2)) as paid_amount,
         statused.shop_id || ':' || statused.buyer_id_hash as buyer_key,
         statused.province,
         statused.city,
-        -- the street address is hashed by the importer (pii: true); only its presence and hash are kept
+        -- the street address is hashed by the importer (pii); only its presence and hash are kept
         statused.address_hash is not null as has_address_detail,
         statused.address_hash as address_key,
         statused.buyer_remark,
