@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -329,6 +329,56 @@ def _start_dashboards(settings: Settings, port: int) -> subprocess.Popen:
         "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
     return subprocess.Popen(cmd, env=env, cwd=REPO)
+
+
+files_app = typer.Typer(
+    help="Exported files: preview how a file maps before importing it.", no_args_is_help=True
+)
+app.add_typer(files_app, name="files")
+
+
+@files_app.command("check")
+@user_errors_are_one_line
+def files_check(
+    paths: Annotated[list[Path], typer.Argument(help="the export file(s) to preview")],
+    shop: str | None = typer.Option(None, help="the shop, for a file whose name does not start <shop_id>__"),
+    rows: int = typer.Option(5, help="how many of the first rows to show"),
+) -> None:
+    """Show how each file would import — its mapping, shop, the first rows as they would land and every row
+    that would be set aside, with the reason — without importing anything. Exit code 1 if a file would be
+    refused or would set rows aside."""
+    from rich.table import Table
+
+    from connectors.files.exports import preview
+    from connectors.files.mapping import load_mappings
+    from connectors.files.workbook import FileImportError
+
+    settings = _settings()
+    mappings = [m for m in load_mappings(settings.files_mappings_dir()) if m.is_export]
+    problems = False
+    for path in paths:
+        try:
+            found = preview(path, mappings, shops=settings.shop_channels() or None, shop_id=shop, limit=rows)
+        except FileImportError as exc:
+            console.print(f"[red]✗ {path.name}: would not be imported[/red] — {one_line(str(exc))}")
+            problems = True
+            continue
+        mark = "[green]✓[/green]" if not found["set_aside"] else "[yellow]![/yellow]"
+        console.print(
+            f"{mark} {found['file']}: {found['entity']} of shop {found['shop_id']} through mapping "
+            f"{found['mapping']} ({found['mapping_file']}) — {found['rows_loaded']} rows would load, "
+            f"{found['rows_set_aside']} would be set aside"
+        )
+        table = Table(
+            *found["columns"], title=f"the first {len(found['first_rows'])} rows as they would land"
+        )
+        for row in found["first_rows"]:
+            table.add_row(*("" if row[c] is None else str(row[c]) for c in found["columns"]))
+        console.print(table)
+        for _, reason in found["set_aside"]:
+            console.print(f"  set aside: {reason}")
+        problems = problems or bool(found["set_aside"])
+    raise typer.Exit(1 if problems else 0)
 
 
 @app.command()

@@ -190,8 +190,28 @@ def read_export(path: str | Path, mappings: list[Mapping], *, pii_salt: str, sho
     channel = shops.get(shop) if shops else None
     rows, sheet, encoding = open_rows(path, None)
     header = next(rows, ())
-    mapping = detect_mapping(path, header, mappings, shop, channel)
-    if mapping.sheet_name and path.suffix.lower() in (".xlsx", ".xls"):
+    try:
+        mapping = detect_mapping(path, header, mappings, shop, channel)
+    except FileImportError:
+        # a workbook whose first sheet is not the export: the sheets the shop's mappings name, in turn
+        named = [m for m in mappings if m.is_export and m.sheet_name and _fits(m, path, shop)]
+        if path.suffix.lower() not in (".xlsx", ".xls") or not named:
+            raise
+        mapping = None
+        for candidate in named:
+            try:
+                rows, sheet, encoding = open_rows(path, candidate.sheet_name)
+            except FileImportError:
+                continue
+            header = next(rows, ())
+            try:
+                mapping = detect_mapping(path, header, [candidate], shop, channel)
+                break
+            except FileImportError:
+                continue
+        if mapping is None:
+            raise
+    if mapping.sheet_name and path.suffix.lower() in (".xlsx", ".xls") and sheet != mapping.sheet_name:
         rows, sheet, encoding = open_rows(path, mapping.sheet_name)
         header = next(rows, ())
     rest = list(rows)
@@ -224,3 +244,27 @@ def file_problem(path: Path, reason: str) -> dict[str, Any]:
     sha = file_sha256(path) if path.exists() else ""
     return {"source_file": path.name, "file_sha256": sha, "sheet": "", "row_number": 0, "reason": reason,
             "raw_row": {}, "loaded_at": datetime.now(UTC)}
+
+
+def preview(path: str | Path, mappings: list[Mapping], *, shops: dict[str, str] | None = None,
+            shop_id: str | None = None, now: datetime | None = None, pii_salt: str = "preview",
+            limit: int = 5) -> dict[str, Any]:
+    """How a file would import, without importing it: its mapping, shop and entity, how many rows would load
+    and be set aside, the first rows as they would land (canonical columns) and every set-aside reason.
+    Raises FileImportError when the file would be refused as a whole."""
+    path = Path(path)
+    mapping, result = read_export(path, mappings, pii_salt=pii_salt, shop_id=shop_id, now=now, shops=shops)
+    rows = result.tables[mapping.sheets[0].table]
+    filled = [c.name for c in mapping.sheets[0].columns] + sorted(mapping.constants or {})
+    return {
+        "file": path.name,
+        "mapping": mapping.name,
+        "mapping_file": str(mapping.path),
+        "entity": mapping.entity,
+        "shop_id": shop_id_from_name(path) or shop_id,
+        "rows_loaded": len(rows),
+        "rows_set_aside": len(result.quarantine),
+        "columns": filled,
+        "first_rows": [{name: row.get(name) for name in filled} for row in rows[:limit]],
+        "set_aside": [(q["row_number"], q["reason"]) for q in result.quarantine],
+    }

@@ -187,7 +187,7 @@ class Mapping:
 
     @property
     def is_export(self) -> bool:
-        return len(self.sheets) == 1 and self.sheets[0].sheet == FIRST_SHEET
+        return self.entity is not None
 
     def signature(self) -> set[str]:
         """The headers a file must have to be recognised as this export: its required columns."""

@@ -1,7 +1,8 @@
 {#- Orders from exports of any layout (raw_files.orders: one row per order line, the order's own fields repeated
     on each line, the status already value-mapped by the file's mapping). An order's amounts are its lines' sums
     plus its shipping, unless the export gives the order's paid total. A `closed` order (the marketplaces'
-    交易关闭 / 已取消) is refunded when it was paid, otherwise cancelled; a mapping that says `cancelled` means it.
+    交易关闭 / 已取消) is refunded when it was paid, otherwise cancelled; a mapping that says `cancelled` means it,
+    and a cancelled order has no payment.
     The currency is the file's (a column or a mapping constant), else the shop's. -#}
 with source as (
     select * from {{ raw_source('raw_files', 'orders') }}
@@ -57,7 +58,10 @@ final as (
         statused.shop_id,
         statused.platform_order_id,
         cast(statused.created_at as timestamptz) as created_at,
-        cast(statused.paid_at as timestamptz) as paid_at,
+        -- a cancelled order was never a sale: whatever payment the export shows went back in full, so it counts
+        -- in no sales figure (the marts count orders with a payment)
+        cast(case when statused.canonical_status != 'cancelled' then statused.paid_at end as timestamptz)
+            as paid_at,
         cast(statused.shipped_at as timestamptz) as shipped_at,
         cast(statused.completed_at as timestamptz) as completed_at,
         cast(case when statused.canonical_status = 'cancelled' then statused.closed_at end as timestamptz)
