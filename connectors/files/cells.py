@@ -14,7 +14,8 @@ CENT = Decimal("0.01")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S")
 _EXCEL_EPOCH = date(1899, 12, 30)
 _DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M",
-                     "%Y-%m-%dT%H:%M:%S", "%Y年%m月%d日 %H:%M:%S", "%Y-%m-%d", "%Y/%m/%d")
+                     "%Y-%m-%dT%H:%M:%S", "%Y年%m月%d日 %H:%M:%S", "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d",
+                     "%Y%m%d %H:%M:%S", "%Y%m%d%H%M%S")
 _LOCAL = ZoneInfo("Asia/Shanghai")
 _TRUE = {"是", "y", "yes", "true", "1", "t"}
 _FALSE = {"否", "n", "no", "false", "0", "f"}
@@ -62,7 +63,12 @@ def as_decimal(value: Any) -> Decimal:
         raise CellError("is not a number")
     if isinstance(value, float) and not math.isfinite(value):
         raise CellError("is not a number")
-    text = re.sub(r"[,，¥￥\s]|^RMB|^CNY", "", as_text(value) if not isinstance(value, float) else repr(value))
+    text = as_text(value) if not isinstance(value, float) else repr(value)
+    grouped = text.replace("，", ",")
+    if "," in grouped and not re.fullmatch(r"\D*[+-]?\d{1,3}(,\d{3})+(\.\d+)?\s*", grouped.strip()):
+        raise CellError("has a comma that is not a thousands separator (a decimal comma, 12,34?) — if the file "
+                        "writes decimals with a comma, set decimal_comma: true in its mapping")
+    text = re.sub(r"[,，¥￥\s]|^RMB|^CNY", "", text)
     try:
         number = Decimal(text)
     except InvalidOperation:

@@ -190,6 +190,11 @@ def read_export(path: str | Path, mappings: list[Mapping], *, pii_salt: str, sho
     channel = shops.get(shop) if shops else None
     rows, sheet, encoding = open_rows(path, None)
     header = next(rows, ())
+    first = next(rows, None)
+    if first is not None and _merged_header(header, [first]):
+        raise FileImportError(f"{path.name}: its header spans two rows (merged cells) — unmerge it so every "
+                              "column has its name in row 1, and re-import")
+    rows = _with_header(first, rows) if first is not None else rows
     try:
         mapping = detect_mapping(path, header, mappings, shop, channel)
     except FileImportError:
@@ -215,9 +220,6 @@ def read_export(path: str | Path, mappings: list[Mapping], *, pii_salt: str, sho
         rows, sheet, encoding = open_rows(path, mapping.sheet_name)
         header = next(rows, ())
     rest = list(rows)
-    if _merged_header(header, rest):
-        raise FileImportError(f"{path.name}: its header spans two rows (merged cells) — unmerge it so every "
-                              "column has its name in row 1, and re-import")
     sha = file_sha256(path)
     result = ImportResult(source_file=path.name, file_sha256=sha, loaded_at=datetime.now(UTC))
     spec = mapping.sheets[0]

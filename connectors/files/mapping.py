@@ -6,6 +6,7 @@ of an entity lands in one raw table whatever its layout (see ENTITIES)."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,6 +206,20 @@ TOP_LEVEL = {"name", "description", "channel", "kind", "entity", "table", "prima
              "sheets", "filename", "files", "timezone", "shops", "constants", "decimal_comma", "sheet"}
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML as sellers write it: only true/false are booleans — a header `No`, `Yes`, `On` or `Off` (YAML 1.1
+    would read them as booleans) stays the text it is."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
 def _as_tuple(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -292,7 +307,7 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
     if not path.exists():
         raise MappingError(f"no column mapping at {path}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         raise MappingError(f"{path}: not valid YAML ({str(exc).splitlines()[0]}) — fix the line it names") from None
     if not isinstance(raw, dict) or "name" not in raw:

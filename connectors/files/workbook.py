@@ -226,11 +226,13 @@ def _row_problems(values: tuple, headers: list[str], rules: RowRules | None) -> 
 HIDDEN = "(personal data, not stored)"
 """What a quarantined row keeps of a personal cell when no PII salt is at hand (the product master)."""
 _PHONE = re.compile(r"(?<![0-9])(?:\+?86[- ]?)?1[3-9][0-9](?:[- ]?[0-9*]{4}){2}(?![0-9])")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[a-z]{2,}", re.IGNORECASE)  # bounded: linear on long cells
 
 
 def _personal_text(value: Any) -> bool:
     """A cell holding a mobile number or an e-mail address, whatever its column says (a remark, a shifted row)."""
+    if isinstance(value, str) and len(value) > MAX_CELL:
+        return True  # a cell that swallowed rows after a broken quote may hold anything: never shown
     return isinstance(value, str) and bool(_PHONE.search(value) or _EMAIL.search(value))
 
 

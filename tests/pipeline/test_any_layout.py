@@ -375,3 +375,21 @@ def test_a_corrected_file_replaces_its_rows_and_the_numbers_follow(seller):
         ~((refunds.shop_id == "woo_store") & (refunds.order_id == order_removed) & (refunds.sku == sku_removed))
     ]
     assert _published(directory / "serve.duckdb") == _expected(corrected, kept_refunds)
+
+
+def test_files_check_previews_a_file_without_importing_it(seller):
+    directory, config, _, _, woo = seller
+    env = {**os.environ, "SHOPKEEP_CONFIG": str(config), "SHOPKEEP_PII_SALT": "s", "COLUMNS": "200"}
+    before = (directory / "build.duckdb").stat().st_mtime
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "files", "check", str(woo),
+         str(woo.parent / "erp_tmall__jd_export.csv")],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    out = " ".join(done.stdout.split())
+    assert done.returncode == 1, done.stdout + done.stderr  # one file would be refused
+    assert "orders of shop woo_store through mapping woo_orders" in out
+    assert "rows would load, 0 would be set aside" in out
+    assert "erp_tmall__jd_export.csv: would not be imported" in out and "its columns are a jd export" in out
+    assert "@example.com" not in out  # the buyer's e-mail shows hashed, as it would land
+    assert (directory / "build.duckdb").stat().st_mtime == before
