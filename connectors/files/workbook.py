@@ -113,6 +113,8 @@ def _check_cell(spec: SheetSpec, col: ColumnSpec, raw: Any, known: dict[str, set
                 rules: RowRules | None = None) -> tuple[Any, str | None]:
     """The typed value of one cell, or a problem sentence."""
     if raw is FORMULA_MISSING:
+        if col.type == "text" and not (col.required or col.not_null or col.map or col.values):
+            return None, None  # a descriptive text (a title) without its value costs nothing counted: empty
         return None, (f"{col.header} is a formula whose value was never saved — open the file in Excel (or "
                       "LibreOffice), save it, and re-import")
     if col.multiple and not is_blank(raw):
