@@ -116,8 +116,8 @@ def open_rows(path: Path, sheet_name: str | None = None) -> tuple[Iterator[tuple
                           "of those")
 
 
-def _fits(mapping: Mapping, path: Path, shop: str) -> bool:
-    """Whether the mapping may read this file of this shop: its shops: and files: globs (when it has them)."""
+def _fits(mapping: Mapping, shop: str) -> bool:
+    """Whether the mapping may read files of this shop (its shops: globs, when it has them)."""
     if mapping.shops and not any(fnmatch.fnmatch(shop, pattern) for pattern in mapping.shops):
         return False
     return True
@@ -128,7 +128,7 @@ def detect_mapping(path: Path, header: tuple, mappings: list[Mapping], shop: str
     """The export mapping for the file: among those for its shop (`shops:`) and channel, the one whose file-name
     pattern (`files:`) matches, else the one whose required headers all appear in `header` (the most specific
     one when several do). A file whose headers fit only another channel's mapping is refused, naming both."""
-    exports = [m for m in mappings if m.is_export and (shop is None or _fits(m, path, shop))]
+    exports = [m for m in mappings if m.is_export and (shop is None or _fits(m, shop))]
     mine = [m for m in exports if channel is None or m.channel in (None, channel)]
     for mapping in mine:
         if mapping.files and any(fnmatch.fnmatch(path.name, pattern) for pattern in mapping.files):
@@ -199,7 +199,7 @@ def read_export(path: str | Path, mappings: list[Mapping], *, pii_salt: str, sho
         mapping = detect_mapping(path, header, mappings, shop, channel)
     except FileImportError:
         # a workbook whose first sheet is not the export: the sheets the shop's mappings name, in turn
-        named = [m for m in mappings if m.is_export and m.sheet_name and _fits(m, path, shop)]
+        named = [m for m in mappings if m.is_export and m.sheet_name and _fits(m, shop)]
         if path.suffix.lower() not in (".xlsx", ".xls") or not named:
             raise
         mapping = None

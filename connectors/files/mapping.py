@@ -173,7 +173,6 @@ class Mapping:
     sheets: tuple[SheetSpec, ...]
     path: Path
     channel: str | None = None
-    kind: str | None = None  # orders | refunds | products | stock
     files: tuple[str, ...] = ()  # globs on the file name that select this mapping without looking at headers
     timezone: str = "Asia/Shanghai"  # the zone of the export's date-times (platform back offices: GMT+8)
     entity: str | None = None  # orders | refunds | settlements (an export mapping)
@@ -181,10 +180,6 @@ class Mapping:
     constants: dict[str, Any] | None = None  # canonical columns every row gets (currency: USD, …)
     decimal_comma: bool = False  # 12,34 means 12.34 (and 1.234,56 means 1234.56)
     sheet_name: str | None = None  # the XLSX sheet to read (default: the first one)
-
-    @property
-    def filename(self) -> str | None:
-        return self.files[0] if self.files else None
 
     @property
     def is_export(self) -> bool:
@@ -353,7 +348,7 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
                                 occurrence=occurrence))
     files = _as_tuple(raw.get("files")) + _as_tuple(raw.get("filename"))
     return Mapping(name=str(raw["name"]), description=raw.get("description", ""), sheets=tuple(sheets),
-                   path=path, channel=raw.get("channel"), kind=raw.get("entity") or raw.get("kind"),
+                   path=path, channel=raw.get("channel"),
                    files=files, timezone=raw.get("timezone", "Asia/Shanghai"),
                    entity=(raw.get("entity") or raw.get("kind")) if export else None,
                    shops=_as_tuple(raw.get("shops")), constants=dict(raw.get("constants") or {}),
