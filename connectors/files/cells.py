@@ -13,9 +13,19 @@ from zoneinfo import ZoneInfo
 CENT = Decimal("0.01")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S")
 _EXCEL_EPOCH = date(1899, 12, 30)
-_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M",
-                     "%Y-%m-%dT%H:%M:%S", "%Y年%m月%d日 %H:%M:%S", "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d",
-                     "%Y%m%d %H:%M:%S", "%Y%m%d%H%M%S")
+_DATETIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y%m%d",
+    "%Y%m%d %H:%M:%S",
+    "%Y%m%d%H%M%S",
+)
 _LOCAL = ZoneInfo("Asia/Shanghai")
 _TRUE = {"是", "y", "yes", "true", "1", "t"}
 _FALSE = {"否", "n", "no", "false", "0", "f"}
@@ -66,8 +76,10 @@ def as_decimal(value: Any) -> Decimal:
     text = as_text(value) if not isinstance(value, float) else repr(value)
     grouped = text.replace("，", ",")
     if "," in grouped and not re.fullmatch(r"\D*[+-]?\d{1,3}(,\d{3})+(\.\d+)?\s*", grouped.strip()):
-        raise CellError("has a comma that is not a thousands separator (a decimal comma, 12,34?) — if the file "
-                        "writes decimals with a comma, set decimal_comma: true in its mapping")
+        raise CellError(
+            "has a comma that is not a thousands separator (a decimal comma, 12,34?) — if the file "
+            "writes decimals with a comma, set decimal_comma: true in its mapping"
+        )
     text = re.sub(r"[,，¥￥\s]|^RMB|^CNY", "", text)
     try:
         number = Decimal(text)
@@ -76,8 +88,10 @@ def as_decimal(value: Any) -> Decimal:
     if not number.is_finite():
         raise CellError("is not a number")
     if isinstance(value, str) and number != number.quantize(CENT):
-        raise CellError("has more than 2 decimals (money is in yuan with fen as the last digit) — check the "
-                        "column holds yuan, not fen or a rate")
+        raise CellError(
+            "has more than 2 decimals (money is in yuan with fen as the last digit) — check the "
+            "column holds yuan, not fen or a rate"
+        )
     return number.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
@@ -120,12 +134,16 @@ def as_id(value: Any) -> str:
     if isinstance(value, float):
         if value.is_integer() and abs(value) < 2**53:
             return str(int(value))
-        raise CellError("was turned into a number by Excel and lost digits — re-export the file and don't "
-                        "save it from Excel (or format the column as text)")
+        raise CellError(
+            "was turned into a number by Excel and lost digits — re-export the file and don't "
+            "save it from Excel (or format the column as text)"
+        )
     text = as_text(value)
     if re.fullmatch(r"[+-]?\d+(\.\d+)?[eE][+-]?\d+", text):
-        raise CellError("was turned into a number by Excel and lost digits — re-export the file and don't "
-                        "save it from Excel (or format the column as text)")
+        raise CellError(
+            "was turned into a number by Excel and lost digits — re-export the file and don't "
+            "save it from Excel (or format the column as text)"
+        )
     return text
 
 

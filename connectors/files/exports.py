@@ -54,8 +54,9 @@ def _xls_rows(path: Path, sheet_name: str | None) -> tuple[list[tuple], str]:
     try:
         book = xlrd.open_workbook(str(path))
     except Exception as exc:  # xlrd raises several types for a file that is not an XLS
-        raise FileImportError(f"{path.name}: not a readable XLS workbook ({exc}) — save it as .xlsx and re-import") \
-            from None
+        raise FileImportError(
+            f"{path.name}: not a readable XLS workbook ({exc}) — save it as .xlsx and re-import"
+        ) from None
     sheet = _pick_sheet(path, book.sheet_names(), sheet_name)
     rows = []
     table = book.sheet_by_name(sheet)
@@ -79,8 +80,10 @@ def _pick_sheet(path: Path, names: list[str], wanted: str | None) -> str:
         return names[0]
     by_name = {normalize_header(n): n for n in names}
     if normalize_header(wanted) not in by_name:
-        raise FileImportError(f"{path.name}: no sheet {wanted!r} (found: {', '.join(names)}) — name the sheet in "
-                              "the mapping's sheet: or rename it in the workbook")
+        raise FileImportError(
+            f"{path.name}: no sheet {wanted!r} (found: {', '.join(names)}) — name the sheet in "
+            "the mapping's sheet: or rename it in the workbook"
+        )
     return by_name[normalize_header(wanted)]
 
 
@@ -90,7 +93,11 @@ def open_rows(path: Path, sheet_name: str | None = None) -> tuple[Iterator[tuple
     if suffix in TEXT_SUFFIXES:
         text, encoding = decode(path.read_bytes())
         delimiter = sniff_delimiter(text, suffix)
-        return (tuple(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)), "", encoding
+        return (
+            (tuple(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)),
+            "",
+            encoding,
+        )
     if suffix == ".xls":
         rows, sheet = _xls_rows(path, sheet_name)
         return iter(rows), sheet, None
@@ -99,21 +106,26 @@ def open_rows(path: Path, sheet_name: str | None = None) -> tuple[Iterator[tuple
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
             formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
         except Exception as exc:  # openpyxl raises several types for a file that is not an XLSX
-            raise FileImportError(f"{path}: not a readable XLSX workbook ({exc}) — save it as .xlsx and re-import") \
-                from None
+            raise FileImportError(
+                f"{path}: not a readable XLSX workbook ({exc}) — save it as .xlsx and re-import"
+            ) from None
         name = _pick_sheet(path, book.sheetnames, sheet_name)
         rows = []
-        for values, cells in zip(book[name].iter_rows(values_only=True), formulas[name].iter_rows(values_only=True),
-                                 strict=False):
-            rows.append(tuple(
-                FORMULA_MISSING if v is None and isinstance(f, str) and f.startswith("=") else v
-                for v, f in zip(values, cells, strict=False)
-            ))
+        for values, cells in zip(
+            book[name].iter_rows(values_only=True), formulas[name].iter_rows(values_only=True), strict=False
+        ):
+            rows.append(
+                tuple(
+                    FORMULA_MISSING if v is None and isinstance(f, str) and f.startswith("=") else v
+                    for v, f in zip(values, cells, strict=False)
+                )
+            )
         book.close()
         formulas.close()
         return iter(rows), name, None
-    raise FileImportError(f"{path}: only .csv, .tsv, .txt, .xlsx and .xls files can be imported — save it as one "
-                          "of those")
+    raise FileImportError(
+        f"{path}: only .csv, .tsv, .txt, .xlsx and .xls files can be imported — save it as one of those"
+    )
 
 
 def _fits(mapping: Mapping, shop: str) -> bool:
@@ -123,8 +135,9 @@ def _fits(mapping: Mapping, shop: str) -> bool:
     return True
 
 
-def detect_mapping(path: Path, header: tuple, mappings: list[Mapping], shop: str | None = None,
-                   channel: str | None = None) -> Mapping:
+def detect_mapping(
+    path: Path, header: tuple, mappings: list[Mapping], shop: str | None = None, channel: str | None = None
+) -> Mapping:
     """The export mapping for the file: among those for its shop (`shops:`) and channel, the one whose file-name
     pattern (`files:`) matches, else the one whose required headers all appear in `header` (the most specific
     one when several do). A file whose headers fit only another channel's mapping is refused, naming both."""
@@ -154,8 +167,10 @@ def detect_mapping(path: Path, header: tuple, mappings: list[Mapping], shop: str
         )
     fits.sort(key=lambda m: len(m.signature()), reverse=True)
     if len(fits) > 1 and len(fits[0].signature()) == len(fits[1].signature()):
-        raise FileImportError(f"{path.name}: both {fits[0].name} and {fits[1].name} fit its headers — give one "
-                              "of them a files: pattern")
+        raise FileImportError(
+            f"{path.name}: both {fits[0].name} and {fits[1].name} fit its headers — give one "
+            "of them a files: pattern"
+        )
     return fits[0]
 
 
@@ -167,12 +182,24 @@ def _merged_header(header: tuple, rows: list[tuple]) -> bool:
     if not gaps or len(gaps) == len(header):
         return False
     second = rows[0]
-    return all(i < len(second) and isinstance(second[i], str) and second[i].strip()
-               and not any(ch.isdigit() for ch in second[i]) for i in gaps)
+    return all(
+        i < len(second)
+        and isinstance(second[i], str)
+        and second[i].strip()
+        and not any(ch.isdigit() for ch in second[i])
+        for i in gaps
+    )
 
 
-def read_export(path: str | Path, mappings: list[Mapping], *, pii_salt: str, shop_id: str | None = None,
-                now: datetime | None = None, shops: dict[str, str] | None = None) -> tuple[Mapping, ImportResult]:
+def read_export(
+    path: str | Path,
+    mappings: list[Mapping],
+    *,
+    pii_salt: str,
+    shop_id: str | None = None,
+    now: datetime | None = None,
+    shops: dict[str, str] | None = None,
+) -> tuple[Mapping, ImportResult]:
     """The mapping that fits the file and the file's accepted and quarantined rows. `shops` (shop id ->
     channel, from the config) refuses a file of a shop that is not configured and picks the shop's channel's
     mappings."""
@@ -181,19 +208,25 @@ def read_export(path: str | Path, mappings: list[Mapping], *, pii_salt: str, sho
         raise FileImportError(f"{path}: no such file — check the path")
     shop = shop_id_from_name(path) or shop_id
     if not shop:
-        raise FileImportError(f"{path.name}: which shop is it from? name the file <shop_id>__<kind>{path.suffix} "
-                              f"(e.g. tmall_flagship__orders{path.suffix}) or pass the shop id")
+        raise FileImportError(
+            f"{path.name}: which shop is it from? name the file <shop_id>__<kind>{path.suffix} "
+            f"(e.g. tmall_flagship__orders{path.suffix}) or pass the shop id"
+        )
     if shops is not None and shop not in shops:
-        raise FileImportError(f"{path.name}: shop {shop!r} (from the file name) is not configured — add a "
-                              f"[[shops]] entry with id = {shop!r} to the config, or rename the file after one of "
-                              f"{', '.join(sorted(shops)) or 'your shops'}")
+        raise FileImportError(
+            f"{path.name}: shop {shop!r} (from the file name) is not configured — add a "
+            f"[[shops]] entry with id = {shop!r} to the config, or rename the file after one of "
+            f"{', '.join(sorted(shops)) or 'your shops'}"
+        )
     channel = shops.get(shop) if shops else None
     rows, sheet, encoding = open_rows(path, None)
     header = next(rows, ())
     first = next(rows, None)
     if first is not None and _merged_header(header, [first]):
-        raise FileImportError(f"{path.name}: its header spans two rows (merged cells) — unmerge it so every "
-                              "column has its name in row 1, and re-import")
+        raise FileImportError(
+            f"{path.name}: its header spans two rows (merged cells) — unmerge it so every "
+            "column has its name in row 1, and re-import"
+        )
     rows = _with_header(first, rows) if first is not None else rows
     try:
         mapping = detect_mapping(path, header, mappings, shop, channel)
@@ -225,14 +258,20 @@ def read_export(path: str | Path, mappings: list[Mapping], *, pii_salt: str, sho
     spec = mapping.sheets[0]
     entity = ENTITIES[mapping.entity] if mapping.entity else None
     rules = RowRules(
-        salt=pii_salt, timezone=mapping.timezone, now=now or datetime.now(UTC), encoding=encoding,
-        width_checked=True, short_rows_checked=encoding is not None,
+        salt=pii_salt,
+        timezone=mapping.timezone,
+        now=now or datetime.now(UTC),
+        encoding=encoding,
+        width_checked=True,
+        short_rows_checked=encoding is not None,
         extra={**(mapping.constants or {}), "shop_id": shop, "file_sha256": sha, "mapping": mapping.name},
-        decimal_comma=mapping.decimal_comma, text_of=dict(entity.text_of) if entity else {},
+        decimal_comma=mapping.decimal_comma,
+        text_of=dict(entity.text_of) if entity else {},
         mapping_file=mapping.path.name,
     )
-    result.tables[spec.table] = _sheet_rows(path, spec, _with_header(header, iter(rest)), {}, result, rules,
-                                            sheet_name=sheet)
+    result.tables[spec.table] = _sheet_rows(
+        path, spec, _with_header(header, iter(rest)), {}, result, rules, sheet_name=sheet
+    )
     return mapping, result
 
 
@@ -244,13 +283,27 @@ def _with_header(header: tuple, rows: Iterator[tuple]) -> Iterator[tuple]:
 def file_problem(path: Path, reason: str) -> dict[str, Any]:
     """A quarantine row for a file that could not be imported at all (row 0)."""
     sha = file_sha256(path) if path.exists() else ""
-    return {"source_file": path.name, "file_sha256": sha, "sheet": "", "row_number": 0, "reason": reason,
-            "raw_row": {}, "loaded_at": datetime.now(UTC)}
+    return {
+        "source_file": path.name,
+        "file_sha256": sha,
+        "sheet": "",
+        "row_number": 0,
+        "reason": reason,
+        "raw_row": {},
+        "loaded_at": datetime.now(UTC),
+    }
 
 
-def preview(path: str | Path, mappings: list[Mapping], *, shops: dict[str, str] | None = None,
-            shop_id: str | None = None, now: datetime | None = None, pii_salt: str = "preview",
-            limit: int = 5) -> dict[str, Any]:
+def preview(
+    path: str | Path,
+    mappings: list[Mapping],
+    *,
+    shops: dict[str, str] | None = None,
+    shop_id: str | None = None,
+    now: datetime | None = None,
+    pii_salt: str = "preview",
+    limit: int = 5,
+) -> dict[str, Any]:
     """How a file would import, without importing it: its mapping, shop and entity, how many rows would load
     and be set aside, the first rows as they would land (canonical columns) and every set-aside reason.
     Raises FileImportError when the file would be refused as a whole."""

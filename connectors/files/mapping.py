@@ -44,18 +44,46 @@ ORDER_STATUSES = ("pending_payment", "paid", "shipped", "completed", "cancelled"
 ENTITIES: dict[str, Entity] = {
     "orders": Entity(
         columns={
-            "order_id": "id", "line_id": "id", "order_status": "text", "platform_status": "text",
-            "created_at": "datetime", "paid_at": "datetime", "shipped_at": "datetime", "completed_at": "datetime",
-            "closed_at": "datetime", "buyer_id_hash": "text", "receiver_name_hash": "text",
-            "receiver_phone_hash": "text", "province": "text", "city": "text", "district": "text",
-            "address_hash": "text", "buyer_remark": "text", "seller_remark": "text", "currency": "text",
-            "shipping_amount": "decimal", "order_paid_amount": "decimal", "product_id": "id", "sku_id": "id",
-            "outer_id": "text", "title": "text", "quantity": "int", "unit_price": "decimal",
-            "line_list_amount": "decimal", "line_merchant_discount": "decimal",
-            "line_platform_discount": "decimal", "line_paid_amount": "decimal",
+            "order_id": "id",
+            "line_id": "id",
+            "order_status": "text",
+            "platform_status": "text",
+            "created_at": "datetime",
+            "paid_at": "datetime",
+            "shipped_at": "datetime",
+            "completed_at": "datetime",
+            "closed_at": "datetime",
+            "buyer_id_hash": "text",
+            "receiver_name_hash": "text",
+            "receiver_phone_hash": "text",
+            "province": "text",
+            "city": "text",
+            "district": "text",
+            "address_hash": "text",
+            "buyer_remark": "text",
+            "seller_remark": "text",
+            "currency": "text",
+            "shipping_amount": "decimal",
+            "order_paid_amount": "decimal",
+            "product_id": "id",
+            "sku_id": "id",
+            "outer_id": "text",
+            "title": "text",
+            "quantity": "int",
+            "unit_price": "decimal",
+            "line_list_amount": "decimal",
+            "line_merchant_discount": "decimal",
+            "line_platform_discount": "decimal",
+            "line_paid_amount": "decimal",
         },
-        required=("order_id", "order_status", "created_at", "quantity", ("sku_id", "outer_id"),
-                  ("unit_price", "line_list_amount")),
+        required=(
+            "order_id",
+            "order_status",
+            "created_at",
+            "quantity",
+            ("sku_id", "outer_id"),
+            ("unit_price", "line_list_amount"),
+        ),
         values={"order_status": ORDER_STATUSES},
         text_of={"order_status": "platform_status"},
         key=("order_id", "line_id"),
@@ -64,9 +92,19 @@ ENTITIES: dict[str, Entity] = {
     ),
     "refunds": Entity(
         columns={
-            "refund_id": "id", "order_id": "id", "line_id": "id", "sku_id": "id", "refund_status": "text",
-            "platform_status": "text", "created_at": "datetime", "quantity": "int", "refund_amount": "decimal",
-            "reason_text": "text", "reason_code": "text", "goods_returned": "bool", "restocked": "bool",
+            "refund_id": "id",
+            "order_id": "id",
+            "line_id": "id",
+            "sku_id": "id",
+            "refund_status": "text",
+            "platform_status": "text",
+            "created_at": "datetime",
+            "quantity": "int",
+            "refund_amount": "decimal",
+            "reason_text": "text",
+            "reason_code": "text",
+            "goods_returned": "bool",
+            "restocked": "bool",
             "currency": "text",
         },
         required=("refund_id", "order_id", "refund_status", "created_at", "quantity", "refund_amount"),
@@ -76,13 +114,27 @@ ENTITIES: dict[str, Entity] = {
     ),
     "settlements": Entity(
         columns={
-            "entry_id": "id", "bill_line_id": "id", "order_id": "id", "bill_type": "text",
-            "platform_bill_type": "text", "direction": "text", "amount": "decimal", "income_amount": "decimal",
-            "expense_amount": "decimal", "settle_time": "datetime", "bill_date": "date", "remark": "text",
+            "entry_id": "id",
+            "bill_line_id": "id",
+            "order_id": "id",
+            "bill_type": "text",
+            "platform_bill_type": "text",
+            "direction": "text",
+            "amount": "decimal",
+            "income_amount": "decimal",
+            "expense_amount": "decimal",
+            "settle_time": "datetime",
+            "bill_date": "date",
+            "remark": "text",
             "currency": "text",
         },
-        required=("bill_line_id", "order_id", "bill_type", ("amount", "income_amount", "expense_amount"),
-                  ("bill_date", "settle_time")),
+        required=(
+            "bill_line_id",
+            "order_id",
+            "bill_type",
+            ("amount", "income_amount", "expense_amount"),
+            ("bill_date", "settle_time"),
+        ),
         values={
             "bill_type": ("income", "commission", "service_fee", "affiliate_commission", "refund", "subsidy"),
             "direction": ("in", "out"),
@@ -101,6 +153,7 @@ def reason_codes() -> tuple[str, ...]:
 
     with REASON_SEED.open(encoding="utf-8", newline="") as handle:
         return tuple(sorted({row["reason_code"] for row in csv.DictReader(handle)}))
+
 
 DLT_TYPES: dict[str, dict[str, Any]] = {
     "text": {"data_type": "text"},
@@ -134,7 +187,9 @@ class ColumnSpec:
     pattern_hint: str | None = None  # what a matching value looks like, for the quarantine reason
     not_before: str | None = None  # another (datetime) column this one may not precede
     multiple: bool = False  # the cell lists several codes (split on , ， 、 ; or spaces), kept joined by ","
-    map: dict[str, str] | None = None  # value map: the file's texts -> canonical values (others are set aside)
+    map: dict[str, str] | None = (
+        None  # value map: the file's texts -> canonical values (others are set aside)
+    )
     prefix: str | None = None  # removed from the start of the value when present (T200P3900… -> 3900…)
     format: str | None = None  # strptime format of a date/datetime column the common forms don't cover
 
@@ -197,8 +252,25 @@ class MappingError(ValueError):
     """A mapping file that cannot be used; the message names the file and the entry to fix."""
 
 
-TOP_LEVEL = {"name", "description", "channel", "kind", "entity", "table", "primary_key", "occurrence", "columns",
-             "sheets", "filename", "files", "timezone", "shops", "constants", "decimal_comma", "sheet"}
+TOP_LEVEL = {
+    "name",
+    "description",
+    "channel",
+    "kind",
+    "entity",
+    "table",
+    "primary_key",
+    "occurrence",
+    "columns",
+    "sheets",
+    "filename",
+    "files",
+    "timezone",
+    "shops",
+    "constants",
+    "decimal_comma",
+    "sheet",
+}
 
 
 class _Loader(yaml.SafeLoader):
@@ -227,17 +299,23 @@ def _export_sheet(raw: dict, path: Path) -> dict:
     entity_name = raw.get("entity") or raw.get("kind")
     entity = ENTITIES.get(entity_name)
     if entity is None:
-        raise MappingError(f"{path.name}: entity: {entity_name!r} — an export mapping needs entity: one of "
-                           f"{', '.join(ENTITIES)}")
+        raise MappingError(
+            f"{path.name}: entity: {entity_name!r} — an export mapping needs entity: one of "
+            f"{', '.join(ENTITIES)}"
+        )
     columns = []
     for i, col in enumerate(raw["columns"] or []):
         if not isinstance(col, dict) or "header" not in col or "name" not in col:
-            raise MappingError(f"{path.name}, columns[{i}]: needs header: (the file's) and name: (the canonical "
-                               "column it fills)")
+            raise MappingError(
+                f"{path.name}, columns[{i}]: needs header: (the file's) and name: (the canonical "
+                "column it fills)"
+            )
         name = col["name"]
         if name not in entity.columns:
-            raise MappingError(f"{path.name}, column {col['header']!r}: name {name!r} is not a column of "
-                               f"{entity_name}; use one of {', '.join(entity.columns)}")
+            raise MappingError(
+                f"{path.name}, column {col['header']!r}: name {name!r} is not a column of "
+                f"{entity_name}; use one of {', '.join(entity.columns)}"
+            )
         col = {"type": entity.columns[name], **col}
         if name.endswith("_hash"):
             col.setdefault("pii", True)
@@ -246,35 +324,46 @@ def _export_sheet(raw: dict, path: Path) -> dict:
                 raise MappingError(f"{path.name}, column {col['header']!r}: map: must list text: value pairs")
             allowed = entity.values.get(name) or (reason_codes() if name == "reason_code" else None)
             if allowed is None:
-                raise MappingError(f"{path.name}, column {col['header']!r}: {name} takes no value map (maps are "
-                                   f"for {', '.join([*entity.values, 'reason_code'])})")
+                raise MappingError(
+                    f"{path.name}, column {col['header']!r}: {name} takes no value map (maps are "
+                    f"for {', '.join([*entity.values, 'reason_code'])})"
+                )
             if bad := sorted({str(v) for v in col["map"].values()} - set(allowed)):
-                raise MappingError(f"{path.name}, column {col['header']!r}: map gives {', '.join(bad)}, which "
-                                   f"{name} does not know; use {', '.join(allowed)}")
+                raise MappingError(
+                    f"{path.name}, column {col['header']!r}: map gives {', '.join(bad)}, which "
+                    f"{name} does not know; use {', '.join(allowed)}"
+                )
             col["map"] = {normalize_header(k): str(v) for k, v in col["map"].items()}
         elif name in entity.values:
-            raise MappingError(f"{path.name}, column {col['header']!r}: {name} needs a map: from the file's texts "
-                               f"to {', '.join(entity.values[name])}")
+            raise MappingError(
+                f"{path.name}, column {col['header']!r}: {name} needs a map: from the file's texts "
+                f"to {', '.join(entity.values[name])}"
+            )
         columns.append(col)
     constants = raw.get("constants") or {}
     if not isinstance(constants, dict):
         raise MappingError(f"{path.name}: constants: must be name: value pairs")
     mapped = {c["name"] for c in columns}
     if unknown := sorted(set(constants) - set(entity.columns)):
-        raise MappingError(f"{path.name}: constants {unknown} are not columns of {entity_name}; use "
-                           f"{', '.join(entity.columns)}")
+        raise MappingError(
+            f"{path.name}: constants {unknown} are not columns of {entity_name}; use "
+            f"{', '.join(entity.columns)}"
+        )
     if clash := sorted(set(constants) & mapped):
         raise MappingError(f"{path.name}: {clash} is both a column and a constant — keep one")
     for name, value in constants.items():
         if name in entity.values and str(value) not in entity.values[name]:
-            raise MappingError(f"{path.name}: constant {name}: {value!r}; use one of "
-                               f"{', '.join(entity.values[name])}")
+            raise MappingError(
+                f"{path.name}: constant {name}: {value!r}; use one of {', '.join(entity.values[name])}"
+            )
     filled = mapped | set(constants)
     for need in entity.required:
         options = need if isinstance(need, tuple) else (need,)
         if not filled & set(options):
-            raise MappingError(f"{path.name}: no column fills {' or '.join(options)} ({entity_name} need it) — "
-                               "add the header that holds it, or a constant")
+            raise MappingError(
+                f"{path.name}: no column fills {' or '.join(options)} ({entity_name} need it) — "
+                "add the header that holds it, or a constant"
+            )
     for col in columns:  # the headers the file must have: every column filling a required canonical column
         if any(col["name"] == need for need in entity.required if isinstance(need, str)):
             col.setdefault("required", True)
@@ -287,11 +376,18 @@ def _export_sheet(raw: dict, path: Path) -> dict:
         else:
             fallback = next((f for f in entity.fallback_keys if all(k in mapped for k in f)), None)
             if fallback is None:
-                raise MappingError(f"{path.name}: rows of {entity_name} need {' + '.join(entity.key)} to be told "
-                                   "apart — map the header that holds it")
+                raise MappingError(
+                    f"{path.name}: rows of {entity_name} need {' + '.join(entity.key)} to be told "
+                    "apart — map the header that holds it"
+                )
             key, occurrence = [*fallback, entity.occurrence], entity.occurrence
-    return {"sheet": raw.get("sheet") or FIRST_SHEET, "table": entity_name, "primary_key": key,
-            "columns": columns, "occurrence": occurrence}
+    return {
+        "sheet": raw.get("sheet") or FIRST_SHEET,
+        "table": entity_name,
+        "primary_key": key,
+        "columns": columns,
+        "occurrence": occurrence,
+    }
 
 
 def load_mapping(name_or_path: str | Path) -> Mapping:
@@ -304,11 +400,15 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
-        raise MappingError(f"{path}: not valid YAML ({str(exc).splitlines()[0]}) — fix the line it names") from None
+        raise MappingError(
+            f"{path}: not valid YAML ({str(exc).splitlines()[0]}) — fix the line it names"
+        ) from None
     if not isinstance(raw, dict) or "name" not in raw:
         raise MappingError(f"{path}: not a column mapping (it needs at least name: and columns: or sheets:)")
     if unknown := sorted(set(raw) - TOP_LEVEL):
-        raise MappingError(f"{path.name}: unknown keys {unknown}; a mapping has {', '.join(sorted(TOP_LEVEL))}")
+        raise MappingError(
+            f"{path.name}: unknown keys {unknown}; a mapping has {', '.join(sorted(TOP_LEVEL))}"
+        )
     export = "columns" in raw
     if export:
         raw["sheets"] = [_export_sheet(raw, path)]
@@ -318,10 +418,14 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
         columns = []
         for col in sheet.get("columns") or []:
             if col.get("type") not in PARSERS:
-                raise MappingError(f"{where}: column {col.get('header')!r} has type {col.get('type')!r}; "
-                                   f"use one of {', '.join(PARSERS)}")
+                raise MappingError(
+                    f"{where}: column {col.get('header')!r} has type {col.get('type')!r}; "
+                    f"use one of {', '.join(PARSERS)}"
+                )
             if unknown := set(col) - set(ColumnSpec.__dataclass_fields__):
-                raise MappingError(f"{where}: column {col.get('header')!r} has unknown options {sorted(unknown)}")
+                raise MappingError(
+                    f"{where}: column {col.get('header')!r} has unknown options {sorted(unknown)}"
+                )
             if "pii" not in col and (is_pii_key(str(col.get("header"))) or is_pii_key(str(col.get("name")))):
                 raise MappingError(
                     f"{where}: column {col.get('header')!r} looks like buyer data (a name, phone, address or "
@@ -343,16 +447,31 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
             raise MappingError(f"{where}: primary_key names unknown columns {missing}")
         if len({c.header for c in columns}) < len(columns):
             raise MappingError(f"{where}: a header is mapped twice — map each header once")
-        sheets.append(SheetSpec(sheet=sheet["sheet"], table=sheet["table"], primary_key=key,
-                                columns=tuple(columns), optional=bool(sheet.get("optional", False)),
-                                occurrence=occurrence))
+        sheets.append(
+            SheetSpec(
+                sheet=sheet["sheet"],
+                table=sheet["table"],
+                primary_key=key,
+                columns=tuple(columns),
+                optional=bool(sheet.get("optional", False)),
+                occurrence=occurrence,
+            )
+        )
     files = _as_tuple(raw.get("files")) + _as_tuple(raw.get("filename"))
-    return Mapping(name=str(raw["name"]), description=raw.get("description", ""), sheets=tuple(sheets),
-                   path=path, channel=raw.get("channel"),
-                   files=files, timezone=raw.get("timezone", "Asia/Shanghai"),
-                   entity=(raw.get("entity") or raw.get("kind")) if export else None,
-                   shops=_as_tuple(raw.get("shops")), constants=dict(raw.get("constants") or {}),
-                   decimal_comma=bool(raw.get("decimal_comma", False)), sheet_name=raw.get("sheet"))
+    return Mapping(
+        name=str(raw["name"]),
+        description=raw.get("description", ""),
+        sheets=tuple(sheets),
+        path=path,
+        channel=raw.get("channel"),
+        files=files,
+        timezone=raw.get("timezone", "Asia/Shanghai"),
+        entity=(raw.get("entity") or raw.get("kind")) if export else None,
+        shops=_as_tuple(raw.get("shops")),
+        constants=dict(raw.get("constants") or {}),
+        decimal_comma=bool(raw.get("decimal_comma", False)),
+        sheet_name=raw.get("sheet"),
+    )
 
 
 def load_mappings(directory: str | Path | None = None) -> list[Mapping]:
@@ -367,8 +486,10 @@ def load_mappings(directory: str | Path | None = None) -> list[Mapping]:
         for path in sorted(directory.glob("*.y*ml")):
             mapping = load_mapping(path)
             if mapping.name in own:
-                raise MappingError(f"{path.name}: name {mapping.name!r} is also the name of "
-                                   f"{own[mapping.name].path.name} — give each mapping its own name")
+                raise MappingError(
+                    f"{path.name}: name {mapping.name!r} is also the name of "
+                    f"{own[mapping.name].path.name} — give each mapping its own name"
+                )
             own[mapping.name] = mapping
         found.update(own)
     return sorted(found.values(), key=lambda m: m.name)

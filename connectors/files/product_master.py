@@ -51,8 +51,13 @@ class LazyImport:
 
 
 _ARROW_TYPES = {
-    "text": pa.string(), "json": pa.string(), "bigint": pa.int64(), "bool": pa.bool_(), "date": pa.date32(),
-    "timestamp": pa.timestamp("us", tz="UTC"), "decimal": pa.decimal128(18, 2),
+    "text": pa.string(),
+    "json": pa.string(),
+    "bigint": pa.int64(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "decimal": pa.decimal128(18, 2),
 }
 
 
@@ -77,13 +82,15 @@ def table_resources(data: LazyImport) -> list:
     resources = []
     for spec in data.mapping.sheets:
         columns = {**spec.dlt_columns(), **SOURCE_COLUMNS}
-        resources.append(dlt.resource(
-            data.rows(spec.table, columns),
-            name=spec.table,
-            write_disposition="merge",
-            primary_key=spec.primary_key,
-            columns=columns,
-        ))
+        resources.append(
+            dlt.resource(
+                data.rows(spec.table, columns),
+                name=spec.table,
+                write_disposition="merge",
+                primary_key=spec.primary_key,
+                columns=columns,
+            )
+        )
     return resources
 
 
@@ -97,8 +104,10 @@ def product_master_source(path: str):
 def product_master_pipeline(warehouse_path: str | Path, pipelines_dir: str | Path) -> dlt.Pipeline:
     """The pipeline loading the product master into `raw_product_master` of the DuckDB file at `warehouse_path`."""
     return warehouse_pipeline(
-        pipeline_name="product_master", dataset_name="raw_product_master",
-        warehouse_path=warehouse_path, pipelines_dir=pipelines_dir,
+        pipeline_name="product_master",
+        dataset_name="raw_product_master",
+        warehouse_path=warehouse_path,
+        pipelines_dir=pipelines_dir,
     )
 
 

@@ -69,28 +69,41 @@ def export_files(paths: list[str | Path] | None = None, directory: str | Path | 
         directory = Path(directory)
         if not directory.is_dir():
             raise FileImportError(f"{directory}: no such folder — check the import directory")
-        files += sorted(p for p in directory.iterdir()
-                        if p.suffix.lower() in SUFFIXES and not p.name.startswith("~$"))
+        files += sorted(
+            p for p in directory.iterdir() if p.suffix.lower() in SUFFIXES and not p.name.startswith("~$")
+        )
     return files
 
 
 def _row_key(entity: str, row: dict) -> tuple:
     """A row's identity within its shop, the same whichever layout it came in."""
     if entity == "orders":
-        line = row.get("line_id") or f"{row.get('sku_id') or row.get('outer_id')}#{row.get('sku_occurrence') or 1}"
+        line = (
+            row.get("line_id")
+            or f"{row.get('sku_id') or row.get('outer_id')}#{row.get('sku_occurrence') or 1}"
+        )
         return (row["shop_id"], row["order_id"], line)
     if entity == "refunds":
         return (row["shop_id"], row["refund_id"])
-    return (row["shop_id"], row.get("entry_id") or f"{row['bill_line_id']}#{row.get('entry_occurrence') or 1}")
+    return (
+        row["shop_id"],
+        row.get("entry_id") or f"{row['bill_line_id']}#{row.get('entry_occurrence') or 1}",
+    )
 
 
 def _set_aside(result: ImportResult, rows: list[dict], reason: str, sheet: str) -> None:
     for row in rows:
-        result.quarantine.append({
-            "source_file": result.source_file, "file_sha256": result.file_sha256, "sheet": sheet,
-            "row_number": row["source_row"], "reason": f"{result.source_file} row {row['source_row']}: {reason}",
-            "raw_row": {}, "loaded_at": result.loaded_at,
-        })
+        result.quarantine.append(
+            {
+                "source_file": result.source_file,
+                "file_sha256": result.file_sha256,
+                "sheet": sheet,
+                "row_number": row["source_row"],
+                "reason": f"{result.source_file} row {row['source_row']}: {reason}",
+                "raw_row": {},
+                "loaded_at": result.loaded_at,
+            }
+        )
 
 
 def _consistent_orders(result: ImportResult, rows: list[dict]) -> list[dict]:
@@ -106,9 +119,14 @@ def _consistent_orders(result: ImportResult, rows: list[dict]) -> list[dict]:
             shown = "; ".join(
                 f"{f}: " + " vs ".join(sorted({str(line.get(f)) for line in lines})) for f in differ
             )
-            _set_aside(result, lines, f"order {order_id} has {len(lines)} lines that disagree on the order's own "
-                                      f"fields ({shown}) — export it again or correct the lines so they agree, "
-                                      "and re-import", "")
+            _set_aside(
+                result,
+                lines,
+                f"order {order_id} has {len(lines)} lines that disagree on the order's own "
+                f"fields ({shown}) — export it again or correct the lines so they agree, "
+                "and re-import",
+                "",
+            )
         else:
             kept.extend(lines)
     return kept
@@ -117,9 +135,22 @@ def _consistent_orders(result: ImportResult, rows: list[dict]) -> list[dict]:
 class LazyExports:
     """Reads every file once, at extraction, into the canonical tables."""
 
-    def __init__(self, files: list[Path], mappings: list[Mapping], pii_salt: str, shop_id: str | None,
-                 now: datetime | None, shops: dict[str, str] | None = None) -> None:
-        self.files, self.mappings, self.pii_salt, self.shop_id, self.now = files, mappings, pii_salt, shop_id, now
+    def __init__(
+        self,
+        files: list[Path],
+        mappings: list[Mapping],
+        pii_salt: str,
+        shop_id: str | None,
+        now: datetime | None,
+        shops: dict[str, str] | None = None,
+    ) -> None:
+        self.files, self.mappings, self.pii_salt, self.shop_id, self.now = (
+            files,
+            mappings,
+            pii_salt,
+            shop_id,
+            now,
+        )
         self.shops = shops
         self._tables: dict[str, dict[tuple, dict]] | None = None
         self._quarantine: list[dict] = []
@@ -133,8 +164,14 @@ class LazyExports:
         started = datetime.now(UTC)
         for path in self.files:
             try:
-                mapping, result = read_export(path, self.mappings, pii_salt=self.pii_salt, shop_id=self.shop_id,
-                                              now=self.now, shops=self.shops)
+                mapping, result = read_export(
+                    path,
+                    self.mappings,
+                    pii_salt=self.pii_salt,
+                    shop_id=self.shop_id,
+                    now=self.now,
+                    shops=self.shops,
+                )
             except FileImportError as exc:
                 if not path.exists():
                     raise
@@ -157,13 +194,26 @@ class LazyExports:
                 for row in rows:
                     tables[entity][_row_key(entity, row)] = row
             self._quarantine.extend(result.quarantine)
-            self._imports.append({
-                "source_file": path.name, "file_sha256": result.file_sha256, "shop_id": rows[0]["shop_id"]
-                if rows else None, "mapping": mapping.name, "entity": entity, "rows_loaded": len(rows),
-                "rows_set_aside": len(result.quarantine), "imported_at": started,
-            })
-            log.info("%s: %s rows as %s (%s), %s set aside", path.name, len(rows), entity, mapping.name,
-                     len(result.quarantine))
+            self._imports.append(
+                {
+                    "source_file": path.name,
+                    "file_sha256": result.file_sha256,
+                    "shop_id": rows[0]["shop_id"] if rows else None,
+                    "mapping": mapping.name,
+                    "entity": entity,
+                    "rows_loaded": len(rows),
+                    "rows_set_aside": len(result.quarantine),
+                    "imported_at": started,
+                }
+            )
+            log.info(
+                "%s: %s rows as %s (%s), %s set aside",
+                path.name,
+                len(rows),
+                entity,
+                mapping.name,
+                len(result.quarantine),
+            )
         for _, lines in orders.values():
             for row in lines:
                 tables["orders"][_row_key("orders", row)] = row
@@ -200,41 +250,69 @@ def files_source(
     mappings = [m for m in load_mappings(mappings_dir) if m.is_export]
     data = LazyExports(export_files(paths, directory), mappings, salt, shop_id, now, shops)
     resources = [
-        dlt.resource(data.rows(entity), name=entity, write_disposition="replace", columns=entity_columns(entity))
+        dlt.resource(
+            data.rows(entity), name=entity, write_disposition="replace", columns=entity_columns(entity)
+        )
         for entity in ENTITIES
     ]
-    resources.append(dlt.resource(
-        data.quarantined(), name="quarantine", write_disposition="replace", columns=QUARANTINE_COLUMNS,
-    ))
-    resources.append(dlt.resource(
-        data.imported(), name="imports",
-        write_disposition={"disposition": "merge", "strategy": "insert-only"},
-        primary_key=("source_file", "file_sha256"), columns=IMPORT_COLUMNS,
-    ))
+    resources.append(
+        dlt.resource(
+            data.quarantined(),
+            name="quarantine",
+            write_disposition="replace",
+            columns=QUARANTINE_COLUMNS,
+        )
+    )
+    resources.append(
+        dlt.resource(
+            data.imported(),
+            name="imports",
+            write_disposition={"disposition": "merge", "strategy": "insert-only"},
+            primary_key=("source_file", "file_sha256"),
+            columns=IMPORT_COLUMNS,
+        )
+    )
     return resources
 
 
 def files_pipeline(warehouse_path: str | Path, pipelines_dir: str | Path) -> dlt.Pipeline:
     """The pipeline loading exports into `raw_files` of the DuckDB file at `warehouse_path`."""
-    return warehouse_pipeline(pipeline_name="files", dataset_name="raw_files",
-                              warehouse_path=warehouse_path, pipelines_dir=pipelines_dir)
+    return warehouse_pipeline(
+        pipeline_name="files",
+        dataset_name="raw_files",
+        warehouse_path=warehouse_path,
+        pipelines_dir=pipelines_dir,
+    )
 
 
-def import_files(pipeline: dlt.Pipeline, paths: list[str | Path] | None = None, *,
-                 directory: str | Path | None = None, pii_salt: str | None = None, shop_id: str | None = None,
-                 mappings_dir: str | Path | None = None, now: datetime | None = None,
-                 shops: dict[str, str] | None = None) -> LoadInfo:
+def import_files(
+    pipeline: dlt.Pipeline,
+    paths: list[str | Path] | None = None,
+    *,
+    directory: str | Path | None = None,
+    pii_salt: str | None = None,
+    shop_id: str | None = None,
+    mappings_dir: str | Path | None = None,
+    now: datetime | None = None,
+    shops: dict[str, str] | None = None,
+) -> LoadInfo:
     """Import the exports at `paths` (and in `directory`); good rows always load, bad ones go to
     raw_files.quarantine. A missing file or folder raises FileImportError naming it."""
     for path in export_files(paths, directory):  # fail early, before dlt wraps the error
         if not path.exists():
             raise FileImportError(f"{path}: no such file — check the path")
     try:
-        return pipeline.run(files_source(
-            paths=[str(p) for p in paths or []], directory=str(directory) if directory else None,
-            mappings_dir=str(mappings_dir) if mappings_dir else None, pii_salt=pii_salt, shop_id=shop_id, now=now,
-            shops=shops,
-        ))
+        return pipeline.run(
+            files_source(
+                paths=[str(p) for p in paths or []],
+                directory=str(directory) if directory else None,
+                mappings_dir=str(mappings_dir) if mappings_dir else None,
+                pii_salt=pii_salt,
+                shop_id=shop_id,
+                now=now,
+                shops=shops,
+            )
+        )
     except PipelineStepFailed as exc:
         cause: BaseException | None = exc
         while cause is not None and not isinstance(cause, FileImportError):

@@ -55,7 +55,9 @@ class RowRules:
     encoding: str | None = None  # a CSV's detected encoding (for the undecodable-bytes reason)
     width_checked: bool = False  # rows with more (or, in a CSV, fewer) cells than the header are quarantined
     short_rows_checked: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)  # constant columns of every accepted row (shop_id, ...)
+    extra: dict[str, Any] = field(
+        default_factory=dict
+    )  # constant columns of every accepted row (shop_id, ...)
     decimal_comma: bool = False  # the mapping's numbers write 12,34 for 12.34
     text_of: dict[str, str] = field(default_factory=dict)  # a value-mapped column -> where its text is kept
     mapping_file: str = ""  # named in a reason about the mapping's value map
@@ -105,18 +107,21 @@ def _parse(col: ColumnSpec, raw: Any, rules: RowRules | None) -> Any:
         raw = unwrap(raw).replace(".", "").replace(" ", "").replace(",", ".")
     value = PARSERS[col.type](raw)
     if col.prefix and isinstance(value, str) and value.startswith(col.prefix):
-        value = value[len(col.prefix):]
+        value = value[len(col.prefix) :]
     return value
 
 
-def _check_cell(spec: SheetSpec, col: ColumnSpec, raw: Any, known: dict[str, set],
-                rules: RowRules | None = None) -> tuple[Any, str | None]:
+def _check_cell(
+    spec: SheetSpec, col: ColumnSpec, raw: Any, known: dict[str, set], rules: RowRules | None = None
+) -> tuple[Any, str | None]:
     """The typed value of one cell, or a problem sentence."""
     if raw is FORMULA_MISSING:
         if col.type == "text" and not (col.required or col.not_null or col.map or col.values):
             return None, None  # a descriptive text (a title) without its value costs nothing counted: empty
-        return None, (f"{col.header} is a formula whose value was never saved — open the file in Excel (or "
-                      "LibreOffice), save it, and re-import")
+        return None, (
+            f"{col.header} is a formula whose value was never saved — open the file in Excel (or "
+            "LibreOffice), save it, and re-import"
+        )
     if col.multiple and not is_blank(raw):
         return _check_codes(spec, col, raw, known, rules)
     if is_blank(raw):
@@ -135,36 +140,47 @@ def _check_cell(spec: SheetSpec, col: ColumnSpec, raw: Any, known: dict[str, set
             mapped = folded.get(text.casefold())
         if mapped is None:
             where = f" in {rules.mapping_file}" if rules and rules.mapping_file else ""
-            return None, (f"{col.header} '{value}' is not in the map of {col.name}{where} — a text the mapping "
-                          f"does not know: add `{text}: <{' | '.join(sorted(set(col.map.values())))}>` to it, "
-                          "or fix the cell, and re-import")
+            return None, (
+                f"{col.header} '{value}' is not in the map of {col.name}{where} — a text the mapping "
+                f"does not know: add `{text}: <{' | '.join(sorted(set(col.map.values())))}>` to it, "
+                "or fix the cell, and re-import"
+            )
         return mapped, None
     if col.values is not None and normalize_header(value) not in col.values:
-        return None, (f"{col.header} '{value}' is not one of {', '.join(col.values)} — a new back-office text? "
-                      f"add it to the mapping (and its staging model), or fix the cell, and re-import")
+        return None, (
+            f"{col.header} '{value}' is not one of {', '.join(col.values)} — a new back-office text? "
+            f"add it to the mapping (and its staging model), or fix the cell, and re-import"
+        )
     if col.pattern is not None and not re.fullmatch(col.pattern, str(value)):
         hint = f" ({col.pattern_hint})" if col.pattern_hint else ""
-        return None, (f"{col.header} '{value}' does not look like a {col.header}{hint} — a header row pasted "
-                      f"again, or a value in the wrong column? fix or delete the row and re-import")
+        return None, (
+            f"{col.header} '{value}' does not look like a {col.header}{hint} — a header row pasted "
+            f"again, or a value in the wrong column? fix or delete the row and re-import"
+        )
     if col.type == "datetime" and rules and rules.now and value > rules.now:
-        return None, (f"{col.header} '{_show(raw)}' is in the future — check the year and the day/month order, "
-                      f"fix the cell and re-import")
+        return None, (
+            f"{col.header} '{_show(raw)}' is in the future — check the year and the day/month order, "
+            f"fix the cell and re-import"
+        )
     if col.min is not None and value < col.min:
         word = "negative" if col.min == 0 else f"below {col.min:g}"
         return None, f"{col.header} '{_show(raw)}' is {word} — fix the cell and re-import"
     if col.references:
         table, column = col.references.split(".")
         if value not in known.get(col.references, set()):
-            return None, (f"{col.header} '{value}' is not a {column} on the {table} sheet (or that row was "
-                          f"quarantined) — add it there or fix the code, and re-import")
+            return None, (
+                f"{col.header} '{value}' is not a {column} on the {table} sheet (or that row was "
+                f"quarantined) — add it there or fix the code, and re-import"
+            )
     return value, None
 
 
 _CODE_SEPARATORS = re.compile(r"[,，、;；\s]+")
 
 
-def _check_codes(spec: SheetSpec, col: ColumnSpec, raw: Any, known: dict[str, set],
-                 rules: RowRules | None) -> tuple[Any, str | None]:
+def _check_codes(
+    spec: SheetSpec, col: ColumnSpec, raw: Any, known: dict[str, set], rules: RowRules | None
+) -> tuple[Any, str | None]:
     """A cell listing several codes (`multiple: true`): each is checked like a cell of its own; the value is
     the codes joined by ","."""
     single = ColumnSpec(**{**col.__dict__, "multiple": False})
@@ -211,17 +227,25 @@ def _row_problems(values: tuple, headers: list[str], rules: RowRules | None) -> 
     if rules.width_checked:
         extra = [v for v in values[width:] if not is_blank(v)]
         if extra:
-            problems.append(f"the row has {width + len(extra)} cells but the header has {width} — a value with an "
-                            "unquoted comma, or cells shifted right? quote the value or re-export, and re-import")
+            problems.append(
+                f"the row has {width + len(extra)} cells but the header has {width} — a value with an "
+                "unquoted comma, or cells shifted right? quote the value or re-export, and re-import"
+            )
     if rules.short_rows_checked and len(values) < width:
-        problems.append(f"the row has only {len(values)} of the header's {width} cells — the row is cut short "
-                        "(a line break inside a value, or a truncated file?) — re-export the file and re-import")
+        problems.append(
+            f"the row has only {len(values)} of the header's {width} cells — the row is cut short "
+            "(a line break inside a value, or a truncated file?) — re-export the file and re-import"
+        )
     if any(isinstance(v, str) and len(v) > MAX_CELL for v in values):
-        problems.append(f"a cell holds more than {MAX_CELL // 1024} KiB of text — a quote opened and never closed "
-                        "swallows the rows after it; re-export the file (or fix the quote) and re-import")
+        problems.append(
+            f"a cell holds more than {MAX_CELL // 1024} KiB of text — a quote opened and never closed "
+            "swallows the rows after it; re-export the file (or fix the quote) and re-import"
+        )
     if any(isinstance(v, str) and REPLACEMENT in v for v in values):
-        problems.append(f"the row holds bytes that are not valid {rules.encoding or 'text'} — the file mixes "
-                        "encodings; save it again as UTF-8 (or GBK) and re-import")
+        problems.append(
+            f"the row holds bytes that are not valid {rules.encoding or 'text'} — the file mixes "
+            "encodings; save it again as UTF-8 (or GBK) and re-import"
+        )
     return problems
 
 
@@ -289,13 +313,22 @@ def _not_before(spec: SheetSpec, row: dict[str, Any]) -> list[str]:
     for col in spec.columns:
         other = col.not_before and row.get(col.not_before)
         if other and row.get(col.name) is not None and row[col.name] < other:
-            problems.append(f"{col.header} is before {spec.column(col.not_before).header} — check both times, "
-                            "fix the row and re-import")
+            problems.append(
+                f"{col.header} is before {spec.column(col.not_before).header} — check both times, "
+                "fix the row and re-import"
+            )
     return problems
 
 
-def _sheet_rows(path: Path, spec: SheetSpec, rows: Iterator[tuple], known: dict[str, set],
-                result: ImportResult, rules: RowRules | None = None, sheet_name: str | None = None) -> list[dict]:
+def _sheet_rows(
+    path: Path,
+    spec: SheetSpec,
+    rows: Iterator[tuple],
+    known: dict[str, set],
+    result: ImportResult,
+    rules: RowRules | None = None,
+    sheet_name: str | None = None,
+) -> list[dict]:
     header_row = next(rows, ())
     index = _header_index(path, spec, header_row)
     headers = [normalize_header(h) for h in header_row]
@@ -311,12 +344,16 @@ def _sheet_rows(path: Path, spec: SheetSpec, rows: Iterator[tuple], known: dict[
         misaligned = _misaligned(values, headers, rules)
         hidden = _hidden_positions(spec, headers, misaligned)
         for col in spec.columns:
-            raw = values[index[col.header]] if col.header in index and index[col.header] < len(values) else None
+            raw = (
+                values[index[col.header]] if col.header in index and index[col.header] < len(values) else None
+            )
             row[col.name], problem = _check_cell(spec, col, raw, known, rules)
             if rules is not None and col.name in rules.text_of and not is_blank(raw):
                 row[rules.text_of[col.name]] = normalize_header(as_text(raw))
             if problem:
-                personal = col.pii or (col.header in index and hidden(index[col.header])) or _personal_text(raw)
+                personal = (
+                    col.pii or (col.header in index and hidden(index[col.header])) or _personal_text(raw)
+                )
                 problems.append(_masked(problem, personal, raw, rules.salt if rules else None))
         if not problems:
             problems.extend(_not_before(spec, row))
@@ -327,21 +364,25 @@ def _sheet_rows(path: Path, spec: SheetSpec, rows: Iterator[tuple], known: dict[
         if not problems and spec.primary_key:
             if key in first_seen:
                 label = "+".join(spec.column(k).header for k in spec.primary_key)
-                problems.append(f"{label} '{', '.join(map(str, key))}' repeats row {first_seen[key]} — keep one "
-                                "row per code (delete or rename the duplicate) and re-import")
+                problems.append(
+                    f"{label} '{', '.join(map(str, key))}' repeats row {first_seen[key]} — keep one "
+                    "row per code (delete or rename the duplicate) and re-import"
+                )
             else:
                 first_seen[key] = row_number
         if problems:
             raw_row = quarantine_row(spec, headers, values, rules.salt if rules else None, misaligned)
-            result.quarantine.append({
-                "source_file": result.source_file,
-                "file_sha256": result.file_sha256,
-                "sheet": spec.sheet if sheet_name is None else sheet_name,
-                "row_number": row_number,
-                "reason": f"{where} row {row_number}: " + "; ".join(problems),
-                "raw_row": raw_row,
-                "loaded_at": result.loaded_at,
-            })
+            result.quarantine.append(
+                {
+                    "source_file": result.source_file,
+                    "file_sha256": result.file_sha256,
+                    "sheet": spec.sheet if sheet_name is None else sheet_name,
+                    "row_number": row_number,
+                    "reason": f"{where} row {row_number}: " + "; ".join(problems),
+                    "raw_row": raw_row,
+                    "loaded_at": result.loaded_at,
+                }
+            )
             continue
         if rules is not None:
             for col in spec.columns:
@@ -360,13 +401,16 @@ def read_workbook(path: str | Path, mapping: Mapping) -> ImportResult:
     point at sheets above)."""
     path = Path(path)
     if not path.exists():
-        raise FileImportError(f"{path}: no such file — check the path (e.g. [product_master].path in shopkeep.toml)")
+        raise FileImportError(
+            f"{path}: no such file — check the path (e.g. [product_master].path in shopkeep.toml)"
+        )
     result = ImportResult(source_file=path.name, file_sha256=file_sha256(path), loaded_at=datetime.now(UTC))
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for a file that is not an XLSX
-        raise FileImportError(f"{path}: not a readable XLSX workbook ({exc}) — save it as .xlsx and re-import") \
-            from None
+        raise FileImportError(
+            f"{path}: not a readable XLSX workbook ({exc}) — save it as .xlsx and re-import"
+        ) from None
     try:
         sheets = {normalize_header(name): name for name in workbook.sheetnames}
         known: dict[str, set] = {}
