@@ -13,9 +13,10 @@
         contribution_margin = net_revenue − cogs − platform_fees − fulfilment_cost − return_cost
 
     Order-level amounts (fees, courier) go to the lines in proportion to their paid amount. Incremental:
-    each run rebuilds the order dates from `margin_lookback_days` before the newest one it holds, and drops
-    the lines no longer counted on any date (an order the build now sets aside, e.g. a status the platform added
-    after our mapping). -#}
+    each run rebuilds the order dates from `margin_lookback_days` before the newest one it holds, plus every older
+    date whose lines changed (history imported late, a corrected file, a late refund: the date's count of lines,
+    paid or refunded amounts differ from what the table holds), and drops the lines no longer counted on any date
+    (an order the build now sets aside, e.g. a status the platform added after our mapping). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -29,14 +30,52 @@
     """,
 ) }}
 
-with lines as (
+with paid_lines as (
     select * from {{ ref('int_order_lines_enriched') }}
     where paid_at is not null
+),
+
+{% if is_incremental() %}
+-- the dates to rebuild: the lookback window, and any older date whose lines are not the ones the table holds
+source_dates as (
+    select
+        order_date,
+        count(*) as line_count,
+        sum(paid_amount_cny) as paid_cny,
+        sum(refund_amount_cny) as refunded_cny
+    from paid_lines
+    group by 1
+),
+
+built_dates as (
+    select
+        order_date,
+        count(*) as line_count,
+        sum(net_sales_cny) as paid_cny,
+        sum(refunds_cny) as refunded_cny
+    from {{ this }}
+    group by 1
+),
+
+changed_dates as (
+    select source_dates.order_date
+    from source_dates
+    left join built_dates on source_dates.order_date = built_dates.order_date
+    where built_dates.order_date is null
+        or source_dates.line_count != built_dates.line_count
+        or source_dates.paid_cny is distinct from built_dates.paid_cny
+        or source_dates.refunded_cny is distinct from built_dates.refunded_cny
+),
+{% endif %}
+
+lines as (
+    select * from paid_lines
     {% if is_incremental() %}
-        and order_date >= (
+        where order_date >= (
             select {{ dbt.dateadd('day', -1 * var('margin_lookback_days') | int, 'max(order_date)') }}
             from {{ this }}
         )
+        or order_date in (select order_date from changed_dates)
     {% endif %}
 ),
 
