@@ -366,8 +366,9 @@ def files_check(
         mark = "[green]✓[/green]" if not found["set_aside"] else "[yellow]![/yellow]"
         console.print(
             f"{mark} {found['file']}: {found['entity']} of shop {found['shop_id']} through mapping "
-            f"{found['mapping']} ({found['mapping_file']}) — {found['rows_loaded']} rows would load, "
-            f"{found['rows_set_aside']} would be set aside"
+            f"{found['mapping']} ({found['mapping_file']}) — {found['rows_loaded']} rows would load"
+            + (f" ({found['returns']} negative lines as returns of their orders)" if found["returns"] else "")
+            + f", {found['rows_set_aside']} would be set aside"
         )
         table = Table(
             *found["columns"], title=f"the first {len(found['first_rows'])} rows as they would land"

@@ -280,6 +280,101 @@ def _with_header(header: tuple, rows: Iterator[tuple]) -> Iterator[tuple]:
     yield from rows
 
 
+ORDER_FIELDS = ("order_status", "created_at", "paid_at", "currency", "order_paid_amount", "shipping_amount")
+"""An order's own fields, repeated on each of its lines: lines of one file that disagree set the order aside."""
+
+
+def _set_aside(result: ImportResult, rows: list[dict], reason: str, sheet: str) -> None:
+    for row in rows:
+        result.quarantine.append(
+            {
+                "source_file": result.source_file,
+                "file_sha256": result.file_sha256,
+                "sheet": sheet,
+                "row_number": row["source_row"],
+                "reason": f"{result.source_file} row {row['source_row']}: {reason}",
+                "raw_row": {},
+                "loaded_at": result.loaded_at,
+            }
+        )
+
+
+def _negative_lines(
+    result: ImportResult, mapping: Mapping, rows: list[dict]
+) -> tuple[list[dict], list[dict]]:
+    """The file's order lines with a quantity of at least 0, and its negative lines as returns (refund rows of
+    their order: `original_order_id` when the layout names the sale, else the line's own order). Without
+    `negative_lines: returns` in the mapping a negative line is set aside: counted as a sale it would be wrong."""
+    kept, returns, seen = [], [], {}
+    for row in rows:
+        if row.get("quantity") is None or row["quantity"] >= 0:
+            kept.append(row)
+            continue
+        if mapping.negative_lines != "returns":
+            _set_aside(
+                result,
+                [row],
+                f"quantity {row['quantity']} is negative — if this layout writes returns or "
+                f"cancellations as negative lines, add `negative_lines: returns` to "
+                f"{mapping.path.name}",
+                "",
+            )
+            continue
+        order_id = row.get("original_order_id") or row["order_id"]
+        sku = row.get("sku_id") or row.get("outer_id")
+        seen[(order_id, sku)] = n = seen.get((order_id, sku), 0) + 1
+        amount = row.get("line_paid_amount")
+        if amount is None:
+            price = row.get("unit_price") if row.get("unit_price") is not None else None
+            amount = price * row["quantity"] if price is not None else row.get("line_list_amount")
+        returns.append({
+            "refund_id": f"{order_id}:{sku}:return{n}", "order_id": order_id, "sku_id": sku,
+            "refund_status": "success", "platform_status": row.get("platform_status"),
+            "created_at": row.get("created_at"), "quantity": -row["quantity"],
+            "refund_amount": abs(amount) if amount is not None else None, "currency": row.get("currency"),
+            "goods_returned": True, "shop_id": row["shop_id"], "mapping": row.get("mapping"),
+            "source_file": row.get("source_file"), "source_row": row["source_row"],
+            "file_sha256": row.get("file_sha256"),
+        })  # fmt: skip
+    return kept, returns
+
+
+def _consistent_orders(result: ImportResult, rows: list[dict]) -> list[dict]:
+    """The file's lines whose order's own fields agree on every line; the others are set aside (two totals for
+    one order would otherwise become one of them silently)."""
+    by_order: dict[tuple, list[dict]] = {}
+    for row in rows:
+        by_order.setdefault((row["shop_id"], row["order_id"]), []).append(row)
+    kept = []
+    for (_, order_id), lines in by_order.items():
+        differ = [f for f in ORDER_FIELDS if len({line.get(f) for line in lines}) > 1]
+        if differ:
+            shown = "; ".join(
+                f"{f}: " + " vs ".join(sorted({str(line.get(f)) for line in lines})) for f in differ
+            )
+            _set_aside(
+                result,
+                lines,
+                f"order {order_id} has {len(lines)} lines that disagree on the order's own "
+                f"fields ({shown}) — export it again or correct the lines so they agree, "
+                "and re-import",
+                "",
+            )
+        else:
+            kept.extend(lines)
+    return kept
+
+
+def checked_rows(mapping: Mapping, result: ImportResult) -> tuple[list[dict], list[dict]]:
+    """The rows of a read export that load, and (orders) its negative lines as refund rows of their order; the
+    file-level checks' rejects go to result.quarantine."""
+    rows = result.tables[mapping.sheets[0].table]
+    if mapping.entity != "orders":
+        return rows, []
+    rows, returns = _negative_lines(result, mapping, rows)
+    return _consistent_orders(result, rows), returns
+
+
 def file_problem(path: Path, reason: str) -> dict[str, Any]:
     """A quarantine row for a file that could not be imported at all (row 0)."""
     sha = file_sha256(path) if path.exists() else ""
@@ -309,7 +404,7 @@ def preview(
     Raises FileImportError when the file would be refused as a whole."""
     path = Path(path)
     mapping, result = read_export(path, mappings, pii_salt=pii_salt, shop_id=shop_id, now=now, shops=shops)
-    rows = result.tables[mapping.sheets[0].table]
+    rows, returns = checked_rows(mapping, result)
     filled = [c.name for c in mapping.sheets[0].columns] + sorted(mapping.constants or {})
     return {
         "file": path.name,
@@ -317,7 +412,8 @@ def preview(
         "mapping_file": str(mapping.path),
         "entity": mapping.entity,
         "shop_id": shop_id_from_name(path) or shop_id,
-        "rows_loaded": len(rows),
+        "rows_loaded": len(rows) + len(returns),
+        "returns": len(returns),
         "rows_set_aside": len(result.quarantine),
         "columns": filled,
         "first_rows": [{name: row.get(name) for name in filled} for row in rows[:limit]],

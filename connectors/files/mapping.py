@@ -75,6 +75,7 @@ ENTITIES: dict[str, Entity] = {
             "line_merchant_discount": "decimal",
             "line_platform_discount": "decimal",
             "line_paid_amount": "decimal",
+            "original_order_id": "id",
         },
         required=(
             "order_id",
@@ -235,6 +236,8 @@ class Mapping:
     constants: dict[str, Any] | None = None  # canonical columns every row gets (currency: USD, …)
     decimal_comma: bool = False  # 12,34 means 12.34 (and 1.234,56 means 1234.56)
     sheet_name: str | None = None  # the XLSX sheet to read (default: the first one)
+    negative_lines: str = "refuse"  # orders: a line with a negative quantity is set aside (refuse) or is a
+    # return of its order (returns): a refund of that many units and that amount
 
     @property
     def is_export(self) -> bool:
@@ -246,6 +249,7 @@ class Mapping:
 
 
 FIRST_SHEET = "*"
+NEGATIVE_LINES = ("refuse", "returns")
 
 
 class MappingError(ValueError):
@@ -270,6 +274,7 @@ TOP_LEVEL = {
     "constants",
     "decimal_comma",
     "sheet",
+    "negative_lines",
 }
 
 
@@ -409,6 +414,12 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
         raise MappingError(
             f"{path.name}: unknown keys {unknown}; a mapping has {', '.join(sorted(TOP_LEVEL))}"
         )
+    negative = str(raw.get("negative_lines", "refuse"))
+    if negative not in NEGATIVE_LINES or (negative != "refuse" and raw.get("entity") != "orders"):
+        raise MappingError(
+            f"{path.name}: negative_lines: {negative!r} — use returns (a negative line of an orders "
+            "export is a return of its order) or refuse (set it aside, the default)"
+        )
     export = "columns" in raw
     if export:
         raw["sheets"] = [_export_sheet(raw, path)]
@@ -471,6 +482,7 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
         constants=dict(raw.get("constants") or {}),
         decimal_comma=bool(raw.get("decimal_comma", False)),
         sheet_name=raw.get("sheet"),
+        negative_lines=negative,
     )
 
 
