@@ -14,9 +14,11 @@ def warehouse_pipeline(
     `warehouse_path`. Cursor state lives both in `pipelines_dir` and in the warehouse (dlt restores it from
     the destination when the local folder is gone)."""
     Path(warehouse_path).parent.mkdir(parents=True, exist_ok=True)
-    # arrow batches (the empty tables the importers yield so every source exists) get `_dlt_load_id` too,
-    # like every list-of-dicts batch: without it a table created empty lacks the column freshness reads
+    # arrow batches (the exports' rows, and the empty tables the importers yield so every source exists) get
+    # `_dlt_load_id` and `_dlt_id` like every list-of-dicts batch: freshness reads the first, and a table a
+    # list-of-dicts load created holds the second as NOT NULL
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+    dlt.config["normalize.parquet_normalizer.add_dlt_id"] = True
     return dlt.pipeline(
         pipeline_name=pipeline_name,
         destination=dlt.destinations.duckdb(credentials=str(warehouse_path)),

@@ -61,9 +61,14 @@ _ARROW_TYPES = {
 }
 
 
+def arrow_schema(columns: dict[str, dict]) -> pa.Schema:
+    """The Arrow types of dlt column hints (money: decimal(18, 2); time stamps: UTC)."""
+    return pa.schema([(name, _ARROW_TYPES[hint["data_type"]]) for name, hint in columns.items()])
+
+
 def empty_table(columns: dict[str, dict]) -> pa.Table:
     """No rows, but the table's columns: dlt then still creates the table, so dbt sources always exist."""
-    return pa.table({name: pa.array([], _ARROW_TYPES[hint["data_type"]]) for name, hint in columns.items()})
+    return arrow_schema(columns).empty_table()
 
 
 def quarantine_resource(data: LazyImport):

@@ -24,10 +24,10 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from connectors.common.loading import warehouse_pipeline
 from connectors.common.pii import require_salt
-from connectors.files.exports import SUFFIXES, file_problem, read_export
+from connectors.files.exports import SUFFIXES, checked_rows, file_problem, read_export
 from connectors.files.mapping import DLT_TYPES, ENTITIES, Mapping, load_mappings
-from connectors.files.product_master import QUARANTINE_COLUMNS, empty_table
-from connectors.files.workbook import FileImportError, ImportResult
+from connectors.files.product_master import QUARANTINE_COLUMNS, arrow_schema, empty_table
+from connectors.files.workbook import FileImportError
 
 log = logging.getLogger(__name__)
 ROW_COLUMNS = {
@@ -47,8 +47,7 @@ IMPORT_COLUMNS = {
     "rows_set_aside": {"data_type": "bigint"},
     "imported_at": {"data_type": "timestamp"},
 }
-ORDER_FIELDS = ("order_status", "created_at", "paid_at", "currency", "order_paid_amount", "shipping_amount")
-"""An order's own fields, repeated on each of its lines: lines of one file that disagree set the order aside."""
+BATCH_ROWS = 50_000
 EVENTS = ("created_at", "paid_at", "shipped_at", "completed_at", "closed_at")
 
 
@@ -91,47 +90,6 @@ def _row_key(entity: str, row: dict) -> tuple:
     )
 
 
-def _set_aside(result: ImportResult, rows: list[dict], reason: str, sheet: str) -> None:
-    for row in rows:
-        result.quarantine.append(
-            {
-                "source_file": result.source_file,
-                "file_sha256": result.file_sha256,
-                "sheet": sheet,
-                "row_number": row["source_row"],
-                "reason": f"{result.source_file} row {row['source_row']}: {reason}",
-                "raw_row": {},
-                "loaded_at": result.loaded_at,
-            }
-        )
-
-
-def _consistent_orders(result: ImportResult, rows: list[dict]) -> list[dict]:
-    """The file's lines whose order's own fields agree on every line; the others are set aside (two totals for
-    one order would otherwise become one of them silently)."""
-    by_order: dict[tuple, list[dict]] = {}
-    for row in rows:
-        by_order.setdefault((row["shop_id"], row["order_id"]), []).append(row)
-    kept = []
-    for (_, order_id), lines in by_order.items():
-        differ = [f for f in ORDER_FIELDS if len({line.get(f) for line in lines}) > 1]
-        if differ:
-            shown = "; ".join(
-                f"{f}: " + " vs ".join(sorted({str(line.get(f)) for line in lines})) for f in differ
-            )
-            _set_aside(
-                result,
-                lines,
-                f"order {order_id} has {len(lines)} lines that disagree on the order's own "
-                f"fields ({shown}) — export it again or correct the lines so they agree, "
-                "and re-import",
-                "",
-            )
-        else:
-            kept.extend(lines)
-    return kept
-
-
 class LazyExports:
     """Reads every file once, at extraction, into the canonical tables."""
 
@@ -161,6 +119,7 @@ class LazyExports:
             return self._tables
         tables: dict[str, dict[tuple, dict]] = {entity: {} for entity in ENTITIES}
         orders: dict[tuple, tuple[tuple, list[dict]]] = {}  # (shop, order) -> (rank, its lines)
+        returns: list[tuple[dict, dict]] = []  # (refund row of a negative line, its file's import record)
         started = datetime.now(UTC)
         for path in self.files:
             try:
@@ -179,9 +138,8 @@ class LazyExports:
                 self._quarantine.append(file_problem(path, str(exc)))
                 continue
             entity = mapping.entity
-            rows = result.tables[mapping.sheets[0].table]
+            rows, negative = checked_rows(mapping, result)
             if entity == "orders":
-                rows = _consistent_orders(result, rows)
                 by_order: dict[tuple, list[dict]] = {}
                 for row in rows:
                     by_order.setdefault((row["shop_id"], row["order_id"]), []).append(row)
@@ -194,18 +152,14 @@ class LazyExports:
                 for row in rows:
                     tables[entity][_row_key(entity, row)] = row
             self._quarantine.extend(result.quarantine)
-            self._imports.append(
-                {
-                    "source_file": path.name,
-                    "file_sha256": result.file_sha256,
-                    "shop_id": rows[0]["shop_id"] if rows else None,
-                    "mapping": mapping.name,
-                    "entity": entity,
-                    "rows_loaded": len(rows),
-                    "rows_set_aside": len(result.quarantine),
-                    "imported_at": started,
-                }
-            )
+            record = {
+                "source_file": path.name, "file_sha256": result.file_sha256, "shop_id": rows[0]["shop_id"]
+                if rows else None, "mapping": mapping.name, "entity": entity,
+                "rows_loaded": len(rows) + len(negative), "rows_set_aside": len(result.quarantine),
+                "imported_at": started,
+            }  # fmt: skip
+            self._imports.append(record)
+            returns += [(refund, record) for refund in negative]
             log.info(
                 "%s: %s rows as %s (%s), %s set aside",
                 path.name,
@@ -217,13 +171,56 @@ class LazyExports:
         for _, lines in orders.values():
             for row in lines:
                 tables["orders"][_row_key("orders", row)] = row
+        self._link_returns(returns, orders, tables["refunds"], started)
         self._tables = tables
         return tables
 
-    def rows(self, entity: str) -> Iterator[list[dict] | pa.Table]:
+    def _link_returns(
+        self,
+        returns: list[tuple[dict, dict]],
+        orders: dict[tuple, tuple[tuple, list[dict]]],
+        refunds: dict[tuple, dict],
+        loaded_at: datetime,
+    ) -> None:
+        """Negative lines become refunds of their order's line of the same SKU when that order is in the data;
+        else they are set aside (a refund of an order nobody imported cannot be counted against anything)."""
+        for refund, record in returns:
+            lines = orders.get((refund["shop_id"], refund["order_id"]), (None, []))[1]
+            line = next((r for r in lines if refund["sku_id"] in (r.get("sku_id"), r.get("outer_id"))), None)
+            if line is not None:
+                refund["line_id"] = line.get("line_id")
+                refund["sku_id"] = line.get("sku_id") or line.get("outer_id")
+                refund["currency"] = refund["currency"] or line.get("currency")
+                refunds[_row_key("refunds", refund)] = refund
+                continue
+            why = (
+                f"order {refund['order_id']} has no line of {refund['sku_id']}"
+                if lines
+                else f"order {refund['order_id']} is in no imported file"
+            )
+            self._quarantine.append({
+                "source_file": refund["source_file"], "file_sha256": refund["file_sha256"], "sheet": "",
+                "row_number": refund["source_row"],
+                "reason": f"{refund['source_file']} row {refund['source_row']}: a negative line (a return of "
+                          f"{refund['quantity']}) whose {why} — import the export holding the sale, or map the "
+                          "column naming the original order to original_order_id",
+                "raw_row": {}, "loaded_at": loaded_at,
+            })  # fmt: skip
+            record["rows_loaded"] -= 1
+            record["rows_set_aside"] += 1
+
+    def rows(self, entity: str) -> Iterator[pa.Table]:
+        """The entity's rows as Arrow tables of its typed columns (dlt loads them as they are, without
+        normalising each row), in batches that bound the memory of the conversion."""
         columns = entity_columns(entity)
+        schema = arrow_schema(columns)
         rows = list(self._read()[entity].values())
-        yield [{name: row.get(name) for name in columns} for row in rows] or empty_table(columns)
+        if not rows:
+            yield empty_table(columns)
+        for start in range(0, len(rows), BATCH_ROWS):
+            batch = rows[start : start + BATCH_ROWS]
+            yield pa.table({name: pa.array([row.get(name) for row in batch], schema.field(name).type)
+                            for name in columns})  # fmt: skip
 
     def quarantined(self) -> Iterator[list[dict] | pa.Table]:
         self._read()
