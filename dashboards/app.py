@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboards import filters, queries
+from dashboards.format import set_reporting_currency
 from dashboards.i18n import DEFAULT_LANG, LANG_KEY, LANG_NAMES, t
 from dashboards.settings import SettingsError, serve_path
 
@@ -92,6 +93,7 @@ with st.sidebar:
 try:
     path = str(serve_path())
     version = queries.snapshot_version(path)
+    set_reporting_currency(queries.reporting_currency(path, version))
     selection = filters.render_sidebar(path, version)
 except (SettingsError, queries.ServeFileInvalid) as exc:
     st.error(str(exc))

@@ -11,9 +11,10 @@ from collections.abc import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboards.format import symbol
+
 PALETTE = ["#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea", "#0891b2", "#ca8a04", "#db2777"]
 FONT = "Source Sans Pro, PingFang SC, Microsoft YaHei, Noto Sans CJK SC, WenQuanYi Micro Hei, sans-serif"
-MONEY_HOVER = "¥%{y:,.2f}"
 
 
 def shop_colors(shop_ids: Iterable[str]) -> dict[str, str]:
@@ -59,7 +60,7 @@ def trend_by_shop(
                 name=name,
                 mode="lines",
                 line={"width": 2, "color": colors.get(str(shop_id))},
-                hovertemplate=f"%{{x|%Y-%m-%d}}<br>{name}: {MONEY_HOVER}<extra></extra>",
+                hovertemplate=f"%{{x|%Y-%m-%d}}<br>{name}: {symbol()}%{{y:,.2f}}<extra></extra>",
                 meta={"shop_id": shop_id},
             )
         )
@@ -69,7 +70,7 @@ def trend_by_shop(
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
     )
     fig.update_xaxes(tickformat="%m-%d", showgrid=False)
-    fig.update_yaxes(tickprefix="¥", tickformat=",.0f", rangemode="tozero")
+    fig.update_yaxes(tickprefix=symbol(), tickformat=",.0f", rangemode="tozero")
     return fig
 
 
@@ -80,7 +81,7 @@ def shop_split(
     colors: dict[str, str] | None = None,
     height: int = 380,
 ) -> go.Figure:
-    """Horizontal bar per shop of `value` for the range, largest on top, labelled with ¥ and share.
+    """Horizontal bar per shop of `value` for the range, largest on top, labelled with the reporting currency and share.
 
     `by_shop` has columns shop_id, shop_name (optional) and `value`. Bars (not a pie) so that a shop with
     negative net revenue (refunds above sales) still shows.
@@ -90,7 +91,7 @@ def shop_split(
     values = rows[value].astype(float)
     total = float(values.sum())
     names = rows["shop_name"] if "shop_name" in rows else rows["shop_id"]
-    labels = [f"¥{v:,.0f}" + (f" · {v / total:.0%}" if total > 0 else "") for v in values]
+    labels = [f"{symbol()}{v:,.0f}" + (f" · {v / total:.0%}" if total > 0 else "") for v in values]
     fig = go.Figure(
         go.Bar(
             x=values,
@@ -99,23 +100,25 @@ def shop_split(
             marker={"color": [colors.get(str(s)) for s in rows["shop_id"]]},
             text=labels,
             textposition="auto",
-            hovertemplate="%{y}: ¥%{x:,.2f}<extra></extra>",
+            hovertemplate="%{y}: " + symbol() + "%{x:,.2f}<extra></extra>",
             customdata=rows["shop_id"].astype(str),
         )
     )
     _base_layout(fig, title, height)
     fig.update_layout(showlegend=False, bargap=0.35)
-    fig.update_xaxes(tickprefix="¥", tickformat=",.0f")
+    fig.update_xaxes(tickprefix=symbol(), tickformat=",.0f")
     return fig
 
 
 # -- frame (overview, channels, SKU drill-down, wall) -------------------------------------------------------
 
-VALUE_FORMATS = {  # kind -> (hover format of a y value, y-axis prefix, y-axis tick format)
-    "money": ("¥%{y:,.2f}", "¥", ",.0f"),
-    "count": ("%{y:,.0f}", "", ",.0f"),
-    "rate": ("%{y:.1%}", "", ".0%"),
-}
+def value_formats(kind: str) -> tuple[str, str, str]:
+    """kind (money, count, rate) -> (hover format of a y value, y-axis prefix, y-axis tick format)."""
+    return {
+        "money": (symbol() + "%{y:,.2f}", symbol(), ",.0f"),
+        "count": ("%{y:,.0f}", "", ",.0f"),
+        "rate": ("%{y:.1%}", "", ".0%"),
+    }[kind]
 WALL_BACKGROUND = "#0b1220"
 WALL_TEXT = "#e5e7eb"
 
@@ -128,9 +131,9 @@ def metric_trend_by_shop(
     kind: str = "money",
     height: int = 380,
 ) -> go.Figure:
-    """Like `trend_by_shop`, for any daily column: `kind` "money" (¥), "count" or "rate" (a fraction shown
+    """Like `trend_by_shop`, for any daily column: `kind` "money" (the reporting currency), "count" or "rate" (a fraction shown
     in %) sets the hover and axis format. Days where the value is null (a ratio without a base) are gaps."""
-    hover, prefix, tickformat = VALUE_FORMATS[kind]
+    hover, prefix, tickformat = value_formats(kind)
     colors = colors or shop_colors(daily["shop_id"])
     fig = go.Figure()
     totals = daily.groupby("shop_id")[value].sum(min_count=1).astype(float).fillna(0)
@@ -239,7 +242,7 @@ def margin_by_shop_month(
                 y=rows["contribution_margin_cny"].astype(float),
                 name=name,
                 marker={"color": colors.get(str(shop_id))},
-                hovertemplate=f"%{{x}} {name}: ¥%{{y:,.2f}}<extra></extra>",
+                hovertemplate=f"%{{x}} {name}: {symbol()}%{{y:,.2f}}<extra></extra>",
             )
         )
     _base_layout(fig, title, height)
@@ -248,7 +251,7 @@ def margin_by_shop_month(
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
     )
     fig.update_xaxes(type="category")
-    fig.update_yaxes(tickprefix="¥", tickformat=",.0f", zeroline=True)
+    fig.update_yaxes(tickprefix=symbol(), tickformat=",.0f", zeroline=True)
     return fig
 
 
@@ -293,8 +296,8 @@ STATUS_COLORS = {
 
 
 def _yuan(value: float) -> str:
-    """¥ without decimals, sign first: -2.5 -> '-¥3'."""
-    return f"{'-' if value < 0 else ''}¥{abs(value):,.0f}"
+    """The reporting currency without decimals, sign first: -2.5 -> '-¥3'."""
+    return f"{'-' if value < 0 else ''}{symbol()}{abs(value):,.0f}"
 
 
 def _label(labels: dict[str, str] | None, key: str) -> str:
@@ -468,7 +471,7 @@ def outstanding_by_shop(
     height: int = 340,
 ) -> go.Figure:
     """Per shop, grouped horizontal bars: outstanding_amount (what the platform still owes), of it
-    overdue_amount (missing settlements), and discrepancy_amount (billed − expected). ¥ axis.
+    overdue_amount (missing settlements), and discrepancy_amount (billed − expected). Money axis.
     `by_shop` has shop_id, shop_name (optional) and those three columns."""
     rows = by_shop.sort_values("outstanding_amount")
     names = (rows["shop_name"] if "shop_name" in rows else rows["shop_id"]).astype(str)
@@ -489,7 +492,7 @@ def outstanding_by_shop(
                 text=[_yuan(v) if v else "" for v in rows[column].astype(float)],
                 textposition="outside",
                 cliponaxis=False,
-                hovertemplate=f"%{{y}} · {label}: ¥%{{x:,.2f}}<extra></extra>",
+                hovertemplate=f"%{{y}} · {label}: {symbol()}%{{x:,.2f}}<extra></extra>",
                 meta={"column": column},
             )
         )
@@ -503,7 +506,7 @@ def outstanding_by_shop(
         bargap=0.25,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
     )
-    fig.update_xaxes(tickprefix="¥", tickformat=",.0f")
+    fig.update_xaxes(tickprefix=symbol(), tickformat=",.0f")
     return fig
 
 
@@ -559,7 +562,7 @@ def rfm_segments(
     spend_label: str = "net spend",
     height: int = 380,
 ) -> go.Figure:
-    """Two aligned horizontal bar panels per RFM segment: buyers (left) and net spend in ¥ (right), segments
+    """Two aligned horizontal bar panels per RFM segment: buyers (left) and net spend (right), segments
     in `segments`' order (top = first row). `segments` has rfm_segment, buyers, net_spend_cny, buyer_share,
     spend_share."""
     from plotly.subplots import make_subplots
@@ -590,11 +593,11 @@ def rfm_segments(
             orientation="h",
             marker={"color": "#16a34a"},
             text=[
-                f"¥{float(v):,.0f} · {float(s):.0%}"
+                f"{symbol()}{float(v):,.0f} · {float(s):.0%}"
                 for v, s in zip(rows["net_spend_cny"], rows["spend_share"].fillna(0), strict=True)
             ],
             textposition="auto",
-            hovertemplate="%{y}: ¥%{x:,.2f}<extra></extra>",
+            hovertemplate="%{y}: " + symbol() + "%{x:,.2f}<extra></extra>",
             name=spend_label,
         ),
         row=1,
@@ -602,7 +605,7 @@ def rfm_segments(
     )
     _base_layout(fig, title, height)
     fig.update_layout(showlegend=False, bargap=0.3)
-    fig.update_xaxes(tickprefix="¥", tickformat=",.0f", row=1, col=2)
+    fig.update_xaxes(tickprefix=symbol(), tickformat=",.0f", row=1, col=2)
     return fig
 
 
@@ -628,7 +631,7 @@ def new_vs_repeat(
                 name=label,
                 marker={"color": colors[kind]},
                 hovertemplate=f"%{{x|%Y-%m-%d}} · {label}: "
-                + ("¥%{y:,.2f}" if money else "%{y:,}")
+                + (symbol() + "%{y:,.2f}" if money else "%{y:,}")
                 + "<extra></extra>",
             )
         )
@@ -640,7 +643,7 @@ def new_vs_repeat(
     )
     fig.update_xaxes(tickformat="%m-%d", showgrid=False)
     if money:
-        fig.update_yaxes(tickprefix="¥", tickformat=",.0f")
+        fig.update_yaxes(tickprefix=symbol(), tickformat=",.0f")
     return fig
 
 
@@ -784,7 +787,7 @@ def inventory_status_bars(
     xs = [float(values.get(status, 0.0)) for status in order]
     total = sum(xs)
     text = [
-        (f"¥{x:,.0f}" if money else f"{x:,.0f}") + (f" · {x / total:.0%}" if total > 0 else "") for x in xs
+        (f"{symbol()}{x:,.0f}" if money else f"{x:,.0f}") + (f" · {x / total:.0%}" if total > 0 else "") for x in xs
     ]
     fig = go.Figure(
         go.Bar(
@@ -796,13 +799,13 @@ def inventory_status_bars(
             textposition="outside",
             cliponaxis=False,
             customdata=order,
-            hovertemplate="%{y}: " + ("¥%{x:,.2f}" if money else "%{x:,}") + "<extra></extra>",
+            hovertemplate="%{y}: " + (symbol() + "%{x:,.2f}" if money else "%{x:,}") + "<extra></extra>",
         )
     )
     _base_layout(fig, title, height)
     fig.update_layout(showlegend=False, bargap=0.3)
     fig.update_xaxes(
-        tickprefix="¥" if money else "",
+        tickprefix=symbol() if money else "",
         tickformat=",.0f",
         range=[0, (max(xs) if xs else 0) * (2.0 if money else 1.35) or 1],
     )
@@ -837,7 +840,7 @@ def days_of_cover_histogram(
             text=[int(counts.get(key, 0)) or "" for key in COVER_BIN_ORDER],
             textposition="outside",
             cliponaxis=False,
-            hovertemplate="%{x}: %{y:,} · ¥%{customdata:,.0f}<extra></extra>",
+            hovertemplate="%{x}: %{y:,} · " + symbol() + "%{customdata:,.0f}<extra></extra>",
         )
     )
     _base_layout(fig, title, height)
@@ -863,20 +866,20 @@ def margin_waterfall(
             x=x,
             y=y,
             measure=["absolute"] + ["relative"] * (len(steps) - 1) + ["total"],
-            text=[f"{'-' if v < 0 else ''}¥{abs(v):,.0f}" for v in y],
+            text=[f"{'-' if v < 0 else ''}{symbol()}{abs(v):,.0f}" for v in y],
             textposition="outside",
             cliponaxis=False,
             increasing={"marker": {"color": GAIN_COLOR}},
             decreasing={"marker": {"color": LOSS_COLOR}},
             totals={"marker": {"color": PALETTE[0] if margin >= 0 else LOSS_COLOR}},
             connector={"line": {"color": "#cbd5e1", "width": 1}},
-            hovertemplate="%{x}: ¥%{y:,.2f}<extra></extra>",
+            hovertemplate="%{x}: " + symbol() + "%{y:,.2f}<extra></extra>",
         )
     )
     _base_layout(fig, title, height)
     fig.update_layout(showlegend=False)
     fig.update_xaxes(type="category")
-    fig.update_yaxes(tickprefix="¥", tickformat=",.0f")
+    fig.update_yaxes(tickprefix=symbol(), tickformat=",.0f")
     return fig
 
 

@@ -12,13 +12,37 @@ Number = Decimal | int | float
 CENT = Decimal("0.01")
 
 
-def money(value: Number | None, symbol: str = "¥") -> str:
-    """¥ with thousands separators and 2 decimals: 1234567.891 -> '¥1,234,567.89'; -5 -> '-¥5.00'."""
+SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "JP¥", "HKD": "HK$", "TWD": "NT$", "SGD": "S$",
+           "AUD": "A$", "CAD": "C$", "KRW": "₩", "MYR": "RM", "THB": "฿"}  # fmt: skip
+_REPORTING = {"currency": "CNY"}
+
+
+def set_reporting_currency(code: str | None) -> None:
+    """The currency the published marts report money in (marts.shops.reporting_currency); the router sets it on
+    every run, before a page draws."""
+    _REPORTING["currency"] = code or "CNY"
+
+
+def symbol() -> str:
+    """The reporting currency's sign: ¥ for CNY, $ for USD, …, else its ISO code and a space ("CHF ")."""
+    code = _REPORTING["currency"]
+    return SYMBOLS.get(code, f"{code} ")
+
+
+def money_format() -> str:
+    """A table column's printf format for money in the reporting currency ("¥%,.2f")."""
+    return symbol().replace("%", "%%") + "%,.2f"
+
+
+def money(value: Number | None, sign_of: str | None = None) -> str:
+    """The reporting currency's sign with thousands separators and 2 decimals: 1234567.891 -> '¥1,234,567.89';
+    -5 -> '-¥5.00'."""
     if value is None:
         return "—"
+    sign_of = symbol() if sign_of is None else sign_of
     amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
     sign = "-" if amount < 0 else ""
-    return f"{sign}{symbol}{abs(amount):,.2f}"
+    return f"{sign}{sign_of}{abs(amount):,.2f}"
 
 
 def integer(value: Number | None) -> str:

@@ -715,8 +715,9 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "en": "No orders to reconcile in the selection.",
     },
     "reconciliation_currency_note": {
-        "zh": "合计、图表与金额列均为人民币（各订单按下单月份汇率折算）；标注「店铺币种」的列为该店铺自身币种。",
-        "en": "Totals, the chart and the amount columns are in CNY (each order at its month's rate); columns "
+        "zh": "合计、图表与金额列均为报表币种（各订单按下单日汇率折算）；标注「店铺币种」的列为该店铺自身币种。",
+        "en": "Totals, the chart and the amount columns are in the reporting currency (each order at its day's rate); "
+        "columns "
         'marked "shop currency" are in the shop\'s own currency.',
     },
     "reconciliation_unreconciled": {

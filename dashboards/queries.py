@@ -133,6 +133,21 @@ def shops(path: str, version: Version) -> pd.DataFrame:
     )
 
 
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def reporting_currency(path: str, version: Version) -> str:
+    """The currency the snapshot's money is in (marts.shops.reporting_currency); CNY for a snapshot published
+    before the column existed or without shops."""
+    with _connect(path) as con:
+        found = con.execute(
+            "select count(*) from information_schema.columns where table_schema = 'marts' "
+            "and table_name = 'shops' and column_name = 'reporting_currency'"
+        ).fetchone()
+        if not (found and found[0]):
+            return "CNY"
+        row = con.execute("select max(reporting_currency) from marts.shops").fetchone()
+    return (row and row[0]) or "CNY"
+
+
 def _has_table(con, schema: str, table: str) -> bool:
     """Whether the snapshot has `schema.table` (a snapshot published before a mart existed has not)."""
     found = con.execute(

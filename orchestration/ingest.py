@@ -18,6 +18,8 @@ from dagster_dlt.translator import DltResourceTranslatorData
 
 from connectors.common.loading import warehouse_pipeline
 from connectors.files.product_master import load_product_master, product_master_source
+from connectors.files.rates import COLUMNS as RATES_FILE_COLUMNS
+from connectors.files.rates import read_rates
 from connectors.files.source import files_source, import_files
 from connectors.wms.source import load_wms, wms_source
 from orchestration.settings import CHANNELS, Settings, Shop
@@ -258,6 +260,13 @@ SOURCE_CONFIG_COLUMNS = {
 }
 
 
+SETTINGS_COLUMNS = {
+    "reporting_currency": "varchar",  # [currency] reporting: the currency of every mart's money
+    "loaded_at": "timestamptz",
+}
+RATE_COLUMNS = RATES_FILE_COLUMNS  # [currency] rates_file, one row per rate that reads
+
+
 def source_rows(settings: Settings) -> list[tuple[str, str | None, bool]]:
     """(source, shop_id, configured) for every source shopkeep can read, configured or not: the WMS, the
     product master, the exports folder, and each shop of shopkeep.toml under its channel (configured =
@@ -279,11 +288,13 @@ def _replace_table(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str
 
 def config_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     @dg.asset(key=["raw_config", "shops"], group_name="raw_config", pool=WAREHOUSE_POOL)
-    def shops_config() -> dg.MaterializeResult:
+    def shops_config(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         """The shops of shopkeep.toml (id, channel, name, timezone, currency, and any per-shop fee rates,
         settlement lag, carrier or ship promise overriding the channel's defaults), so dbt knows each shop;
         and which sources are configured (raw_config.sources: WMS, product master, exports folder, each shop),
-        so the dashboards can say what is not set up rather than show an empty chart."""
+        so the dashboards can say what is not set up rather than show an empty chart; the reporting currency
+        (raw_config.settings) and the seller's exchange rates (raw_config.fx_rates, from [currency] rates_file;
+        a row that cannot be read is logged and left out)."""
         now = datetime.now(UTC)
         rows = [
             (
@@ -304,13 +315,24 @@ def config_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             for s in settings.shops
         ]
         sources = [(*row, now) for row in source_rows(settings)]
+        rates, problems = ([], []) if settings.rates_file() is None else read_rates(settings.rates_file())
+        for problem in problems:
+            context.log.warning("exchange rate not used: %s", problem)
         settings.build_path.parent.mkdir(parents=True, exist_ok=True)
         with duckdb.connect(str(settings.build_path)) as con:
             con.execute("create schema if not exists raw_config")
             _replace_table(con, "shops", SHOP_CONFIG_COLUMNS, rows)
             _replace_table(con, "sources", SOURCE_CONFIG_COLUMNS, sources)
+            _replace_table(con, "settings", SETTINGS_COLUMNS, [(settings.currency.reporting, now)])
+            _replace_table(con, "fx_rates", RATE_COLUMNS, rates)
         return dg.MaterializeResult(
-            metadata={"rows": len(rows), "configured_sources": sum(1 for s in sources if s[2])}
+            metadata={
+                "rows": len(rows),
+                "configured_sources": sum(1 for s in sources if s[2]),
+                "reporting_currency": settings.currency.reporting,
+                "exchange_rates": len(rates),
+                "exchange_rate_problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none"),
+            }
         )
 
     return [shops_config]

@@ -81,6 +81,15 @@ class Files:
 
 
 @dataclass(frozen=True)
+class Currency:
+    reporting: str = "CNY"
+    """The currency every mart's money (the `_cny` columns) is reported in."""
+    rates_file: Path | None = None
+    """The seller's exchange rates (CSV: currency, month or date, rate in the reporting currency), over the
+    shipped seeds/fx_rates.csv; None: the shipped rates only."""
+
+
+@dataclass(frozen=True)
 class Demo:
     seed: int = 42
     days: int = 540
@@ -102,6 +111,7 @@ class Settings:
     product_master_path: Path | None
     files: Files | None = None
     demo: Demo = field(default_factory=Demo)
+    currency: Currency = field(default_factory=Currency)
 
     @property
     def enabled_shops(self) -> tuple[Shop, ...]:
@@ -168,6 +178,16 @@ class Settings:
             )
         return self.files.mappings_dir
 
+    def rates_file(self) -> Path | None:
+        """The seller's exchange-rates file, checked to exist; None when the config names none."""
+        path = self.currency.rates_file
+        if path is not None and not path.is_file():
+            raise ConfigError(
+                f"{self.config_path}: currency.rates_file: {path} is not a file; create it (columns currency, "
+                "month or date, rate), correct the path, or remove the key to use the shipped rates"
+            )
+        return path
+
     def shop_channels(self) -> dict[str, str]:
         """Every configured shop (enabled or not) and its channel: the shops an export may belong to."""
         return {shop.id: shop.channel for shop in self.shops}
@@ -188,6 +208,7 @@ class Settings:
         if self.files is not None:
             self.files_directory()
             self.files_mappings_dir()
+        self.rates_file()
 
 
 _SECRET_KEYS = {
@@ -309,6 +330,18 @@ class _FilesSection(_Section):
     mappings_dir: str | None = Field(None, min_length=1)
 
 
+class _CurrencySection(_Section):
+    reporting: str = "CNY"
+    rates_file: str | None = Field(None, min_length=1)
+
+    @field_validator("reporting")
+    @classmethod
+    def _reporting(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{3}", value):
+            raise ValueError(f'expected an ISO currency code such as "CNY" or "USD", got {_toml(value)}')
+        return value
+
+
 class _ProductMasterSection(_Section):
     path: str = Field(min_length=1)
 
@@ -332,6 +365,7 @@ class _ConfigFile(_Section):
     wms: _WmsSection | None = None
     files: _FilesSection | None = None
     product_master: _ProductMasterSection | None = None
+    currency: _CurrencySection = _CurrencySection()
     demo: _DemoSection = _DemoSection()
 
 
@@ -566,5 +600,9 @@ def load_settings(path: Path | None = None) -> Settings:
             orders_per_day=d.orders_per_day,
             end_date=str(d.end_date),
             data_dir=rel(d.data_dir),
+        ),
+        currency=Currency(
+            reporting=config.currency.reporting,
+            rates_file=rel(config.currency.rates_file) if config.currency.rates_file else None,
         ),
     )

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import figures, filters, notices, queries
-from dashboards.format import integer, local_date, money, pct_change
+from dashboards.format import integer, local_date, money, money_format, pct_change
 from dashboards.i18n import t
 from dashboards.tables import data_table
 
@@ -37,7 +37,7 @@ TREND_METRICS = {  # channel_daily_performance column -> (i18n key, figure kind)
     "refund_rate": ("overview_refund_rate", "rate"),
     "discount_rate": ("channels_discount_rate", "rate"),
 }
-MONEY = "¥%,.2f"
+MONEY = money_format()
 
 
 def growth(now: pd.Series, base: pd.Series) -> list[float | None]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import figures, filters, queries
-from dashboards.format import integer, local_date, money
+from dashboards.format import integer, local_date, money, money_format
 from dashboards.i18n import t
 from dashboards.tables import data_table
 
@@ -130,8 +130,8 @@ if not segments.empty:
             "rfm_segment": st.column_config.TextColumn(t("customers_segment")),
             "buyers": st.column_config.NumberColumn(t("customers_buyers"), format="%,d"),
             "orders": st.column_config.NumberColumn(t("orders"), format="%,d"),
-            "net_spend_cny": st.column_config.NumberColumn(t("customers_net_spend"), format="¥%,.2f"),
-            "spend_per_buyer": st.column_config.NumberColumn(t("customers_spend_per_buyer"), format="¥%,.2f"),
+            "net_spend_cny": st.column_config.NumberColumn(t("customers_net_spend"), format=money_format()),
+            "spend_per_buyer": st.column_config.NumberColumn(t("customers_spend_per_buyer"), format=money_format()),
             "buyer_share": st.column_config.NumberColumn(t("customers_buyer_share"), format="percent"),
             "spend_share": st.column_config.NumberColumn(t("customers_spend_share"), format="percent"),
         },

@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import figures, filters, queries
-from dashboards.format import integer, money
+from dashboards.format import integer, money, money_format
 from dashboards.i18n import t
 from dashboards.settings import DISPLAY_TIMEZONE
 from dashboards.tables import data_table
@@ -107,7 +107,7 @@ data_table(
         "paid_at": st.column_config.DatetimeColumn(
             t("exceptions_paid_at"), format="YYYY-MM-DD HH:mm", timezone=DISPLAY_TIMEZONE
         ),
-        "paid_amount_cny": st.column_config.NumberColumn(t("exceptions_paid_amount"), format="¥%,.2f"),
+        "paid_amount_cny": st.column_config.NumberColumn(t("exceptions_paid_amount"), format=money_format()),
         "hours_since_paid": st.column_config.NumberColumn(t("exceptions_hours_since_paid"), format="%.1f"),
         "hours_left": st.column_config.NumberColumn(
             t("exceptions_hours_left"), format="%.1f", help=t("exceptions_hours_left_help")

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import figures, filters, notices, queries
-from dashboards.format import integer, local_date, local_timestamp, money
+from dashboards.format import integer, local_date, local_timestamp, money, money_format
 from dashboards.i18n import t
 from dashboards.tables import data_table
 
@@ -98,7 +98,7 @@ columns = {
     "daily_demand": st.column_config.NumberColumn(t("inventory_daily_demand"), format="%.2f"),
     "days_of_cover": st.column_config.NumberColumn(t("inventory_days_of_cover"), format="%.1f"),
     "lead_time_days": st.column_config.NumberColumn(t("inventory_lead_time"), format="%d"),
-    "stock_value_cny": st.column_config.NumberColumn(t("inventory_stock_value"), format="¥%,.2f"),
+    "stock_value_cny": st.column_config.NumberColumn(t("inventory_stock_value"), format=money_format()),
     "last_sale_date": st.column_config.DateColumn(t("inventory_last_sale"), format="YYYY-MM-DD"),
     "days_since_last_sale": st.column_config.NumberColumn(t("inventory_days_since_sale"), format="%d"),
     "units_sold_30d": st.column_config.NumberColumn(t("inventory_units_sold_30d"), format="%,.0f"),

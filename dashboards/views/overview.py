@@ -14,7 +14,16 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import figures, filters, notices, queries
-from dashboards.format import integer, local_date, local_timestamp, money, pct_change, percent, pp_change
+from dashboards.format import (
+    integer,
+    local_date,
+    local_timestamp,
+    money,
+    money_format,
+    pct_change,
+    percent,
+    pp_change,
+)
 from dashboards.i18n import t
 from dashboards.tables import data_table
 
@@ -199,14 +208,14 @@ else:
         column_config={
             "shop_name": st.column_config.TextColumn(t("shop")),
             "channel": st.column_config.TextColumn(t("channel")),
-            "gmv_cny": st.column_config.NumberColumn(t("gmv"), format="¥%,.2f"),
-            "net_revenue_cny": st.column_config.NumberColumn(t("net_revenue"), format="¥%,.2f"),
+            "gmv_cny": st.column_config.NumberColumn(t("gmv"), format=money_format()),
+            "net_revenue_cny": st.column_config.NumberColumn(t("net_revenue"), format=money_format()),
             "contribution_margin_cny": st.column_config.NumberColumn(
-                t("overview_contribution_margin"), format="¥%,.2f"
+                t("overview_contribution_margin"), format=money_format()
             ),
             "orders": st.column_config.NumberColumn(t("orders"), format="%,d"),
             "units": st.column_config.NumberColumn(t("units"), format="%,d"),
-            "aov_cny": st.column_config.NumberColumn(t("aov"), format="¥%,.2f"),
+            "aov_cny": st.column_config.NumberColumn(t("aov"), format=money_format()),
             "refund_rate": st.column_config.NumberColumn(t("overview_refund_rate"), format="percent"),
             "margin_pct": st.column_config.NumberColumn(t("overview_margin_pct"), format="percent"),
         },
@@ -228,10 +237,10 @@ data_table(
         "product_name": st.column_config.TextColumn(t("overview_product")),
         "category": st.column_config.TextColumn(t("filters_categories")),
         "units": st.column_config.NumberColumn(t("units"), format="%,d"),
-        "gmv_cny": st.column_config.NumberColumn(t("gmv"), format="¥%,.2f"),
-        "net_sales_cny": st.column_config.NumberColumn(t("net_sales"), format="¥%,.2f"),
-        "refunds_cny": st.column_config.NumberColumn(t("refunds"), format="¥%,.2f"),
-        "net_revenue_cny": st.column_config.NumberColumn(t("net_revenue"), format="¥%,.2f"),
+        "gmv_cny": st.column_config.NumberColumn(t("gmv"), format=money_format()),
+        "net_sales_cny": st.column_config.NumberColumn(t("net_sales"), format=money_format()),
+        "refunds_cny": st.column_config.NumberColumn(t("refunds"), format=money_format()),
+        "net_revenue_cny": st.column_config.NumberColumn(t("net_revenue"), format=money_format()),
     },
 )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import figures, filters, notices, queries
-from dashboards.format import integer, local_date, local_timestamp, money, percent
+from dashboards.format import integer, local_date, local_timestamp, money, money_format, percent
 from dashboards.i18n import t
 from dashboards.tables import data_table
 
@@ -74,7 +74,7 @@ view = promos.assign(
     status_label=promos["status"].map(statuses).fillna(promos["status"]),
     loss_making=promos["loss_making"].fillna(False).astype(bool),
 )
-money_col = lambda key: st.column_config.NumberColumn(t(key), format="¥%,.2f")  # noqa: E731
+money_col = lambda key: st.column_config.NumberColumn(t(key), format=money_format())  # noqa: E731
 columns = {
     "promo_id": st.column_config.TextColumn(t("promotions_promo_id")),
     "promo_name": st.column_config.TextColumn(t("promotions_name")),

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import figures, filters, notices, queries
-from dashboards.format import integer, money
+from dashboards.format import integer, money, money_format
 from dashboards.i18n import t
 from dashboards.tables import data_table
 
@@ -173,7 +173,7 @@ data_table(
         "order_date": st.column_config.DateColumn(t("reconciliation_order_date"), format="YYYY-MM-DD"),
         "due_date": st.column_config.DateColumn(t("reconciliation_due_date"), format="YYYY-MM-DD"),
         "days_overdue": st.column_config.NumberColumn(t("reconciliation_days_overdue"), format="%d"),
-        "difference_cny": st.column_config.NumberColumn(t("reconciliation_difference"), format="¥%,.2f"),
+        "difference_cny": st.column_config.NumberColumn(t("reconciliation_difference"), format=money_format()),
         "currency": st.column_config.TextColumn(t("reconciliation_currency")),
         "expected_settlement": st.column_config.NumberColumn(
             t("reconciliation_in_shop_currency", what=t("reconciliation_expected")), format="%,.2f"
@@ -231,7 +231,7 @@ data_table(
             for s in queries.RECON_STATUSES
         },
         **{
-            f"{a}_amount_cny": st.column_config.NumberColumn(t(f"reconciliation_{label}"), format="¥%,.2f")
+            f"{a}_amount_cny": st.column_config.NumberColumn(t(f"reconciliation_{label}"), format=money_format())
             for a, label in (
                 ("expected", "expected"),
                 ("settled", "settled"),

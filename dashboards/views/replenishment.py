@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import figures, filters, notices, ops, queries
-from dashboards.format import integer, local_date, local_timestamp, money, percent
+from dashboards.format import integer, local_date, local_timestamp, money, money_format, percent
 from dashboards.i18n import t
 from dashboards.settings import SettingsError, ops_path
 from dashboards.tables import data_table
@@ -162,8 +162,8 @@ if supplier is not None:
             "sku": st.column_config.TextColumn(t("replenishment_sku")),
             "product_name": st.column_config.TextColumn(t("replenishment_product")),
             "quantity": st.column_config.NumberColumn(t("replenishment_suggested_qty"), format="%,d"),
-            "unit_price_cny": st.column_config.NumberColumn(t("replenishment_unit_price"), format="¥%,.2f"),
-            "line_value_cny": st.column_config.NumberColumn(t("replenishment_line_value"), format="¥%,.2f"),
+            "unit_price_cny": st.column_config.NumberColumn(t("replenishment_unit_price"), format=money_format()),
+            "line_value_cny": st.column_config.NumberColumn(t("replenishment_line_value"), format=money_format()),
             "moq": st.column_config.NumberColumn(t("replenishment_moq"), format="%,d"),
             "pack_size": st.column_config.NumberColumn(t("replenishment_pack"), format="%,d"),
             "stockout_date": st.column_config.DateColumn(t("replenishment_stockout"), format="YYYY-MM-DD"),

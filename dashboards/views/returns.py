@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboards import figures, filters, notices, queries
 from dashboards.filters import category_label
-from dashboards.format import integer, local_date, money
+from dashboards.format import integer, local_date, money, money_format
 from dashboards.i18n import t
 from dashboards.tables import data_table
 
@@ -200,6 +200,6 @@ data_table(
         "returned_size": st.column_config.NumberColumn(t("returns_size_returned"), format="%,d"),
         "size_return_rate": st.column_config.NumberColumn(t("returns_size_rate"), format="percent"),
         "top_reason": st.column_config.TextColumn(t("returns_top_reason")),
-        "refund_amount_cny": st.column_config.NumberColumn(t("returns_refunds"), format="¥%,.2f"),
+        "refund_amount_cny": st.column_config.NumberColumn(t("returns_refunds"), format=money_format()),
     },
 )

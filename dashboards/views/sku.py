@@ -13,13 +13,13 @@ import streamlit as st
 
 from dashboards import figures, filters, notices, queries
 from dashboards.filters import category_label, status_label
-from dashboards.format import integer, local_date, money, percent
+from dashboards.format import integer, local_date, money, money_format, percent
 from dashboards.i18n import t
 from dashboards.tables import SKU_KEY, data_table
 
 PICKER_KEY = "sku_picker"
 HISTORY_DAYS = 90
-MONEY = "¥%,.2f"
+MONEY = money_format()
 
 
 def _first(frame: pd.DataFrame) -> pd.Series | None:

@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import figures, filters, notices, queries
-from dashboards.format import local_timestamp, money, percent
+from dashboards.format import local_timestamp, money, money_format, percent
 from dashboards.i18n import t
 from dashboards.tables import data_table
 
@@ -106,15 +106,15 @@ columns = {
     "category": st.column_config.TextColumn(t("sku_margin_category")),
     "shop_name": st.column_config.TextColumn(t("sku_margin_shop")),
     "units": st.column_config.NumberColumn(t("sku_margin_units"), format="%,d"),
-    "net_sales_cny": st.column_config.NumberColumn(t("sku_margin_net_sales"), format="¥%,.2f"),
-    "refunds_cny": st.column_config.NumberColumn(t("sku_margin_refunds"), format="¥%,.2f"),
-    "net_revenue_cny": st.column_config.NumberColumn(t("sku_margin_net_revenue"), format="¥%,.2f"),
-    "cogs_cny": st.column_config.NumberColumn(t("sku_margin_cogs"), format="¥%,.2f"),
-    "platform_fees_cny": st.column_config.NumberColumn(t("sku_margin_platform_fees"), format="¥%,.2f"),
-    "fulfilment_cost_cny": st.column_config.NumberColumn(t("sku_margin_fulfilment"), format="¥%,.2f"),
-    "return_cost_cny": st.column_config.NumberColumn(t("sku_margin_return_cost"), format="¥%,.2f"),
+    "net_sales_cny": st.column_config.NumberColumn(t("sku_margin_net_sales"), format=money_format()),
+    "refunds_cny": st.column_config.NumberColumn(t("sku_margin_refunds"), format=money_format()),
+    "net_revenue_cny": st.column_config.NumberColumn(t("sku_margin_net_revenue"), format=money_format()),
+    "cogs_cny": st.column_config.NumberColumn(t("sku_margin_cogs"), format=money_format()),
+    "platform_fees_cny": st.column_config.NumberColumn(t("sku_margin_platform_fees"), format=money_format()),
+    "fulfilment_cost_cny": st.column_config.NumberColumn(t("sku_margin_fulfilment"), format=money_format()),
+    "return_cost_cny": st.column_config.NumberColumn(t("sku_margin_return_cost"), format=money_format()),
     "contribution_margin_cny": st.column_config.NumberColumn(
-        t("sku_margin_contribution_margin"), format="¥%,.2f"
+        t("sku_margin_contribution_margin"), format=money_format()
     ),
     "margin_pct": st.column_config.NumberColumn(t("sku_margin_margin_pct"), format="percent"),
     "fees_estimated": st.column_config.CheckboxColumn(t("sku_margin_fees_estimated")),

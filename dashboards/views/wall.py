@@ -19,7 +19,7 @@ import streamlit as st
 
 from dashboards import figures, notices, queries, wall_board
 from dashboards.filters import status_label
-from dashboards.format import integer, local_date, local_timestamp, money, pct_change
+from dashboards.format import integer, local_date, local_timestamp, money, pct_change, set_reporting_currency
 from dashboards.i18n import STRINGS, t
 from dashboards.settings import DISPLAY_TIMEZONE, SettingsError, serve_path, wall_refresh_seconds
 
@@ -44,6 +44,7 @@ def _pace_card(totals: pd.Series, field: str, title: str, fmt, test_id: str) -> 
 def board(path: str) -> None:
     """Everything on the wall, for the snapshot published at `path` right now."""
     version = queries.snapshot_version(path)
+    set_reporting_currency(queries.reporting_currency(path, version))
     pace = queries.wall_pace(path, version)
     stamp = queries.published_at(path, version)
     if pace.empty:

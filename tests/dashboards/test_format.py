@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from dashboards.format import integer, local_timestamp, money, pct_change
+from dashboards.format import (
+    integer,
+    local_timestamp,
+    money,
+    money_format,
+    pct_change,
+    set_reporting_currency,
+    symbol,
+)
 
 
 def test_money_is_yuan_with_thousands_separators_and_two_decimals():
@@ -27,3 +35,14 @@ def test_change_is_signed_percent_and_absent_without_a_prior_base():
 
 def test_a_utc_publish_time_is_shown_in_shanghai_time():
     assert local_timestamp(datetime(2026, 6, 30, 20, 15, tzinfo=UTC)) == "2026-07-01 04:15 (Asia/Shanghai)"
+
+
+def test_money_is_labelled_with_the_reporting_currency_of_the_snapshot():
+    try:
+        set_reporting_currency("USD")
+        assert (money(-1234.5), money_format(), symbol()) == ("-$1,234.50", "$%,.2f", "$")
+        set_reporting_currency("CHF")  # no sign of its own: the ISO code
+        assert money(5) == "CHF 5.00"
+    finally:
+        set_reporting_currency(None)
+    assert money(5) == "¥5.00" and money_format() == "¥%,.2f"

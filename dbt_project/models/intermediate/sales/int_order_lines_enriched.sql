@@ -1,4 +1,5 @@
-{#- Order lines mapped to master SKUs (by merchant code) and converted to CNY with the month's rate. -#}
+{#- Order lines mapped to master SKUs (by merchant code) and converted to the reporting currency (the `_cny`
+    columns; CNY unless [currency] reporting says otherwise) with the rate of the order date (int_fx_rates). -#}
 with lines as (
     select * from {{ ref('int_order_lines_unified') }}
 ),
@@ -8,7 +9,11 @@ products as (
 ),
 
 fx_rates as (
-    select * from {{ ref('fx_rates') }}
+    select * from {{ ref('int_fx_rates') }}
+),
+
+settings as (
+    select * from {{ ref('stg_config__settings') }}
 ),
 
 joined as (
@@ -18,14 +23,15 @@ joined as (
         products.product_name,
         products.category,
         case
-            when lines.currency = '{{ var("reporting_currency") }}' then cast(1 as decimal(18, 6))
-            else fx_rates.rate_to_cny
+            when lines.currency = settings.reporting_currency then cast(1 as decimal(18, 6))
+            else fx_rates.rate
         end as fx_rate
     from lines
+    cross join settings
     left join products on lines.outer_id = products.sku
     left join fx_rates
         on fx_rates.currency = lines.currency
-        and fx_rates.month = {{ dbt.date_trunc('month', 'lines.order_date') }}
+        and fx_rates.rate_date = lines.order_date
 ),
 
 final as (

@@ -1,6 +1,6 @@
 {#- Orders the build sets aside, each with the reason and the fix: a status the staging model does not map
     (order_status null: the platform added one, or an export uses a text its mapping does not list; the reason
-    quotes platform_status), or a currency without an exchange rate for the order's month in seeds/fx_rates.csv
+    quotes platform_status), or a currency without an exchange rate for the order's day into the reporting currency (int_fx_rates)
     (or no currency at all). Their lines and refunds are
     left out with them; marts.set_aside_rows lists them for the data-status page. -#}
 with stacked as (
@@ -8,7 +8,11 @@ with stacked as (
 ),
 
 fx_rates as (
-    select * from {{ ref('fx_rates') }}
+    select * from {{ ref('int_fx_rates') }}
+),
+
+settings as (
+    select * from {{ ref('stg_config__settings') }}
 ),
 
 checked as (
@@ -22,12 +26,13 @@ checked as (
         stacked.platform_status,
         stacked.order_status is null as has_unknown_status,
         -- an order without a currency cannot be converted either
-        coalesce(stacked.currency <> '{{ var("reporting_currency") }}' and fx_rates.rate_to_cny is null, true)
-            as has_no_rate
+        coalesce(stacked.currency <> settings.reporting_currency and fx_rates.rate is null, true) as has_no_rate,
+        settings.reporting_currency
     from stacked
+    cross join settings
     left join fx_rates
         on fx_rates.currency = stacked.currency
-        and fx_rates.month = {{ dbt.date_trunc('month', 'stacked.order_date') }}
+        and fx_rates.rate_date = stacked.order_date
 ),
 
 final as (
@@ -45,9 +50,10 @@ final as (
                 'no currency on the order: set the shop''s currency in shopkeep.toml ([[shops]] currency) or the '
                 || 'export''s currency column'
             else
-                'no exchange rate for ' || currency || ' in '
+                'no exchange rate for ' || currency || ' into ' || reporting_currency || ' in '
                 || left(cast(order_date as varchar), 7)
-                || ': add the month''s rate to seeds/fx_rates.csv'
+                || ': add the month''s (or the day''s) rate to the rates file ([currency] rates_file in '
+                || 'shopkeep.toml: currency,month,rate)'
         end as reason
     from checked
     where has_unknown_status or has_no_rate

@@ -12,8 +12,8 @@
     due yet and are left out. Shopify orders are checked against the store's Shopify Payments balance
     transactions (charge = income, its fee = service fee, refunds), for stores that have Shopify Payments
     (at least one balance transaction naming an order): a store paid through another provider has none, and
-    its orders are not reconciled. Amounts are in the shop's currency, and in CNY (`*_cny`) at the order month's
-    rate (seed fx_rates, as the sales marts convert), so shops in different currencies can be summed. -#}
+    its orders are not reconciled. Amounts are in the shop's currency, and in the reporting currency (`*_cny`) at the
+    rate of the order date (int_fx_rates, as the sales marts convert), so shops in different currencies can be summed. -#}
 with settlements as (
     select * from {{ ref('int_order_settlements') }}
 ),
@@ -46,7 +46,11 @@ shops as (
 ),
 
 fx_rates as (
-    select * from {{ ref('fx_rates') }}
+    select * from {{ ref('int_fx_rates') }}
+),
+
+settings as (
+    select * from {{ ref('stg_config__settings') }}
 ),
 
 due_orders as (
@@ -151,13 +155,14 @@ converted as (
     select
         dated.*,
         case
-            when dated.shop_currency = '{{ var("reporting_currency") }}' then cast(1 as decimal(18, 6))
-            else fx_rates.rate_to_cny
+            when dated.shop_currency = settings.reporting_currency then cast(1 as decimal(18, 6))
+            else fx_rates.rate
         end as fx_rate
     from dated
+    cross join settings
     left join fx_rates
         on fx_rates.currency = dated.shop_currency
-        and fx_rates.month = dated.month
+        and fx_rates.rate_date = coalesce(dated.order_date, dated.first_settled_date)
 ),
 
 final as (
