@@ -6,7 +6,7 @@ their file and key."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,6 +16,8 @@ import pytest
 
 from connectors.files.exports import read_export
 from connectors.files.mapping import MappingError, load_mappings
+from connectors.files.rates import read_rates
+from connectors.files.source import LazyExports
 from connectors.files.workbook import FileImportError
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -64,12 +66,16 @@ def test_delimiters_are_sniffed_and_common_date_forms_read(tmp_path, name, text)
     assert row["created_at"].astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat() == "2026-09-05"
 
 
-def test_a_comma_that_is_not_a_thousands_separator_is_set_aside_unless_the_mapping_says_decimal_comma(tmp_path):
+def test_a_comma_that_is_not_a_thousands_separator_is_set_aside_unless_the_mapping_says_decimal_comma(
+    tmp_path,
+):
     path = tmp_path / "own_shop__eu.csv"
     path.write_text('No;State;Date;Item;Qty;Price\n1;ok;2026-09-05;A;2;"12,34"\n2;ok;2026-09-05;B;1;"1.234,50"\n',
                     encoding="utf-8")  # fmt: skip
     _, result = _read(path, _mappings(tmp_path))
-    assert result.tables["orders"] == [] or all(r["unit_price"] != Decimal("1234") for r in result.tables["orders"])
+    assert result.tables["orders"] == [] or all(
+        r["unit_price"] != Decimal("1234") for r in result.tables["orders"]
+    )
     assert any("Price '12,34'" in q["reason"] for q in result.quarantine)
     _, result = _read(path, _mappings(tmp_path, "decimal_comma: true"))
     assert [r["unit_price"] for r in result.tables["orders"]] == [Decimal("12.34"), Decimal("1234.50")]
@@ -139,3 +145,93 @@ def test_a_status_text_the_map_does_not_know_sets_the_row_aside_naming_the_mappi
     _, result = _read(path, _mappings(tmp_path))
     assert [r["order_id"] for r in result.tables["orders"]] == ["2"]
     assert "State 'lost' is not in the map of order_status in book.yaml" in result.quarantine[0]["reason"]
+
+
+POS = """
+name: pos
+entity: orders
+shops: [own*]
+{extra}
+columns:
+  - {{header: No, name: order_id}}
+  - {{header: State, name: order_status, map: {{ok: completed}}}}
+  - {{header: Date, name: created_at}}
+  - {{header: Item, name: outer_id}}
+  - {{header: Qty, name: quantity}}
+  - {{header: Price, name: unit_price}}
+  - {{header: Sale, name: original_order_id}}
+"""
+POS_FILE = """No,State,Date,Item,Qty,Price,Sale
+1,ok,20260905,A,2,10.50,
+1,ok,20260905,B,1,5.00,
+R1,ok,20260910,A,-1,10.50,1
+R2,ok,20260910,C,-1,3.00,1
+R3,ok,20260910,A,-1,10.50,99
+2,ok,20260911,A,-2,10.50,
+"""
+
+
+def _pos(tmp_path: Path, extra: str) -> LazyExports:
+    directory = tmp_path / "mappings"
+    directory.mkdir()
+    (directory / "pos.yaml").write_text(POS.format(extra=extra), encoding="utf-8")
+    path = tmp_path / "own_shop__pos.csv"
+    path.write_text(POS_FILE, encoding="utf-8")
+    mappings = [m for m in load_mappings(directory) if m.is_export]
+    return LazyExports([path], mappings, "s", None, NOW, {"own_shop": "jd"})
+
+
+def test_negative_lines_become_refunds_of_their_order_or_are_set_aside_with_the_reason(tmp_path):
+    data = _pos(tmp_path, "negative_lines: returns")
+    orders = next(data.rows("orders"))
+    (refund,) = next(data.rows("refunds"))
+    reasons = {q["row_number"]: q["reason"] for q in next(data.quarantined())}
+    (record,) = next(data.imported())
+    assert sorted((o["order_id"], o["outer_id"], o["quantity"]) for o in orders) == [
+        ("1", "A", 2),
+        ("1", "B", 1),
+    ]
+    assert (refund["order_id"], refund["sku_id"], refund["quantity"], refund["refund_amount"]) == (
+        "1", "A", 1, Decimal("10.50"),
+    )  # fmt: skip
+    assert refund["refund_status"] == "success" and refund["source_row"] == 4
+    assert "order 1 has no line of C" in reasons[5]
+    assert "order 99 is in no imported file" in reasons[6]
+    assert "order 2 is in no imported file" in reasons[7] and "original_order_id" in reasons[7]
+    assert (record["rows_loaded"], record["rows_set_aside"]) == (3, 3)
+
+
+def test_a_negative_line_is_set_aside_unless_the_mapping_says_negative_lines_returns(tmp_path):
+    data = _pos(tmp_path, "")
+    assert len(next(data.rows("orders"))) == 2
+    assert next(data.rows("refunds")) == [] or next(data.rows("refunds")).num_rows == 0
+    reasons = [q["reason"] for q in next(data.quarantined())]
+    assert len(reasons) == 4
+    assert all("is negative" in r and "negative_lines: returns" in r and "pos.yaml" in r for r in reasons)
+
+
+def test_negative_lines_only_apply_to_orders(tmp_path):
+    (tmp_path / "r.yaml").write_text(
+        "name: r\nentity: refunds\nnegative_lines: returns\ncolumns:\n  - {header: a, name: refund_id}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(MappingError, match="r.yaml: negative_lines"):
+        load_mappings(tmp_path)
+
+
+def test_a_rates_file_reads_months_and_days_and_names_each_bad_row(tmp_path):
+    path = tmp_path / "rates.csv"
+    path.write_bytes(
+        "Currency,Month,Date,Rate\nUSD,2026-09,,7.01\nusd,,2026-09-15,6.5\nEUR,2026-13,,7.9\nGBP,2026-09,,-1\n"
+        "JPY,2026-09,,0.05\nJPY,2026-09-01,,0.06\n".encode("gbk")
+    )
+    rows, problems = read_rates(path)
+    assert rows == [
+        ("USD", "month", date(2026, 9, 1), Decimal("7.01"), 2),
+        ("USD", "day", date(2026, 9, 15), Decimal("6.5"), 3),
+    ]
+    assert [p.split(":")[0] for p in problems] == ["rates.csv row 4", "rates.csv row 5", "rates.csv row 7"]
+    assert "2026-13" in problems[0] and "positive" in problems[1] and "also on row 6" in problems[2]
+    (tmp_path / "bad.csv").write_text("code,value\nUSD,7\n", encoding="utf-8")
+    assert read_rates(tmp_path / "bad.csv") == ([], ["bad.csv: needs the columns currency, month (or date) and "
+                                                      "rate; found code, value"])  # fmt: skip

@@ -1,6 +1,7 @@
 """Exports in layouts unlike the marketplaces' own, mapped by YAML alone in a files-only setup: a WooCommerce-style
 English CSV in US dollars and Los Angeles time, an ERP's Chinese tab-separated GBK text with YYYYMMDD dates, and a
-seller's own workbook whose orders sheet is not the first and whose dates are Excel serial numbers. The build
+seller's own workbook whose orders sheet is not the first, whose dates are Excel serial numbers and whose returns
+are negative lines of their order. The build
 passes and the published daily sales (orders, units, buyers, GMV, refunds) and the freight charged equal a pandas
 computation on the rows the test wrote; a cancelled order counts in no sales figure; a corrected file replaces
 its rows; a file of a shop that is not configured and a JD export saved under a Tmall shop's name are set aside
@@ -14,7 +15,7 @@ import os
 import random
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,7 +24,9 @@ import duckdb
 import openpyxl
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from dashboards.format import set_reporting_currency
 from tests.conftest import fx_rates
 
 REPO = Path(__file__).resolve().parents[2]
@@ -113,6 +116,7 @@ entity: orders
 shops: [sheet_jd]
 sheet: 订单
 constants: {currency: CNY}
+negative_lines: returns   # a return is written as a line of minus the units returned
 columns:
   - {header: 单号, name: order_id}
   - {header: 状态, name: order_status, map: {done: completed, sent: shipped, paid: paid, void: cancelled,
@@ -128,17 +132,18 @@ columns:
 }
 
 
-def _world(seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Orders (one row per line) and refunds of the three shops, August to October 2026."""
+def _world(seed: int = 3, start: datetime = datetime(2026, 8, 1, tzinfo=UTC), days: int = 90,
+           shops: tuple[str, ...] = tuple(SHOPS), first_id: int = 700000) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Orders (one row per line) and refunds of the shops over `days` from `start` (by default the three shops,
+    August to October 2026)."""
     rng = random.Random(seed)
     lines, refunds = [], []
-    start = datetime(2026, 8, 1, tzinfo=UTC)
-    for shop in SHOPS:
+    for shop in shops:
         for n in range(70):
-            created = start + timedelta(minutes=rng.randrange(0, 90 * 24 * 60), seconds=30)
+            created = start + timedelta(minutes=rng.randrange(0, days * 24 * 60), seconds=30)
             status = rng.choice(STATUSES)
             paid = None if status == "pending_payment" else created + timedelta(minutes=rng.randrange(1, 90))
-            order_id = f"{700000 + n}"
+            order_id = f"{first_id + n}"
             buyer = f"buyer{rng.randrange(25)}@example.com"
             shipping = Decimal(rng.choice(["0.00", "8.00", "12.50"]))
             skus = rng.sample(["A-1", "B-2", "C-3", "D-4"], rng.randint(1, 3))
@@ -190,7 +195,7 @@ def _write_woo(directory: Path, lines: pd.DataFrame, refunds: pd.DataFrame) -> P
     return path
 
 
-def _write_erp(directory: Path, lines: pd.DataFrame, refunds: pd.DataFrame) -> None:
+def _write_erp(directory: Path, lines: pd.DataFrame, refunds: pd.DataFrame, suffix: str = "") -> None:
     status = {"completed": "已完成", "shipped": "已发货", "paid": "已付款", "cancelled": "已作废",
               "cancelled_after_pay": "已作废", "refunded": "已退款", "pending_payment": "待付款"}  # fmt: skip
     rows = ["线上单号\t店铺状态\t下单日期\t付款时间\t买家昵称\t运费\t商品编码\t数量\t单价\t商品实付"]
@@ -201,13 +206,13 @@ def _write_erp(directory: Path, lines: pd.DataFrame, refunds: pd.DataFrame) -> N
         rows.append("\t".join([r.order_id, status[r.status], _local(r.created_at, "Asia/Shanghai").strftime("%Y%m%d"),
                                paid, r.buyer, f"{r.shipping}", r.sku, str(r.quantity), f"{r.unit_price}",
                                f"{r.line_paid}"]))  # fmt: skip
-    (directory / "erp_tmall__订单导出.txt").write_bytes(("\r\n".join(rows) + "\r\n").encode("gbk"))
+    (directory / f"erp_tmall__订单导出{suffix}.txt").write_bytes(("\r\n".join(rows) + "\r\n").encode("gbk"))
     rows = ["退款单号\t线上单号\t商品编码\t退款时间\t退货数量\t退款金额\t退款原因\t状态"]
     for r in refunds[refunds.shop_id == "erp_tmall"].itertuples():
         rows.append("\t".join([r.refund_id, r.order_id, r.sku,
                                _local(r.created_at, "Asia/Shanghai").strftime("%Y-%m-%d %H:%M:%S"),
                                str(r.quantity), f"{r.amount}", "质量问题", "退款成功" if r.success else "已关闭"]))  # fmt: skip
-    (directory / "erp_tmall__退款导出.txt").write_bytes(("\n".join(rows) + "\n").encode("gbk"))
+    (directory / f"erp_tmall__退款导出{suffix}.txt").write_bytes(("\n".join(rows) + "\n").encode("gbk"))
 
 
 def _serial(moment: datetime) -> float:
@@ -215,7 +220,7 @@ def _serial(moment: datetime) -> float:
     return (local - datetime(1899, 12, 30)).total_seconds() / 86400
 
 
-def _write_sheet(directory: Path, lines: pd.DataFrame) -> None:
+def _write_sheet(directory: Path, lines: pd.DataFrame, refunds: pd.DataFrame) -> None:
     status = {"completed": "done", "shipped": "sent", "paid": "paid", "cancelled": "void",
               "cancelled_after_pay": "void", "refunded": "refunded", "pending_payment": "unpaid"}  # fmt: skip
     book = openpyxl.Workbook()
@@ -227,6 +232,11 @@ def _write_sheet(directory: Path, lines: pd.DataFrame) -> None:
         paid = None if r.paid_at is None or pd.isna(r.paid_at) else round(_serial(r.paid_at), 8)
         sheet.append([r.order_id, status[r.status], round(_serial(r.created_at), 8), paid, r.buyer,
                       float(r.shipping), r.sku, r.quantity, float(r.unit_price)])  # fmt: skip
+    sale = lines.set_index(["shop_id", "order_id", "sku"])
+    for r in refunds[refunds.shop_id == "sheet_jd"].itertuples():  # returns: negative lines of their order
+        line = sale.loc[(r.shop_id, r.order_id, r.sku)]
+        sheet.append([r.order_id, "refunded", round(_serial(r.created_at), 8), None, line.buyer,
+                      float(line.shipping), r.sku, -r.quantity, float(r.amount)])  # fmt: skip
     book.save(directory / "sheet_jd__orders.xlsx")
 
 
@@ -239,7 +249,8 @@ def _config(directory: Path, exports: Path, mappings: Path) -> Path:
     config = directory / "shopkeep.toml"
     config.write_text(
         '[warehouse]\nbuild_path = "build.duckdb"\nserve_path = "serve.duckdb"\nops_path = "ops.sqlite"\n'
-        f'dlt_dir = "dlt"\n\n{shops}\n[files]\ndirectory = "{exports}"\nmappings_dir = "{mappings}"\n',
+        f'dlt_dir = "dlt"\n\n{shops}\n[files]\ndirectory = "{exports}"\nmappings_dir = "{mappings}"\n\n'
+        f'[currency]\nrates_file = "rates.csv"\n',
         encoding="utf-8",
     )
     return config
@@ -253,17 +264,33 @@ def _materialize(config: Path, home: Path) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def _expected(lines: pd.DataFrame, refunds: pd.DataFrame) -> dict[tuple, tuple]:
-    """(shop, day) -> (orders, units, buyers, GMV CNY, refunds CNY), as daily_shop_sales defines them: orders with
-    a payment (a cancelled one has none), by the Shanghai day of their creation, money at the month's rate."""
-    rates = fx_rates()
+RATES_FILE = "currency,month,date,rate\nUSD,2026-09,,7.0000\nUSD,,2026-09-15,6.5000\nusd,2026-13,,7\n"
+"""The seller's own USD rates: September's, and one day's over it (the seed has the other months); a bad row."""
+
+
+def _rate(day, currency: str, reporting: str = "CNY") -> Decimal:
+    """The rate daily_shop_sales must use: the rates file's day, else its month, else the seed (crossed)."""
+    if currency == reporting:
+        return Decimal(1)
+    if reporting == "CNY":
+        if day.isoformat() == "2026-09-15":
+            return Decimal("6.5")
+        return Decimal("7") if day.strftime("%Y-%m") == "2026-09" else fx_rates()[(day.strftime("%Y-%m"), currency)]
+    if day.strftime("%Y-%m") == "2026-09":  # the USD seller's own CNY rate for September
+        return Decimal("0.14")
+    return (Decimal(1) / fx_rates()[(day.strftime("%Y-%m"), reporting)]).quantize(Decimal("0.000001"), ROUND_HALF_UP)
+
+
+def _expected(lines: pd.DataFrame, refunds: pd.DataFrame, reporting: str = "CNY") -> dict[tuple, tuple]:
+    """(shop, day) -> (orders, units, buyers, GMV, refunds in the reporting currency), as daily_shop_sales defines
+    them: orders with a payment (a cancelled one has none), by the Shanghai day of their creation, money at the
+    day's rate."""
     sold = lines[lines.paid_at.notna() & ~lines.status.isin(["cancelled", "cancelled_after_pay"])].copy()
     sold["day"] = [_local(t, "Asia/Shanghai").date() for t in sold.created_at]
     ok = refunds[refunds.success].groupby(["shop_id", "order_id", "sku"]).amount.sum()
     out = {}
     for (shop, day), group in sold.groupby(["shop_id", "day"]):
-        currency = SHOPS[shop][1]
-        rate = Decimal(1) if currency == "CNY" else rates[(day.strftime("%Y-%m"), currency)]
+        rate = _rate(day, SHOPS[shop][1], reporting)
         gmv = sum(((r.unit_price * r.quantity) * rate).quantize(CENT, ROUND_HALF_UP) for r in group.itertuples())
         refunded = sum(
             (ok.get((shop, r.order_id, r.sku), Decimal(0)) * rate).quantize(CENT, ROUND_HALF_UP)
@@ -311,10 +338,11 @@ def seller(tmp_path_factory):
     for name, text in MAPPINGS.items():
         (mappings / name).write_text(text.lstrip(), encoding="utf-8")
     lines, refunds = _world()
-    refunds = refunds[refunds.shop_id != "sheet_jd"]  # the seller's own order book keeps no refunds
+    # the seller's own order book writes a return as a negative line (only the returns that happened)
+    refunds = refunds[(refunds.shop_id != "sheet_jd") | refunds.success]
     woo = _write_woo(exports, lines, refunds)
     _write_erp(exports, lines, refunds)
-    _write_sheet(exports, lines)
+    _write_sheet(exports, lines, refunds)
     # wrong files: a shop nobody configured, and a JD back-office export saved under the Tmall shop's name
     (exports / "ghost_shop__orders.csv").write_bytes((exports / "woo_store__refunds.csv").read_bytes())
     jd_headers = ["订单号", "订单状态", "下单时间", "付款确认时间", "运费金额", "应付金额", "SKU编号", "商家SKU编号",
@@ -324,6 +352,7 @@ def seller(tmp_path_factory):
         encoding="utf-8",
     )
     config = _config(directory, exports, mappings)
+    (directory / "rates.csv").write_text(RATES_FILE, encoding="utf-8")
     done = _materialize(config, directory / "dagster")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return directory, config, lines, refunds, woo
@@ -393,3 +422,72 @@ def test_files_check_previews_a_file_without_importing_it(seller):
     assert "erp_tmall__jd_export.csv: would not be imported" in out and "its columns are a jd export" in out
     assert "@example.com" not in out  # the buyer's e-mail shows hashed, as it would land
     assert (directory / "build.duckdb").stat().st_mtime == before
+
+
+def _margins(build: Path) -> tuple[dict[tuple, tuple], dict[tuple, Decimal]]:
+    """(shop, month) -> (lines, net sales CNY, refunds CNY) of order_line_margins, and net sales of sku_margins."""
+    with duckdb.connect(str(build), read_only=True) as con:
+        lines = con.execute(
+            "select shop_id, strftime(order_month, '%Y-%m'), count(*), sum(net_sales_cny), sum(refunds_cny) "
+            "from marts.order_line_margins group by all"
+        ).fetchall()
+        skus = con.execute(
+            "select shop_id, strftime(month, '%Y-%m'), sum(net_sales_cny) from marts.sku_margins group by all"
+        ).fetchall()
+    return ({(shop, month): (n, sales, refunds) for shop, month, n, sales, refunds in lines},
+            {(shop, month): sales for shop, month, sales in skus})  # fmt: skip
+
+
+def test_two_years_of_history_imported_after_a_first_build_reach_the_margins(seller):
+    """order_line_margins is incremental (it rebuilds the newest `margin_lookback_days`): history imported later
+    must still reach it, and sku_margins after it."""
+    directory, config, _, _, _ = seller
+    history, history_refunds = _world(seed=11, start=datetime(2024, 6, 1, tzinfo=UTC), days=720,
+                                      shops=("erp_tmall",), first_id=500000)  # fmt: skip
+    before, _ = _margins(directory / "build.duckdb")
+    assert not [key for key in before if key[1] < "2026-06"]
+    _write_erp(directory / "exports", history, history_refunds, suffix="-2024-2026")
+    done = _materialize(config, directory / "dagster")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    after, skus = _margins(directory / "build.duckdb")
+    sold = history[history.paid_at.notna() & ~history.status.isin(["cancelled", "cancelled_after_pay"])].copy()
+    sold["month"] = [_local(t, "Asia/Shanghai").strftime("%Y-%m") for t in sold.created_at]
+    ok = history_refunds[history_refunds.success].groupby(["order_id", "sku"]).amount.sum()
+    expected = {}
+    for month, group in sold.groupby("month"):
+        refunded = sum(ok.get((r.order_id, r.sku), Decimal(0)) for r in group.itertuples())
+        expected[("erp_tmall", month)] = (len(group), sum(group.line_paid), Decimal(refunded))
+    assert len(expected) >= 12  # months across two years
+    assert {key: value for key, value in after.items() if key[1] < "2026-06"} == expected
+    assert {key: value for key, value in skus.items() if key[1] < "2026-06"} == {
+        key: sales for key, (_, sales, _) in expected.items()
+    }
+    assert {key: value for key, value in after.items() if key[1] >= "2026-06"} == before  # the rest unchanged
+
+
+def test_a_seller_reports_in_its_own_currency_with_its_own_rates(seller, monkeypatch):
+    """[currency] reporting = "USD": a USD shop's money is as it was sold, a CNY shop's at the seller's own CNY
+    rate for September and the seed's crossed rate (1 / USD→CNY) for the other months."""
+    directory, config, lines, refunds, woo = seller
+    lines, refunds = _world()  # the history file and the corrected Woo export stay; compare the three shops'
+    (directory / "rates.csv").write_text("currency,month,rate\nCNY,2026-09,0.14\n", encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8").replace("[currency]\n", '[currency]\nreporting = "USD"\n'),
+                      encoding="utf-8")  # fmt: skip
+    done = _materialize(config, directory / "dagster")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    published = _published(directory / "serve.duckdb")
+    expected = _expected(lines, refunds[(refunds.shop_id != "sheet_jd") | refunds.success], reporting="USD")
+    for shop in ("erp_tmall", "sheet_jd"):  # the CNY shops, every day (erp_tmall's history from 2026-08 on)
+        mine = {k: v for k, v in published.items() if k[0] == shop and k[1] >= date(2026, 8, 1)}
+        assert mine == {k: v for k, v in expected.items() if k[0] == shop}
+    with duckdb.connect(str(directory / "serve.duckdb"), read_only=True) as con:
+        assert con.execute("select distinct reporting_currency from marts.shops").fetchall() == [("USD",)]
+    monkeypatch.setenv("SHOPKEEP_SERVE_PATH", str(directory / "serve.duckdb"))
+    app = AppTest.from_file(str(REPO / "dashboards" / "app.py"), default_timeout=120)
+    try:
+        app.run()
+        assert not app.exception, [e.value for e in app.exception]
+        tiles = {m.label: m.value for m in app.metric}
+        assert tiles["GMV 成交额"].startswith("$") and not any("¥" in v for v in tiles.values()), tiles
+    finally:
+        set_reporting_currency(None)  # the process's next page draws in its own snapshot's currency
