@@ -517,9 +517,9 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "replenishment_fallback": {"zh": "历史过短", "en": "Short history"},
     "data_status_caption": {
         "zh": "本页显示当前发布的数据快照：被搁置的数据、已配置的来源、来源新鲜度、构建与发布时间、数据校验、"
-        "隔离行与未映射编码。",
+        "导入的文件、隔离行与未映射编码。",
         "en": "The published snapshot: what was set aside, the configured sources, source freshness, build and "
-        "publish times, checks, quarantined rows and unmapped codes.",
+        "publish times, checks, imported files, quarantined rows and unmapped codes.",
     },
     "data_status_published": {"zh": "发布时间", "en": "Published"},
     "data_status_filters_ignored": {
@@ -627,6 +627,40 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "data_status_reason": {"zh": "原因", "en": "Reason"},
     "data_status_raw_row": {"zh": "原始内容", "en": "Row as read"},
     "data_status_loaded_at": {"zh": "导入时间", "en": "Imported"},
+    "data_status_files_title": {"zh": "导入的文件", "en": "Imported files"},
+    "data_status_files_caption": {
+        "zh": "导出文件夹中每个文件最近导入的版本：使用的映射、入库行数与搁置行数。文件内容变化即为新版本；"
+        "已从文件夹删除的文件仍显示其最后版本，但其数据已不在库中。",
+        "en": "The latest imported version of each file in the exports folder: the mapping it was read with, rows "
+        "loaded and set aside. A changed file is a new version; a file deleted from the folder still shows its "
+        "last version, though its rows have left the warehouse.",
+    },
+    "data_status_files_missing": {
+        "zh": "此快照没有导入文件清单（由较早版本发布）。",
+        "en": "This snapshot has no list of imported files (published by an older version).",
+    },
+    "data_status_files_none": {
+        "zh": "还没有导入任何导出文件。",
+        "en": "No export file has been imported.",
+    },
+    "data_status_files_history": {"zh": "显示较早版本", "en": "Show earlier versions"},
+    "data_status_files_mapping": {"zh": "映射", "en": "Mapping"},
+    "data_status_files_entity": {"zh": "内容", "en": "Holds"},
+    "data_status_files_loaded": {"zh": "入库行数", "en": "Rows loaded"},
+    "data_status_files_set_aside": {"zh": "搁置行数", "en": "Rows set aside"},
+    "data_status_files_imported_at": {"zh": "首次导入", "en": "First imported"},
+    "data_status_files_current": {"zh": "当前版本", "en": "Current"},
+    "data_status_files_sha": {"zh": "内容指纹 (SHA-256)", "en": "Content (SHA-256)"},
+    "data_status_files_entity_orders": {"zh": "订单", "en": "Orders"},
+    "data_status_files_entity_refunds": {"zh": "退款 / 售后", "en": "Refunds"},
+    "data_status_files_entity_settlements": {"zh": "结算账单", "en": "Settlements"},
+    "data_status_files_refused": {"zh": "无法读取", "en": "Unreadable"},
+    "data_status_files_pick": {"zh": "查看文件的搁置行", "en": "Set-aside rows of file"},
+    "data_status_files_pick_option": {"zh": "{file}（搁置 {n} 行）", "en": "{file} ({n} set aside)"},
+    "data_status_files_nothing_set_aside": {
+        "zh": "当前文件没有被搁置的行。",
+        "en": "No current file has rows set aside.",
+    },
     "data_status_unmapped_title": {"zh": "未映射的渠道 SKU", "en": "Unmapped channel SKUs"},
     "data_status_unmapped_help": {
         "zh": "商家编码与商品主数据不匹配：其销售没有成本和库存。请修改渠道商家编码，或在商品主数据中补充。",

@@ -878,7 +878,7 @@ def snapshot_id(path: str, version: Version) -> str | None:
     return stamp.isoformat() if stamp is not None else None
 
 
-# Data status: freshness, the last build and publish, checks, quarantine, unmapped SKUs.
+# Data status: freshness, the last build and publish, checks, imported files, quarantine, unmapped SKUs.
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def source_freshness(path: str, version: Version, shop_ids: ShopIds) -> pd.DataFrame:
     """marts.source_freshness (selected shops; rows not kept per shop always), with shop_name, stale first."""
@@ -944,6 +944,25 @@ def quarantined_rows(path: str, version: Version, shop_ids: ShopIds) -> pd.DataF
         """,
         {"shops": list(shop_ids)},
     )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def file_imports(path: str, version: Version, shop_ids: ShopIds) -> pd.DataFrame | None:
+    """marts.file_imports (selected shops; files without a shop always) with shop_name: every version of every
+    export file imported, by file name, newest version first; None when the snapshot predates the mart."""
+    with _connect(path) as con:
+        if not _has_table(con, "marts", "file_imports"):
+            return None
+        return con.execute(
+            """
+            select f.*, coalesce(s.shop_name, f.shop_id) as shop_name
+            from marts.file_imports as f
+            left join marts.shops as s using (shop_id)
+            where f.shop_id is null or len($shops::varchar[]) = 0 or list_contains($shops::varchar[], f.shop_id)
+            order by f.source_file, f.first_imported_at desc, f.file_sha256
+            """,
+            {"shops": list(shop_ids)},
+        ).df()
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)

@@ -1,9 +1,10 @@
 """数据状态 Data status: what was set aside (quarantined rows per importer and shop, unmapped SKUs per shop)
 and which sources shopkeep.toml configures, at the top; then how fresh each source is (last load per raw table
-and shop, newest order per shop), the last build and publish, failed checks (dbt tests), and the quarantined
-rows and unmapped SKUs themselves.
+and shop, newest order per shop), the last build and publish, failed checks (dbt tests), the export files
+imported (each file's current version, earlier versions on request, and a chosen file's set-aside rows with
+their reasons), and the quarantined rows and unmapped SKUs themselves.
 
-Everything comes from the published snapshot: marts.source_freshness, marts.quarantined_rows,
+Everything comes from the published snapshot: marts.source_freshness, marts.file_imports, marts.quarantined_rows,
 marts.unmapped_skus, marts.data_sources, meta.publish_log and meta.check_results (written by the publish
 step). The shop filter applies to rows kept per shop; rows not kept per shop (WMS, product master) always
 show. Dates, categories and warehouses do not apply.
@@ -28,6 +29,7 @@ checks = queries.check_results(sel.path, sel.version)
 quarantine = queries.quarantined_rows(sel.path, sel.version, sel.shop_ids)
 unmapped = queries.unmapped_skus(sel.path, sel.version, sel.shop_ids)
 left_out = queries.set_aside_rows(sel.path, sel.version, sel.shop_ids)
+imports = queries.file_imports(sel.path, sel.version, sel.shop_ids)
 sources = queries.data_sources(sel.path, sel.version)
 shop_list = queries.shops(sel.path, sel.version)
 shop_names = dict(zip(shop_list["shop_id"], shop_list["shop_name"], strict=True))
@@ -224,6 +226,89 @@ else:
             ),
         },
     )
+
+# -- imported files: each export file's current version (earlier ones on request) and its set-aside rows --
+st.subheader(t("data_status_files_title"))
+if imports is None:
+    st.info(t("data_status_files_missing"))
+elif imports.empty:
+    st.info(t("data_status_files_none"))
+else:
+    st.caption(t("data_status_files_caption"))
+    history = st.toggle(t("data_status_files_history"), key="data_status_files_history")
+    listed = imports if history else imports[imports["is_current"].astype(bool)]
+
+    def _holds(row: pd.Series) -> str:
+        if row["is_refused"]:
+            return t("data_status_files_refused")
+        key = f"data_status_files_entity_{row['entity']}"
+        return t(key) if key in STRINGS else str(row["entity"])
+
+    def _files(full_sha: bool) -> pd.DataFrame:
+        shown = listed.assign(
+            shop_name=listed["shop_name"].fillna("—"),
+            mapping=listed["mapping"].fillna("—"),
+            holds=listed.apply(_holds, axis=1) if not listed.empty else "",
+            imported_local=_local(listed["first_imported_at"]),
+            sha=listed["file_sha256"] if full_sha else listed["file_sha256"].str.slice(0, 12),
+        )
+        columns = ["source_file", "shop_name", "mapping", "holds", "rows_loaded", "rows_set_aside",
+                   "imported_local", "sha"]  # fmt: skip
+        return shown[columns + (["is_current"] if history else [])]
+
+    data_table(
+        _files(full_sha=False),
+        key="data_status_files",
+        filename="imported_files",
+        sku_column=None,
+        export=lambda: _files(full_sha=True),
+        column_config={
+            "source_file": st.column_config.TextColumn(t("data_status_file")),
+            "shop_name": st.column_config.TextColumn(t("data_status_shop")),
+            "mapping": st.column_config.TextColumn(t("data_status_files_mapping")),
+            "holds": st.column_config.TextColumn(t("data_status_files_entity")),
+            "rows_loaded": st.column_config.NumberColumn(t("data_status_files_loaded"), format="%,d"),
+            "rows_set_aside": st.column_config.NumberColumn(t("data_status_files_set_aside"), format="%,d"),
+            "imported_local": st.column_config.DatetimeColumn(
+                t("data_status_files_imported_at"), format="YYYY-MM-DD HH:mm"
+            ),
+            "sha": st.column_config.TextColumn(t("data_status_files_sha")),
+            "is_current": st.column_config.CheckboxColumn(t("data_status_files_current")),
+        },
+    )
+
+    # the set-aside rows of one current file: quarantined_rows holds the current versions' rows (same file and
+    # content hash), with the reason; the raw row is in the quarantine table below
+    exported = quarantine[quarantine["importer"].eq("export")]
+    per_file = exported.groupby(["source_file", "file_sha256"]).size()
+    current = imports[imports["is_current"].astype(bool)]
+    choices = [
+        (file, sha)
+        for file, sha in zip(current["source_file"], current["file_sha256"], strict=True)
+        if (file, sha) in per_file.index
+    ]
+    if not choices:
+        st.caption(t("data_status_files_nothing_set_aside"))
+    else:
+        labels = {c: t("data_status_files_pick_option", file=c[0], n=f"{per_file[c]:,}") for c in choices}
+        file, sha = st.selectbox(
+            t("data_status_files_pick"), choices, format_func=labels.__getitem__, key="data_status_files_pick"
+        )
+        chosen = exported[exported["source_file"].eq(file) & exported["file_sha256"].eq(sha)]
+        data_table(
+            chosen[["source_file", "sheet", "row_number", "reason"]]
+            .sort_values(["sheet", "row_number"])
+            .rename(columns={"reason": "set_aside_reason"}),
+            key="data_status_files_set_aside",
+            filename="file_set_aside_rows",
+            sku_column=None,
+            column_config={
+                "source_file": st.column_config.TextColumn(t("data_status_file")),
+                "sheet": st.column_config.TextColumn(t("data_status_sheet")),
+                "row_number": st.column_config.NumberColumn(t("data_status_row"), format="%d"),
+                "set_aside_reason": st.column_config.TextColumn(t("data_status_reason"), width="large"),
+            },
+        )
 
 # -- quarantine --
 st.subheader(t("data_status_quarantine_title"))
