@@ -227,6 +227,8 @@ def test_every_page_renders_without_an_error_element_or_a_console_error(
         errors = page.locator(ERRORS).all_inner_texts()
         if page.locator("h1, .wall-title").count() == 0:
             errors.append("no page title drawn")
+        if name == "data_status" and page.locator("h3", has_text="导入的文件").count() != 1:
+            errors.append("no imported files section")
         if errors:
             failures[name] = errors
 

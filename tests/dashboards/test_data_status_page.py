@@ -120,3 +120,106 @@ def test_orders_and_refunds_the_build_set_aside_are_counted_and_listed_with_thei
     counts = table_with(at, "rows")
     assert counts is not None
     assert {"搁置的订单", "搁置的退款"} <= set(counts["what"])
+
+
+def test_the_imported_files_section_lists_every_current_export_file_with_the_rows_its_import_counted(
+    built_serve_path, built_build_path, monkeypatch
+):
+    serve = built_serve_path
+    current = {
+        file: (sha, shop, mapping, loaded, set_aside)
+        for file, sha, shop, mapping, loaded, set_aside in rows(
+            serve,
+            "select source_file, file_sha256, shop_id, mapping, rows_loaded, rows_set_aside "
+            "from marts.file_imports where is_current",
+        )
+    }
+    with duckdb.connect(str(built_build_path), read_only=True) as con:
+        imported = con.execute(
+            "select source_file, file_sha256, shop_id, mapping, rows_loaded, rows_set_aside from raw_files.imports"
+        ).fetchall()
+    assert imported, "the demo imports the marketplaces' history exports"
+    assert {file: tuple(rest) for file, *rest in imported} == current, "one version of each file, as imported"
+
+    names = dict(rows(serve, "select shop_id, shop_name from marts.shops"))
+
+    at = render_page(serve, "data_status", monkeypatch, lang="en")
+
+    assert "Imported files" in [h.value for h in at.subheader]
+    listed = table_with(at, "rows_loaded")
+    assert listed is not None and "is_current" not in listed.columns
+    assert {
+        file: (shop, mapping, loaded, set_aside)
+        for file, shop, mapping, loaded, set_aside in zip(
+            listed["source_file"],
+            listed["shop_name"],
+            listed["mapping"],
+            listed["rows_loaded"],
+            listed["rows_set_aside"],
+            strict=True,
+        )
+    } == {
+        file: (names.get(shop, shop), mapping, loaded, set_aside)
+        for file, (_, shop, mapping, loaded, set_aside) in current.items()
+    }
+    assert set(listed["holds"]) <= {"Orders", "Refunds", "Settlements"}
+
+
+def test_a_changed_file_keeps_its_earlier_version_on_request_and_its_set_aside_rows_show_with_their_reasons(
+    built_serve_path, tmp_path, monkeypatch
+):
+    """A snapshot where acme__orders.csv was imported, then changed: the new version set two rows aside."""
+    import shutil
+
+    serve = tmp_path / "serve.duckdb"
+    shutil.copyfile(built_serve_path, serve)
+    with duckdb.connect(str(serve)) as con:
+        con.execute(
+            "insert into marts.file_imports values "
+            "('acme__orders.csv|aaa111', 'acme__orders.csv', 'aaa111', 'acme', 'taobao_orders', 'orders', 40, 0, "
+            " false, '2026-06-01 02:00:00+00', false), "
+            "('acme__orders.csv|bbb222', 'acme__orders.csv', 'bbb222', 'acme', 'taobao_orders', 'orders', 41, 2, "
+            " false, '2026-06-02 02:00:00+00', true), "
+            "('orders.csv|ccc333', 'orders.csv', 'ccc333', null, null, null, 0, 1, true, '2026-06-02 02:00:00+00', true)"
+        )
+        con.execute(
+            "insert into marts.quarantined_rows values "
+            "('export|bbb222||7', 'export', 'acme', 'acme__orders.csv', 'bbb222', '', 7, "
+            " 'acme__orders.csv row 7: 实付金额 is not a number', '{\"buyer_id_hash\": \"9f8e\"}', "
+            " '2026-06-02 02:00:00+00'), "
+            "('export|bbb222||3', 'export', 'acme', 'acme__orders.csv', 'bbb222', '', 3, "
+            " 'acme__orders.csv row 3: no order id', '{}', '2026-06-02 02:00:00+00'), "
+            "('export|ccc333||0', 'export', null, 'orders.csv', 'ccc333', '', 0, "
+            " 'name the file <shop_id>__orders.csv', '{}', '2026-06-02 02:00:00+00')"
+        )
+
+    at = render_page(serve, "data_status", monkeypatch, lang="en")
+
+    listed = table_with(at, "rows_loaded")
+    acme = listed[listed["source_file"].eq("acme__orders.csv")]
+    assert list(zip(acme["rows_loaded"], acme["rows_set_aside"], acme["sha"], strict=True)) == [
+        (41, 2, "bbb222")
+    ]
+    assert listed[listed["source_file"].eq("orders.csv")]["holds"].tolist() == ["Unreadable"]
+
+    at.toggle(key="data_status_files_history").set_value(True).run()
+    listed = table_with(at, "rows_loaded")
+    acme = listed[listed["source_file"].eq("acme__orders.csv")]
+    assert list(zip(acme["sha"], acme["is_current"], strict=True)) == [("bbb222", True), ("aaa111", False)]
+
+    picker = at.selectbox(key="data_status_files_pick")
+    assert set(picker.options) >= {"acme__orders.csv (2 set aside)", "orders.csv (1 set aside)"}
+    picker.set_value(("acme__orders.csv", "bbb222")).run()
+    shown = table_with(at, "set_aside_reason")
+    assert shown is not None and "raw_row" not in shown.columns, (
+        "reasons only: the raw row stays in its table"
+    )
+    assert list(zip(shown["row_number"], shown["set_aside_reason"], strict=True)) == [
+        (3, "acme__orders.csv row 3: no order id"),
+        (7, "acme__orders.csv row 7: 实付金额 is not a number"),
+    ]
+
+    at = render_page(serve, "data_status", monkeypatch, lang="en", **{SHOPS_KEY: ["jd_pop"]})
+    listed = table_with(at, "rows_loaded")
+    assert set(listed["shop_name"]) <= {"jd_pop", "—"}, "the shop filter; files without a shop stay"
+    assert "orders.csv" in set(listed["source_file"]) and "acme__orders.csv" not in set(listed["source_file"])
