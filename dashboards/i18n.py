@@ -630,10 +630,10 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "data_status_files_title": {"zh": "导入的文件", "en": "Imported files"},
     "data_status_files_caption": {
         "zh": "导出文件夹中每个文件最近导入的版本：使用的映射、入库行数与搁置行数。文件内容变化即为新版本；"
-        "已从文件夹删除的文件仍显示其最后版本，但其数据已不在库中。",
-        "en": "The latest imported version of each file in the exports folder: the mapping it was read with, rows "
-        "loaded and set aside. A changed file is a new version; a file deleted from the folder still shows its "
-        "last version, though its rows have left the warehouse.",
+        "已从文件夹删除的文件只出现在较早版本中，其数据已不在库中。",
+        "en": "The version of each file in the exports folder at the latest import: the mapping it was read with, "
+        "rows loaded and set aside. A changed file is a new version; a file deleted from the folder shows only "
+        "among the earlier versions, and its rows have left the warehouse.",
     },
     "data_status_files_missing": {
         "zh": "此快照没有导入文件清单（由较早版本发布）。",

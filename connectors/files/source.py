@@ -1,7 +1,8 @@
 """Exports of any layout (orders, refunds, settlements) as a dlt source landing in `raw_files`: one table per
 canonical entity (`orders`, `refunds`, `settlements`, see mapping.ENTITIES) whatever the file's layout, plus
-`quarantine` (every row, or whole file as row 0, set aside, with its reason) and `imports` (every version of
-every file imported: name, hash, mapping, rows loaded and set aside, when first seen).
+`quarantine` (every row, or whole file as row 0, set aside, with its reason), `imports` (every version of
+every file imported: name, hash, mapping, rows loaded and set aside, when first seen) and `folder` (the same for
+the files read at the latest import: what the folder holds now).
 
 A file is the unit of truth: every import reads the whole exports folder and replaces the tables with what the
 files hold now. So a corrected file replaces its rows (rows no longer in it disappear), importing the same
@@ -230,6 +231,10 @@ class LazyExports:
         self._read()
         yield self._imports or empty_table(IMPORT_COLUMNS)
 
+    def in_folder(self) -> Iterator[list[dict] | pa.Table]:
+        self._read()
+        yield [dict(record) for record in self._imports] or empty_table(IMPORT_COLUMNS)
+
 
 @dlt.source(name="files")
 def files_source(
@@ -259,6 +264,9 @@ def files_source(
             write_disposition="replace",
             columns=QUARANTINE_COLUMNS,
         )
+    )
+    resources.append(  # the files in the folder at this import, as it read them (replaced each time)
+        dlt.resource(data.in_folder(), name="folder", write_disposition="replace", columns=IMPORT_COLUMNS)
     )
     resources.append(
         dlt.resource(

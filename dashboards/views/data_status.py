@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import filters, queries
-from dashboards.format import integer, local_timestamp
+from dashboards.format import integer, local_timestamp, money_format
 from dashboards.i18n import STRINGS, t
 from dashboards.settings import DISPLAY_TIMEZONE
 from dashboards.tables import data_table
@@ -368,7 +368,7 @@ else:
             "listing_title": st.column_config.TextColumn(t("data_status_listing_title")),
             "order_lines": st.column_config.NumberColumn(t("data_status_order_lines"), format="%,d"),
             "units": st.column_config.NumberColumn(t("data_status_units"), format="%,d"),
-            "net_sales_cny": st.column_config.NumberColumn(t("data_status_net_sales"), format="¥%,.2f"),
+            "net_sales_cny": st.column_config.NumberColumn(t("data_status_net_sales"), format=money_format()),
             "first_sold_on": st.column_config.DateColumn(t("data_status_first_sold"), format="YYYY-MM-DD"),
             "last_sold_on": st.column_config.DateColumn(t("data_status_last_sold"), format="YYYY-MM-DD"),
         },

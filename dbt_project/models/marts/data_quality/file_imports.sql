@@ -1,16 +1,20 @@
 {#- Every version of every export file the importer read, for the Data status page's list of imported files:
-    its shop, the mapping it was read with, what it holds, the rows it loaded and set aside at its first import
-    (the set-aside rows and their reasons are in quarantined_rows, by source_file and file_sha256), and whether
-    it is the file's current version: the one imported last under its name. A file the importer could not read
-    at all (quarantined as row 0 at the latest import) is a version too, refused: no mapping, nothing loaded.
-    raw_files.imports is history, so a file since deleted from the folder keeps its last version current
-    although its rows have left the warehouse. -#}
+    its shop, the mapping it was read with, what it holds, the rows it loaded and set aside (at the latest
+    import for a version in the folder now, else at its first; the set-aside rows and their reasons are in
+    quarantined_rows, by source_file and file_sha256), and whether it is current: in the folder at the latest
+    import (stg_files__folder). A file deleted from the folder has no current version (its rows left the
+    warehouse with it). A file the importer could not read at all (quarantined as row 0 at the latest import)
+    is a current version too, refused: no mapping, nothing loaded. -#}
 with imports as (
     select * from {{ ref('stg_files__imports') }}
 ),
 
 quarantine as (
     select * from {{ ref('stg_files__quarantine') }}
+),
+
+folder as (
+    select * from {{ ref('stg_files__folder') }}
 ),
 
 refused as (
@@ -30,16 +34,20 @@ refused as (
 
 versions as (
     select
-        source_file,
-        file_sha256,
-        shop_id,
-        mapping,
-        entity,
-        rows_loaded,
-        rows_set_aside,
+        imports.source_file,
+        imports.file_sha256,
+        imports.shop_id,
+        imports.mapping,
+        imports.entity,
+        coalesce(folder.rows_loaded, imports.rows_loaded) as rows_loaded,
+        coalesce(folder.rows_set_aside, imports.rows_set_aside) as rows_set_aside,
         false as is_refused,
-        imported_at
+        folder.source_file is not null as is_current,
+        imports.imported_at
     from imports
+    left join folder
+        on imports.source_file = folder.source_file
+        and imports.file_sha256 = folder.file_sha256
     union all
     select
         source_file,
@@ -50,18 +58,9 @@ versions as (
         0 as rows_loaded,
         1 as rows_set_aside,
         true as is_refused,
+        true as is_current,
         imported_at
     from refused
-),
-
-ranked as (
-    select
-        versions.*,
-        row_number() over (
-            partition by source_file
-            order by imported_at desc nulls last, file_sha256
-        ) as recency
-    from versions
 ),
 
 final as (
@@ -76,8 +75,8 @@ final as (
         cast(rows_set_aside as integer) as rows_set_aside,
         is_refused,
         cast(imported_at as timestamptz) as first_imported_at,
-        recency = 1 as is_current
-    from ranked
+        is_current
+    from versions
 )
 
 select * from final
