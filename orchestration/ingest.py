@@ -227,6 +227,7 @@ def files_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 pii_salt=settings.pii_salt(),
                 mappings_dir=settings.files_mappings_dir(),
                 shops=settings.shop_channels(),
+                cache_dir=settings.dlt_dir / "files_cache",
             ),
         )
         yield from _run_loads(context, "raw_files", [load])

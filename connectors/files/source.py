@@ -25,10 +25,11 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from connectors.common.loading import warehouse_pipeline
 from connectors.common.pii import require_salt
+from connectors.files.cache import ParseCache, cache_key
 from connectors.files.exports import SUFFIXES, checked_rows, file_problem, read_export
 from connectors.files.mapping import DLT_TYPES, ENTITIES, Mapping, load_mappings
 from connectors.files.product_master import QUARANTINE_COLUMNS, arrow_schema, empty_table
-from connectors.files.workbook import FileImportError
+from connectors.files.workbook import FileImportError, ImportResult, file_sha256
 
 log = logging.getLogger(__name__)
 ROW_COLUMNS = {
@@ -102,6 +103,7 @@ class LazyExports:
         shop_id: str | None,
         now: datetime | None,
         shops: dict[str, str] | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self.files, self.mappings, self.pii_salt, self.shop_id, self.now = (
             files,
@@ -111,6 +113,7 @@ class LazyExports:
             now,
         )
         self.shops = shops
+        self.cache = ParseCache(cache_dir) if cache_dir is not None else None
         self._tables: dict[str, dict[tuple, dict]] | None = None
         self._quarantine: list[dict] = []
         self._imports: list[dict] = []
@@ -124,14 +127,7 @@ class LazyExports:
         started = datetime.now(UTC)
         for path in self.files:
             try:
-                mapping, result = read_export(
-                    path,
-                    self.mappings,
-                    pii_salt=self.pii_salt,
-                    shop_id=self.shop_id,
-                    now=self.now,
-                    shops=self.shops,
-                )
+                mapping, result = self._read_file(path)
             except FileImportError as exc:
                 if not path.exists():
                     raise
@@ -173,8 +169,28 @@ class LazyExports:
             for row in lines:
                 tables["orders"][_row_key("orders", row)] = row
         self._link_returns(returns, orders, tables["refunds"], started)
+        if self.cache is not None:
+            self.cache.prune()
         self._tables = tables
         return tables
+
+    def _read_file(self, path: Path) -> tuple[Mapping, ImportResult]:
+        """The file read through its mapping: from the parse cache when this very file was read the same way
+        before, else parsed (and kept in the cache)."""
+        if self.cache is None or not path.exists():
+            return read_export(path, self.mappings, pii_salt=self.pii_salt, shop_id=self.shop_id, now=self.now,
+                               shops=self.shops)  # fmt: skip
+        key = cache_key(file_sha256(path), self.mappings, salt=self.pii_salt, shop_id=self.shop_id,
+                        shops=self.shops, now=self.now)  # fmt: skip
+        by_name = {m.name: m for m in self.mappings}
+        cached = self.cache.get(key, entity_columns)
+        if cached is not None and cached[0] in by_name:
+            log.info("%s: unchanged since it was last read (parse cache)", path.name)
+            return by_name[cached[0]], cached[1]
+        mapping, result = read_export(path, self.mappings, pii_salt=self.pii_salt, shop_id=self.shop_id,
+                                      now=self.now, shops=self.shops)  # fmt: skip
+        self.cache.put(key, mapping, result, entity_columns(mapping.entity))
+        return mapping, result
 
     def _link_returns(
         self,
@@ -245,12 +261,15 @@ def files_source(
     shop_id: str | None = None,
     now: datetime | None = None,
     shops: dict[str, str] | None = None,
+    cache_dir: str | None = None,
 ):
     """Every export in `paths` and `directory`, read through the shipped mappings and the seller's own in
-    `mappings_dir`. Every entity's table is created (and replaced) even when no file of it is present."""
+    `mappings_dir` (a file read the same way before comes from the parse cache in `cache_dir`, if given).
+    Every entity's table is created (and replaced) even when no file of it is present."""
     salt = require_salt(pii_salt)
     mappings = [m for m in load_mappings(mappings_dir) if m.is_export]
-    data = LazyExports(export_files(paths, directory), mappings, salt, shop_id, now, shops)
+    data = LazyExports(export_files(paths, directory), mappings, salt, shop_id, now, shops,
+                       Path(cache_dir) if cache_dir else None)  # fmt: skip
     resources = [
         dlt.resource(
             data.rows(entity), name=entity, write_disposition="replace", columns=entity_columns(entity)
@@ -300,6 +319,7 @@ def import_files(
     mappings_dir: str | Path | None = None,
     now: datetime | None = None,
     shops: dict[str, str] | None = None,
+    cache_dir: str | Path | None = None,
 ) -> LoadInfo:
     """Import the exports at `paths` (and in `directory`); good rows always load, bad ones go to
     raw_files.quarantine. A missing file or folder raises FileImportError naming it."""
@@ -316,6 +336,7 @@ def import_files(
                 shop_id=shop_id,
                 now=now,
                 shops=shops,
+                cache_dir=str(cache_dir) if cache_dir else None,
             )
         )
     except PipelineStepFailed as exc:

@@ -336,18 +336,26 @@ def _sheet_rows(
     accepted: list[dict] = []
     first_seen: dict[tuple, int] = {}
     occurrences: dict[tuple, int] = {}
+    # a cell's outcome depends only on its column and text within one read (the rules, `known` and `now` are
+    # fixed): each distinct text of a column is checked once — an export repeats its statuses, dates, SKUs
+    checked: dict[str, dict[tuple, tuple[Any, str | None]]] = {col.name: {} for col in spec.columns}
+    hashed: dict[Any, str | None] = {}
+    positions = {kind: _hidden_positions(spec, headers, kind) for kind in (None, "long", "short")}
+    columns = [(col, index.get(col.header), checked[col.name]) for col in spec.columns]
     for row_number, values in enumerate(rows, start=2):
         if all(is_blank(v) for v in values):
             continue  # an empty row (a gap between blocks) is skipped: it holds nothing to lose
         row: dict[str, Any] = {}
         problems: list[str] = _row_problems(values, headers, rules)
         misaligned = _misaligned(values, headers, rules)
-        hidden = _hidden_positions(spec, headers, misaligned)
-        for col in spec.columns:
-            raw = (
-                values[index[col.header]] if col.header in index and index[col.header] < len(values) else None
-            )
-            row[col.name], problem = _check_cell(spec, col, raw, known, rules)
+        hidden = positions[misaligned]
+        for col, at, seen in columns:
+            raw = values[at] if at is not None and at < len(values) else None
+            key = (type(raw), raw)  # True == 1 == 1.0 in a dict; their cells do not read alike
+            outcome = seen.get(key)
+            if outcome is None:
+                outcome = seen[key] = _check_cell(spec, col, raw, known, rules)
+            row[col.name], problem = outcome
             if rules is not None and col.name in rules.text_of and not is_blank(raw):
                 row[rules.text_of[col.name]] = normalize_header(as_text(raw))
             if problem:
@@ -387,7 +395,10 @@ def _sheet_rows(
         if rules is not None:
             for col in spec.columns:
                 if col.pii and row[col.name] is not None:
-                    row[col.name] = pii_hash(row[col.name], rules.salt or "")
+                    value = row[col.name]
+                    if value not in hashed:
+                        hashed[value] = pii_hash(value, rules.salt or "")
+                    row[col.name] = hashed[value]
             row.update(rules.extra)
         accepted.append({**row, "source_file": result.source_file, "source_row": row_number})
     for col in spec.columns:
