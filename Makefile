@@ -24,6 +24,7 @@ bench: $(INSTALLED) $(MANIFEST)
 	$(BIN)/python -m bench.dashboard_queries
 	$(BIN)/python -m bench.promotion_lift
 	$(BIN)/python -m bench.return_hotspots
+	$(BIN)/python -m bench.file_import --rows 2000000
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -157,7 +157,7 @@ def _world(seed: int = 3, start: datetime = datetime(2026, 8, 1, tzinfo=UTC), da
                 })  # fmt: skip
                 if status in ("completed", "refunded") and rng.random() < 0.3:
                     refunds.append({
-                        "shop_id": shop, "refund_id": f"R{len(refunds) + 1}", "order_id": order_id, "sku": sku,
+                        "shop_id": shop, "refund_id": f"R{first_id + len(refunds) + 1}", "order_id": order_id, "sku": sku,
                         "created_at": paid + timedelta(days=3), "quantity": 1, "amount": price,
                         "success": status == "refunded" or rng.random() < 0.8,
                     })  # fmt: skip
