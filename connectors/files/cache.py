@@ -21,7 +21,7 @@ import pyarrow.ipc
 
 from connectors.common.pii import pii_hash
 from connectors.files.mapping import Mapping
-from connectors.files.product_master import arrow_schema
+from connectors.files.product_master import arrow_schema, arrow_table
 from connectors.files.workbook import ImportResult
 
 CODE = hashlib.sha256(
@@ -83,12 +83,10 @@ class ParseCache:
         """Keep the read; a cache that cannot be written only costs the next import a parse."""
         table_name = mapping.sheets[0].table
         rows = result.tables[table_name]
-        schema = arrow_schema(columns)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            table = pa.table({name: pa.array([row.get(name) for row in rows], schema.field(name).type)
-                              for name in columns})  # fmt: skip
-            with pa.ipc.new_file(self.directory / f"{key}.arrow", schema) as writer:
+            table = arrow_table(rows, columns)
+            with pa.ipc.new_file(self.directory / f"{key}.arrow", table.schema) as writer:
                 writer.write_table(table)
             meta = {
                 "mapping": mapping.name, "table": table_name, "source_file": result.source_file,

@@ -66,6 +66,21 @@ def arrow_schema(columns: dict[str, dict]) -> pa.Schema:
     return pa.schema([(name, _ARROW_TYPES[hint["data_type"]]) for name, hint in columns.items()])
 
 
+def arrow_table(rows: list[dict], columns: dict[str, dict]) -> pa.Table:
+    """`rows` as an Arrow table of the columns' types. A value of another type than its column's (a mapping's
+    `type:` giving a date for a date-time column, a whole number for money) is cast as dlt would cast it."""
+    schema = arrow_schema(columns)
+    arrays = {}
+    for name in columns:
+        values = [row.get(name) for row in rows]
+        target = schema.field(name).type
+        try:
+            arrays[name] = pa.array(values, target)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+            arrays[name] = pa.array(values).cast(target)
+    return pa.table(arrays)
+
+
 def empty_table(columns: dict[str, dict]) -> pa.Table:
     """No rows, but the table's columns: dlt then still creates the table, so dbt sources always exist."""
     return arrow_schema(columns).empty_table()

@@ -28,7 +28,7 @@ from connectors.common.pii import require_salt
 from connectors.files.cache import ParseCache, cache_key
 from connectors.files.exports import SUFFIXES, checked_rows, file_problem, read_export
 from connectors.files.mapping import DLT_TYPES, ENTITIES, Mapping, load_mappings
-from connectors.files.product_master import QUARANTINE_COLUMNS, arrow_schema, empty_table
+from connectors.files.product_master import QUARANTINE_COLUMNS, arrow_table, empty_table
 from connectors.files.workbook import FileImportError, ImportResult, file_sha256
 
 log = logging.getLogger(__name__)
@@ -230,14 +230,11 @@ class LazyExports:
         """The entity's rows as Arrow tables of its typed columns (dlt loads them as they are, without
         normalising each row), in batches that bound the memory of the conversion."""
         columns = entity_columns(entity)
-        schema = arrow_schema(columns)
         rows = list(self._read()[entity].values())
         if not rows:
             yield empty_table(columns)
         for start in range(0, len(rows), BATCH_ROWS):
-            batch = rows[start : start + BATCH_ROWS]
-            yield pa.table({name: pa.array([row.get(name) for row in batch], schema.field(name).type)
-                            for name in columns})  # fmt: skip
+            yield arrow_table(rows[start : start + BATCH_ROWS], columns)
 
     def quarantined(self) -> Iterator[list[dict] | pa.Table]:
         self._read()

@@ -260,3 +260,16 @@ def test_an_unchanged_file_comes_from_the_parse_cache_and_a_changed_mapping_read
     (tmp_path / "mappings" / "pos.yaml").write_text(POS.format(extra=""), encoding="utf-8")
     assert read() != first and len(parsed) == 2  # the mapping changed: parsed again
     assert len(list(cache.glob("*.arrow"))) == 1  # entries no import used any more are removed
+
+
+def test_a_mapping_typing_a_column_otherwise_than_its_canonical_type_still_loads(tmp_path):
+    directory = tmp_path / "mappings"
+    directory.mkdir()
+    text = MAPPING.format(extra="").replace("name: created_at}", "name: created_at, type: date}")
+    (directory / "book.yaml").write_text(text, encoding="utf-8")
+    path = tmp_path / "own_shop__day.csv"
+    path.write_text("No,State,Date,Item,Qty,Price\n1,ok,2026-09-05,A,2,10.5\n", encoding="utf-8")
+    data = LazyExports([path], [m for m in load_mappings(directory) if m.is_export], "s", None, NOW,
+                       {"own_shop": "jd"})  # fmt: skip
+    (row,) = next(data.rows("orders")).to_pylist()  # a date in the date-time column: midnight UTC, as dlt casts
+    assert row["created_at"] == datetime(2026, 9, 5, tzinfo=UTC) and row["unit_price"] == Decimal("10.50")

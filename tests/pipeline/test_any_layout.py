@@ -362,6 +362,17 @@ def test_three_layouts_mapped_by_yaml_alone_publish_the_numbers_pandas_computes(
     directory, _, lines, refunds, _ = seller
     assert _published(directory / "serve.duckdb") == _expected(lines, refunds)
     assert _freight(directory / "build.duckdb") == _expected_freight(lines)
+    sold = lines[(lines.shop_id == "woo_store") & lines.paid_at.notna()
+                 & ~lines.status.isin(["cancelled", "cancelled_after_pay"])].copy()  # fmt: skip
+    sold["day"] = [_local(t, "Asia/Shanghai").date() for t in sold.created_at]
+    sold["gmv"] = sold.unit_price * sold.quantity
+    with duckdb.connect(str(directory / "serve.duckdb"), read_only=True) as con:
+        in_dollars = con.execute(
+            "select order_date, currency, gmv from marts.daily_shop_sales where shop_id = 'woo_store'"
+        ).fetchall()
+    assert {(day, currency, gmv) for day, currency, gmv in in_dollars} == {
+        (day, "USD", gmv) for day, gmv in sold.groupby("day").gmv.sum().items()
+    }  # the shop's own currency beside the converted figures
 
 
 def test_wrong_files_are_set_aside_naming_file_and_fix_while_the_others_load(seller):
