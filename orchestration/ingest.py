@@ -289,7 +289,7 @@ def _replace_table(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str
 
 def config_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     @dg.asset(key=["raw_config", "shops"], group_name="raw_config", pool=WAREHOUSE_POOL)
-    def shops_config(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def shops_config() -> dg.MaterializeResult:
         """The shops of shopkeep.toml (id, channel, name, timezone, currency, and any per-shop fee rates,
         settlement lag, carrier or ship promise overriding the channel's defaults), so dbt knows each shop;
         and which sources are configured (raw_config.sources: WMS, product master, exports folder, each shop),
@@ -318,7 +318,7 @@ def config_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         sources = [(*row, now) for row in source_rows(settings)]
         rates, problems = ([], []) if settings.rates_file() is None else read_rates(settings.rates_file())
         for problem in problems:
-            context.log.warning("exchange rate not used: %s", problem)
+            dg.get_dagster_logger().warning("exchange rate not used: %s", problem)
         settings.build_path.parent.mkdir(parents=True, exist_ok=True)
         with duckdb.connect(str(settings.build_path)) as con:
             con.execute("create schema if not exists raw_config")
