@@ -1,9 +1,34 @@
 {#- Sales per local order date × shop, in the reporting currency (`_cny`): the Overview's numbers; and GMV,
     net sales and refunds in the shop's own currency beside them (null on a day whose lines came in several
-    currencies). -#}
+    currencies). Freight is the shipping the buyers of the day's paid orders were charged (order-level, outside
+    GMV and net sales). -#}
 with lines as (
     select * from {{ ref('int_order_lines_enriched') }}
     where paid_at is not null
+),
+
+paid_orders as (
+    select * from {{ ref('int_orders_unified') }}
+),
+
+order_rates as (
+    select
+        order_id,
+        any_value(fx_rate) as fx_rate
+    from lines
+    group by 1
+),
+
+freight as (
+    select
+        paid_orders.order_date,
+        paid_orders.shop_id,
+        cast(sum(coalesce(paid_orders.shipping_amount, 0)) as decimal(18, 2)) as freight,
+        cast(sum(cast(coalesce(paid_orders.shipping_amount, 0) * order_rates.fx_rate as decimal(18, 2)))
+            as decimal(18, 2)) as freight_cny
+    from paid_orders
+    inner join order_rates on paid_orders.order_id = order_rates.order_id  -- the orders with a payment
+    group by 1, 2
 ),
 
 daily as (
@@ -26,8 +51,8 @@ daily as (
 
 final as (
     select
-        order_date,
-        shop_id,
+        daily.order_date,
+        daily.shop_id,
         orders,
         units,
         buyers,
@@ -39,8 +64,13 @@ final as (
         currency,
         case when currency is not null then gmv end as gmv,
         case when currency is not null then net_sales end as net_sales,
-        case when currency is not null then refunds end as refunds
+        case when currency is not null then refunds end as refunds,
+        cast(coalesce(freight.freight_cny, 0) as decimal(18, 2)) as freight_cny,
+        case when currency is not null then cast(coalesce(freight.freight, 0) as decimal(18, 2)) end as freight
     from daily
+    left join freight
+        on daily.order_date = freight.order_date
+        and daily.shop_id = freight.shop_id
 )
 
 select * from final
