@@ -322,13 +322,16 @@ def _negative_lines(
             continue
         order_id = row.get("original_order_id") or row["order_id"]
         sku = row.get("sku_id") or row.get("outer_id")
-        seen[(order_id, sku)] = n = seen.get((order_id, sku), 0) + 1
+        # the return's identity: its order, SKU and time (the same return in two overlapping exports is one;
+        # returns of one line on other days are others), numbered when one time holds several
+        moment = row["created_at"].isoformat() if row.get("created_at") else ""
+        seen[(order_id, sku, moment)] = n = seen.get((order_id, sku, moment), 0) + 1
         amount = row.get("line_paid_amount")
         if amount is None:
             price = row.get("unit_price") if row.get("unit_price") is not None else None
             amount = price * row["quantity"] if price is not None else row.get("line_list_amount")
         returns.append({
-            "refund_id": f"{order_id}:{sku}:return{n}", "order_id": order_id, "sku_id": sku,
+            "refund_id": f"{order_id}:{sku}:return:{moment}#{n}", "order_id": order_id, "sku_id": sku,
             "refund_status": "success", "platform_status": row.get("platform_status"),
             "created_at": row.get("created_at"), "quantity": -row["quantity"],
             "refund_amount": abs(amount) if amount is not None else None, "currency": row.get("currency"),

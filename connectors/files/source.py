@@ -105,14 +105,8 @@ class LazyExports:
         shops: dict[str, str] | None = None,
         cache_dir: Path | None = None,
     ) -> None:
-        self.files, self.mappings, self.pii_salt, self.shop_id, self.now = (
-            files,
-            mappings,
-            pii_salt,
-            shop_id,
-            now,
-        )
-        self.shops = shops
+        self.files, self.mappings, self.pii_salt = files, mappings, pii_salt
+        self.shop_id, self.now, self.shops = shop_id, now, shops
         self.cache = ParseCache(cache_dir) if cache_dir is not None else None
         self._tables: dict[str, dict[tuple, dict]] | None = None
         self._quarantine: list[dict] = []

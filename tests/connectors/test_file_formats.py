@@ -273,3 +273,24 @@ def test_a_mapping_typing_a_column_otherwise_than_its_canonical_type_still_loads
                        {"own_shop": "jd"})  # fmt: skip
     (row,) = next(data.rows("orders")).to_pylist()  # a date in the date-time column: midnight UTC, as dlt casts
     assert row["created_at"] == datetime(2026, 9, 5, tzinfo=UTC) and row["unit_price"] == Decimal("10.50")
+
+
+def test_returns_of_one_line_in_two_exports_both_count_and_one_return_in_overlapping_exports_counts_once(tmp_path):
+    directory = tmp_path / "mappings"
+    directory.mkdir()
+    (directory / "pos.yaml").write_text(POS.format(extra="negative_lines: returns"), encoding="utf-8")
+    head = "No,State,Date,Item,Qty,Price,Sale\n"
+    files = {
+        "own_shop__jan.csv": head + "1,ok,20260105,A,3,10.00,\n1,ok,20260110,A,-1,10.00,\n",
+        "own_shop__feb.csv": head + "1,ok,20260203,A,-1,10.00,\n",  # a second return of the same line
+        "own_shop__jan_again.csv": head + "1,ok,20260110,A,-1,10.00,\n",  # January's return exported again
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    data = LazyExports(sorted(tmp_path.glob("*.csv")), [m for m in load_mappings(directory) if m.is_export], "s",
+                       None, NOW, {"own_shop": "jd"})  # fmt: skip
+    refunds = next(data.rows("refunds")).to_pylist()
+    local = ZoneInfo("Asia/Shanghai")
+    assert sorted((r["created_at"].astimezone(local).date().isoformat(), r["quantity"]) for r in refunds) == [
+        ("2026-01-10", 1), ("2026-02-03", 1),
+    ]  # fmt: skip
