@@ -18,8 +18,8 @@ _REPORTING = {"currency": "CNY"}
 
 
 def set_reporting_currency(code: str | None) -> None:
-    """The currency the published marts report money in (marts.shops.reporting_currency); the router sets it on
-    every run, before a page draws."""
+    """The currency the published marts report money in (marts.shops.reporting_currency); the router (and the
+    wall) set it on every run, before a page draws. Process-wide: every session reads the same published file."""
     _REPORTING["currency"] = code or "CNY"
 
 
@@ -34,15 +34,14 @@ def money_format() -> str:
     return symbol().replace("%", "%%") + "%,.2f"
 
 
-def money(value: Number | None, sign_of: str | None = None) -> str:
+def money(value: Number | None) -> str:
     """The reporting currency's sign with thousands separators and 2 decimals: 1234567.891 -> '¥1,234,567.89';
     -5 -> '-¥5.00'."""
     if value is None:
         return "—"
-    sign_of = symbol() if sign_of is None else sign_of
     amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
     sign = "-" if amount < 0 else ""
-    return f"{sign}{sign_of}{abs(amount):,.2f}"
+    return f"{sign}{symbol()}{abs(amount):,.2f}"
 
 
 def integer(value: Number | None) -> str:

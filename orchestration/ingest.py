@@ -316,7 +316,8 @@ def config_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             for s in settings.shops
         ]
         sources = [(*row, now) for row in source_rows(settings)]
-        rates, problems = ([], []) if settings.rates_file() is None else read_rates(settings.rates_file())
+        rates_file = settings.rates_file()
+        rates, problems = read_rates(rates_file) if rates_file is not None else ([], [])
         for problem in problems:
             dg.get_dagster_logger().warning("exchange rate not used: %s", problem)
         settings.build_path.parent.mkdir(parents=True, exist_ok=True)
