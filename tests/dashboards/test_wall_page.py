@@ -106,10 +106,13 @@ def test_the_tickers_list_low_stock_and_the_review_queue(built_serve_path, monke
         built_serve_path,
         "select sku from marts.inventory_health where health_status in ('oversold', 'stockout', 'at_risk')",
     )
-    queue = frame(built_serve_path, "select platform_order_id from marts.order_exceptions")
+    queue = frame(
+        built_serve_path,
+        "select platform_order_id from marts.order_exceptions order by created_at desc, order_id",
+    )
     assert all(sku in text for sku in low["sku"])
     assert f"待审订单 {len(queue)}" in text
-    assert queue["platform_order_id"].iloc[0] in text
+    assert queue["platform_order_id"].iloc[0] in text  # the newest order heads the ticker
 
 
 def test_the_wall_draws_no_filters_and_the_filters_survive_a_visit(built_serve_path, monkeypatch):

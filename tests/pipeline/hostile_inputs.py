@@ -9,6 +9,7 @@ state, dbt's and Dagster's logs, what the run printed — and no download may ho
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 from pathlib import Path
 
@@ -103,13 +104,33 @@ def leaks_in_files(root: Path, skip: set[Path]) -> list[str]:
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         if path.suffix in {".duckdb", ".wal"} or any(path.is_relative_to(s) for s in skip):
             continue
-        data = path.read_bytes()
+        data = _content(path)
         found += [
             f"{path.relative_to(root)} holds {v!r}"
             for v in CLEAR
             if v.encode("utf-8") in data or v.encode("gbk") in data
         ]
     return found
+
+
+def _content(path: Path) -> bytes:
+    """What a file holds, as a reader of it would see it: gzip decompressed, Parquet and Arrow IPC as their rows'
+    text. (Compressed or columnar bytes would both hide a datum and, being dense, hold a short GBK datum's three
+    bytes by chance.)"""
+    data = path.read_bytes()
+    if path.name.endswith(".gz"):
+        return gzip.decompress(data)
+    if path.suffix in {".parquet", ".arrow"}:
+        import pyarrow.ipc
+        import pyarrow.parquet
+
+        table = (
+            pyarrow.parquet.read_table(path)
+            if path.suffix == ".parquet"
+            else pyarrow.ipc.open_file(path).read_all()
+        )
+        return repr(table.to_pylist()).encode("utf-8")
+    return data
 
 
 def leaks_in_text(where: str, text: str) -> list[str]:
