@@ -21,7 +21,7 @@ import pyarrow.ipc
 
 from connectors.common.pii import pii_hash
 from connectors.files.mapping import Mapping
-from connectors.files.product_master import arrow_schema, arrow_table
+from connectors.files.product_master import arrow_schema
 from connectors.files.workbook import ImportResult
 
 CODE = hashlib.sha256(
@@ -62,8 +62,8 @@ class ParseCache:
             return None
         try:
             meta = json.loads(meta_file.read_text(encoding="utf-8"))
-            with pa.ipc.open_file(rows_file) as reader:
-                table = reader.read_all()
+            with pa.ipc.open_file(pa.memory_map(str(rows_file))) as reader:
+                table = reader.read_all()  # mapped, not copied: the pages are read as they are used
         except (OSError, ValueError, pa.ArrowException):
             return None
         if table.schema != arrow_schema(columns_of(meta["table"])):
@@ -73,7 +73,7 @@ class ParseCache:
         result = ImportResult(
             source_file=meta["source_file"], file_sha256=meta["file_sha256"], loaded_at=loaded_at
         )
-        result.tables[meta["table"]] = table.to_pylist()
+        result.tables[meta["table"]] = table
         result.quarantine = [{**q, "loaded_at": loaded_at} for q in meta["quarantine"]]
         return meta["mapping"], result
 
@@ -82,10 +82,10 @@ class ParseCache:
     ) -> None:
         """Keep the read; a cache that cannot be written only costs the next import a parse."""
         table_name = mapping.sheets[0].table
-        rows = result.tables[table_name]
+        table = result.tables[table_name]
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            table = arrow_table(rows, columns)
+            table = table.cast(arrow_schema(columns))
             with pa.ipc.new_file(self.directory / f"{key}.arrow", table.schema) as writer:
                 writer.write_table(table)
             meta = {

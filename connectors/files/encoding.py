@@ -16,6 +16,9 @@ every file the platforms write, and they explain themselves in a sentence.
 from __future__ import annotations
 
 import codecs
+from pathlib import Path
+
+CHUNK = 1 << 20
 
 BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -52,3 +55,42 @@ def decode(data: bytes) -> tuple[str, str]:
     if encoding.startswith("utf-16") and text.startswith("\ufeff"):
         text = text[1:]
     return text, encoding
+
+
+def _decodes(path: Path, name: str) -> bool:
+    decoder = codecs.getincrementaldecoder(name)("strict")
+    try:
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(CHUNK), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _replacements(path: Path, name: str) -> int:
+    decoder = codecs.getincrementaldecoder(name)("replace")
+    count = 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            count += decoder.decode(chunk).count(REPLACEMENT)
+        count += decoder.decode(b"", final=True).count(REPLACEMENT)
+    return count
+
+
+def detect_file_encoding(path: Path) -> str:
+    """detect_encoding for a file, read a megabyte at a time (a big export is never in memory whole); a name
+    that `open(path, encoding=...)` reads the text with, without its BOM."""
+    with path.open("rb") as handle:
+        head = handle.read(1024)
+    for bom, name in BOMS:
+        if head.startswith(bom):
+            return "utf-16" if name.startswith("utf-16") else name  # "utf-16" reads (and drops) the BOM
+    if head.count(0) * 20 >= len(head) > 0:
+        return detect_encoding(head)
+    for name in ("utf-8", "gb18030"):
+        if _decodes(path, name):
+            return name
+    errors = {name: _replacements(path, name) for name in ("utf-8", "gb18030")}
+    return min(errors, key=lambda name: errors[name])

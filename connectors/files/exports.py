@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import csv
 import fnmatch
-import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors.files.cells import FORMULA_MISSING
-from connectors.files.encoding import decode
-from connectors.files.mapping import ENTITIES, Mapping, normalize_header
+from connectors.files.encoding import detect_file_encoding
+from connectors.files.mapping import DLT_TYPES, ENTITIES, Mapping, normalize_header
+from connectors.files.product_master import columns_table
 from connectors.files.workbook import FileImportError, ImportResult, RowRules, _sheet_rows, file_sha256
 
 SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls")
@@ -75,6 +77,13 @@ def _xls_rows(path: Path, sheet_name: str | None) -> tuple[list[tuple], str]:
     return rows, sheet
 
 
+def _text_rows(path: Path, encoding: str, delimiter: str) -> Iterator[tuple]:
+    """The rows of a text file, read as they are consumed (a big export is never in memory whole)."""
+    with path.open(encoding=encoding, errors="replace", newline="") as handle:
+        for row in csv.reader(handle, delimiter=delimiter):
+            yield tuple(row)
+
+
 def _pick_sheet(path: Path, names: list[str], wanted: str | None) -> str:
     if wanted is None:
         return names[0]
@@ -91,13 +100,10 @@ def open_rows(path: Path, sheet_name: str | None = None) -> tuple[Iterator[tuple
     """(rows incl. the header row, sheet name ('' for a text file), detected encoding (None for a workbook))."""
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
-        text, encoding = decode(path.read_bytes())
-        delimiter = sniff_delimiter(text, suffix)
-        return (
-            (tuple(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)),
-            "",
-            encoding,
-        )
+        encoding = detect_file_encoding(path)
+        with path.open(encoding=encoding, errors="replace", newline="") as handle:
+            delimiter = sniff_delimiter(handle.read(65536), suffix)
+        return _text_rows(path, encoding, delimiter), "", encoding
     if suffix == ".xls":
         rows, sheet = _xls_rows(path, sheet_name)
         return iter(rows), sheet, None
@@ -252,7 +258,6 @@ def read_export(
     if mapping.sheet_name and path.suffix.lower() in (".xlsx", ".xls") and sheet != mapping.sheet_name:
         rows, sheet, encoding = open_rows(path, mapping.sheet_name)
         header = next(rows, ())
-    rest = list(rows)
     sha = file_sha256(path)
     result = ImportResult(source_file=path.name, file_sha256=sha, loaded_at=datetime.now(UTC))
     spec = mapping.sheets[0]
@@ -269,9 +274,8 @@ def read_export(
         text_of=dict(entity.text_of) if entity else {},
         mapping_file=mapping.path.name,
     )
-    result.tables[spec.table] = _sheet_rows(
-        path, spec, _with_header(header, iter(rest)), {}, result, rules, sheet_name=sheet
-    )
+    accepted = _sheet_rows(path, spec, _with_header(header, rows), {}, result, rules, sheet_name=sheet)
+    result.tables[spec.table] = columns_table(accepted, entity_columns(mapping.entity))
     return mapping, result
 
 
@@ -297,6 +301,24 @@ def _set_aside(result: ImportResult, rows: list[dict], reason: str, sheet: str) 
                 "loaded_at": result.loaded_at,
             }
         )
+
+
+ROW_COLUMNS = {
+    "shop_id": {"data_type": "text", "nullable": False},
+    "mapping": {"data_type": "text"},
+    "source_file": {"data_type": "text"},
+    "source_row": {"data_type": "bigint"},
+    "file_sha256": {"data_type": "text"},
+}
+
+
+def entity_columns(entity: str) -> dict[str, dict[str, Any]]:
+    """The raw table of an entity: its canonical columns, the occurrence the importer numbers, the row's origin."""
+    spec = ENTITIES[entity]
+    hints = {name: dict(DLT_TYPES[kind]) for name, kind in spec.columns.items()}
+    if spec.occurrence:
+        hints[spec.occurrence] = dict(DLT_TYPES["int"])
+    return {**hints, **ROW_COLUMNS}
 
 
 def _negative_lines(
@@ -342,39 +364,53 @@ def _negative_lines(
     return kept, returns
 
 
-def _consistent_orders(result: ImportResult, rows: list[dict]) -> list[dict]:
+def _consistent_orders(result: ImportResult, rows: pa.Table) -> pa.Table:
     """The file's lines whose order's own fields agree on every line; the others are set aside (two totals for
     one order would otherwise become one of them silently)."""
+    fields = [f for f in ORDER_FIELDS if f in rows.column_names]
+    if not rows.num_rows or not fields:
+        return rows
+    counts = rows.group_by(["shop_id", "order_id"]).aggregate(
+        [(f, "count_distinct", pc.CountOptions(mode="all")) for f in fields]
+    )
+    differs = pc.greater(counts[f"{fields[0]}_count_distinct"], 1)
+    for f in fields[1:]:
+        differs = pc.or_(differs, pc.greater(counts[f"{f}_count_distinct"], 1))
+    bad = counts.filter(differs)
+    if not bad.num_rows:
+        return rows
+    orders = set(zip(bad["shop_id"].to_pylist(), bad["order_id"].to_pylist(), strict=True))
+    candidates = pc.fill_null(pc.is_in(rows["order_id"], bad["order_id"]), False)
+    lines = [r for r in rows.filter(candidates).to_pylist() if (r["shop_id"], r["order_id"]) in orders]
     by_order: dict[tuple, list[dict]] = {}
-    for row in rows:
-        by_order.setdefault((row["shop_id"], row["order_id"]), []).append(row)
-    kept = []
-    for (_, order_id), lines in by_order.items():
-        differ = [f for f in ORDER_FIELDS if len({line.get(f) for line in lines}) > 1]
-        if differ:
-            shown = "; ".join(
-                f"{f}: " + " vs ".join(sorted({str(line.get(f)) for line in lines})) for f in differ
-            )
-            _set_aside(
-                result,
-                lines,
-                f"order {order_id} has {len(lines)} lines that disagree on the order's own "
-                f"fields ({shown}) — export it again or correct the lines so they agree, "
-                "and re-import",
-                "",
-            )
-        else:
-            kept.extend(lines)
-    return kept
+    for line in lines:
+        by_order.setdefault((line["shop_id"], line["order_id"]), []).append(line)
+    for (_, order_id), group in by_order.items():
+        differ = [f for f in fields if len({line.get(f) for line in group}) > 1]
+        shown = "; ".join(
+            f"{f}: " + " vs ".join(sorted({str(line.get(f)) for line in group})) for f in differ
+        )
+        _set_aside(
+            result,
+            group,
+            f"order {order_id} has {len(group)} lines that disagree on the order's own "
+            f"fields ({shown}) — export it again or correct the lines so they agree, "
+            "and re-import",
+            "",
+        )
+    rows_set_aside = pa.array(sorted(line["source_row"] for line in lines), pa.int64())
+    return rows.filter(pc.invert(pc.is_in(rows["source_row"], rows_set_aside)))
 
 
-def checked_rows(mapping: Mapping, result: ImportResult) -> tuple[list[dict], list[dict]]:
-    """The rows of a read export that load, and (orders) its negative lines as refund rows of their order; the
-    file-level checks' rejects go to result.quarantine."""
+def checked_rows(mapping: Mapping, result: ImportResult) -> tuple[pa.Table, list[dict]]:
+    """The rows of a read export that load (an Arrow table of the entity's columns), and (orders) its negative
+    lines as refund rows of their order; the file-level checks' rejects go to result.quarantine."""
     rows = result.tables[mapping.sheets[0].table]
     if mapping.entity != "orders":
         return rows, []
-    rows, returns = _negative_lines(result, mapping, rows)
+    negative = pc.fill_null(pc.less(rows["quantity"], 0), False)
+    _, returns = _negative_lines(result, mapping, rows.filter(negative).to_pylist())
+    rows = rows.filter(pc.invert(negative))
     return _consistent_orders(result, rows), returns
 
 
@@ -415,10 +451,10 @@ def preview(
         "mapping_file": str(mapping.path),
         "entity": mapping.entity,
         "shop_id": shop_id_from_name(path) or shop_id,
-        "rows_loaded": len(rows) + len(returns),
+        "rows_loaded": rows.num_rows + len(returns),
         "returns": len(returns),
         "rows_set_aside": len(result.quarantine),
         "columns": filled,
-        "first_rows": [{name: row.get(name) for name in filled} for row in rows[:limit]],
+        "first_rows": [{name: row.get(name) for name in filled} for row in rows.slice(0, limit).to_pylist()],
         "set_aside": [(q["row_number"], q["reason"]) for q in result.quarantine],
     }

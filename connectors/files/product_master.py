@@ -81,6 +81,22 @@ def arrow_table(rows: list[dict], columns: dict[str, dict]) -> pa.Table:
     return pa.table(arrays)
 
 
+def columns_table(columns: dict[str, list], hints: dict[str, dict]) -> pa.Table:
+    """Values by column (name -> list, all of one length) as an Arrow table of the hints' columns and types
+    (a column not among the values is empty), cast as arrow_table casts."""
+    schema = arrow_schema(hints)
+    length = len(next(iter(columns.values()), []))
+    arrays = {}
+    for name in hints:
+        values = columns.get(name) or [None] * length
+        target = schema.field(name).type
+        try:
+            arrays[name] = pa.array(values, target)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+            arrays[name] = pa.array(values).cast(target)
+    return pa.table(arrays, schema=schema)
+
+
 def empty_table(columns: dict[str, dict]) -> pa.Table:
     """No rows, but the table's columns: dlt then still creates the table, so dbt sources always exist."""
     return arrow_schema(columns).empty_table()

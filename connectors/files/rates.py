@@ -63,7 +63,9 @@ def read_rates(path: Path) -> tuple[list[tuple], list[str]]:
             continue
         key = (currency, period, starts_on)
         if key in seen:  # two rates for one period: neither is used (which one is right?)
-            problems.append(f"{where}: {currency} {starts_on:%Y-%m-%d} is also on row {seen[key][0]} — keep one")
+            problems.append(
+                f"{where}: {currency} {starts_on:%Y-%m-%d} is also on row {seen[key][0]} — keep one"
+            )
             seen[key] = (seen[key][0], None)
             continue
         seen[key] = (number, (currency, period, starts_on, rate, number))

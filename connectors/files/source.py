@@ -16,9 +16,9 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import dlt
+import duckdb
 import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
 from dlt.pipeline.exceptions import PipelineStepFailed
@@ -26,19 +26,12 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from connectors.common.loading import warehouse_pipeline
 from connectors.common.pii import require_salt
 from connectors.files.cache import ParseCache, cache_key
-from connectors.files.exports import SUFFIXES, checked_rows, file_problem, read_export
-from connectors.files.mapping import DLT_TYPES, ENTITIES, Mapping, load_mappings
-from connectors.files.product_master import QUARANTINE_COLUMNS, arrow_table, empty_table
+from connectors.files.exports import SUFFIXES, checked_rows, entity_columns, file_problem, read_export
+from connectors.files.mapping import ENTITIES, Mapping, load_mappings
+from connectors.files.product_master import QUARANTINE_COLUMNS, arrow_schema, arrow_table, empty_table
 from connectors.files.workbook import FileImportError, ImportResult, file_sha256
 
 log = logging.getLogger(__name__)
-ROW_COLUMNS = {
-    "shop_id": {"data_type": "text", "nullable": False},
-    "mapping": {"data_type": "text"},
-    "source_file": {"data_type": "text"},
-    "source_row": {"data_type": "bigint"},
-    "file_sha256": {"data_type": "text"},
-}
 IMPORT_COLUMNS = {
     "source_file": {"data_type": "text", "nullable": False},
     "file_sha256": {"data_type": "text", "nullable": False},
@@ -51,15 +44,6 @@ IMPORT_COLUMNS = {
 }
 BATCH_ROWS = 50_000
 EVENTS = ("created_at", "paid_at", "shipped_at", "completed_at", "closed_at")
-
-
-def entity_columns(entity: str) -> dict[str, dict[str, Any]]:
-    """The raw table of an entity: its canonical columns, the occurrence the importer numbers, the row's origin."""
-    spec = ENTITIES[entity]
-    hints = {name: dict(DLT_TYPES[kind]) for name, kind in spec.columns.items()}
-    if spec.occurrence:
-        hints[spec.occurrence] = dict(DLT_TYPES["int"])
-    return {**hints, **ROW_COLUMNS}
 
 
 def export_files(paths: list[str | Path] | None = None, directory: str | Path | None = None) -> list[Path]:
@@ -76,20 +60,55 @@ def export_files(paths: list[str | Path] | None = None, directory: str | Path | 
     return files
 
 
-def _row_key(entity: str, row: dict) -> tuple:
-    """A row's identity within its shop, the same whichever layout it came in."""
-    if entity == "orders":
-        line = (
-            row.get("line_id")
-            or f"{row.get('sku_id') or row.get('outer_id')}#{row.get('sku_occurrence') or 1}"
-        )
-        return (row["shop_id"], row["order_id"], line)
-    if entity == "refunds":
-        return (row["shop_id"], row["refund_id"])
-    return (
-        row["shop_id"],
-        row.get("entry_id") or f"{row['bill_line_id']}#{row.get('entry_occurrence') or 1}",
+ROW_KEYS = {
+    "orders": "order_id, coalesce(nullif(line_id, ''), coalesce(nullif(sku_id, ''), outer_id, 'None') || '#' "
+    "|| coalesce(nullif(sku_occurrence, 0), 1))",
+    "refunds": "refund_id",
+    "settlements": "coalesce(nullif(entry_id, ''), bill_line_id || '#' || coalesce(nullif(entry_occurrence, 0), 1))",
+}
+"""A row's identity within its shop (SQL over the entity's columns), the same whichever layout it came in: a
+later file's row (and a later row of one file) replaces an earlier one with the same identity."""
+
+
+def _numbered(rows: pa.Table, number: int, name: str) -> pa.Table:
+    """A file's rows with the file's place in the import and its name (what decides between files)."""
+    return rows.append_column("_file", pa.array([number] * rows.num_rows, pa.int64())).append_column(
+        "_name", pa.array([name] * rows.num_rows, pa.string())
     )
+
+
+def _combined(con: duckdb.DuckDBPyConnection, entity: str, parts: list[pa.Table]) -> pa.Table:
+    """The rows of every file of an entity as one table: one row per identity (ROW_KEYS) within its shop. An
+    order comes whole from one file: the one showing it later in its life (its latest time stamp, then the later
+    file name)."""
+    columns = entity_columns(entity)
+    if not parts:
+        return empty_table(columns)
+    con.register("part", pa.concat_tables(parts))
+    chosen = "part"
+    if entity == "orders":
+        latest = f"greatest({', '.join(EVENTS)})"
+        chosen = f"""(
+            select p.* from part as p
+            join (
+                select shop_id, order_id, _file from (
+                    select shop_id, order_id, _file, _name, max({latest}) as latest from part group by all
+                )
+                qualify row_number() over (
+                    partition by shop_id, order_id order by latest desc nulls last, _name desc, _file desc
+                ) = 1
+            ) as w using (shop_id, order_id, _file)
+        )"""
+    selected = ", ".join(f'"{name}"' for name in columns)
+    table = con.sql(
+        f"""select {selected} from {chosen}
+        qualify row_number() over (
+            partition by shop_id, {ROW_KEYS[entity]} order by _file desc, source_row desc
+        ) = 1
+        order by _file, source_row"""
+    ).to_arrow_table()
+    con.unregister("part")
+    return table.cast(arrow_schema(columns))
 
 
 class LazyExports:
@@ -108,18 +127,17 @@ class LazyExports:
         self.files, self.mappings, self.pii_salt = files, mappings, pii_salt
         self.shop_id, self.now, self.shops = shop_id, now, shops
         self.cache = ParseCache(cache_dir) if cache_dir is not None else None
-        self._tables: dict[str, dict[tuple, dict]] | None = None
+        self._tables: dict[str, pa.Table] | None = None
         self._quarantine: list[dict] = []
         self._imports: list[dict] = []
 
-    def _read(self) -> dict[str, dict[tuple, dict]]:
+    def _read(self) -> dict[str, pa.Table]:
         if self._tables is not None:
             return self._tables
-        tables: dict[str, dict[tuple, dict]] = {entity: {} for entity in ENTITIES}
-        orders: dict[tuple, tuple[tuple, list[dict]]] = {}  # (shop, order) -> (rank, its lines)
+        parts: dict[str, list[pa.Table]] = {entity: [] for entity in ENTITIES}
         returns: list[tuple[dict, dict]] = []  # (refund row of a negative line, its file's import record)
         started = datetime.now(UTC)
-        for path in self.files:
+        for number, path in enumerate(self.files):
             try:
                 mapping, result = self._read_file(path)
             except FileImportError as exc:
@@ -130,39 +148,28 @@ class LazyExports:
                 continue
             entity = mapping.entity
             rows, negative = checked_rows(mapping, result)
-            if entity == "orders":
-                by_order: dict[tuple, list[dict]] = {}
-                for row in rows:
-                    by_order.setdefault((row["shop_id"], row["order_id"]), []).append(row)
-                for order, lines in by_order.items():
-                    latest = max((line[e] for line in lines for e in EVENTS if line.get(e)), default=None)
-                    rank = (latest.isoformat() if latest else "", path.name)
-                    if order not in orders or rank >= orders[order][0]:
-                        orders[order] = (rank, lines)
-            else:
-                for row in rows:
-                    tables[entity][_row_key(entity, row)] = row
+            parts[entity].append(_numbered(rows, number, path.name))
             self._quarantine.extend(result.quarantine)
             record = {
-                "source_file": path.name, "file_sha256": result.file_sha256, "shop_id": rows[0]["shop_id"]
-                if rows else None, "mapping": mapping.name, "entity": entity,
-                "rows_loaded": len(rows) + len(negative), "rows_set_aside": len(result.quarantine),
-                "imported_at": started,
+                "source_file": path.name, "file_sha256": result.file_sha256,
+                "shop_id": rows["shop_id"][0].as_py() if rows.num_rows else None, "mapping": mapping.name,
+                "entity": entity, "rows_loaded": rows.num_rows + len(negative),
+                "rows_set_aside": len(result.quarantine), "imported_at": started,
             }  # fmt: skip
             self._imports.append(record)
             returns += [(refund, record) for refund in negative]
-            log.info(
-                "%s: %s rows as %s (%s), %s set aside",
-                path.name,
-                len(rows),
-                entity,
-                mapping.name,
-                len(result.quarantine),
-            )
-        for _, lines in orders.values():
-            for row in lines:
-                tables["orders"][_row_key("orders", row)] = row
-        self._link_returns(returns, orders, tables["refunds"], started)
+            log.info("%s: %s rows as %s (%s), %s set aside", path.name, rows.num_rows, entity, mapping.name,
+                     len(result.quarantine))  # fmt: skip
+        with duckdb.connect() as con:
+            tables = {"orders": _combined(con, "orders", parts["orders"])}
+            linked = self._link_returns(con, returns, tables["orders"], started)
+            if linked:  # after the files' refunds: a return counted from a negative line wins
+                parts["refunds"].append(
+                    _numbered(arrow_table(linked, entity_columns("refunds")), len(self.files), "")
+                )
+            tables |= {
+                entity: _combined(con, entity, parts[entity]) for entity in ENTITIES if entity != "orders"
+            }
         if self.cache is not None:
             self.cache.prune()
         self._tables = tables
@@ -187,22 +194,36 @@ class LazyExports:
         return mapping, result
 
     def _link_returns(
-        self,
-        returns: list[tuple[dict, dict]],
-        orders: dict[tuple, tuple[tuple, list[dict]]],
-        refunds: dict[tuple, dict],
+        self, con: duckdb.DuckDBPyConnection, returns: list[tuple[dict, dict]], orders: pa.Table,
         loaded_at: datetime,
-    ) -> None:
+    ) -> list[dict]:  # fmt: skip
         """Negative lines become refunds of their order's line of the same SKU when that order is in the data;
         else they are set aside (a refund of an order nobody imported cannot be counted against anything)."""
+        if not returns:
+            return []
+        wanted = pa.table({
+            "shop_id": [r["shop_id"] for r, _ in returns], "order_id": [r["order_id"] for r, _ in returns]
+        })  # fmt: skip
+        con.register("wanted", wanted)
+        con.register("orders", orders)
+        found = con.execute(
+            "select shop_id, order_id, line_id, sku_id, outer_id, currency from orders"
+            " semi join wanted using (shop_id, order_id) order by source_row"
+        ).fetchall()
+        by_order: dict[tuple, list[dict]] = {}
+        for shop_id, order_id, line_id, sku_id, outer_id, currency in found:
+            by_order.setdefault((shop_id, order_id), []).append(
+                {"line_id": line_id, "sku_id": sku_id, "outer_id": outer_id, "currency": currency}
+            )
+        linked = []
         for refund, record in returns:
-            lines = orders.get((refund["shop_id"], refund["order_id"]), (None, []))[1]
+            lines = by_order.get((refund["shop_id"], refund["order_id"]), [])
             line = next((r for r in lines if refund["sku_id"] in (r.get("sku_id"), r.get("outer_id"))), None)
             if line is not None:
                 refund["line_id"] = line.get("line_id")
                 refund["sku_id"] = line.get("sku_id") or line.get("outer_id")
                 refund["currency"] = refund["currency"] or line.get("currency")
-                refunds[_row_key("refunds", refund)] = refund
+                linked.append(refund)
                 continue
             why = (
                 f"order {refund['order_id']} has no line of {refund['sku_id']}"
@@ -219,16 +240,16 @@ class LazyExports:
             })  # fmt: skip
             record["rows_loaded"] -= 1
             record["rows_set_aside"] += 1
+        return linked
 
     def rows(self, entity: str) -> Iterator[pa.Table]:
         """The entity's rows as Arrow tables of its typed columns (dlt loads them as they are, without
-        normalising each row), in batches that bound the memory of the conversion."""
-        columns = entity_columns(entity)
-        rows = list(self._read()[entity].values())
-        if not rows:
-            yield empty_table(columns)
-        for start in range(0, len(rows), BATCH_ROWS):
-            yield arrow_table(rows[start : start + BATCH_ROWS], columns)
+        normalising each row), in batches."""
+        table = self._read()[entity]
+        if not table.num_rows:
+            yield empty_table(entity_columns(entity))
+        for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+            yield pa.Table.from_batches([batch])
 
     def quarantined(self) -> Iterator[list[dict] | pa.Table]:
         self._read()

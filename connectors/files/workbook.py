@@ -13,9 +13,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import openpyxl
+import pyarrow as pa
 
 from connectors.common.pii import is_pii_key, pii_hash
 from connectors.files.cells import (
+    _DATETIME_FORMATS,
     FIX_HINT,
     FORMULA_MISSING,
     PARSERS,
@@ -320,6 +322,91 @@ def _not_before(spec: SheetSpec, row: dict[str, Any]) -> list[str]:
     return problems
 
 
+CHUNK_ROWS = 65_536
+"""Rows checked together: each column of a chunk is checked per distinct text, so a chunk bounds the memory."""
+
+
+def _chunks(rows: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
+    chunk: list[tuple] = []
+    for values in rows:
+        chunk.append(values)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+_WRAPPED = frozenset(("=", "'", "\t", " "))
+"""First characters of a cell `unwrap` changes (an Excel-proof `="…"`, a leading apostrophe, tab or space)."""
+
+
+def _datetimes(col: ColumnSpec, texts: list[str], rules: RowRules) -> list[datetime | None]:
+    """The UTC date-times of a datetime column's texts, read together (pandas, the column's format or each of
+    the usual ones in turn); None where that reading is not certain to match the one cell's (another form, a
+    local time that is ambiguous or missing in the file's time zone), which then is read cell by cell."""
+    import pandas as pd
+
+    series = pd.Series(
+        [unwrap(t) if t[:1] in _WRAPPED or t[-1:].isspace() else t for t in texts], dtype=object
+    )
+    parsed = pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
+    for fmt in (col.format,) if col.format else _DATETIME_FORMATS:
+        todo = parsed.isna()
+        if not todo.any():
+            break
+        parsed[todo] = pd.to_datetime(series[todo], format=fmt, exact=True, errors="coerce").astype(
+            "datetime64[us]"
+        )
+    local = parsed.dt.tz_localize(rules.timezone, ambiguous="NaT", nonexistent="NaT")
+    return pa.Array.from_pandas(local.dt.tz_convert("UTC")).to_pylist()
+
+
+def _check_column(
+    spec: SheetSpec,
+    col: ColumnSpec,
+    keys: list,
+    seen: dict,
+    known: dict[str, set],
+    rules: RowRules | None,
+    typed: bool,
+) -> list:
+    """Check every distinct cell of `keys` not checked before into `seen` (key -> (value, problem)); the
+    distinct keys. A key is the cell, or with `typed` (type, cell): True == 1 == 1.0 in a dict, and their cells
+    do not read alike."""
+    distinct = list(dict.fromkeys(keys))
+    new = [k for k in distinct if k not in seen]
+    if not new:
+        return distinct
+    raws = [k[1] for k in new] if typed else new
+    fast = (
+        rules is not None
+        and col.type == "datetime"
+        and not (col.multiple or col.map is not None or col.values is not None or col.pattern)
+        and not (col.references or col.min is not None)
+        and len(new) > 64
+    )
+    if fast:
+        texts = [(i, r) for i, r in enumerate(raws) if isinstance(r, str) and not is_blank(r)]
+        moments = _datetimes(col, [t for _, t in texts], rules)
+        for (i, _), moment in zip(texts, moments, strict=True):
+            if moment is not None and not (rules.now and moment > rules.now):
+                seen[new[i]] = (moment, None)
+    for key, raw in zip(new, raws, strict=True):
+        if key not in seen:
+            seen[key] = _check_cell(spec, col, raw, known, rules)
+    return distinct
+
+
+def _suspect(cells: list[tuple], typed: bool) -> bool:
+    """Whether a chunk's cells may hold a row problem of their own (a cell too long, undecodable bytes)."""
+    for column in cells:
+        texts = [v for v in column if isinstance(v, str)] if typed else list(filter(None, column))
+        if texts and (max(map(len, texts)) > MAX_CELL or REPLACEMENT in "".join(texts)):
+            return True
+    return False
+
+
 def _sheet_rows(
     path: Path,
     spec: SheetSpec,
@@ -328,83 +415,147 @@ def _sheet_rows(
     result: ImportResult,
     rules: RowRules | None = None,
     sheet_name: str | None = None,
-) -> list[dict]:
+) -> dict[str, list]:
+    """The accepted rows as columns (name -> values, one per row, in file order); every other row goes to
+    result.quarantine with its row number and reasons. Read a chunk at a time and column by column: a cell's
+    outcome depends only on its column and text within one read (the rules, `known` and `now` are fixed), so
+    each distinct text of a column is checked once — an export repeats its statuses, dates, SKUs."""
     header_row = next(rows, ())
     index = _header_index(path, spec, header_row)
     headers = [normalize_header(h) for h in header_row]
     where = spec.sheet if sheet_name is None else result.source_file
-    accepted: list[dict] = []
+    salt = rules.salt if rules else None
+    text_of = rules.text_of if rules is not None else {}
+    typed = rules is None or rules.encoding is None  # a workbook's cells are typed; a text file's are text
+    names = [col.name for col in spec.columns]
+    names += [text_of[c.name] for c in spec.columns if c.name in text_of and text_of[c.name] not in names]
+    names += [spec.occurrence] if spec.occurrence and spec.occurrence not in names else []
+    extra = dict(rules.extra) if rules is not None else {}  # constants, over any mapped value
+    pii = {col.name for col in spec.columns if col.pii} if rules is not None else set()
+    ordered = [col for col in spec.columns if col.not_before]
+    accepted: dict[str, list] = {
+        name: [] for name in dict.fromkeys([*names, *extra, "source_file", "source_row"])
+    }
     first_seen: dict[tuple, int] = {}
     occurrences: dict[tuple, int] = {}
-    # a cell's outcome depends only on its column and text within one read (the rules, `known` and `now` are
-    # fixed): each distinct text of a column is checked once — an export repeats its statuses, dates, SKUs
-    checked: dict[str, dict[tuple, tuple[Any, str | None]]] = {col.name: {} for col in spec.columns}
+    checked: dict[str, dict] = {col.name: {} for col in spec.columns}
+    texts: dict[str, dict] = {col.name: {} for col in spec.columns if col.name in text_of}
     hashed: dict[Any, str | None] = {}
-    positions = {kind: _hidden_positions(spec, headers, kind) for kind in (None, "long", "short")}
-    columns = [(col, index.get(col.header), checked[col.name]) for col in spec.columns]
-    for row_number, values in enumerate(rows, start=2):
-        if all(is_blank(v) for v in values):
-            continue  # an empty row (a gap between blocks) is skipped: it holds nothing to lose
-        row: dict[str, Any] = {}
-        problems: list[str] = _row_problems(values, headers, rules)
-        misaligned = _misaligned(values, headers, rules)
-        hidden = positions[misaligned]
-        for col, at, seen in columns:
-            raw = values[at] if at is not None and at < len(values) else None
-            key = (type(raw), raw)  # True == 1 == 1.0 in a dict; their cells do not read alike
-            outcome = seen.get(key)
-            if outcome is None:
-                outcome = seen[key] = _check_cell(spec, col, raw, known, rules)
-            row[col.name], problem = outcome
-            if rules is not None and col.name in rules.text_of and not is_blank(raw):
-                row[rules.text_of[col.name]] = normalize_header(as_text(raw))
-            if problem:
-                personal = (
-                    col.pii or (col.header in index and hidden(index[col.header])) or _personal_text(raw)
-                )
-                problems.append(_masked(problem, personal, raw, rules.salt if rules else None))
-        if not problems:
-            problems.extend(_not_before(spec, row))
-        if spec.occurrence and not problems:
-            repeat = tuple(row[k] for k in spec.primary_key[:-1])
-            occurrences[repeat] = row[spec.occurrence] = occurrences.get(repeat, 0) + 1
-        key = tuple(row.get(k) for k in spec.primary_key)
-        if not problems and spec.primary_key:
-            if key in first_seen:
-                label = "+".join(spec.column(k).header for k in spec.primary_key)
-                problems.append(
-                    f"{label} '{', '.join(map(str, key))}' repeats row {first_seen[key]} — keep one "
-                    "row per code (delete or rename the duplicate) and re-import"
-                )
-            else:
-                first_seen[key] = row_number
-        if problems:
-            raw_row = quarantine_row(spec, headers, values, rules.salt if rules else None, misaligned)
+    width = _width(headers)
+    row_number = 1
+    for chunk in _chunks(rows, CHUNK_ROWS):
+        numbers: list[int] = list(range(row_number + 1, row_number + 1 + len(chunk)))
+        row_number += len(chunk)
+        live = (
+            [i for i, values in enumerate(chunk) if not all(is_blank(v) for v in values)]
+            if typed
+            else [i for i, values in enumerate(chunk) if "".join(values).strip()]
+        )
+        if len(live) < len(chunk):  # an empty row (a gap between blocks) holds nothing to lose: skipped
+            chunk, numbers = [chunk[i] for i in live], [numbers[i] for i in live]
+        if not chunk:
+            continue
+        padded = [v if len(v) >= len(headers) else (*v, *[None] * (len(headers) - len(v))) for v in chunk]
+        cells = list(zip(*padded, strict=False)) if headers else []
+        problems: dict[int, list[str]] = {}
+        if rules is not None:
+            suspects = range(len(chunk)) if _suspect(cells, typed) else (
+                i for i, values in enumerate(chunk) if len(values) != width
+            )  # fmt: skip
+            for i in suspects:
+                if found := _row_problems(chunk[i], headers, rules):
+                    problems[i] = found
+        values_of: dict[str, list] = {}
+        for col in spec.columns:
+            at = index.get(col.header)
+            raws = list(cells[at]) if at is not None and at < len(cells) else [None] * len(chunk)
+            keys = list(zip(map(type, raws), raws, strict=True)) if typed else raws
+            seen = checked[col.name]
+            distinct = _check_column(spec, col, keys, seen, known, rules, typed)
+            values = {k: seen[k][0] for k in distinct}
+            values_of[col.name] = list(map(values.__getitem__, keys))
+            if col.name in text_of:
+                memo = texts[col.name]
+                for key in distinct:
+                    if key not in memo:
+                        raw = key[1] if typed else key
+                        memo[key] = None if is_blank(raw) else normalize_header(as_text(raw))
+                values_of[text_of[col.name]] = list(map(memo.__getitem__, keys))
+            bad = {k for k in distinct if seen[k][1] is not None}
+            if not bad:
+                continue
+            for i, key in enumerate(keys):
+                if key in bad:
+                    raw = raws[i]
+                    hidden = _hidden_positions(spec, headers, _misaligned(chunk[i], headers, rules))
+                    personal = (
+                        col.pii or (col.header in index and hidden(index[col.header])) or _personal_text(raw)
+                    )
+                    problems.setdefault(i, []).append(_masked(seen[key][1], personal, raw, salt))
+        if spec.occurrence and spec.occurrence not in values_of:
+            values_of[spec.occurrence] = [None] * len(chunk)
+        for col in ordered:  # a time before the one it may not precede
+            later, earlier = values_of[col.name], values_of[col.not_before]
+            for i, (a, b) in enumerate(zip(later, earlier, strict=True)):
+                if a is not None and b and a < b and i not in problems:
+                    problems[i] = _not_before(spec, {c.name: values_of[c.name][i] for c in spec.columns})
+        keys_of = spec.primary_key[:-1] if spec.occurrence else spec.primary_key
+        identities = list(zip(*(values_of[k] for k in keys_of), strict=True)) if keys_of else []
+        keep = []
+        for i in range(len(chunk)):
+            if i in problems:
+                continue
+            if spec.primary_key:
+                key = identities[i] if keys_of else ()
+                if spec.occurrence:  # the occurrence is the primary key's last column
+                    occurrences[key] = n = occurrences.get(key, 0) + 1
+                    values_of[spec.occurrence][i] = n
+                    key = (*key, n)
+                if key in first_seen:
+                    label = "+".join(spec.column(k).header for k in spec.primary_key)
+                    problems[i] = [
+                        f"{label} '{', '.join(map(str, key))}' repeats row {first_seen[key]} — keep one "
+                        "row per code (delete or rename the duplicate) and re-import"
+                    ]
+                    continue
+                first_seen[key] = numbers[i]
+            keep.append(i)
+        for i in sorted(problems):
             result.quarantine.append(
                 {
                     "source_file": result.source_file,
                     "file_sha256": result.file_sha256,
                     "sheet": spec.sheet if sheet_name is None else sheet_name,
-                    "row_number": row_number,
-                    "reason": f"{where} row {row_number}: " + "; ".join(problems),
-                    "raw_row": raw_row,
+                    "row_number": numbers[i],
+                    "reason": f"{where} row {numbers[i]}: " + "; ".join(problems[i]),
+                    "raw_row": quarantine_row(
+                        spec, headers, chunk[i], salt, _misaligned(chunk[i], headers, rules)
+                    ),
                     "loaded_at": result.loaded_at,
                 }
             )
-            continue
-        if rules is not None:
-            for col in spec.columns:
-                if col.pii and row[col.name] is not None:
-                    value = row[col.name]
-                    if value not in hashed:
-                        hashed[value] = pii_hash(value, rules.salt or "")
-                    row[col.name] = hashed[value]
-            row.update(rules.extra)
-        accepted.append({**row, "source_file": result.source_file, "source_row": row_number})
-    for col in spec.columns:
-        if len(spec.primary_key) == 1 and col.name == spec.primary_key[0]:
-            known[f"{spec.table}.{col.name}"] = {r[col.name] for r in accepted}
+        whole = len(keep) == len(chunk)
+        for name in (n for n in names if n not in extra):
+            column = values_of.get(name) or [None] * len(chunk)
+            if name in pii:
+                for value in dict.fromkeys(column):
+                    if value is not None and value not in hashed:
+                        hashed[value] = pii_hash(value, salt or "")
+                column = [None if v is None else hashed[v] for v in column]
+            accepted[name] += column if whole else [column[i] for i in keep]
+        for name, value in extra.items():
+            accepted[name] += [value] * len(keep)
+        accepted["source_file"] += [result.source_file] * len(keep)
+        accepted["source_row"] += numbers if whole else [numbers[i] for i in keep]
+    if len(spec.primary_key) == 1 and spec.primary_key[0] in checked:
+        known[f"{spec.table}.{spec.primary_key[0]}"] = set(accepted[spec.primary_key[0]])
     return accepted
+
+
+def row_dicts(columns: dict[str, list]) -> list[dict]:
+    """Columns as rows (name -> value)."""
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
 def read_workbook(path: str | Path, mapping: Mapping) -> ImportResult:
@@ -436,7 +587,7 @@ def read_workbook(path: str | Path, mapping: Mapping) -> ImportResult:
                     f"{mapping.name} mapping ({mapping.path.name}) needs it"
                 )
             rows = workbook[name].iter_rows(values_only=True)
-            result.tables[spec.table] = _sheet_rows(path, spec, rows, known, result)
+            result.tables[spec.table] = row_dicts(_sheet_rows(path, spec, rows, known, result))
     finally:
         workbook.close()
     return result

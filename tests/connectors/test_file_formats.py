@@ -59,7 +59,7 @@ def test_delimiters_are_sniffed_and_common_date_forms_read(tmp_path, name, text)
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     mapping, result = _read(path, _mappings(tmp_path))
-    (row,) = result.tables["orders"]
+    (row,) = result.tables["orders"].to_pylist()
     assert mapping.name == "book" and result.quarantine == []
     assert row["order_status"] == "completed" and row["platform_status"] == "ok"
     assert row["quantity"] == 2 and row["unit_price"] == Decimal("10.50")
@@ -73,12 +73,12 @@ def test_a_comma_that_is_not_a_thousands_separator_is_set_aside_unless_the_mappi
     path.write_text('No;State;Date;Item;Qty;Price\n1;ok;2026-09-05;A;2;"12,34"\n2;ok;2026-09-05;B;1;"1.234,50"\n',
                     encoding="utf-8")  # fmt: skip
     _, result = _read(path, _mappings(tmp_path))
-    assert result.tables["orders"] == [] or all(
-        r["unit_price"] != Decimal("1234") for r in result.tables["orders"]
+    assert result.tables["orders"].to_pylist() == [] or all(
+        r["unit_price"] != Decimal("1234") for r in result.tables["orders"].to_pylist()
     )
     assert any("Price '12,34'" in q["reason"] for q in result.quarantine)
     _, result = _read(path, _mappings(tmp_path, "decimal_comma: true"))
-    assert [r["unit_price"] for r in result.tables["orders"]] == [Decimal("12.34"), Decimal("1234.50")]
+    assert [r["unit_price"] for r in result.tables["orders"].to_pylist()] == [Decimal("12.34"), Decimal("1234.50")]
 
 
 def test_a_formula_without_a_saved_value_sets_its_row_aside(tmp_path):
@@ -90,7 +90,7 @@ def test_a_formula_without_a_saved_value_sets_its_row_aside(tmp_path):
     path = tmp_path / "own_shop__book.xlsx"
     book.save(path)
     _, result = _read(path, _mappings(tmp_path))
-    assert [r["order_id"] for r in result.tables["orders"]] == ["3"]
+    assert [r["order_id"] for r in result.tables["orders"].to_pylist()] == ["3"]
     (problem,) = result.quarantine
     assert problem["row_number"] == 2 and "formula whose value was never saved" in problem["reason"]
 
@@ -100,7 +100,7 @@ def test_a_cell_over_128_kib_sets_its_row_aside_and_the_rest_of_the_file_loads(t
     huge = "B" * (130 * 1024)
     path.write_text(f"No,State,Date,Item,Qty,Price\n1,ok,2026-09-05,{huge},1,5\n2,ok,2026-09-05,C,1,5\n")
     _, result = _read(path, _mappings(tmp_path))
-    assert [r["order_id"] for r in result.tables["orders"]] == ["2"]
+    assert [r["order_id"] for r in result.tables["orders"].to_pylist()] == ["2"]
     (problem,) = result.quarantine
     assert problem["row_number"] == 2 and "more than 128 KiB" in problem["reason"]
     assert len(problem["reason"]) < 1000
@@ -143,7 +143,7 @@ def test_a_status_text_the_map_does_not_know_sets_the_row_aside_naming_the_mappi
     path = tmp_path / "own_shop__x.csv"
     path.write_text("No,State,Date,Item,Qty,Price\n1,lost,2026-09-05,A,1,5\n2,ok,2026-09-05,A,1,5\n")
     _, result = _read(path, _mappings(tmp_path))
-    assert [r["order_id"] for r in result.tables["orders"]] == ["2"]
+    assert [r["order_id"] for r in result.tables["orders"].to_pylist()] == ["2"]
     assert "State 'lost' is not in the map of order_status in book.yaml" in result.quarantine[0]["reason"]
 
 

@@ -57,7 +57,7 @@ def landed(path: Path) -> list[dict]:
     assert result.quarantine == []
     return [
         {k: v for k, v in row.items() if k not in ("source_file", "file_sha256")}
-        for row in result.tables["orders"]
+        for row in result.tables["orders"].to_pylist()
     ]
 
 
@@ -164,7 +164,7 @@ def test_a_file_with_twenty_kinds_of_bad_rows_keeps_every_good_row_and_says_what
     path, expected, good = bad_rows_file(exports, tmp_path)
     assert len(expected) == 20
     _, result = read_export(path, MAPPINGS, pii_salt=SALT, now=NOW)
-    assert len(result.tables["orders"]) == good
+    assert len(result.tables["orders"].to_pylist()) == good
     reasons = {q["row_number"]: q["reason"] for q in result.quarantine}
     assert sorted(reasons) == sorted(
         n for n, _ in expected.values()
@@ -396,7 +396,7 @@ def test_a_quarantined_export_row_keeps_its_other_cells_but_no_buyer_datum_in_th
     path, _, aligned = pii_rows_file(exports, tmp_path)
     _, result = read_export(path, MAPPINGS, pii_salt=SALT, now=NOW)
 
-    assert len(result.quarantine) == 4 and result.tables["orders"] == []
+    assert len(result.quarantine) == 4 and result.tables["orders"].to_pylist() == []
     stored = json.dumps(result.quarantine, ensure_ascii=False, default=str)
     assert [value for value in CLEAR if value in stored] == []
     row = next(q["raw_row"] for q in result.quarantine if q["row_number"] == 2)
@@ -478,7 +478,7 @@ def test_a_sku_listed_twice_in_one_order_of_an_export_without_line_ids_lands_as_
     source = next(exports.glob(f"{shop_id}__orders.*"))
     table = "orders"
     _, first = read_export(source, MAPPINGS, pii_salt=SALT, now=NOW)
-    line = first.tables[table][0]
+    line = first.tables[table].to_pylist()[0]
     with_repeat = tmp_path / source.name
     if source.suffix == ".xlsx":
         import openpyxl
@@ -495,7 +495,7 @@ def test_a_sku_listed_twice_in_one_order_of_an_export_without_line_ids_lands_as_
     for _ in range(2):  # reading the same file again numbers the lines the same way
         _, result = read_export(with_repeat, MAPPINGS, pii_salt=SALT, now=NOW)
         assert result.quarantine == []
-        rows = result.tables[table]
-        assert len(rows) == len(first.tables[table]) + 1
+        rows = result.tables[table].to_pylist()
+        assert len(rows) == len(first.tables[table].to_pylist()) + 1
         same = [r for r in rows if (r["order_id"], r["sku_id"]) == (line["order_id"], line["sku_id"])]
         assert sorted(r["sku_occurrence"] for r in same) == [1, 2]
