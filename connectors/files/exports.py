@@ -274,8 +274,10 @@ def read_export(
         text_of=dict(entity.text_of) if entity else {},
         mapping_file=mapping.path.name,
     )
-    accepted = _sheet_rows(path, spec, _with_header(header, rows), {}, result, rules, sheet_name=sheet)
-    result.tables[spec.table] = columns_table(accepted, entity_columns(mapping.entity))
+    hints = entity_columns(mapping.entity)
+    tables = _sheet_rows(path, spec, _with_header(header, rows), {}, result, rules, sheet_name=sheet,
+                         to_table=lambda columns: columns_table(columns, hints))  # fmt: skip
+    result.tables[spec.table] = pa.concat_tables(tables) if tables else columns_table({}, hints)
     return mapping, result
 
 

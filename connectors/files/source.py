@@ -13,6 +13,7 @@ order later in its life (its latest time stamp; then the later file name) gives 
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +44,8 @@ IMPORT_COLUMNS = {
     "imported_at": {"data_type": "timestamp"},
 }
 BATCH_ROWS = 50_000
+WORK_MEMORY = {"memory_limit": "1GB", "temp_directory": str(Path(tempfile.gettempdir()) / "shopkeep-files")}
+"""DuckDB's memory for joining the files' rows (it spills to the temp directory beyond it)."""
 EVENTS = ("created_at", "paid_at", "shipped_at", "completed_at", "closed_at")
 
 
@@ -160,7 +163,7 @@ class LazyExports:
             returns += [(refund, record) for refund in negative]
             log.info("%s: %s rows as %s (%s), %s set aside", path.name, rows.num_rows, entity, mapping.name,
                      len(result.quarantine))  # fmt: skip
-        with duckdb.connect() as con:
+        with duckdb.connect(config=WORK_MEMORY) as con:
             tables = {"orders": _combined(con, "orders", parts["orders"])}
             linked = self._link_returns(con, returns, tables["orders"], started)
             if linked:  # after the files' refunds: a return counted from a negative line wins

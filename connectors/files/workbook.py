@@ -415,11 +415,14 @@ def _sheet_rows(
     result: ImportResult,
     rules: RowRules | None = None,
     sheet_name: str | None = None,
-) -> dict[str, list]:
-    """The accepted rows as columns (name -> values, one per row, in file order); every other row goes to
-    result.quarantine with its row number and reasons. Read a chunk at a time and column by column: a cell's
-    outcome depends only on its column and text within one read (the rules, `known` and `now` are fixed), so
-    each distinct text of a column is checked once — an export repeats its statuses, dates, SKUs."""
+    to_table: Callable[[dict[str, list]], Any] | None = None,
+) -> Any:
+    """The accepted rows as columns (name -> values, one per row, in file order) — or, with `to_table`, the list
+    of what it makes of each chunk's columns (an Arrow table: a big file's rows then never are Python objects
+    all at once); every other row goes to result.quarantine with its row number and reasons. Read a chunk at a
+    time and column by column: a cell's outcome depends only on its column and text within one read (the rules,
+    `known` and `now` are fixed), so each distinct text of a column is checked once — an export repeats its
+    statuses, dates, SKUs (a column with more distinct texts than a chunk's rows forgets them chunk by chunk)."""
     header_row = next(rows, ())
     index = _header_index(path, spec, header_row)
     headers = [normalize_header(h) for h in header_row]
@@ -433,9 +436,9 @@ def _sheet_rows(
     extra = dict(rules.extra) if rules is not None else {}  # constants, over any mapped value
     pii = {col.name for col in spec.columns if col.pii} if rules is not None else set()
     ordered = [col for col in spec.columns if col.not_before]
-    accepted: dict[str, list] = {
-        name: [] for name in dict.fromkeys([*names, *extra, "source_file", "source_row"])
-    }
+    columns = list(dict.fromkeys([*names, *extra, "source_file", "source_row"]))
+    accepted: dict[str, list] = {name: [] for name in columns}
+    tables: list = []
     first_seen: dict[tuple, int] = {}
     occurrences: dict[tuple, int] = {}
     checked: dict[str, dict] = {col.name: {} for col in spec.columns}
@@ -547,9 +550,15 @@ def _sheet_rows(
             accepted[name] += [value] * len(keep)
         accepted["source_file"] += [result.source_file] * len(keep)
         accepted["source_row"] += numbers if whole else [numbers[i] for i in keep]
+        if to_table is not None:
+            tables.append(to_table(accepted))
+            accepted = {name: [] for name in columns}
+        for memo in (*checked.values(), *texts.values(), hashed):
+            if len(memo) > CHUNK_ROWS:  # an id or a time stamp: seldom seen again
+                memo.clear()
     if len(spec.primary_key) == 1 and spec.primary_key[0] in checked:
         known[f"{spec.table}.{spec.primary_key[0]}"] = set(accepted[spec.primary_key[0]])
-    return accepted
+    return tables if to_table is not None else accepted
 
 
 def row_dicts(columns: dict[str, list]) -> list[dict]:
