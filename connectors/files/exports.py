@@ -411,6 +411,8 @@ def checked_rows(mapping: Mapping, result: ImportResult) -> tuple[pa.Table, list
     if mapping.entity != "orders":
         return rows, []
     negative = pc.fill_null(pc.less(rows["quantity"], 0), False)
+    if not pc.any(negative).as_py():
+        return _consistent_orders(result, rows), []
     _, returns = _negative_lines(result, mapping, rows.filter(negative).to_pylist())
     rows = rows.filter(pc.invert(negative))
     return _consistent_orders(result, rows), returns

@@ -513,7 +513,8 @@ def _sheet_rows(
                 if spec.occurrence:  # the occurrence is the primary key's last column
                     occurrences[key] = n = occurrences.get(key, 0) + 1
                     values_of[spec.occurrence][i] = n
-                    key = (*key, n)
+                    keep.append(i)  # its occurrence makes the key unique: no repeat to look for
+                    continue
                 if key in first_seen:
                     label = "+".join(spec.column(k).header for k in spec.primary_key)
                     problems[i] = [
