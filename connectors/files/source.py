@@ -44,8 +44,8 @@ IMPORT_COLUMNS = {
     "imported_at": {"data_type": "timestamp"},
 }
 BATCH_ROWS = 50_000
-WORK_MEMORY = {"memory_limit": "1GB", "temp_directory": str(Path(tempfile.gettempdir()) / "shopkeep-files")}
-"""DuckDB's memory for joining the files' rows (it spills to the temp directory beyond it)."""
+WORK_MEMORY = {"memory_limit": "1GB"}
+"""DuckDB's memory for joining the files' rows (beyond it, it spills to disk beside its work file)."""
 EVENTS = ("created_at", "paid_at", "shipped_at", "completed_at", "closed_at")
 
 
@@ -80,38 +80,39 @@ def _numbered(rows: pa.Table, number: int, name: str) -> pa.Table:
     )
 
 
-def _combined(con: duckdb.DuckDBPyConnection, entity: str, parts: list[pa.Table]) -> pa.Table:
-    """The rows of every file of an entity as one table: one row per identity (ROW_KEYS) within its shop. An
-    order comes whole from one file: the one showing it later in its life (its latest time stamp, then the later
-    file name)."""
-    columns = entity_columns(entity)
-    if not parts:
-        return empty_table(columns)
-    con.register("part", pa.concat_tables(parts))
-    chosen = "part"
+def _combine(con: duckdb.DuckDBPyConnection, entity: str) -> None:
+    """Table `<entity>` from `part_<entity>` (every file's rows of the entity): one row per identity (ROW_KEYS)
+    within its shop. An order comes whole from one file: the one showing it later in its life (its latest time
+    stamp, then the later file name)."""
+    chosen = f"part_{entity}"
     if entity == "orders":
         latest = f"greatest({', '.join(EVENTS)})"
         chosen = f"""(
-            select p.* from part as p
+            select p.* from part_orders as p
             join (
                 select shop_id, order_id, _file from (
-                    select shop_id, order_id, _file, _name, max({latest}) as latest from part group by all
+                    select shop_id, order_id, _file, _name, max({latest}) as latest from part_orders group by all
                 )
                 qualify row_number() over (
                     partition by shop_id, order_id order by latest desc nulls last, _name desc, _file desc
                 ) = 1
             ) as w using (shop_id, order_id, _file)
         )"""
-    selected = ", ".join(f'"{name}"' for name in columns)
-    table = con.sql(
-        f"""select {selected} from {chosen}
+    selected = ", ".join(f'"{name}"' for name in entity_columns(entity))
+    con.execute(
+        f"""create or replace table "{entity}" as
+        select {selected} from {chosen}
         qualify row_number() over (
             partition by shop_id, {ROW_KEYS[entity]} order by _file desc, source_row desc
         ) = 1
         order by _file, source_row"""
-    ).to_arrow_table()
-    con.unregister("part")
-    return table.cast(arrow_schema(columns))
+    )
+
+
+def _append(con: duckdb.DuckDBPyConnection, entity: str, rows: pa.Table) -> None:
+    con.register("incoming", rows)
+    con.execute(f"insert into part_{entity} by name select * from incoming")
+    con.unregister("incoming")
 
 
 class LazyExports:
@@ -130,14 +131,15 @@ class LazyExports:
         self.files, self.mappings, self.pii_salt = files, mappings, pii_salt
         self.shop_id, self.now, self.shops = shop_id, now, shops
         self.cache = ParseCache(cache_dir) if cache_dir is not None else None
-        self._tables: dict[str, pa.Table] | None = None
+        self._tables: duckdb.DuckDBPyConnection | None = None
+        self._workdir: tempfile.TemporaryDirectory | None = None
         self._quarantine: list[dict] = []
         self._imports: list[dict] = []
 
-    def _read(self) -> dict[str, pa.Table]:
+    def _read(self) -> duckdb.DuckDBPyConnection:
         if self._tables is not None:
             return self._tables
-        parts: dict[str, list[pa.Table]] = {entity: [] for entity in ENTITIES}
+        con = self._connect()
         returns: list[tuple[dict, dict]] = []  # (refund row of a negative line, its file's import record)
         started = datetime.now(UTC)
         for number, path in enumerate(self.files):
@@ -151,7 +153,7 @@ class LazyExports:
                 continue
             entity = mapping.entity
             rows, negative = checked_rows(mapping, result)
-            parts[entity].append(_numbered(rows, number, path.name))
+            _append(con, entity, _numbered(rows, number, path.name))
             self._quarantine.extend(result.quarantine)
             record = {
                 "source_file": path.name, "file_sha256": result.file_sha256,
@@ -163,20 +165,36 @@ class LazyExports:
             returns += [(refund, record) for refund in negative]
             log.info("%s: %s rows as %s (%s), %s set aside", path.name, rows.num_rows, entity, mapping.name,
                      len(result.quarantine))  # fmt: skip
-        with duckdb.connect(config=WORK_MEMORY) as con:
-            tables = {"orders": _combined(con, "orders", parts["orders"])}
-            linked = self._link_returns(con, returns, tables["orders"], started)
-            if linked:  # after the files' refunds: a return counted from a negative line wins
-                parts["refunds"].append(
-                    _numbered(arrow_table(linked, entity_columns("refunds")), len(self.files), "")
-                )
-            tables |= {
-                entity: _combined(con, entity, parts[entity]) for entity in ENTITIES if entity != "orders"
-            }
+            del rows, result
+        _combine(con, "orders")
+        linked = self._link_returns(con, returns, started)
+        if linked:  # after the files' refunds: a return counted from a negative line wins
+            _append(
+                con, "refunds", _numbered(arrow_table(linked, entity_columns("refunds")), len(self.files), "")
+            )
+        for entity in ENTITIES:
+            if entity != "orders":
+                _combine(con, entity)
         if self.cache is not None:
             self.cache.prune()
-        self._tables = tables
-        return tables
+        self._tables = con
+        return con
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB file of its own in a temporary folder (removed with this object): the files' rows go in as
+        each is read and the tables are built there, so a big export costs disk, not memory."""
+        self._workdir = tempfile.TemporaryDirectory(prefix="shopkeep-files-")
+        con = duckdb.connect(str(Path(self._workdir.name) / "files.duckdb"), config=WORK_MEMORY)
+        for entity in ENTITIES:
+            columns = {
+                **entity_columns(entity),
+                "_file": {"data_type": "bigint"},
+                "_name": {"data_type": "text"},
+            }
+            con.register("empty", empty_table(columns))
+            con.execute(f"create table part_{entity} as select * from empty")
+            con.unregister("empty")
+        return con
 
     def _read_file(self, path: Path) -> tuple[Mapping, ImportResult]:
         """The file read through its mapping: from the parse cache when this very file was read the same way
@@ -197,9 +215,8 @@ class LazyExports:
         return mapping, result
 
     def _link_returns(
-        self, con: duckdb.DuckDBPyConnection, returns: list[tuple[dict, dict]], orders: pa.Table,
-        loaded_at: datetime,
-    ) -> list[dict]:  # fmt: skip
+        self, con: duckdb.DuckDBPyConnection, returns: list[tuple[dict, dict]], loaded_at: datetime
+    ) -> list[dict]:
         """Negative lines become refunds of their order's line of the same SKU when that order is in the data;
         else they are set aside (a refund of an order nobody imported cannot be counted against anything)."""
         if not returns:
@@ -208,7 +225,6 @@ class LazyExports:
             "shop_id": [r["shop_id"] for r, _ in returns], "order_id": [r["order_id"] for r, _ in returns]
         })  # fmt: skip
         con.register("wanted", wanted)
-        con.register("orders", orders)
         found = con.execute(
             "select shop_id, order_id, line_id, sku_id, outer_id, currency from orders"
             " semi join wanted using (shop_id, order_id) order by source_row"
@@ -248,11 +264,16 @@ class LazyExports:
     def rows(self, entity: str) -> Iterator[pa.Table]:
         """The entity's rows as Arrow tables of its typed columns (dlt loads them as they are, without
         normalising each row), in batches."""
-        table = self._read()[entity]
-        if not table.num_rows:
-            yield empty_table(entity_columns(entity))
-        for batch in table.to_batches(max_chunksize=BATCH_ROWS):
-            yield pa.Table.from_batches([batch])
+        con = self._read()
+        schema = arrow_schema(entity_columns(entity))
+        cursor = con.cursor()  # its own: dlt takes the resources' batches in turns
+        reader = cursor.sql(f'select * from "{entity}"').to_arrow_reader(BATCH_ROWS)
+        empty = True
+        for batch in reader:
+            empty = False
+            yield pa.Table.from_batches([batch]).cast(schema)
+        if empty:
+            yield schema.empty_table()
 
     def quarantined(self) -> Iterator[list[dict] | pa.Table]:
         self._read()
