@@ -15,7 +15,7 @@ stock while there was demand (truth_stockouts). The marts must show:
   may be at most 2 of them.
 
 on_order must equal the world's open purchase-order lines minus their receipts as of the WMS clock (the end of the
-world's last day)."""
+world's last day), leaving out the lines more than po_overdue_grace_days past their expected date."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 DEAD_STOCK_DAYS = 90  # dbt var dead_stock_days
 ALERTS = {"stockout", "at_risk", "oversold"}
 MAX_UNPLANNED_DEAD = 2
+PO_OVERDUE_GRACE_DAYS = 14  # dbt var po_overdue_grace_days
 
 
 def _query(path: Path, sql: str) -> pd.DataFrame:
@@ -125,13 +126,20 @@ def test_the_warehouse_rows_add_up_to_the_sku_totals(health, by_warehouse):
     assert ((shares - 1).abs() < 1e-9).all()
 
 
-def test_every_starved_sku_shows_stockout_at_risk_or_oversold(health, pipeline_world):
+def test_every_starved_sku_shows_stockout_at_risk_or_oversold(health, pipeline_world, built_warehouse):
     starved = _flagged(pipeline_world, "starved")
     assert starved
     status = health.set_index("sku")["health_status"]
     assert {sku: status[sku] for sku in starved if status[sku] not in ALERTS} == {}
-    # their supplier never delivered: what they ordered is still on order
-    assert (health.set_index("sku").loc[sorted(starved), "on_order"] > 0).all()
+    # their supplier never delivered: an order still within its grace days is on order; past it, it no longer
+    # counts as incoming and the SKU gets a suggestion
+    suggested = set(
+        _query(
+            built_warehouse.build_path, "select sku from marts.replenishment_suggestions where needs_order"
+        )["sku"]
+    )
+    on_order = health.set_index("sku")["on_order"]
+    assert [sku for sku in sorted(starved) if on_order[sku] == 0 and sku not in suggested] == []
 
 
 def test_every_stock_out_still_going_on_at_the_end_shows_in_its_warehouse(
@@ -197,7 +205,13 @@ def test_on_order_equals_the_open_purchase_order_lines_minus_receipts_as_of_the_
     ]
     lines["open"] = (lines["quantity"] - lines["received"]).clip(lower=0)
     still_open = lines.groupby("po_number")["open"].transform("sum") > 0
-    expected = lines[still_open & (lines["open"] > 0)].groupby(["sku", "warehouse_id"])["open"].sum()
+    # a line more than po_overdue_grace_days past its expected date is overdue, not incoming
+    as_of = pd.Timestamp(health["as_of_date"].iloc[0]).date()
+    due = lines["po_number"].map(orders.set_index("po_number")["expected_date"])
+    overdue = pd.to_datetime(due).dt.date + timedelta(days=PO_OVERDUE_GRACE_DAYS) < as_of
+    expected = (
+        lines[still_open & (lines["open"] > 0) & ~overdue].groupby(["sku", "warehouse_id"])["open"].sum()
+    )
     assert expected.sum() > 0
     mart = by_warehouse[by_warehouse["on_order"] > 0].set_index(["sku", "warehouse_id"])["on_order"]
     assert mart.astype(int).sort_index().to_dict() == expected.astype(int).sort_index().to_dict()
@@ -254,9 +268,7 @@ def test_starved_skus_are_at_risk_days_before_they_run_out(built_warehouse, pipe
     for as_of, skus in sorted(replays.items()):
         variables = f"{{as_of_date: '{as_of}', inventory_uses_forecast: false}}"
         run_dbt(build, tmp_path, "run", "-s", *chain, "--vars", variables)
-        replayed = _query(
-            build, "select sku, stock_date, on_hand, health_status from marts.inventory_health"
-        )
+        replayed = _query(build, "select sku, stock_date, on_hand, health_status from marts.inventory_health")
         replayed = replayed.set_index("sku")
         # still on the shelf (all of it may already be promised to paid orders: available 0 is an alert too)
         assert (replayed.loc[sorted(skus), "on_hand"] > 0).all(), f"already out on {as_of}"

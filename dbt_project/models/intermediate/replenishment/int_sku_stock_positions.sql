@@ -3,7 +3,7 @@
     on_hand   = the snapshot's units;
     reserved  = units on paid, not yet shipped order lines (status `paid`; kits exploded; refunded units off);
     available = on_hand − reserved (negative = oversold);
-    on_order  = ordered − received on the lines of open purchase orders. -#}
+    on_order  = int_sku_on_order's, all warehouses together (open lines not overdue). -#}
 with products as (
     select * from {{ ref('stg_product_master__products') }}
 ),
@@ -16,12 +16,8 @@ components as (
     select * from {{ ref('int_order_line_components') }}
 ),
 
-purchase_orders as (
-    select * from {{ ref('stg_wms__purchase_orders') }}
-),
-
-purchase_order_lines as (
-    select * from {{ ref('stg_wms__purchase_order_lines') }}
+sku_on_order as (
+    select * from {{ ref('int_sku_on_order') }}
 ),
 
 latest_snapshot as (
@@ -51,12 +47,9 @@ reserved as (
 
 on_order as (
     select
-        purchase_order_lines.sku,
-        sum(greatest(purchase_order_lines.ordered_quantity - purchase_order_lines.received_quantity, 0))
-            as on_order
-    from purchase_order_lines
-    inner join purchase_orders on purchase_order_lines.po_number = purchase_orders.po_number
-    where purchase_orders.po_status = 'open'
+        sku,
+        sum(on_order) as on_order
+    from sku_on_order
     group by 1
 ),
 
