@@ -67,23 +67,14 @@ def arrow_schema(columns: dict[str, dict]) -> pa.Schema:
 
 
 def arrow_table(rows: list[dict], columns: dict[str, dict]) -> pa.Table:
-    """`rows` as an Arrow table of the columns' types. A value of another type than its column's (a mapping's
-    `type:` giving a date for a date-time column, a whole number for money) is cast as dlt would cast it."""
-    schema = arrow_schema(columns)
-    arrays = {}
-    for name in columns:
-        values = [row.get(name) for row in rows]
-        target = schema.field(name).type
-        try:
-            arrays[name] = pa.array(values, target)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
-            arrays[name] = pa.array(values).cast(target)
-    return pa.table(arrays)
+    """`rows` as an Arrow table of the columns' types (see columns_table)."""
+    return columns_table({name: [row.get(name) for row in rows] for name in columns}, columns)
 
 
 def columns_table(columns: dict[str, list], hints: dict[str, dict]) -> pa.Table:
-    """Values by column (name -> list, all of one length) as an Arrow table of the hints' columns and types
-    (a column not among the values is empty), cast as arrow_table casts."""
+    """Values by column (name -> list, all of one length) as an Arrow table of the hints' columns and types (a
+    column not among the values is empty). A value of another type than its column's (a mapping's `type:` giving
+    a date for a date-time column, a whole number for money) is cast as dlt would cast it."""
     schema = arrow_schema(hints)
     length = len(next(iter(columns.values()), []))
     arrays = {}
