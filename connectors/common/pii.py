@@ -15,7 +15,6 @@ regional analysis, and so do ids, codes and flags inside an address.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from collections.abc import Iterable
@@ -44,8 +43,7 @@ def pii_hash(value: object, salt: str) -> str | None:
     text = str(value).strip()
     if not text:
         return None
-    digest = hmac.new(salt.encode(), text.encode(), hashlib.sha256).hexdigest()
-    return "h:" + digest[:16]
+    return "h:" + hmac.digest(salt.encode(), text.encode(), "sha256").hex()[:16]
 
 
 # --- which field names hold personal data -------------------------------------------------------------------

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import dlt
@@ -82,10 +83,20 @@ def columns_table(columns: dict[str, list], hints: dict[str, dict]) -> pa.Table:
         values = columns.get(name) or [None] * length
         target = schema.field(name).type
         try:
-            arrays[name] = pa.array(values, target)
+            arrays[name] = (
+                _decimals(values, target) if pa.types.is_decimal(target) else pa.array(values, target)
+            )
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
             arrays[name] = pa.array(values).cast(target)
     return pa.table(arrays, schema=schema)
+
+
+def _decimals(values: list, target: pa.DataType) -> pa.Array:
+    """Decimals as an Arrow decimal column: through their exact text when all are Decimal (Arrow's cast from
+    text is ten times faster than its conversion of Decimal objects; a value with more places still fails)."""
+    if all(type(v) is Decimal for v in values if v is not None):
+        return pa.array([None if v is None else str(v) for v in values], pa.string()).cast(target)
+    return pa.array(values, target)
 
 
 def empty_table(columns: dict[str, dict]) -> pa.Table:

@@ -87,7 +87,9 @@ ORDER_COLUMNS = _columns(
     ),
 )
 ORDER_COLUMNS["consignee_info__has_address_detail"] = {
-    "name": "consignee_info__has_address_detail", "data_type": "bool", "nullable": True,
+    "name": "consignee_info__has_address_detail",
+    "data_type": "bool",
+    "nullable": True,
 }
 ITEM_COLUMNS = _columns(("jd_price",), ("outer_sku_id", "item_total"))
 REFUND_COLUMNS = _columns(("apply_refund_sum",), ("apply_time", "sku_id", "reason", "status"))

@@ -35,14 +35,17 @@ def _snapshot_rows(body: dict, fetched_at: datetime) -> list[dict]:
     ]
 
 
-def _closing_stock(client: WmsClient, warehouse: str, day: date, fetched_at: datetime) -> Iterator[list[dict]]:
+def _closing_stock(
+    client: WmsClient, warehouse: str, day: date, fetched_at: datetime
+) -> Iterator[list[dict]]:
     for body in client.stock_pages(warehouse, day):
         if body["items"]:
             yield _snapshot_rows(body, fetched_at)
 
 
-def _stock_snapshots(connect: Callable[[], WmsClient], warehouses: list[str], backfill_days: int
-                     ) -> Iterator[list[dict]]:
+def _stock_snapshots(
+    connect: Callable[[], WmsClient], warehouses: list[str], backfill_days: int
+) -> Iterator[list[dict]]:
     """Today's snapshot of every warehouse, the closing stock of the days since the last run, and, the first
     time a warehouse is seen, `backfill_days` daily closing snapshots before today. Progress lives in the
     resource state (`warehouses.<id>.last_today` / `backfilled_through`), so a rerun does not refetch."""
@@ -50,12 +53,14 @@ def _stock_snapshots(connect: Callable[[], WmsClient], warehouses: list[str], ba
     fetched_at = datetime.now(UTC)
     with connect() as client:
         for warehouse in warehouses:
-            yield from _warehouse_snapshots(client, warehouse, state.setdefault(warehouse, {}), backfill_days,
-                                            fetched_at)
+            yield from _warehouse_snapshots(
+                client, warehouse, state.setdefault(warehouse, {}), backfill_days, fetched_at
+            )
 
 
-def _warehouse_snapshots(client: WmsClient, warehouse: str, progress: dict, backfill_days: int,
-                         fetched_at: datetime) -> Iterator[list[dict]]:
+def _warehouse_snapshots(
+    client: WmsClient, warehouse: str, progress: dict, backfill_days: int, fetched_at: datetime
+) -> Iterator[list[dict]]:
     """One warehouse: today, the one-time backfill (resumable), then the days missed since the last run."""
     today: date | None = None
     for body in client.stock_pages(warehouse):
@@ -86,13 +91,18 @@ def _warehouse_snapshots(client: WmsClient, warehouse: str, progress: dict, back
     progress["last_today"] = today.isoformat()
 
 
-def _stock_movements(connect: Callable[[], WmsClient], moved_at: Incremental[datetime]) -> Iterator[list[dict]]:
+def _stock_movements(
+    connect: Callable[[], WmsClient], moved_at: Incremental[datetime]
+) -> Iterator[list[dict]]:
     """Movements since the last cursor minus the overlap (the lag), all of them on the first run."""
     with connect() as client:
         for items in client.movements(moved_at.start_value):
             yield [
-                {**item, "moved_at": datetime.fromisoformat(item["moved_at"].replace("Z", "+00:00")),
-                 "quantity": int(item["quantity"])}
+                {
+                    **item,
+                    "moved_at": datetime.fromisoformat(item["moved_at"].replace("Z", "+00:00")),
+                    "quantity": int(item["quantity"]),
+                }
                 for item in items
             ]
 
@@ -160,6 +170,7 @@ def wms_source(
     overlap_minutes: int = 10,
 ):
     """Stock snapshots and movements of `warehouses`, purchase orders and receipts from the WMS at `base_url`."""
+
     def connect() -> WmsClient:  # opened at extraction, closed when the resource is done
         return WmsClient(base_url, token, token_env=token_env)
 
@@ -226,7 +237,10 @@ def wms_source(
 def wms_pipeline(warehouse_path: str | Path, pipelines_dir: str | Path) -> dlt.Pipeline:
     """The pipeline loading the WMS into `raw_wms` of the DuckDB file at `warehouse_path`."""
     return warehouse_pipeline(
-        pipeline_name="wms", dataset_name="raw_wms", warehouse_path=warehouse_path, pipelines_dir=pipelines_dir
+        pipeline_name="wms",
+        dataset_name="raw_wms",
+        warehouse_path=warehouse_path,
+        pipelines_dir=pipelines_dir,
     )
 
 
