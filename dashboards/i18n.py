@@ -191,13 +191,37 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "sku_reorder_point": {"zh": "再订货点", "en": "Reorder point"},
     "sku_safety_stock": {"zh": "安全库存", "en": "Safety stock"},
     "sku_stockout_date": {"zh": "预计断货日", "en": "Stock-out date"},
-    "sku_needs_order": {
-        "zh": "库存头寸已低于再订货点：建议今天下单（见“补货”页）。",
-        "en": "The stock position is at or below the reorder point: order today (see Replenishment).",
+    "sku_decision_order": {
+        "zh": "库存加在途已不高于再订货点：建议今天下单（见“补货”页）。",
+        "en": "Stock plus on order is at or below the reorder point: order today (see Replenishment).",
     },
-    "sku_no_order_needed": {
-        "zh": "库存头寸高于再订货点，暂不需要补货。",
-        "en": "Above the reorder point: no order needed.",
+    "sku_decision_covered_by_open_pos": {
+        "zh": "仅库存已不高于再订货点，但未逾期的采购单在途，头寸高于再订货点：暂不补货，请确认按期到货。",
+        "en": "Stock alone is at or below the reorder point, but purchase orders not yet overdue lift the position "
+        "above it: no new order — make sure they arrive on time.",
+    },
+    "sku_decision_no_forecast_demand": {
+        "zh": "预测需求为 0：不建议补货。",
+        "en": "Nothing is forecast for this SKU: no order suggested.",
+    },
+    "sku_decision_enough_stock": {
+        "zh": "仅库存就高于再订货点，暂不需要补货。",
+        "en": "Stock alone is above the reorder point: no order needed.",
+    },
+    "sku_forecast_unreliable": {
+        "zh": "预测不可信：回测误差 WAPE {wape}，超过 75%。建议量只能作粗略参考，请结合经验判断。",
+        "en": "Unreliable forecast: its backtest missed by {wape} of the volume (WAPE above 75 %). Treat the "
+        "suggested quantity as a rough guide.",
+    },
+    "sku_forecast_no_backtest": {
+        "zh": "历史太短，预测未经回测（按平均或同类 SKU 估算）：建议量只能作粗略参考。",
+        "en": "Too little history for a backtest (the forecast is an average or the category's): treat the "
+        "suggested quantity as a rough guide.",
+    },
+    "sku_overdue": {
+        "zh": "{lines} 条采购单行已逾期（{units} 件，最早应于 {since} 到货），不计入在途：请催货或取消。",
+        "en": "{lines} purchase-order lines are overdue ({units} units, due since {since}) and no longer count as "
+        "on order: chase the supplier or cancel them.",
     },
     "sku_margin_title": {"zh": "分店铺月度利润", "en": "Margin by shop and month"},
     "sku_no_margins": {
@@ -317,6 +341,18 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "inventory_reserved": {"zh": "占用", "en": "Reserved"},
     "inventory_on_order": {"zh": "在途", "en": "On order"},
     "inventory_next_expected": {"zh": "预计到货", "en": "Next delivery"},
+    "inventory_overdue_quantity": {"zh": "逾期未到", "en": "Overdue units"},
+    "inventory_overdue_since": {"zh": "逾期起始", "en": "Overdue since"},
+    "inventory_overdue_help": {
+        "zh": "采购单过了预计到货日超过宽限天数仍未到的数量：不再计入在途（不会防止缺货）。",
+        "en": "Units on purchase-order lines past their expected date by more than the grace days: no longer "
+        "counted as on order (they will not prevent a stock-out).",
+    },
+    "inventory_overdue_warning": {
+        "zh": "{skus} 个 SKU 有逾期采购单（{units} 件，最早应于 {since} 到货）：这些数量不计入在途，请催货或取消。",
+        "en": "{skus} SKUs have overdue purchase orders ({units} units, due since {since}): they no longer count "
+        "as on order — chase the supplier or cancel them.",
+    },
     "inventory_daily_demand": {"zh": "日需求", "en": "Daily demand"},
     "inventory_days_of_cover": {"zh": "可售天数", "en": "Days of cover"},
     "inventory_lead_time": {"zh": "采购周期（天）", "en": "Lead time (d)"},
@@ -465,6 +501,36 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "replenishment_days_to_stockout": {"zh": "距断货天数", "en": "Days to stock-out"},
     "replenishment_available": {"zh": "可用", "en": "Available"},
     "replenishment_on_order": {"zh": "在途", "en": "On order"},
+    "replenishment_attention_title": {
+        "zh": "缺货、低于补货点或采购逾期的 SKU",
+        "en": "SKUs short of stock or with overdue POs",
+    },
+    "replenishment_attention_caption": {
+        "zh": "每个有需求且可用库存不高于补货点的 SKU，以及每个有逾期采购单的 SKU，都在这里，并注明为何建议或不建议补货。",
+        "en": "Every SKU with demand whose available stock is at or below its reorder point, and every SKU with an "
+        "overdue purchase order, with why it gets an order or not.",
+    },
+    "replenishment_attention_empty": {
+        "zh": "没有缺货、低于补货点或采购逾期的 SKU。",
+        "en": "No SKU is short of stock or waiting on an overdue purchase order.",
+    },
+    "replenishment_reliable": {"zh": "预测可信", "en": "Reliable"},
+    "replenishment_reliable_help": {
+        "zh": "回测 WAPE 不超过 75%（dbt 变量 forecast_reliable_max_wape）。不可信的预测只能作粗略参考。",
+        "en": "Backtest WAPE at most 75 % (dbt var forecast_reliable_max_wape). An unreliable forecast is a rough "
+        "guide, not a basis.",
+    },
+    "replenishment_why": {"zh": "判断", "en": "Why"},
+    "replenishment_why_help": {
+        "zh": "建议补货：库存加在途不高于补货点；在途已覆盖：仅库存不足，未逾期的采购单补足；无预测需求：预测为 0，不补；库存充足：仅库存就高于补货点。",
+        "en": "Order: stock plus on order is at or below the reorder point. Covered by open POs: stock alone is "
+        "short, purchase orders not overdue make up for it. No forecast demand: nothing is forecast, no order. "
+        "Enough stock: stock alone is above the reorder point.",
+    },
+    "replenishment_decision_order": {"zh": "建议补货", "en": "Order"},
+    "replenishment_decision_covered_by_open_pos": {"zh": "在途已覆盖", "en": "Covered by open POs"},
+    "replenishment_decision_no_forecast_demand": {"zh": "无预测需求", "en": "No forecast demand"},
+    "replenishment_decision_enough_stock": {"zh": "库存充足", "en": "Enough stock"},
     "replenishment_reorder_point": {"zh": "再订货点", "en": "Reorder point"},
     "replenishment_model": {"zh": "预测模型", "en": "Model"},
     "replenishment_demand_class": {"zh": "需求类型", "en": "Demand class"},

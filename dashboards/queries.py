@@ -592,7 +592,7 @@ def wall_exceptions(path: str, version: Version, limit: int = 30) -> pd.DataFram
 # Inventory health: the snapshot as of the marts' "today" (not a date range, not per shop). With warehouses
 # picked, rows are inventory_health_by_warehouse's (SKU × warehouse); otherwise inventory_health's (per SKU).
 INVENTORY_COLUMNS = """sku, product_name, category, supplier_id, stock_date, as_of_date, on_hand, reserved,
-    available, on_order, next_expected_date, daily_demand, demand_source, days_of_cover, unit_cost,
+    available, on_order, next_expected_date, overdue_quantity, oldest_overdue_expected_date, daily_demand, demand_source, days_of_cover, unit_cost,
     stock_value_cny, last_sale_date, days_since_last_sale, units_sold_30d, sell_through_30d, lead_time_days,
     review_period_days, health_status, ghost_listing"""
 
@@ -828,6 +828,7 @@ def po_draft_lines(path: str, version: Version, categories: tuple[str, ...]) -> 
                d.sku, d.product_name, k.category, d.quantity, d.moq, d.pack_size, d.unit_price_cny,
                d.is_supplier_price, d.line_value_cny, d.draft_lines, d.draft_value_cny, d.stockout_date,
                r.available, r.on_order, r.position, r.reorder_point, r.days_to_stockout, r.daily_demand,
+               r.overdue_quantity,
                f.model_name, f.demand_class, f.wape, f.bias
         from marts.purchase_order_drafts as d
         left join marts.skus as k using (sku)
@@ -841,6 +842,25 @@ def po_draft_lines(path: str, version: Version, categories: tuple[str, ...]) -> 
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def replenishment_attention(path: str, version: Version, categories: tuple[str, ...]) -> pd.DataFrame:
+    """replenishment_suggestions rows (selected categories) a buyer must look at: stock at or below the reorder
+    point with demand, or an overdue purchase order — each with its decision (why it gets an order or not)."""
+    return _records(
+        path,
+        f"""
+        select sku, product_name, category, supplier_id, available, on_order, reorder_point, daily_demand,
+               suggested_qty, decision, overdue_quantity, overdue_po_lines, oldest_overdue_expected_date,
+               stockout_date
+        from marts.replenishment_suggestions
+        where {in_list("category", "categories")}
+          and (overdue_quantity > 0 or (daily_demand > 0 and available <= reorder_point))
+        order by available, sku
+        """,
+        {"categories": list(categories)},
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def forecast_accuracy(path: str, version: Version, categories: tuple[str, ...]) -> pd.DataFrame:
     """demand_forecast_summary per stocked SKU (selected categories) with supplier_id: the chosen model, its
     backtest WAPE and bias, daily demand; the least accurate first."""
@@ -848,7 +868,7 @@ def forecast_accuracy(path: str, version: Version, categories: tuple[str, ...]) 
         path,
         f"""
         select f.sku, k.product_name, k.category, k.supplier_id, f.model_name, f.demand_class, f.wape, f.bias,
-               f.daily_demand, f.forecast_28d_units, f.avg_daily_units_28d, f.is_fallback
+               f.daily_demand, f.forecast_28d_units, f.avg_daily_units_28d, f.is_fallback, f.is_reliable
         from marts.demand_forecast_summary as f
         left join marts.skus as k using (sku)
         where {in_list("k.category", "categories")}

@@ -81,6 +81,7 @@ view = rows.assign(
     category=rows["category"].map(filters.category_label),
     # dates as datetimes, so a missing one shows empty rather than "None"
     next_expected_date=pd.to_datetime(rows["next_expected_date"]),
+    oldest_overdue_expected_date=pd.to_datetime(rows["oldest_overdue_expected_date"]),
     last_sale_date=pd.to_datetime(rows["last_sale_date"]),
 )
 columns = {
@@ -95,6 +96,12 @@ columns = {
     "available": st.column_config.NumberColumn(t("inventory_available"), format="%,d"),
     "on_order": st.column_config.NumberColumn(t("inventory_on_order"), format="%,d"),
     "next_expected_date": st.column_config.DateColumn(t("inventory_next_expected"), format="YYYY-MM-DD"),
+    "overdue_quantity": st.column_config.NumberColumn(
+        t("inventory_overdue_quantity"), format="%,d", help=t("inventory_overdue_help")
+    ),
+    "oldest_overdue_expected_date": st.column_config.DateColumn(
+        t("inventory_overdue_since"), format="YYYY-MM-DD"
+    ),
     "daily_demand": st.column_config.NumberColumn(t("inventory_daily_demand"), format="%.2f"),
     "days_of_cover": st.column_config.NumberColumn(t("inventory_days_of_cover"), format="%.1f"),
     "lead_time_days": st.column_config.NumberColumn(t("inventory_lead_time"), format="%d"),
@@ -112,6 +119,18 @@ def _table(frame: pd.DataFrame, keep: list[str], key: str, filename: str) -> Non
     data_table(frame[keep], key=key, filename=filename, column_config={c: columns[c] for c in keep})
 
 
+overdue = view[view["overdue_quantity"] > 0]
+if not overdue.empty:
+    st.warning(
+        t(
+            "inventory_overdue_warning",
+            skus=integer(overdue["sku"].nunique()),
+            units=integer(overdue["overdue_quantity"].sum()),
+            since=local_date(overdue["oldest_overdue_expected_date"].min()),
+        ),
+        icon=":material/schedule:",
+    )
+
 st.subheader(t("inventory_risk_title"))
 risk = view[view["health_status"].isin(RISK)]
 if risk.empty:
@@ -120,7 +139,8 @@ else:
     _table(
         risk,
         ["sku", "product_name", "category", "warehouse_id", "status", "available", "reserved", "on_order",
-         "next_expected_date", "daily_demand", "days_of_cover", "lead_time_days", "supplier_id"],
+         "next_expected_date", "overdue_quantity", "oldest_overdue_expected_date", "daily_demand", "days_of_cover",
+         "lead_time_days", "supplier_id"],
         "inventory_risk",
         "inventory_at_risk",
     )  # fmt: skip

@@ -153,8 +153,8 @@ if supplier is not None:
     data_table(
         rows[
             ["sku", "product_name", "decision", "quantity", "approved_qty", "unit_price_cny", "line_value_cny",
-             "moq", "pack_size", "stockout_date", "days_to_stockout", "available", "on_order", "reorder_point",
-             "model_name", "wape", "decided_at", "note"]
+             "moq", "pack_size", "stockout_date", "days_to_stockout", "available", "on_order", "overdue_quantity",
+             "reorder_point", "model_name", "wape", "decided_at", "note"]
         ],
         key="replenishment_lines",
         filename=f"purchase_order_draft_{supplier}",
@@ -170,6 +170,9 @@ if supplier is not None:
             "days_to_stockout": st.column_config.NumberColumn(t("replenishment_days_to_stockout"), format="%d"),
             "available": st.column_config.NumberColumn(t("replenishment_available"), format="%,d"),
             "on_order": st.column_config.NumberColumn(t("replenishment_on_order"), format="%,d"),
+            "overdue_quantity": st.column_config.NumberColumn(
+                t("inventory_overdue_quantity"), format="%,d", help=t("inventory_overdue_help")
+            ),
             "reorder_point": st.column_config.NumberColumn(t("replenishment_reorder_point"), format="%,.1f"),
             "model_name": st.column_config.TextColumn(t("replenishment_model")),
             "wape": st.column_config.NumberColumn(t("replenishment_wape"), format="percent"),
@@ -256,12 +259,51 @@ if supplier is not None:
         )
     )
 
+st.subheader(t("replenishment_attention_title"))
+st.caption(t("replenishment_attention_caption"))
+attention = queries.replenishment_attention(sel.path, sel.version, sel.categories)
+if attention.empty:
+    st.success(t("replenishment_attention_empty"))
+else:
+    data_table(
+        attention.assign(
+            decision=attention["decision"].map(lambda d: t(f"replenishment_decision_{d}")),
+            category=attention["category"].map(filters.category_label),
+            oldest_overdue_expected_date=pd.to_datetime(attention["oldest_overdue_expected_date"]),
+            stockout_date=pd.to_datetime(attention["stockout_date"]),
+        )[
+            ["sku", "product_name", "category", "supplier_id", "decision", "suggested_qty", "available", "on_order",
+             "reorder_point", "daily_demand", "overdue_quantity", "oldest_overdue_expected_date", "stockout_date"]
+        ],
+        key="replenishment_attention",
+        filename="replenishment_short_or_overdue",
+        column_config={
+            "sku": st.column_config.TextColumn(t("replenishment_sku")),
+            "product_name": st.column_config.TextColumn(t("replenishment_product")),
+            "category": st.column_config.TextColumn(t("inventory_category")),
+            "supplier_id": st.column_config.TextColumn(t("replenishment_supplier")),
+            "decision": st.column_config.TextColumn(t("replenishment_why"), help=t("replenishment_why_help")),
+            "suggested_qty": st.column_config.NumberColumn(t("replenishment_suggested_qty"), format="%,d"),
+            "available": st.column_config.NumberColumn(t("replenishment_available"), format="%,d"),
+            "on_order": st.column_config.NumberColumn(t("replenishment_on_order"), format="%,d"),
+            "reorder_point": st.column_config.NumberColumn(t("replenishment_reorder_point"), format="%,.1f"),
+            "daily_demand": st.column_config.NumberColumn(t("replenishment_daily_demand"), format="%.2f"),
+            "overdue_quantity": st.column_config.NumberColumn(
+                t("inventory_overdue_quantity"), format="%,d", help=t("inventory_overdue_help")
+            ),
+            "oldest_overdue_expected_date": st.column_config.DateColumn(
+                t("inventory_overdue_since"), format="YYYY-MM-DD"
+            ),
+            "stockout_date": st.column_config.DateColumn(t("replenishment_stockout"), format="YYYY-MM-DD"),
+        },
+    )  # fmt: skip
+
 st.subheader(t("replenishment_accuracy_title"))
 shown = accuracy[accuracy["supplier_id"] == supplier] if supplier is not None else accuracy
 data_table(
     shown[
         ["sku", "product_name", "category", "supplier_id", "model_name", "demand_class", "wape", "bias",
-         "daily_demand", "forecast_28d_units", "avg_daily_units_28d", "is_fallback"]
+         "daily_demand", "forecast_28d_units", "avg_daily_units_28d", "is_fallback", "is_reliable"]
     ],
     key="replenishment_accuracy",
     filename="forecast_accuracy",
@@ -278,6 +320,9 @@ data_table(
         "forecast_28d_units": st.column_config.NumberColumn(t("replenishment_forecast_28d"), format="%,.1f"),
         "avg_daily_units_28d": st.column_config.NumberColumn(t("replenishment_actual_28d"), format="%.2f"),
         "is_fallback": st.column_config.CheckboxColumn(t("replenishment_fallback")),
+        "is_reliable": st.column_config.CheckboxColumn(
+            t("replenishment_reliable"), help=t("replenishment_reliable_help")
+        ),
     },
 )  # fmt: skip
 

@@ -122,6 +122,16 @@ else:
             column.metric(label, value, border=True)
     if bool(health["ghost_listing"]):
         st.warning(t("sku_ghost", listed=integer(_num(health["listed_quantity"]))))
+    if (_num(health["overdue_quantity"]) or 0) > 0:
+        st.warning(
+            t(
+                "sku_overdue",
+                units=integer(_num(health["overdue_quantity"])),
+                lines=integer(_num(health["overdue_po_lines"])),
+                since=local_date(health["oldest_overdue_expected_date"]),
+            ),
+            icon=":material/schedule:",
+        )
     st.caption(t("sku_stock_caption", date=local_date(health["stock_date"])))
 
     by_warehouse = queries.sku_rows(sel.path, sel.version, "inventory_health_by_warehouse", sku)
@@ -197,6 +207,15 @@ else:
                 bias=percent(_num(model["bias"])),
             )
         )
+    summary = _first(queries.sku_rows(sel.path, sel.version, "demand_forecast_summary", sku))
+    if summary is not None and not bool(summary["is_reliable"]):
+        wape = _num(summary["wape"])
+        st.warning(
+            t("sku_forecast_no_backtest")
+            if wape is None
+            else t("sku_forecast_unreliable", wape=percent(wape)),
+            icon=":material/help:",
+        )
 if suggestion is not None:
     tiles = [
         (t("sku_suggested_qty"), integer(_num(suggestion["suggested_qty"]))),
@@ -211,7 +230,8 @@ if suggestion is not None:
     ]
     for column, (label, value) in zip(st.columns(len(tiles)), tiles, strict=True):
         column.metric(label, value, border=True)
-    st.caption(t("sku_needs_order") if bool(suggestion["needs_order"]) else t("sku_no_order_needed"))
+    decision = str(suggestion["decision"])
+    (st.warning if decision == "order" else st.caption)(t(f"sku_decision_{decision}"))
 
 # -- margin by shop and month ----------------------------------------------------------------------------------
 st.subheader(t("sku_margin_title"))

@@ -142,6 +142,39 @@ def test_every_starved_sku_shows_stockout_at_risk_or_oversold(health, pipeline_w
     assert [sku for sku in sorted(starved) if on_order[sku] == 0 and sku not in suggested] == []
 
 
+def test_every_stock_out_of_the_world_gets_an_order_or_a_stated_reason(
+    health, pipeline_world, built_warehouse, world_end
+):
+    """Every starved SKU, and every SKU the world has run out of in all its warehouses at the end, has a
+    replenishment decision that acts on it: an order, or open purchase orders (not overdue) that cover it — never
+    "enough stock". Its overdue purchase orders are flagged, not counted as incoming."""
+    truth = pipeline_world.truth_stockouts
+    available = health.set_index("sku")["available"]
+    ongoing = {
+        sku
+        for sku in truth.loc[truth["end_date"] == world_end, "sku"]
+        if sku in available and available[sku] <= 0
+    }
+    short = ongoing | _flagged(pipeline_world, "starved")
+    assert short
+    rows = _query(
+        built_warehouse.build_path,
+        "select sku, decision, suggested_qty, on_order, overdue_quantity from marts.replenishment_suggestions",
+    ).set_index("sku")
+    assert {
+        sku: rows.loc[sku, "decision"]
+        for sku in sorted(short)
+        if rows.loc[sku, "decision"] not in ("order", "covered_by_open_pos")
+    } == {}
+    covered = rows[rows["decision"] == "covered_by_open_pos"]
+    assert (covered["on_order"] > 0).all() and (covered["suggested_qty"] == 0).all()
+    assert (rows.loc[rows["decision"] == "order", "suggested_qty"] > 0).all()
+    # the inventory page and the replenishment page tell one story: the same overdue units per SKU
+    assert rows["overdue_quantity"].astype(int).to_dict() == {
+        sku: int(health.set_index("sku")["overdue_quantity"].get(sku, 0)) for sku in rows.index
+    }
+
+
 def test_every_stock_out_still_going_on_at_the_end_shows_in_its_warehouse(
     by_warehouse, pipeline_world, world_end
 ):
@@ -211,6 +244,12 @@ def test_on_order_equals_the_open_purchase_order_lines_minus_receipts_as_of_the_
     overdue = pd.to_datetime(due).dt.date + timedelta(days=PO_OVERDUE_GRACE_DAYS) < as_of
     expected = (
         lines[still_open & (lines["open"] > 0) & ~overdue].groupby(["sku", "warehouse_id"])["open"].sum()
+    )
+    late = lines[still_open & (lines["open"] > 0) & overdue].groupby(["sku", "warehouse_id"])["open"].sum()
+    flagged = by_warehouse[by_warehouse["overdue_quantity"] > 0].set_index(["sku", "warehouse_id"])
+    assert (
+        flagged["overdue_quantity"].astype(int).sort_index().to_dict()
+        == late.astype(int).sort_index().to_dict()
     )
     assert expected.sum() > 0
     mart = by_warehouse[by_warehouse["on_order"] > 0].set_index(["sku", "warehouse_id"])["on_order"]

@@ -82,3 +82,28 @@ def test_a_warehouse_filter_reads_the_sku_by_warehouse_rows_of_that_warehouse(bu
     assert tiles(at)["Units on hand"] == integer(on_hand)
     assert set(at.dataframe[-1].value["warehouse_id"]) == {warehouse}
     assert "Warehouses: " + warehouse in " ".join(c.value for c in at.caption)
+
+
+def test_overdue_purchase_orders_are_flagged_with_the_marts_units(built_serve_path, monkeypatch):
+    serve = built_serve_path
+
+    at = render_page(serve, "inventory", monkeypatch)
+
+    skus, units, since = one(
+        serve,
+        "select count(*), sum(overdue_quantity), min(oldest_overdue_expected_date) "
+        "from marts.inventory_health where overdue_quantity > 0",
+    )
+    warnings = [w.value for w in at.warning]
+    if skus == 0:
+        assert not any("逾期采购单" in w for w in warnings)
+        return
+    assert (
+        f"{integer(skus)} 个 SKU 有逾期采购单（{integer(units)} 件，最早应于 {since.isoformat()} 到货）"
+        in " ".join(warnings)
+    )
+    tables = {t.key.split("__")[0]: t.value for t in at.dataframe}
+    risk = tables["inventory_risk"].set_index("sku")
+    flagged = dict(rows(serve, "select sku, overdue_quantity from marts.inventory_health "
+                               "where overdue_quantity > 0 and health_status in ('oversold', 'stockout', 'at_risk')"))  # fmt: skip
+    assert {sku: int(risk.loc[sku, "overdue_quantity"]) for sku in flagged} == flagged

@@ -150,3 +150,25 @@ def test_the_forecast_chart_and_accuracy_of_a_draft_sku_come_from_the_forecast_m
     horizon = one(serve, "select count(*) from marts.demand_forecasts where sku = ?", [sku])[0]
     chart = at.get("plotly_chart")[0].proto.spec
     assert sku in chart and horizon > 0
+
+
+def test_every_sku_short_of_stock_or_overdue_is_listed_with_why(built_serve_path, ops_store, monkeypatch):
+    serve = built_serve_path
+
+    at = render_page(serve, "replenishment", monkeypatch)
+
+    expected = dict(
+        rows(
+            serve,
+            "select sku, decision from marts.replenishment_suggestions "
+            "where overdue_quantity > 0 or (daily_demand > 0 and available <= reorder_point)",
+        )
+    )
+    assert expected, "the small shop has starved SKUs"
+    tables = {t.key.split("__")[0]: t.value for t in at.dataframe}
+    shown = tables["replenishment_attention"]
+    labels = {"order": "建议补货", "covered_by_open_pos": "在途已覆盖", "no_forecast_demand": "无预测需求",
+              "enough_stock": "库存充足"}  # fmt: skip
+    assert dict(zip(shown["sku"], shown["decision"], strict=True)) == {
+        sku: labels[decision] for sku, decision in expected.items()
+    }

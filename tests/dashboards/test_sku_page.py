@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards.filters import CATEGORIES_KEY, SHOPS_KEY, WAREHOUSES_KEY
-from dashboards.format import integer, money
+from dashboards.format import integer, money, percent
 from dashboards.tables import SKU_KEY
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
@@ -74,6 +74,53 @@ def test_a_sku_in_the_url_shows_its_stock_and_replenishment_equal_to_the_marts(
     assert tiles["库存头寸"] == integer(position)
     assert f"{name} · {stocked_sku}" in [s.value for s in at.subheader]
     assert at.selectbox(key="sku_picker").value == stocked_sku
+
+
+def test_an_overdue_sku_shows_its_overdue_lines_and_a_decision_that_agrees_with_its_quantity(
+    built_serve_path, monkeypatch
+):
+    """The SKU with the most overdue units (else the most short one): the overdue warning carries the mart's
+    figures, and the replenishment sentence is the decision's (an order only with a suggested quantity)."""
+    ((sku, decision, suggested, overdue, lines, since),) = rows(
+        built_serve_path,
+        "select sku, decision, suggested_qty, overdue_quantity, overdue_po_lines, oldest_overdue_expected_date "
+        "from marts.replenishment_suggestions order by overdue_quantity desc, available, sku limit 1",
+    )
+    at = sku_page(built_serve_path, monkeypatch, sku)
+
+    texts = [w.value for w in at.warning] + [c.value for c in at.caption]
+    sentences = {
+        "order": "库存加在途已不高于再订货点",
+        "covered_by_open_pos": "未逾期的采购单在途",
+        "no_forecast_demand": "预测需求为 0",
+        "enough_stock": "仅库存就高于再订货点",
+    }
+    assert [k for k, v in sentences.items() if any(v in text for text in texts)] == [decision]
+    assert (decision == "order") == (suggested > 0)
+    if overdue:
+        assert any(
+            f"{lines} 条采购单行已逾期（{integer(overdue)} 件，最早应于 {since.isoformat()}" in w
+            for w in texts
+        )
+
+
+def test_an_unreliable_forecast_is_flagged_and_a_reliable_one_is_not(built_serve_path, monkeypatch):
+    for reliable in (False, True):
+        found = rows(
+            built_serve_path,
+            "select sku, wape from marts.demand_forecast_summary where is_reliable = ? and wape is not null "
+            "order by wape desc, sku limit 1",
+            [reliable],
+        )
+        if not found:
+            continue
+        ((sku, wape),) = found
+        at = sku_page(built_serve_path, monkeypatch, sku)
+        flagged = [w.value for w in at.warning if "预测不可信" in w.value]
+        if reliable:
+            assert flagged == [], sku
+        else:
+            assert len(flagged) == 1 and percent(wape) in flagged[0], sku
 
 
 def test_the_warehouse_table_and_the_warehouse_filter(built_serve_path, stocked_sku, monkeypatch):

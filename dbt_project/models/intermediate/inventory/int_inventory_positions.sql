@@ -8,7 +8,8 @@
                 warehouses in proportion to their on hand (by demand share when nothing is on hand), rounded so
                 the warehouses add up to the SKU;
     available = on_hand − reserved (negative = oversold);
-    on_order  = ordered − received on open purchase-order lines to the warehouse;
+    on_order  = ordered − received on open purchase-order lines to the warehouse, not overdue (int_sku_on_order;
+                overdue_quantity: the overdue lines' units, counted apart);
     demand_share = the warehouse's share of the SKU's shipping rate: units it shipped over the rebuilt stock
                 history (`stock_history_days`) per day it had stock (a warehouse that is out ships nothing, which
                 says nothing about its demand); by on hand when nothing shipped, else equal. It splits SKU-level
@@ -213,6 +214,9 @@ final as (
         cast(allocated.on_hand - allocated.reserved as integer) as available,
         cast(coalesce(on_order.on_order, 0) as integer) as on_order,
         on_order.next_expected_date,
+        cast(coalesce(on_order.overdue_quantity, 0) as integer) as overdue_quantity,
+        cast(coalesce(on_order.overdue_po_lines, 0) as integer) as overdue_po_lines,
+        on_order.oldest_overdue_expected_date,
         allocated.demand_share,
         allocated.unit_cost,
         allocated.stock_value,

@@ -14,8 +14,10 @@
     cost (int_order_line_component_costs).
 
     Ghost listings: a current, on-sale listing shows more than the stock sync would allow, i.e. more than
-    floor(max(sellable, 0) × stock_sync_share) — which includes showing stock while sellable ≤ 0. Sellable is
-    the SKU's available units over all warehouses; a kit has no stock of its own, so each component checks the
+    allowed = floor(max(sellable, 0) × stock_sync_share), by more than the tolerance
+    greatest(var ghost_listing_tolerance_units, daily_demand × var ghost_listing_tolerance_days) — a listing a few
+    units behind between two syncs is not an alert — or by any amount when allowed is 0 (showing stock while
+    nothing is sellable is overselling). Sellable is the SKU's available units over all warehouses; a kit has no stock of its own, so each component checks the
     kit's listed quantity against floor(its allowance / units per kit) (the kit's availability is the minimum of
     that over its components), and a component limiting a listed kit has a ghost listing too. -#}
 with positions as (
@@ -84,13 +86,27 @@ margins_90d as (
     group by sku
 ),
 
+sku_demand as (
+    select
+        products.sku,
+        cast(coalesce(forecasts.daily_demand, demand_rates.avg_daily_demand, 0) as double) as daily_demand
+    from products
+    left join forecasts on products.sku = forecasts.sku
+    left join demand_rates on products.sku = demand_rates.sku
+),
+
 sku_available as (
     select
-        sku,
-        sum(available) as available,
-        floor(greatest(sum(available), 0) * {{ var('stock_sync_share') }}) as allowed_listing
+        positions.sku,
+        sum(positions.available) as available,
+        floor(greatest(sum(positions.available), 0) * {{ var('stock_sync_share') }}) as allowed_listing,
+        greatest(
+            {{ var('ghost_listing_tolerance_units') }},
+            coalesce(max(sku_demand.daily_demand), 0) * {{ var('ghost_listing_tolerance_days') }}
+        ) as tolerance
     from positions
-    group by sku
+    left join sku_demand on positions.sku = sku_demand.sku
+    group by positions.sku
 ),
 
 -- one row per (listing, stocked SKU it draws on): a kit listing draws on each of its components
@@ -100,6 +116,7 @@ listing_checks as (
         listings.sku,
         listings.listed_quantity,
         sku_available.allowed_listing as allowed_quantity,
+        sku_available.tolerance,
         true as is_direct
     from listings
     inner join sku_available on listings.sku = sku_available.sku
@@ -110,6 +127,7 @@ listing_checks as (
         kit_components.component_sku as sku,
         listings.listed_quantity,
         floor(sku_available.allowed_listing / kit_components.quantity) as allowed_quantity,
+        sku_available.tolerance / kit_components.quantity as tolerance,
         false as is_direct
     from listings
     inner join kit_components on listings.sku = kit_components.kit_sku
@@ -121,7 +139,11 @@ ghosts as (
     select
         sku,
         max(case when is_direct then listed_quantity end) as listed_quantity,
-        count(distinct case when listed_quantity > allowed_quantity then listing_id end) as ghost_listings
+        count(distinct case
+            when listed_quantity > allowed_quantity
+                and (allowed_quantity <= 0 or listed_quantity - allowed_quantity > tolerance)
+                then listing_id
+        end) as ghost_listings
     from listing_checks
     group by sku
 ),

@@ -3,7 +3,8 @@
     on_hand   = the snapshot's units;
     reserved  = units on paid, not yet shipped order lines (status `paid`; kits exploded; refunded units off);
     available = on_hand − reserved (negative = oversold);
-    on_order  = int_sku_on_order's, all warehouses together (open lines not overdue). -#}
+    on_order  = int_sku_on_order's, all warehouses together (open lines not overdue; the overdue ones'
+                units, lines and oldest expected date beside it). -#}
 with products as (
     select * from {{ ref('stg_product_master__products') }}
 ),
@@ -48,7 +49,10 @@ reserved as (
 on_order as (
     select
         sku,
-        sum(on_order) as on_order
+        sum(on_order) as on_order,
+        sum(overdue_quantity) as overdue_quantity,
+        sum(overdue_po_lines) as overdue_po_lines,
+        min(oldest_overdue_expected_date) as oldest_overdue_expected_date
     from sku_on_order
     group by 1
 ),
@@ -60,7 +64,10 @@ final as (
         cast(coalesce(on_hand.on_hand, 0) as integer) as on_hand,
         cast(greatest(coalesce(reserved.reserved, 0), 0) as integer) as reserved,
         cast(coalesce(on_hand.on_hand, 0) - greatest(coalesce(reserved.reserved, 0), 0) as integer) as available,
-        cast(coalesce(on_order.on_order, 0) as integer) as on_order
+        cast(coalesce(on_order.on_order, 0) as integer) as on_order,
+        cast(coalesce(on_order.overdue_quantity, 0) as integer) as overdue_quantity,
+        cast(coalesce(on_order.overdue_po_lines, 0) as integer) as overdue_po_lines,
+        cast(on_order.oldest_overdue_expected_date as date) as oldest_overdue_expected_date
     from products
     left join on_hand on products.sku = on_hand.sku
     left join reserved on products.sku = reserved.sku

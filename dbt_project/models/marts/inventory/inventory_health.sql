@@ -1,6 +1,8 @@
 {#- Inventory health per stocked master SKU, all warehouses together, as of the latest closing stock on or before
     as_of_date (spec "Inventory health"; per warehouse: inventory_health_by_warehouse, which adds up to this).
 
+    on_order          = open purchase-order units not overdue (int_sku_on_order: a line more than var
+                        po_overdue_grace_days past its expected date is overdue_quantity instead)
     days_of_cover     = available / daily_demand (null without demand)
     stock_value_cny   = on_hand × moving-average unit cost
     days_since_last_sale = as_of_date − last order date with units sold
@@ -27,6 +29,9 @@ per_sku as (
         sum(available) as available,
         sum(on_order) as on_order,
         min(next_expected_date) as next_expected_date,
+        sum(overdue_quantity) as overdue_quantity,
+        sum(overdue_po_lines) as overdue_po_lines,
+        min(oldest_overdue_expected_date) as oldest_overdue_expected_date,
         max(unit_cost) as unit_cost,
         sum(stock_value) as stock_value,
         sum(avg_stock_value_90d) as avg_stock_value_90d,
@@ -69,6 +74,9 @@ final as (
         cast(available as integer) as available,
         cast(on_order as integer) as on_order,
         cast(next_expected_date as date) as next_expected_date,
+        cast(overdue_quantity as integer) as overdue_quantity,
+        cast(overdue_po_lines as integer) as overdue_po_lines,
+        cast(oldest_overdue_expected_date as date) as oldest_overdue_expected_date,
         cast(daily_demand as double) as daily_demand,
         cast(demand_source as varchar) as demand_source,
         cast(days_of_cover as double) as days_of_cover,

@@ -15,6 +15,11 @@
     that — the stock on hand must cover lead_time + review_period days of demand and of forecast error, not
     lead_time (the periodic-review order-up-to policy). bench/replenishment_replay.py measures the difference.
     Units of the points are kept to 2 decimals (DECIMAL), so the quantity arithmetic is exact.
+    decision       = why the quantity is what it is, one per SKU: order (suggested_qty > 0); no_forecast_demand
+                     (nothing forecast: a stocked-out SKU nobody is expected to buy); covered_by_open_pos (the
+                     stock alone is at or below the reorder point, open POs not overdue lift the position above
+                     it); enough_stock (the stock alone is above it). An overdue PO line (more than var
+                     po_overdue_grace_days past its expected date) is not in on_order: overdue_quantity shows it.
     stockout_date  = first forecast day on which the cumulative forecast exceeds available (null beyond the
                      horizon). Forecast days start at as_of_date (today counts). -#}
 with forecasts as (
@@ -129,6 +134,9 @@ formulas as (
         positions.reserved,
         positions.available,
         positions.on_order,
+        positions.overdue_quantity,
+        positions.overdue_po_lines,
+        positions.oldest_overdue_expected_date,
         positions.available + positions.on_order as position,
         horizon_sums.stockout_date,
         coalesce(last_prices.unit_cost, sku_terms.unit_cost) as unit_price_cny,
@@ -157,7 +165,13 @@ quantities as (
             when position <= reorder_point and order_up_to > 0
                 then cast(ceil(greatest(order_up_to - position, moq) / pack_size) * pack_size as integer)
             else 0
-        end as suggested_qty
+        end as suggested_qty,
+        case
+            when position <= reorder_point and order_up_to > 0 then 'order'
+            when order_up_to = 0 then 'no_forecast_demand'
+            when available <= reorder_point then 'covered_by_open_pos'
+            else 'enough_stock'
+        end as decision
     from points
 ),
 
@@ -189,6 +203,10 @@ final as (
         cast(pack_size as integer) as pack_size,
         needs_order,
         cast(suggested_qty as integer) as suggested_qty,
+        cast(decision as varchar) as decision,
+        cast(overdue_quantity as integer) as overdue_quantity,
+        cast(overdue_po_lines as integer) as overdue_po_lines,
+        cast(oldest_overdue_expected_date as date) as oldest_overdue_expected_date,
         cast(unit_price_cny as decimal(18, 2)) as unit_price_cny,
         is_supplier_price,
         cast(suggested_qty * unit_price_cny as decimal(18, 2)) as suggested_value_cny,
