@@ -85,6 +85,12 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "en": "Showing {n} of {total} rows (the downloads hold all of them)",
     },
     "tables_drill_hint": {"zh": "点选一行查看该 SKU 详情", "en": "Select a row to open the SKU's detail"},
+    "overview_maturing": {"zh": "未定", "en": "maturing"},
+    "overview_maturing_note": {
+        "zh": "所选期间含退款仍在陆续发生的最近几天：退款率尚未定型，不作比较",
+        "en": "The period holds recent days whose refunds are still coming in: the rate is not final and not "
+        "compared",
+    },
     "overview_period": {"zh": "期间", "en": "Period"},
     "overview_period_range": {"zh": "所选日期", "en": "Date range"},
     "overview_period_today": {"zh": "当日", "en": "Today"},

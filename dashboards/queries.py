@@ -334,7 +334,8 @@ def window_totals(
     path: str, version: Version, windows: tuple[Window, ...], shop_ids: ShopIds
 ) -> pd.DataFrame:
     """One row per window (in the order given): gmv/net_sales/refunds/net_revenue/contribution_margin (CNY
-    Decimal), orders, units, days (calendar days with a row), plus aov_cny, refund_rate, margin_pct."""
+    Decimal), orders, units, days (calendar days with a row), maturing_days (days whose refunds are still coming
+    in: marts.dates.is_return_maturing), plus aov_cny, refund_rate, margin_pct."""
     values = ", ".join(f"({i}, $s{i}::date, $e{i}::date)" for i in range(len(windows)))
     params: dict[str, Any] = {"shops": list(shop_ids)}
     for i, (start, end) in enumerate(windows):
@@ -352,7 +353,9 @@ def window_totals(
                cast(coalesce(sum(r.contribution_margin_cny), 0) as decimal(18, 2)) as contribution_margin_cny,
                coalesce(sum(r.orders), 0)::bigint as orders,
                coalesce(sum(r.units), 0)::bigint as units,
-               count(distinct r.order_date) as days
+               count(distinct r.order_date) as days,
+               (select count(*) from marts.dates as d
+                where d.is_return_maturing and d.date_day between w.start_date and w.end_date) as maturing_days
         from windows as w
         left join rows as r on r.order_date between w.start_date and w.end_date
         group by w.idx

@@ -45,6 +45,7 @@ KPIS: list[tuple[str, str, Callable[[Any], str], bool, bool]] = [
     ("units", "units", integer, False, False),
     ("overview_refund_rate", "refund_rate", percent, True, True),
 ]
+MATURING = {"refund_rate"}  # not final while the window holds days whose refunds are still coming in
 TREND_METRICS = {  # trend selector: column -> (i18n key, figure kind)
     "net_revenue_cny": ("net_revenue", "money"),
     "gmv_cny": ("gmv", "money"),
@@ -58,10 +59,17 @@ def _value(row: pd.Series, field: str) -> Any:
     return None if value is None or (isinstance(value, float) and value != value) else value
 
 
+def maturing(row: pd.Series, field: str) -> bool:
+    """Whether the KPI is not final over the row's window: a refund rate over days whose refunds are still
+    coming in (marts.dates.is_return_maturing)."""
+    return field in MATURING and int(row.get("maturing_days") or 0) > 0
+
+
 def change(now: pd.Series, base: pd.Series, field: str, is_rate: bool, covered: bool = True) -> str | None:
-    """Δ of one KPI against a base period: % change (points for a rate); None when the base has no orders
-    or starts before the data does (`covered` False: a part-period would make a false trend)."""
-    if not covered or base["orders"] == 0:
+    """Δ of one KPI against a base period: % change (points for a rate); None when the base has no orders,
+    starts before the data does (`covered` False: a part-period would make a false trend) or either period is
+    still maturing for this KPI."""
+    if not covered or base["orders"] == 0 or maturing(now, field) or maturing(base, field):
         return None
     if is_rate:
         return pp_change(_value(now, field), _value(base, field))
@@ -77,7 +85,9 @@ def comparison_table(
         row: dict[str, str | None] = {"kpi": t(key)}
         for i, (period, windows) in enumerate(zip(periods, comparisons, strict=True)):
             now, prior, last_year = (totals.iloc[3 * i + j] for j in range(3))
-            row[f"{period}_value"] = fmt(_value(now, field))
+            row[f"{period}_value"] = fmt(_value(now, field)) + (
+                f" ({t('overview_maturing')})" if maturing(now, field) else ""
+            )
             row[f"{period}_prior"] = change(now, prior, field, is_rate, covers(windows.prior)) or "—"
             row[f"{period}_last_year"] = (
                 change(now, last_year, field, is_rate, covers(windows.last_year)) or "—"
@@ -143,7 +153,11 @@ for row_kpis in (KPIS[:4], KPIS[4:]):
             fmt(_value(now, field)),
             delta=delta,
             delta_color="inverse" if worse_up else "normal",
-            delta_description=t("vs_prior", days=chosen.days) if delta else t("no_prior"),
+            delta_description=t("vs_prior", days=chosen.days)
+            if delta
+            else t("overview_maturing_note")
+            if maturing(now, field)
+            else t("no_prior"),
             help=t("prior_help", start=local_date(chosen.prior[0]), end=local_date(chosen.prior[1]))
             + "  \n"
             + t("overview_last_year_help", change=versus_last_year or "—"),

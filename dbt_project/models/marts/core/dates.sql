@@ -1,5 +1,7 @@
 {#- The calendar: one row per local date from the first order to 60 days past as_of_date (so forecasts and
-    scheduled promotions have dates to join to), with the comparison dates the dashboards use. -#}
+    scheduled promotions have dates to join to), with the comparison dates the dashboards use.
+    is_return_maturing: one of the newest var return_maturity_days days up to as_of_date — its orders' refunds are
+    still coming, so a refund rate over it is not final and is not compared. -#}
 with bounds as (
     select
         coalesce(min(order_date), {{ as_of_date() }}) as first_date,
@@ -21,7 +23,9 @@ final as (
         extract('isodow' from date_day) in (6, 7) as is_weekend,
         cast(date_day - interval 7 day as date) as same_day_last_week,
         cast(date_day - interval 364 day as date) as same_weekday_last_year,
-        date_day <= {{ as_of_date() }} as is_past
+        date_day <= {{ as_of_date() }} as is_past,
+        date_day <= {{ as_of_date() }}
+            and date_day > {{ as_of_date() }} - {{ var('return_maturity_days') }} as is_return_maturing
     from days
 )
 
