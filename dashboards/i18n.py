@@ -215,9 +215,9 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "en": "Stock alone is above the reorder point: no order needed.",
     },
     "sku_forecast_unreliable": {
-        "zh": "预测不可信：回测误差 WAPE {wape}，超过 75%。建议量只能作粗略参考，请结合经验判断。",
-        "en": "Unreliable forecast: its backtest missed by {wape} of the volume (WAPE above 75 %). Treat the "
-        "suggested quantity as a rough guide.",
+        "zh": "预测不可信：回测误差 WAPE {wape}，比预测销量为 0 还差。建议量只能作粗略参考，请结合经验判断。",
+        "en": "Unreliable forecast: its backtest missed by {wape} of the volume, worse than forecasting no sales. "
+        "Treat the suggested quantity as a rough guide.",
     },
     "sku_forecast_no_backtest": {
         "zh": "历史太短，预测未经回测（按平均或同类 SKU 估算）：建议量只能作粗略参考。",
@@ -522,9 +522,9 @@ STRINGS: dict[str, dict[Lang, str]] = {
     },
     "replenishment_reliable": {"zh": "预测可信", "en": "Reliable"},
     "replenishment_reliable_help": {
-        "zh": "回测 WAPE 不超过 75%（dbt 变量 forecast_reliable_max_wape）。不可信的预测只能作粗略参考。",
-        "en": "Backtest WAPE at most 75 % (dbt var forecast_reliable_max_wape). An unreliable forecast is a rough "
-        "guide, not a basis.",
+        "zh": "回测 WAPE 不超过 100%（dbt 变量 forecast_reliable_max_wape；预测销量为 0 时 WAPE 正好 100%）。不可信的预测只能作粗略参考。",
+        "en": "Backtest WAPE at most 100 % (dbt var forecast_reliable_max_wape; forecasting no sales scores exactly "
+        "100 %). An unreliable forecast is a rough guide, not a basis.",
     },
     "replenishment_why": {"zh": "判断", "en": "Why"},
     "replenishment_why_help": {
