@@ -587,6 +587,45 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "replenishment_forecast_28d": {"zh": "未来 28 天预测", "en": "Forecast, 28 d"},
     "replenishment_actual_28d": {"zh": "近 28 天日均", "en": "Actual daily, 28 d"},
     "replenishment_fallback": {"zh": "历史过短", "en": "Short history"},
+    "data_status_alerts_title": {"zh": "库存预警", "en": "Stock alerts"},
+    "data_status_alerts_caption": {
+        "zh": "每种预警今天标记的 SKU 数及其阈值（dbt 变量，在 dbt_project.yml 中修改）。",
+        "en": "How many SKUs each alert flags today, and the thresholds behind it (dbt vars, set in "
+        "dbt_project.yml).",
+    },
+    "data_status_alert": {"zh": "预警", "en": "Alert"},
+    "data_status_alert_skus": {"zh": "SKU 数", "en": "SKUs"},
+    "data_status_alert_rule": {"zh": "规则", "en": "Rule"},
+    "data_status_alert_oversold": {"zh": "超卖", "en": "Oversold"},
+    "data_status_alert_stockout": {"zh": "缺货", "en": "Out of stock"},
+    "data_status_alert_at_risk": {"zh": "断货风险", "en": "At risk"},
+    "data_status_alert_dead": {"zh": "滞销", "en": "Dead stock"},
+    "data_status_alert_overdue_po": {"zh": "采购逾期", "en": "Overdue purchase orders"},
+    "data_status_alert_ghost_listing": {"zh": "幽灵库存", "en": "Ghost listings"},
+    "data_status_alert_unreliable_forecast": {"zh": "预测不可信", "en": "Unreliable forecasts"},
+    "data_status_alert_rule_oversold": {"zh": "可用库存 < 0", "en": "Available below 0"},
+    "data_status_alert_rule_stockout": {"zh": "可用库存 = 0 且有需求", "en": "Available 0 with demand"},
+    "data_status_alert_rule_at_risk": {
+        "zh": "可售天数 < 采购提前期 + {a} 天（补货周期）",
+        "en": "Days of cover below the lead time + {a} days (review period)",
+    },
+    "data_status_alert_rule_dead": {
+        "zh": "有库存且超过 {a} 天未售出",
+        "en": "Stock on hand and no sale for over {a} days",
+    },
+    "data_status_alert_rule_overdue_po": {
+        "zh": "采购单行超过预计到货日 {a} 天仍未到（不再计入在途）",
+        "en": "An open PO line more than {a} days past its expected date (no longer counted as on order)",
+    },
+    "data_status_alert_rule_ghost_listing": {
+        "zh": "渠道展示数量超出可售量 {a} 件以上且超过 {b} 天需求，或无货仍展示",
+        "en": "A channel lists more than {a} units and {b} days of demand above what is sellable, or lists stock "
+        "while none is sellable",
+    },
+    "data_status_alert_rule_unreliable_forecast": {
+        "zh": "回测 WAPE > {pct}（不如预测销量为 0）",
+        "en": "Backtest WAPE above {pct} (worse than forecasting no sales)",
+    },
     "data_status_caption": {
         "zh": "本页显示当前发布的数据快照：被搁置的数据、已配置的来源、来源新鲜度、构建与发布时间、数据校验、"
         "导入的文件、隔离行与未映射编码。",

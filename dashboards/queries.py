@@ -969,6 +969,21 @@ def quarantined_rows(path: str, version: Version, shop_ids: ShopIds) -> pd.DataF
     )
 
 
+ALERTS = ("oversold", "stockout", "at_risk", "overdue_po", "ghost_listing", "dead", "unreliable_forecast")
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def alert_counts(path: str, version: Version) -> pd.DataFrame | None:
+    """marts.alert_counts in ALERTS' order: alert, skus, threshold, threshold_2 (the dbt vars behind each stock
+    alert); None when the snapshot predates the mart."""
+    with _connect(path) as con:
+        if not _has_table(con, "marts", "alert_counts"):
+            return None
+        return con.execute(
+            f"select * from marts.alert_counts order by list_position({list(ALERTS)}, alert), alert"
+        ).df()
+
+
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def file_imports(path: str, version: Version, shop_ids: ShopIds) -> pd.DataFrame | None:
     """marts.file_imports (selected shops; files without a shop always) with shop_name: every version of every

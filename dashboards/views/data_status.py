@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import filters, queries
-from dashboards.format import integer, local_timestamp, money_format
+from dashboards.format import integer, local_timestamp, money_format, percent
 from dashboards.i18n import STRINGS, t
 from dashboards.settings import DISPLAY_TIMEZONE
 from dashboards.tables import data_table
@@ -195,6 +195,33 @@ with right:
             "last_order_date": st.column_config.DateColumn(
                 t("data_status_last_order_date"), format="YYYY-MM-DD"
             ),
+        },
+    )
+
+# -- stock alerts: how many SKUs each flags, and the thresholds behind it --
+alerts = queries.alert_counts(sel.path, sel.version)
+if alerts is not None and not alerts.empty:
+    st.subheader(t("data_status_alerts_title"))
+    st.caption(t("data_status_alerts_caption"))
+
+    def _rule(row: pd.Series) -> str:
+        first = None if pd.isna(row["threshold"]) else float(row["threshold"])
+        second = None if pd.isna(row["threshold_2"]) else float(row["threshold_2"])
+        return t(f"data_status_alert_rule_{row['alert']}", a=f"{first:g}" if first is not None else "",
+                 b=f"{second:g}" if second is not None else "", pct=percent(first) if first is not None else "")  # fmt: skip
+
+    data_table(
+        alerts.assign(
+            name=[t(f"data_status_alert_{a}") for a in alerts["alert"]],
+            rule=alerts.apply(_rule, axis=1),
+        )[["name", "skus", "rule"]],
+        key="data_status_alerts",
+        filename="stock_alert_counts",
+        sku_column=None,
+        column_config={
+            "name": st.column_config.TextColumn(t("data_status_alert")),
+            "skus": st.column_config.NumberColumn(t("data_status_alert_skus"), format="%,d"),
+            "rule": st.column_config.TextColumn(t("data_status_alert_rule"), width="large"),
         },
     )
 

@@ -223,3 +223,27 @@ def test_a_changed_file_keeps_its_earlier_version_on_request_and_its_set_aside_r
     listed = table_with(at, "rows_loaded")
     assert set(listed["shop_name"]) <= {"jd_pop", "—"}, "the shop filter; files without a shop stay"
     assert "orders.csv" in set(listed["source_file"]) and "acme__orders.csv" not in set(listed["source_file"])
+
+
+def test_the_stock_alerts_show_each_alerts_sku_count_and_its_thresholds(built_serve_path, monkeypatch):
+    serve = built_serve_path
+    at = render_page(serve, "data_status", monkeypatch)
+
+    tables = {t.key.split("__")[0]: t.value for t in at.dataframe}
+    shown = tables["data_status_alerts"].set_index("name")
+    ghosts, overdue, oversold = one(
+        serve,
+        "select count(*) filter (where ghost_listing), count(*) filter (where overdue_quantity > 0), "
+        "count(*) filter (where health_status = 'oversold') from marts.inventory_health",
+    )
+    (unreliable,) = one(
+        serve, "select count(*) filter (where not is_reliable) from marts.demand_forecast_summary"
+    )
+    assert int(shown.loc["幽灵库存", "skus"]) == ghosts
+    assert int(shown.loc["采购逾期", "skus"]) == overdue
+    assert int(shown.loc["超卖", "skus"]) == oversold
+    assert int(shown.loc["预测不可信", "skus"]) == unreliable
+    # the thresholds are the dbt vars' (dbt_project.yml), read from the mart, not written into the page
+    assert "10 件以上且超过 3 天需求" in shown.loc["幽灵库存", "rule"]
+    assert "14 天" in shown.loc["采购逾期", "rule"]
+    assert "100.0%" in shown.loc["预测不可信", "rule"]
