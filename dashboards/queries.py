@@ -560,14 +560,17 @@ WALL_STOCK_STATUSES = ("oversold", "stockout", "at_risk")
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def wall_low_stock(path: str, version: Version, limit: int = 30) -> pd.DataFrame:
-    """SKUs oversold, out of stock or at risk (inventory_health), worst first: sku, product_name,
-    health_status, available, days_of_cover."""
+    """SKUs oversold, out of stock or at risk (inventory_health) that a buyer must act on, worst first: sku,
+    product_name, health_status, available, days_of_cover. An at-risk SKU whose open purchase orders already cover
+    it (replenishment_suggestions.decision covered_by_open_pos) is left out: the wall lists what needs a person."""
     return _df(
         path,
         f"""
-        select sku, product_name, health_status, available, days_of_cover
-        from marts.inventory_health
-        where health_status in {WALL_STOCK_STATUSES}
+        select h.sku, h.product_name, h.health_status, h.available, h.days_of_cover
+        from marts.inventory_health as h
+        left join marts.replenishment_suggestions as r using (sku)
+        where h.health_status in {WALL_STOCK_STATUSES}
+          and not (h.health_status = 'at_risk' and r.decision = 'covered_by_open_pos')
         order by list_position({list(WALL_STOCK_STATUSES)}, health_status), days_of_cover nulls first, sku
         limit {int(limit)}
         """,

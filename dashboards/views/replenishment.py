@@ -98,6 +98,19 @@ merged = lines.merge(
     how="left",
 )
 merged["decision"] = [_status_label(s if pd.notna(s) else None) for s in merged["status"]]
+# a decided line is worth what it orders: the approved (or edited) quantity, nothing when rejected; a pending line
+# its suggestion — and the draft the sum of its lines
+merged["line_value_cny"] = [
+    value if pd.isna(status) else (0 if status == "rejected" else int(approved) * price)
+    for value, status, approved, price in zip(
+        merged["line_value_cny"],
+        merged["status"],
+        merged["approved_qty"],
+        merged["unit_price_cny"],
+        strict=True,
+    )
+]
+merged["draft_value_cny"] = merged.groupby("draft_id")["line_value_cny"].transform("sum")
 merged["decided_at"] = [
     local_timestamp(datetime.fromisoformat(s)) if isinstance(s, str) else None for s in merged["decided_at"]
 ]

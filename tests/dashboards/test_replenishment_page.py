@@ -5,6 +5,7 @@ page load."""
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 
 import pytest
 
@@ -102,6 +103,16 @@ def test_an_edited_quantity_is_an_edited_approval_and_a_rejection_replaces_it(
     again = render_page(serve, "replenishment", monkeypatch, lang="en")
     assert decision_cells(again)[sku] == "Approved (edited)"
     assert again.number_input(key=f"replenishment_qty__{key}").value == edited
+    # the edited quantity is what the line and its draft are worth now
+    price, line_value = one(
+        serve,
+        "select unit_price_cny, line_value_cny from marts.purchase_order_drafts where draft_id = ? and sku = ?",
+        [draft_id, sku],
+    )
+    (total,) = one(serve, "select sum(line_value_cny) from marts.purchase_order_drafts")
+    shown = again.dataframe[0].value.set_index("sku")
+    assert Decimal(str(shown.loc[sku, "line_value_cny"])) == edited * price
+    assert tiles(again)["Draft value"] == money(total - line_value + edited * price)
 
     again.button(key=f"replenishment_reject__{key}").click().run()
 

@@ -104,13 +104,22 @@ def test_the_tickers_list_low_stock_and_the_review_queue(built_serve_path, monke
     text = html_text(at)
     low = frame(
         built_serve_path,
-        "select sku from marts.inventory_health where health_status in ('oversold', 'stockout', 'at_risk')",
+        "select sku from marts.inventory_health left join marts.replenishment_suggestions using (sku) "
+        "where health_status in ('oversold', 'stockout') "
+        "or (health_status = 'at_risk' and decision is distinct from 'covered_by_open_pos')",
+    )
+    covered = frame(
+        built_serve_path,
+        "select sku from marts.inventory_health join marts.replenishment_suggestions using (sku) "
+        "where health_status = 'at_risk' and decision = 'covered_by_open_pos'",
     )
     queue = frame(
         built_serve_path,
         "select platform_order_id from marts.order_exceptions order by created_at desc, order_id",
     )
     assert all(sku in text for sku in low["sku"])
+    # an at-risk SKU its open purchase orders already cover needs nobody: not on the wall
+    assert not any(sku in text for sku in covered["sku"])
     assert f"待审订单 {len(queue)}" in text
     assert queue["platform_order_id"].iloc[0] in text  # the newest order heads the ticker
 
