@@ -20,6 +20,7 @@ and opens the SKU drill-down page when a row is selected.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -45,14 +46,36 @@ def _label(name: str, config: Any) -> str:
     return name
 
 
+_PLACES = re.compile(r"\.(\d+)[fe%]")
+FLOAT_PLACES = 6
+"""Decimal places a float column keeps in a download when its format does not say (no 15-digit floats)."""
+
+
+def _places(config: Any) -> int:
+    """Decimal places a float column is exported with: its number format's (`%.2f` → 2, `%d` → 0, `percent` →
+    4, a fraction's 2 places of percent), else FLOAT_PLACES."""
+    fmt = (config.get("type_config") or {}).get("format") if isinstance(config, Mapping) else None
+    if not isinstance(fmt, str):
+        return FLOAT_PLACES
+    if fmt == "percent":
+        return 4
+    if fmt.endswith("d"):  # %d, %,d
+        return 0
+    found = _PLACES.search(fmt)
+    return int(found.group(1)) if found else FLOAT_PLACES
+
+
 def export_frame(df: pd.DataFrame, column_config: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """The table as it is exported: hidden columns dropped, headers = column_config labels, timestamps in the
-    shops' timezone without offset, list cells joined with ', '."""
+    shops' timezone without offset, list cells joined with ', ', float columns rounded to the places their
+    format shows (numbers stay numbers)."""
     config = dict(column_config or {})
     out = df[[c for c in df.columns if not (c in config and config[c] is None)]].copy()
     for column in out.columns:
         series = out[column]
-        if isinstance(series.dtype, pd.DatetimeTZDtype):
+        if pd.api.types.is_float_dtype(series.dtype):
+            out[column] = series.round(_places(config.get(column)))
+        elif isinstance(series.dtype, pd.DatetimeTZDtype):
             out[column] = series.dt.tz_convert(DISPLAY_TIMEZONE).dt.tz_localize(None)
         elif pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
             out[column] = series.map(_cell).astype(object)

@@ -138,3 +138,22 @@ def test_text_cells_a_spreadsheet_would_run_download_as_text_and_negative_number
     assert [row[5] for row in rows[1:]] == [row[0] for row in rows[1:]]  # a pandas string column too
     assert rows[1][1:4] == ["-5.00", "-0.25", "-2"]  # numbers are left alone
     assert len(rows) == len(REMARKS) + 1  # a carriage return inside a remark does not start a row of its own
+
+
+def test_floats_download_as_numbers_with_the_places_their_format_shows():
+    df = pd.DataFrame({"cover": [1 / 3, 12.0], "rate": [0.123456789, 0.5], "units": [2.9999999999, 4.0],
+                       "plain": [0.1 + 0.2, 1.0]})  # fmt: skip
+    config = {
+        "cover": st.column_config.NumberColumn("Cover", format="%.1f"),
+        "rate": st.column_config.NumberColumn("Rate", format="percent"),
+        "units": st.column_config.NumberColumn("Units", format="%,d"),
+    }
+    out = pd.read_csv(io.BytesIO(csv_bytes(df, config)), encoding="utf-8-sig")
+    assert out.to_dict("list") == {
+        "Cover": [0.3, 12.0],
+        "Rate": [0.1235, 0.5],
+        "Units": [3.0, 4.0],
+        "plain": [0.3, 1.0],  # no format: 6 places, not 0.30000000000000004
+    }
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(df, config))).active
+    assert [c.value for c in sheet[2]] == [0.3, 0.1235, 3, 0.3]
