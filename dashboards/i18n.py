@@ -116,8 +116,11 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "en": "KPIs and trends add up whole shops (not per category); the category filter applies to the top-SKU table below.",
     },
     "channels_caption": {
-        "zh": "{day} 的渠道表现，对比上周同日（{last_week}）与去年同期（{last_year}，按星期对齐）",
-        "en": "Channels on {day}, against the same day last week ({last_week}) and last year ({last_year}, same weekday)",
+        "zh": "上方指标只看一天：{day}（所选日期范围的最后一天；渠道运营按天对比），对比上周同日（{last_week}）与去年同期"
+        "（{last_year}，按星期对齐）。趋势图与下方表格覆盖整个所选范围。",
+        "en": "The tiles cover one day, {day} (the last day of the selected range: channels are run and compared "
+        "day by day), against the same day last week ({last_week}) and last year ({last_year}, same weekday). The "
+        "trend and the tables below cover the whole range.",
     },
     "channels_vs_last_week": {"zh": "较上周同日", "en": "vs same day last week"},
     "channels_no_last_week": {"zh": "上周同日无数据", "en": "no data a week earlier"},
