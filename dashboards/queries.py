@@ -358,7 +358,7 @@ def window_totals(
                 where d.is_return_maturing and d.date_day between w.start_date and w.end_date) as maturing_days
         from windows as w
         left join rows as r on r.order_date between w.start_date and w.end_date
-        group by w.idx
+        group by w.idx, w.start_date, w.end_date
         order by w.idx
         """,
         params,

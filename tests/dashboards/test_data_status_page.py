@@ -229,8 +229,7 @@ def test_the_stock_alerts_show_each_alerts_sku_count_and_its_thresholds(built_se
     serve = built_serve_path
     at = render_page(serve, "data_status", monkeypatch)
 
-    tables = {t.key.split("__")[0]: t.value for t in at.dataframe}
-    shown = tables["data_status_alerts"].set_index("name")
+    shown = table_with(at, "rule").set_index("name")
     ghosts, overdue, oversold = one(
         serve,
         "select count(*) filter (where ghost_listing), count(*) filter (where overdue_quantity > 0), "
