@@ -232,6 +232,14 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "en": "{lines} purchase-order lines are overdue ({units} units, due since {since}) and no longer count as "
         "on order: chase the supplier or cancel them.",
     },
+    "sku_margin_pnl_title": {"zh": "经营月报（按店铺）", "en": "Monthly P&L by shop"},
+    "sku_margin_pnl_caption": {
+        "zh": "所选范围涉及的每个下单月份、每个店铺：销售、退款、成本、平台费用、物流与退货成本和贡献毛利（营销费用与目标尚未导入）。",
+        "en": "Each order month the range touches, per shop: sales, refunds, COGS, platform fees, courier and "
+        "return costs and the contribution margin (ad spend and targets are not imported yet).",
+    },
+    "sku_margin_month": {"zh": "月份", "en": "Month"},
+    "sku_margin_lines_fees_estimated": {"zh": "费用为估算的行", "en": "Lines with estimated fees"},
     "sku_margin_title": {"zh": "分店铺月度利润", "en": "Margin by shop and month"},
     "sku_no_margins": {
         "zh": "所选店铺没有该 SKU 的销售。",

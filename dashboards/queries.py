@@ -679,6 +679,23 @@ def margin_months(start: date, end: date) -> tuple[date, date]:
     return start.replace(day=1), end.replace(day=1)
 
 
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def shop_monthly_pnl(path: str, version: Version, start: date, end: date, shop_ids: ShopIds) -> pd.DataFrame:
+    """marts.shop_monthly_pnl rows of the order months [start, end] touches, selected shops; newest month first,
+    then shop."""
+    first_month, last_month = margin_months(start, end)
+    return _records(
+        path,
+        """
+        select * from marts.shop_monthly_pnl
+        where month between $first_month and $last_month
+          and (len($shops::varchar[]) = 0 or list_contains($shops::varchar[], shop_id))
+        order by month desc, shop_id
+        """,
+        {"first_month": first_month, "last_month": last_month, "shops": list(shop_ids)},
+    )
+
+
 _MARGIN_WHERE = f"""
     month between $first_month and $last_month
     and (len($shops::varchar[]) = 0 or list_contains($shops::varchar[], shop_id))
