@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboards import columns as columns_shared
 from dashboards import figures, filters, notices, queries
 from dashboards.format import integer, local_date, local_timestamp, money, money_format
 from dashboards.i18n import t
@@ -96,12 +97,7 @@ columns = {
     "available": st.column_config.NumberColumn(t("inventory_available"), format="%,d"),
     "on_order": st.column_config.NumberColumn(t("inventory_on_order"), format="%,d"),
     "next_expected_date": st.column_config.DateColumn(t("inventory_next_expected"), format="YYYY-MM-DD"),
-    "overdue_quantity": st.column_config.NumberColumn(
-        t("inventory_overdue_quantity"), format="%,d", help=t("inventory_overdue_help")
-    ),
-    "oldest_overdue_expected_date": st.column_config.DateColumn(
-        t("inventory_overdue_since"), format="YYYY-MM-DD"
-    ),
+    **columns_shared.overdue_po(),
     "daily_demand": st.column_config.NumberColumn(t("inventory_daily_demand"), format="%.2f"),
     "days_of_cover": st.column_config.NumberColumn(t("inventory_days_of_cover"), format="%.1f"),
     "lead_time_days": st.column_config.NumberColumn(t("inventory_lead_time"), format="%d"),

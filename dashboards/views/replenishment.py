@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 import streamlit as st
 
+from dashboards import columns as columns_shared
 from dashboards import figures, filters, notices, ops, queries
 from dashboards.format import integer, local_date, local_timestamp, money, money_format, percent
 from dashboards.i18n import t
@@ -32,6 +33,16 @@ try:
     store_error = None
 except SettingsError as exc:
     store, store_error = None, str(exc)
+
+
+def sku_columns() -> dict:
+    """The SKU, product, category and supplier columns of the page's SKU tables."""
+    return {
+        "sku": st.column_config.TextColumn(t("replenishment_sku")),
+        "product_name": st.column_config.TextColumn(t("replenishment_product")),
+        "category": st.column_config.TextColumn(t("inventory_category")),
+        "supplier_id": st.column_config.TextColumn(t("replenishment_supplier")),
+    }
 
 
 def _decisions() -> pd.DataFrame:
@@ -183,9 +194,7 @@ if supplier is not None:
             "days_to_stockout": st.column_config.NumberColumn(t("replenishment_days_to_stockout"), format="%d"),
             "available": st.column_config.NumberColumn(t("replenishment_available"), format="%,d"),
             "on_order": st.column_config.NumberColumn(t("replenishment_on_order"), format="%,d"),
-            "overdue_quantity": st.column_config.NumberColumn(
-                t("inventory_overdue_quantity"), format="%,d", help=t("inventory_overdue_help")
-            ),
+            **columns_shared.overdue_po(),
             "reorder_point": st.column_config.NumberColumn(t("replenishment_reorder_point"), format="%,.1f"),
             "model_name": st.column_config.TextColumn(t("replenishment_model")),
             "wape": st.column_config.NumberColumn(t("replenishment_wape"), format="percent"),
@@ -291,22 +300,14 @@ else:
         key="replenishment_attention",
         filename="replenishment_short_or_overdue",
         column_config={
-            "sku": st.column_config.TextColumn(t("replenishment_sku")),
-            "product_name": st.column_config.TextColumn(t("replenishment_product")),
-            "category": st.column_config.TextColumn(t("inventory_category")),
-            "supplier_id": st.column_config.TextColumn(t("replenishment_supplier")),
+            **sku_columns(),
             "decision": st.column_config.TextColumn(t("replenishment_why"), help=t("replenishment_why_help")),
             "suggested_qty": st.column_config.NumberColumn(t("replenishment_suggested_qty"), format="%,d"),
             "available": st.column_config.NumberColumn(t("replenishment_available"), format="%,d"),
             "on_order": st.column_config.NumberColumn(t("replenishment_on_order"), format="%,d"),
             "reorder_point": st.column_config.NumberColumn(t("replenishment_reorder_point"), format="%,.1f"),
             "daily_demand": st.column_config.NumberColumn(t("replenishment_daily_demand"), format="%.2f"),
-            "overdue_quantity": st.column_config.NumberColumn(
-                t("inventory_overdue_quantity"), format="%,d", help=t("inventory_overdue_help")
-            ),
-            "oldest_overdue_expected_date": st.column_config.DateColumn(
-                t("inventory_overdue_since"), format="YYYY-MM-DD"
-            ),
+            **columns_shared.overdue_po(),
             "stockout_date": st.column_config.DateColumn(t("replenishment_stockout"), format="YYYY-MM-DD"),
         },
     )  # fmt: skip
@@ -321,10 +322,7 @@ data_table(
     key="replenishment_accuracy",
     filename="forecast_accuracy",
     column_config={
-        "sku": st.column_config.TextColumn(t("replenishment_sku")),
-        "product_name": st.column_config.TextColumn(t("replenishment_product")),
-        "category": st.column_config.TextColumn(t("inventory_category")),
-        "supplier_id": st.column_config.TextColumn(t("replenishment_supplier")),
+        **sku_columns(),
         "model_name": st.column_config.TextColumn(t("replenishment_model")),
         "demand_class": st.column_config.TextColumn(t("replenishment_demand_class")),
         "wape": st.column_config.NumberColumn(t("replenishment_wape"), format="percent"),
