@@ -186,6 +186,14 @@ def note_ignored(selection: Selection, *, categories: bool = False, warehouses: 
         st.caption(t("filters_warehouses_ignored"))
 
 
+def file_scope(sel: Selection, dated: bool = True) -> str:
+    """What a download's file name says of the selection that made the table: `_<start>_<end>` (a dated table)
+    then `_<shop ids>` (up to three, `+n` more) or `_all-shops`."""
+    shops = list(sel.shop_ids)
+    named = "+".join(shops[:3]) + (f"+{len(shops) - 3}" if len(shops) > 3 else "") if shops else "all-shops"
+    return (f"_{sel.start.isoformat()}_{sel.end.isoformat()}" if dated else "") + f"_{named}"
+
+
 def current() -> Selection:
     """The selection the router computed for this run (pages call this)."""
     selection = st.session_state.get(SELECTION_KEY)

@@ -143,6 +143,7 @@ def data_table(
     column_config: Mapping[str, Any] | None = None,
     total: int | None = None,
     export: Callable[[], pd.DataFrame] | None = None,
+    file_scope: str = "",
     **dataframe_kwargs: Any,
 ) -> None:
     """Show `df` with CSV and XLSX download buttons; a table with a `sku_column` column (default "sku";
@@ -152,7 +153,8 @@ def data_table(
     columns); the downloads write `export()` (run when clicked, not on every page run).
 
     `key` must be unique on the page; `filename` is the downloads' file name without extension (e.g.
-    "inventory_at_risk"); other keyword arguments go to `st.dataframe` (hide_index defaults to True).
+    "inventory_at_risk"), `file_scope` what the file name adds of the selection (filters.file_scope: dates,
+    shops; the sheet keeps the plain name); other keyword arguments go to `st.dataframe` (hide_index defaults to True).
     """
     stem = filename.rsplit(".", 1)[0] if filename.endswith((".csv", ".xlsx")) else filename
     drill = sku_column is not None and sku_column in df.columns
@@ -173,7 +175,7 @@ def data_table(
     left.download_button(
         t("tables_download_csv"),
         data=lambda: csv_bytes(export() if export else df, column_config),
-        file_name=f"{stem}.csv",
+        file_name=f"{stem}{file_scope}.csv",
         mime="text/csv",
         key=f"{key}__csv",
         on_click="ignore",
@@ -183,7 +185,7 @@ def data_table(
     middle.download_button(
         t("tables_download_xlsx"),
         data=lambda: xlsx_bytes(export() if export else df, column_config, sheet_name=stem),
-        file_name=f"{stem}.xlsx",
+        file_name=f"{stem}{file_scope}.xlsx",
         mime=XLSX_MIME,
         key=f"{key}__xlsx",
         on_click="ignore",

@@ -42,6 +42,7 @@ def trend_grain(days: int) -> str:
 
 
 sel = filters.current()
+SCOPE = filters.file_scope(sel)  # downloads' file names
 filters.note_ignored(sel, categories=True, warehouses=True)
 st.title(t("customers"))
 
@@ -125,13 +126,16 @@ if not segments.empty:
         segments.assign(rfm_segment=segments["rfm_segment"].map(labels)),
         key="customers_rfm",
         filename="customers_rfm_segments",
+        file_scope=SCOPE,
         sku_column=None,
         column_config={
             "rfm_segment": st.column_config.TextColumn(t("customers_segment")),
             "buyers": st.column_config.NumberColumn(t("customers_buyers"), format="%,d"),
             "orders": st.column_config.NumberColumn(t("orders"), format="%,d"),
             "net_spend_cny": st.column_config.NumberColumn(t("customers_net_spend"), format=money_format()),
-            "spend_per_buyer": st.column_config.NumberColumn(t("customers_spend_per_buyer"), format=money_format()),
+            "spend_per_buyer": st.column_config.NumberColumn(
+                t("customers_spend_per_buyer"), format=money_format()
+            ),
             "buyer_share": st.column_config.NumberColumn(t("customers_buyer_share"), format="percent"),
             "spend_share": st.column_config.NumberColumn(t("customers_spend_share"), format="percent"),
         },
@@ -153,6 +157,7 @@ data_table(
     ],
     key="customers_repurchase",
     filename="customers_repurchase",
+    file_scope=SCOPE,
     sku_column=None,
     column_config={
         "shop_name": st.column_config.TextColumn(t("shop")),

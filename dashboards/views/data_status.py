@@ -22,6 +22,7 @@ from dashboards.settings import DISPLAY_TIMEZONE
 from dashboards.tables import data_table
 
 sel = filters.current()
+SCOPE = filters.file_scope(sel, dated=False)  # downloads' file names
 freshness = queries.source_freshness(sel.path, sel.version, sel.shop_ids)
 through = queries.sales_through(sel.path, sel.version, sel.shop_ids)
 log = queries.publish_log(sel.path, sel.version)
@@ -103,6 +104,7 @@ else:
         set_aside[["what", "shop_name", "rows"]],
         key="data_status_set_aside",
         filename="set_aside",
+        file_scope=SCOPE,
         sku_column=None,
         column_config={
             "what": st.column_config.TextColumn(t("data_status_set_aside_what")),
@@ -117,6 +119,7 @@ if not left_out.empty:
         left_out[["entity", "row_key", "shop_id", "reason"]],
         key="data_status_set_aside_rows",
         filename="set_aside_rows",
+        file_scope=SCOPE,
         sku_column=None,
         column_config={
             "entity": st.column_config.TextColumn(t("data_status_set_aside_what")),
@@ -143,6 +146,7 @@ if sources is not None and not sources.empty:
         ],
         key="data_status_sources",
         filename="data_sources",
+        file_scope=SCOPE,
         sku_column=None,
         column_config={
             "kind": st.column_config.TextColumn(t("data_status_source")),
@@ -169,6 +173,7 @@ with left:
         ],
         key="data_status_freshness",
         filename="source_freshness",
+        file_scope=SCOPE,
         sku_column=None,
         column_config={
             "kind": st.column_config.TextColumn(t("data_status_kind")),
@@ -189,6 +194,7 @@ with right:
         through[["shop_name", "last_order_date"]],
         key="data_status_through",
         filename="sales_through",
+        file_scope=SCOPE,
         sku_column=None,
         column_config={
             "shop_name": st.column_config.TextColumn(t("data_status_shop")),
@@ -217,6 +223,7 @@ if alerts is not None and not alerts.empty:
         )[["name", "skus", "rule"]],
         key="data_status_alerts",
         filename="stock_alert_counts",
+        file_scope=SCOPE,
         sku_column=None,
         column_config={
             "name": st.column_config.TextColumn(t("data_status_alert")),
@@ -241,6 +248,7 @@ else:
         ],
         key="data_status_checks",
         filename="failed_checks",
+        file_scope=SCOPE,
         sku_column=None,
         column_config={
             "asset_key": st.column_config.TextColumn(t("data_status_asset")),
@@ -287,6 +295,7 @@ else:
         _files(full_sha=False),
         key="data_status_files",
         filename="imported_files",
+        file_scope=SCOPE,
         sku_column=None,
         export=lambda: _files(full_sha=True),
         column_config={
@@ -328,6 +337,7 @@ else:
             .rename(columns={"reason": "set_aside_reason"}),
             key="data_status_files_set_aside",
             filename="file_set_aside_rows",
+            file_scope=SCOPE,
             sku_column=None,
             column_config={
                 "source_file": st.column_config.TextColumn(t("data_status_file")),
@@ -359,6 +369,7 @@ else:
         ],
         key="data_status_quarantine",
         filename="quarantined_rows",
+        file_scope=SCOPE,
         sku_column=None,
         column_config={
             "importer_label": st.column_config.TextColumn(t("data_status_importer")),
@@ -387,6 +398,7 @@ else:
         ],
         key="data_status_unmapped",
         filename="unmapped_skus",
+        file_scope=SCOPE,
         sku_column=None,
         column_config={
             "shop_name": st.column_config.TextColumn(t("data_status_shop")),

@@ -32,6 +32,7 @@ def join_labels(codes: object, labels: dict[str, str]) -> str:
 
 
 sel = filters.current()
+SCOPE = filters.file_scope(sel, dated=False)  # downloads' file names
 filters.note_ignored(sel, categories=True, warehouses=True)
 st.title(t("exceptions"))
 st.caption(t("exceptions_scope"))
@@ -97,6 +98,7 @@ data_table(
     ],
     key="exceptions_queue",
     filename="order_exceptions",
+    file_scope=SCOPE,
     sku_column=None,
     column_config={
         "reasons": st.column_config.TextColumn(t("exceptions_reasons")),

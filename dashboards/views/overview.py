@@ -97,6 +97,7 @@ def comparison_table(
 
 
 sel = filters.current()
+SCOPE = filters.file_scope(sel)  # downloads' file names
 
 
 def covers(window: tuple) -> bool:
@@ -178,7 +179,14 @@ for p, c in zip(fixed, comparisons[1:], strict=True):
     )
     config[f"{p}_prior"] = st.column_config.TextColumn(f"{name} {t('overview_vs_prior')}")
     config[f"{p}_last_year"] = st.column_config.TextColumn(f"{name} {t('overview_vs_last_year')}")
-data_table(table, key="overview_comparison", filename="overview_kpis", sku_column=None, column_config=config)
+data_table(
+    table,
+    key="overview_comparison",
+    filename="overview_kpis",
+    file_scope=SCOPE,
+    sku_column=None,
+    column_config=config,
+)
 
 if daily.empty or now["orders"] == 0:
     st.info(t("no_rows"))
@@ -218,6 +226,7 @@ else:
         shop_table[columns],
         key="overview_by_shop",
         filename="overview_by_shop",
+        file_scope=SCOPE,
         sku_column=None,
         column_config={
             "shop_name": st.column_config.TextColumn(t("shop")),
@@ -246,6 +255,7 @@ data_table(
     skus,
     key="overview_top_skus",
     filename="overview_top_skus",
+    file_scope=SCOPE,
     column_config={
         "sku": st.column_config.TextColumn("SKU"),
         "product_name": st.column_config.TextColumn(t("overview_product")),

@@ -16,6 +16,7 @@ from dashboards.i18n import t
 from dashboards.tables import data_table
 
 sel = filters.current()
+SCOPE = filters.file_scope(sel)  # downloads' file names
 promos = queries.promotions(sel.path, sel.version, sel.start, sel.end, sel.shop_ids)
 
 st.title(t("promotions"))
@@ -101,6 +102,7 @@ data_table(
     view[list(columns)],
     key="promotions_all",
     filename="promotions",
+    file_scope=SCOPE,
     sku_column=None,
     column_config=columns,
 )

@@ -29,6 +29,7 @@ def status_labels() -> dict[str, str]:
 
 
 sel = filters.current()
+SCOPE = filters.file_scope(sel)  # downloads' file names
 filters.note_ignored(sel, categories=True, warehouses=True)
 st.title(t("reconciliation"))
 
@@ -165,6 +166,7 @@ data_table(
     ],
     key="recon_chase",
     filename="reconciliation_to_chase",
+    file_scope=SCOPE,
     sku_column=None,
     column_config={
         "status": st.column_config.TextColumn(t("reconciliation_status")),
@@ -173,7 +175,9 @@ data_table(
         "order_date": st.column_config.DateColumn(t("reconciliation_order_date"), format="YYYY-MM-DD"),
         "due_date": st.column_config.DateColumn(t("reconciliation_due_date"), format="YYYY-MM-DD"),
         "days_overdue": st.column_config.NumberColumn(t("reconciliation_days_overdue"), format="%d"),
-        "difference_cny": st.column_config.NumberColumn(t("reconciliation_difference"), format=money_format()),
+        "difference_cny": st.column_config.NumberColumn(
+            t("reconciliation_difference"), format=money_format()
+        ),
         "currency": st.column_config.TextColumn(t("reconciliation_currency")),
         "expected_settlement": st.column_config.NumberColumn(
             t("reconciliation_in_shop_currency", what=t("reconciliation_expected")), format="%,.2f"
@@ -221,6 +225,7 @@ data_table(
     ],
     key="recon_by_shop",
     filename="reconciliation_by_shop",
+    file_scope=SCOPE,
     sku_column=None,
     column_config={
         "shop_name": st.column_config.TextColumn(t("shop")),
@@ -231,7 +236,9 @@ data_table(
             for s in queries.RECON_STATUSES
         },
         **{
-            f"{a}_amount_cny": st.column_config.NumberColumn(t(f"reconciliation_{label}"), format=money_format())
+            f"{a}_amount_cny": st.column_config.NumberColumn(
+                t(f"reconciliation_{label}"), format=money_format()
+            )
             for a, label in (
                 ("expected", "expected"),
                 ("settled", "settled"),

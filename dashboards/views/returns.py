@@ -28,6 +28,7 @@ def reason_labels() -> dict[str, str]:
 
 
 sel = filters.current()
+SCOPE = filters.file_scope(sel)  # downloads' file names
 filters.note_ignored(sel, warehouses=True)
 st.title(t("returns"))
 
@@ -83,6 +84,7 @@ else:
         ],
         key="returns_hotspots",
         filename="returns_hotspots",
+        file_scope=SCOPE,
         column_config={
             "sku": st.column_config.TextColumn("SKU"),
             "product_name": st.column_config.TextColumn(t("returns_product")),
@@ -187,6 +189,7 @@ data_table(
     ],
     key="returns_by_sku_shop",
     filename="returns_by_sku_shop",
+    file_scope=SCOPE,
     column_config={
         "sku": st.column_config.TextColumn("SKU"),
         "product_name": st.column_config.TextColumn(t("returns_product")),

@@ -23,6 +23,7 @@ from dashboards.i18n import t
 from dashboards.tables import data_table
 
 sel = filters.current()
+SCOPE = filters.file_scope(sel)  # downloads' file names
 filters.note_ignored(sel, warehouses=True)
 first_month, last_month = queries.margin_months(sel.start, sel.end)
 totals = queries.margin_totals(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories)
@@ -135,6 +136,7 @@ else:
         negative[keep],
         key="sku_margin_negative",
         filename="sku_margin_negative",
+        file_scope=SCOPE,
         column_config=columns,
         total=losing,
         export=lambda: losses(labelled(every_row()))[keep],
@@ -148,6 +150,7 @@ data_table(
     shown[keep],
     key="sku_margin_all",
     filename="sku_margin_by_sku_shop",
+    file_scope=SCOPE,
     column_config=columns,
     total=sku_shops,
     export=lambda: labelled(every_row())[keep],
@@ -164,6 +167,7 @@ data_table(
     ],
     key="sku_margin_pnl",
     filename="monthly_pnl_by_shop",
+    file_scope=SCOPE,
     sku_column=None,
     column_config={
         **{name: columns[name] for name in columns if name in pnl.columns and name != "shop_name"},

@@ -157,3 +157,19 @@ def test_floats_download_as_numbers_with_the_places_their_format_shows():
     }
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(df, config))).active
     assert [c.value for c in sheet[2]] == [0.3, 0.1235, 3, 0.3]
+
+
+def test_a_downloads_file_name_says_the_dates_and_shops_of_the_selection():
+    from datetime import date
+
+    from dashboards.filters import Selection, file_scope
+
+    def selection(shops: tuple[str, ...]) -> Selection:
+        return Selection("serve.duckdb", (1, 1), date(2026, 11, 1), date(2026, 11, 30), shops,
+                         date(2025, 6, 1), date(2026, 11, 30))  # fmt: skip
+
+    assert file_scope(selection(())) == "_2026-11-01_2026-11-30_all-shops"
+    assert (
+        file_scope(selection(("jd_pop", "tmall_flagship"))) == "_2026-11-01_2026-11-30_jd_pop+tmall_flagship"
+    )
+    assert file_scope(selection(("a", "b", "c", "d", "e")), dated=False) == "_a+b+c+2"
