@@ -272,6 +272,7 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "wall_title": {"zh": "实时经营大屏", "en": "Live sales"},
     "wall_no_orders": {"zh": "快照中还没有订单。", "en": "No orders in the snapshot yet."},
     "wall_as_of": {"zh": "{day} 截至 {time}", "en": "{day} up to {time}"},
+    "wall_refreshed": {"zh": "刷新于 {time}", "en": "refreshed at {time}"},
     "wall_gmv_today": {"zh": "今日 GMV", "en": "GMV today"},
     "wall_orders_today": {"zh": "今日订单", "en": "Orders today"},
     "wall_vs_yesterday": {"zh": "较昨日同时", "en": "vs same time yesterday"},

@@ -12,7 +12,7 @@ to now − 1 day / now − 7 days (queries.wall_pace).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
@@ -54,6 +54,8 @@ def board(path: str) -> None:
     as_of = t("wall_as_of", day=local_date(today), time=_clock(now_at))
     if stamp is not None:
         as_of += " · " + t("published_at", ts=local_timestamp(stamp))
+    # the wall's clock: this tick's time, so a frozen screen shows (it moves every refresh)
+    as_of += " · " + t("wall_refreshed", time=_clock(datetime.now(UTC)))
     st.html(wall_board.head(t("wall_title"), as_of))
 
     totals = pace[

@@ -64,6 +64,18 @@ def test_todays_gmv_and_orders_equal_the_last_day_of_daily_shop_sales(built_serv
     assert cards(at) == {"wall-gmv": money(day["gmv"]), "wall-orders": integer(day["orders"])}
 
 
+def test_the_head_shows_the_time_of_the_last_refresh_as_a_clock(built_serve_path, monkeypatch):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    before = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai"))
+    at = wall(built_serve_path, monkeypatch)
+    after = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai"))
+
+    shown = re.findall(r"刷新于 (\d\d:\d\d)", html_text(at))
+    assert shown and shown[0] in {before.strftime("%H:%M"), after.strftime("%H:%M")}
+
+
 def test_the_same_time_yesterday_and_last_week_count_only_orders_created_by_that_time_of_day(
     built_serve_path, tmp_path, monkeypatch
 ):
