@@ -1,6 +1,6 @@
 """Column mappings of files: one YAML file per layout. The shipped ones (`connectors/files/mappings/`) read the
 four marketplaces' back-office exports and the product master; a seller's own (`[files] mappings_dir`) read any
-other layout. An export mapping names the canonical entity its rows become (orders, refunds, settlements), which
+other layout. An export mapping names the canonical entity its rows become (orders, refunds, settlements, ad_spend), which
 canonical column each header fills, value maps for texts (status, reason, fee type) and constants; every export
 of an entity lands in one raw table whatever its layout (see ENTITIES)."""
 
@@ -145,6 +145,26 @@ ENTITIES: dict[str, Entity] = {
         fallback_keys=(("bill_line_id",),),
         occurrence="entry_occurrence",
     ),
+    "ad_spend": Entity(  # the ad platforms' daily reports (直通车/万相台, 京准通, 多多推广, 巨量千川)
+        columns={
+            "spend_date": "date",
+            "campaign_id": "id",
+            "campaign_name": "text",
+            "ad_product": "text",
+            "spend": "decimal",
+            "impressions": "int",
+            "clicks": "int",
+            "attributed_orders": "int",
+            "attributed_gmv": "decimal",
+            "currency": "text",
+        },
+        required=("spend_date", "spend", ("campaign_id", "campaign_name")),
+        values={},
+        text_of={},
+        key=("spend_date", "campaign_id"),
+        fallback_keys=(("spend_date", "campaign_name"),),
+        occurrence="campaign_occurrence",
+    ),
 }
 
 
@@ -231,7 +251,7 @@ class Mapping:
     channel: str | None = None
     files: tuple[str, ...] = ()  # globs on the file name that select this mapping without looking at headers
     timezone: str = "Asia/Shanghai"  # the zone of the export's date-times (platform back offices: GMT+8)
-    entity: str | None = None  # orders | refunds | settlements (an export mapping)
+    entity: str | None = None  # orders | refunds | settlements | ad_spend (an export mapping)
     shops: tuple[str, ...] = ()  # globs on the shop ids the mapping applies to (none: every shop)
     constants: dict[str, Any] | None = None  # canonical columns every row gets (currency: USD, …)
     decimal_comma: bool = False  # 12,34 means 12.34 (and 1.234,56 means 1234.56)

@@ -1,5 +1,5 @@
-"""Exports of any layout (orders, refunds, settlements) as a dlt source landing in `raw_files`: one table per
-canonical entity (`orders`, `refunds`, `settlements`, see mapping.ENTITIES) whatever the file's layout, plus
+"""Exports of any layout (orders, refunds, settlements, ad spend) as a dlt source landing in `raw_files`: one table per
+canonical entity (`orders`, `refunds`, `settlements`, `ad_spend`, see mapping.ENTITIES) whatever the file's layout, plus
 `quarantine` (every row, or whole file as row 0, set aside, with its reason), `imports` (every version of
 every file imported: name, hash, mapping, rows loaded and set aside, when first seen) and `folder` (the same for
 the files read at the latest import: what the folder holds now).
@@ -70,6 +70,8 @@ ROW_KEYS = {
     "|| coalesce(nullif(sku_occurrence, 0), 1))",
     "refunds": "refund_id",
     "settlements": "coalesce(nullif(entry_id, ''), bill_line_id || '#' || coalesce(nullif(entry_occurrence, 0), 1))",
+    "ad_spend": "spend_date, coalesce(nullif(campaign_id, ''), coalesce(campaign_name, '') || '#' "
+    "|| coalesce(nullif(campaign_occurrence, 0), 1))",
 }
 """A row's identity within its shop (SQL over the entity's columns), the same whichever layout it came in: a
 later file's row (and a later row of one file) replaces an earlier one with the same identity."""

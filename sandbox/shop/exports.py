@@ -124,6 +124,25 @@ BILL_HEADERS: dict[str, list[tuple[str, str]]] = {
                ("settle_time", "结算时间"), ("bill_type", "动账类型"), ("direction", "动账方向"),
                ("amount", "动账金额")],
 }
+# canonical field -> header of the ad platforms' plan reports (计划日报)
+AD_HEADERS: dict[str, list[tuple[str, str]]] = {
+    # 万相台/直通车 (阿里妈妈)
+    "taobao": [("spend_date", "日期"), ("campaign_id", "计划ID"), ("campaign_name", "计划名字"),
+               ("ad_product", "场景名字"), ("spend", "花费"), ("impressions", "展现量"), ("clicks", "点击量"),
+               ("attributed_orders", "总成交笔数"), ("attributed_gmv", "总成交金额")],
+    # 京准通
+    "jd": [("spend_date", "日期"), ("campaign_id", "计划ID"), ("campaign_name", "计划名称"), ("ad_product", "推广产品"),
+           ("spend", "总费用"), ("impressions", "展现数"), ("clicks", "点击数"), ("attributed_orders", "总订单行"),
+           ("attributed_gmv", "总订单金额")],
+    # 多多推广
+    "pinduoduo": [("spend_date", "日期"), ("campaign_id", "推广计划ID"), ("campaign_name", "推广计划"),
+                  ("ad_product", "推广场景"), ("spend", "花费(元)"), ("impressions", "曝光量"), ("clicks", "点击量"),
+                  ("attributed_orders", "成交笔数"), ("attributed_gmv", "交易额(元)")],
+    # 巨量千川
+    "douyin": [("spend_date", "日期"), ("campaign_id", "计划ID"), ("campaign_name", "计划名称"),
+               ("ad_product", "营销目标"), ("spend", "消耗(元)"), ("impressions", "展示次数"), ("clicks", "点击次数"),
+               ("attributed_orders", "成交订单数"), ("attributed_gmv", "成交金额(元)")],
+}
 BILL_TYPE_TEXT = {  # the world's bill line type -> the platform's text (the same texts its API sends)
     "taobao": {"income": "交易收款", "commission": "天猫佣金", "service_fee": "技术服务费",
                "affiliate_commission": "淘宝客佣金", "refund": "交易退款", "subsidy": "平台补贴"},
@@ -135,7 +154,7 @@ BILL_TYPE_TEXT = {  # the world's bill line type -> the platform's text (the sam
                "affiliate_commission": "达人佣金", "refund": "售后退款", "subsidy": "平台补贴"},
 }
 ID_FIELDS = {"order_id", "line_id", "refund_id", "product_id", "sku_id", "buyer_id", "phone", "entry_id",
-             "bill_line_id", "merchant_order_id"}
+             "bill_line_id", "merchant_order_id", "campaign_id"}
 
 
 def _local(ts: Any, timezone: str) -> str:
@@ -239,6 +258,16 @@ def _bill_rows(world: World, shop: pd.Series, before: date) -> list[dict[str, An
     return rows
 
 
+def _ad_rows(world: World, shop: Any) -> list[dict]:
+    """The shop's ad plan report: one row per plan and day, amounts in yuan."""
+    ads = world.shop(shop.shop_id, "ad_spend").sort_values(["spend_date", "campaign_id"])
+    return [
+        {**row, "spend_date": row["spend_date"].isoformat(), "spend": _money(row["spend"]),
+         "attributed_gmv": _money(row["attributed_gmv"])}
+        for row in ads.to_dict("records")
+    ]  # fmt: skip
+
+
 def _write_csv(path: Path, headers: list[tuple[str, str]], rows: list[dict], encoding: str,
                id_cell: Callable[[str], str]) -> Path:
     with path.open("w", encoding=encoding, newline="") as handle:
@@ -276,8 +305,9 @@ def _write(channel: str, path_stem: Path, headers: list[tuple[str, str]], rows: 
 
 def write_history_exports(world: World, directory: str | Path, before: date) -> list[Path]:
     """Per marketplace shop, `<shop_id>__orders.<ext>`, `<shop_id>__refunds.<ext>` and
-    `<shop_id>__settlements.<ext>` with the history before `before` (shop-local dates), in the platform's own
-    export format. Returns the paths written."""
+    `<shop_id>__settlements.<ext>` with the history before `before` (shop-local dates), and
+    `<shop_id>__ad_spend.<ext>` (the ad platform's plan report, every day: ads have no API), in the platform's
+    own export format. Returns the paths written."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
@@ -291,4 +321,7 @@ def write_history_exports(world: World, directory: str | Path, before: date) -> 
                               _refund_rows(world, shop, before), "售后"))
         written.append(_write(channel, directory / f"{shop.shop_id}__settlements", BILL_HEADERS[channel],
                               _bill_rows(world, shop, before), "账单"))
+        if "ad_spend" in world.tables:  # no API serves ads: the report holds every day, not only the old ones
+            written.append(_write(channel, directory / f"{shop.shop_id}__ad_spend", AD_HEADERS[channel],
+                                  _ad_rows(world, shop), "计划日报"))
     return written

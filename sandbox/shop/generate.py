@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sandbox.shop.ads import build_ad_spend
 from sandbox.shop.aftersales import (
     HOTSPOT_EXTRA,
     HOTSPOT_SHOP,
@@ -220,6 +221,7 @@ def generate(seed: int = 42, days: int = 540, orders_per_day: int = 150, end_dat
         "truth_stockouts": stock.stockouts,
         "truth_flags": pd.DataFrame(flags, columns=["kind", "sku", "shop_id", "detail"]),
         "promotions": promos.table,
+        "ad_spend": build_ad_spend(seed, catalog.shops, orders),
         "fx_rates": fx,
         "truth_promo_uplift": promos.truth,
     }

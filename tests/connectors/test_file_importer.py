@@ -135,7 +135,10 @@ def bad_rows_file(exports: Path, directory: Path) -> tuple[Path, dict[str, tuple
         ),
         "negative amount": (variant(12, 买家实际支付金额="-5.00"), "买家实际支付金额 '-5.00' is negative"),
         "fen precision": (variant(13, 价格="12.345"), "价格 '12.345' has more than 2 decimals"),
-        "unknown status": (variant(14, 订单状态="已冻结"), "订单状态 '已冻结' is not in the map of order_status"),
+        "unknown status": (
+            variant(14, 订单状态="已冻结"),
+            "订单状态 '已冻结' is not in the map of order_status",
+        ),
         "duplicate line": (list(good[1]), "子订单编号 "),
         "too many columns": (variant(16) + ["多出来的一格"], "cells but the header has"),
         "too few columns": (variant(17)[: len(header) // 2], "the row is cut short"),
@@ -180,9 +183,7 @@ def test_a_file_with_twenty_kinds_of_bad_rows_keeps_every_good_row_and_says_what
 
 def _totals(con: duckdb.DuckDBPyConnection, shop_id: str, channel: str) -> dict[str, object]:
     q = lambda sql: con.execute(sql).fetchone()  # noqa: E731
-    orders = q(
-        f"select count(distinct order_id) from raw_files.orders where shop_id = '{shop_id}'"
-    )[0]
+    orders = q(f"select count(distinct order_id) from raw_files.orders where shop_id = '{shop_id}'")[0]
     order_paid = q(
         f"select sum(p) from (select max(order_paid_amount) p from raw_files.orders "
         f"where shop_id = '{shop_id}' group by order_id)"
@@ -310,12 +311,14 @@ def bill_warehouse(small_world, tmp_path_factory):
 def _landed_bill_lines(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     """Every bill entry as (shop, bill line, order, signed amount): the sign by direction, or income less
     expense, as stg_files__settlements reads them."""
-    return sorted(con.sql(
-        "select shop_id, bill_line_id, order_id, cast(case when direction = 'out' then -abs(amount) "
-        "when direction = 'in' then abs(amount) "
-        "else coalesce(income_amount, 0) - abs(coalesce(expense_amount, 0)) end as varchar) "
-        "from raw_files.settlements"
-    ).fetchall())
+    return sorted(
+        con.sql(
+            "select shop_id, bill_line_id, order_id, cast(case when direction = 'out' then -abs(amount) "
+            "when direction = 'in' then abs(amount) "
+            "else coalesce(income_amount, 0) - abs(coalesce(expense_amount, 0)) end as varchar) "
+            "from raw_files.settlements"
+        ).fetchall()
+    )
 
 
 def test_the_bill_exports_import_to_exactly_the_worlds_bill_lines_with_a_line_booked_twice_kept_twice(
@@ -331,24 +334,67 @@ def test_the_bill_exports_import_to_exactly_the_worlds_bill_lines_with_a_line_bo
     assert landed == truth  # imported twice, still once per ledger entry
     assert quarantined == 0
     errors = small_world.truth_bill_errors
-    duplicated = errors[(errors["error"] == "duplicate_bill") & errors["shop_id"].isin(SHOPS)]  # exported shops
+    duplicated = errors[
+        (errors["error"] == "duplicate_bill") & errors["shop_id"].isin(SHOPS)
+    ]  # exported shops
     assert len(duplicated) > 0
     for row in duplicated.itertuples(index=False):
         copies = [r for r in landed if r[0] == row.shop_id and r[2] == row.order_id]
         assert len(copies) - len({r[1] for r in copies}) == 1, row.order_id
 
 
+def test_the_ad_reports_import_to_exactly_the_worlds_ad_spend_and_a_bad_row_is_set_aside_with_its_fix(
+    exports, small_world, tmp_path
+):
+    """Every shop's plan report lands once per plan and day (imported twice); in a copy of the Taobao report with
+    a negative spend and a date that is not one, only those two rows are set aside, each with its reason."""
+    header, *rows = list(
+        csv.reader(
+            io.StringIO((exports / "tmall_flagship__ad_spend.csv").read_bytes().decode("gbk"), newline="")
+        )
+    )
+    rows[0][header.index("花费")] = "-12.50"
+    rows[1][header.index("日期")] = "昨天"
+    damaged = write_csv(tmp_path / "tmall_flagship__ad_spend.csv", header, rows, "gbk")
+    paths = [
+        exports / f for f in ("jd_pop__ad_spend.xlsx", "pdd_main__ad_spend.csv", "douyin_live__ad_spend.xlsx")
+    ]
+    db = tmp_path / "build.duckdb"
+    pipeline = files_pipeline(db, tmp_path / "dlt")
+    for _ in range(2):
+        import_files(pipeline, [*paths, damaged], pii_salt=SALT, now=NOW)
+    with duckdb.connect(str(db), read_only=True) as con:
+        landed_rows = con.sql(
+            "select shop_id, spend_date, campaign_id, cast(spend as varchar) from raw_files.ad_spend"
+        ).fetchall()
+        reasons = con.sql(
+            "select row_number, reason from raw_files.quarantine order by row_number"
+        ).fetchall()
+    truth = small_world.ad_spend[small_world.ad_spend.shop_id.isin(SHOPS)]
+    expected = {(r.shop_id, r.spend_date, r.campaign_id, f"{r.spend:.2f}") for r in truth.itertuples()}
+    first, second = (truth[truth.shop_id == "tmall_flagship"].sort_values(["spend_date", "campaign_id"]).iloc[i]
+                     for i in (0, 1))  # fmt: skip
+    expected -= {(r.shop_id, r.spend_date, r.campaign_id, f"{r.spend:.2f}") for r in (first, second)}
+    assert len(landed_rows) == len(set(landed_rows)) == len(expected)
+    assert set(landed_rows) == expected
+    assert [n for n, _ in reasons] == [2, 3]
+    assert "花费" in reasons[0][1] and "-12.50" in reasons[0][1], reasons[0][1]
+    assert "日期" in reasons[1][1] and "昨天" in reasons[1][1], reasons[1][1]
+
+
 def test_every_export_table_has_a_load_id_even_before_any_file_of_its_format_arrived(exports, tmp_path):
     # one orders file: the other formats' tables are created empty, and freshness reads _dlt_load_id from all
     db = tmp_path / "build.duckdb"
-    import_files(files_pipeline(db, tmp_path / "dlt"), [exports / "tmall_flagship__orders.csv"], pii_salt=SALT, now=NOW)
+    import_files(
+        files_pipeline(db, tmp_path / "dlt"), [exports / "tmall_flagship__orders.csv"], pii_salt=SALT, now=NOW
+    )
     with duckdb.connect(str(db), read_only=True) as con:
         tables = con.sql(
             "select table_name, count(*) filter (where column_name = '_dlt_load_id') from information_schema.columns"
             " where table_schema = 'raw_files' and table_name not like '%\\_\\_%' escape '\\'"
             " and table_name not like '\\_dlt%' escape '\\' group by 1"
         ).fetchall()
-    assert {"orders", "refunds", "settlements"} <= {t for t, _ in tables}
+    assert {"orders", "refunds", "settlements", "ad_spend"} <= {t for t, _ in tables}
     assert [t for t, has_load_id in tables if not has_load_id] == []
 
 
@@ -401,7 +447,10 @@ def test_a_quarantined_export_row_keeps_its_other_cells_but_no_buyer_datum_in_th
     assert [value for value in CLEAR if value in stored] == []
     row = next(q["raw_row"] for q in result.quarantine if q["row_number"] == 2)
     # the non-personal cells and the reason stay, for the person fixing the row
-    assert row["订单状态"] == "已冻结" and "订单状态 '已冻结' is not in the map of order_status" in result.quarantine[0]["reason"]
+    assert (
+        row["订单状态"] == "已冻结"
+        and "订单状态 '已冻结' is not in the map of order_status" in result.quarantine[0]["reason"]
+    )
     assert row["收货省份"] == aligned[list(row).index("收货省份")] and row["订单编号"]
     # the buyer's cells hashed as an accepted row hashes them (one buyer keeps one hash)
     assert row["收货人姓名"] == pii_hash("张三丰", SALT)
@@ -423,7 +472,9 @@ def test_a_personal_cell_that_fails_its_check_is_named_by_its_hash_in_the_reason
         encoding="utf-8",
     )
     path = write_csv(
-        tmp_path / "shop__phones.csv", ["订单号", "下单时间", "手机"], [["1", "2026-06-01 10:00:00", "138-1234-567"]],
+        tmp_path / "shop__phones.csv",
+        ["订单号", "下单时间", "手机"],
+        [["1", "2026-06-01 10:00:00", "138-1234-567"]],
         "utf-8",
     )
 

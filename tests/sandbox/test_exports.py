@@ -27,17 +27,23 @@ def _csv_rows(path: Path, encoding: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(path.read_bytes().decode(encoding), newline="")))
 
 
-def test_every_marketplace_shop_gets_an_orders_a_refunds_and_a_bill_export_in_its_platforms_format(exports):
+def test_every_marketplace_shop_gets_an_orders_a_refunds_a_bill_and_an_ad_export_in_its_platforms_format(
+    exports,
+):
     assert sorted(exports) == [
+        "douyin_live__ad_spend.xlsx",
         "douyin_live__orders.xlsx",
         "douyin_live__refunds.xlsx",
         "douyin_live__settlements.xlsx",
+        "jd_pop__ad_spend.xlsx",
         "jd_pop__orders.xlsx",
         "jd_pop__refunds.xlsx",
         "jd_pop__settlements.xlsx",
+        "pdd_main__ad_spend.csv",
         "pdd_main__orders.csv",
         "pdd_main__refunds.csv",
         "pdd_main__settlements.csv",
+        "tmall_flagship__ad_spend.csv",
         "tmall_flagship__orders.csv",
         "tmall_flagship__refunds.csv",
         "tmall_flagship__settlements.csv",
@@ -161,3 +167,23 @@ def test_the_jd_and_douyin_bill_exports_give_unsigned_amounts_with_a_direction(e
         ]
         assert all(Decimal(r[amount]) >= 0 for r in rows[1:])
         assert sorted(signed) == sorted(_settled_before(small_world, shop_id, CUTOFF).amount), shop_id
+
+
+def test_the_ad_reports_hold_every_day_of_every_plan_including_after_the_cutoff(exports, small_world):
+    """Ads have no order API: the plan report is the only source, so it holds every day, in yuan."""
+    for shop_id, name in (
+        ("tmall_flagship", "tmall_flagship__ad_spend.csv"),
+        ("jd_pop", "jd_pop__ad_spend.xlsx"),
+    ):
+        if name.endswith(".csv"):
+            rows = _csv_rows(exports[name], "gbk")
+        else:
+            rows = [list(r) for r in openpyxl.load_workbook(exports[name], read_only=True).worksheets[0].iter_rows(
+                values_only=True)]  # fmt: skip
+        header, body = rows[0], rows[1:]
+        spend = header.index("花费" if shop_id == "tmall_flagship" else "总费用")
+        day = header.index("日期")
+        truth = small_world.shop(shop_id, "ad_spend")
+        assert len(body) == len(truth) > 0
+        assert sum(Decimal(r[spend]) for r in body) == sum(truth.spend, Decimal(0))
+        assert max(date.fromisoformat(r[day]) for r in body) > CUTOFF

@@ -1,5 +1,5 @@
 {#- Every row the build set aside rather than fail or count wrongly — an order with a status no mapping knows
-    or a currency without the month's exchange rate, a refund whose order the warehouse does not count — with
+    or a currency without the month's exchange rate, a refund whose order the warehouse does not count, ad spend in a currency without a rate — with
     the shop, the platform key, where it came from and what to fix. Rows an importer refused (a file's bad rows)
     are in quarantined_rows. -#}
 with orders as (
@@ -8,6 +8,11 @@ with orders as (
 
 refunds as (
     select * from {{ ref('int_refunds_set_aside') }}
+),
+
+ad_spend as (
+    select * from {{ ref('int_ad_spend') }}
+    where fx_rate is null
 ),
 
 unioned as (
@@ -26,6 +31,15 @@ unioned as (
         cast(null as varchar) as origin,
         reason
     from refunds
+    union all
+    select
+        'ad_spend' as entity,
+        ad_spend_id as row_key,
+        shop_id,
+        source_file as origin,
+        'no exchange rate for ' || currency || ' on ' || cast(spend_date as varchar)
+            || ' — add it to the rates file ([currency] rates_file)' as reason
+    from ad_spend
 ),
 
 final as (

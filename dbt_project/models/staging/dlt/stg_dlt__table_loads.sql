@@ -31,6 +31,7 @@
     ('raw_files', 'orders', true),
     ('raw_files', 'refunds', true),
     ('raw_files', 'settlements', true),
+    ('raw_files', 'ad_spend', true),
     ('raw_wms', 'stock_snapshots', false),
     ('raw_wms', 'stock_movements', false),
     ('raw_wms', 'purchase_orders', false),
