@@ -34,6 +34,7 @@ SECTIONS: dict[str, list[tuple[str, str, str]]] = {
         ("overview", "overview", ":material/monitoring:"),
         ("channels", "channels", ":material/storefront:"),
         ("sku_margin", "sku_margin", ":material/payments:"),
+        ("pnl", "pnl", ":material/request_quote:"),
         ("promotions", "promotions", ":material/campaign:"),
         ("customers", "customers", ":material/group:"),
     ],

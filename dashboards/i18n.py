@@ -22,6 +22,7 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "section_operations": {"zh": "运营", "en": "Operations"},
     "channels": {"zh": "渠道", "en": "Channels"},
     "sku_margin": {"zh": "SKU 利润", "en": "SKU margin"},
+    "pnl": {"zh": "经营月报", "en": "Monthly P&L"},
     "promotions": {"zh": "促销", "en": "Promotions"},
     "customers": {"zh": "客户", "en": "Customers"},
     "inventory": {"zh": "库存健康", "en": "Inventory health"},
@@ -232,13 +233,64 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "en": "{lines} purchase-order lines are overdue ({units} units, due since {since}) and no longer count as "
         "on order: chase the supplier or cancel them.",
     },
-    "sku_margin_pnl_title": {"zh": "经营月报（按店铺）", "en": "Monthly P&L by shop"},
-    "sku_margin_pnl_caption": {
-        "zh": "所选范围涉及的每个下单月份、每个店铺：销售、退款、成本、平台费用、物流与退货成本和贡献毛利（营销费用与目标尚未导入）。",
-        "en": "Each order month the range touches, per shop: sales, refunds, COGS, platform fees, courier and "
-        "return costs and the contribution margin (ad spend and targets are not imported yet).",
-    },
     "sku_margin_month": {"zh": "月份", "en": "Month"},
+    # 经营月报 Monthly P&L (views/pnl.py)
+    "pnl_caption": {
+        "zh": "{first} 至 {last} 每月、每个店铺：销售、退款、成本、平台费用、物流与退货成本、贡献毛利，当月推广费用（按消耗日期）"
+        "与扣除推广后的利润、每单利润，以及经营目标与达成率。按整月统计；品类与仓库筛选不适用。",
+        "en": "Each month from {first} to {last}, per shop: sales, refunds, COGS, platform fees, courier and return "
+        "costs, the contribution margin, the month's ad spend (by spend date) and what is left after it, the profit "
+        "per order, and the targets with their attainment. Whole months; category and warehouse filters do not "
+        "apply.",
+    },
+    "pnl_no_rows": {"zh": "所选月份和店铺没有订单或推广费用。", "en": "No orders or ad spend in the selected months and shops."},
+    "pnl_net_revenue_help": {"zh": "净收入 = 实收货款 − 退款（按下单月份）。", "en": "Net revenue = net sales − refunds (by order month)."},
+    "pnl_margin_help": {
+        "zh": "贡献毛利 = 净收入 − 商品成本 − 平台费用 − 物流成本 − 退货成本（推广费用前）。",
+        "en": "Contribution margin = net revenue − COGS − platform fees − courier cost − return cost (before ads).",
+    },
+    "pnl_ad_spend": {"zh": "推广费用", "en": "Ad spend"},
+    "pnl_ad_spend_help": {
+        "zh": "导入的推广报表（直通车/万相台、京准通、多多推广、巨量千川）中当月的消耗，按消耗日期计入月份。",
+        "en": "The month's spend in the imported ad reports (万相台/直通车, 京准通, 多多推广, 巨量千川), by spend date.",
+    },
+    "pnl_after_ads": {"zh": "推广后利润", "en": "Margin after ads"},
+    "pnl_after_ads_help": {"zh": "推广后利润 = 贡献毛利 − 推广费用。", "en": "Margin after ads = contribution margin − ad spend."},
+    "pnl_after_ads_pct": {"zh": "推广后利润率", "en": "Margin after ads %"},
+    "pnl_after_ads_pct_help": {
+        "zh": "推广后利润 ÷ 净收入（所选月份与店铺的合计之比）。",
+        "en": "Margin after ads ÷ net revenue (the ratio of the selection's sums).",
+    },
+    "pnl_profit_per_order": {"zh": "每单利润", "en": "Profit per order"},
+    "pnl_profit_per_order_help": {
+        "zh": "推广后利润 ÷ 订单数（所选月份与店铺的合计之比）。",
+        "en": "Margin after ads ÷ orders (the ratio of the selection's sums).",
+    },
+    "pnl_no_ad_report": {
+        "zh": "以下店铺没有导入任何推广报表，其推广后利润等于贡献毛利：{shops}。把推广平台的计划日报放进导入文件夹即可（文件名 <店铺ID>__ad_spend.csv/xlsx）。",
+        "en": "No ad report was imported for {shops}: their margin after ads equals the contribution margin. Drop the "
+        "ad platform's daily plan report into the exports folder (named <shop_id>__ad_spend.csv/xlsx).",
+    },
+    "pnl_table_title": {"zh": "经营月报（按店铺）", "en": "Monthly P&L by shop"},
+    "pnl_revenue_target": {"zh": "净收入目标", "en": "Net revenue target"},
+    "pnl_revenue_attainment": {"zh": "净收入达成率", "en": "Revenue attainment"},
+    "pnl_contribution_target": {"zh": "推广后利润目标", "en": "Margin-after-ads target"},
+    "pnl_contribution_attainment": {"zh": "利润达成率", "en": "Margin attainment"},
+    "pnl_targets_title": {"zh": "经营目标", "en": "Targets"},
+    "pnl_targets_caption": {
+        "zh": "按店铺和月份设置目标（人民币）。目标保存在运营库（{ops}），每次修改都保留历史；下一次构建后达成率出现在上表。",
+        "en": "Set targets per shop and month (in the reporting currency). They are kept in the ops store ({ops}) "
+        "with every earlier version; the attainment shows in the table above after the next build.",
+    },
+    "pnl_target_placeholder": {"zh": "留空表示不设目标", "en": "empty: no target"},
+    "pnl_target_note": {"zh": "备注", "en": "Note"},
+    "pnl_target_save": {"zh": "保存目标", "en": "Save target"},
+    "pnl_target_saved": {"zh": "已保存 {shop} {month} 的目标，下一次构建后计算达成率。", "en": "Saved the targets of {shop} for {month}; the attainment follows at the next build."},
+    "pnl_target_invalid": {"zh": "未保存：{error}", "en": "Not saved: {error}"},
+    "pnl_target_set_by": {"zh": "设置人", "en": "Set by"},
+    "pnl_target_set_at": {"zh": "设置时间 (UTC)", "en": "Set at (UTC)"},
+    "pnl_no_targets": {"zh": "还没有设置任何目标。", "en": "No targets set yet."},
+    "pnl_ops_error": {"zh": "运营库不可用：{error}", "en": "The ops store is unavailable: {error}"},
     "sku_margin_lines_fees_estimated": {"zh": "费用为估算的行", "en": "Lines with estimated fees"},
     "sku_margin_title": {"zh": "分店铺月度利润", "en": "Margin by shop and month"},
     "sku_no_margins": {

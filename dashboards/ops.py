@@ -1,7 +1,9 @@
 """The ops store: what people decide on the dashboards, kept in a small SQLite file (`ops.sqlite`), never in
 the warehouse.
 
-Today it holds purchase-order decisions from the 补货 Replenishment page: for a line of a purchase-order draft
+It holds purchase-order decisions from the 补货 Replenishment page and the monthly targets per shop set on the
+SKU 利润 page's monthly P&L (`shop_targets`, every version kept; `shop_targets_current` is what the build copies
+into the warehouse as raw_ops.shop_targets). Purchase-order decisions: for a line of a purchase-order draft
 (marts.purchase_order_drafts) a manager approves the suggested quantity, approves an edited quantity, or
 rejects it. Every decision is a new row (`po_decisions`, an audit trail); the view `po_decisions_current` holds
 the latest decision per draft line, which is what the page shows and what the writeback (a later issue) will
@@ -20,7 +22,8 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal
 
@@ -28,7 +31,7 @@ import pandas as pd
 
 Status = Literal["approved", "edited", "rejected"]
 STATUSES: tuple[Status, ...] = ("approved", "edited", "rejected")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = f"""
 create table if not exists po_decisions (
@@ -52,6 +55,23 @@ create view if not exists po_decisions_current as
     where d.decision_id = (
         select max(l.decision_id) from po_decisions as l where l.draft_id = d.draft_id and l.sku = d.sku
     );
+create table if not exists shop_targets (
+    target_id integer primary key autoincrement,
+    shop_id text not null,
+    month text not null check (month glob '[0-9][0-9][0-9][0-9]-[0-9][0-9]-01'),  -- the month's first day
+    net_revenue_target text,           -- decimal text in the reporting currency; null: no target
+    contribution_target text,          -- contribution margin after ads; null: no target
+    set_by text not null,
+    set_at text not null,              -- UTC, ISO 8601
+    note text
+);
+create view if not exists shop_targets_current as
+    select t.*
+    from shop_targets as t
+    where t.target_id = (
+        select max(l.target_id) from shop_targets as l where l.shop_id = t.shop_id and l.month = t.month
+    )
+    and (t.net_revenue_target is not null or t.contribution_target is not null);
 pragma user_version = {SCHEMA_VERSION};
 """
 
@@ -199,4 +219,75 @@ def history(path: Path | str, draft_id: str, sku: str) -> pd.DataFrame:
             "order by decision_id",
             con,
             params=[draft_id, sku],
+        )
+
+
+TARGET_COLUMNS = ["shop_id", "month", "net_revenue_target", "contribution_target", "set_by", "set_at", "note"]
+
+
+def _amount(value: object, what: str, shop_id: str, *, negative_ok: bool) -> str | None:
+    """A target as exact decimal text (two places), or None for no target."""
+    if value is None or (isinstance(value, float) and value != value) or str(value).strip() == "":
+        return None
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation:
+        raise OpsStoreError(f"{shop_id}: the {what} target {value!r} is not a number") from None
+    if not amount.is_finite() or (amount < 0 and not negative_ok):
+        raise OpsStoreError(f"{shop_id}: the {what} target must be a number of at least 0 (got {value!r})")
+    return str(amount.quantize(Decimal("0.01")))
+
+
+def set_target(
+    path: Path | str,
+    *,
+    shop_id: str,
+    month: date,
+    net_revenue_target: object = None,
+    contribution_target: object = None,
+    set_by: str = "manager",
+    note: str | None = None,
+    set_at: datetime | None = None,
+) -> int:
+    """Record a new version of a shop's targets for the month of `month` (both None clears them); returns its id.
+    Raises OpsStoreError naming the shop for a target that is not a number (or a negative revenue)."""
+    if not shop_id:
+        raise OpsStoreError("a target needs a shop")
+    revenue = _amount(net_revenue_target, "net revenue", shop_id, negative_ok=False)
+    contribution = _amount(contribution_target, "contribution margin", shop_id, negative_ok=True)
+    stamp = (set_at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+    with connect(path) as con:
+        cursor = con.execute(
+            """insert into shop_targets (shop_id, month, net_revenue_target, contribution_target, set_by, set_at,
+                   note) values (?, ?, ?, ?, ?, ?, ?)""",
+            (shop_id, month.replace(day=1).isoformat(), revenue, contribution, set_by, stamp,
+             (note or "").strip() or None),
+        )  # fmt: skip
+        return int(cursor.lastrowid or 0)
+
+
+def current_targets(path: Path | str) -> pd.DataFrame:
+    """The targets in force per shop and month (TARGET_COLUMNS; amounts as Decimal). A store that does not
+    exist yet has none."""
+    if not Path(path).exists():
+        return pd.DataFrame(columns=TARGET_COLUMNS)
+    with connect(path) as con:
+        frame = pd.read_sql_query(
+            f"select {', '.join(TARGET_COLUMNS)} from shop_targets_current order by shop_id, month", con
+        )
+    for column in ("net_revenue_target", "contribution_target"):
+        frame[column] = pd.Series([None if pd.isna(v) else Decimal(v) for v in frame[column]], dtype=object)
+    return frame
+
+
+def target_history(path: Path | str, shop_id: str, month: date) -> pd.DataFrame:
+    """Every version of a shop's targets for a month, oldest first (who set what, when)."""
+    if not Path(path).exists():
+        return pd.DataFrame(columns=TARGET_COLUMNS)
+    with connect(path) as con:
+        return pd.read_sql_query(
+            f"select {', '.join(TARGET_COLUMNS)} from shop_targets where shop_id = ? and month = ? "
+            "order by target_id",
+            con,
+            params=[shop_id, month.replace(day=1).isoformat()],
         )

@@ -7,8 +7,10 @@ asset (`channel/<shop_id>`), so the lineage reads from the platform to the dashb
 """
 
 import importlib
+import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 import dlt
@@ -333,11 +335,63 @@ def config_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "configured_sources": sum(1 for s in sources if s[2]),
                 "reporting_currency": settings.currency.reporting,
                 "exchange_rates": len(rates),
-                "exchange_rate_problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none"),
+                "exchange_rate_problems": dg.MetadataValue.md(
+                    "\n".join(f"- {p}" for p in problems) or "none"
+                ),
             }
         )
 
     return [shops_config]
+
+
+OPS_TARGET_COLUMNS = {
+    "shop_id": "varchar",
+    "month": "date",
+    "net_revenue_target": "decimal(18, 2)",
+    "contribution_target": "decimal(18, 2)",
+    "set_by": "varchar",
+    "set_at": "timestamptz",
+}
+
+
+def read_ops_targets(ops_path: Path) -> list[tuple]:
+    """The targets in force from the ops store (its view shop_targets_current, written by the dashboards); none
+    when the store or the view does not exist yet. Read-only: the dashboards own the store's schema."""
+    if not ops_path.exists():
+        return []
+    con = sqlite3.connect(f"file:{ops_path}?mode=ro", uri=True, timeout=10)
+    try:
+        if not con.execute("select 1 from sqlite_master where name = 'shop_targets_current'").fetchone():
+            return []
+        return con.execute(
+            f"select {', '.join(OPS_TARGET_COLUMNS)} from shop_targets_current order by shop_id, month"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def ops_assets(settings: Settings) -> list[dg.AssetsDefinition]:
+    @dg.asset(key=["raw_ops", "shop_targets"], group_name="raw_ops", pool=WAREHOUSE_POOL)
+    def shop_targets() -> dg.MaterializeResult:
+        """The managers' monthly targets per shop, copied from the ops store ([warehouse] ops_path) into the
+        warehouse (raw_ops.shop_targets, replaced), so dbt can compute their attainment."""
+        rows = read_ops_targets(settings.ops_path)
+        settings.build_path.parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(settings.build_path)) as con:
+            con.execute("create schema if not exists raw_ops")
+            con.execute(
+                "create or replace table raw_ops.shop_targets ("
+                + ", ".join(f"{n} {k}" for n, k in OPS_TARGET_COLUMNS.items())
+                + ")"
+            )
+            if rows:
+                con.executemany(
+                    f"insert into raw_ops.shop_targets values ({', '.join('?' for _ in OPS_TARGET_COLUMNS)})",
+                    rows,
+                )
+        return dg.MaterializeResult(metadata={"rows": len(rows), "ops_store": str(settings.ops_path)})
+
+    return [shop_targets]
 
 
 def channel_specs(settings: Settings) -> list[dg.AssetSpec]:
@@ -378,4 +432,5 @@ def ingest_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         + wms_assets(settings)
         + product_master_assets(settings)
         + files_assets(settings)
+        + ops_assets(settings)
     )

@@ -156,30 +156,6 @@ data_table(
     export=lambda: labelled(every_row())[keep],
 )
 
-st.subheader(t("sku_margin_pnl_title"))
-st.caption(t("sku_margin_pnl_caption"))
-pnl = queries.shop_monthly_pnl(sel.path, sel.version, sel.start, sel.end, sel.shop_ids)
-data_table(
-    pnl.assign(month=pnl["month"].map(lambda m: m.strftime("%Y-%m")))[
-        ["month", "shop_name", "orders", "net_sales_cny", "refunds_cny", "net_revenue_cny", "cogs_cny",
-         "platform_fees_cny", "fulfilment_cost_cny", "return_cost_cny", "contribution_margin_cny", "margin_pct",
-         "lines_fees_estimated"]
-    ],
-    key="sku_margin_pnl",
-    filename="monthly_pnl_by_shop",
-    file_scope=SCOPE,
-    sku_column=None,
-    column_config={
-        **{name: columns[name] for name in columns if name in pnl.columns and name != "shop_name"},
-        "month": st.column_config.TextColumn(t("sku_margin_month")),
-        "shop_name": columns["shop_name"],
-        "orders": st.column_config.NumberColumn(t("orders"), format="%,d"),
-        "lines_fees_estimated": st.column_config.NumberColumn(
-            t("sku_margin_lines_fees_estimated"), format="%,d"
-        ),
-    },
-)  # fmt: skip
-
 stamp = queries.published_at(sel.path, sel.version)
 if stamp is not None:
     st.caption(t("published_at", ts=local_timestamp(stamp)))

@@ -362,6 +362,42 @@ def test_sku_margins_add_up_to_the_order_lines(built_warehouse, sku_margins):
     assert lines["units"].sum() == sku_margins["units"].sum()
 
 
+def test_ad_spend_per_shop_and_day_is_the_worlds_plan_reports(built_warehouse, pipeline_world):
+    """Every marketplace shop's ad spend, from its ad platform's plan report, per day; the Shopify store has no
+    ad report and so no rows (its P&L says has_ad_spend = false rather than showing 0 as a fact)."""
+    mart = _query(
+        built_warehouse.build_path, "select shop_id, spend_date, spend_cny from marts.ad_spend_daily"
+    )
+    got = mart.groupby(["shop_id", "spend_date"])["spend_cny"].apply(lambda s: sum(s, ZERO))
+    world = pipeline_world.ad_spend
+    truth = world.groupby(["shop_id", "spend_date"])["spend"].apply(lambda s: sum(s, ZERO))
+    assert len(truth) > 0
+    assert got.to_dict() == truth.to_dict()
+
+
+def test_the_monthly_pnl_takes_the_months_ad_spend_off_the_contribution_margin(
+    built_warehouse, pipeline_world
+):
+    pnl = _query(built_warehouse.build_path, "select * from marts.shop_monthly_pnl")
+    world = pipeline_world.ad_spend
+    months = world["spend_date"].map(lambda d: d.replace(day=1))
+    truth = world.groupby(["shop_id", months])["spend"].apply(lambda s: sum(s, ZERO)).to_dict()
+    for row in pnl.itertuples():
+        assert row.ad_spend_cny == truth.get((row.shop_id, row.month), ZERO), (row.shop_id, row.month)
+        assert row.contribution_after_ads_cny == row.contribution_margin_cny - row.ad_spend_cny
+        if row.orders:
+            exact = row.contribution_after_ads_cny / row.orders
+            assert abs(row.profit_per_order_cny - exact) <= Decimal("0.005"), (row.shop_id, row.month)
+        assert row.has_ad_spend == (row.shop_id in set(world.shop_id))
+    # every month with orders is there, with or without ads
+    cm = _query(built_warehouse.build_path, "select shop_id, order_month, sum(contribution_margin_cny) as cm "
+                "from marts.order_line_margins group by all")  # fmt: skip
+    by_month = pnl.set_index(["shop_id", "month"])["contribution_margin_cny"]
+    for row in cm.itertuples():
+        assert by_month[(row.shop_id, row.order_month)] == row.cm
+    assert pnl["net_revenue_target_cny"].isna().all()  # no manager set a target in this world
+
+
 def test_fees_are_estimated_only_where_no_bill_has_come(built_warehouse, pipeline_world):
     lines = _query(
         built_warehouse.build_path, "select order_id, fees_estimated from marts.order_line_margins"

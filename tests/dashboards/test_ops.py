@@ -100,3 +100,53 @@ def test_the_ops_path_comes_from_the_environment_else_the_config_file(tmp_path, 
 
     monkeypatch.setenv("SHOPKEEP_OPS_PATH", str(tmp_path / "elsewhere.sqlite"))
     assert ops_path() == tmp_path / "elsewhere.sqlite"
+
+
+# -- monthly targets per shop ---------------------------------------------------------------------------------
+
+
+def test_a_target_is_versioned_the_latest_counts_and_clearing_it_removes_it(tmp_path):
+    from datetime import date
+    from decimal import Decimal
+
+    from orchestration.ingest import read_ops_targets
+
+    store = tmp_path / "ops.sqlite"
+    june = date(2026, 6, 17)  # any day of the month: the month counts
+    ops.set_target(store, shop_id="tmall_flagship", month=june, net_revenue_target="500,000", set_by="li")
+    ops.set_target(store, shop_id="tmall_flagship", month=june, net_revenue_target=600000,
+                   contribution_target="-1000.5", set_by="wang")  # fmt: skip
+    ops.set_target(store, shop_id="jd_pop", month=june, contribution_target=20000)
+    ops.set_target(store, shop_id="jd_pop", month=date(2026, 7, 1), net_revenue_target=1)
+    ops.set_target(store, shop_id="jd_pop", month=date(2026, 7, 1))  # both empty: cleared
+
+    current = ops.current_targets(store)
+    assert current[
+        ["shop_id", "month", "net_revenue_target", "contribution_target", "set_by"]
+    ].values.tolist() == [
+        ["jd_pop", "2026-06-01", None, Decimal("20000.00"), "manager"],
+        ["tmall_flagship", "2026-06-01", Decimal("600000.00"), Decimal("-1000.50"), "wang"],
+    ]
+    history = ops.target_history(store, "tmall_flagship", june)
+    assert history["net_revenue_target"].tolist() == ["500000.00", "600000.00"]
+    assert history["set_by"].tolist() == ["li", "wang"]
+    # what the build copies into raw_ops.shop_targets: the same, read-only
+    rows = read_ops_targets(store)
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        ("jd_pop", "2026-06-01", None, "20000.00"),
+        ("tmall_flagship", "2026-06-01", "600000.00", "-1000.50"),
+    ]
+    assert read_ops_targets(tmp_path / "absent.sqlite") == []
+
+
+@pytest.mark.parametrize(
+    ("revenue", "contribution", "message"),
+    [("abc", None, "not a number"), (-5, None, "at least 0"), (None, "1e400x", "not a number")],
+)
+def test_a_target_that_is_not_an_amount_is_refused_naming_the_shop(tmp_path, revenue, contribution, message):
+    from datetime import date
+
+    with pytest.raises(ops.OpsStoreError, match=message) as err:
+        ops.set_target(tmp_path / "ops.sqlite", shop_id="pdd_main", month=date(2026, 6, 1),
+                       net_revenue_target=revenue, contribution_target=contribution)  # fmt: skip
+    assert "pdd_main" in str(err.value)

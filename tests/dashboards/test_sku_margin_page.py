@@ -122,32 +122,3 @@ def test_a_long_table_shows_the_highest_margins_and_the_largest_losses_and_the_d
     assert len(full) == len(by_sku_shop)
     assert sum(full["contribution_margin_cny"]) == sum(r[2] for r in by_sku_shop)
     assert list(full["contribution_margin_cny"]) == sorted(full["contribution_margin_cny"], reverse=True)
-
-
-def test_the_monthly_pnl_lists_each_shop_and_month_of_the_range_and_adds_up_to_the_sku_margins(
-    built_serve_path, monkeypatch
-):
-    serve = built_serve_path
-    start, end = default_dates(serve)
-    at = render_page(serve, "sku_margin", monkeypatch, **{SHOPS_KEY: ["jd_pop", "tmall_flagship"]})
-
-    pnl = next(t.value for t in at.dataframe if "lines_fees_estimated" in t.value.columns)
-    expected = rows(
-        serve,
-        "select strftime(month, '%Y-%m'), shop_id, orders, contribution_margin_cny from marts.shop_monthly_pnl "
-        "where month between ? and ? and shop_id in ('jd_pop', 'tmall_flagship') order by month desc, shop_id",
-        [month_start(start), month_start(end)],
-    )
-    assert expected
-    assert list(pnl["month"]) == [r[0] for r in expected]
-    assert [int(o) for o in pnl["orders"]] == [r[2] for r in expected]
-    assert [Decimal(str(m)) for m in pnl["contribution_margin_cny"]] == [r[3] for r in expected]
-    # the same money as the SKU × shop margins, month by month
-    ((diff,),) = rows(
-        serve,
-        "select max(abs(p.cm - s.cm)) from "
-        "(select month, shop_id, sum(contribution_margin_cny) as cm from marts.shop_monthly_pnl group by all) p "
-        "join (select month, shop_id, sum(contribution_margin_cny) as cm from marts.sku_margins group by all) s "
-        "using (month, shop_id)",
-    )
-    assert diff == 0
