@@ -41,6 +41,7 @@ SECTIONS: dict[str, list[tuple[str, str, str]]] = {
     "section_supply": [
         ("inventory", "inventory", ":material/inventory_2:"),
         ("replenishment", "replenishment", ":material/local_shipping:"),
+        ("suppliers", "suppliers", ":material/factory:"),
     ],
     "section_after_sales": [
         ("returns", "returns", ":material/assignment_return:"),

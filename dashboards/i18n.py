@@ -26,6 +26,7 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "promotions": {"zh": "促销", "en": "Promotions"},
     "customers": {"zh": "客户", "en": "Customers"},
     "inventory": {"zh": "库存健康", "en": "Inventory health"},
+    "suppliers": {"zh": "供应商交付", "en": "Supplier deliveries"},
     "replenishment": {"zh": "补货", "en": "Replenishment"},
     "returns": {"zh": "售后", "en": "Returns"},
     "reconciliation": {"zh": "对账", "en": "Reconciliation"},
@@ -549,6 +550,57 @@ STRINGS: dict[str, dict[Lang, str]] = {
         "en": "Nothing to order today (in the selected categories).",
     },
     "replenishment_supplier": {"zh": "供应商", "en": "Supplier"},
+    # 供应商交付 Supplier deliveries (views/suppliers.py)
+    "suppliers_caption": {
+        "zh": "截至 {as_of}，仓库系统中的采购单：供应商准时率、满足率、实际与设定的交货周期，以及过了预计到货日仍未到的采购行。"
+        "超过宽限天数（dbt 变量 po_overdue_grace_days）的为逾期，不再计入在途。店铺、日期与品类筛选不适用。",
+        "en": "As of {as_of}, the WMS's purchase orders: each supplier's on-time and fill rates, actual against "
+        "configured lead time, and every line still open past its expected date. Beyond the grace days (dbt var "
+        "po_overdue_grace_days) a line is overdue and no longer counted as incoming. Shop, date and category filters "
+        "do not apply.",
+    },
+    "suppliers_no_rows": {"zh": "仓库系统中还没有采购单。", "en": "The WMS has no purchase orders yet."},
+    "suppliers_on_time_rate": {"zh": "准时率", "en": "On-time rate"},
+    "suppliers_on_time_help": {
+        "zh": "在预计到货日当天或之前全部到货的采购行 ÷ 已到期的采购行（已全部到货，或仍未到且已过预计到货日）。",
+        "en": "Lines received in full on or before their expected date ÷ lines due (received in full, or still open "
+        "past their expected date).",
+    },
+    "suppliers_fill_rate": {"zh": "满足率", "en": "Fill rate"},
+    "suppliers_fill_help": {
+        "zh": "已到期采购行的到货数量 ÷ 订购数量。", "en": "Units received ÷ units ordered, over the lines due.",
+    },
+    "suppliers_late_lines": {"zh": "迟到采购行", "en": "Late lines"},
+    "suppliers_late_help": {
+        "zh": "已过预计到货日、仍在宽限天数内未到的采购行（仍计入在途）。",
+        "en": "Lines past their expected date but within the grace days (still counted as incoming).",
+    },
+    "suppliers_overdue_units": {"zh": "逾期未到数量", "en": "Overdue units"},
+    "suppliers_overdue_help": {
+        "zh": "超过预计到货日加宽限天数仍未到的数量：不再计入在途。",
+        "en": "Units more than the grace days past their expected date: no longer counted as incoming.",
+    },
+    "suppliers_performance_title": {"zh": "供应商表现", "en": "Supplier performance"},
+    "suppliers_name": {"zh": "供应商名称", "en": "Supplier name"},
+    "suppliers_purchase_orders": {"zh": "采购单数", "en": "Purchase orders"},
+    "suppliers_po_lines": {"zh": "采购行数", "en": "PO lines"},
+    "suppliers_lead_actual": {"zh": "实际交货周期（天）", "en": "Actual lead time (days)"},
+    "suppliers_lead_configured": {"zh": "设定交货周期（天）", "en": "Configured lead time (days)"},
+    "suppliers_open_lines": {"zh": "未到采购行", "en": "Open lines"},
+    "suppliers_open_units": {"zh": "未到数量", "en": "Open units"},
+    "suppliers_overdue_lines": {"zh": "逾期采购行", "en": "Overdue lines"},
+    "suppliers_max_days_late": {"zh": "最长迟到天数", "en": "Most days late"},
+    "suppliers_late_title": {"zh": "迟到与逾期的采购行", "en": "Late and overdue purchase-order lines"},
+    "suppliers_nothing_late": {"zh": "没有过了预计到货日仍未到的采购行。", "en": "No purchase-order line is past its expected date."},
+    "suppliers_po_number": {"zh": "采购单号", "en": "PO number"},
+    "suppliers_ordered_date": {"zh": "下单日期", "en": "Ordered"},
+    "suppliers_expected_date": {"zh": "预计到货", "en": "Expected"},
+    "suppliers_days_late": {"zh": "迟到天数", "en": "Days late"},
+    "suppliers_ordered": {"zh": "订购数量", "en": "Ordered units"},
+    "suppliers_received": {"zh": "已到数量", "en": "Received units"},
+    "suppliers_status": {"zh": "状态", "en": "Status"},
+    "suppliers_status_late_open": {"zh": "迟到", "en": "Late"},
+    "suppliers_status_overdue": {"zh": "逾期", "en": "Overdue"},
     "replenishment_supplier_option": {
         "zh": "{name}（{lines} 个 SKU，{value}）",
         "en": "{name} ({lines} lines, {value})",

@@ -884,6 +884,32 @@ def replenishment_attention(path: str, version: Version, categories: tuple[str, 
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def supplier_performance(path: str, version: Version) -> pd.DataFrame:
+    """marts.supplier_performance: every supplier with purchase orders, the most overdue units first."""
+    return _records(
+        path,
+        "select * from marts.supplier_performance order by overdue_units desc, open_units desc, supplier_id",
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def late_po_lines(path: str, version: Version, warehouse_ids: tuple[str, ...]) -> pd.DataFrame:
+    """supplier_deliveries lines still open past their expected date (late_open, overdue) in the selected
+    warehouses, the most days late first."""
+    return _records(
+        path,
+        f"""
+        select po_number, supplier_id, supplier_name, warehouse_id, sku, product_name, ordered_date, expected_date,
+               ordered_quantity, received_quantity, open_quantity, delivery_status, days_late, as_of_date
+        from marts.supplier_deliveries
+        where delivery_status in ('late_open', 'overdue') and {in_list("warehouse_id", "warehouses")}
+        order by days_late desc, po_number, sku
+        """,
+        {"warehouses": list(warehouse_ids)},
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def forecast_accuracy(path: str, version: Version, categories: tuple[str, ...]) -> pd.DataFrame:
     """demand_forecast_summary per stocked SKU (selected categories) with supplier_id: the chosen model, its
     backtest WAPE and bias, daily demand; the least accurate first."""

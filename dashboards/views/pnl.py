@@ -19,7 +19,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from dashboards import filters, ops, queries
+from dashboards import filters, notices, ops, queries
 from dashboards.format import local_timestamp, money, money_format, percent
 from dashboards.i18n import t
 from dashboards.settings import SettingsError, ops_path
@@ -38,6 +38,7 @@ except SettingsError as exc:
     store, store_error = None, str(exc)
 
 st.title(t("pnl"))
+notices.not_configured(sel, "costs", "product_master")
 st.caption(t("pnl_caption", first=first_month.strftime("%Y-%m"), last=last_month.strftime("%Y-%m")))
 if pnl.empty:
     st.info(t("pnl_no_rows"))

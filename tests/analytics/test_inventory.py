@@ -334,3 +334,56 @@ def test_the_90_day_margin_behind_gmroi_adds_up_to_the_order_lines_margin(built_
         )
     ]
     assert with_stock["gmroi_90d"].tolist() == pytest.approx(expected)
+
+
+def test_every_purchase_order_lines_delivery_status_is_the_worlds_and_starved_skus_show_as_late(
+    built_warehouse, pipeline_world, clock
+):
+    """supplier_deliveries against the world's POs and receipts as of the WMS clock: the day each line was
+    received in full (local), on time or late against its expected date, and open lines past due split at the
+    grace days; every SKU whose supplier stopped delivering has a line late or overdue; supplier_performance's
+    counts are the lines' counts."""
+    mart = _query(built_warehouse.build_path, "select * from marts.supplier_deliveries").set_index(
+        "po_line_id"
+    )
+    as_of = mart["as_of_date"].iloc[0]
+    orders = pipeline_world.purchase_orders
+    orders = orders[orders["ordered_at"] <= clock].set_index("po_number")
+    receipts = pipeline_world.receipts
+    receipts = receipts[receipts["received_at"] <= clock].sort_values(["received_at", "receipt_id"])
+    lines = pipeline_world.purchase_order_lines
+    lines = lines[lines["po_number"].isin(orders.index)]
+    expected: dict[str, str] = {}
+    for line in lines.itertuples():
+        got = receipts[(receipts["po_number"] == line.po_number) & (receipts["sku"] == line.sku)]
+        reached = got[got["quantity"].cumsum() >= line.quantity]
+        due = orders.at[line.po_number, "expected_date"]
+        if orders.at[line.po_number, "status"] == "cancelled":
+            expected[f"{line.po_number}|{line.sku}"] = "cancelled"
+        elif not reached.empty:
+            day = reached["received_at"].iloc[0].tz_convert(TZ).date()
+            expected[f"{line.po_number}|{line.sku}"] = "on_time" if day <= due else "late"
+        elif as_of <= due:
+            expected[f"{line.po_number}|{line.sku}"] = "open"
+        else:
+            late = due + timedelta(days=PO_OVERDUE_GRACE_DAYS) < as_of
+            expected[f"{line.po_number}|{line.sku}"] = "overdue" if late else "late_open"
+    assert set(mart.index) == set(expected)
+    # a line received in full on a day the WMS's receipt history no longer holds is 'received' (not rated)
+    rated = mart[mart["delivery_status"] != "received"]
+    assert len(rated) > 0.5 * len(mart)
+    assert rated["delivery_status"].to_dict() == {k: expected[k] for k in rated.index}
+    statuses = set(rated["delivery_status"])
+    assert {"on_time", "late", "open"} <= statuses
+    for sku in _flagged(pipeline_world, "starved"):
+        assert set(mart.loc[mart["sku"] == sku, "delivery_status"]) & {"late_open", "overdue"}, sku
+    performance = _query(built_warehouse.build_path, "select * from marts.supplier_performance")
+    counts = mart.groupby("supplier_id")["delivery_status"].value_counts().unstack(fill_value=0)
+    for row in performance.itertuples():
+        assert row.lines_on_time == counts.loc[row.supplier_id].get("on_time", 0)
+        assert row.overdue_lines == counts.loc[row.supplier_id].get("overdue", 0)
+        rated_lines = sum(
+            counts.loc[row.supplier_id].get(s, 0) for s in ("on_time", "late", "late_open", "overdue")
+        )
+        if rated_lines:
+            assert row.on_time_rate == pytest.approx(row.lines_on_time / rated_lines)

@@ -85,11 +85,13 @@ def test_the_published_snapshot_says_which_sources_the_setup_configures(shopify_
     [
         ("inventory", ["not_configured_stock", "not_configured_products"]),
         ("replenishment", ["not_configured_stock", "not_configured_products"]),
+        ("suppliers", ["not_configured_stock"]),
         ("promotions", ["not_configured_promotions"]),
         ("returns", ["not_configured_returns"]),
         ("sku", ["not_configured_products"]),
         ("reconciliation", ["not_configured_bills"]),
         ("sku_margin", ["not_configured_costs"]),
+        ("pnl", ["not_configured_costs"]),
         ("overview", ["not_configured_costs"]),
         ("channels", ["not_configured_costs"]),
         ("customers", []),
@@ -107,7 +109,7 @@ def test_every_page_renders_and_says_what_is_not_configured(shopify_only, monkey
 def test_pages_without_their_source_draw_no_figures_and_pages_with_sales_still_show_them(
     shopify_only, monkeypatch
 ):
-    for page in ("inventory", "replenishment", "promotions", "reconciliation", "sku"):
+    for page in ("inventory", "replenishment", "suppliers", "promotions", "reconciliation", "sku"):
         at = render_page(shopify_only, page, monkeypatch)
         assert not tiles(at) and not at.get("plotly_chart") and not at.dataframe, page
     # returns under merchant codes no master SKU matches are still counted (as unmapped:<code>): the page says
