@@ -112,6 +112,7 @@ def shop_split(
 
 # -- frame (overview, channels, SKU drill-down, wall) -------------------------------------------------------
 
+
 def value_formats(kind: str) -> tuple[str, str, str]:
     """kind (money, count, rate) -> (hover format of a y value, y-axis prefix, y-axis tick format)."""
     return {
@@ -119,6 +120,8 @@ def value_formats(kind: str) -> tuple[str, str, str]:
         "count": ("%{y:,.0f}", "", ",.0f"),
         "rate": ("%{y:.1%}", "", ".0%"),
     }[kind]
+
+
 WALL_BACKGROUND = "#0b1220"
 WALL_TEXT = "#e5e7eb"
 
@@ -253,24 +256,6 @@ def margin_by_shop_month(
     fig.update_xaxes(type="category")
     fig.update_yaxes(tickprefix=symbol(), tickformat=",.0f", zeroline=True)
     return fig
-
-
-def dark(fig: go.Figure, font_size: int = 20) -> go.Figure:
-    """The wall screen's look for any figure: dark transparent background, light large text."""
-    fig.update_layout(
-        template="plotly_dark",
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        font={"family": FONT, "size": font_size, "color": WALL_TEXT},
-        title_font={"size": font_size + 4, "color": WALL_TEXT},
-    )
-    fig.update_traces(textfont={"size": font_size}, selector={"type": "bar"})
-    return fig
-
-
-def wall_shop_split(pace: pd.DataFrame, title: str = "", colors: dict[str, str] | None = None) -> go.Figure:
-    """Today's GMV per shop for the wall (`pace`: shop_id, shop_name, gmv_cny): dark bars, largest on top."""
-    return dark(shop_split(pace, "gmv_cny", title=title, colors=colors, height=420))
 
 
 # -- returns, reconciliation, customers, exceptions --------------------------------------------------------
@@ -787,7 +772,8 @@ def inventory_status_bars(
     xs = [float(values.get(status, 0.0)) for status in order]
     total = sum(xs)
     text = [
-        (f"{symbol()}{x:,.0f}" if money else f"{x:,.0f}") + (f" · {x / total:.0%}" if total > 0 else "") for x in xs
+        (f"{symbol()}{x:,.0f}" if money else f"{x:,.0f}") + (f" · {x / total:.0%}" if total > 0 else "")
+        for x in xs
     ]
     fig = go.Figure(
         go.Bar(

@@ -44,6 +44,16 @@ def money(value: Number | None) -> str:
     return f"{sign}{symbol()}{abs(amount):,.2f}"
 
 
+def money_whole(value: Number | None) -> str:
+    """The reporting currency's sign with thousands separators, rounded to whole units: 1234567.5 ->
+    '¥1,234,568' (for labels where cents are noise, e.g. the wall's bars)."""
+    if value is None:
+        return "—"
+    amount = Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{symbol()}{abs(amount):,}"
+
+
 def integer(value: Number | None) -> str:
     """Thousands separators, no decimals: 12345 -> '12,345'."""
     if value is None:

@@ -555,6 +555,87 @@ def wall_pace(path: str, version: Version) -> pd.DataFrame:
         ).df()
 
 
+WALL_TREND_DAYS = 7
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def wall_trend(path: str, version: Version, days: int = WALL_TREND_DAYS) -> pd.DataFrame:
+    """GMV and orders of all shops per day (daily_shop_sales) for the `days` whole days before the wall's "today"
+    (the newest order date, as in wall_pace): order_date, gmv_cny, orders, one row per day oldest first, 0 on a
+    day without orders. Empty when the snapshot has no orders."""
+    with _connect(path) as con:
+        ((today,),) = con.execute("select max(order_date) from marts.customer_orders").fetchall()
+        if today is None:
+            return pd.DataFrame(columns=["order_date", "gmv_cny", "orders"])
+        return con.execute(
+            """
+            with days as (
+                select cast(day as date) as order_date
+                from generate_series($first::date, $last::date, interval 1 day) as t(day)
+            ),
+            sales as (
+                select order_date, sum(gmv_cny) as gmv_cny, sum(orders) as orders
+                from marts.daily_shop_sales
+                where order_date between $first and $last
+                group by order_date
+            )
+            select d.order_date, coalesce(s.gmv_cny, 0) as gmv_cny, coalesce(s.orders, 0) as orders
+            from days as d
+            left join sales as s using (order_date)
+            order by d.order_date
+            """,
+            {"first": today - timedelta(days=int(days)), "last": today - timedelta(days=1)},
+        ).df()
+
+
+WALL_MARGIN_COLUMNS = [
+    "shop_id",
+    "shop_name",
+    "today",
+    "this_month",
+    "last_month",
+    "this_margin_cny",
+    "this_net_revenue_cny",
+    "last_margin_cny",
+    "last_net_revenue_cny",
+]
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def wall_shop_margin(path: str, version: Version) -> pd.DataFrame:
+    """Contribution margin per shop (shop_monthly_pnl) for two windows: the order month of the wall's "today" up
+    to today (`this_*`) and the whole month before (`last_*`). Per shop (every shop in marts.shops): shop_id,
+    shop_name, this_month, last_month (first days), this_margin_cny / this_net_revenue_cny and the same for
+    last_*: the mart's numerator and denominator summed, so margin % = margin / net revenue, the mart's margin_pct
+    over the window. Empty when the snapshot has no orders."""
+    with _connect(path) as con:
+        ((today,),) = con.execute("select max(order_date) from marts.customer_orders").fetchall()
+        if today is None:
+            return pd.DataFrame(columns=WALL_MARGIN_COLUMNS)
+        this_month = today.replace(day=1)
+        last_month = (this_month - timedelta(days=1)).replace(day=1)
+        return con.execute(
+            """
+            select s.shop_id, coalesce(s.shop_name, s.shop_id) as shop_name,
+                   $today::date as today, $this_month::date as this_month, $last_month::date as last_month,
+                   coalesce(sum(p.contribution_margin_cny) filter (where p.month = $this_month), 0)
+                       as this_margin_cny,
+                   coalesce(sum(p.net_revenue_cny) filter (where p.month = $this_month), 0)
+                       as this_net_revenue_cny,
+                   coalesce(sum(p.contribution_margin_cny) filter (where p.month = $last_month), 0)
+                       as last_margin_cny,
+                   coalesce(sum(p.net_revenue_cny) filter (where p.month = $last_month), 0)
+                       as last_net_revenue_cny
+            from marts.shops as s
+            left join marts.shop_monthly_pnl as p
+                on p.shop_id = s.shop_id and p.month in ($this_month, $last_month)
+            group by s.shop_id, s.shop_name
+            order by this_net_revenue_cny desc, s.shop_id
+            """,
+            {"today": today, "this_month": this_month, "last_month": last_month},
+        ).df()
+
+
 WALL_STOCK_STATUSES = ("oversold", "stockout", "at_risk")
 
 

@@ -1,5 +1,7 @@
-"""大屏 Wall screen (url /wall, for a TV): dark, no sidebar, large type. Today's GMV and orders against the same
-time yesterday and last week, the shop split, and tickers of low stock and orders to review.
+"""大屏 Wall screen (url /wall, for a TV): dark, no sidebar, type sized by the screen (wall_board). Today's GMV
+and orders against the same time yesterday and last week, today's shop split, GMV and orders of the 7 whole
+days before today (queries.wall_trend), the contribution margin per shop this month to date and last month
+(queries.wall_shop_margin, from marts.shop_monthly_pnl), and tickers of low stock and orders to review.
 
 It refreshes itself: the board is an `st.fragment(run_every=...)` (settings.wall_refresh_seconds, env
 SHOPKEEP_WALL_REFRESH_SECONDS, default 30 s) that re-reads the serving file's version on every tick, so a new
@@ -19,7 +21,16 @@ import streamlit as st
 
 from dashboards import figures, notices, queries, wall_board
 from dashboards.filters import status_label
-from dashboards.format import integer, local_date, local_timestamp, money, pct_change, set_reporting_currency
+from dashboards.format import (
+    integer,
+    local_date,
+    local_timestamp,
+    money,
+    money_whole,
+    pct_change,
+    percent,
+    set_reporting_currency,
+)
 from dashboards.i18n import STRINGS, t
 from dashboards.settings import DISPLAY_TIMEZONE, SettingsError, serve_path, wall_refresh_seconds
 
@@ -68,16 +79,15 @@ def board(path: str) -> None:
             "orders_last_week",
         ]
     ].sum()
-    gmv_card, orders_card, split = st.columns([1, 1, 1.3], gap="medium")
+    gmv_card, orders_card, split = st.columns([1, 1, 1.3])
     gmv_card.html(_pace_card(totals, "gmv_cny", t("wall_gmv_today"), money, "wall-gmv"))
     orders_card.html(_pace_card(totals, "orders", t("wall_orders_today"), integer, "wall-orders"))
     colors = figures.shop_colors(queries.shops(path, version)["shop_id"])
-    split.plotly_chart(
-        figures.wall_shop_split(pace, title=t("wall_split_title"), colors=colors),
-        config={"displayModeBar": False, "staticPlot": True},
-        theme=None,  # the figure's own dark layout, not Streamlit's light theme
-        key="wall_split",
-    )
+    split.html(_shop_split(pace, colors))
+
+    trend, margin = st.columns([1.25, 1])
+    trend.html(_trend(queries.wall_trend(path, version)))
+    margin.html(_shop_margin(queries.wall_shop_margin(path, version), colors))
 
     low = queries.wall_low_stock(path, version)
     st.html(
@@ -108,6 +118,90 @@ def board(path: str) -> None:
             empty=t("wall_no_exceptions"),
             color="#ef4444",
         )
+    )
+
+
+def _shop_split(pace: pd.DataFrame, colors: dict[str, str]) -> str:
+    """Today's GMV per shop, largest first, with its share of the day."""
+    total = float(pace["gmv_cny"].sum())
+    bars = [
+        wall_board.Bar(
+            label=str(row.shop_name),
+            value=float(row.gmv_cny),
+            shown=money_whole(row.gmv_cny),
+            note=percent(float(row.gmv_cny) / total, 0) if total > 0 else "",
+            color=colors.get(str(row.shop_id), wall_board.BAR),
+        )
+        for row in pace.sort_values(["gmv_cny", "shop_id"], ascending=[False, True]).itertuples()
+    ]
+    return wall_board.hbars(t("wall_split_title"), bars, "wall-split", row="wall-cards-row")
+
+
+def _trend(days: pd.DataFrame) -> str:
+    """GMV (bars) and orders of each of the 7 whole days before today, all shops."""
+    weekdays = t("wall_weekdays").split(",")
+    bars = [
+        wall_board.Bar(
+            label=f"{pd.Timestamp(row.order_date):%m-%d} {weekdays[pd.Timestamp(row.order_date).weekday()]}",
+            value=float(row.gmv_cny),
+            shown=money_whole(row.gmv_cny),
+            note=t("wall_trend_orders", n=integer(row.orders)),
+        )
+        for row in days.itertuples()
+    ]
+    note = (
+        t(
+            "wall_trend_window",
+            first=local_date(days["order_date"].iloc[0]),
+            last=local_date(days["order_date"].iloc[-1]),
+        )
+        if not days.empty
+        else ""
+    )
+    return wall_board.vbars(
+        t("wall_trend_title"), bars, "wall-trend", note=note, empty=t("wall_no_orders"), row="wall-panels-row"
+    )
+
+
+def _margin_pct(margin, net_revenue) -> float | None:
+    """The mart's margin_pct over a window: its summed numerator over its summed denominator."""
+    return float(margin) / float(net_revenue) if net_revenue else None
+
+
+def _shop_margin(shops: pd.DataFrame, colors: dict[str, str]) -> str:
+    """Contribution margin % per shop this month to date, last month's beside it."""
+    bars = []
+    for row in shops.itertuples():
+        this = _margin_pct(row.this_margin_cny, row.this_net_revenue_cny)
+        last = _margin_pct(row.last_margin_cny, row.last_net_revenue_cny)
+        if this is None and last is None:
+            continue  # a shop with no sales in either month
+        bars.append(
+            wall_board.Bar(
+                label=str(row.shop_name),
+                value=this,
+                shown=percent(this),
+                note=t("wall_margin_last", pct=percent(last)),
+                color=colors.get(str(row.shop_id), wall_board.BAR),
+            )
+        )
+    note = ""
+    if not shops.empty:
+        first = shops["this_month"].iloc[0]
+        note = t(
+            "wall_margin_window",
+            first=local_date(first),
+            today=local_date(shops["today"].iloc[0]),
+            last_month=f"{pd.Timestamp(shops['last_month'].iloc[0]):%Y-%m}",
+        )
+    return wall_board.hbars(
+        t("wall_margin_title"),
+        bars,
+        "wall-margin",
+        note=note,
+        empty=t("wall_no_margin"),
+        row="wall-panels-row",
+        scale=1.0,  # a bar's length is the margin itself: a full bar is 100 %
     )
 
 

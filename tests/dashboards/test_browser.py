@@ -1,11 +1,14 @@
 """The real thing: `streamlit run dashboards/app.py` over the built warehouse, driven by Debian's headless
 Chromium via Playwright. Every page registered in app.py (plus the SKU drill-down and the wall) renders with no
-error element and no console error, with a screenshot in test-artifacts/; a table row opens the SKU page; the
-wall shows a new publish's numbers without reloading the page."""
+error element and no console error, with a screenshot in test-artifacts/ and its time to render in
+test-artifacts/page_timings.json (measured, not asserted: the targets are `make bench`'s, bench/page_speed.py);
+a table row opens the SKU page; the wall fills a 1080p and a 4K screen with type that grows with it, and shows a
+new publish's numbers without reloading the page."""
 
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import shutil
@@ -171,6 +174,28 @@ def settle(page, timeout_ms: int = 60_000) -> None:
     page.locator(IDLE).wait_for(timeout=timeout_ms)
 
 
+def render_seconds(page, url: str, timeout_ms: int = 60_000) -> tuple[float, float]:
+    """Open `url` and time it: (seconds until the script run is over with the page's title drawn, seconds until
+    every Plotly chart on it has drawn too). The app's state goes initial -> running -> notRunning on a page
+    load, so the first notRunning with a title is the end of the page's first run."""
+    started = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    page.wait_for_function(
+        """() => document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+                 && document.querySelector('h1, .wall-title')""",
+        polling="raf",
+        timeout=timeout_ms,
+    )
+    idle = time.perf_counter() - started
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+                 .every(chart => chart.querySelector('.main-svg'))""",
+        polling="raf",
+        timeout=timeout_ms,
+    )
+    return idle, time.perf_counter() - started
+
+
 def shoot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -215,13 +240,17 @@ def test_every_page_renders_without_an_error_element_or_a_console_error(
         "select sku from marts.inventory_health where sku in (select sku from marts.sku_margins) order by sku limit 1",
     )
     # the default page (overview) lives at "/": Streamlit answers its url_path with a "page not found" notice
-    urls = [("" if url == "overview" else url, url) for url in registered_pages()] + [(f"sku?sku={sku}", "sku")]
+    urls = [("" if url == "overview" else url, url) for url in registered_pages()] + [
+        (f"sku?sku={sku}", "sku")
+    ]
     assert {"overview", "channels", "wall"} <= {name for _, name in urls}
     page = browser_page
     failures: dict[str, list[str]] = {}
+    timings: dict[str, dict[str, float]] = {}
 
     for url, name in urls:
-        page.goto(f"{dashboard_url}/{url}", wait_until="domcontentloaded")
+        idle_s, drawn_s = render_seconds(page, f"{dashboard_url}/{url}")
+        timings[name] = {"script_idle_s": round(idle_s, 3), "charts_drawn_s": round(drawn_s, 3)}
         settle(page)
         shoot(page, name)
         errors = page.locator(ERRORS).all_inner_texts()
@@ -232,9 +261,23 @@ def test_every_page_renders_without_an_error_element_or_a_console_error(
         if errors:
             failures[name] = errors
 
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "page_timings.json").write_text(
+        json.dumps(
+            {
+                "what": "seconds from navigation to the end of the page's first script run (title drawn) and to "
+                "every Plotly chart drawn; first visit of each page in this server after the overview test; "
+                "measured, not asserted (targets: make bench, bench/page_speed.py)",
+                "viewport": page.viewport_size,
+                "pages": timings,
+            },
+            indent=2,
+        )
+    )
     assert failures == {}
     assert page.errors == []
     assert {name for _, name in urls} <= {p.stem for p in ARTIFACTS.glob("*.png")}  # a screenshot per page
+    assert set(timings) == {name for _, name in urls}
 
 
 @pytest.mark.browser
@@ -254,6 +297,63 @@ def test_selecting_a_table_row_opens_that_skus_drill_down_page(dashboard_url, br
     settle(page)
     shoot(page, "sku_drill_down")
     assert page.locator(ERRORS).count() == 0
+    assert page.errors == []
+
+
+WALL_SCREENS = [(1920, 1080), (3840, 2160), (1366, 768)]  # a 1080p TV, a 4K TV, a small laptop
+WALL_LAYOUT = """() => {
+  const box = (el) => { const r = el.getBoundingClientRect(); return {left: r.left, top: r.top, right: r.right,
+                                                                     bottom: r.bottom}; };
+  const all = (sel) => [...document.querySelectorAll(sel)];
+  const board = all('.wall-head, .wall-card, .wall-panel, .wall-ticker').map(box);
+  const scrollers = [document.documentElement, document.body,
+                     ...all('[data-testid="stMain"], [data-testid="stAppViewContainer"]')];
+  return {
+    bottom: Math.max(...board.map(b => b.bottom)),
+    right: Math.max(...board.map(b => b.right)),
+    left: Math.min(...board.map(b => b.left)),
+    top: Math.min(...board.map(b => b.top)),
+    scroll_height: Math.max(...scrollers.map(e => e.scrollHeight)),
+    scroll_width: Math.max(...scrollers.map(e => e.scrollWidth)),
+    value_font_px: parseFloat(getComputedStyle(document.querySelector('[data-testid="wall-orders"]')).fontSize),
+    label_font_px: parseFloat(getComputedStyle(document.querySelector('.wall-vbar-day')).fontSize),
+    // a text cut off: the big numbers and the bars' labels fit their boxes
+    clipped: all('.wall-value, .wall-vbar-value, .wall-vbar-day, .wall-hbar-value')
+      .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent),
+    trend_days: all('[data-testid="wall-trend"] .wall-vbar').length,
+    margin_shops: all('[data-testid="wall-margin"] .wall-hbar').length,
+    margin_note: document.querySelector('[data-testid="wall-margin"] .wall-panel-note').textContent,
+  };
+}"""
+
+
+@pytest.mark.browser
+def test_the_wall_fills_a_tv_screen_with_type_that_grows_with_it(dashboard_url, browser_page):
+    page = browser_page
+    layouts = {}
+    for width, height in WALL_SCREENS:
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{dashboard_url}/wall", wait_until="domcontentloaded")
+        page.locator('[data-testid="wall-margin"]').wait_for(timeout=60_000)
+        settle(page)
+        shoot(page, f"wall_{width}x{height}")
+        layout = page.evaluate(WALL_LAYOUT)
+        layouts[(width, height)] = layout
+
+        # the board fills the screen: no band left empty at the bottom or the sides, and nothing to scroll
+        assert layout["bottom"] >= 0.9 * height, ((width, height), layout)
+        assert layout["bottom"] <= height, ((width, height), layout)
+        assert layout["right"] >= 0.95 * width and layout["left"] <= 0.05 * width, ((width, height), layout)
+        assert layout["scroll_height"] <= height + 2 and layout["scroll_width"] <= width + 2, layout
+        assert layout["clipped"] == [], ((width, height), layout["clipped"])
+        assert layout["trend_days"] == 7
+        assert layout["margin_shops"] >= 1 and "本月" in layout["margin_note"]
+        assert page.locator(ERRORS).count() == 0
+
+    hd, uhd = layouts[(1920, 1080)], layouts[(3840, 2160)]
+    assert uhd["value_font_px"] >= 1.8 * hd["value_font_px"]  # the same share of a screen twice as tall
+    assert uhd["label_font_px"] >= 1.8 * hd["label_font_px"]
+    assert hd["label_font_px"] >= 18  # a chart label stays readable from across the room on a 1080p TV
     assert page.errors == []
 
 

@@ -85,13 +85,3 @@ def test_margin_by_month_groups_bars_per_shop_and_keeps_negative_months():
     tianmao = next(t for t in fig.data if t.name == "天猫")
     assert list(tianmao.x) == ["2026-05", "2026-06"] and list(tianmao.y) == [120.5, -30.0]
     assert tianmao.marker.color == "#111111"
-
-
-def test_the_wall_split_is_dark_with_large_text():
-    pace = pd.DataFrame({"shop_id": ["a", "b"], "shop_name": ["天猫", "京东"], "gmv_cny": [300.0, 100.0]})
-
-    fig = figures.wall_shop_split(pace, title="今日 GMV")
-
-    assert fig.layout.paper_bgcolor == "rgba(0,0,0,0)"
-    assert fig.layout.font.color == figures.WALL_TEXT and fig.layout.font.size >= 20
-    assert list(fig.data[0].y) == ["京东", "天猫"]  # largest on top

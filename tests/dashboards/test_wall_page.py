@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards import wall_board
 from dashboards.filters import SHOPS_KEY
-from dashboards.format import integer, money
+from dashboards.format import integer, money, money_whole, percent
 from dashboards.settings import SettingsError, wall_refresh_seconds
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
@@ -38,7 +38,7 @@ def cards(at: AppTest) -> dict[str, str]:
     """data-testid of each big number -> its text."""
     found = {}
     for element in at.get("html"):
-        match = re.search(r'data-testid="(wall-[a-z]+)">([^<]*)<', element.value)
+        match = re.search(r'class="wall-value"[^>]*data-testid="(wall-[a-z]+)">([^<]*)<', element.value)
         if match:
             found[match.group(1)] = match.group(2)
     return found
@@ -108,6 +108,93 @@ def test_the_same_time_yesterday_and_last_week_count_only_orders_created_by_that
             expected_gmv,
         )
         assert re.search(rf"{label}<b[^>]*>[^<]*</b>{re.escape(integer(len(then)))}</div>", text), label
+
+
+def panel_rows(at: AppTest, test_id: str) -> list[dict[str, str]]:
+    """The bars of a wall panel (data-testid `test_id`): their data-label / data-value / data-note."""
+    (panel,) = [e.value for e in at.get("html") if f'data-testid="{test_id}"' in e.value]
+    return [
+        dict(re.findall(r'data-(label|value|note)="([^"]*)"', bar))
+        for bar in re.findall(r'<div class="wall-[hv]bar" ([^>]*)>', panel)
+    ]
+
+
+def panel_note(at: AppTest, test_id: str) -> str:
+    (panel,) = [e.value for e in at.get("html") if f'data-testid="{test_id}"' in e.value]
+    return re.search(r'<div class="wall-panel-note">([^<]*)</div>', panel).group(1)
+
+
+def test_the_7_day_trend_shows_each_whole_days_gmv_and_orders_before_today(built_serve_path, monkeypatch):
+    at = wall(built_serve_path, monkeypatch)
+
+    days = frame(
+        built_serve_path,
+        "with today as (select max(order_date) as d from marts.customer_orders) "
+        "select order_date, sum(gmv_cny) as gmv, sum(orders) as orders from marts.daily_shop_sales, today "
+        "where order_date >= today.d - 7 and order_date < today.d group by order_date order by order_date",
+    )
+    assert len(days) == 7  # the test shop sells every day
+    weekdays = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+    assert panel_rows(at, "wall-trend") == [
+        {
+            "label": f"{day.order_date:%m-%d} {weekdays[day.order_date.weekday()]}",
+            "value": money_whole(day.gmv),
+            "note": f"{integer(day.orders)} 单",
+        }
+        for day in days.itertuples()
+    ]
+    first, last = days["order_date"].iloc[0], days["order_date"].iloc[-1]
+    assert panel_note(at, "wall-trend").startswith(f"{first:%Y-%m-%d} 至 {last:%Y-%m-%d}（不含今日）")
+
+
+def test_the_margin_per_shop_is_this_months_and_last_months_contribution_margin_over_net_revenue(
+    built_serve_path, monkeypatch
+):
+    at = wall(built_serve_path, monkeypatch)
+
+    # from the order lines, not the monthly mart the wall reads: the same windows by order date
+    today = pd.Timestamp(
+        frame(built_serve_path, "select max(order_date) as d from marts.customer_orders")["d"].iloc[0]
+    ).date()
+    this_month = today.replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    lines = frame(
+        built_serve_path,
+        "select s.shop_name, l.order_date, l.contribution_margin_cny, l.net_revenue_cny "
+        "from marts.order_line_margins as l join marts.shops as s using (shop_id)",
+    )
+    lines["order_date"] = pd.to_datetime(lines["order_date"]).dt.date
+
+    def pct(rows: pd.DataFrame) -> str:
+        revenue = rows["net_revenue_cny"].sum()
+        return percent(float(rows["contribution_margin_cny"].sum()) / float(revenue)) if revenue else "—"
+
+    expected = {}
+    for shop, rows in lines.groupby("shop_name"):
+        this = rows[(rows["order_date"] >= this_month) & (rows["order_date"] <= today)]
+        last = rows[(rows["order_date"] >= last_month) & (rows["order_date"] < this_month)]
+        expected[shop] = {"label": shop, "value": pct(this), "note": f"上月 {pct(last)}"}
+    shown = {row["label"]: row for row in panel_rows(at, "wall-margin")}
+    assert shown == expected
+    assert {row["value"] for row in shown.values()} != {"—"}  # some margin this month to compare at all
+    assert panel_note(at, "wall-margin").startswith(
+        f"本月 {this_month:%Y-%m-%d} 至 {today:%Y-%m-%d} · 上月 {last_month:%Y-%m}"
+    )
+
+
+def test_todays_shop_split_adds_up_to_todays_gmv(built_serve_path, monkeypatch):
+    at = wall(built_serve_path, monkeypatch)
+
+    by_shop = frame(
+        built_serve_path,
+        "select coalesce(s.shop_name, d.shop_id) as shop_name, sum(d.gmv_cny) as gmv "
+        "from marts.daily_shop_sales as d join marts.shops as s using (shop_id) "
+        "where d.order_date = (select max(order_date) from marts.customer_orders) group by 1",
+    )
+    shown = {row["label"]: row["value"] for row in panel_rows(at, "wall-split")}
+    assert {k: v for k, v in shown.items() if v != money_whole(0)} == {
+        row.shop_name: money_whole(row.gmv) for row in by_shop.itertuples() if row.gmv
+    }
 
 
 def test_the_tickers_list_low_stock_and_the_review_queue(built_serve_path, monkeypatch):
@@ -213,6 +300,21 @@ def test_cards_and_tickers_escape_their_text_and_colour_the_change():
     assert f'color:{wall_board.FLAT}">—' in wall_board.card(
         "x", "1", [wall_board.Versus("v", None, "0")], "t"
     )
+
+    bars = wall_board.hbars(
+        "毛利率",
+        [wall_board.Bar("<天猫>", 0.25, "25.0%"), wall_board.Bar("京东", -0.1, "-10.0%")],
+        "wall-margin",
+        note="本月",
+        scale=1.0,
+    )
+    assert "&lt;天猫&gt;" in bars and "width:25.0%" in bars
+    assert f"width:10.0%;background:{wall_board.DOWN}" in bars  # a loss is a red bar as long as the loss
+    assert "暂无" in wall_board.vbars("近 7 日", [], "wall-trend", empty="暂无")
+    days = wall_board.vbars(
+        "近 7 日", [wall_board.Bar("a", 50.0, "¥50"), wall_board.Bar("b", 200.0, "¥200")], "t"
+    )
+    assert "height:25.0%" in days and "height:100.0%" in days  # relative to the largest day
 
     ticker = wall_board.ticker("库存预警", ["缺货 · <b>AP-1</b>"] * 3, empty="无", color="#f59e0b")
     assert ticker.count("wall-ticker-item") == 3 and "&lt;b&gt;AP-1&lt;/b&gt;" in ticker
