@@ -18,10 +18,11 @@ test: $(INSTALLED) $(MANIFEST) chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-bench: $(INSTALLED) $(MANIFEST)
+bench: $(INSTALLED) $(MANIFEST) chromium
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.replenishment_replay
 	$(BIN)/python -m bench.dashboard_queries
+	$(BIN)/python -m bench.page_speed
 	$(BIN)/python -m bench.promotion_lift
 	$(BIN)/python -m bench.return_hotspots
 	$(BIN)/python -m bench.file_import --rows 2000000
