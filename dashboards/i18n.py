@@ -294,6 +294,11 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "pnl_ops_error": {"zh": "运营库不可用：{error}", "en": "The ops store is unavailable: {error}"},
     "sku_margin_lines_fees_estimated": {"zh": "费用为估算的行", "en": "Lines with estimated fees"},
     "sku_margin_title": {"zh": "分店铺月度利润", "en": "Margin by shop and month"},
+    "sku_margin_window": {
+        "zh": "所选日期涉及的整月（{first} 至 {last}），按下单月份；件数为拆分组合装后的单品件数。上方“近 30 天净销量”截至库存日期，与此处的月份不同。",
+        "en": "The whole order months the selected dates touch ({first} to {last}); units count kit components as "
+        "single items. The stock section's \"net units, 30 d\" ends on the stock date, a different window.",
+    },
     "sku_no_margins": {
         "zh": "所选店铺没有该 SKU 的销售。",
         "en": "No sales of this SKU in the selected shops.",

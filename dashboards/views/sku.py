@@ -238,6 +238,10 @@ st.subheader(t("sku_margin_title"))
 margins = queries.sku_rows(sel.path, sel.version, "sku_margins", sku)
 if sel.shop_ids:
     margins = margins[margins["shop_id"].isin(sel.shop_ids)]
+first_month, last_month = queries.margin_months(sel.start, sel.end)
+months = pd.to_datetime(margins["month"]).dt.date
+margins = margins[(months >= first_month) & (months <= last_month)]
+st.caption(t("sku_margin_window", first=first_month.strftime("%Y-%m"), last=last_month.strftime("%Y-%m")))
 if margins.empty:
     st.caption(t("sku_no_margins"))
 else:

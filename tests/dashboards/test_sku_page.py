@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from dashboards.filters import CATEGORIES_KEY, SHOPS_KEY, WAREHOUSES_KEY
 from dashboards.format import integer, money, percent
 from dashboards.tables import SKU_KEY
+from tests.dashboards.pages_helper import default_dates, month_start
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
 
@@ -147,16 +148,17 @@ def test_margins_by_shop_and_month_equal_sku_margins_and_follow_the_shop_filter(
     at = sku_page(built_serve_path, monkeypatch, stocked_sku)
 
     margins = at.dataframe[1].value
-    total = rows(
-        built_serve_path,
-        "select sum(contribution_margin_cny) from marts.sku_margins where sku = ?",
-        [stocked_sku],
-    )[0][0]
-    assert round(float(margins["contribution_margin_cny"].sum()), 2) == float(total)
-    assert (
-        len(margins)
-        == rows(built_serve_path, "select count(*) from marts.sku_margins where sku = ?", [stocked_sku])[0][0]
+    start, end = default_dates(built_serve_path)
+    window = [stocked_sku, month_start(start), end]
+    in_range = "from marts.sku_margins where sku = ? and month between ? and ?"
+    total, n = rows(built_serve_path, f"select sum(contribution_margin_cny), count(*) {in_range}", window)[0]
+    ((every_month,),) = rows(
+        built_serve_path, "select count(*) from marts.sku_margins where sku = ?", [stocked_sku]
     )
+    assert n < every_month  # the range's months, not the whole history
+    assert round(float(margins["contribution_margin_cny"].sum()), 2) == float(total)
+    assert len(margins) == n
+    assert [c.value for c in at.caption if month_start(start).strftime("%Y-%m") in c.value]
 
     jd = sku_page(built_serve_path, monkeypatch, stocked_sku, **{SHOPS_KEY: ["jd_pop"]})
     assert set(jd.dataframe[1].value["shop_name"]) <= {"jd_pop"}
