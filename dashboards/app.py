@@ -79,9 +79,24 @@ if page.url_path == WALL_PAGE:
     page.run()
     st.stop()
 
-# Seven-figure yuan amounts are wider than a quarter of the page at st.metric's default size: shrink with the
-# viewport rather than cut the number off with an ellipsis (the wall screen draws its own figures).
-st.html("<style>[data-testid='stMetricValue'] { font-size: clamp(1.25rem, 2.3vw, 2.25rem); }</style>")
+# st.metric cuts a long value, label or delta note off with an ellipsis. Values shrink with their tile instead
+# (a seven-figure yuan amount in a tile of a five-tile row, at 1366 px), and break only when even that is not
+# enough; labels and notes wrap (the wall screen draws its own figures).
+st.html(
+    """<style>
+[data-testid='stMetric'] { container-type: inline-size; }
+[data-testid='stMetricValue'] { font-size: clamp(1rem, 11cqi, 2.25rem); }
+[data-testid='stMetricValue'] [data-testid='stMarkdownContainer'],
+[data-testid='stMetricValue'] p { overflow: visible !important; white-space: normal !important; overflow-wrap: anywhere; }
+[data-testid='stMetricLabel'] [data-testid='stMarkdownContainer'], [data-testid='stMetricLabel'] p,
+[data-testid='stMetricDeltaDescription'], [data-testid='stMetricDeltaDescription'] *,
+[data-testid='stMetricDelta'] [data-testid='stMarkdownContainer'], [data-testid='stMetricDelta'] p {
+  overflow: visible !important; white-space: normal !important; text-overflow: clip !important; min-width: 0;
+}
+[data-testid='stMetric'] div:has(> [data-testid='stMetricDelta']),
+[data-testid='stMetric'] div:has(> [data-testid='stMetricDeltaDescription']) { flex-wrap: wrap; overflow: visible; }
+</style>"""
+)
 
 with st.sidebar:
     st.segmented_control(
@@ -90,7 +105,15 @@ with st.sidebar:
         format_func=LANG_NAMES.__getitem__,
         key=LANG_KEY,
         required=True,
+        persist_state="session",  # a drill-down (st.switch_page) would forget it otherwise
     )
+# The language also rides in the URL (?lang=en), so a reload, a shared link or a new tab keeps it; a page switch
+# that sets its own query parameters (the SKU drill-down's ?sku=) drops it, and the next run puts it back.
+if st.session_state[LANG_KEY] == DEFAULT_LANG:
+    if "lang" in st.query_params:
+        del st.query_params["lang"]
+elif st.query_params.get("lang") != st.session_state[LANG_KEY]:
+    st.query_params["lang"] = st.session_state[LANG_KEY]
 
 try:
     path = str(serve_path())

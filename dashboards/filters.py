@@ -140,7 +140,12 @@ def render_sidebar(path: str, version: queries.Version) -> Selection | None:
     with st.sidebar:
         st.subheader(t("filters"))
         picked = st.date_input(
-            t("date_range"), key=DATES_KEY, min_value=first, max_value=last, format="YYYY-MM-DD"
+            t("date_range"),
+            key=DATES_KEY,
+            min_value=first,
+            max_value=last,
+            format="YYYY-MM-DD",
+            persist_state="session",  # a drill-down (st.switch_page) would forget them otherwise
         )
         st.multiselect(
             t("shops"),
@@ -148,6 +153,7 @@ def render_sidebar(path: str, version: queries.Version) -> Selection | None:
             key=SHOPS_KEY,
             format_func=lambda shop_id: names.get(shop_id, shop_id),
             placeholder=t("all_shops_hint"),
+            persist_state="session",
         )
         st.multiselect(
             t("filters_categories"),
@@ -155,12 +161,14 @@ def render_sidebar(path: str, version: queries.Version) -> Selection | None:
             key=CATEGORIES_KEY,
             format_func=category_label,
             placeholder=t("filters_all_categories_hint"),
+            persist_state="session",
         )
         st.multiselect(
             t("filters_warehouses"),
             options=warehouses,
             key=WAREHOUSES_KEY,
             placeholder=t("filters_all_warehouses_hint"),
+            persist_state="session",
         )
     start, end = (picked[0], picked[-1]) if isinstance(picked, tuple) and picked else (last, last)
     selection = Selection(
