@@ -69,9 +69,11 @@ def pct_change(current: Number | None, prior: Number | None) -> str | None:
     return f"{change:+.1f}%"
 
 
-def local_date(value: date) -> str:
+def local_date(value: date | None) -> str:
     """A shop-local reporting date as YYYY-MM-DD (dates in the marts are already local; a datetime or pandas
-    Timestamp read from a DATE column is shown as its date)."""
+    Timestamp read from a DATE column is shown as its date); '—' for none (None, NaT)."""
+    if value is None or value != value:  # None, or pandas' NaT / NaN (never equal to itself)
+        return "—"
     return (value.date() if isinstance(value, datetime) else value).isoformat()
 
 

@@ -36,6 +36,7 @@ SKU_KEY = "drill_sku"  # the SKU the drill-down page shows (also `?sku=` in its 
 SKU_PAGE = "views/sku.py"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_NAME_MAX = 31  # Excel's limit
+MISSING = "—"  # how a missing cell shows (as format.money(None) and format.percent(None) do)
 
 
 def _label(name: str, config: Any) -> str:
@@ -159,6 +160,7 @@ def data_table(
     stem = filename.rsplit(".", 1)[0] if filename.endswith((".csv", ".xlsx")) else filename
     drill = sku_column is not None and sku_column in df.columns
     dataframe_kwargs.setdefault("hide_index", True)
+    dataframe_kwargs.setdefault("placeholder", MISSING)  # Streamlit draws a missing cell as "None" otherwise
     # A fresh widget key after each drill-down, so coming back does not find the old selection and leave again.
     nonce_key = f"{key}__nonce"
     widget_key = f"{key}__{st.session_state.get(nonce_key, 0)}"
@@ -171,8 +173,9 @@ def data_table(
         **dataframe_kwargs,
     )
 
-    left, middle, right = st.columns([1, 1, 4], vertical_alignment="center")
-    left.download_button(
+    # One row sized to its content (not fixed columns, which cut "Download Excel" off in a narrow column).
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    row.download_button(
         t("tables_download_csv"),
         data=lambda: csv_bytes(export() if export else df, column_config),
         file_name=f"{stem}{file_scope}.csv",
@@ -182,7 +185,7 @@ def data_table(
         icon=":material/download:",
         disabled=df.empty,
     )
-    middle.download_button(
+    row.download_button(
         t("tables_download_xlsx"),
         data=lambda: xlsx_bytes(export() if export else df, column_config, sheet_name=stem),
         file_name=f"{stem}{file_scope}.xlsx",
@@ -197,7 +200,7 @@ def data_table(
         if total is not None and total > len(df)
         else t("tables_rows", n=f"{len(df):,}")
     )
-    right.caption(f"{caption} · {t('tables_drill_hint')}" if drill else caption)
+    row.caption(f"{caption} · {t('tables_drill_hint')}" if drill else caption)
 
     if drill:
         sku = selected_sku(df, list(event.selection.rows), sku_column)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+
+import pandas as pd
 
 from dashboards.format import (
     integer,
+    local_date,
     local_timestamp,
     money,
     money_format,
@@ -46,3 +49,9 @@ def test_money_is_labelled_with_the_reporting_currency_of_the_snapshot():
     finally:
         set_reporting_currency(None)
     assert money(5) == "¥5.00" and money_format() == "¥%,.2f"
+
+
+def test_a_missing_date_shows_as_a_dash_not_nat():
+    assert local_date(date(2026, 6, 30)) == "2026-06-30"
+    assert local_date(pd.Timestamp("2026-06-30")) == "2026-06-30"
+    assert local_date(None) == local_date(pd.NaT) == "—"
