@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, filters, notices, queries
+from dashboards import figures, filters, labels, notices, queries
 from dashboards.format import integer, local_date, money, money_format, pct_change
 from dashboards.i18n import t
 from dashboards.tables import data_table
@@ -76,7 +76,9 @@ for column, (key, field, fmt) in zip(st.columns(len(TILES)), TILES, strict=True)
         fmt(now[field]),
         delta=delta,
         delta_description=t("channels_vs_last_week") if delta else t("channels_no_last_week"),
-        help=t("channels_last_year_help", change=yoy or "—", day=local_date(last_year)),
+        help=t(f"kpi_help_{key}")
+        + "  \n"
+        + t("channels_last_year_help", change=yoy or "—", day=local_date(last_year)),
         border=True,
     )
 
@@ -99,6 +101,7 @@ today = daily[daily["order_date"] == pd.Timestamp(day)].copy()
 today["gmv_vs_last_week"] = growth(today["gmv_cny"], today["gmv_cny_last_week"])
 today["gmv_vs_last_year"] = growth(today["gmv_cny"], today["gmv_cny_last_year"])
 today["orders_vs_last_week"] = growth(today["orders"], today["orders_last_week"])
+today["channel"] = today["channel"].map(labels.channel)
 day_columns = [
     "shop_name",
     "channel",
@@ -123,6 +126,7 @@ data_table(
     today.sort_values("gmv_cny", ascending=False)[day_columns],
     key="channels_day",
     filename=f"channels_{day.isoformat()}",
+    file_scope=filters.file_scope(sel, dated=False),
     sku_column=None,
     column_config={
         "shop_name": st.column_config.TextColumn(t("shop")),
@@ -153,6 +157,7 @@ data_table(
 
 st.subheader(t("channels_range_title", start=local_date(sel.start), end=local_date(sel.end)))
 by_shop = queries.channel_by_shop(sel.path, sel.version, sel.start, sel.end, sel.shop_ids)
+by_shop = by_shop.assign(channel=by_shop["channel"].map(labels.channel))
 data_table(
     by_shop[
         [
@@ -172,7 +177,8 @@ data_table(
         ]
     ],
     key="channels_range",
-    filename=f"channels_{sel.start.isoformat()}_{sel.end.isoformat()}",
+    filename="channels",
+    file_scope=filters.file_scope(sel),
     sku_column=None,
     column_config={
         "shop_name": st.column_config.TextColumn(t("shop")),

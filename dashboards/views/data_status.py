@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards import filters, queries
+from dashboards import filters, labels, queries
 from dashboards.format import integer, local_timestamp, money_format, percent
 from dashboards.i18n import STRINGS, t
 from dashboards.settings import DISPLAY_TIMEZONE
@@ -116,7 +116,9 @@ else:
 if not left_out.empty:
     st.caption(t("data_status_set_aside_rows_caption"))
     data_table(
-        left_out[["entity", "row_key", "shop_id", "reason"]],
+        left_out.assign(entity=left_out["entity"].map(labels.entity))[
+            ["entity", "row_key", "shop_id", "reason"]
+        ],
         key="data_status_set_aside_rows",
         filename="set_aside_rows",
         file_scope=SCOPE,
@@ -167,6 +169,8 @@ with left:
         freshness.assign(
             kind=freshness["source_kind"].map(kinds),
             last_loaded_local=_local(freshness["last_loaded_at"]),
+            source_name=freshness["source_name"].map(labels.source),
+            table_name=freshness["table_name"].map(labels.entity),
         )[
             ["kind", "source_name", "table_name", "shop_name", "row_count", "last_loaded_local",
              "hours_since_last_load", "is_stale"]

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, filters, notices, queries
+from dashboards import figures, filters, labels, notices, queries
 from dashboards.format import (
     integer,
     local_date,
@@ -96,6 +96,37 @@ def comparison_table(
     return pd.DataFrame(rows)
 
 
+def change_value(
+    now: pd.Series, base: pd.Series, field: str, is_rate: bool, covered: bool = True
+) -> float | None:
+    """`change` as a number for the download: the relative change (0.123 = +12.3 %), or for a rate the
+    difference of the rates (0.018 = +1.8 points); None where `change` shows none."""
+    if change(now, base, field, is_rate, covered) is None:
+        return None
+    current, prior = float(_value(now, field)), float(_value(base, field))
+    return round(current - prior if is_rate else (current - prior) / abs(prior), 4)
+
+
+def comparison_numbers(
+    totals: pd.DataFrame, periods: list[str], comparisons: list[filters.Comparison]
+) -> pd.DataFrame:
+    """`comparison_table`'s download: the same cells as numbers (money to the cent, a rate as a fraction), not
+    the shown text ("¥39,732.90") a spreadsheet cannot add up."""
+    rows = []
+    for key, field, _fmt, is_rate, _ in KPIS:
+        row: dict[str, Any] = {"kpi": t(key)}
+        for i, (period, windows) in enumerate(zip(periods, comparisons, strict=True)):
+            now, prior, last_year = (totals.iloc[3 * i + j] for j in range(3))
+            value = _value(now, field)
+            row[f"{period}_value"] = None if value is None else round(float(value), 4 if is_rate else 2)
+            row[f"{period}_prior"] = change_value(now, prior, field, is_rate, covers(windows.prior))
+            row[f"{period}_last_year"] = change_value(
+                now, last_year, field, is_rate, covers(windows.last_year)
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 sel = filters.current()
 SCOPE = filters.file_scope(sel)  # downloads' file names
 
@@ -159,7 +190,9 @@ for row_kpis in (KPIS[:4], KPIS[4:]):
             else t("overview_maturing_note")
             if maturing(now, field)
             else t("no_prior"),
-            help=t("prior_help", start=local_date(chosen.prior[0]), end=local_date(chosen.prior[1]))
+            help=t(f"kpi_help_{key}")
+            + "  \n"
+            + t("prior_help", start=local_date(chosen.prior[0]), end=local_date(chosen.prior[1]))
             + "  \n"
             + t("overview_last_year_help", change=versus_last_year or "—"),
             border=True,
@@ -170,7 +203,8 @@ for row_kpis in (KPIS[:4], KPIS[4:]):
         )
 
 st.subheader(t("overview_comparison_title"))
-table = comparison_table(totals.iloc[3:].reset_index(drop=True), fixed, comparisons[1:])
+fixed_totals = totals.iloc[3:].reset_index(drop=True)
+table = comparison_table(fixed_totals, fixed, comparisons[1:])
 config: dict[str, Any] = {"kpi": st.column_config.TextColumn(t("overview_kpi"))}
 for p, c in zip(fixed, comparisons[1:], strict=True):
     name = t(f"overview_period_{p}")
@@ -186,12 +220,14 @@ data_table(
     file_scope=SCOPE,
     sku_column=None,
     column_config=config,
+    export=lambda: comparison_numbers(fixed_totals, fixed, comparisons[1:]),
 )
 
 if daily.empty or now["orders"] == 0:
     st.info(t("no_rows"))
 else:
     shop_table = queries.channel_by_shop(sel.path, sel.version, start, end, sel.shop_ids)
+    shown_shops = shop_table.assign(channel=shop_table["channel"].map(labels.channel))
     colors = figures.shop_colors(queries.shops(sel.path, sel.version)["shop_id"])
     metric, title_key, kind = filters.pick_trend_metric(TREND_METRICS, "net_revenue_cny", TREND_KEY)
     left, right = st.columns([2, 1])
@@ -223,7 +259,7 @@ else:
         "margin_pct",
     ]
     data_table(
-        shop_table[columns],
+        shown_shops[columns],
         key="overview_by_shop",
         filename="overview_by_shop",
         file_scope=SCOPE,

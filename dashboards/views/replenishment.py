@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import columns as columns_shared
-from dashboards import figures, filters, notices, ops, queries
+from dashboards import figures, filters, labels, notices, ops, queries
 from dashboards.format import integer, local_date, local_timestamp, money, money_format, percent
 from dashboards.i18n import t
 from dashboards.settings import SettingsError, ops_path
@@ -27,7 +27,11 @@ sel = filters.current()
 filters.note_ignored(sel, warehouses=True)
 lines = queries.po_draft_lines(sel.path, sel.version, sel.categories)
 accuracy = queries.forecast_accuracy(sel.path, sel.version, sel.categories)
-accuracy = accuracy.assign(category=accuracy["category"].map(filters.category_label))
+accuracy = accuracy.assign(
+    category=accuracy["category"].map(filters.category_label),
+    model_name=accuracy["model_name"].map(labels.model),
+    demand_class=accuracy["demand_class"].map(labels.demand_class),
+)
 try:
     store = ops_path()
     store_error = None
@@ -96,9 +100,7 @@ missing = [
 if any(missing):
     st.stop()
 as_of = lines["as_of_date"].max() if not lines.empty else None
-st.caption(
-    t("replenishment_caption", as_of=local_date(as_of) if as_of else "—", ops=store or store_error or "—")
-)
+st.caption(t("replenishment_caption", as_of=local_date(as_of) if as_of else "—"))
 if store_error:
     st.error(t("replenishment_ops_error", error=store_error))
 
@@ -147,7 +149,7 @@ if merged.empty:
 else:
     supplier_ids = list(dict.fromkeys(merged["supplier_id"]))
     # labels computed here, in the session's language (a format_func calling t() later would not know it)
-    labels = {
+    supplier_labels = {
         row["supplier_id"]: t(
             "replenishment_supplier_option",
             name=f"{row['supplier_name']} ({row['supplier_id']})",
@@ -160,7 +162,7 @@ else:
         t("replenishment_supplier"),
         supplier_ids,
         key="replenishment_supplier",
-        format_func=labels.__getitem__,
+        format_func=supplier_labels.__getitem__,
     )
 
 if supplier is not None:
@@ -175,7 +177,7 @@ if supplier is not None:
         )
     )
     data_table(
-        rows[
+        rows.assign(model_name=rows["model_name"].map(labels.model))[
             ["sku", "product_name", "decision", "quantity", "approved_qty", "unit_price_cny", "line_value_cny",
              "moq", "pack_size", "stockout_date", "days_to_stockout", "available", "on_order", "overdue_quantity",
              "reorder_point", "model_name", "wape", "decided_at", "note"]
@@ -209,7 +211,8 @@ if supplier is not None:
     for line in rows.to_dict("records"):
         key = line["draft_line_id"]
         decided = pd.notna(line["status"])
-        name, qty, note, approve, reject = st.columns([3, 1.3, 2, 1, 1], vertical_alignment="bottom")
+        name, qty, note, actions = st.columns([3, 1.3, 2, 2], vertical_alignment="bottom")
+        approve = reject = actions.container(horizontal=True, gap="small")  # sized to the labels, never cut
         status = line["status"] if decided else None
         name.markdown(f"**{line['sku']}** {line['product_name']}  \n{_status_label(status)}")
         default = (
@@ -274,8 +277,8 @@ if supplier is not None:
     st.caption(
         t(
             "replenishment_accuracy",
-            model=line["model_name"] or "—",
-            demand_class=line["demand_class"] or "—",
+            model=labels.model(line["model_name"]),
+            demand_class=labels.demand_class(line["demand_class"]),
             wape=percent(line["wape"]),
             bias=percent(line["bias"]),
         )

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, filters, notices, queries
+from dashboards import figures, filters, labels, notices, queries
 from dashboards.filters import category_label, status_label
 from dashboards.format import integer, local_date, money, money_format, percent
 from dashboards.i18n import t
@@ -201,8 +201,8 @@ else:
         st.caption(
             t(
                 "sku_model_caption",
-                model=model["model_name"],
-                demand_class=model["demand_class"],
+                model=labels.model(model["model_name"]),
+                demand_class=labels.demand_class(model["demand_class"]),
                 wape=percent(_num(model["wape"])),
                 bias=percent(_num(model["bias"])),
             )
