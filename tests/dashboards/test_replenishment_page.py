@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from dashboards import ops
+from dashboards import labels, ops
 from dashboards.format import integer, money
 from tests.dashboards.pages_helper import one, render_page, rows, tiles
 
@@ -151,7 +151,7 @@ def test_the_forecast_chart_and_accuracy_of_a_draft_sku_come_from_the_forecast_m
     model, wape = one(
         serve, "select model_name, wape from marts.demand_forecast_summary where sku = ?", [sku]
     )
-    assert any(f"预测模型 {model}" in c.value for c in at.caption)
+    assert any(f"预测模型 {labels.model(model)}" in c.value for c in at.caption)  # in the reader's language
     accuracy = at.dataframe[-1].value
     supplier_skus = {r[0] for r in rows(
         serve, "select sku from marts.demand_forecast_summary join marts.skus using (sku) where supplier_id = ?",
