@@ -346,9 +346,9 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "pnl_contribution_attainment": {"zh": "利润达成率", "en": "Margin attainment"},
     "pnl_targets_title": {"zh": "经营目标", "en": "Targets"},
     "pnl_targets_caption": {
-        "zh": "按店铺和月份设置目标（人民币）。目标保存在运营库（{ops}），每次修改都保留历史；下一次构建后达成率出现在上表。",
-        "en": "Set targets per shop and month (in the reporting currency). They are kept in the ops store ({ops}) "
-        "with every earlier version; the attainment shows in the table above after the next build.",
+        "zh": "按店铺和月份设置目标（人民币）。目标保存在运营库（不写入数据仓库），每次修改都保留历史；下一次构建后达成率出现在上表。",
+        "en": "Set targets per shop and month (in the reporting currency). They are kept in the ops store (never in the "
+        "warehouse) with every earlier version; the attainment shows in the table above after the next build.",
     },
     "pnl_target_placeholder": {"zh": "留空表示不设目标", "en": "empty: no target"},
     "pnl_target_note": {"zh": "备注", "en": "Note"},
@@ -967,6 +967,7 @@ STRINGS: dict[str, dict[Lang, str]] = {
     "data_status_files_entity_orders": {"zh": "订单", "en": "Orders"},
     "data_status_files_entity_refunds": {"zh": "退款 / 售后", "en": "Refunds"},
     "data_status_files_entity_settlements": {"zh": "结算账单", "en": "Settlements"},
+    "data_status_files_entity_ad_spend": {"zh": "广告花费", "en": "Ad spend"},
     "data_status_files_refused": {"zh": "无法读取", "en": "Unreadable"},
     "data_status_files_pick": {"zh": "查看文件的搁置行", "en": "Set-aside rows of file"},
     "data_status_files_pick_option": {"zh": "{file}（搁置 {n} 行）", "en": "{file} ({n} set aside)"},

@@ -129,7 +129,7 @@ data_table(
 # -- targets ------------------------------------------------------------------------------------------------------
 
 st.subheader(t("pnl_targets_title"))
-st.caption(t("pnl_targets_caption", ops=store or "—"))
+st.caption(t("pnl_targets_caption"))
 if store_error:
     st.error(t("pnl_ops_error", error=store_error))
     st.stop()

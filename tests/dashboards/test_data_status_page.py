@@ -162,7 +162,7 @@ def test_the_imported_files_section_lists_every_current_export_file_with_the_row
         file: (names.get(shop, shop), mapping, loaded, set_aside)
         for file, (_, shop, mapping, loaded, set_aside) in current.items()
     }
-    assert set(listed["holds"]) <= {"Orders", "Refunds", "Settlements"}
+    assert set(listed["holds"]) <= {"Orders", "Refunds", "Settlements", "Ad spend"}
 
 
 def test_a_changed_file_keeps_its_earlier_version_on_request_and_its_set_aside_rows_show_with_their_reasons(
