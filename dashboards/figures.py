@@ -281,8 +281,8 @@ STATUS_COLORS = {
 
 
 def _yuan(value: float) -> str:
-    """The reporting currency without decimals, sign first: -2.5 -> '-¥3'."""
-    return f"{'-' if value < 0 else ''}{symbol()}{abs(value):,.0f}"
+    """The reporting currency without decimals, the minus after the sign as everywhere: -2.5 -> '¥-2'."""
+    return f"{symbol()}{value:,.0f}"
 
 
 def _label(labels: dict[str, str] | None, key: str) -> str:
@@ -852,7 +852,7 @@ def margin_waterfall(
             x=x,
             y=y,
             measure=["absolute"] + ["relative"] * (len(steps) - 1) + ["total"],
-            text=[f"{'-' if v < 0 else ''}{symbol()}{abs(v):,.0f}" for v in y],
+            text=[_yuan(v) for v in y],
             textposition="outside",
             cliponaxis=False,
             increasing={"marker": {"color": GAIN_COLOR}},

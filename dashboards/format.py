@@ -36,12 +36,12 @@ def money_format() -> str:
 
 def money(value: Number | None) -> str:
     """The reporting currency's sign with thousands separators and 2 decimals: 1234567.891 -> '¥1,234,567.89';
-    -5 -> '-¥5.00'."""
+    -5 -> '¥-5.00' — the minus after the sign, as the tables' money columns (money_format) and a zh-CN Excel
+    show it, so a negative amount looks the same in a tile, a chart and a table."""
     if value is None:
         return "—"
     amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{symbol()}{abs(amount):,.2f}"
+    return f"{symbol()}{amount:,.2f}"
 
 
 def money_whole(value: Number | None) -> str:
@@ -50,8 +50,7 @@ def money_whole(value: Number | None) -> str:
     if value is None:
         return "—"
     amount = Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{symbol()}{abs(amount):,}"
+    return f"{symbol()}{amount:,}"
 
 
 def integer(value: Number | None) -> str:

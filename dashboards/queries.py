@@ -1628,10 +1628,9 @@ def new_vs_repeat(
 
 
 # Order exceptions (异常订单): the review queue as of the snapshot (open orders, any order date; the shop
-# filter applies, the date range does not). Only masked buyer ids leave the warehouse: no receiver name,
-# phone or address; remarks have digit runs (phone numbers) masked, and only which address part is missing.
-# Shopify's buyer_key falls back to the e-mail for a guest checkout without a customer id: such a key is
-# hashed here (md5, shop-prefixed) so an address never reaches the page.
+# filter applies, the date range does not). The mart masks buyer data itself (a buyer key that reads like an
+# e-mail is hashed, digit runs in remarks are masked, only which address part is missing is kept): nothing
+# here needs to.
 EXCEPTION_REASONS = (
     "address_incomplete",
     "remark_attention",
@@ -1692,20 +1691,13 @@ def exception_queue(
         path,
         f"""
         select e.shop_id, coalesce(s.shop_name, e.shop_id) as shop_name, e.platform_order_id, e.order_id,
-               case when e.buyer_key like '%@%' then e.shop_id || ':h:' || left(md5(e.buyer_key), 16)
-                    else e.buyer_key end as buyer_key,
+               e.buyer_key,
                e.order_date, e.paid_at, e.paid_amount_cny, e.hours_since_paid, e.promise_hours,
                e.promise_hours - e.hours_since_paid as hours_left,
                array_to_string(e.reasons, ',') as reasons, e.reason_count,
-               case when e.address_incomplete then array_to_string(list_filter(
-                   [case when nullif(trim(e.province), '') is null then 'province' end,
-                    case when nullif(trim(e.city), '') is null then 'city' end,
-                    case when nullif(trim(e.province), '') is not null
-                          and nullif(trim(e.city), '') is not null then 'street' end],
-                   lambda x: x is not null), ',') end as address_missing,
+               array_to_string(e.address_missing, ',') as address_missing,
                array_to_string(e.remark_keywords, ', ') as remark_keywords,
-               regexp_replace(nullif(e.buyer_remark, ''), '[0-9]{{5,}}', '***', 'g') as buyer_remark,
-               regexp_replace(nullif(e.seller_remark, ''), '[0-9]{{5,}}', '***', 'g') as seller_remark,
+               e.buyer_remark, e.seller_remark,
                array_to_string(e.duplicate_order_ids, ', ') as duplicate_order_ids,
                array_to_string(e.oversold_skus, ', ') as oversold_skus,
                array_to_string(e.unmapped_codes, ', ') as unmapped_codes

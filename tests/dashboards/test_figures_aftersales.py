@@ -101,7 +101,7 @@ def test_outstanding_by_shop_has_a_bar_group_per_shop_in_yuan():
     ]
     assert fig.data[0].name == "待结算" and list(fig.data[0].y) == ["店B", "店A"]
     assert list(fig.data[0].text) == ["¥50", "¥100"] and list(fig.data[1].text) == ["¥20", ""]
-    assert list(fig.data[2].text) == ["", "-¥2"]  # a negative discrepancy: sign before the ¥
+    assert list(fig.data[2].text) == ["", "¥-2"]  # a negative discrepancy: the minus after the ¥, as in tables
     assert fig.layout.xaxis.range[0] < -2.4 and fig.layout.xaxis.range[1] > 100  # labels fit
     assert fig.layout.xaxis.tickprefix == "¥"
 

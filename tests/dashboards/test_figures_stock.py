@@ -99,7 +99,7 @@ def test_the_margin_waterfall_steps_from_net_sales_down_to_the_contribution_marg
     assert sum(trace.y[:-1]) == pytest.approx(trace.y[-1], abs=0.005)
     assert trace.x[0] == "净销售额" and trace.x[-1] == "贡献毛利"
     assert trace.text[-1] == "¥233,241"
-    assert trace.text[1] == "-¥37,644"
+    assert trace.text[1] == "¥-37,644"
 
 
 def promos() -> pd.DataFrame:

@@ -22,7 +22,7 @@ from dashboards.format import (
 def test_money_is_yuan_with_thousands_separators_and_two_decimals():
     assert money(Decimal("1234567.891")) == "¥1,234,567.89"
     assert money(Decimal("0.005")) == "¥0.01"
-    assert money(Decimal("-5")) == "-¥5.00"
+    assert money(Decimal("-5")) == "¥-5.00"  # as a table's money column shows it
     assert money(None) == "—"
 
 
@@ -43,7 +43,7 @@ def test_a_utc_publish_time_is_shown_in_shanghai_time():
 def test_money_is_labelled_with_the_reporting_currency_of_the_snapshot():
     try:
         set_reporting_currency("USD")
-        assert (money(-1234.5), money_format(), symbol()) == ("-$1,234.50", "$%,.2f", "$")
+        assert (money(-1234.5), money_format(), symbol()) == ("$-1,234.50", "$%,.2f", "$")
         set_reporting_currency("CHF")  # no sign of its own: the ISO code
         assert money(5) == "CHF 5.00"
     finally:

@@ -157,14 +157,23 @@ final as (
         shop_id,
         channel,
         platform_order_id,
-        buyer_key,
+        -- a key that still reads like an e-mail (a guest checkout keyed by it) is hashed: no address leaves
+        case when buyer_key like '%@%' then shop_id || ':h:' || left(md5(buyer_key), 16) else buyer_key end
+            as buyer_key,
         order_date,
         created_at,
         paid_at,
         province,
         city,
-        buyer_remark,
-        seller_remark,
+        -- which part of the address is missing, never the address itself
+        case when address_incomplete then list_filter([
+            case when nullif(trim(province), '') is null then 'province' end,
+            case when nullif(trim(city), '') is null then 'city' end,
+            case when nullif(trim(province), '') is not null and nullif(trim(city), '') is not null then 'street' end
+        ], lambda x: x is not null) end as address_missing,
+        -- remarks with digit runs of 5 or more (phone numbers) masked
+        regexp_replace(nullif(buyer_remark, ''), '[0-9]{5,}', '***', 'g') as buyer_remark,
+        regexp_replace(nullif(seller_remark, ''), '[0-9]{5,}', '***', 'g') as seller_remark,
         paid_amount_cny,
         cast(promise_hours as integer) as promise_hours,
         hours_since_paid,
