@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from dashboards.filters import default_range
 from dashboards.i18n import STRINGS, t
@@ -230,22 +231,32 @@ def test_every_kpi_tiles_help_on_overview_and_channels_says_what_the_kpi_means(
         for i in range(tiles.count()):
             tile = tiles.nth(i)
             label = tile.locator('[data-testid="stMetricLabel"]').inner_text().strip()
-            tile.scroll_into_view_if_needed()
-            tile.locator('[data-testid="stTooltipHoverTarget"]').first.hover()
-            tips = page.locator('[data-testid="stTooltipContent"]')
-            tips.first.wait_for(timeout=10_000)
-            text = ""
-            for _ in range(20):  # the previous tile's tooltip may still be fading out
-                texts = [x for x in tips.all_inner_texts() if x.startswith(label.split()[0])]
-                if texts:
-                    text = texts[-1]
-                    break
-                page.wait_for_timeout(250)
+            text = _tooltip_of(page, tile, label)
             if not any(f in text for f in formulas):
-                missing[f"{url or 'overview'} · {label}"] = text or " | ".join(tips.all_inner_texts())
-            page.mouse.move(0, 0)
-            page.wait_for_timeout(300)
+                missing[f"{url or 'overview'} · {label}"] = text
     assert missing == {}
+
+
+def _tooltip_of(page, tile, label: str) -> str:
+    """The text of `tile`'s own (?) tooltip. Hovers again until it shows: on a busy machine the previous tile's
+    tooltip can linger and swallow the first hover."""
+    tips = page.locator('[data-testid="stTooltipContent"]')
+    seen: list[str] = []
+    for _ in range(5):
+        page.mouse.move(0, 0)
+        try:
+            tips.first.wait_for(state="detached", timeout=5_000)
+        except PlaywrightTimeout:
+            pass  # hovering again below is the fix either way
+        tile.scroll_into_view_if_needed()
+        tile.locator('[data-testid="stTooltipHoverTarget"]').first.hover()
+        for _ in range(20):
+            seen = tips.all_inner_texts()
+            own = [x for x in seen if x.startswith(label.split()[0])]
+            if own:
+                return own[-1]
+            page.wait_for_timeout(250)
+    return " | ".join(seen)
 
 
 def _download(page, table: int, kind: str):
