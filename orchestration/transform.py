@@ -12,7 +12,7 @@ import shutil
 import sys
 import uuid
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -101,14 +101,15 @@ def parse_as_of_date(value: str) -> date:
         raise ValueError(f"as-of date {value!r} is not a day YYYY-MM-DD (e.g. 2026-05-01)") from None
 
 
-def dbt_build_args(as_of_date: date | None = None) -> list[str]:
+def dbt_build_args(as_of_date: date | None = None, clock: datetime | None = None) -> list[str]:
     """The `dbt build` of a scheduled build: data tests but not unit tests (they check the SQL, not the day's data,
-    and run in `make test`); with `as_of_date`, the marts are built as of that day (dbt var `as_of_date`, read by
-    the `as_of_date()` macro) instead of today."""
-    args = ["build", "--exclude-resource-type", "unit_test"]
+    and run in `make test`). dbt var `clock` is this process's clock (`clock`, default now), so the marts' "now"
+    is the clock that stamped the loads (the `clock()` macro); with `as_of_date`, the marts are built as of that
+    day (dbt var `as_of_date`, read by the `as_of_date()` macro) instead of the clock's day."""
+    variables = {"clock": (clock or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")}
     if as_of_date is not None:
-        args += ["--vars", json.dumps({"as_of_date": as_of_date.isoformat()})]
-    return args
+        variables["as_of_date"] = as_of_date.isoformat()
+    return ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(variables)]
 
 
 class DbtBuildConfig(dg.Config):

@@ -18,8 +18,10 @@ import pytest
 
 from sandbox import runner
 from sandbox.world import World
+from tests.clock import pin, unpin
 
 SMALL_SHOP = {"seed": 7, "days": 120, "orders_per_day": 60, "end_date": date(2026, 6, 30)}
+"""Ends the day before tests/clock.py's PINNED_CLOCK: every sandbox on the tests' clock serves all of it."""
 TOKENS = {
     "SHOPIFY_GLOBAL_TOKEN": "shpat_test_token_0123456789",
     "WMS_TOKEN": "wms_test_token_0123456789",
@@ -48,7 +50,17 @@ PIPELINE_HISTORY_DAYS = 30
 """The marketplaces' online window in the end-to-end stack (older history comes through exported files)."""
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Every test process (each xdist worker too) runs on the tests' pinned, ticking clock (tests/clock.py)."""
+    pin()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    unpin()
+
+
 def yesterday_local() -> date:
+    """Yesterday in Asia/Shanghai on this process's clock (the pinned one: 2026-06-30)."""
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
@@ -57,11 +69,12 @@ def yesterday_local() -> date:
 
 @pytest.fixture(scope="session")
 def pipeline_world() -> World:
-    """The small shop ending yesterday, so every sandbox on the live clock serves all of it (the marketplaces
+    """The small shop, ending yesterday on the tests' clock: every sandbox serves all of it (the marketplaces
     their last PIPELINE_HISTORY_DAYS days; exported files the rest)."""
     from sandbox.shop.generate import generate
 
-    return generate(**{**SMALL_SHOP, "end_date": yesterday_local()})
+    assert yesterday_local() == SMALL_SHOP["end_date"], "the tests' clock is not pinned (tests/clock.py)"
+    return generate(**SMALL_SHOP)
 
 
 @dataclass
@@ -184,7 +197,7 @@ def start_stack(
     setup: Setup | None = None,
 ) -> DemoStack:
     """The sandboxes of a seller's `setup` (default: the demo, every channel; `marketplaces=False`: Shopify and
-    the WMS only) for `world` on free loopback ports (live clock), the history exports, a config. `faults`
+    the WMS only) for `world` on free loopback ports (on the process's clock), the history exports, a config. `faults`
     (sandbox/faults.py) goes to the five channel sandboxes (one Faults shared by all, or a dict by demo shop
     id); the WMS has none. The stack's world is the one the sandboxes serve (renamed, strict)."""
     from datetime import timedelta
@@ -351,7 +364,7 @@ def serve_totals():
 
 @pytest.fixture(scope="session")
 def yesterday() -> date:
-    """Yesterday in Asia/Shanghai: worlds ending then are fully in the past of every sandbox's live clock."""
+    """Yesterday in Asia/Shanghai on the tests' clock: worlds ending then are fully in the past of every sandbox."""
     return yesterday_local()
 
 

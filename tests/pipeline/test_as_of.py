@@ -4,7 +4,7 @@ of that day: dbt gets var `as_of_date`, which the `as_of_date()` macro reads ins
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -21,11 +21,23 @@ REPO = Path(__file__).resolve().parents[2]
 def test_a_build_as_of_a_day_passes_that_day_to_dbt_as_var_as_of_date():
     args = dbt_build_args(parse_as_of_date("2026-05-01"))
     assert args[:3] == ["build", "--exclude-resource-type", "unit_test"]
-    assert json.loads(args[args.index("--vars") + 1]) == {"as_of_date": "2026-05-01"}
+    assert json.loads(args[args.index("--vars") + 1])["as_of_date"] == "2026-05-01"
 
 
-def test_a_build_without_a_day_passes_no_vars_so_the_marts_are_as_of_today():
-    assert "--vars" not in dbt_build_args(None)
+def test_a_build_without_a_day_passes_only_its_clock_so_the_marts_are_as_of_the_clocks_day():
+    clock = datetime(2026, 6, 30, 17, 30, tzinfo=UTC)  # 01:30 on 1 July in Shanghai
+    args = dbt_build_args(None, clock=clock)
+    assert json.loads(args[args.index("--vars") + 1]) == {"clock": "2026-06-30T17:30:00+00:00"}
+
+
+def test_dbt_takes_the_clocks_day_in_the_reporting_timezone_as_its_today(tmp_path):
+    args = dbt_build_args(None, clock=datetime(2026, 6, 30, 17, 30, tzinfo=UTC))
+    result = run_dbt(
+        tmp_path / "build.duckdb", tmp_path, "show", "--inline", "select {{ as_of_date() }} as today",
+        "--vars", args[args.index("--vars") + 1],
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout
+    assert "2026-07-01" in result.stdout
 
 
 @pytest.mark.parametrize("value", ["2026-13-01", "01/05/2026", "20260501", "yesterday"])

@@ -1,6 +1,9 @@
 """A full load of every shop with 20 % faults at all five channels (Shopify and the four marketplaces), killed twice
 at random points with SIGKILL and rerun, ends with exactly the simulated shop's orders, lines, refunds and bills —
-nothing lost, nothing twice."""
+nothing lost, nothing twice.
+
+This is the suite's one test on the live clock (tests/clock.py): its world ends yesterday in Shanghai, the
+sandboxes and the `shopkeep materialize` processes run on the machine's real time."""
 
 from __future__ import annotations
 
@@ -14,8 +17,11 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from sandbox.faults import FaultConfig, Faults
+from tests.clock import live_clock
+from tests.conftest import yesterday_local
 
 REPO = Path(__file__).resolve().parents[2]
 HISTORY_DAYS = 5  # Pinduoduo reads 30-minute windows: a short API history keeps the test quick
@@ -45,12 +51,18 @@ def _materialize(config: Path, home: Path) -> subprocess.Popen:
     )
 
 
+@pytest.fixture
+def real_clock():
+    with live_clock():
+        yield
+
+
 def test_a_load_killed_twice_under_20_percent_faults_still_equals_the_world(
-    tmp_path, truth_for_shop, serve_totals, start_stack, yesterday
+    real_clock, tmp_path, truth_for_shop, serve_totals, start_stack
 ):
     from sandbox.shop.generate import generate
 
-    world = generate(seed=11, days=25, orders_per_day=30, end_date=yesterday)
+    world = generate(seed=11, days=25, orders_per_day=30, end_date=yesterday_local())
     assert set(SEEDS) == set(world.shops["shop_id"])  # all five channels
     faults = {
         shop: Faults(FaultConfig(rate=0.2, seed=seed, timeout_seconds=0.3)) for shop, seed in SEEDS.items()

@@ -3,7 +3,7 @@ shop ids and the shapes the platforms' docs allow (sandbox/strict.py: optional f
 refunds, bills or listings, a SKU twice in one order), and the published orders and money per shop equal the
 simulated shop's own data.
 
-Each setup is a small world (ending yesterday, so the sandboxes on the live clock serve all of it) materialised
+Each setup is a small world (ending yesterday on the tests' clock, so the sandboxes serve all of it) materialised
 end to end the way `shopkeep materialize` does it. The full demo setup is tests/pipeline/test_end_to_end.py.
 """
 

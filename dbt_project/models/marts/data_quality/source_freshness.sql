@@ -39,13 +39,13 @@ final as (
         row_count,
         first_loaded_at,
         last_loaded_at,
-        {{ dbt.current_timestamp() }} as checked_at,
+        {{ clock() }} as checked_at,
         cast(
-            {{ dbt.datediff('last_loaded_at', dbt.current_timestamp(), 'minute') }} as double
+            {{ dbt.datediff('last_loaded_at', clock(), 'minute') }} as double
         ) / 60 as hours_since_last_load,
         case
             when source_kind in ('api', 'wms')
-                then {{ dbt.datediff('last_loaded_at', dbt.current_timestamp(), 'minute') }}
+                then {{ dbt.datediff('last_loaded_at', clock(), 'minute') }}
                     > {{ var('source_stale_after_hours') }} * 60
         end as is_stale
     from classified
