@@ -49,12 +49,12 @@ def overview_query_times(queries, serve_path: Path, runs: int = 30) -> dict[str,
 def pull_throughput(stack, settings, directory: Path) -> dict[str, dict[str, float]]:
     """Orders per second from each channel's sandbox through its connector into a fresh DuckDB (no faults)."""
     from connectors.common.loading import warehouse_pipeline
-    from orchestration.ingest import _source_kwargs, channel_connector
+    from orchestration.ingest import channel_connector, connector_kwargs
 
     out = {}
     for shop in settings.enabled_shops:
         connector = channel_connector(shop.channel)
-        kwargs = _source_kwargs(settings, shop, resolve_secrets=True)
+        kwargs = connector_kwargs(settings, shop, resolve_secrets=True)
         if shop.channel == "shopify":
             kwargs["start_date"] = "2020-01-01"
         pipeline = warehouse_pipeline(

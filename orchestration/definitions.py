@@ -1,4 +1,7 @@
-"""The Dagster code location: assembles ingest, transform, publish and schedules over one Settings."""
+"""The Dagster code location: assembles ingest, transform, publish and schedules over one Settings.
+
+Importing this module reads nothing and parses nothing: `defs` is built when Dagster loads the code location
+(`dagster dev -m orchestration.definitions`) or a caller calls it, from the config that load_settings finds."""
 
 from __future__ import annotations
 
@@ -30,4 +33,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
 
 
-defs = build_definitions(load_settings())
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The shipped code location: every asset over the config `load_settings()` finds (SHOPKEEP_CONFIG, else
+    ./shopkeep.toml)."""
+    return build_definitions(load_settings())

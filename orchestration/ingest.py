@@ -84,7 +84,7 @@ def _placeholder_pipeline(settings: Settings, name: str, dataset: str) -> dlt.Pi
     return warehouse_pipeline(name, dataset, settings.build_path, settings.dlt_dir)
 
 
-def _source_kwargs(settings: Settings, shop: Shop, resolve_secrets: bool) -> dict:
+def connector_kwargs(settings: Settings, shop: Shop, resolve_secrets: bool) -> dict:
     """The connector's arguments for one shop; secrets only resolved when a load really runs."""
 
     def secret(env: str, what: str) -> str:
@@ -131,7 +131,7 @@ def channel_assets(settings: Settings, channel: str) -> list[dg.AssetsDefinition
     translator = RawTableTranslator(dataset, [dg.AssetKey(["channel", s.id]) for s in shops], group=dataset)
 
     @dlt_assets(
-        dlt_source=source_fn(**_source_kwargs(settings, shops[0], resolve_secrets=False)),
+        dlt_source=source_fn(**connector_kwargs(settings, shops[0], resolve_secrets=False)),
         dlt_pipeline=_placeholder_pipeline(settings, shops[0].id, dataset),
         name=dataset,
         dagster_dlt_translator=translator,
@@ -141,7 +141,7 @@ def channel_assets(settings: Settings, channel: str) -> list[dg.AssetsDefinition
         """Every enabled shop of this channel, one dlt pipeline (and cursor state) per shop."""
         loads: list[Load] = []
         for shop in shops:
-            kwargs = _source_kwargs(settings, shop, resolve_secrets=True)
+            kwargs = connector_kwargs(settings, shop, resolve_secrets=True)
             pipeline = warehouse_pipeline(shop.id, dataset, settings.build_path, settings.dlt_dir)
             loads.append((shop.id, pipeline, lambda p, kw=kwargs: connector.load_shop(p, **kw)))
         yield from _run_loads(context, dataset, loads)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -117,10 +120,24 @@ def test_every_warehouse_writer_is_in_the_one_warehouse_pool_and_lineage_runs_ch
         assert dg.AssetKey(key) in seen, f"{'/'.join(key)} is not upstream of the Overview dashboard"
 
 
+def test_the_code_location_imports_without_reading_a_config_or_parsing_dbt(tmp_path):
+    """Before, the import read shopkeep.toml and ran `dbt parse`: a config error broke every importer."""
+    code = "import orchestration.definitions; print('imported')"
+    env = {**os.environ, "SHOPKEEP_CONFIG": str(tmp_path / "missing.toml")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0 and "imported" in done.stdout, done.stderr[-2000:]
+    called = subprocess.run(
+        [sys.executable, "-c", "import orchestration.definitions as m; m.defs()"],
+        env=env, capture_output=True, text=True, cwd=REPO,
+    )  # fmt: skip
+    assert called.returncode != 0 and "missing.toml" in called.stderr
+
+
 def test_the_shipped_definitions_load_with_the_demo_config():
     import orchestration.definitions as module
 
-    keys = {key.to_user_string() for key in module.defs.resolve_asset_graph().get_all_asset_keys()}
+    defs = module.defs()
+    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {
         "raw_shopify/orders",
         "raw_shopify/payouts",
@@ -135,9 +152,7 @@ def test_the_shipped_definitions_load_with_the_demo_config():
         "serve/snapshot",
         "dashboards/overview",
     } <= keys
-    assert (
-        module.defs.resolve_schedule_def("hourly_refresh").default_status == dg.DefaultScheduleStatus.STOPPED
-    )
+    assert defs.resolve_schedule_def("hourly_refresh").default_status == dg.DefaultScheduleStatus.STOPPED
 
 
 def test_the_overview_page_over_the_built_warehouse_shows_the_simulated_shops_numbers(
