@@ -5,26 +5,12 @@ with ad_spend as (
     select * from {{ ref('stg_files__ad_spend') }}
 ),
 
-fx_rates as (
-    select * from {{ ref('int_fx_rates') }}
-),
-
-settings as (
-    select * from {{ ref('stg_config__settings') }}
-),
-
 final as (
     select
         ad_spend.*,
-        case
-            when ad_spend.currency = settings.reporting_currency then cast(1 as decimal(18, 6))
-            else fx_rates.rate
-        end as fx_rate
+        {{ fx_rate('ad_spend.currency') }} as fx_rate
     from ad_spend
-    cross join settings
-    left join fx_rates
-        on fx_rates.currency = ad_spend.currency
-        and fx_rates.rate_date = ad_spend.spend_date
+    {{ join_fx_rates('ad_spend.currency', 'ad_spend.spend_date') }}
 )
 
 select * from final

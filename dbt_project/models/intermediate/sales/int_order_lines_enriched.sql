@@ -8,30 +8,16 @@ products as (
     select * from {{ ref('stg_product_master__products') }}
 ),
 
-fx_rates as (
-    select * from {{ ref('int_fx_rates') }}
-),
-
-settings as (
-    select * from {{ ref('stg_config__settings') }}
-),
-
 joined as (
     select
         lines.*,
         products.sku,
         products.product_name,
         products.category,
-        case
-            when lines.currency = settings.reporting_currency then cast(1 as decimal(18, 6))
-            else fx_rates.rate
-        end as fx_rate
+        {{ fx_rate('lines.currency') }} as fx_rate
     from lines
-    cross join settings
     left join products on lines.outer_id = products.sku
-    left join fx_rates
-        on fx_rates.currency = lines.currency
-        and fx_rates.rate_date = lines.order_date
+    {{ join_fx_rates('lines.currency', 'lines.order_date') }}
 ),
 
 final as (

@@ -7,14 +7,6 @@ with stacked as (
     select * from {{ ref('int_orders_stacked') }}
 ),
 
-fx_rates as (
-    select * from {{ ref('int_fx_rates') }}
-),
-
-settings as (
-    select * from {{ ref('stg_config__settings') }}
-),
-
 checked as (
     select
         stacked.order_id,
@@ -26,13 +18,10 @@ checked as (
         stacked.platform_status,
         stacked.order_status is null as has_unknown_status,
         -- an order without a currency cannot be converted either
-        coalesce(stacked.currency <> settings.reporting_currency and fx_rates.rate is null, true) as has_no_rate,
-        settings.reporting_currency
+        {{ fx_rate('stacked.currency') }} is null as has_no_rate,
+        fx_settings.reporting_currency
     from stacked
-    cross join settings
-    left join fx_rates
-        on fx_rates.currency = stacked.currency
-        and fx_rates.rate_date = stacked.order_date
+    {{ join_fx_rates('stacked.currency', 'stacked.order_date') }}
 ),
 
 final as (

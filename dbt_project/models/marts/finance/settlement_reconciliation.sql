@@ -45,14 +45,6 @@ shops as (
     select * from {{ ref('stg_config__shops') }}
 ),
 
-fx_rates as (
-    select * from {{ ref('int_fx_rates') }}
-),
-
-settings as (
-    select * from {{ ref('stg_config__settings') }}
-),
-
 due_orders as (
     select
         orders.order_id,
@@ -154,15 +146,9 @@ dated as (
 converted as (
     select
         dated.*,
-        case
-            when dated.shop_currency = settings.reporting_currency then cast(1 as decimal(18, 6))
-            else fx_rates.rate
-        end as fx_rate
+        {{ fx_rate('dated.shop_currency') }} as fx_rate
     from dated
-    cross join settings
-    left join fx_rates
-        on fx_rates.currency = dated.shop_currency
-        and fx_rates.rate_date = coalesce(dated.order_date, dated.first_settled_date)
+    {{ join_fx_rates('dated.shop_currency', 'coalesce(dated.order_date, dated.first_settled_date)') }}
 ),
 
 final as (
