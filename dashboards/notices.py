@@ -13,8 +13,8 @@ from dashboards import queries
 from dashboards.filters import Selection
 from dashboards.i18n import t
 
-MARKETPLACES = ("taobao", "jd", "pinduoduo", "douyin")
-"""Channels whose shops' APIs serve settlement bills (a Shopify store's are its Shopify Payments ledger)."""
+# MARKETPLACES: the channels whose shops' APIs serve settlement bills (a Shopify store's are its Shopify Payments
+# ledger)
 
 
 def absent(path: str, version: queries.Version, *kinds: str) -> list[str]:

@@ -46,20 +46,12 @@ DEMO_SECRETS = {
 def _user_error_classes() -> tuple[type[Exception], ...]:
     """Errors whose message already says what to fix (which shop, key, variable or file): the user gets the
     message as one line, not a traceback. Everything else is a bug and keeps its traceback."""
+    from connectors.common.errors import ChannelError
     from connectors.common.pii import MissingSaltError
-    from connectors.douyin.client import DouyinError
     from connectors.files.mapping import MappingError
     from connectors.files.workbook import FileImportError
-    from connectors.jd.client import JdError
-    from connectors.pinduoduo.client import PddError
-    from connectors.shopify.client import ShopifyError
-    from connectors.taobao.client import TaobaoError
-    from connectors.wms.client import WmsError
 
-    return (
-        ConfigError, MissingSaltError, ShopifyError, TaobaoError, JdError, PddError, DouyinError, WmsError,
-        FileImportError, MappingError,
-    )  # fmt: skip
+    return ConfigError, MissingSaltError, ChannelError, FileImportError, MappingError
 
 
 def _user_error_names() -> set[str]:

@@ -26,8 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-CHANNELS = ("shopify", "taobao", "jd", "pinduoduo", "douyin")
-MARKETPLACES = ("taobao", "jd", "pinduoduo", "douyin")
+from connectors.channels import CHANNELS
 
 
 class ConfigError(ValueError):

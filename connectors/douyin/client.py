@@ -38,6 +38,7 @@ from typing import Any
 import httpx
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from connectors.common.errors import ChannelError
 from connectors.douyin.signing import API_VERSION, SIGN_METHODS, param_json, sign
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ ERROR_CODES: dict[int, str] = {
 _SECONDS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:秒|s\b|sec)")
 
 
-class DouyinError(RuntimeError):
+class DouyinError(ChannelError):
     """A Douyin call failed in a way a retry will not fix."""
 
     def __init__(self, message: str, code: int | None = None, sub_code: str = "") -> None:

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from connectors.common.errors import ChannelError
 from connectors.jd.signing import sign
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ ERROR_CODES: dict[str, str] = {
 _SECONDS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:seconds|second|s\b|秒)")
 
 
-class JdError(RuntimeError):
+class JdError(ChannelError):
     """A JD call failed in a way a retry will not fix."""
 
     def __init__(self, message: str, code: str | None = None) -> None:

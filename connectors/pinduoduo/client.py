@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from connectors.common.errors import ChannelError
 from connectors.pinduoduo.signing import sign_params
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ ERROR_CODES: dict[int, str] = {
 _SECONDS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:秒|s\b|sec|seconds?)")
 
 
-class PddError(RuntimeError):
+class PddError(ChannelError):
     """A Pinduoduo call failed in a way a retry will not fix."""
 
     def __init__(self, message: str, code: int | None = None) -> None:

@@ -30,6 +30,8 @@ from tenacity import (
     wait_exponential,
 )
 
+from connectors.common.errors import ChannelError
+
 log = logging.getLogger(__name__)
 
 _NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
@@ -55,7 +57,7 @@ STATUSES: dict[int, str] = {
 """Shopify HTTP statuses -> what they mean for a client (see the module docstring); other 5xx count as busy."""
 
 
-class ShopifyError(RuntimeError):
+class ShopifyError(ChannelError):
     """A Shopify call failed in a way a retry will not fix."""
 
     def __init__(self, message: str, status: int | None = None) -> None:

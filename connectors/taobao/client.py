@@ -37,6 +37,7 @@ from typing import Any
 import httpx
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from connectors.common.errors import ChannelError
 from connectors.taobao.signing import SIGN_METHODS, sign
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ SUB_CODE_PREFIXES: dict[str, str] = {
 """sub_code prefixes that decide the kind whatever the code (checked before `ERROR_CODES`)."""
 
 
-class TaobaoError(RuntimeError):
+class TaobaoError(ChannelError):
     """A TOP call failed in a way a retry will not fix."""
 
     def __init__(self, message: str, code: int | None = None, sub_code: str = "") -> None:

@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
+from connectors.common.errors import ChannelError
+
 PAGE_SIZE = 500
 STATUSES: dict[int, str] = {
     400: "request",
@@ -33,7 +35,7 @@ STATUSES: dict[int, str] = {
 """WMS HTTP statuses -> what they mean for a client (see the module docstring); other 5xx count as busy."""
 
 
-class WmsError(RuntimeError):
+class WmsError(ChannelError):
     """The WMS refused a request for a reason the user must fix (bad warehouse id, bad date, ...)."""
 
     def __init__(self, message: str, status: int | None = None) -> None:

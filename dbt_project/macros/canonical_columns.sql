@@ -1,5 +1,5 @@
 {#- The canonical column set every channel's staging model exposes for one entity, so the intermediate
-    `int_*_unified` models can stack them. Adding a channel = adding its staging models + the name below. -#}
+    `int_*_unified` models can stack them. A channel of var `channels` must have a staging model per entity. -#}
 {% macro canonical_columns(entity) -%}
     {%- set columns = {
         'orders': [
@@ -27,12 +27,11 @@
 
 {#- Channels whose API staging models exist, per entity. -#}
 {% macro api_channels(entity) -%}
-    {%- set marketplaces = ['taobao', 'jd', 'pinduoduo', 'douyin'] -%}
     {%- set channels = {
-        'orders': ['shopify'] + marketplaces,
-        'order_lines': ['shopify'] + marketplaces,
-        'refunds': ['shopify'] + marketplaces,
-        'settlements': marketplaces,
+        'orders': channels(),
+        'order_lines': channels(),
+        'refunds': channels(),
+        'settlements': marketplaces(),
     } -%}
     {{- return(channels[entity]) -}}
 {%- endmacro %}

@@ -1,10 +1,10 @@
 {#- Every channel's listings (platform SKUs with the stock they show buyers) in one shape, mapped to master SKUs
     by merchant code like the order lines are. `is_current` marks the listings seen in the shop's latest read:
     an older row is a listing the platform no longer returned (delisted), kept for history. -#}
-{%- set channels = ['shopify', 'taobao', 'jd', 'pinduoduo', 'douyin'] %}
+{%- set channel_names = channels() %}
 
 with
-{% for channel in channels %}
+{% for channel in channel_names %}
 {{ channel }}_listings as (
     select * from {{ ref('stg_' ~ channel ~ '__listings') }}
 ),
@@ -19,7 +19,7 @@ products as (
 ),
 
 stacked as (
-    {% for channel in channels %}
+    {% for channel in channel_names %}
     select
         listing_id,
         shop_id,

@@ -3,7 +3,8 @@
     Every top-level raw table that has had rows carries `_dlt_load_id` (the load's start, unix seconds as text); nested tables
     (orders__line_items, …) are written with their parent and are left out. Unlike the other staging models
     this one reads many sources — it describes the loads, not one source's entities — so the list below names
-    every raw table it looks at (add a new connector's tables here). A table that does not exist yet (a channel
+    every raw table it looks at: the Shopify store's, each marketplace's (var `channels`) four, the files', the
+    WMS's and the product master's. A table that does not exist yet (a channel
     that has never loaded) is skipped. dlt merges re-write a row's `_dlt_load_id` when a load brings it again, so
     last_loaded_at is the last load that brought rows to the table for the shop. -#}
 {%- set raw_tables = [
@@ -12,22 +13,13 @@
     ('raw_shopify', 'inventory_levels', true),
     ('raw_shopify', 'payouts', true),
     ('raw_shopify', 'balance_transactions', true),
-    ('raw_taobao', 'orders', true),
-    ('raw_taobao', 'refunds', true),
-    ('raw_taobao', 'settlements', true),
-    ('raw_taobao', 'listings', true),
-    ('raw_jd', 'orders', true),
-    ('raw_jd', 'refunds', true),
-    ('raw_jd', 'settlements', true),
-    ('raw_jd', 'listings', true),
-    ('raw_pinduoduo', 'orders', true),
-    ('raw_pinduoduo', 'refunds', true),
-    ('raw_pinduoduo', 'settlements', true),
-    ('raw_pinduoduo', 'listings', true),
-    ('raw_douyin', 'orders', true),
-    ('raw_douyin', 'refunds', true),
-    ('raw_douyin', 'settlements', true),
-    ('raw_douyin', 'listings', true),
+] -%}
+{%- for channel in marketplaces() -%}
+    {%- for table_name in ['orders', 'refunds', 'settlements', 'listings'] -%}
+        {%- do raw_tables.append(('raw_' ~ channel, table_name, true)) -%}
+    {%- endfor -%}
+{%- endfor -%}
+{%- do raw_tables.extend([
     ('raw_files', 'orders', true),
     ('raw_files', 'refunds', true),
     ('raw_files', 'settlements', true),
@@ -40,7 +32,7 @@
     ('raw_product_master', 'kit_components', false),
     ('raw_product_master', 'suppliers', false),
     ('raw_product_master', 'promotions', true),
-] -%}
+]) -%}
 {%- set selects = [] -%}
 {%- for source_name, table_name, per_shop in raw_tables -%}
     {#- source() outside `execute` so dbt (and Dagster) record the dependency when parsing -#}
