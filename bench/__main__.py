@@ -1,6 +1,6 @@
 """`make bench`: how fast the pieces are on this machine, on a shop far bigger than the tests'.
 
-Measures (wall-clock, one run each; figures go to stdout and bench/results/<timestamp>.json):
+Measures (wall-clock, one run each; figures go to stdout and bench/results/pipeline.json):
 - simulator: seconds to generate the shop;
 - Shopify pull: orders per second from the sandbox through the connector into DuckDB (throttling generous);
 - full materialisation: seconds for ingest, dbt build and publish over every asset;
@@ -11,14 +11,12 @@ Not part of `make test`: performance targets live here, never in timed unit test
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench.results import save
 
 
 def overview_query_times(queries, serve_path: Path, runs: int = 30) -> dict[str, dict[str, float]]:
@@ -128,9 +126,7 @@ def main() -> None:
 
 
 def _save(figures: dict) -> None:
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"{datetime.now():%Y%m%dT%H%M%S}.json"
-    out.write_text(json.dumps(figures, indent=2))
+    out = save("pipeline", figures)
     print(f"results: {out}")
 
 

@@ -17,7 +17,7 @@
    Per query and per page (its queries one after the other, as a page load runs them): p50 / p95 in ms over
    `--runs` runs after one warm-up run. Target: page p95 < 200 ms.
 
-Figures go to stdout and bench/results/dashboard_queries_<timestamp>.json. Not part of `make test`.
+Figures go to stdout and bench/results/dashboard_queries.json. Not part of `make test`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import ast
 import inspect
-import json
 import math
 import os
 import statistics
@@ -34,16 +33,17 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from bench.results import save
+
 REPO = Path(__file__).resolve().parents[1]
 VIEWS = REPO / "dashboards" / "views"
 SIDEBAR_SCRIPTS = [REPO / "dashboards" / "app.py", REPO / "dashboards" / "filters.py"]
-RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_P95_MS = 200.0
 
 # -- scaling ---------------------------------------------------------------------------------------------------
@@ -526,9 +526,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 f"(ms; target page p95 < {TARGET_P95_MS:.0f}; load average {os.getloadavg()[0]:.1f}):"
             )
             print("\n".join(report(figures[mode])))
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"dashboard_queries_{datetime.now():%Y%m%dT%H%M%S}.json"
-    path.write_text(json.dumps(figures, indent=2, default=str))
+    path = save("dashboard_queries", figures)
     print(f"results: {path}")
     return figures
 

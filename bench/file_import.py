@@ -4,7 +4,7 @@ Writes a WooCommerce-style order export of N lines (English headers, US dates, o
 a row, so 2,000,000 rows ≈ 200 MB) and its mapping into a temporary folder, then imports it with
 `connectors.files.source.import_files` into a fresh DuckDB file, timing the whole import (read, check, load), then
 the same folder again (the hourly run's case: the unchanged file comes from the parse cache), and the process's
-peak resident memory. Results print and go to bench/results/file_import-<timestamp>.json.
+peak resident memory. Results print and go to bench/results/file_import.json.
 Not part of `make test`.
 """
 
@@ -19,7 +19,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench.results import save
+
 MAPPING = """
 name: bench_woo_orders
 entity: orders
@@ -103,8 +104,7 @@ def main() -> None:
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         }
     print(json.dumps(result, indent=2))
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"file_import-{datetime.now():%Y%m%dT%H%M%S}.json").write_text(json.dumps(result, indent=2))
+    save("file_import", result)
 
 
 if __name__ == "__main__":

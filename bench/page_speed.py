@@ -13,7 +13,7 @@ drill-down and the wall is first visited once untimed (Python imports, Streamlit
 3. per page again: **warm render** — the same navigation with every query cached.
 
 Reported per page: p50 and max over the runs, against the targets (render ≤ 1.5 s, filter change ≤ 1.0 s on 2
-cores). Figures go to stdout and bench/results/page_speed_<timestamp>.json. Not part of `make test`: the browser
+cores). Figures go to stdout and bench/results/page_speed.json. Not part of `make test`: the browser
 test only records its timings (test-artifacts/page_timings.json).
 """
 
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import json
 import os
 import shutil
 import socket
@@ -32,7 +31,6 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +38,9 @@ import duckdb
 import httpx
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from bench.results import RESULTS, save
+
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "results"
 CHROMIUM = Path("/usr/bin/chromium")
 RENDER_TARGET_S = 1.5
 FILTER_TARGET_S = 1.0
@@ -303,9 +302,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"{figures['load_average'][0]:.1f}):"
     )
     print("\n".join(report(figures)))
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"page_speed_{datetime.now():%Y%m%dT%H%M%S}.json"
-    path.write_text(json.dumps(figures, indent=2, default=str))
+    path = save("page_speed", figures)
     print(f"results: {path}")
     return figures
 

@@ -11,7 +11,7 @@ behind the weekday factors, the product master and the calendar). Order lines, m
 simulated: the models upstream of `int_shop_item_days` are checked by the end-to-end tests; stock never runs out.
 
 `python -m bench.promotion_lift [--seeds 7 11 42] [--orders-per-day 20000] [--vars JSON]` prints each promotion's lift next to
-the truth and writes bench/results/promotion_lift_<timestamp>.json. `measure()` is what
+the truth and writes bench/results/promotion_lift.json. `measure()` is what
 tests/analytics/test_promotion_lift_accuracy.py runs.
 """
 
@@ -20,15 +20,16 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from bench.results import save
+
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "results"
 MODELS = ["int_weekday_factors", "int_promotion_item_days", "int_promotion_control_days", "promotion_results"]
 
 
@@ -220,9 +221,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "rows": json.loads(frame[COLUMNS].round(4).to_json(orient="records")),
             }
         )
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"promotion_lift_{datetime.now():%Y%m%dT%H%M%S}.json"
-    out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    out = save("promotion_lift", report)
     print(f"→ {out.relative_to(REPO)}")
     return report
 

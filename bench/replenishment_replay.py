@@ -34,15 +34,16 @@ import json
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from bench.results import save
+
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "results"
 MODELS = [
     "int_sku_demand_daily",
     "int_sku_shop_promo_lifts",
@@ -474,9 +475,7 @@ def main(argv: list[str] | None = None) -> dict:
         ok = forecast["fill_rate"] >= 0.95 and forecast["avg_stock_value_cny"] < naive["avg_stock_value_cny"]
         figures["acceptance"] = "met" if ok else "not met"
         print(f"acceptance (fill rate ≥ 95 % with less stock value than naive): {figures['acceptance']}")
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"replenishment_replay_{datetime.now():%Y%m%dT%H%M%S}.json"
-    out.write_text(json.dumps(figures, indent=2, default=str))
+    out = save("replenishment_replay", figures)
     print(f"results: {out}")
     return figures
 

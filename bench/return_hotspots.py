@@ -12,7 +12,7 @@ buyers return more than Shopify's), so a false alarm here is any flag the simula
 The earlier rule (a 10-point gap on 30 units, no test) is computed beside it from the same rows.
 
 `python -m bench.return_hotspots [--seeds N] [--orders-per-day 60] [--days 120]` prints both rates and writes
-bench/results/return_hotspots_<timestamp>.json. `measure()` is what tests/analytics/test_returns.py runs.
+bench/results/return_hotspots.json. `measure()` is what tests/analytics/test_returns.py runs.
 """
 
 from __future__ import annotations
@@ -20,14 +20,15 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from bench.results import save
+
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "results"
 MODEL = "return_shop_comparison"
 END = date(2026, 6, 30)
 
@@ -178,9 +179,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"({report['gap_only_false_flags_per_world']:.3f} a world)"
     )
     report["per_world"] = json.loads(frame.to_json(orient="records"))
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"return_hotspots_{datetime.now():%Y%m%dT%H%M%S}.json"
-    out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    out = save("return_hotspots", report)
     print(f"→ {out.relative_to(REPO)}")
     return report
 
