@@ -43,7 +43,6 @@ import uuid
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -54,6 +53,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.faults import FaultConfig, Faults
+from sandbox.records import Clocked, fen, lines_by_order, records, text, utc_moment
 from sandbox.world import World
 
 # The signer is a pure function shared with the connector only by spec; the sandbox keeps its own copy so that a
@@ -96,46 +96,14 @@ def bad_param(name: str, sub_msg: str) -> ApiError:
 # conversions
 
 
-def _moment(value: Any) -> datetime | None:
-    if value is None or (not isinstance(value, str | datetime) and pd.isna(value)):
-        return None
-    ts = pd.Timestamp(value)
-    if pd.isna(ts):
-        return None
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.floor("s").to_pydatetime()
-
-
 def _unix(moment: datetime | None) -> int:
     return int(moment.timestamp()) if moment is not None else 0
 
 
-def fen(value: Any) -> int:
-    """Yuan (Decimal) -> whole fen."""
-    if value is None or (not isinstance(value, Decimal) and pd.isna(value)):
-        return 0
-    return int((Decimal(str(value)) * 100).quantize(Decimal(1)))
-
-
-def _text(value: Any) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    return str(value)
-
-
 def _cipher(value: Any) -> str:
     """Douyin sends receiver data encrypted; the sandbox renders an opaque, stable stand-in."""
-    text = _text(value)
-    return "#" + hashlib.sha256(text.encode()).hexdigest()[:24] + "#" if text else ""
-
-
-def _records(world: World, table: str, shop_id: str | None) -> list[dict]:
-    frame = world.tables.get(table)
-    if frame is None or frame.empty:
-        return []
-    if shop_id is not None and "shop_id" in frame.columns:
-        frame = frame[frame["shop_id"] == shop_id]
-    return frame.to_dict("records")
+    plain = text(value)
+    return "#" + hashlib.sha256(plain.encode()).hexdigest()[:24] + "#" if plain else ""
 
 
 def beijing_time(text: str, name: str) -> datetime:
@@ -166,17 +134,14 @@ class _Order:
 
 
 def _load_orders(world: World, shop_id: str) -> list[_Order]:
-    lines: dict[str, list[dict]] = {}
-    for line in _records(world, "order_lines", shop_id):
-        lines.setdefault(str(line["order_id"]), []).append(line)
+    lines = lines_by_order(world, shop_id)
     orders = []
-    for row in _records(world, "orders", shop_id):
-        created = _moment(row["created_at"])
+    for row in records(world, "orders", shop_id):
+        created = utc_moment(row["created_at"])
         columns = ("paid_at", "shipped_at", "completed_at", "cancelled_at", "updated_at")
-        moments = {c: _moment(row.get(c)) for c in columns}
+        moments = {c: utc_moment(row.get(c)) for c in columns}
         events = {created} | {m for m in moments.values() if m is not None and m >= created}
-        order_lines = sorted(lines.get(str(row["order_id"]), []), key=lambda r: str(r["line_id"]))
-        orders.append(_Order(row, order_lines, created, moments, sorted(events)))
+        orders.append(_Order(row, lines.get(str(row["order_id"]), []), created, moments, sorted(events)))
     return orders
 
 
@@ -188,7 +153,7 @@ def _settle_moment(bill: dict) -> datetime:
     return local.astimezone(UTC)
 
 
-class DouyinSandbox:
+class DouyinSandbox(Clocked):
     """State of one sandbox shop: data, clock, listed stock, faults, request log."""
 
     def __init__(self, world: World, shop_id: str, app_key: str, app_secret: str, access_token: str,
@@ -198,7 +163,7 @@ class DouyinSandbox:
         self.app_secret = app_secret
         self.access_token = access_token
         self.token_expired = False
-        self.now = _moment(now) if now is not None else None
+        self.now = utc_moment(now)
         self.faults = faults
         self.history_days = history_days
         self.orders = _load_orders(world, shop_id)
@@ -206,16 +171,13 @@ class DouyinSandbox:
         self._index_key: int | None = None
         self._index: tuple[list[int], list[_Order]] = ([], [])
         self.refunds = sorted(
-            (r for r in _records(world, "refunds", shop_id) if _moment(r["created_at"]) is not None),
-            key=lambda r: (_moment(r["created_at"]), str(r["refund_id"])),
+            (r for r in records(world, "refunds", shop_id) if utc_moment(r["created_at"]) is not None),
+            key=lambda r: (utc_moment(r["created_at"]), str(r["refund_id"])),
         )
         self.bills = self._load_bills(world)
         self.skus = self._load_skus(world)
         self.seen_idempotent_ids: set[str] = set()
         self.log: list[dict] = []
-
-    def clock(self) -> datetime:
-        return self.now or datetime.now(UTC).replace(microsecond=0)
 
     # -- orders -------------------------------------------------------------------------------------------- #
 
@@ -265,26 +227,26 @@ class DouyinSandbox:
             "promotion_amount": merchant + platform,
             "promotion_shop_amount": merchant,
             "promotion_platform_amount": platform,
-            "doudian_open_id": _text(row.get("buyer_id")),
+            "doudian_open_id": text(row.get("buyer_id")),
             "encrypt_post_receiver": _cipher(row.get("buyer_name")),
             "encrypt_post_tel": _cipher(row.get("buyer_phone")),
             "post_addr": {
-                "province": {"name": _text(row.get("province"))},
-                "city": {"name": _text(row.get("city"))},
-                "town": {"name": _text(row.get("district"))},
+                "province": {"name": text(row.get("province"))},
+                "city": {"name": text(row.get("city"))},
+                "town": {"name": text(row.get("district"))},
                 "encrypt_detail": _cipher(row.get("address_detail")),
             },
-            "buyer_words": _text(row.get("buyer_remark")),
-            "seller_words": _text(row.get("seller_remark")),
+            "buyer_words": text(row.get("buyer_remark")),
+            "seller_words": text(row.get("seller_remark")),
             "sku_order_list": [
                 {
                     "order_id": str(line["line_id"]),
                     "parent_order_id": str(row["order_id"]),
-                    "product_id": _text(line.get("platform_product_id")),
-                    "sku_id": _text(line.get("platform_sku_id")),
-                    "out_sku_id": _text(line.get("outer_id")),
-                    "code": _text(line.get("outer_id")),
-                    "product_name": _text(line.get("title")),
+                    "product_id": text(line.get("platform_product_id")),
+                    "sku_id": text(line.get("platform_sku_id")),
+                    "out_sku_id": text(line.get("outer_id")),
+                    "code": text(line.get("outer_id")),
+                    "product_name": text(line.get("title")),
                     "item_num": int(line["quantity"]),
                     "goods_price": fen(line.get("unit_list_price")),
                     "origin_amount": fen(line.get("unit_list_price")) * int(line["quantity"]),
@@ -299,7 +261,7 @@ class DouyinSandbox:
     # -- after-sales --------------------------------------------------------------------------------------- #
 
     def render_aftersale(self, refund: dict) -> dict:
-        applied = _unix(_moment(refund["created_at"]))
+        applied = _unix(utc_moment(refund["created_at"]))
         returned = bool(refund.get("goods_returned"))
         return {
             "aftersale_info": {
@@ -310,19 +272,19 @@ class DouyinSandbox:
                 "update_time": applied,
                 "refund_amount": fen(refund.get("amount")),
                 "aftersale_num": int(refund.get("quantity") or 0),
-                "reason": _text(refund.get("reason_text")),
+                "reason": text(refund.get("reason_text")),
                 "stock_back": bool(refund.get("restocked")),
             },
             "order_info": {
                 "shop_order_id": str(refund["order_id"]),
-                "sku_order_id": _text(refund.get("line_id")),
+                "sku_order_id": text(refund.get("line_id")),
             },
         }
 
     # -- bills --------------------------------------------------------------------------------------------- #
 
     def _load_bills(self, world: World) -> list[tuple[datetime, dict]]:
-        rows = _records(world, "bill_lines", self.shop_id)
+        rows = records(world, "bill_lines", self.shop_id)
         seen: dict[str, int] = {}
         bills = []
         for bill in rows:
@@ -356,10 +318,10 @@ class DouyinSandbox:
             latest = snapshots[snapshots["snapshot_date"] == snapshots["snapshot_date"].max()]
             on_hand = {str(k): int(v) for k, v in latest.groupby("sku")["on_hand"].sum().items()}
         kits: dict[str, list[tuple[str, int]]] = {}
-        for row in _records(world, "kit_components", None):
+        for row in records(world, "kit_components", None):
             kits.setdefault(str(row["kit_sku"]), []).append((str(row["component_sku"]), int(row["quantity"])))
         skus = {}
-        for listing in _records(world, "listings", self.shop_id):
+        for listing in records(world, "listings", self.shop_id):
             sku = str(listing["sku"])
             stock = (
                 min(on_hand.get(c, 0) // max(q, 1) for c, q in kits[sku])
@@ -370,9 +332,9 @@ class DouyinSandbox:
             skus[sku_id] = {
                 "id": sku_id,
                 "product_id": str(listing["platform_product_id"]),
-                "out_sku_id": _text(listing.get("outer_id")),
-                "code": _text(listing.get("outer_id")),
-                "spec_detail_name1": _text(listing.get("title")),
+                "out_sku_id": text(listing.get("outer_id")),
+                "code": text(listing.get("outer_id")),
+                "spec_detail_name1": text(listing.get("title")),
                 "price": fen(listing.get("price")),
                 "stock_num": stock,
             }
@@ -458,7 +420,7 @@ def list_aftersales(sandbox: DouyinSandbox, params: dict, fault: str | None) -> 
     selected = [
         r
         for r in sandbox.refunds
-        if start <= _unix(_moment(r["created_at"])) <= end and _moment(r["created_at"]) <= now
+        if start <= _unix(utc_moment(r["created_at"])) <= end and utc_moment(r["created_at"]) <= now
     ]
     chunk = _with_overlap(selected, page * size, size, fault)
     return {
@@ -664,7 +626,7 @@ def create_app(
 
     async def set_clock(request: Request) -> JSONResponse:
         body = json.loads(await request.body() or b"{}")
-        sandbox.now = _moment(body["now"]) if body.get("now") else None
+        sandbox.now = utc_moment(body["now"]) if body.get("now") else None
         return JSONResponse({"now": sandbox.clock().isoformat()})
 
     async def get_clock(request: Request) -> JSONResponse:

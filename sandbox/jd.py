@@ -44,24 +44,22 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pandas as pd
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.faults import FaultConfig, Faults
+from sandbox.records import Clocked, decimal_money, money, records, text, utc_moment
 from sandbox.world import World
 
 GMT8 = ZoneInfo("Asia/Shanghai")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 MAX_PAGE_SIZE = 100
 MAX_WINDOW = timedelta(days=30)
-CENT = Decimal("0.01")
 
 ERRORS: dict[str, tuple[str, str]] = {
     # JOS gateway codes as JD documents them
@@ -104,16 +102,6 @@ def sign(params: dict[str, str], secret: str) -> str:
     return hashlib.md5(f"{secret}{text}{secret}".encode()).hexdigest().upper()
 
 
-def _moment(value: Any) -> datetime | None:
-    if value is None or (not isinstance(value, datetime | str) and pd.isna(value)):
-        return None
-    ts = pd.Timestamp(value)
-    if pd.isna(ts):
-        return None
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.floor("s").to_pydatetime()
-
-
 def jd_time(moment: datetime | None) -> str | None:
     return moment.astimezone(GMT8).strftime(TIME_FORMAT) if moment is not None else None
 
@@ -123,18 +111,6 @@ def parse_jd_time(value: Any, name: str) -> datetime:
         return datetime.strptime(str(value), TIME_FORMAT).replace(tzinfo=GMT8).astimezone(UTC)
     except ValueError:
         raise JdApiError("100") from None
-
-
-def _money(value: Any) -> str:
-    if value is None or (not isinstance(value, Decimal) and pd.isna(value)):
-        return "0.00"
-    return str(Decimal(str(value)).quantize(CENT))
-
-
-def _text(value: Any) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    return str(value)
 
 
 @dataclass
@@ -148,7 +124,7 @@ class _Order:
 
     def at(self, column: str, now: datetime) -> datetime | None:
         if column not in self.moments:
-            self.moments[column] = _moment(self.row.get(column))
+            self.moments[column] = utc_moment(self.row.get(column))
         moment = self.moments[column]
         return moment if moment is not None and moment <= now else None
 
@@ -169,14 +145,7 @@ class _Order:
         return "WAIT_PAY"
 
 
-def _records(world: World, table: str, shop_id: str) -> list[dict]:
-    frame = world.tables.get(table)
-    if frame is None or frame.empty:
-        return []
-    return frame[frame["shop_id"] == shop_id].to_dict("records")
-
-
-class JdSandbox:
+class JdSandbox(Clocked):
     def __init__(
         self,
         world: World,
@@ -194,39 +163,39 @@ class JdSandbox:
             app_secret,
             access_token,
         )
-        self.now = _moment(now) if now is not None else None
+        self.now = utc_moment(now)
         self.faults = faults or Faults(FaultConfig())
         self.history_days = history_days
         self.token_expired = False
         self.log: list[dict] = []
-        refunds = _records(world, "refunds", shop_id)
+        refunds = records(world, "refunds", shop_id)
         by_order: dict[str, list[dict]] = {}
-        for line in _records(world, "order_lines", shop_id):
+        for line in records(world, "order_lines", shop_id):
             by_order.setdefault(str(line["order_id"]), []).append(line)
         refund_times: dict[str, list[datetime]] = {}
         for refund in refunds:
-            if refund.get("status") == "success" and _moment(refund["created_at"]):
-                refund_times.setdefault(str(refund["order_id"]), []).append(_moment(refund["created_at"]))
+            if refund.get("status") == "success" and utc_moment(refund["created_at"]):
+                refund_times.setdefault(str(refund["order_id"]), []).append(utc_moment(refund["created_at"]))
         self.orders: list[_Order] = []
-        for row in _records(world, "orders", shop_id):
+        for row in records(world, "orders", shop_id):
             oid = str(row["order_id"])
-            created = _moment(row["created_at"])
+            created = utc_moment(row["created_at"])
             times = sorted(refund_times.get(oid, []))
             moments = {created, *times}
             for column in ("paid_at", "shipped_at", "completed_at", "cancelled_at", "updated_at"):
-                m = _moment(row.get(column))
+                m = utc_moment(row.get(column))
                 if m is not None and m >= created:
                     moments.add(m)
             lines = sorted(by_order.get(oid, []), key=lambda r: str(r["line_id"]))
             self.orders.append(_Order(row, lines, times, created, sorted(moments)))
         self.refunds = sorted(
-            (r for r in refunds if _moment(r["created_at"]) is not None),
-            key=lambda r: (_moment(r["created_at"]), str(r["refund_id"])),
+            (r for r in refunds if utc_moment(r["created_at"]) is not None),
+            key=lambda r: (utc_moment(r["created_at"]), str(r["refund_id"])),
         )
         self.bills = sorted(
-            _records(world, "bill_lines", shop_id), key=lambda r: (r["settled_date"], str(r["bill_line_id"]))
+            records(world, "bill_lines", shop_id), key=lambda r: (r["settled_date"], str(r["bill_line_id"]))
         )
-        self.listings = sorted(_records(world, "listings", shop_id), key=lambda r: str(r["platform_sku_id"]))
+        self.listings = sorted(records(world, "listings", shop_id), key=lambda r: str(r["platform_sku_id"]))
         self.stock: dict[str, int] = self._initial_stock(world)
 
     def _initial_stock(self, world: World) -> dict[str, int]:
@@ -249,9 +218,6 @@ class JdSandbox:
             else:
                 stock[str(listing["platform_sku_id"])] = on_hand.get(sku, 0)
         return stock
-
-    def clock(self) -> datetime:
-        return self.now or datetime.now(UTC).replace(microsecond=0)
 
     # -- validation ---------------------------------------------------------------------------------------- #
 
@@ -280,7 +246,7 @@ class JdSandbox:
     def render_order(self, order: _Order, now: datetime) -> dict:
         row = order.row
         refunded = order.state(now) == "TRADE_CANCELED" and order.at("paid_at", now) is not None
-        total, seller = Decimal(_money(row["list_amount"])), Decimal(_money(row["merchant_discount"]))
+        total, seller = decimal_money(row["list_amount"]), decimal_money(row["merchant_discount"])
         return {
             "orderId": str(row["order_id"]),
             "venderId": "10086",
@@ -291,32 +257,32 @@ class JdSandbox:
             "outboundTime": jd_time(order.at("shipped_at", now)),
             "orderEndTime": jd_time(order.at("completed_at", now)),
             "cancelTime": None if refunded else jd_time(order.at("cancelled_at", now)),
-            "orderTotalPrice": _money(total),
-            "sellerDiscount": _money(seller),
-            "orderSellerPrice": _money(total - seller),
-            "freightPrice": _money(row["shipping_fee"]),
-            "orderPayment": _money(row["paid_amount"]),
-            "pin": _text(row.get("buyer_id")),
+            "orderTotalPrice": money(total),
+            "sellerDiscount": money(seller),
+            "orderSellerPrice": money(total - seller),
+            "freightPrice": money(row["shipping_fee"]),
+            "orderPayment": money(row["paid_amount"]),
+            "pin": text(row.get("buyer_id")),
             "consigneeInfo": {
-                "fullname": _text(row.get("buyer_name")),
-                "mobile": _text(row.get("buyer_phone")),
-                "fullAddress": _text(row.get("province"))
-                + _text(row.get("city"))
-                + _text(row.get("district"))
-                + _text(row.get("address_detail")),
-                "province": _text(row.get("province")),
-                "city": _text(row.get("city")),
-                "county": _text(row.get("district")),
+                "fullname": text(row.get("buyer_name")),
+                "mobile": text(row.get("buyer_phone")),
+                "fullAddress": text(row.get("province"))
+                + text(row.get("city"))
+                + text(row.get("district"))
+                + text(row.get("address_detail")),
+                "province": text(row.get("province")),
+                "city": text(row.get("city")),
+                "county": text(row.get("district")),
             },
-            "orderRemark": _text(row.get("buyer_remark")),
-            "venderRemark": _text(row.get("seller_remark")),
+            "orderRemark": text(row.get("buyer_remark")),
+            "venderRemark": text(row.get("seller_remark")),
             "itemInfoList": [
                 {
                     "skuId": str(line["platform_sku_id"]),
-                    "outerSkuId": _text(line.get("outer_id")),
-                    "skuName": _text(line.get("title")),
+                    "outerSkuId": text(line.get("outer_id")),
+                    "skuName": text(line.get("title")),
                     "itemTotal": str(int(line["quantity"])),
-                    "jdPrice": _money(line["unit_list_price"]),
+                    "jdPrice": money(line["unit_list_price"]),
                     "wareId": str(line["platform_product_id"]),
                 }
                 for line in order.lines
@@ -338,11 +304,11 @@ class JdSandbox:
             "id": str(refund["refund_id"]),
             "orderId": str(refund["order_id"]),
             "skuId": line_sku,
-            "applyTime": jd_time(_moment(refund["created_at"])),
-            "applyRefundSum": _money(refund["amount"]),
+            "applyTime": jd_time(utc_moment(refund["created_at"])),
+            "applyRefundSum": money(refund["amount"]),
             "num": int(refund["quantity"]),
             "status": REFUND_STATUS.get(str(refund["status"]), "0"),
-            "reason": _text(refund.get("reason_text")),
+            "reason": text(refund.get("reason_text")),
             "goodsReturned": bool(refund.get("goods_returned")),
             "restocked": bool(refund.get("restocked")),
         }
@@ -386,7 +352,7 @@ class JdSandbox:
         self.window(start, end)
         page, size = self.paging(params, "pageIndex", "pageSize")
         now = self.clock()
-        rows = [r for r in self.refunds if start <= _moment(r["created_at"]) <= min(end, now)]
+        rows = [r for r in self.refunds if start <= utc_moment(r["created_at"]) <= min(end, now)]
         chosen = _page(rows, page, size, overlap)
         return {
             "code": "0",
@@ -419,7 +385,7 @@ class JdSandbox:
                         "billLineId": str(b["bill_line_id"]),
                         "orderId": str(b["order_id"]),
                         "feeType": FEE_TYPE.get(str(b["type"]), str(b["type"])),
-                        "amount": _money(b["amount"]),
+                        "amount": money(b["amount"]),
                         "settleDate": b["settled_date"].isoformat(),
                     }
                     for b in chosen
@@ -438,9 +404,9 @@ class JdSandbox:
                     {
                         "skuId": str(item["platform_sku_id"]),
                         "wareId": str(item["platform_product_id"]),
-                        "outerId": _text(item.get("outer_id")),
-                        "skuName": _text(item.get("title")),
-                        "jdPrice": _money(item.get("price")),
+                        "outerId": text(item.get("outer_id")),
+                        "skuName": text(item.get("title")),
+                        "jdPrice": money(item.get("price")),
                         "stockNum": self.stock.get(str(item["platform_sku_id"]), 0),
                     }
                     for item in chosen
@@ -529,7 +495,7 @@ def create_app(
     async def clock(request: Request) -> JSONResponse:
         if request.method == "POST":
             body = json.loads(await request.body() or b"{}")
-            sandbox.now = _moment(body["now"]) if body.get("now") else None
+            sandbox.now = utc_moment(body["now"]) if body.get("now") else None
         return JSONResponse({"now": sandbox.clock().isoformat()})
 
     async def requests(request: Request) -> JSONResponse:

@@ -46,7 +46,6 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -57,6 +56,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.faults import KINDS, FaultConfig, Faults
+from sandbox.records import Clocked, fen, lines_by_order, records, text, utc_moment
 from sandbox.world import World
 
 DEFAULT_CLIENT_ID = "pdd_sandbox_client_id"
@@ -109,37 +109,8 @@ def business(sub_msg: str) -> PopError:
 # conversions
 
 
-def _moment(value: Any) -> datetime | None:
-    if value is None or (not isinstance(value, str | datetime) and pd.isna(value)):
-        return None
-    ts = pd.Timestamp(value)
-    if pd.isna(ts):
-        return None
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.floor("s").to_pydatetime()
-
-
-def fen(value: Any) -> int:
-    if value is None or (not isinstance(value, Decimal) and pd.isna(value)):
-        return 0
-    return int((Decimal(str(value)) * 100).quantize(Decimal("1")))
-
-
 def gmt8(moment: datetime | None) -> str | None:
     return moment.astimezone(GMT8).strftime("%Y-%m-%d %H:%M:%S") if moment is not None else None
-
-
-def _text(value: Any) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    return str(value)
-
-
-def _records(world: World, table: str, shop_id: str) -> list[dict]:
-    frame = world.tables.get(table)
-    if frame is None or frame.empty:
-        return []
-    return frame[frame["shop_id"] == shop_id].to_dict("records")
 
 
 # ---------------------------------------------------------------------------------------------------------- #
@@ -168,25 +139,23 @@ class _Order:
 
 
 def _load_orders(world: World, shop_id: str) -> list[_Order]:
-    lines: dict[str, list[dict]] = {}
-    for line in _records(world, "order_lines", shop_id):
-        lines.setdefault(str(line["order_id"]), []).append(line)
+    lines = lines_by_order(world, shop_id)
     refunds: dict[str, list[dict]] = {}
-    for refund in _records(world, "refunds", shop_id):
-        if _moment(refund["created_at"]) is not None:
+    for refund in records(world, "refunds", shop_id):
+        if utc_moment(refund["created_at"]) is not None:
             refunds.setdefault(str(refund["order_id"]), []).append(refund)
     orders = []
-    for row in _records(world, "orders", shop_id):
-        created = _moment(row["created_at"])
+    for row in records(world, "orders", shop_id):
+        created = utc_moment(row["created_at"])
         columns = ("paid_at", "shipped_at", "completed_at", "cancelled_at")
-        moments = {c: _moment(row.get(c)) for c in columns}
+        moments = {c: utc_moment(row.get(c)) for c in columns}
         own_refunds = refunds.get(str(row["order_id"]), [])
         events = {created, *(m for m in moments.values() if m is not None and m >= created)}
-        events |= {max(created, _moment(r["created_at"])) for r in own_refunds}
+        events |= {max(created, utc_moment(r["created_at"])) for r in own_refunds}
         orders.append(
             _Order(
                 row=row,
-                lines=sorted(lines.get(str(row["order_id"]), []), key=lambda x: str(x["line_id"])),
+                lines=lines.get(str(row["order_id"]), []),
                 refunds=own_refunds,
                 created_at=created,
                 moments=moments,
@@ -196,7 +165,7 @@ def _load_orders(world: World, shop_id: str) -> list[_Order]:
     return orders
 
 
-class PddSandbox:
+class PddSandbox(Clocked):
     """State of one sandbox shop: data, clock, listed stock, token, faults, request log."""
 
     def __init__(
@@ -212,7 +181,7 @@ class PddSandbox:
     ) -> None:
         self.shop_id = shop_id
         self.app_key, self.app_secret, self.access_token = app_key, app_secret, access_token
-        self.now = _moment(now) if now is not None else None
+        self.now = utc_moment(now)
         self.faults = faults or Faults(FaultConfig())
         self.history_days = history_days
         self.token_expired = False
@@ -226,16 +195,13 @@ class PddSandbox:
         self.bills = self._load_bills(world)
         self.goods = self._load_goods(world)
 
-    def clock(self) -> datetime:
-        return self.now or datetime.now(UTC).replace(microsecond=0)
-
     # -- loading ------------------------------------------------------------------------------------------ #
 
     def _load_refunds(self, world: World) -> list[tuple[int, str, dict]]:
         rows = []
         lines = {str(x["line_id"]): x for o in self.orders for x in o.lines}
-        for r in _records(world, "refunds", self.shop_id):
-            created = _moment(r["created_at"])
+        for r in records(world, "refunds", self.shop_id):
+            created = utc_moment(r["created_at"])
             if created is None:
                 continue
             line = lines.get(str(r["line_id"]), {})
@@ -244,12 +210,12 @@ class PddSandbox:
                 "order_sn": str(r["order_id"]),
                 "goods_id": int(line["platform_product_id"]) if line else None,
                 "sku_id": int(line["platform_sku_id"]) if line else None,
-                "outer_id": _text(line.get("outer_id")) if line else "",
+                "outer_id": text(line.get("outer_id")) if line else "",
                 "goods_number": int(r["quantity"]),
                 "refund_amount": fen(r["amount"]),
                 "after_sales_type": 3 if bool(r["goods_returned"]) else 2,
                 "after_sales_status": AFTER_SALES_STATUS.get(str(r["status"]), 2),
-                "after_sales_reason": _text(r["reason_text"]),
+                "after_sales_reason": text(r["reason_text"]),
                 "return_stock_status": 1 if bool(r["restocked"]) else 0,
                 "created_time": gmt8(created),
                 "updated_time": gmt8(created),
@@ -259,13 +225,10 @@ class PddSandbox:
         return rows
 
     def _load_bills(self, world: World) -> list[tuple[int, str, dict]]:
-        frame = world.tables.get("bill_lines")
         rows = []
-        if frame is None or frame.empty:
-            return rows
-        frame = frame[frame["shop_id"] == self.shop_id]
         ordered = sorted(
-            frame.to_dict("records"), key=lambda r: (str(r["settled_date"]), str(r["bill_line_id"]))
+            records(world, "bill_lines", self.shop_id),
+            key=lambda r: (str(r["settled_date"]), str(r["bill_line_id"])),
         )
         for n, r in enumerate(ordered):
             settled = r["settled_date"]
@@ -274,7 +237,7 @@ class PddSandbox:
             record = {
                 "id": int(f"{settled:%Y%m%d}{n:07d}"),
                 "bill_line_id": str(r["bill_line_id"]),
-                "order_sn": _text(r["order_id"]),
+                "order_sn": text(r["order_id"]),
                 "finance_type": FINANCE_TYPES.get(str(r["type"]), str(r["type"])),
                 "amount": fen(r["amount"]),
                 "bill_date": f"{settled:%Y-%m-%d}",
@@ -292,18 +255,18 @@ class PddSandbox:
             on_hand = {str(k): int(v) for k, v in latest.groupby("sku")["on_hand"].sum().items()}
         goods: dict[int, dict] = {}
         for row in sorted(
-            _records(world, "listings", self.shop_id),
+            records(world, "listings", self.shop_id),
             key=lambda r: (str(r["platform_product_id"]), str(r["platform_sku_id"])),
         ):
             goods_id = int(row["platform_product_id"])
-            title = _text(row["title"])
+            title = text(row["title"])
             item = goods.setdefault(
                 goods_id, {"goods_id": goods_id, "goods_name": title, "is_onsale": 1, "sku_list": []}
             )
             item["sku_list"].append(
                 {
                     "sku_id": int(row["platform_sku_id"]),
-                    "outer_id": _text(row["outer_id"]),
+                    "outer_id": text(row["outer_id"]),
                     "spec": title.rsplit(" ", 1)[-1] if " " in title else "",
                     "sku_price": fen(row["price"]),
                     "sku_quantity": on_hand.get(str(row["sku"]), 0),
@@ -345,8 +308,10 @@ class PddSandbox:
             status = 2
         else:
             status = 1
-        refunds = [r for r in order.refunds if _moment(r["created_at"]) <= now]
-        if str(row["status"]) == "refunded" and all(_moment(r["created_at"]) <= now for r in order.refunds):
+        refunds = [r for r in order.refunds if utc_moment(r["created_at"]) <= now]
+        if str(row["status"]) == "refunded" and all(
+            utc_moment(r["created_at"]) <= now for r in order.refunds
+        ):
             refund_status = 4
         elif any(str(r["status"]) == "processing" for r in refunds):
             refund_status = 2
@@ -369,21 +334,21 @@ class PddSandbox:
             "platform_discount": platform,
             "postage": fen(row["shipping_fee"]),
             "pay_amount": fen(row["paid_amount"]),
-            "buyer_id": _text(row["buyer_id"]),
-            "receiver_name": _text(row["buyer_name"]),
-            "receiver_phone": _text(row["buyer_phone"]),
-            "province": _text(row["province"]),
-            "city": _text(row["city"]),
-            "town": _text(row["district"]),
-            "address": _text(row["address_detail"]),
-            "buyer_memo": _text(row["buyer_remark"]),
-            "remark": _text(row["seller_remark"]),
+            "buyer_id": text(row["buyer_id"]),
+            "receiver_name": text(row["buyer_name"]),
+            "receiver_phone": text(row["buyer_phone"]),
+            "province": text(row["province"]),
+            "city": text(row["city"]),
+            "town": text(row["district"]),
+            "address": text(row["address_detail"]),
+            "buyer_memo": text(row["buyer_remark"]),
+            "remark": text(row["seller_remark"]),
             "item_list": [
                 {
                     "goods_id": int(x["platform_product_id"]),
                     "sku_id": int(x["platform_sku_id"]),
-                    "outer_id": _text(x["outer_id"]),
-                    "goods_name": _text(x["title"]),
+                    "outer_id": text(x["outer_id"]),
+                    "goods_name": text(x["title"]),
                     "goods_price": fen(x["unit_list_price"]),
                     "goods_count": int(x["quantity"]),
                 }
@@ -623,7 +588,7 @@ def create_app(
         if request.method == "POST":
             body = json.loads(await request.body() or b"{}")
             value = body.get("now")
-            sandbox.now = _moment(datetime.fromisoformat(value.replace("Z", "+00:00"))) if value else None
+            sandbox.now = utc_moment(datetime.fromisoformat(value.replace("Z", "+00:00"))) if value else None
         return JSONResponse({"now": sandbox.clock().isoformat()})
 
     async def requests(request: Request) -> JSONResponse:

@@ -45,6 +45,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.faults import FaultConfig, Faults
+from sandbox.records import (
+    Clocked,
+    decimal_money,
+    lines_by_order,
+    money,
+    optional_text,
+    records,
+    utc_moment,
+)
 from sandbox.world import World
 
 DEFAULT_TOKEN = "shpat_sandbox_0123456789abcdef"
@@ -53,7 +62,6 @@ DEFAULT_TOKEN = "shpat_sandbox_0123456789abcdef"
 DEFAULT_LOCATION_ID = 1001
 MAX_LIMIT = 250
 DEFAULT_LIMIT = 50
-CENT = Decimal("0.01")
 
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 THROTTLED = (
@@ -86,33 +94,6 @@ def shopify_id(value: Any) -> int:
     if text.isdigit() and len(text) < 18:
         return int(text)
     return 10**12 + int.from_bytes(hashlib.blake2b(text.encode(), digest_size=6).digest()) % (9 * 10**12)
-
-
-def _moment(value: Any) -> datetime | None:
-    """World timestamp -> aware UTC datetime at second precision (None for NaT/None)."""
-    if value is None or (not isinstance(value, str | datetime) and pd.isna(value)):
-        return None
-    ts = pd.Timestamp(value)
-    if pd.isna(ts):
-        return None
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.floor("s").to_pydatetime()
-
-
-def _money(value: Any) -> str:
-    if value is None or (not isinstance(value, Decimal) and pd.isna(value)):
-        return "0.00"
-    return str(Decimal(str(value)).quantize(CENT))
-
-
-def _dec(value: Any) -> Decimal:
-    return Decimal(_money(value))
-
-
-def _text(value: Any) -> str | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    return str(value)
 
 
 def parse_time(value: str, name: str) -> datetime:
@@ -148,7 +129,7 @@ class _Refund:
 
     @property
     def amount(self) -> Decimal:
-        return sum((_dec(r["amount"]) for r in self.lines), Decimal("0.00"))
+        return sum((decimal_money(r["amount"]) for r in self.lines), Decimal("0.00"))
 
 
 @dataclass
@@ -170,50 +151,39 @@ class _Order:
         return moment if moment is not None and moment <= now else None
 
 
-def _records(world: World, table: str, shop_id: str | None) -> list[dict]:
-    frame = world.tables.get(table)
-    if frame is None or frame.empty:
-        return []
-    if shop_id is not None and "shop_id" in frame.columns:
-        frame = frame[frame["shop_id"] == shop_id]
-    return frame.to_dict("records")
-
-
 def _load_orders(world: World, shop_id: str) -> list[_Order]:
-    lines_by_order: dict[str, list[dict]] = {}
-    for line in _records(world, "order_lines", shop_id):
-        lines_by_order.setdefault(str(line["order_id"]), []).append(line)
+    lines = lines_by_order(world, shop_id)
     refund_rows: dict[str, dict[str, list[dict]]] = {}
-    for refund in _records(world, "refunds", shop_id):
+    for refund in records(world, "refunds", shop_id):
         # Shopify only records a refund once the money went back; rejected or pending ones never show.
-        if str(refund.get("status", "success")) != "success" or _moment(refund["created_at"]) is None:
+        if str(refund.get("status", "success")) != "success" or utc_moment(refund["created_at"]) is None:
             continue
         refund_rows.setdefault(str(refund["order_id"]), {}).setdefault(str(refund["refund_id"]), []).append(
             refund
         )
     orders = []
-    for row in _records(world, "orders", shop_id):
+    for row in records(world, "orders", shop_id):
         order_id = str(row["order_id"])
         refunds = [
             _Refund(
                 id=shopify_id(refund_id),
-                created_at=_moment(rows[0]["created_at"]),
-                note=_text(rows[0].get("reason_text")),
+                created_at=utc_moment(rows[0]["created_at"]),
+                note=optional_text(rows[0].get("reason_text")),
                 lines=rows,
             )
             for refund_id, rows in refund_rows.get(order_id, {}).items()
         ]
         refunds.sort(key=lambda r: (r.created_at, r.id))
-        created = _moment(row["created_at"])
+        created = utc_moment(row["created_at"])
         columns = ("paid_at", "shipped_at", "completed_at", "cancelled_at", "updated_at")
-        at = {column: _moment(row.get(column)) for column in columns}
+        at = {column: utc_moment(row.get(column)) for column in columns}
         moments = {created, *(r.created_at for r in refunds)}
         moments |= {moment for moment in at.values() if moment is not None and moment >= created}
         orders.append(
             _Order(
                 id=shopify_id(order_id),
                 row=row,
-                lines=sorted(lines_by_order.get(order_id, []), key=lambda line: str(line["line_id"])),
+                lines=lines.get(order_id, []),
                 refunds=refunds,
                 created_at=created,
                 events=sorted(moments),
@@ -269,7 +239,7 @@ def paginate(
 # the server
 
 
-class ShopifySandbox:
+class ShopifySandbox(Clocked):
     """State of one sandbox store: data, clock, inventory levels, rate-limit bucket, request log."""
 
     def __init__(
@@ -289,9 +259,9 @@ class ShopifySandbox:
         self.api_version = api_version
         self.bucket_size = bucket_size
         self.leak_per_second = leak_per_second
-        self.now = _moment(now) if now is not None else None
+        self.now = utc_moment(now)
         self.location_id = int(location_id)
-        shop = next((s for s in _records(world, "shops", None) if s["shop_id"] == shop_id), {})
+        shop = next((s for s in records(world, "shops", None) if s["shop_id"] == shop_id), {})
         self.tz = ZoneInfo(str(shop.get("timezone") or "Asia/Shanghai"))
         self.currency = str(shop.get("currency") or "USD")
         self.orders = _load_orders(world, shop_id)
@@ -308,9 +278,6 @@ class ShopifySandbox:
         self.failures: list[int] = []  # statuses to answer the next API calls with (fault injection)
 
     # -- clock and indexes ------------------------------------------------------------------------------- #
-
-    def clock(self) -> datetime:
-        return self.now or datetime.now(UTC).replace(microsecond=0)
 
     def visible_orders(self) -> tuple[list[tuple], list[_Order]]:
         """Orders created by the clock, sorted by (updated_at as of the clock, id); cached per event count."""
@@ -342,7 +309,7 @@ class ShopifySandbox:
         paid_at, cancelled_at = order.at("paid_at", now), order.at("cancelled_at", now)
         shipped_at, completed_at = order.at("shipped_at", now), order.at("completed_at", now)
         refunds = [r for r in order.refunds if r.created_at <= now]
-        total = _dec(row.get("paid_amount"))
+        total = decimal_money(row.get("paid_amount"))
         refunded = sum((r.amount for r in refunds), Decimal("0.00"))
         if paid_at is None:
             financial = "voided" if cancelled_at is not None else "pending"
@@ -350,11 +317,11 @@ class ShopifySandbox:
             financial = "refunded" if refunded >= total else "partially_refunded"
         else:
             financial = "voided" if cancelled_at is not None else "paid"
-        discounts = _dec(row.get("merchant_discount")) + _dec(row.get("platform_discount"))
-        list_amount = _dec(row.get("list_amount"))
-        first, last = split_name(_text(row.get("buyer_name")))
-        email, phone = _text(row.get("buyer_email")), _text(row.get("buyer_phone"))
-        number = _text(row.get("order_number")) or f"#{order.id}"
+        discounts = decimal_money(row.get("merchant_discount")) + decimal_money(row.get("platform_discount"))
+        list_amount = decimal_money(row.get("list_amount"))
+        first, last = split_name(optional_text(row.get("buyer_name")))
+        email, phone = optional_text(row.get("buyer_email")), optional_text(row.get("buyer_phone"))
+        number = optional_text(row.get("order_number")) or f"#{order.id}"
         digits = "".join(ch for ch in number if ch.isdigit())
         return {
             "id": order.id,
@@ -371,16 +338,16 @@ class ShopifySandbox:
             "cancel_reason": "customer" if cancelled_at is not None else None,
             "financial_status": financial,
             "fulfillment_status": "fulfilled" if shipped_at is not None else None,
-            "currency": _text(row.get("currency")) or self.currency,
-            "total_price": _money(total),
-            "subtotal_price": _money(list_amount - discounts),
-            "total_discounts": _money(discounts),
-            "total_line_items_price": _money(list_amount),
+            "currency": optional_text(row.get("currency")) or self.currency,
+            "total_price": money(total),
+            "subtotal_price": money(list_amount - discounts),
+            "total_discounts": money(discounts),
+            "total_line_items_price": money(list_amount),
             "total_tax": "0.00",
             "taxes_included": False,
-            "note": _text(row.get("buyer_remark")) or None,
-            "tags": _text(row.get("promo_id")) or "",
-            "shipping_lines": [{"title": "Standard Shipping", "price": _money(row.get("shipping_fee"))}],
+            "note": optional_text(row.get("buyer_remark")) or None,
+            "tags": optional_text(row.get("promo_id")) or "",
+            "shipping_lines": [{"title": "Standard Shipping", "price": money(row.get("shipping_fee"))}],
             "customer": {
                 "id": shopify_id(row.get("buyer_id")),
                 "email": email,
@@ -391,10 +358,10 @@ class ShopifySandbox:
             "shipping_address": {
                 "first_name": first,
                 "last_name": last,
-                "address1": _text(row.get("address_detail")),
-                "address2": _text(row.get("district")),
-                "city": _text(row.get("city")),
-                "province": _text(row.get("province")),
+                "address1": optional_text(row.get("address_detail")),
+                "address2": optional_text(row.get("district")),
+                "city": optional_text(row.get("city")),
+                "province": optional_text(row.get("province")),
                 "country": "China" if self.tz.key == "Asia/Shanghai" else None,
                 "zip": str(100000 + shopify_id(row.get("address_detail")) % 800000),
                 "phone": phone,
@@ -414,12 +381,12 @@ class ShopifySandbox:
             "id": shopify_id(line["line_id"]),
             "variant_id": shopify_id(line.get("platform_sku_id")),
             "product_id": shopify_id(line.get("platform_product_id")),
-            "sku": _text(line.get("outer_id")),
-            "title": _text(line.get("title")),
+            "sku": optional_text(line.get("outer_id")),
+            "title": optional_text(line.get("title")),
             "quantity": int(line["quantity"]),
-            "price": _money(line.get("unit_list_price")),
-            "total_discount": _money(
-                _dec(line.get("merchant_discount")) + _dec(line.get("platform_discount"))
+            "price": money(line.get("unit_list_price")),
+            "total_discount": money(
+                decimal_money(line.get("merchant_discount")) + decimal_money(line.get("platform_discount"))
             ),
         }
 
@@ -434,20 +401,20 @@ class ShopifySandbox:
                     "id": shopify_id(f"{refund.id}:{row['line_id']}"),
                     "line_item_id": shopify_id(row["line_id"]),
                     "quantity": int(row["quantity"]),
-                    "subtotal": _money(row["amount"]),
+                    "subtotal": money(row["amount"]),
                     "restock_type": "return" if bool(row.get("restocked")) else "no_restock",
                 }
                 for row in refund.lines
             ],
-            "transactions": [{"amount": _money(refund.amount), "kind": "refund", "status": "success"}],
+            "transactions": [{"amount": money(refund.amount), "kind": "refund", "status": "success"}],
         }
 
     # -- products and stock -------------------------------------------------------------------------------- #
 
     def _load_products(self, world: World) -> list[dict]:
         products: dict[int, dict] = {}
-        sizes = {str(p["sku"]): _text(p.get("size")) for p in _records(world, "products", None)}
-        for listing in _records(world, "listings", self.shop_id):
+        sizes = {str(p["sku"]): optional_text(p.get("size")) for p in records(world, "products", None)}
+        for listing in records(world, "listings", self.shop_id):
             product_id = shopify_id(listing["platform_product_id"])
             variant_id = shopify_id(listing["platform_sku_id"])
             item = listing.get("inventory_item_id")
@@ -455,7 +422,7 @@ class ShopifySandbox:
                 product_id,
                 {
                     "id": product_id,
-                    "title": _text(listing.get("title")),
+                    "title": optional_text(listing.get("title")),
                     "status": "active",
                     "vendor": "shopkeep",
                     "variants": [],
@@ -466,10 +433,10 @@ class ShopifySandbox:
                     "id": variant_id,
                     "product_id": product_id,
                     "title": sizes.get(str(listing.get("sku"))) or "Default Title",
-                    "sku": _text(listing.get("outer_id")),
-                    "price": _money(listing.get("price")),
+                    "sku": optional_text(listing.get("outer_id")),
+                    "price": money(listing.get("price")),
                     "inventory_item_id": shopify_id(item)
-                    if _text(item)
+                    if optional_text(item)
                     else shopify_id(f"item:{variant_id}"),
                     "_master_sku": str(listing.get("sku")),
                 }
@@ -484,7 +451,7 @@ class ShopifySandbox:
             latest = snapshots[snapshots["snapshot_date"] == snapshots["snapshot_date"].max()]
             on_hand = {str(k): int(v) for k, v in latest.groupby("sku")["on_hand"].sum().items()}
         kits: dict[str, list[tuple[str, int]]] = {}
-        for row in _records(world, "kit_components", None):
+        for row in records(world, "kit_components", None):
             kits.setdefault(str(row["kit_sku"]), []).append((str(row["component_sku"]), int(row["quantity"])))
         stamp = self.iso(self.clock())
         levels = {}
@@ -601,13 +568,13 @@ def _ledger_entries(lines: list[dict], tz: ZoneInfo) -> list[tuple]:
         charged = [fees[n]] if n < len(fees) else []
         if n == 0:
             charged += fees[len(incomes) :]
-        fee = -sum((_dec(f["amount"]) for f in charged), Decimal("0.00"))
-        entries.append(("charge", income, _dec(income["amount"]), fee))
+        fee = -sum((decimal_money(f["amount"]) for f in charged), Decimal("0.00"))
+        entries.append(("charge", income, decimal_money(income["amount"]), fee))
     if not incomes:  # fees without a charge (never made by the simulator): an adjustment
-        entries += [("adjustment", f, _dec(f["amount"]), Decimal("0.00")) for f in fees]
+        entries += [("adjustment", f, decimal_money(f["amount"]), Decimal("0.00")) for f in fees]
     for kind, rows in by_type.items():
         kind = "refund" if kind == "refund" else "adjustment"
-        entries += [(kind, row, _dec(row["amount"]), Decimal("0.00")) for row in rows]
+        entries += [(kind, row, decimal_money(row["amount"]), Decimal("0.00")) for row in rows]
     result = []
     for kind, row, amount, fee in entries:
         line_id = str(row["bill_line_id"])
@@ -620,7 +587,7 @@ def _ledger_entries(lines: list[dict], tz: ZoneInfo) -> list[tuple]:
 
 def _load_ledger(world: World, shop_id: str, tz: ZoneInfo, currency: str) -> _Ledger:
     groups: dict[tuple[str, Any], list[dict]] = {}
-    for line in _records(world, "bill_lines", shop_id):
+    for line in records(world, "bill_lines", shop_id):
         groups.setdefault((str(line["order_id"]), line["settled_date"]), []).append(line)
     entries = sorted(e for lines in groups.values() for e in _ledger_entries(lines, tz))
     payouts: dict[date, _Payout] = {}
@@ -681,9 +648,9 @@ def render_transaction(txn: _Transaction, now: datetime) -> dict:
         "payout_id": payout.id if payout else None,
         "payout_status": payout.status(now) if payout else "pending",
         "currency": txn.payout.currency if txn.payout else None,
-        "amount": _money(txn.amount),
-        "fee": _money(txn.fee),
-        "net": _money(txn.net),
+        "amount": money(txn.amount),
+        "fee": money(txn.fee),
+        "net": money(txn.net),
         "source_id": txn.source_id,
         "source_type": txn.source_type,
         "source_order_id": txn.source_order_id,
@@ -694,14 +661,14 @@ def render_transaction(txn: _Transaction, now: datetime) -> dict:
 
 def render_payout(payout: _Payout, now: datetime) -> dict:
     def total(kind: str, what: str) -> str:
-        return _money(sum((getattr(t, what) for t in payout.transactions if t.type == kind), Decimal("0.00")))
+        return money(sum((getattr(t, what) for t in payout.transactions if t.type == kind), Decimal("0.00")))
 
     return {
         "id": payout.id,
         "status": payout.status(now),
         "date": payout.date.isoformat(),
         "currency": payout.currency,
-        "amount": _money(sum((t.net for t in payout.transactions), Decimal("0.00"))),
+        "amount": money(sum((t.net for t in payout.transactions), Decimal("0.00"))),
         "summary": {
             "adjustments_fee_amount": total("adjustment", "fee"),
             "adjustments_gross_amount": total("adjustment", "amount"),

@@ -30,7 +30,6 @@ import uuid
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -41,6 +40,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.faults import FaultConfig, Faults
+from sandbox.records import Clocked, decimal_money, lines_by_order, money, records, text, utc_moment
 from sandbox.world import World
 
 GMT8 = timezone(timedelta(hours=8))
@@ -49,7 +49,6 @@ MAX_PAGE_SIZE = 100
 MAX_WINDOW = timedelta(days=1)
 MAX_CLOCK_SKEW = timedelta(minutes=10)
 MAX_BATCH_SKUS = 20
-CENT = Decimal("0.01")
 SIGN_METHODS = ("md5", "hmac", "hmac-sha256")
 
 REFUND_STATUS = {"success": "SUCCESS", "closed": "CLOSED", "processing": "WAIT_SELLER_AGREE"}
@@ -89,17 +88,6 @@ def invalid(name: str, message: str) -> TopError:
 # conversions
 
 
-def _moment(value: Any) -> datetime | None:
-    """World timestamp -> aware UTC datetime at second precision (None for NaT/None)."""
-    if value is None or (not isinstance(value, str | datetime) and pd.isna(value)):
-        return None
-    ts = pd.Timestamp(value)
-    if pd.isna(ts):
-        return None
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.floor("s").to_pydatetime()
-
-
 def top_time(moment: datetime | None) -> str | None:
     """UTC datetime -> 'yyyy-MM-dd HH:mm:ss' in GMT+8."""
     return moment.astimezone(GMT8).strftime(TIME_FORMAT) if moment is not None else None
@@ -114,22 +102,6 @@ def parse_top_time(value: str | None, name: str) -> datetime:
         return datetime.strptime(value.strip(), TIME_FORMAT).replace(tzinfo=GMT8).astimezone(UTC)
     except ValueError:
         raise invalid(name, f"{name} must be yyyy-MM-dd HH:mm:ss (GMT+8), got {value!r}") from None
-
-
-def _money(value: Any) -> str:
-    if value is None or (not isinstance(value, Decimal) and pd.isna(value)):
-        return "0.00"
-    return str(Decimal(str(value)).quantize(CENT))
-
-
-def _dec(value: Any) -> Decimal:
-    return Decimal(_money(value))
-
-
-def _text(value: Any) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    return str(value)
 
 
 def _int(params: dict[str, str], name: str, default: int, low: int, high: int | None = None) -> int:
@@ -149,15 +121,6 @@ def _int(params: dict[str, str], name: str, default: int, low: int, high: int | 
 def response_key(method: str) -> str:
     """'taobao.trades.sold.increment.get' -> 'trades_sold_increment_get_response'."""
     return method.removeprefix("taobao.").replace(".", "_") + "_response"
-
-
-def _records(world: World, table: str, shop_id: str | None) -> list[dict]:
-    frame = world.tables.get(table)
-    if frame is None or frame.empty:
-        return []
-    if shop_id is not None and "shop_id" in frame.columns:
-        frame = frame[frame["shop_id"] == shop_id]
-    return frame.to_dict("records")
 
 
 # ---------------------------------------------------------------------------------------------------------- #
@@ -183,27 +146,25 @@ class _Trade:
 
 
 def _load_trades(world: World, shop_id: str) -> list[_Trade]:
-    lines: dict[str, list[dict]] = {}
-    for line in _records(world, "order_lines", shop_id):
-        lines.setdefault(str(line["order_id"]), []).append(line)
+    lines = lines_by_order(world, shop_id)
     refunds: dict[str, list[dict]] = {}
-    for refund in _records(world, "refunds", shop_id):
-        refund["_at"] = _moment(refund["created_at"])
+    for refund in records(world, "refunds", shop_id):
+        refund["_at"] = utc_moment(refund["created_at"])
         if refund["_at"] is not None:
             refunds.setdefault(str(refund["order_id"]), []).append(refund)
     trades = []
-    for row in _records(world, "orders", shop_id):
+    for row in records(world, "orders", shop_id):
         order_id = str(row["order_id"])
-        created = _moment(row["created_at"])
+        created = utc_moment(row["created_at"])
         columns = ("paid_at", "shipped_at", "completed_at", "cancelled_at", "updated_at")
-        moments = {c: _moment(row.get(c)) for c in columns}
+        moments = {c: utc_moment(row.get(c)) for c in columns}
         own = refunds.get(order_id, [])
         events = {created} | {r["_at"] for r in own} | {m for m in moments.values() if m is not None}
         trades.append(
             _Trade(
                 tid=int(order_id) if order_id.isdigit() else _stable_int(order_id),
                 row=row,
-                lines=sorted(lines.get(order_id, []), key=lambda x: str(x["line_id"])),
+                lines=lines.get(order_id, []),
                 refunds=sorted(own, key=lambda r: (r["_at"], str(r["refund_id"]))),
                 created=created,
                 moments=moments,
@@ -222,7 +183,7 @@ def _numeric(value: Any) -> int:
     return int(text) if text.isdigit() else _stable_int(text)
 
 
-class TaobaoSandbox:
+class TaobaoSandbox(Clocked):
     """State of one sandbox Tmall shop: data, clock, listed stock, token, faults and the request log."""
 
     def __init__(
@@ -239,7 +200,7 @@ class TaobaoSandbox:
         self.shop_id = shop_id
         self.app_key, self.app_secret, self.access_token = app_key, app_secret, access_token
         self.token_expired = False
-        self.now = _moment(now) if now is not None else None
+        self.now = utc_moment(now)
         self.faults = faults or Faults(FaultConfig(rate=0.0))
         self.history_days = history_days
         self.trades = _load_trades(world, shop_id)
@@ -257,9 +218,6 @@ class TaobaoSandbox:
 
     # -- clock ---------------------------------------------------------------------------------------------- #
 
-    def clock(self) -> datetime:
-        return self.now or datetime.now(UTC).replace(microsecond=0)
-
     def oldest_queryable(self) -> datetime:
         return self.clock() - timedelta(days=self.history_days)
 
@@ -276,7 +234,7 @@ class TaobaoSandbox:
     # -- loading -------------------------------------------------------------------------------------------- #
 
     def _load_bills(self, world: World) -> list[dict]:
-        rows = _records(world, "bill_lines", self.shop_id)
+        rows = records(world, "bill_lines", self.shop_id)
         rows.sort(key=lambda r: (r["settled_date"], str(r["bill_line_id"]), str(r["type"])))
         bills = []
         for n, row in enumerate(rows):
@@ -290,7 +248,7 @@ class TaobaoSandbox:
                     "bill_no": str(row["bill_line_id"]),
                     "tid": _numeric(row["order_id"]),
                     "biz_type": BILL_TYPES.get(str(row["type"]), str(row["type"])),
-                    "amount": _money(row["amount"]),
+                    "amount": money(row["amount"]),
                     "currency": "CNY",
                     "settle_time": top_time(at),
                 }
@@ -300,15 +258,15 @@ class TaobaoSandbox:
     def _load_items(self, world: World) -> dict[int, dict]:
         items: dict[int, dict] = {}
         for listing in sorted(
-            _records(world, "listings", self.shop_id), key=lambda x: str(x["platform_sku_id"])
+            records(world, "listings", self.shop_id), key=lambda x: str(x["platform_sku_id"])
         ):
             num_iid = _numeric(listing["platform_product_id"])
             item = items.setdefault(
                 num_iid,
                 {
                     "num_iid": num_iid,
-                    "title": _text(listing.get("title")).rsplit(" ", 1)[0],
-                    "price": _money(listing.get("price")),
+                    "title": text(listing.get("title")).rsplit(" ", 1)[0],
+                    "price": money(listing.get("price")),
                     "approve_status": "onsale",
                     "skus": [],
                 },
@@ -316,9 +274,9 @@ class TaobaoSandbox:
             item["skus"].append(
                 {
                     "sku_id": _numeric(listing["platform_sku_id"]),
-                    "outer_id": _text(listing.get("outer_id")),
-                    "price": _money(listing.get("price")),
-                    "properties_name": _text(listing.get("title")),
+                    "outer_id": text(listing.get("outer_id")),
+                    "price": money(listing.get("price")),
+                    "properties_name": text(listing.get("title")),
                     "_sku": str(listing.get("sku")),
                 }
             )
@@ -332,7 +290,7 @@ class TaobaoSandbox:
             latest = snapshots[snapshots["snapshot_date"] == snapshots["snapshot_date"].max()]
             on_hand = {str(k): int(v) for k, v in latest.groupby("sku")["on_hand"].sum().items()}
         kits: dict[str, list[tuple[str, int]]] = {}
-        for row in _records(world, "kit_components", None):
+        for row in records(world, "kit_components", None):
             kits.setdefault(str(row["kit_sku"]), []).append((str(row["component_sku"]), int(row["quantity"])))
         stock = {}
         for item in self.items.values():
@@ -372,20 +330,20 @@ class TaobaoSandbox:
         line_refund = {str(r["line_id"]): REFUND_STATUS.get(str(r["status"]), "SUCCESS") for r in refunds}
         orders = []
         for line in trade.lines:
-            price, num = _dec(line["unit_list_price"]), int(line["quantity"])
-            merchant = _dec(line["merchant_discount"])
+            price, num = decimal_money(line["unit_list_price"]), int(line["quantity"])
+            merchant = decimal_money(line["merchant_discount"])
             orders.append(
                 {
                     "oid": _numeric(line["line_id"]),
                     "num_iid": _numeric(line["platform_product_id"]),
                     "sku_id": _numeric(line["platform_sku_id"]),
-                    "outer_sku_id": _text(line.get("outer_id")),
-                    "title": _text(line.get("title")),
+                    "outer_sku_id": text(line.get("outer_id")),
+                    "title": text(line.get("title")),
                     "num": num,
-                    "price": _money(price),
-                    "total_fee": _money(price * num - merchant),
-                    "discount_fee": _money(merchant),
-                    "payment": _money(line["paid_amount"]),
+                    "price": money(price),
+                    "total_fee": money(price * num - merchant),
+                    "discount_fee": money(merchant),
+                    "payment": money(line["paid_amount"]),
                     "refund_status": line_refund.get(str(line["line_id"]), "NO_REFUND"),
                     "status": status,
                 }
@@ -399,21 +357,21 @@ class TaobaoSandbox:
             "pay_time": top_time(paid),
             "consign_time": top_time(shipped),
             "end_time": top_time(end_time),
-            "payment": _money(row.get("paid_amount")),
-            "post_fee": _money(row.get("shipping_fee")),
-            "total_fee": _money(row.get("list_amount")),
-            "discount_fee": _money(row.get("merchant_discount")),
-            "coupon_fee": _money(row.get("platform_discount")),
-            "buyer_nick": _text(row.get("buyer_name")),
-            "buyer_open_uid": _text(row.get("buyer_id")),
-            "receiver_name": _text(row.get("buyer_name")),
-            "receiver_mobile": _text(row.get("buyer_phone")),
-            "receiver_state": _text(row.get("province")),
-            "receiver_city": _text(row.get("city")),
-            "receiver_district": _text(row.get("district")),
-            "receiver_address": _text(row.get("address_detail")),
-            "buyer_message": _text(row.get("buyer_remark")),
-            "seller_memo": _text(row.get("seller_remark")),
+            "payment": money(row.get("paid_amount")),
+            "post_fee": money(row.get("shipping_fee")),
+            "total_fee": money(row.get("list_amount")),
+            "discount_fee": money(row.get("merchant_discount")),
+            "coupon_fee": money(row.get("platform_discount")),
+            "buyer_nick": text(row.get("buyer_name")),
+            "buyer_open_uid": text(row.get("buyer_id")),
+            "receiver_name": text(row.get("buyer_name")),
+            "receiver_mobile": text(row.get("buyer_phone")),
+            "receiver_state": text(row.get("province")),
+            "receiver_city": text(row.get("city")),
+            "receiver_district": text(row.get("district")),
+            "receiver_address": text(row.get("address_detail")),
+            "buyer_message": text(row.get("buyer_remark")),
+            "seller_memo": text(row.get("seller_remark")),
             "orders": {"order": orders},
         }
         return {k: v for k, v in trade_json.items() if v is not None}  # TOP leaves out empty fields
@@ -429,11 +387,11 @@ class TaobaoSandbox:
             "tid": _numeric(refund["order_id"]),
             "oid": _numeric(refund["line_id"]),
             "num_iid": _numeric(line.get("platform_product_id", 0)),
-            "sku": _text(line.get("outer_id")),
+            "sku": text(line.get("outer_id")),
             "status": REFUND_STATUS.get(str(refund["status"]), "SUCCESS"),
-            "refund_fee": _money(refund["amount"]),
+            "refund_fee": money(refund["amount"]),
             "num": int(refund["quantity"]),
-            "reason": _text(refund.get("reason_text")),
+            "reason": text(refund.get("reason_text")),
             "desc": "",
             "created": top_time(refund["_at"]),
             "modified": top_time(refund["_at"]),
@@ -787,7 +745,7 @@ def create_app(
 
     async def set_clock(request: Request) -> JSONResponse:
         body = json.loads(await request.body() or b"{}")
-        sandbox.now = _moment(pd.Timestamp(body["now"])) if body.get("now") else None
+        sandbox.now = utc_moment(pd.Timestamp(body["now"])) if body.get("now") else None
         return JSONResponse({"now": sandbox.clock().isoformat()})
 
     async def get_clock(request: Request) -> JSONResponse:

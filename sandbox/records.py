@@ -1,0 +1,114 @@
+"""What every channel sandbox reads from the world the same way: one shop's rows, their values, the sandbox clock.
+
+The world (sandbox/world.py) keeps timestamps as UTC pandas Timestamps, money as Decimal and ids as strings, with
+None/NaT/NaN where a value is missing. The channel servers (shopify, taobao, jd, pinduoduo, douyin) each turn them
+into their platform's formats; what does not depend on the platform is here:
+
+- `utc_moment`: a world timestamp -> aware UTC datetime at second precision (None when missing);
+- `money`: an amount as a decimal string with 2 places ("0.00" when missing), `decimal_money` the same as a Decimal,
+  `fen`: whole fen (0 when missing);
+- `text` ("" when missing) and `optional_text` (None when missing: Shopify sends null where the marketplaces send
+  an empty string);
+- `records`: the rows of a table of one shop, `lines_by_order`: a shop's order lines per order;
+- `Clocked`: the sandbox clock, pinned (`now`) or the wall clock at second precision.
+
+Each server keeps its own time format (Shopify's ISO with the shop's offset, Taobao's and JD's GMT+8 strings,
+Pinduoduo's `gmt8`, Douyin's unix seconds), its state names and which moments change an order on its platform.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from types import UnionType
+from typing import Any
+
+import pandas as pd
+
+from sandbox.world import World
+
+CENT = Decimal("0.01")
+
+
+# ---------------------------------------------------------------------------------------------------------- #
+# values
+
+
+def _missing(value: Any, kind: type | UnionType) -> bool:
+    """None, or NaT/NaN for a value that is not already of `kind` (a Decimal NaN stays a value)."""
+    return value is None or (not isinstance(value, kind) and pd.isna(value))
+
+
+def utc_moment(value: Any) -> datetime | None:
+    """World timestamp -> aware UTC datetime at second precision (None for None/NaT)."""
+    if _missing(value, str | datetime):
+        return None
+    ts = pd.Timestamp(value)
+    if pd.isna(ts):
+        return None
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.floor("s").to_pydatetime()
+
+
+def money(value: Any) -> str:
+    """An amount (Decimal, number or string) -> "12.30"; "0.00" when missing."""
+    if _missing(value, Decimal):
+        return "0.00"
+    return str(Decimal(str(value)).quantize(CENT))
+
+
+def decimal_money(value: Any) -> Decimal:
+    """`money` as a Decimal with 2 places."""
+    return Decimal(money(value))
+
+
+def fen(value: Any) -> int:
+    """Yuan (Decimal) -> whole fen; 0 when missing."""
+    if _missing(value, Decimal):
+        return 0
+    return int((Decimal(str(value)) * 100).quantize(Decimal(1)))
+
+
+def text(value: Any) -> str:
+    """The value as a string; '' when missing."""
+    return "" if _missing(value, str) else str(value)
+
+
+def optional_text(value: Any) -> str | None:
+    """The value as a string; None when missing (an empty string stays '')."""
+    return None if _missing(value, str) else str(value)
+
+
+# ---------------------------------------------------------------------------------------------------------- #
+# rows
+
+
+def records(world: World, table: str, shop_id: str | None) -> list[dict]:
+    """The rows of `table` as dicts: `shop_id`'s own when the table has shops, every row for shop_id None."""
+    frame = world.tables.get(table)
+    if frame is None or frame.empty:
+        return []
+    if shop_id is not None and "shop_id" in frame.columns:
+        frame = frame[frame["shop_id"] == shop_id]
+    return frame.to_dict("records")
+
+
+def lines_by_order(world: World, shop_id: str) -> dict[str, list[dict]]:
+    """The shop's order lines per order id, each order's sorted by line id."""
+    lines: dict[str, list[dict]] = {}
+    for line in records(world, "order_lines", shop_id):
+        lines.setdefault(str(line["order_id"]), []).append(line)
+    return {order_id: sorted(rows, key=lambda line: str(line["line_id"])) for order_id, rows in lines.items()}
+
+
+# ---------------------------------------------------------------------------------------------------------- #
+# the clock
+
+
+class Clocked:
+    """A sandbox with a clock: `now` when pinned (tests move it), else the wall clock at second precision."""
+
+    now: datetime | None
+
+    def clock(self) -> datetime:
+        return self.now or datetime.now(UTC).replace(microsecond=0)
