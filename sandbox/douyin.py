@@ -40,8 +40,7 @@ import asyncio
 import hashlib
 import json
 import uuid
-from bisect import bisect_right
-from dataclasses import dataclass, field
+from bisect import bisect_left
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -53,7 +52,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.faults import FaultConfig, Faults
-from sandbox.records import Clocked, fen, lines_by_order, records, text, utc_moment
+from sandbox.records import Clocked, OrderIndex, Timeline, fen, lines_by_order, records, text, utc_moment
 from sandbox.world import World
 
 # The signer is a pure function shared with the connector only by spec; the sandbox keeps its own copy so that a
@@ -117,32 +116,12 @@ def beijing_time(text: str, name: str) -> datetime:
 # the shop's data
 
 
-@dataclass
-class _Order:
-    row: dict
-    lines: list[dict]
-    created_at: datetime
-    moments: dict[str, datetime | None]
-    events: list[datetime] = field(default_factory=list)
-
-    def updated_at(self, now: datetime) -> datetime:
-        return self.events[bisect_right(self.events, now) - 1]
-
-    def at(self, column: str, now: datetime) -> datetime | None:
-        moment = self.moments.get(column)
-        return moment if moment is not None and moment <= now else None
-
-
-def _load_orders(world: World, shop_id: str) -> list[_Order]:
+def _load_orders(world: World, shop_id: str) -> list[Timeline]:
+    """The shop's orders; a refund is an after-sale of its own and does not update the order."""
     lines = lines_by_order(world, shop_id)
-    orders = []
-    for row in records(world, "orders", shop_id):
-        created = utc_moment(row["created_at"])
-        columns = ("paid_at", "shipped_at", "completed_at", "cancelled_at", "updated_at")
-        moments = {c: utc_moment(row.get(c)) for c in columns}
-        events = {created} | {m for m in moments.values() if m is not None and m >= created}
-        orders.append(_Order(row, lines.get(str(row["order_id"]), []), created, moments, sorted(events)))
-    return orders
+    return [
+        Timeline.of(row, lines.get(str(row["order_id"]), [])) for row in records(world, "orders", shop_id)
+    ]
 
 
 def _settle_moment(bill: dict) -> datetime:
@@ -167,9 +146,9 @@ class DouyinSandbox(Clocked):
         self.faults = faults
         self.history_days = history_days
         self.orders = _load_orders(world, shop_id)
-        self.all_events = sorted(e for o in self.orders for e in o.events)
-        self._index_key: int | None = None
-        self._index: tuple[list[int], list[_Order]] = ([], [])
+        self.index = OrderIndex(
+            self.orders, lambda o, now: (_unix(o.updated_at(now)), str(o.row["order_id"]))
+        )
         self.refunds = sorted(
             (r for r in records(world, "refunds", shop_id) if utc_moment(r["created_at"]) is not None),
             key=lambda r: (utc_moment(r["created_at"]), str(r["refund_id"])),
@@ -181,21 +160,11 @@ class DouyinSandbox(Clocked):
 
     # -- orders -------------------------------------------------------------------------------------------- #
 
-    def visible_orders(self) -> tuple[list[int], list[_Order]]:
-        """Orders created by the clock, sorted by (update_time at the clock, order id); cached per event count."""
-        now = self.clock()
-        key = bisect_right(self.all_events, now)
-        if key != self._index_key:
-            rows = sorted(
-                ((_unix(o.updated_at(now)), str(o.row["order_id"])), o)
-                for o in self.orders
-                if o.created_at <= now
-            )
-            self._index = ([k[0] for k, _ in rows], [o for _, o in rows])
-            self._index_key = key
-        return self._index
+    def visible_orders(self) -> tuple[list[tuple], list[Timeline]]:
+        """Orders created by the clock, sorted by (update_time at the clock, order id)."""
+        return self.index.at(self.clock())
 
-    def render_order(self, order: _Order, now: datetime) -> dict:
+    def render_order(self, order: Timeline, now: datetime) -> dict:
         row = order.row
         paid, shipped = order.at("paid_at", now), order.at("shipped_at", now)
         finished, cancelled = order.at("completed_at", now), order.at("cancelled_at", now)
@@ -399,7 +368,7 @@ def search_orders(sandbox: DouyinSandbox, params: dict, fault: str | None) -> di
         raise bad_param("order_by", "order_by 仅支持 update_time, create_time")
     now = sandbox.clock()
     keys, orders = sandbox.visible_orders()
-    selected = orders[bisect_right(keys, start - 1) : bisect_right(keys, end)]
+    selected = orders[bisect_left(keys, (start,)) : bisect_left(keys, (end + 1,))]  # start <= update <= end
     if params.get("order_by") == "create_time":
         selected = sorted(selected, key=lambda o: o.created_at)
     if params.get("order_asc") in (False, "false", 0, "0"):

@@ -41,8 +41,7 @@ import asyncio
 import hashlib
 import json
 import re
-from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -53,7 +52,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.faults import FaultConfig, Faults
-from sandbox.records import Clocked, decimal_money, money, records, text, utc_moment
+from sandbox.records import (
+    Clocked,
+    Timeline,
+    decimal_money,
+    lines_by_order,
+    money,
+    records,
+    text,
+    utc_moment,
+)
 from sandbox.world import World
 
 GMT8 = ZoneInfo("Asia/Shanghai")
@@ -113,23 +121,11 @@ def parse_jd_time(value: Any, name: str) -> datetime:
         raise JdApiError("100") from None
 
 
-@dataclass
-class _Order:
-    row: dict
-    lines: list[dict]
-    refund_times: list[datetime]
-    created: datetime
-    events: list[datetime] = field(default_factory=list)
-    moments: dict[str, datetime | None] = field(default_factory=dict)
+@dataclass(kw_only=True)
+class _Order(Timeline):
+    """An order and when its successful refunds were made: a refund modifies the order."""
 
-    def at(self, column: str, now: datetime) -> datetime | None:
-        if column not in self.moments:
-            self.moments[column] = utc_moment(self.row.get(column))
-        moment = self.moments[column]
-        return moment if moment is not None and moment <= now else None
-
-    def modified(self, now: datetime) -> datetime:
-        return self.events[bisect_right(self.events, now) - 1]
+    refund_times: list[datetime]  # sorted
 
     def state(self, now: datetime) -> str:
         if self.at("cancelled_at", now):
@@ -169,9 +165,7 @@ class JdSandbox(Clocked):
         self.token_expired = False
         self.log: list[dict] = []
         refunds = records(world, "refunds", shop_id)
-        by_order: dict[str, list[dict]] = {}
-        for line in records(world, "order_lines", shop_id):
-            by_order.setdefault(str(line["order_id"]), []).append(line)
+        lines = lines_by_order(world, shop_id)
         refund_times: dict[str, list[datetime]] = {}
         for refund in refunds:
             if refund.get("status") == "success" and utc_moment(refund["created_at"]):
@@ -179,15 +173,8 @@ class JdSandbox(Clocked):
         self.orders: list[_Order] = []
         for row in records(world, "orders", shop_id):
             oid = str(row["order_id"])
-            created = utc_moment(row["created_at"])
             times = sorted(refund_times.get(oid, []))
-            moments = {created, *times}
-            for column in ("paid_at", "shipped_at", "completed_at", "cancelled_at", "updated_at"):
-                m = utc_moment(row.get(column))
-                if m is not None and m >= created:
-                    moments.add(m)
-            lines = sorted(by_order.get(oid, []), key=lambda r: str(r["line_id"]))
-            self.orders.append(_Order(row, lines, times, created, sorted(moments)))
+            self.orders.append(_Order.of(row, lines.get(oid, []), changes=times, refund_times=times))
         self.refunds = sorted(
             (r for r in refunds if utc_moment(r["created_at"]) is not None),
             key=lambda r: (utc_moment(r["created_at"]), str(r["refund_id"])),
@@ -251,8 +238,8 @@ class JdSandbox(Clocked):
             "orderId": str(row["order_id"]),
             "venderId": "10086",
             "orderState": order.state(now),
-            "orderStartTime": jd_time(order.created),
-            "modified": jd_time(order.modified(now)),
+            "orderStartTime": jd_time(order.created_at),
+            "modified": jd_time(order.updated_at(now)),
             "paymentConfirmTime": jd_time(order.at("paid_at", now)),
             "outboundTime": jd_time(order.at("shipped_at", now)),
             "orderEndTime": jd_time(order.at("completed_at", now)),
@@ -330,9 +317,9 @@ class JdSandbox(Clocked):
         states = {s.strip() for s in str(params.get("order_state") or "").split(",") if s.strip()}
         rows = []
         for order in self.orders:
-            if order.created > now:
+            if order.created_at > now:
                 continue
-            moment = order.created if by_creation else order.modified(now)
+            moment = order.created_at if by_creation else order.updated_at(now)
             if start <= moment <= end and (not states or order.state(now) in states):
                 rows.append(((moment, str(order.row["order_id"])), order))
         rows.sort(key=lambda r: r[0])

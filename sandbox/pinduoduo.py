@@ -42,9 +42,9 @@ import asyncio
 import hashlib
 import json
 import uuid
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -56,7 +56,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.faults import KINDS, FaultConfig, Faults
-from sandbox.records import Clocked, fen, lines_by_order, records, text, utc_moment
+from sandbox.records import Clocked, OrderIndex, Timeline, fen, lines_by_order, records, text, utc_moment
 from sandbox.world import World
 
 DEFAULT_CLIENT_ID = "pdd_sandbox_client_id"
@@ -117,25 +117,19 @@ def gmt8(moment: datetime | None) -> str | None:
 # the shop's data
 
 
-@dataclass
-class _Order:
-    row: dict
-    lines: list[dict]
+ORDER_CHANGES = ("paid_at", "shipped_at", "completed_at", "cancelled_at")
+"""An order's `updated_at` is its latest of these or of its refunds (not the world's own updated_at)."""
+
+
+@dataclass(kw_only=True)
+class _Order(Timeline):
+    """An order and its refunds, any status: a refund updates the order."""
+
     refunds: list[dict]
-    created_at: datetime
-    moments: dict[str, datetime | None]
-    events: list[datetime] = field(default_factory=list)
 
     @property
     def sn(self) -> str:
         return str(self.row["order_id"])
-
-    def updated_at(self, now: datetime) -> datetime:
-        return self.events[bisect_right(self.events, now) - 1]
-
-    def at(self, column: str, now: datetime) -> datetime | None:
-        moment = self.moments.get(column)
-        return moment if moment is not None and moment <= now else None
 
 
 def _load_orders(world: World, shop_id: str) -> list[_Order]:
@@ -146,20 +140,14 @@ def _load_orders(world: World, shop_id: str) -> list[_Order]:
             refunds.setdefault(str(refund["order_id"]), []).append(refund)
     orders = []
     for row in records(world, "orders", shop_id):
-        created = utc_moment(row["created_at"])
-        columns = ("paid_at", "shipped_at", "completed_at", "cancelled_at")
-        moments = {c: utc_moment(row.get(c)) for c in columns}
         own_refunds = refunds.get(str(row["order_id"]), [])
-        events = {created, *(m for m in moments.values() if m is not None and m >= created)}
-        events |= {max(created, utc_moment(r["created_at"])) for r in own_refunds}
         orders.append(
-            _Order(
-                row=row,
-                lines=lines.get(str(row["order_id"]), []),
+            _Order.of(
+                row,
+                lines.get(str(row["order_id"]), []),
+                columns=ORDER_CHANGES,
+                changes=[utc_moment(r["created_at"]) for r in own_refunds],
                 refunds=own_refunds,
-                created_at=created,
-                moments=moments,
-                events=sorted(events),
             )
         )
     return orders
@@ -187,9 +175,7 @@ class PddSandbox(Clocked):
         self.token_expired = False
         self.log: list[dict] = []
         self.orders = _load_orders(world, shop_id)
-        self.all_events = sorted(e for o in self.orders for e in o.events)
-        self._index_key: int | None = None
-        self._index: tuple[list[tuple[int, str]], list[_Order]] = ([], [])
+        self.index = OrderIndex(self.orders, lambda o, now: (int(o.updated_at(now).timestamp()), o.sn))
         self._rendered: dict[tuple[str, datetime], dict] = {}
         self.refunds = self._load_refunds(world)
         self.bills = self._load_bills(world)
@@ -277,16 +263,9 @@ class PddSandbox(Clocked):
 
     # -- orders -------------------------------------------------------------------------------------------- #
 
-    def visible_orders(self) -> tuple[list[tuple[int, str]], list[_Order]]:
-        now = self.clock()
-        key = bisect_right(self.all_events, now)
-        if key != self._index_key:
-            rows = sorted(
-                ((int(o.updated_at(now).timestamp()), o.sn), o) for o in self.orders if o.created_at <= now
-            )
-            self._index = ([k for k, _ in rows], [o for _, o in rows])
-            self._index_key = key
-        return self._index
+    def visible_orders(self) -> tuple[list[tuple], list[_Order]]:
+        """Orders created by the clock, sorted by (updated_at as of the clock in unix seconds, order_sn)."""
+        return self.index.at(self.clock())
 
     def render_order(self, order: _Order, now: datetime) -> dict:
         key = (order.sn, order.updated_at(now))

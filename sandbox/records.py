@@ -1,4 +1,5 @@
-"""What every channel sandbox reads from the world the same way: one shop's rows, their values, the sandbox clock.
+"""What every channel sandbox reads from the world the same way: one shop's rows, their values, the sandbox clock
+and an order's timeline as of that clock.
 
 The world (sandbox/world.py) keeps timestamps as UTC pandas Timestamps, money as Decimal and ids as strings, with
 None/NaT/NaN where a value is missing. The channel servers (shopify, taobao, jd, pinduoduo, douyin) each turn them
@@ -10,7 +11,9 @@ into their platform's formats; what does not depend on the platform is here:
 - `text` ("" when missing) and `optional_text` (None when missing: Shopify sends null where the marketplaces send
   an empty string);
 - `records`: the rows of a table of one shop, `lines_by_order`: a shop's order lines per order;
-- `Clocked`: the sandbox clock, pinned (`now`) or the wall clock at second precision.
+- `Clocked`: the sandbox clock, pinned (`now`) or the wall clock at second precision;
+- `Timeline`: one order as the clock shows it (`at(column, now)`, `updated_at(now)`), and `OrderIndex`: the
+  orders the clock shows, sorted the channel's way.
 
 Each server keeps its own time format (Shopify's ISO with the shop's offset, Taobao's and JD's GMT+8 strings,
 Pinduoduo's `gmt8`, Douyin's unix seconds), its state names and which moments change an order on its platform.
@@ -18,16 +21,21 @@ Pinduoduo's `gmt8`, Douyin's unix seconds), its state names and which moments ch
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from types import UnionType
-from typing import Any
+from typing import Any, Generic, Self, TypeVar
 
 import pandas as pd
 
 from sandbox.world import World
 
 CENT = Decimal("0.01")
+ORDER_MOMENTS = ("paid_at", "shipped_at", "completed_at", "cancelled_at", "updated_at")
+"""The order row's timestamps after its creation."""
 
 
 # ---------------------------------------------------------------------------------------------------------- #
@@ -102,7 +110,7 @@ def lines_by_order(world: World, shop_id: str) -> dict[str, list[dict]]:
 
 
 # ---------------------------------------------------------------------------------------------------------- #
-# the clock
+# the clock and the orders as of it
 
 
 class Clocked:
@@ -112,3 +120,78 @@ class Clocked:
 
     def clock(self) -> datetime:
         return self.now or datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(kw_only=True)
+class Timeline:
+    """One order as the clock shows it: its world row and lines, when it was created, when each of its moment
+    columns happened (None: never) and every moment it changed, sorted (creation first).
+
+    A channel subclasses it for what only it carries (its order id, its refunds, its state names)."""
+
+    row: dict
+    lines: list[dict]
+    created_at: datetime
+    moments: dict[str, datetime | None]
+    events: list[datetime]
+
+    @classmethod
+    def of(
+        cls,
+        row: dict,
+        lines: list[dict],
+        *,
+        columns: Sequence[str] = ORDER_MOMENTS,
+        changes: Iterable[datetime] = (),
+        **fields: Any,
+    ) -> Self:
+        """The timeline of a world order row. `columns` are the row's moments the channel shows, each an event;
+        `changes` are further moments the order changed at on the channel (its refunds, where the platform counts
+        them). A moment before the creation is no event: the order is not shown before it was created, so such a
+        moment could never be its latest change."""
+        created = utc_moment(row["created_at"])
+        at = {column: utc_moment(row.get(column)) for column in columns}
+        events = {created, *changes, *(m for m in at.values() if m is not None)}
+        return cls(
+            row=row,
+            lines=lines,
+            created_at=created,
+            moments=at,
+            events=sorted(e for e in events if e >= created),
+            **fields,
+        )
+
+    def at(self, column: str, now: datetime) -> datetime | None:
+        """The moment `column` happened, if it happened by `now`."""
+        happened = self.moments.get(column)
+        return happened if happened is not None and happened <= now else None
+
+    def updated_at(self, now: datetime) -> datetime:
+        """The order's latest change up to `now` (the order must have been created by then)."""
+        return self.events[bisect_right(self.events, now) - 1]
+
+
+Order = TypeVar("Order", bound=Timeline)
+
+
+class OrderIndex(Generic[Order]):
+    """The orders created by the clock, sorted by `key(order, now)` (a tuple that ends in a unique id); the sort
+    is redone only when the clock has passed another of the orders' events."""
+
+    def __init__(self, orders: Sequence[Order], key: Callable[[Order, datetime], tuple]) -> None:
+        self.orders = orders
+        self.key = key
+        self.events = sorted(e for o in orders for e in o.events)
+        self._events_seen: int | None = None
+        self._index: tuple[list[tuple], list[Order]] = ([], [])
+
+    def at(self, now: datetime) -> tuple[list[tuple], list[Order]]:
+        """(sort keys, orders) as of `now`."""
+        seen = bisect_right(self.events, now)
+        if seen != self._events_seen:
+            rows = sorted(
+                ((self.key(o, now), o) for o in self.orders if o.created_at <= now), key=lambda r: r[0]
+            )
+            self._index = ([k for k, _ in rows], [o for _, o in rows])
+            self._events_seen = seen
+        return self._index

@@ -47,6 +47,8 @@ from starlette.routing import Route
 from sandbox.faults import FaultConfig, Faults
 from sandbox.records import (
     Clocked,
+    OrderIndex,
+    Timeline,
     decimal_money,
     lines_by_order,
     money,
@@ -132,23 +134,12 @@ class _Refund:
         return sum((decimal_money(r["amount"]) for r in self.lines), Decimal("0.00"))
 
 
-@dataclass
-class _Order:
+@dataclass(kw_only=True)
+class _Order(Timeline):
+    """An order and its refunds: a refund changes the order (its `updated_at`)."""
+
     id: int
-    row: dict
-    lines: list[dict]
     refunds: list[_Refund]
-    created_at: datetime
-    events: list[datetime] = field(default_factory=list)  # sorted, every moment the order changed
-    moments: dict[str, datetime | None] = field(default_factory=dict)  # paid_at, shipped_at, … (UTC)
-
-    def updated_at(self, now: datetime) -> datetime:
-        return self.events[bisect_right(self.events, now) - 1]
-
-    def at(self, column: str, now: datetime) -> datetime | None:
-        """The moment `column` happened, if it happened by `now`."""
-        moment = self.moments.get(column)
-        return moment if moment is not None and moment <= now else None
 
 
 def _load_orders(world: World, shop_id: str) -> list[_Order]:
@@ -174,20 +165,13 @@ def _load_orders(world: World, shop_id: str) -> list[_Order]:
             for refund_id, rows in refund_rows.get(order_id, {}).items()
         ]
         refunds.sort(key=lambda r: (r.created_at, r.id))
-        created = utc_moment(row["created_at"])
-        columns = ("paid_at", "shipped_at", "completed_at", "cancelled_at", "updated_at")
-        at = {column: utc_moment(row.get(column)) for column in columns}
-        moments = {created, *(r.created_at for r in refunds)}
-        moments |= {moment for moment in at.values() if moment is not None and moment >= created}
         orders.append(
-            _Order(
+            _Order.of(
+                row,
+                lines.get(order_id, []),
+                changes=[r.created_at for r in refunds],
                 id=shopify_id(order_id),
-                row=row,
-                lines=lines.get(order_id, []),
                 refunds=refunds,
-                created_at=created,
-                events=sorted(moments),
-                moments=at,
             )
         )
     return orders
@@ -265,9 +249,7 @@ class ShopifySandbox(Clocked):
         self.tz = ZoneInfo(str(shop.get("timezone") or "Asia/Shanghai"))
         self.currency = str(shop.get("currency") or "USD")
         self.orders = _load_orders(world, shop_id)
-        self.all_events = sorted(e for o in self.orders for e in o.events)
-        self._index_key: int | None = None
-        self._index: tuple[list[tuple], list[_Order]] = ([], [])
+        self.index = OrderIndex(self.orders, lambda o, now: (int(o.updated_at(now).timestamp()), o.id))
         self._rendered: dict[tuple[int, datetime], dict] = {}
         self.products = self._load_products(world)
         self.levels: dict[tuple[int, int], dict] = self._initial_levels(world)
@@ -280,16 +262,8 @@ class ShopifySandbox(Clocked):
     # -- clock and indexes ------------------------------------------------------------------------------- #
 
     def visible_orders(self) -> tuple[list[tuple], list[_Order]]:
-        """Orders created by the clock, sorted by (updated_at as of the clock, id); cached per event count."""
-        now = self.clock()
-        key = bisect_right(self.all_events, now)
-        if key != self._index_key:
-            rows = sorted(
-                ((int(o.updated_at(now).timestamp()), o.id), o) for o in self.orders if o.created_at <= now
-            )
-            self._index = ([k for k, _ in rows], [o for _, o in rows])
-            self._index_key = key
-        return self._index
+        """Orders created by the clock, sorted by (updated_at as of the clock, id)."""
+        return self.index.at(self.clock())
 
     # -- rendering ----------------------------------------------------------------------------------------- #
 

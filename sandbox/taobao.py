@@ -27,8 +27,8 @@ import asyncio
 import hashlib
 import json
 import uuid
-from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
+from bisect import bisect_left
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qsl
@@ -40,7 +40,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.faults import FaultConfig, Faults
-from sandbox.records import Clocked, decimal_money, lines_by_order, money, records, text, utc_moment
+from sandbox.records import (
+    Clocked,
+    OrderIndex,
+    Timeline,
+    decimal_money,
+    lines_by_order,
+    money,
+    records,
+    text,
+    utc_moment,
+)
 from sandbox.world import World
 
 GMT8 = timezone(timedelta(hours=8))
@@ -127,22 +137,12 @@ def response_key(method: str) -> str:
 # the shop's data
 
 
-@dataclass
-class _Trade:
+@dataclass(kw_only=True)
+class _Trade(Timeline):
+    """A trade and its refunds, any status: a refund modifies the trade (its `modified` is `updated_at`)."""
+
     tid: int
-    row: dict
-    lines: list[dict]
     refunds: list[dict]  # world refund rows, each with "_at" (UTC datetime)
-    created: datetime
-    moments: dict[str, datetime | None]
-    events: list[datetime] = field(default_factory=list)
-
-    def modified(self, now: datetime) -> datetime:
-        return self.events[bisect_right(self.events, now) - 1]
-
-    def at(self, column: str, now: datetime) -> datetime | None:
-        moment = self.moments.get(column)
-        return moment if moment is not None and moment <= now else None
 
 
 def _load_trades(world: World, shop_id: str) -> list[_Trade]:
@@ -155,20 +155,14 @@ def _load_trades(world: World, shop_id: str) -> list[_Trade]:
     trades = []
     for row in records(world, "orders", shop_id):
         order_id = str(row["order_id"])
-        created = utc_moment(row["created_at"])
-        columns = ("paid_at", "shipped_at", "completed_at", "cancelled_at", "updated_at")
-        moments = {c: utc_moment(row.get(c)) for c in columns}
         own = refunds.get(order_id, [])
-        events = {created} | {r["_at"] for r in own} | {m for m in moments.values() if m is not None}
         trades.append(
-            _Trade(
+            _Trade.of(
+                row,
+                lines.get(order_id, []),
+                changes=[r["_at"] for r in own],
                 tid=int(order_id) if order_id.isdigit() else _stable_int(order_id),
-                row=row,
-                lines=lines.get(order_id, []),
                 refunds=sorted(own, key=lambda r: (r["_at"], str(r["refund_id"]))),
-                created=created,
-                moments=moments,
-                events=sorted(e for e in events if e >= created),
             )
         )
     return trades
@@ -204,9 +198,7 @@ class TaobaoSandbox(Clocked):
         self.faults = faults or Faults(FaultConfig(rate=0.0))
         self.history_days = history_days
         self.trades = _load_trades(world, shop_id)
-        self.all_events = sorted(e for t in self.trades for e in t.events)
-        self._index_key: int | None = None
-        self._index: tuple[list[datetime], list[_Trade]] = ([], [])
+        self.index = OrderIndex(self.trades, lambda t, now: (t.updated_at(now), t.tid))
         self.refunds = sorted(
             (r for t in self.trades for r in t.refunds), key=lambda r: (r["_at"], str(r["refund_id"]))
         )
@@ -221,15 +213,9 @@ class TaobaoSandbox(Clocked):
     def oldest_queryable(self) -> datetime:
         return self.clock() - timedelta(days=self.history_days)
 
-    def visible(self) -> tuple[list[datetime], list[_Trade]]:
-        """Trades created by the clock, sorted by modified (as of the clock) ascending; cached per event count."""
-        now = self.clock()
-        key = bisect_right(self.all_events, now)
-        if key != self._index_key:
-            rows = sorted(((t.modified(now), t.tid), t) for t in self.trades if t.created <= now)
-            self._index = ([k[0] for k, _ in rows], [t for _, t in rows])
-            self._index_key = key
-        return self._index
+    def visible(self) -> tuple[list[tuple], list[_Trade]]:
+        """Trades created by the clock, sorted by (modified as of the clock, tid) ascending."""
+        return self.index.at(self.clock())
 
     # -- loading -------------------------------------------------------------------------------------------- #
 
@@ -352,8 +338,8 @@ class TaobaoSandbox(Clocked):
             "tid": trade.tid,
             "status": status,
             "type": "fixed",
-            "created": top_time(trade.created),
-            "modified": top_time(trade.modified(now)),
+            "created": top_time(trade.created_at),
+            "modified": top_time(trade.updated_at(now)),
             "pay_time": top_time(paid),
             "consign_time": top_time(shipped),
             "end_time": top_time(end_time),
@@ -453,7 +439,8 @@ def trades_sold_increment_get(call: Call) -> dict:
     start, end = _window(call, "start_modified", "end_modified")
     now = call.sandbox.clock()
     keys, trades = call.sandbox.visible()
-    selected = trades[bisect_left(keys, start) : bisect_left(keys, end)][::-1]  # start <= modified < end
+    # start <= modified < end, newest first
+    selected = trades[bisect_left(keys, (start,)) : bisect_left(keys, (end,))][::-1]
     status = call.params.get("status")
     rendered = [call.sandbox.render_trade(t, now) for t in selected]
     if status:
