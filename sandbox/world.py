@@ -205,7 +205,7 @@ SCHEMA: dict[str, dict[str, str]] = {
     "fx_rates": {
         "month": "first day of the month (date)",
         "currency": "USD",
-        "rate_to_cny": "CNY per unit (Decimal); read from dbt_project/seeds/fx_rates.csv",
+        "rate_to_cny": "CNY per unit (Decimal); read from sandbox/shop/fx_rates.csv (= the warehouse's seed)",
     },
     # Ground truth for analytics tests.
     "truth_promo_uplift": {

@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 
 SHANGHAI = timezone(timedelta(hours=8))  # no DST in China: a fixed offset is exact
-FX_SEED = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "fx_rates.csv"
+FX_RATES = Path(__file__).resolve().parent / "fx_rates.csv"
+"""The USD->CNY monthly rates the simulator prices with: its own copy of the warehouse's shipped seed
+(seeds/fx_rates.csv), which tests/sandbox/test_fx_rates.py keeps equal to it."""
 
 # Chinese New Year (春节) — lunar, so hard-coded.
 SPRING_FESTIVAL = {
@@ -118,10 +120,10 @@ def snack_new_year_wave(days: Days) -> np.ndarray:
     return out
 
 
-def read_fx_rates(path: Path = FX_SEED) -> pd.DataFrame:
-    """The USD->CNY monthly rates from the dbt seed (month, currency, rate_to_cny as Decimal)."""
+def read_fx_rates(path: Path = FX_RATES) -> pd.DataFrame:
+    """The USD->CNY monthly rates (month, currency, rate_to_cny as Decimal), by default from FX_RATES."""
     if not path.exists():
-        raise FileNotFoundError(f"fx seed {path} is missing; it must list month,currency,rate_to_cny")
+        raise FileNotFoundError(f"fx rates {path} are missing; the file must list month,currency,rate_to_cny")
     with path.open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     return pd.DataFrame(
@@ -135,11 +137,15 @@ def read_fx_rates(path: Path = FX_SEED) -> pd.DataFrame:
 
 def usd_rate_per_day(days: Days, fx: pd.DataFrame) -> np.ndarray:
     """The USD rate of each day's month, as floats (for price conversion)."""
-    rates = {m: float(r) for m, r, c in zip(fx["month"], fx["rate_to_cny"], fx["currency"], strict=True) if c == "USD"}
+    rates = {
+        m: float(r)
+        for m, r, c in zip(fx["month"], fx["rate_to_cny"], fx["currency"], strict=True)
+        if c == "USD"
+    }
     out = np.empty(days.n)
     for i, d in enumerate(days.dates()):
         month = d.replace(day=1)
         if month not in rates:
-            raise ValueError(f"{FX_SEED} has no USD rate for {month:%Y-%m}; add that month to the seed")
+            raise ValueError(f"{FX_RATES} has no USD rate for {month:%Y-%m}; add that month (as in the seed)")
         out[i] = rates[month]
     return out
