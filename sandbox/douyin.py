@@ -52,7 +52,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.faults import FaultConfig, Faults
-from sandbox.records import Clocked, OrderIndex, Timeline, fen, lines_by_order, records, text, utc_moment
+from sandbox.records import (
+    Clocked,
+    OrderIndex,
+    Timeline,
+    fen,
+    lines_by_order,
+    listed_stock,
+    records,
+    text,
+    utc_moment,
+)
 from sandbox.world import World
 
 # The signer is a pure function shared with the connector only by spec; the sandbox keeps its own copy so that a
@@ -281,22 +291,9 @@ class DouyinSandbox(Clocked):
     # -- listed stock -------------------------------------------------------------------------------------- #
 
     def _load_skus(self, world: World) -> dict[str, dict]:
-        on_hand: dict[str, int] = {}
-        snapshots = world.tables.get("stock_snapshots")
-        if snapshots is not None and not snapshots.empty:
-            latest = snapshots[snapshots["snapshot_date"] == snapshots["snapshot_date"].max()]
-            on_hand = {str(k): int(v) for k, v in latest.groupby("sku")["on_hand"].sum().items()}
-        kits: dict[str, list[tuple[str, int]]] = {}
-        for row in records(world, "kit_components", None):
-            kits.setdefault(str(row["kit_sku"]), []).append((str(row["component_sku"]), int(row["quantity"])))
+        units = listed_stock(world)
         skus = {}
         for listing in records(world, "listings", self.shop_id):
-            sku = str(listing["sku"])
-            stock = (
-                min(on_hand.get(c, 0) // max(q, 1) for c, q in kits[sku])
-                if sku in kits
-                else on_hand.get(sku, 0)
-            )
             sku_id = str(listing["platform_sku_id"])
             skus[sku_id] = {
                 "id": sku_id,
@@ -305,7 +302,7 @@ class DouyinSandbox(Clocked):
                 "code": text(listing.get("outer_id")),
                 "spec_detail_name1": text(listing.get("title")),
                 "price": fen(listing.get("price")),
-                "stock_num": stock,
+                "stock_num": units(str(listing["sku"])),
             }
         return dict(sorted(skus.items()))
 

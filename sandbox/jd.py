@@ -57,6 +57,7 @@ from sandbox.records import (
     Timeline,
     decimal_money,
     lines_by_order,
+    listed_stock,
     money,
     records,
     text,
@@ -186,25 +187,8 @@ class JdSandbox(Clocked):
         self.stock: dict[str, int] = self._initial_stock(world)
 
     def _initial_stock(self, world: World) -> dict[str, int]:
-        snaps = world.tables.get("stock_snapshots")
-        on_hand: dict[str, int] = {}
-        if snaps is not None and not snaps.empty:
-            last = snaps[snaps["snapshot_date"] == snaps["snapshot_date"].max()]
-            on_hand = {str(k): int(v) for k, v in last.groupby("sku")["on_hand"].sum().items()}
-        kits: dict[str, list[tuple[str, int]]] = {}
-        comps = world.tables.get("kit_components")
-        for row in [] if comps is None else comps.to_dict("records"):
-            kits.setdefault(str(row["kit_sku"]), []).append((str(row["component_sku"]), int(row["quantity"])))
-        stock = {}
-        for listing in self.listings:
-            sku = str(listing["sku"])
-            if sku in kits:
-                stock[str(listing["platform_sku_id"])] = min(
-                    on_hand.get(c, 0) // max(q, 1) for c, q in kits[sku]
-                )
-            else:
-                stock[str(listing["platform_sku_id"])] = on_hand.get(sku, 0)
-        return stock
+        units = listed_stock(world)
+        return {str(listing["platform_sku_id"]): units(str(listing["sku"])) for listing in self.listings}
 
     # -- validation ---------------------------------------------------------------------------------------- #
 

@@ -56,7 +56,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.faults import KINDS, FaultConfig, Faults
-from sandbox.records import Clocked, OrderIndex, Timeline, fen, lines_by_order, records, text, utc_moment
+from sandbox.records import (
+    Clocked,
+    OrderIndex,
+    Timeline,
+    fen,
+    lines_by_order,
+    records,
+    stock_on_hand,
+    text,
+    utc_moment,
+)
 from sandbox.world import World
 
 DEFAULT_CLIENT_ID = "pdd_sandbox_client_id"
@@ -234,11 +244,7 @@ class PddSandbox(Clocked):
         return rows
 
     def _load_goods(self, world: World) -> dict[int, dict]:
-        on_hand: dict[str, int] = {}
-        snapshots = world.tables.get("stock_snapshots")
-        if snapshots is not None and not snapshots.empty:
-            latest = snapshots[snapshots["snapshot_date"] == snapshots["snapshot_date"].max()]
-            on_hand = {str(k): int(v) for k, v in latest.groupby("sku")["on_hand"].sum().items()}
+        on_hand = stock_on_hand(world)  # a kit (no stock of its own) is listed with none
         goods: dict[int, dict] = {}
         for row in sorted(
             records(world, "listings", self.shop_id),

@@ -10,7 +10,8 @@ into their platform's formats; what does not depend on the platform is here:
   `fen`: whole fen (0 when missing);
 - `text` ("" when missing) and `optional_text` (None when missing: Shopify sends null where the marketplaces send
   an empty string);
-- `records`: the rows of a table of one shop, `lines_by_order`: a shop's order lines per order;
+- `records`: the rows of a table of one shop, `lines_by_order`: a shop's order lines per order,
+  `stock_on_hand` and `listed_stock`: the units on hand and listed per master SKU (kits: buildable);
 - `Clocked`: the sandbox clock, pinned (`now`) or the wall clock at second precision;
 - `Timeline`: one order as the clock shows it (`at(column, now)`, `updated_at(now)`), and `OrderIndex`: the
   orders the clock shows, sorted the channel's way.
@@ -107,6 +108,31 @@ def lines_by_order(world: World, shop_id: str) -> dict[str, list[dict]]:
     for line in records(world, "order_lines", shop_id):
         lines.setdefault(str(line["order_id"]), []).append(line)
     return {order_id: sorted(rows, key=lambda line: str(line["line_id"])) for order_id, rows in lines.items()}
+
+
+def stock_on_hand(world: World) -> dict[str, int]:
+    """Units on hand per master SKU on the latest stock snapshot, summed over the warehouses."""
+    snapshots = world.tables.get("stock_snapshots")
+    if snapshots is None or snapshots.empty:
+        return {}
+    latest = snapshots[snapshots["snapshot_date"] == snapshots["snapshot_date"].max()]
+    return {str(k): int(v) for k, v in latest.groupby("sku")["on_hand"].sum().items()}
+
+
+def listed_stock(world: World) -> Callable[[str], int]:
+    """The units a shop lists of a master SKU at the start: its units on hand, or for a kit (组合装, no stock of
+    its own) as many as its components build."""
+    on_hand = stock_on_hand(world)
+    kits: dict[str, list[tuple[str, int]]] = {}
+    for row in records(world, "kit_components", None):
+        kits.setdefault(str(row["kit_sku"]), []).append((str(row["component_sku"]), int(row["quantity"])))
+
+    def units(sku: str) -> int:
+        if sku in kits:
+            return min(on_hand.get(c, 0) // max(q, 1) for c, q in kits[sku])
+        return on_hand.get(sku, 0)
+
+    return units
 
 
 # ---------------------------------------------------------------------------------------------------------- #

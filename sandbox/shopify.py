@@ -51,6 +51,7 @@ from sandbox.records import (
     Timeline,
     decimal_money,
     lines_by_order,
+    listed_stock,
     money,
     optional_text,
     records,
@@ -419,27 +420,15 @@ class ShopifySandbox(Clocked):
 
     def _initial_levels(self, world: World) -> dict[tuple[int, int], dict]:
         """Listed stock per variant = total on_hand of its SKU on the latest snapshot day (kits: buildable)."""
-        on_hand: dict[str, int] = {}
-        snapshots = world.tables.get("stock_snapshots")
-        if snapshots is not None and not snapshots.empty:
-            latest = snapshots[snapshots["snapshot_date"] == snapshots["snapshot_date"].max()]
-            on_hand = {str(k): int(v) for k, v in latest.groupby("sku")["on_hand"].sum().items()}
-        kits: dict[str, list[tuple[str, int]]] = {}
-        for row in records(world, "kit_components", None):
-            kits.setdefault(str(row["kit_sku"]), []).append((str(row["component_sku"]), int(row["quantity"])))
+        units = listed_stock(world)
         stamp = self.iso(self.clock())
         levels = {}
         for product in self.products:
             for variant in product["variants"]:
-                sku = variant.pop("_master_sku")
-                if sku in kits:
-                    available = min(on_hand.get(c, 0) // max(q, 1) for c, q in kits[sku])
-                else:
-                    available = on_hand.get(sku, 0)
                 levels[(variant["inventory_item_id"], self.location_id)] = {
                     "inventory_item_id": variant["inventory_item_id"],
                     "location_id": self.location_id,
-                    "available": available,
+                    "available": units(variant.pop("_master_sku")),
                     "updated_at": stamp,
                 }
         return levels

@@ -46,6 +46,7 @@ from sandbox.records import (
     Timeline,
     decimal_money,
     lines_by_order,
+    listed_stock,
     money,
     records,
     text,
@@ -270,22 +271,11 @@ class TaobaoSandbox(Clocked):
 
     def _initial_stock(self, world: World) -> dict[int, int]:
         """Listed quantity per sku_id = on hand of its master SKU on the latest snapshot (kits: buildable)."""
-        on_hand: dict[str, int] = {}
-        snapshots = world.tables.get("stock_snapshots")
-        if snapshots is not None and not snapshots.empty:
-            latest = snapshots[snapshots["snapshot_date"] == snapshots["snapshot_date"].max()]
-            on_hand = {str(k): int(v) for k, v in latest.groupby("sku")["on_hand"].sum().items()}
-        kits: dict[str, list[tuple[str, int]]] = {}
-        for row in records(world, "kit_components", None):
-            kits.setdefault(str(row["kit_sku"]), []).append((str(row["component_sku"]), int(row["quantity"])))
+        units = listed_stock(world)
         stock = {}
         for item in self.items.values():
             for sku in item["skus"]:
-                master = sku.pop("_sku")
-                if master in kits:
-                    stock[sku["sku_id"]] = min(on_hand.get(c, 0) // max(q, 1) for c, q in kits[master])
-                else:
-                    stock[sku["sku_id"]] = on_hand.get(master, 0)
+                stock[sku["sku_id"]] = units(sku.pop("_sku"))
         return stock
 
     # -- rendering ------------------------------------------------------------------------------------------ #
