@@ -268,10 +268,63 @@ def start_stack(
     return DemoStack(world, config, servers, before)
 
 
+SHARED_BUILD_WAIT_S = 45 * 60
+"""How long a worker waits for another worker's build of the shared warehouse before it gives up (a build takes
+5-8 minutes on a busy 2-core machine)."""
+
+
+def _shared_stack(world: World, tmp_path_factory: pytest.TempPathFactory) -> DemoStack:
+    """The demo stack materialised once per test run and shared by every pytest-xdist worker: the first worker
+    that needs it starts the sandboxes in a folder all workers see, materialises every asset the way
+    `shopkeep materialize` does (ingest, dbt build, publish) and writes built.json; a worker that comes later
+    waits for the lock and reads it. The warehouse files are only read after that: a test that writes copies
+    them first. The servers run in the building worker; the other workers' stacks have none (no test needs
+    them after the build: a test that loads again starts its own, tests/pipeline/test_end_to_end.py). A failed
+    build is recorded once, with its cause, and every worker reports that cause instead of building again."""
+    import json
+    from contextlib import redirect_stderr, redirect_stdout
+    from io import StringIO
+
+    import dagster as dg
+    from filelock import FileLock, Timeout
+
+    from orchestration.cli import run_materialize
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    directory, built, failed = root / "shared_stack", root / "shared_stack.json", root / "shared_stack.failed"
+    try:
+        with FileLock(str(root / "shared_stack.lock"), timeout=SHARED_BUILD_WAIT_S):
+            if failed.exists():
+                pytest.fail(f"the shared warehouse build failed: {failed.read_text()}", pytrace=False)
+            if built.exists():
+                record = json.loads(built.read_text())
+                return DemoStack(world, Path(record["config"]), {}, date.fromisoformat(record["export_before"]))
+            directory.mkdir()
+            stack = start_stack(world, directory)
+            output = StringIO()
+            try:
+                with redirect_stdout(output), redirect_stderr(output), dg.instance_for_test() as instance:
+                    run_materialize(stack.settings(), instance=instance)
+            except BaseException as exc:  # typer.Exit too: the cause is in what the build printed
+                cause = "\n".join(output.getvalue().strip().splitlines()[-15:]) or repr(exc)
+                failed.write_text(cause)
+                for server in stack.servers.values():
+                    server.stop()
+                pytest.fail(f"the shared warehouse build failed: {cause}", pytrace=False)
+            built.write_text(
+                json.dumps({"config": str(stack.config_path), "export_before": stack.export_before.isoformat()})
+            )
+            return stack
+    except Timeout:
+        pytest.fail(f"waited {SHARED_BUILD_WAIT_S} s for another worker's shared warehouse build", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def demo_stack(pipeline_world: World, tmp_path_factory: pytest.TempPathFactory):
-    """Sandbox servers for every channel of the pipeline shop, its exported history, and a config for them."""
-    stack = start_stack(pipeline_world, tmp_path_factory.mktemp("stack"))
+    """The pipeline shop's sandboxes, exported history and config, with every asset materialised once for the
+    whole test run (`_shared_stack`): read its world and its settings' files, never write them."""
+    stack = _shared_stack(pipeline_world, tmp_path_factory)
     yield stack
     for server in stack.servers.values():
         server.stop()
@@ -279,16 +332,9 @@ def demo_stack(pipeline_world: World, tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def built_warehouse(demo_stack: DemoStack):
-    """Every asset materialised once against the sandboxes, the way `shopkeep materialize` does it (stage by
-    stage: ingest, dbt build, publish): build.duckdb and serve.duckdb exist."""
-    import dagster as dg
-
-    from orchestration.cli import run_materialize
-
-    settings = demo_stack.settings()
-    with dg.instance_for_test() as instance:
-        run_materialize(settings, instance=instance)
-    return settings
+    """The settings of the run's one materialisation of the demo stack (`_shared_stack`): build.duckdb and
+    serve.duckdb exist; tests read them and copy them before writing."""
+    return demo_stack.settings()
 
 
 BUILD_OVERRIDE_ENV = "SHOPKEEP_TEST_BUILD_PATH"
@@ -377,18 +423,26 @@ def start_stack_fixture():
 WAREHOUSE_FIXTURES = {"built_warehouse", "demo_stack", "built_serve_path", "built_build_path"}
 
 
+def _uses_warehouse(item: pytest.Item) -> bool:
+    return bool(WAREHOUSE_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`make test` runs on two workers (pytest-xdist, `--dist loadgroup`): every test of the session's built
-    warehouse in one group, so only one worker builds it; the setups of tests/pipeline/test_setups.py (a whole
-    materialisation each) one by one, so they spread over both; every other file as a whole, so a module's own
-    fixture is built once."""
+    """`make test` runs on two pytest-xdist workers (`--dist loadgroup`), which take groups in this order: each
+    file is a group (a module's own fixtures are built once), each seller setup of tests/pipeline/test_setups.py
+    (a whole materialisation) one of its own. The first group uses the shared warehouse, so one worker starts
+    building it at once (`_shared_stack`) while the other runs the groups that need no warehouse; the groups
+    over the warehouse come last, when it is built, and spread over both workers."""
     for item in items:
         if item.get_closest_marker("xdist_group"):
             continue
-        if WAREHOUSE_FIXTURES & set(getattr(item, "fixturenames", ())):
-            group = "built_warehouse"
-        elif item.path.name == "test_setups.py":
-            group = item.nodeid
-        else:
-            group = str(item.path)
+        group = item.nodeid if item.path.name == "test_setups.py" else str(item.path)
         item.add_marker(pytest.mark.xdist_group(group))
+    warehouse = [item for item in items if _uses_warehouse(item)]
+    if not warehouse:
+        return
+    first_file = warehouse[0].path
+    first = [item for item in items if item.path == first_file]
+    others = [item for item in items if item.path != first_file and not _uses_warehouse(item)]
+    later = [item for item in items if item.path != first_file and _uses_warehouse(item)]
+    items[:] = first + others + later

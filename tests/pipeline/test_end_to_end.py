@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -73,9 +74,17 @@ def test_the_serving_file_holds_only_marts_and_no_buyer_data(built_warehouse, pi
 AS_OF_NOW_MARTS = {"order_exceptions", "source_freshness"}
 
 
-def test_a_second_materialisation_duplicates_nothing(built_warehouse):
+def test_a_second_materialisation_duplicates_nothing(built_warehouse, pipeline_world, start_stack, tmp_path):
+    """The whole graph run again over a copy of the built warehouse, against sandboxes serving the same world
+    (its own: the shared warehouse is only read), loads every row again and keeps each once."""
+    stack = start_stack(pipeline_world, tmp_path)
+    shutil.copy(built_warehouse.build_path, tmp_path / "build.duckdb")
+    shutil.copytree(built_warehouse.dlt_dir, tmp_path / "dlt")
+    settings = stack.settings()
+    assert settings.build_path == tmp_path / "build.duckdb" and settings.dlt_dir == tmp_path / "dlt"
+
     def counts() -> dict[str, int]:
-        with duckdb.connect(str(built_warehouse.build_path), read_only=True) as con:
+        with duckdb.connect(str(settings.build_path), read_only=True) as con:
             tables = con.execute(
                 "select table_schema, table_name from information_schema.tables "
                 "where (table_schema like 'raw_%' or table_schema = 'marts') and table_schema not like '%_staging' "
@@ -88,9 +97,13 @@ def test_a_second_materialisation_duplicates_nothing(built_warehouse):
             }
 
     before = counts()
-    defs = build_definitions(built_warehouse)
-    with dg.instance_for_test() as instance:
-        assert defs.resolve_implicit_global_asset_job_def().execute_in_process(instance=instance).success
+    try:
+        defs = build_definitions(settings)
+        with dg.instance_for_test() as instance:
+            assert defs.resolve_implicit_global_asset_job_def().execute_in_process(instance=instance).success
+    finally:
+        for server in stack.servers.values():
+            server.stop()
     assert counts() == before
 
 
