@@ -72,3 +72,15 @@
     from {{ ref('stg_files__' ~ entity) }} as file_rows
     inner join {{ ref('stg_config__shops') }} as file_shops on file_shops.shop_id = {{ shop }}
 {%- endmacro %}
+
+{#- The columns of an importer's quarantine (rows it could not accept, each with the reason and the fix), typed
+    once for stg_files__quarantine and stg_product_master__quarantine. -#}
+{% macro quarantine_columns() -%}
+        source_file,
+        file_sha256,
+        coalesce(sheet, '') as sheet,
+        cast(row_number as integer) as row_number,
+        reason,
+        cast(raw_row as varchar) as raw_row,
+        cast(loaded_at as timestamptz) as loaded_at
+{%- endmacro %}

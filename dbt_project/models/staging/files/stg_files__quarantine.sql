@@ -7,13 +7,7 @@ with source as (
 
 renamed as (
     select
-        source_file,
-        file_sha256,
-        coalesce(sheet, '') as sheet,
-        cast(row_number as integer) as row_number,
-        reason,
-        cast(raw_row as varchar) as raw_row,
-        cast(loaded_at as timestamptz) as loaded_at,
+        {{ quarantine_columns() }},
         case when strpos(source_file, '__') > 1 then split_part(source_file, '__', 1) end as shop_id
     from source
 )
