@@ -19,15 +19,17 @@ from pathlib import Path
 from bench.results import save
 
 
-def overview_query_times(queries, serve_path: Path, runs: int = 30) -> dict[str, dict[str, float]]:
+def overview_query_times(serve_path: Path, runs: int = 30) -> dict[str, dict[str, float]]:
     """p50/p95 per Overview query; a new version tuple each run defeats st.cache_data, so SQL really runs."""
+    from dashboards.queries import core, sales
+
     path = str(serve_path)
-    start, end = queries.date_bounds(path, ("bench", 0))
-    shop_ids = tuple(queries.shops(path, ("bench", 0))["shop_id"])
+    start, end = sales.date_bounds(path, ("bench", 0))
+    shop_ids = tuple(core.shops(path, ("bench", 0))["shop_id"])
     calls = {
-        "kpis": lambda v: queries.kpis(path, v, start, end, shop_ids),
-        "daily_by_shop": lambda v: queries.daily_by_shop(path, v, start, end, shop_ids),
-        "by_shop": lambda v: queries.by_shop(path, v, start, end, shop_ids),
+        "window_totals": lambda v: sales.window_totals(path, v, ((start, end),), shop_ids),
+        "channel_daily": lambda v: sales.channel_daily(path, v, start, end, shop_ids),
+        "channel_by_shop": lambda v: sales.channel_by_shop(path, v, start, end, shop_ids),
     }
     out = {}
     for name, call in calls.items():
@@ -89,7 +91,6 @@ def main() -> None:
 
     import dagster as dg
 
-    from dashboards import queries
     from orchestration.cli import run_materialize
     from sandbox.shop.generate import generate
     from tests.conftest import start_stack, yesterday_local
@@ -116,7 +117,7 @@ def main() -> None:
                 run_materialize(settings, instance=instance)
             figures["materialize_all_s"] = round(time.perf_counter() - started, 1)
             print(f"full materialisation (ingest, dbt build, publish): {figures['materialize_all_s']}s")
-            figures["overview_queries_ms"] = overview_query_times(queries, settings.serve_path)
+            figures["overview_queries_ms"] = overview_query_times(settings.serve_path)
             print(f"overview queries (ms, uncached): {figures['overview_queries_ms']}")
         finally:
             for server in stack.servers.values():

@@ -11,7 +11,7 @@
    Numbers are copied, not re-derived: marts no longer add up to each other, which timing does not need.
    Tables are written ordered by their main date, as the incremental marts grow.
 3. Each page's query functions are discovered from its script (`dashboards/views/<page>.py`: every call
-   `queries.<fn>(...)`, literal arguments kept, the others filled by parameter name from the default selection —
+   `<module>.<fn>(...)` on a module imported from `dashboards.queries`, literal arguments kept, the others filled by parameter name from the default selection —
    the last 30 days, all shops — see `ARGUMENTS`), plus the sidebar's (`app.py`, `filters.py`) as page "sidebar".
    Every run passes a new `version`, so `st.cache_data` misses and the SQL really runs, cache included.
    Per query and per page (its queries one after the other, as a page load runs them): p50 / p95 in ms over
@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib
 import inspect
 import math
 import os
+import pkgutil
 import statistics
 import sys
 import tempfile
@@ -190,8 +192,10 @@ def scale_serve_file(source: Path, out: Path, lines: int, periods: int) -> dict[
 
 @dataclass
 class Call:
-    """One `queries.<name>(...)` call site: literal arguments kept (by position / keyword)."""
+    """One `<module>.<name>(...)` call site (module: of dashboards.queries): literal arguments kept (by position /
+    keyword)."""
 
+    module: str
     name: str
     literals: dict[int | str, Any] = field(default_factory=dict)
 
@@ -201,16 +205,27 @@ class Call:
         return f"{self.name}({', '.join(extra)})" if extra else self.name
 
 
+def _query_modules_imported(tree: ast.Module) -> dict[str, str]:
+    """Local name -> module of dashboards.queries, for each `from dashboards.queries import <module> [as name]`."""
+    return {
+        alias.asname or alias.name: alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "dashboards.queries"
+        for alias in node.names
+    }
+
+
 def page_calls(script: Path) -> list[Call]:
-    """The distinct `queries.<fn>(...)` calls in a page script, in source order."""
+    """The distinct `<module>.<fn>(...)` calls on modules of dashboards.queries in a page script."""
     tree = ast.parse(script.read_text(encoding="utf-8"))
+    modules = _query_modules_imported(tree)
     calls: dict[str, Call] = {}
     for node in ast.walk(tree):
         if not (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and isinstance(node.func.value, ast.Name)
-            and node.func.value.id == "queries"
+            and node.func.value.id in modules
         ):
             continue
         literals: dict[int | str, Any] = {}
@@ -220,7 +235,7 @@ def page_calls(script: Path) -> list[Call]:
         for kw in node.keywords:
             if kw.arg and isinstance(kw.value, ast.Constant):
                 literals[kw.arg] = kw.value.value
-        call = Call(node.func.attr, literals)
+        call = Call(modules[node.func.value.id], node.func.attr, literals)
         calls.setdefault(call.label, call)
     return sorted(calls.values(), key=lambda c: c.label)
 
@@ -248,10 +263,12 @@ class Context:
     supplier_id: str | None
 
 
-def default_context(queries, path: str) -> Context:
-    first, last = queries.date_bounds(path, ("bench", "bounds"))
+def default_context(path: str) -> Context:
+    from dashboards.queries import sales, serving
+
+    first, last = sales.date_bounds(path, ("bench", "bounds"))
     start = max(first, last - timedelta(days=29))
-    with queries._connect(path) as con:  # the active way to connect (queries._connect, or per_query_connect)
+    with serving._connect(path) as con:  # the active way to connect (serving._connect, or per_query_connect)
         sku, category = con.execute(
             "select sku, any_value(category) from marts.daily_sku_sales where order_date >= ? "
             "group by sku order by sum(units) desc limit 1",
@@ -277,7 +294,7 @@ ARGUMENTS: dict[str, Callable[[Context], Any]] = {
 }
 
 
-def _windows(queries, ctx: Context) -> Any:
+def _windows(ctx: Context) -> Any:
     """The overview's comparison windows, built as views/overview.py builds them (now, prior, last year of each
     period in dashboards.filters.PERIODS)."""
     from dashboards import filters
@@ -290,14 +307,19 @@ def _windows(queries, ctx: Context) -> Any:
     return tuple(w for c in comparisons for w in (c.now, c.prior, c.last_year))
 
 
-SPECIAL: dict[str, Callable[[Any, Context], Any]] = {"windows": _windows}
+SPECIAL: dict[str, Callable[[Context], Any]] = {"windows": _windows}
 
 
-def bind(queries, call: Call, ctx: Context) -> tuple[Callable[[Any], Any] | None, str | None]:
+def query_function(call: Call) -> Any:
+    """The function a call site calls (None when its module has no such name)."""
+    return getattr(importlib.import_module(f"dashboards.queries.{call.module}"), call.name, None)
+
+
+def bind(call: Call, ctx: Context) -> tuple[Callable[[Any], Any] | None, str | None]:
     """A function of `version` running the call, or (None, why it cannot be run)."""
-    fn = getattr(queries, call.name, None)
+    fn = query_function(call)
     if fn is None or not callable(fn):
-        return None, "not in dashboards.queries"
+        return None, f"not in dashboards.queries.{call.module}"
     try:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
@@ -316,7 +338,7 @@ def bind(queries, call: Call, ctx: Context) -> tuple[Callable[[Any], Any] | None
             kwargs[param.name] = ARGUMENTS[param.name](ctx)
         elif param.name in SPECIAL:
             try:
-                kwargs[param.name] = SPECIAL[param.name](queries, ctx)
+                kwargs[param.name] = SPECIAL[param.name](ctx)
             except Exception as exc:  # noqa: BLE001 - reported, not fatal
                 return None, f"cannot build {param.name!r}: {exc}"
         elif param.default is not inspect.Parameter.empty:
@@ -334,26 +356,39 @@ def bind(queries, call: Call, ctx: Context) -> tuple[Callable[[Any], Any] | None
 # -- connections ---------------------------------------------------------------------------------------------------
 
 
-def per_query_connect(queries) -> Callable[[Any], Any]:
-    """A drop-in for `dashboards.queries._connect` (what-if, measured with `--connections per-query`): the earlier
+def per_query_connect() -> Callable[[Any], Any]:
+    """A drop-in for `dashboards.queries.serving._connect` (what-if, measured with `--connections per-query`): the earlier
     design, a new read-only DuckDB instance per query. Creating an instance costs ~40-150 ms on a large file
     (catalog, buffer manager, thread pool); the shipped `_connect` keeps one instance per published snapshot and
     opens a cursor (~0 ms) per query."""
     from contextlib import contextmanager
 
+    from dashboards.queries.serving import ServeFileInvalid, WarehouseNotPublished
+
     @contextmanager
     def connect(path):
         if not os.path.exists(path):
-            raise queries.WarehouseNotPublished(path)
+            raise WarehouseNotPublished(path)
         con = duckdb.connect(str(path), read_only=True, config={"python_enable_replacements": False})
         try:
             yield con
         except (duckdb.CatalogException, duckdb.BinderException) as exc:
-            raise queries.ServeFileInvalid(f"{path} does not hold what the dashboards read ({exc})") from exc
+            raise ServeFileInvalid(f"{path} does not hold what the dashboards read ({exc})") from exc
         finally:
             con.close()
 
     return connect
+
+
+def use_connect(connect: Callable[[Any], Any]) -> None:
+    """Make every query module connect with `connect`: serving's helpers look `_connect` up in serving, the modules
+    that open a connection themselves hold it by name (imported from serving)."""
+    import dashboards.queries
+
+    for info in pkgutil.iter_modules(dashboards.queries.__path__):
+        module = importlib.import_module(f"dashboards.queries.{info.name}")
+        if hasattr(module, "_connect"):
+            module._connect = connect
 
 
 # -- timing ------------------------------------------------------------------------------------------------------
@@ -364,16 +399,16 @@ def _p(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(math.ceil(q * len(ordered))) - 1)], 1)
 
 
-def time_pages(queries, path: str, runs: int = 30, only: set[str] | None = None) -> dict[str, Any]:
+def time_pages(path: str, runs: int = 30, only: set[str] | None = None) -> dict[str, Any]:
     """p50/p95 (ms) per query and per page; a fresh version per run defeats st.cache_data."""
-    ctx = default_context(queries, path)
+    ctx = default_context(path)
     out: dict[str, Any] = {}
     for page, calls in pages().items():
         if only and page not in only:
             continue
         bound, skipped = [], {}
         for call in calls:
-            run, why = bind(queries, call, ctx)
+            run, why = bind(call, ctx)
             if run is None:
                 skipped[call.label] = why
             else:
@@ -398,8 +433,8 @@ def time_pages(queries, path: str, runs: int = 30, only: set[str] | None = None)
                     per_query[call.label].append(elapsed)
             if i:
                 totals.append(total)
-            for name in {c.name for c, _ in bound}:  # results of old versions would pile up in memory
-                getattr(getattr(queries, name), "clear", lambda: None)()
+            for call, _ in bound:  # results of old versions would pile up in memory
+                getattr(query_function(call), "clear", lambda: None)()
         out[page] = {
             "page_ms": {"p50": round(statistics.median(totals), 1), "p95": _p(totals, 0.95)}
             if totals
@@ -479,7 +514,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--connections",
         choices=["per-query", "per-snapshot", "both"],
         default="per-snapshot",
-        help="per-snapshot: dashboards.queries as it is (one DuckDB instance per published snapshot, a cursor per "
+        help="per-snapshot: dashboards.queries.serving as it is (one DuckDB instance per published snapshot, a cursor per "
         "query); per-query: the what-if of per_query_connect (an instance per query); both: one after the other",
     )
     args = parser.parse_args(argv)
@@ -487,7 +522,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     import streamlit.logger
 
     streamlit.logger.set_log_level("error")  # "no runtime" / "no script run context" outside `streamlit run`
-    from dashboards import queries
+    from dashboards.queries import serving
 
     figures: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}}
     with tempfile.TemporaryDirectory(prefix="bench_dash_") as tmp:
@@ -513,14 +548,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             )
         only = set(args.page) if args.page else None
         modes = ["per-query", "per-snapshot"] if args.connections == "both" else [args.connections]
-        original = queries._connect
+        original = serving._connect
         for mode in modes:
-            queries.release_snapshots()
-            queries._connect = per_query_connect(queries) if mode == "per-query" else original
+            serving.release_snapshots()
+            use_connect(per_query_connect() if mode == "per-query" else original)
             try:
-                figures[mode] = time_pages(queries, str(out), args.runs, only)
+                figures[mode] = time_pages(str(out), args.runs, only)
             finally:
-                queries._connect = original
+                use_connect(original)
             print(
                 f"dashboard queries, uncached, {args.runs} runs, connections {mode} "
                 f"(ms; target page p95 < {TARGET_P95_MS:.0f}; load average {os.getloadavg()[0]:.1f}):"

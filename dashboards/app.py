@@ -10,9 +10,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboards import filters, queries
+from dashboards import filters
 from dashboards.format import set_reporting_currency
 from dashboards.i18n import DEFAULT_LANG, LANG_KEY, LANG_NAMES, t
+from dashboards.queries import core, serving
 from dashboards.settings import SettingsError, serve_path
 
 # Page scripts live in views/, not pages/: a pages/ folder next to the entrypoint makes Streamlit run its
@@ -117,13 +118,13 @@ elif st.query_params.get("lang") != st.session_state[LANG_KEY]:
 
 try:
     path = str(serve_path())
-    version = queries.snapshot_version(path)
-    set_reporting_currency(queries.reporting_currency(path, version))
+    version = serving.snapshot_version(path)
+    set_reporting_currency(core.reporting_currency(path, version))
     selection = filters.render_sidebar(path, version)
-except (SettingsError, queries.ServeFileInvalid) as exc:
+except (SettingsError, serving.ServeFileInvalid) as exc:
     st.error(str(exc))
     st.stop()
-except queries.WarehouseNotPublished as exc:
+except serving.WarehouseNotPublished as exc:
     st.warning(t("not_published", path=exc.path), icon=":material/database:")
     st.stop()
 
@@ -133,5 +134,5 @@ if selection is None:
 
 try:
     page.run()
-except queries.ServeFileInvalid as exc:  # a serve file from an older publish lacks what this page reads
+except serving.ServeFileInvalid as exc:  # a serve file from an older publish lacks what this page reads
     st.error(str(exc))

@@ -13,8 +13,9 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from dashboards import queries
 from dashboards.i18n import STRINGS, t
+from dashboards.queries import core, inventory, sales
+from dashboards.queries.serving import ShopIds, Version
 
 DATES_KEY = "filter_dates"
 SHOPS_KEY = "filter_shops"
@@ -30,10 +31,10 @@ class Selection:
     """What the pages query: the serving file's snapshot plus the user's filters."""
 
     path: str
-    version: queries.Version
+    version: Version
     start: date
     end: date
-    shop_ids: queries.ShopIds  # empty = all shops
+    shop_ids: ShopIds  # empty = all shops
     first_date: date
     last_date: date
     categories: tuple[str, ...] = ()  # empty = all categories (marts.skus.category)
@@ -120,16 +121,16 @@ def _valid_range(value: object, first: date, last: date) -> bool:
     )
 
 
-def render_sidebar(path: str, version: queries.Version) -> Selection | None:
+def render_sidebar(path: str, version: Version) -> Selection | None:
     """Draw the global filters in the sidebar; None when the published marts hold no sales yet."""
-    bounds = queries.date_bounds(path, version)
+    bounds = sales.date_bounds(path, version)
     if bounds is None:
         return None
     first, last = bounds
-    shops = queries.shops(path, version)
+    shops = core.shops(path, version)
     names = dict(zip(shops["shop_id"], shops["shop_name"], strict=True))
-    categories = queries.categories(path, version)
-    warehouses = queries.warehouses(path, version)
+    categories = core.categories(path, version)
+    warehouses = inventory.warehouses(path, version)
 
     # Seed or repair the stored values before the widgets are created (a new publish can move the bounds).
     if not _valid_range(st.session_state.get(DATES_KEY), first, last):

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import queries
 from dashboards.filters import Selection
 from dashboards.i18n import t
+from dashboards.queries import core
+from dashboards.queries.serving import Version
 
 # MARKETPLACES: the channels whose shops' APIs serve settlement bills (a Shopify store's are its Shopify Payments
 # ledger)
 
 
-def absent(path: str, version: queries.Version, *kinds: str) -> list[str]:
+def absent(path: str, version: Version, *kinds: str) -> list[str]:
     """Those of `kinds` (wms, product_master, files) that shopkeep.toml does not configure."""
-    sources = queries.data_sources(path, version)
+    sources = core.data_sources(path, version)
     if sources is None or sources.empty:
         return []
     listed = set(sources["source_kind"])
@@ -27,9 +28,9 @@ def absent(path: str, version: queries.Version, *kinds: str) -> list[str]:
     return [kind for kind in kinds if kind in listed and kind not in configured]
 
 
-def configured_channels(path: str, version: queries.Version) -> set[str] | None:
+def configured_channels(path: str, version: Version) -> set[str] | None:
     """Channels with at least one enabled shop; None when the snapshot does not say (predates the mart)."""
-    sources = queries.data_sources(path, version)
+    sources = core.data_sources(path, version)
     if sources is None or sources.empty:
         return None
     shops = sources[sources["shop_id"].notna() & sources["is_configured"].astype(bool)]

@@ -14,9 +14,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, filters, labels, notices, queries
+from dashboards import figures, filters, labels, notices
 from dashboards.format import integer, local_date, money, money_format, pct_change
 from dashboards.i18n import t
+from dashboards.queries import core, sales
 from dashboards.tables import data_table
 
 TREND_KEY = "channels_trend_metric"
@@ -64,7 +65,7 @@ st.caption(
 )
 filters.note_ignored(sel, categories=True, warehouses=True)
 
-totals = queries.window_totals(
+totals = sales.window_totals(
     sel.path, sel.version, ((day, day), (last_week, last_week), (last_year, last_year)), sel.shop_ids
 )
 now, week, year = (totals.iloc[i] for i in range(3))
@@ -82,12 +83,12 @@ for column, (key, field, fmt) in zip(st.columns(len(TILES)), TILES, strict=True)
         border=True,
     )
 
-daily = queries.channel_daily(sel.path, sel.version, sel.start, sel.end, sel.shop_ids)
+daily = sales.channel_daily(sel.path, sel.version, sel.start, sel.end, sel.shop_ids)
 if daily.empty:
     st.info(t("no_rows"))
     st.stop()
 
-colors = figures.shop_colors(queries.shops(sel.path, sel.version)["shop_id"])
+colors = figures.shop_colors(core.shops(sel.path, sel.version)["shop_id"])
 metric, title_key, kind = filters.pick_trend_metric(TREND_METRICS, "gmv_cny", TREND_KEY)
 st.plotly_chart(
     figures.metric_trend_by_shop(
@@ -156,7 +157,7 @@ data_table(
 )
 
 st.subheader(t("channels_range_title", start=local_date(sel.start), end=local_date(sel.end)))
-by_shop = queries.channel_by_shop(sel.path, sel.version, sel.start, sel.end, sel.shop_ids)
+by_shop = sales.channel_by_shop(sel.path, sel.version, sel.start, sel.end, sel.shop_ids)
 by_shop = by_shop.assign(channel=by_shop["channel"].map(labels.channel))
 data_table(
     by_shop[

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import figures, filters, queries
+from dashboards import figures, filters
 from dashboards.format import integer, local_date, money, money_format
 from dashboards.i18n import t
+from dashboards.queries import core, customers
 from dashboards.tables import data_table
 
 PLOT_CONFIG = {"displayModeBar": False}
@@ -46,7 +47,7 @@ SCOPE = filters.file_scope(sel)  # downloads' file names
 filters.note_ignored(sel, categories=True, warehouses=True)
 st.title(t("customers"))
 
-kpis = queries.customer_kpis(sel.path, sel.version, sel.start, sel.end, sel.shop_ids)
+kpis = customers.customer_kpis(sel.path, sel.version, sel.start, sel.end, sel.shop_ids)
 st.caption(t("range_caption", start=local_date(sel.start), end=local_date(sel.end), days=sel.days))
 share = kpis["repeat_order_share"]
 tiles = [
@@ -59,10 +60,10 @@ for column, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, stri
     column.metric(label, value, help=help_text, border=True)
 
 # Repurchase per shop (the mart's window) and the new-vs-repeat trend in the range.
-rates = queries.repurchase_by_shop(sel.path, sel.version, sel.shop_ids)
+rates = customers.repurchase_by_shop(sel.path, sel.version, sel.shop_ids)
 left, right = st.columns(2)
 if not rates.empty:
-    colors = figures.shop_colors(queries.shops(sel.path, sel.version)["shop_id"])
+    colors = figures.shop_colors(core.shops(sel.path, sel.version)["shop_id"])
     left.plotly_chart(
         figures.repurchase_by_shop(
             rates,
@@ -83,7 +84,7 @@ if not rates.empty:
     )
     left.caption(t("customers_repurchase_caption"))
 grain = trend_grain(sel.days)
-trend = queries.new_vs_repeat(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, grain)
+trend = customers.new_vs_repeat(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, grain)
 if not trend.empty:
     right.plotly_chart(
         figures.new_vs_repeat(
@@ -95,7 +96,7 @@ if not trend.empty:
     )
 
 # Cohort retention.
-cohorts = queries.cohort_retention(sel.path, sel.version, sel.end, sel.shop_ids)
+cohorts = customers.cohort_retention(sel.path, sel.version, sel.end, sel.shop_ids)
 if not cohorts.empty:
     st.plotly_chart(
         figures.retention_heatmap(
@@ -109,7 +110,7 @@ if not cohorts.empty:
     st.caption(t("customers_cohort_caption", end=local_date(sel.end)))
 
 # RFM segments.
-segments = queries.rfm_segments(sel.path, sel.version, sel.shop_ids)
+segments = customers.rfm_segments(sel.path, sel.version, sel.shop_ids)
 if not segments.empty:
     labels = {s: segment_label(s) for s in segments["rfm_segment"]}
     st.plotly_chart(

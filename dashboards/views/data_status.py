@@ -15,24 +15,25 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards import filters, labels, queries
+from dashboards import filters, labels
 from dashboards.format import integer, local_timestamp, money_format, percent
 from dashboards.i18n import STRINGS, t
+from dashboards.queries import core, data_quality
 from dashboards.settings import DISPLAY_TIMEZONE
 from dashboards.tables import data_table
 
 sel = filters.current()
 SCOPE = filters.file_scope(sel, dated=False)  # downloads' file names
-freshness = queries.source_freshness(sel.path, sel.version, sel.shop_ids)
-through = queries.sales_through(sel.path, sel.version, sel.shop_ids)
-log = queries.publish_log(sel.path, sel.version)
-checks = queries.check_results(sel.path, sel.version)
-quarantine = queries.quarantined_rows(sel.path, sel.version, sel.shop_ids)
-unmapped = queries.unmapped_skus(sel.path, sel.version, sel.shop_ids)
-left_out = queries.set_aside_rows(sel.path, sel.version, sel.shop_ids)
-imports = queries.file_imports(sel.path, sel.version, sel.shop_ids)
-sources = queries.data_sources(sel.path, sel.version)
-shop_list = queries.shops(sel.path, sel.version)
+freshness = data_quality.source_freshness(sel.path, sel.version, sel.shop_ids)
+through = data_quality.sales_through(sel.path, sel.version, sel.shop_ids)
+log = data_quality.publish_log(sel.path, sel.version)
+checks = data_quality.check_results(sel.path, sel.version)
+quarantine = data_quality.quarantined_rows(sel.path, sel.version, sel.shop_ids)
+unmapped = data_quality.unmapped_skus(sel.path, sel.version, sel.shop_ids)
+left_out = data_quality.set_aside_rows(sel.path, sel.version, sel.shop_ids)
+imports = data_quality.file_imports(sel.path, sel.version, sel.shop_ids)
+sources = core.data_sources(sel.path, sel.version)
+shop_list = core.shops(sel.path, sel.version)
 shop_names = dict(zip(shop_list["shop_id"], shop_list["shop_name"], strict=True))
 
 st.title(t("data_status"))
@@ -209,7 +210,7 @@ with right:
     )
 
 # -- stock alerts: how many SKUs each flags, and the thresholds behind it --
-alerts = queries.alert_counts(sel.path, sel.version)
+alerts = data_quality.alert_counts(sel.path, sel.version)
 if alerts is not None and not alerts.empty:
     st.subheader(t("data_status_alerts_title"))
     st.caption(t("data_status_alerts_caption"))

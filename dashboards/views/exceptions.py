@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import figures, filters, queries
+from dashboards import figures, filters
 from dashboards.format import integer, money, money_format
 from dashboards.i18n import t
+from dashboards.queries import operations
 from dashboards.settings import DISPLAY_TIMEZONE
 from dashboards.tables import data_table
 
@@ -20,7 +21,7 @@ REASONS_KEY = "exceptions_reasons"
 
 
 def reason_labels() -> dict[str, str]:
-    return {r: t(f"exceptions_reason_{r}") for r in queries.EXCEPTION_REASONS}
+    return {r: t(f"exceptions_reason_{r}") for r in operations.EXCEPTION_REASONS}
 
 
 def join_labels(codes: object, labels: dict[str, str]) -> str:
@@ -38,8 +39,8 @@ st.title(t("exceptions"))
 st.caption(t("exceptions_scope"))
 
 labels = reason_labels()
-counts = queries.exception_reason_counts(sel.path, sel.version, sel.shop_ids)
-totals = queries.exception_totals(sel.path, sel.version, sel.shop_ids)
+counts = operations.exception_reason_counts(sel.path, sel.version, sel.shop_ids)
+totals = operations.exception_totals(sel.path, sel.version, sel.shop_ids)
 
 tiles = [
     (t("exceptions_open_orders"), integer(totals["orders"])),
@@ -64,12 +65,12 @@ st.plotly_chart(
 st.subheader(t("exceptions_queue_title"))
 picked = st.multiselect(
     t("exceptions_reason_filter"),
-    options=list(queries.EXCEPTION_REASONS),
+    options=list(operations.EXCEPTION_REASONS),
     key=REASONS_KEY,
     format_func=labels.__getitem__,
     placeholder=t("exceptions_reason_filter_hint"),
 )
-queue = queries.exception_queue(sel.path, sel.version, sel.shop_ids, tuple(picked))
+queue = operations.exception_queue(sel.path, sel.version, sel.shop_ids, tuple(picked))
 address_parts = {p: t(f"exceptions_address_{p}") for p in ("province", "city", "street")}
 shown = queue.assign(
     reasons=queue["reasons"].map(lambda v: join_labels(v, labels)),

@@ -11,18 +11,19 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import columns as columns_shared
-from dashboards import figures, filters, notices, queries
+from dashboards import figures, filters, notices
 from dashboards.format import integer, local_date, local_timestamp, money, money_format
 from dashboards.i18n import t
+from dashboards.queries import inventory, serving
 from dashboards.tables import data_table
 
 ACT_ON = ("oversold", "stockout", "at_risk", "dead")
 RISK = ("oversold", "stockout", "at_risk")
 
 sel = filters.current()
-rows = queries.inventory_rows(sel.path, sel.version, sel.categories, sel.warehouse_ids)
-mix = queries.inventory_status_mix(sel.path, sel.version, sel.categories, sel.warehouse_ids)
-ghosts = queries.ghost_listings(sel.path, sel.version, sel.categories)
+rows = inventory.inventory_rows(sel.path, sel.version, sel.categories, sel.warehouse_ids)
+mix = inventory.inventory_status_mix(sel.path, sel.version, sel.categories, sel.warehouse_ids)
+ghosts = inventory.ghost_listings(sel.path, sel.version, sel.categories)
 
 st.title(t("inventory"))
 missing = [
@@ -188,6 +189,6 @@ with st.expander(t("inventory_all_title")):
         "inventory_all",
     )  # fmt: skip
 
-stamp = queries.published_at(sel.path, sel.version)
+stamp = serving.published_at(sel.path, sel.version)
 if stamp is not None:
     st.caption(t("published_at", ts=local_timestamp(stamp)))

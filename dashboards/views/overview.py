@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, filters, labels, notices, queries
+from dashboards import figures, filters, labels, notices
 from dashboards.format import (
     integer,
     local_date,
@@ -25,6 +25,7 @@ from dashboards.format import (
     pp_change,
 )
 from dashboards.i18n import t
+from dashboards.queries import core, sales, serving
 from dashboards.tables import data_table
 
 PERIOD_KEY = "overview_period"
@@ -154,13 +155,13 @@ chosen = filters.period_comparison(sel, period or "range")
 fixed = ["today", "7d", "30d"]
 comparisons = [chosen] + [filters.period_comparison(sel, p) for p in fixed]
 windows = tuple(w for c in comparisons for w in (c.now, c.prior, c.last_year))
-totals = queries.window_totals(sel.path, sel.version, windows, sel.shop_ids)
+totals = sales.window_totals(sel.path, sel.version, windows, sel.shop_ids)
 now, prior, last_year = (totals.iloc[i] for i in range(3))
 
 start, end = chosen.now
 st.caption(t("range_caption", start=local_date(start), end=local_date(end), days=chosen.days))
 
-daily = queries.channel_daily(sel.path, sel.version, start, end, sel.shop_ids)
+daily = sales.channel_daily(sel.path, sel.version, start, end, sel.shop_ids)
 sparks = None
 if chosen.days > 1 and not daily.empty:
     sums = daily.groupby("order_date", sort=True)[
@@ -174,7 +175,7 @@ if chosen.days > 1 and not daily.empty:
             "units",
         ]
     ].sum()
-    sparks = queries.with_ratios(sums.reset_index())
+    sparks = sales.with_ratios(sums.reset_index())
 
 for row_kpis in (KPIS[:4], KPIS[4:]):
     for column, (key, field, fmt, is_rate, worse_up) in zip(st.columns(4), row_kpis, strict=False):
@@ -226,9 +227,9 @@ data_table(
 if daily.empty or now["orders"] == 0:
     st.info(t("no_rows"))
 else:
-    shop_table = queries.channel_by_shop(sel.path, sel.version, start, end, sel.shop_ids)
+    shop_table = sales.channel_by_shop(sel.path, sel.version, start, end, sel.shop_ids)
     shown_shops = shop_table.assign(channel=shop_table["channel"].map(labels.channel))
-    colors = figures.shop_colors(queries.shops(sel.path, sel.version)["shop_id"])
+    colors = figures.shop_colors(core.shops(sel.path, sel.version)["shop_id"])
     metric, title_key, kind = filters.pick_trend_metric(TREND_METRICS, "net_revenue_cny", TREND_KEY)
     left, right = st.columns([2, 1])
     if chosen.days > 1:
@@ -285,7 +286,7 @@ if sel.categories:
     st.caption(
         t("overview_top_skus_categories", categories=", ".join(map(filters.category_label, sel.categories)))
     )
-skus = queries.top_skus(sel.path, sel.version, start, end, sel.shop_ids, sel.categories)
+skus = sales.top_skus(sel.path, sel.version, start, end, sel.shop_ids, sel.categories)
 skus = skus.assign(category=skus["category"].map(filters.category_label))
 data_table(
     skus,
@@ -304,6 +305,6 @@ data_table(
     },
 )
 
-stamp = queries.published_at(sel.path, sel.version)
+stamp = serving.published_at(sel.path, sel.version)
 if stamp is not None:
     st.caption(t("published_at", ts=local_timestamp(stamp)))

@@ -19,9 +19,10 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from dashboards import filters, notices, ops, queries
+from dashboards import filters, notices, ops
 from dashboards.format import local_timestamp, money, money_format, percent
 from dashboards.i18n import t
+from dashboards.queries import core, finance, serving
 from dashboards.settings import SettingsError, ops_path
 from dashboards.tables import data_table
 
@@ -30,8 +31,8 @@ FLASH_KEY = "pnl_flash"  # the last target saved (or refused), shown once after 
 sel = filters.current()
 SCOPE = filters.file_scope(sel)
 filters.note_ignored(sel, categories=True, warehouses=True)
-first_month, last_month = queries.margin_months(sel.start, sel.end)
-pnl = queries.shop_monthly_pnl(sel.path, sel.version, sel.start, sel.end, sel.shop_ids)
+first_month, last_month = finance.margin_months(sel.start, sel.end)
+pnl = finance.shop_monthly_pnl(sel.path, sel.version, sel.start, sel.end, sel.shop_ids)
 try:
     store, store_error = ops_path(), None
 except SettingsError as exc:
@@ -137,7 +138,7 @@ flash = st.session_state.pop(FLASH_KEY, None)
 if flash:
     (st.success if flash[0] == "success" else st.error)(flash[1])
 
-shops = queries.shops(sel.path, sel.version)
+shops = core.shops(sel.path, sel.version)
 names = dict(zip(shops["shop_id"], shops["shop_name"], strict=True))
 latest = max(pnl["month"])
 following = (latest.replace(day=28) + timedelta(days=4)).replace(
@@ -192,6 +193,6 @@ else:
         },
     )  # fmt: skip
 
-stamp = queries.published_at(sel.path, sel.version)
+stamp = serving.published_at(sel.path, sel.version)
 if stamp is not None:
     st.caption(t("published_at", ts=local_timestamp(stamp)))

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import figures, filters, notices, queries
+from dashboards import figures, filters, notices
 from dashboards.format import integer, local_date, local_timestamp, money, money_format, percent
 from dashboards.i18n import t
+from dashboards.queries import promotions, serving
 from dashboards.tables import data_table
 
 sel = filters.current()
 SCOPE = filters.file_scope(sel)  # downloads' file names
-promos = queries.promotions(sel.path, sel.version, sel.start, sel.end, sel.shop_ids)
+promos = promotions.promotions(sel.path, sel.version, sel.start, sel.end, sel.shop_ids)
 
 st.title(t("promotions"))
 if notices.not_configured(sel, "promotions", "product_master"):
@@ -107,6 +108,6 @@ data_table(
     column_config=columns,
 )
 
-stamp = queries.published_at(sel.path, sel.version)
+stamp = serving.published_at(sel.path, sel.version)
 if stamp is not None:
     st.caption(t("published_at", ts=local_timestamp(stamp)))

@@ -14,9 +14,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, filters, notices, queries
+from dashboards import figures, filters, notices
 from dashboards.format import integer, money, money_format
 from dashboards.i18n import t
+from dashboards.queries import core, finance
 from dashboards.tables import data_table
 
 PLOT_CONFIG = {"displayModeBar": False}
@@ -25,7 +26,7 @@ STATUSES_KEY = "recon_statuses"
 
 
 def status_labels() -> dict[str, str]:
-    return {s: t(f"reconciliation_status_{s}") for s in queries.RECON_STATUSES}
+    return {s: t(f"reconciliation_status_{s}") for s in finance.RECON_STATUSES}
 
 
 sel = filters.current()
@@ -33,8 +34,8 @@ SCOPE = filters.file_scope(sel)  # downloads' file names
 filters.note_ignored(sel, categories=True, warehouses=True)
 st.title(t("reconciliation"))
 
-reconciled = queries.reconciled_shop_ids(sel.path, sel.version)
-shops = queries.shops(sel.path, sel.version)
+reconciled = finance.reconciled_shop_ids(sel.path, sel.version)
+shops = core.shops(sel.path, sel.version)
 picked_shops = shops[shops["shop_id"].isin(sel.shop_ids)] if sel.shop_ids else shops
 unreconciled = picked_shops[~picked_shops["shop_id"].isin(reconciled)]
 channels = notices.configured_channels(sel.path, sel.version)
@@ -56,7 +57,7 @@ st.caption(
     else t("reconciliation_scope_months", first=f"{sel.start:%Y-%m}", last=f"{sel.end:%Y-%m}")
 )
 
-by_shop = queries.reconciliation_by_shop(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, all_months)
+by_shop = finance.reconciliation_by_shop(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, all_months)
 if not unreconciled.empty:
     st.caption(t("reconciliation_unreconciled", shops=", ".join(unreconciled["shop_name"])))
 st.caption(t("reconciliation_currency_note"))
@@ -75,7 +76,7 @@ due = sum(
         "duplicate_bill_orders",
     )
 )
-to_chase = sum(int(totals[f"{s}_orders"]) for s in queries.RECON_TO_CHASE)
+to_chase = sum(int(totals[f"{s}_orders"]) for s in finance.RECON_TO_CHASE)
 tiles = [
     (t("reconciliation_match_rate"), f"{totals['matched_orders'] / due:.2%}" if due else "—", None),
     (t("reconciliation_to_chase_count"), integer(to_chase), t("reconciliation_to_chase_help")),
@@ -99,8 +100,8 @@ for row in (tiles[:3], tiles[3:]):
 left, right = st.columns(2)
 mix = pd.DataFrame(
     {
-        "status": list(queries.RECON_STATUSES),
-        "orders": [int(totals[f"{s}_orders"]) for s in queries.RECON_STATUSES],
+        "status": list(finance.RECON_STATUSES),
+        "orders": [int(totals[f"{s}_orders"]) for s in finance.RECON_STATUSES],
     }
 )
 left.plotly_chart(
@@ -126,21 +127,21 @@ right.plotly_chart(
 # The orders to chase.
 st.subheader(t("reconciliation_chase_title"))
 if STATUSES_KEY not in st.session_state:
-    st.session_state[STATUSES_KEY] = list(queries.RECON_TO_CHASE)
+    st.session_state[STATUSES_KEY] = list(finance.RECON_TO_CHASE)
 picked = st.multiselect(
     t("reconciliation_status_filter"),
-    options=list(queries.RECON_STATUSES),
+    options=list(finance.RECON_STATUSES),
     key=STATUSES_KEY,
     format_func=status_labels().__getitem__,
     placeholder=t("reconciliation_status_filter_hint"),
 )
-chase = queries.reconciliation_to_chase(
+chase = finance.reconciliation_to_chase(
     sel.path,
     sel.version,
     sel.start,
     sel.end,
     sel.shop_ids,
-    tuple(picked) or queries.RECON_TO_CHASE,
+    tuple(picked) or finance.RECON_TO_CHASE,
     all_months,
 )
 chase = chase.assign(status=chase["status"].map(status_labels()).fillna(chase["status"]))
@@ -233,7 +234,7 @@ data_table(
         "match_rate": st.column_config.NumberColumn(t("reconciliation_match_rate"), format="percent"),
         **{
             f"{s}_orders": st.column_config.NumberColumn(t(f"reconciliation_status_{s}"), format="%,d")
-            for s in queries.RECON_STATUSES
+            for s in finance.RECON_STATUSES
         },
         **{
             f"{a}_amount_cny": st.column_config.NumberColumn(

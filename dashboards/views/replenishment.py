@@ -14,9 +14,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import columns as columns_shared
-from dashboards import figures, filters, labels, notices, ops, queries
+from dashboards import figures, filters, labels, notices, ops
 from dashboards.format import integer, local_date, local_timestamp, money, money_format, percent
 from dashboards.i18n import t
+from dashboards.queries import replenishment, sales, serving
 from dashboards.settings import SettingsError, ops_path
 from dashboards.tables import data_table
 
@@ -25,8 +26,8 @@ FLASH_KEY = "replenishment_flash"  # (kind, message) of the last decision, shown
 
 sel = filters.current()
 filters.note_ignored(sel, warehouses=True)
-lines = queries.po_draft_lines(sel.path, sel.version, sel.categories)
-accuracy = queries.forecast_accuracy(sel.path, sel.version, sel.categories)
+lines = replenishment.po_draft_lines(sel.path, sel.version, sel.categories)
+accuracy = replenishment.forecast_accuracy(sel.path, sel.version, sel.categories)
 accuracy = accuracy.assign(
     category=accuracy["category"].map(filters.category_label),
     model_name=accuracy["model_name"].map(labels.model),
@@ -76,7 +77,7 @@ def _decide(line: dict, reject: bool) -> None:
             quantity=None if reject else st.session_state.get(f"replenishment_qty__{key}"),
             reject=reject,
             as_of_date=line["as_of_date"].isoformat() if line["as_of_date"] is not None else None,
-            snapshot_version=queries.snapshot_id(sel.path, sel.version),
+            snapshot_version=serving.snapshot_id(sel.path, sel.version),
             note=st.session_state.get(f"replenishment_note__{key}"),
         )
         ops.record(store, decision)
@@ -259,8 +260,8 @@ if supplier is not None:
         format_func=dict(zip(rows["sku"], rows["sku"] + " " + rows["product_name"], strict=True)).__getitem__,
     )
     line = rows.set_index("sku").loc[sku]
-    history = queries.sku_daily_units(sel.path, sel.version, sku, as_of - timedelta(days=HISTORY_DAYS))
-    forecast = queries.sku_forecast(sel.path, sel.version, sku)
+    history = sales.sku_daily_units(sel.path, sel.version, sku, as_of - timedelta(days=HISTORY_DAYS))
+    forecast = replenishment.sku_forecast(sel.path, sel.version, sku)
     st.plotly_chart(
         figures.demand_history_forecast(
             history,
@@ -286,7 +287,7 @@ if supplier is not None:
 
 st.subheader(t("replenishment_attention_title"))
 st.caption(t("replenishment_attention_caption"))
-attention = queries.replenishment_attention(sel.path, sel.version, sel.categories)
+attention = replenishment.replenishment_attention(sel.path, sel.version, sel.categories)
 if attention.empty:
     st.success(t("replenishment_attention_empty"))
 else:
@@ -340,6 +341,6 @@ data_table(
     },
 )  # fmt: skip
 
-stamp = queries.published_at(sel.path, sel.version)
+stamp = serving.published_at(sel.path, sel.version)
 if stamp is not None:
     st.caption(t("published_at", ts=local_timestamp(stamp)))

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import figures, filters, notices, queries
+from dashboards import figures, filters, notices
 from dashboards.filters import category_label
 from dashboards.format import integer, local_date, money, money_format
 from dashboards.i18n import t
+from dashboards.queries import returns
 from dashboards.tables import data_table
 
 PLOT_CONFIG = {"displayModeBar": False}
@@ -24,7 +25,7 @@ def pct(value: float | None) -> str:
 
 
 def reason_labels() -> dict[str, str]:
-    return {r: t(f"returns_reason_{r}") for r in queries.RETURN_REASONS}
+    return {r: t(f"returns_reason_{r}") for r in returns.RETURN_REASONS}
 
 
 sel = filters.current()
@@ -32,9 +33,9 @@ SCOPE = filters.file_scope(sel)  # downloads' file names
 filters.note_ignored(sel, warehouses=True)
 st.title(t("returns"))
 
-hot = queries.return_hotspots(sel.path, sel.version, sel.shop_ids, sel.categories)
-cats = queries.return_categories(sel.path, sel.version, sel.shop_ids, sel.categories)
-kpis = queries.returns_kpis(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories)
+hot = returns.return_hotspots(sel.path, sel.version, sel.shop_ids, sel.categories)
+cats = returns.return_categories(sel.path, sel.version, sel.shop_ids, sel.categories)
+kpis = returns.returns_kpis(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories)
 if notices.not_configured(sel, "returns", "product_master") and not kpis["units_sold"]:
     st.stop()
 
@@ -132,7 +133,7 @@ if options:
     category = st.selectbox(
         t("returns_category_pick"), options=options, key="returns_category", format_func=category_label
     )
-    cells = queries.return_heatmap(sel.path, sel.version, category, sel.shop_ids)
+    cells = returns.return_heatmap(sel.path, sel.version, category, sel.shop_ids)
     if cells.empty:
         st.info(t("returns_heatmap_empty"))
     else:
@@ -148,7 +149,7 @@ if options:
         st.caption(t("returns_heatmap_caption"))
 
 # 4. Why they come back, per shop.
-mix = queries.returns_reason_mix(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories)
+mix = returns.returns_reason_mix(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories)
 if not mix.empty:
     st.plotly_chart(
         figures.reason_mix(
@@ -162,7 +163,7 @@ if not mix.empty:
 
 # 5. Every SKU × shop.
 st.subheader(t("returns_table_title"))
-table = queries.returns_by_sku_shop(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories)
+table = returns.returns_by_sku_shop(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories)
 if not table.empty and int(table["pairs_total"].iloc[0]) > len(table):
     st.caption(
         t("returns_table_limited", shown=f"{len(table):,}", total=f"{int(table['pairs_total'].iloc[0]):,}")

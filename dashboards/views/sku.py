@@ -11,10 +11,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, filters, labels, notices, queries
+from dashboards import figures, filters, labels, notices
 from dashboards.filters import category_label, status_label
 from dashboards.format import integer, local_date, money, money_format, percent
 from dashboards.i18n import t
+from dashboards.queries import core, finance, sales, sku_detail
 from dashboards.tables import SKU_KEY, data_table
 
 PICKER_KEY = "sku_picker"
@@ -36,7 +37,7 @@ def _days(value: Any) -> str:
 
 
 sel = filters.current()
-choices = queries.sku_choices(sel.path, sel.version)
+choices = core.sku_choices(sel.path, sel.version)
 
 
 def _picked() -> None:
@@ -80,7 +81,7 @@ if sku is None:
 if st.query_params.get("sku") != sku:
     st.query_params["sku"] = sku
 
-master = _first(queries.sku_rows(sel.path, sel.version, "skus", sku))
+master = _first(sku_detail.sku_rows(sel.path, sel.version, "skus", sku))
 if master is None:
     st.warning(t("sku_unknown", sku=sku))
     st.stop()
@@ -99,7 +100,7 @@ if bool(master["is_kit"]):
     st.info(t("sku_is_kit", n=int(master["kit_component_count"])))
 
 # -- stock ---------------------------------------------------------------------------------------------------
-health = _first(queries.sku_rows(sel.path, sel.version, "inventory_health", sku))
+health = _first(sku_detail.sku_rows(sel.path, sel.version, "inventory_health", sku))
 st.subheader(t("sku_stock_title"))
 if notices.not_configured(sel, "stock", "wms"):
     pass
@@ -134,7 +135,7 @@ else:
         )
     st.caption(t("sku_stock_caption", date=local_date(health["stock_date"])))
 
-    by_warehouse = queries.sku_rows(sel.path, sel.version, "inventory_health_by_warehouse", sku)
+    by_warehouse = sku_detail.sku_rows(sel.path, sel.version, "inventory_health_by_warehouse", sku)
     if sel.warehouse_ids:
         by_warehouse = by_warehouse[by_warehouse["warehouse_id"].isin(sel.warehouse_ids)]
     by_warehouse = by_warehouse.assign(health_status=by_warehouse["health_status"].map(status_label))
@@ -171,15 +172,15 @@ else:
     )
 
 # -- demand and replenishment ---------------------------------------------------------------------------------
-forecast = queries.sku_rows(sel.path, sel.version, "demand_forecasts", sku)
-suggestion = _first(queries.sku_rows(sel.path, sel.version, "replenishment_suggestions", sku))
+forecast = sku_detail.sku_rows(sel.path, sel.version, "demand_forecasts", sku)
+suggestion = _first(sku_detail.sku_rows(sel.path, sel.version, "replenishment_suggestions", sku))
 st.subheader(t("sku_demand_title"))
 history_start = (
     pd.Timestamp(forecast["forecast_date"].min()).date() - timedelta(days=HISTORY_DAYS)
     if not forecast.empty
     else sel.last_date - timedelta(days=HISTORY_DAYS - 1)
 )
-history = queries.sku_daily_units(sel.path, sel.version, sku, history_start)
+history = sales.sku_daily_units(sel.path, sel.version, sku, history_start)
 if history.empty and forecast.empty:
     st.caption(t("sku_no_demand"))
 else:
@@ -207,7 +208,7 @@ else:
                 bias=percent(_num(model["bias"])),
             )
         )
-    summary = _first(queries.sku_rows(sel.path, sel.version, "demand_forecast_summary", sku))
+    summary = _first(sku_detail.sku_rows(sel.path, sel.version, "demand_forecast_summary", sku))
     if summary is not None and not bool(summary["is_reliable"]):
         wape = _num(summary["wape"])
         st.warning(
@@ -235,17 +236,17 @@ if suggestion is not None:
 
 # -- margin by shop and month ----------------------------------------------------------------------------------
 st.subheader(t("sku_margin_title"))
-margins = queries.sku_rows(sel.path, sel.version, "sku_margins", sku)
+margins = sku_detail.sku_rows(sel.path, sel.version, "sku_margins", sku)
 if sel.shop_ids:
     margins = margins[margins["shop_id"].isin(sel.shop_ids)]
-first_month, last_month = queries.margin_months(sel.start, sel.end)
+first_month, last_month = finance.margin_months(sel.start, sel.end)
 months = pd.to_datetime(margins["month"]).dt.date
 margins = margins[(months >= first_month) & (months <= last_month)]
 st.caption(t("sku_margin_window", first=first_month.strftime("%Y-%m"), last=last_month.strftime("%Y-%m")))
 if margins.empty:
     st.caption(t("sku_no_margins"))
 else:
-    shops = queries.shops(sel.path, sel.version)
+    shops = core.shops(sel.path, sel.version)
     margins = margins.merge(shops[["shop_id", "shop_name"]], on="shop_id", how="left")
     st.plotly_chart(
         figures.margin_by_shop_month(
@@ -297,13 +298,13 @@ else:
 
 # -- returns against the SKU's other shops ----------------------------------------------------------------------
 st.subheader(t("sku_returns_title"))
-returns = queries.sku_rows(sel.path, sel.version, "return_shop_comparison", sku)
+returns = sku_detail.sku_rows(sel.path, sel.version, "return_shop_comparison", sku)
 if sel.shop_ids:
     returns = returns[returns["shop_id"].isin(sel.shop_ids)]
 if returns.empty:
     st.caption(t("sku_no_returns"))
 else:
-    returns = returns.merge(queries.shops(sel.path, sel.version)[["shop_id", "shop_name"]], on="shop_id")
+    returns = returns.merge(core.shops(sel.path, sel.version)[["shop_id", "shop_name"]], on="shop_id")
     if returns["is_return_hotspot"].fillna(False).any():
         hot = ", ".join(returns.loc[returns["is_return_hotspot"].fillna(False), "shop_name"].astype(str))
         # a warning, not st.error: an error box means the page itself failed (the browser test looks for them)

@@ -2,7 +2,7 @@
 shop, the negative-margin list, and how much of the platform fees are still estimates.
 
 A large seller has ~100k SKU × shop rows: the two tables show the largest losses and the highest margins
-(queries.MARGIN_TABLE_ROWS each, "showing n of total"); their downloads hold every row (queried when clicked);
+(queries.finance.MARGIN_TABLE_ROWS each, "showing n of total"); their downloads hold every row (queried when clicked);
 one SKU's margin by shop is on its detail page.
 
 sku_margins is monthly: the date range selects the order months it touches (whole months, said in the caption).
@@ -17,23 +17,24 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, filters, notices, queries
+from dashboards import figures, filters, notices
 from dashboards.format import local_timestamp, money, money_format, percent
 from dashboards.i18n import t
+from dashboards.queries import finance, serving
 from dashboards.tables import data_table
 
 sel = filters.current()
 SCOPE = filters.file_scope(sel)  # downloads' file names
 filters.note_ignored(sel, warehouses=True)
-first_month, last_month = queries.margin_months(sel.start, sel.end)
-totals = queries.margin_totals(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories)
-rows = queries.MARGIN_TABLE_ROWS  # per table; the downloads hold every row
-table = queries.margin_by_sku_shop(
+first_month, last_month = finance.margin_months(sel.start, sel.end)
+totals = finance.margin_totals(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories)
+rows = finance.MARGIN_TABLE_ROWS  # per table; the downloads hold every row
+table = finance.margin_by_sku_shop(
     sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories, limit=rows
 )
 # Every row, for the downloads only: called when one is clicked, not on a page run.
 every_row = partial(
-    queries.margin_by_sku_shop,
+    finance.margin_by_sku_shop,
     sel.path,
     sel.version,
     sel.start,
@@ -156,6 +157,6 @@ data_table(
     export=lambda: labelled(every_row())[keep],
 )
 
-stamp = queries.published_at(sel.path, sel.version)
+stamp = serving.published_at(sel.path, sel.version)
 if stamp is not None:
     st.caption(t("published_at", ts=local_timestamp(stamp)))

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import filters, notices, queries
+from dashboards import filters, notices
 from dashboards.format import integer, local_date, local_timestamp, percent
 from dashboards.i18n import t
+from dashboards.queries import replenishment, serving
 from dashboards.tables import data_table
 
 sel = filters.current()
 filters.note_ignored(sel, categories=True)
-performance = queries.supplier_performance(sel.path, sel.version)
-late = queries.late_po_lines(sel.path, sel.version, sel.warehouse_ids)
+performance = replenishment.supplier_performance(sel.path, sel.version)
+late = replenishment.late_po_lines(sel.path, sel.version, sel.warehouse_ids)
 
 st.title(t("suppliers"))
 if notices.not_configured(sel, "stock", "wms"):
@@ -107,6 +108,6 @@ else:
         },
     )  # fmt: skip
 
-stamp = queries.published_at(sel.path, sel.version)
+stamp = serving.published_at(sel.path, sel.version)
 if stamp is not None:
     st.caption(t("published_at", ts=local_timestamp(stamp)))

@@ -1,7 +1,7 @@
 """大屏 Wall screen (url /wall, for a TV): dark, no sidebar, type sized by the screen (wall_board). Today's GMV
 and orders against the same time yesterday and last week, today's shop split, GMV and orders of the 7 whole
-days before today (queries.wall_trend), the contribution margin per shop this month to date and last month
-(queries.wall_shop_margin, from marts.shop_monthly_pnl), and tickers of low stock and orders to review.
+days before today (queries.wall.wall_trend), the contribution margin per shop this month to date and last month
+(queries.wall.wall_shop_margin, from marts.shop_monthly_pnl), and tickers of low stock and orders to review.
 
 It refreshes itself: the board is an `st.fragment(run_every=...)` (settings.wall_refresh_seconds, env
 SHOPKEEP_WALL_REFRESH_SECONDS, default 30 s) that re-reads the serving file's version on every tick, so a new
@@ -9,7 +9,7 @@ publish shows up without reloading the page and the screen keeps running across 
 no filters here: the wall always shows every shop.
 
 "Now" is the newest order in the snapshot; "the same time yesterday / last week" counts that day's orders up
-to now − 1 day / now − 7 days (queries.wall_pace).
+to now − 1 day / now − 7 days (queries.wall.wall_pace).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, notices, queries, wall_board
+from dashboards import figures, notices, wall_board
 from dashboards.filters import status_label
 from dashboards.format import (
     integer,
@@ -32,6 +32,7 @@ from dashboards.format import (
     set_reporting_currency,
 )
 from dashboards.i18n import STRINGS, t
+from dashboards.queries import core, serving, wall
 from dashboards.settings import DISPLAY_TIMEZONE, SettingsError, serve_path, wall_refresh_seconds
 
 st.html(wall_board.STYLE)
@@ -54,10 +55,10 @@ def _pace_card(totals: pd.Series, field: str, title: str, fmt, test_id: str) -> 
 
 def board(path: str) -> None:
     """Everything on the wall, for the snapshot published at `path` right now."""
-    version = queries.snapshot_version(path)
-    set_reporting_currency(queries.reporting_currency(path, version))
-    pace = queries.wall_pace(path, version)
-    stamp = queries.published_at(path, version)
+    version = serving.snapshot_version(path)
+    set_reporting_currency(core.reporting_currency(path, version))
+    pace = wall.wall_pace(path, version)
+    stamp = serving.published_at(path, version)
     if pace.empty:
         st.html(wall_board.head(t("wall_title"), t("wall_no_orders")))
         return
@@ -82,14 +83,14 @@ def board(path: str) -> None:
     gmv_card, orders_card, split = st.columns([1, 1, 1.3])
     gmv_card.html(_pace_card(totals, "gmv_cny", t("wall_gmv_today"), money, "wall-gmv"))
     orders_card.html(_pace_card(totals, "orders", t("wall_orders_today"), integer, "wall-orders"))
-    colors = figures.shop_colors(queries.shops(path, version)["shop_id"])
+    colors = figures.shop_colors(core.shops(path, version)["shop_id"])
     split.html(_shop_split(pace, colors))
 
     trend, margin = st.columns([1.25, 1])
-    trend.html(_trend(queries.wall_trend(path, version)))
-    margin.html(_shop_margin(queries.wall_shop_margin(path, version), colors))
+    trend.html(_trend(wall.wall_trend(path, version)))
+    margin.html(_shop_margin(wall.wall_shop_margin(path, version), colors))
 
-    low = queries.wall_low_stock(path, version)
+    low = wall.wall_low_stock(path, version)
     st.html(
         wall_board.ticker(
             t("wall_low_stock"),
@@ -105,7 +106,7 @@ def board(path: str) -> None:
             color="#f59e0b",
         )
     )
-    queue = queries.wall_exceptions(path, version)
+    queue = wall.wall_exceptions(path, version)
     size = int(queue["queue_size"].iloc[0]) if not queue.empty else 0
     st.html(
         wall_board.ticker(
@@ -222,9 +223,9 @@ def live() -> None:
     """Re-read the latest snapshot and redraw the board (every REFRESH seconds, without a page reload)."""
     try:
         board(str(serve_path()))
-    except queries.WarehouseNotPublished as exc:
+    except serving.WarehouseNotPublished as exc:
         st.warning(t("not_published", path=exc.path), icon=":material/database:")
-    except (SettingsError, queries.ServeFileInvalid) as exc:
+    except (SettingsError, serving.ServeFileInvalid) as exc:
         st.error(str(exc))
 
 

@@ -8,8 +8,8 @@ import re
 import duckdb
 import pandas as pd
 
-from dashboards import queries
 from dashboards.format import integer
+from dashboards.queries import operations
 from tests.dashboards.pages_helper import one, render_page, rows, tiles
 
 PII_COLUMN = re.compile(
@@ -93,7 +93,7 @@ def test_the_queue_shows_the_marts_masked_buyer_data_as_it_is_and_which_address_
             """
         )
 
-    (row,) = queries.exception_queue(str(serve), ("test", 1), ()).to_dict("records")
+    (row,) = operations.exception_queue(str(serve), ("test", 1), ()).to_dict("records")
 
     assert row["buyer_key"] == "shopify_global:h:0185a258f5c301ed"
     assert row["buyer_remark"] == "请打 *** 联系"

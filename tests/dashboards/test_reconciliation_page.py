@@ -15,7 +15,7 @@ import pytest
 from dashboards.filters import SHOPS_KEY
 from dashboards.format import integer, money
 from dashboards.i18n import t
-from dashboards.queries import RECON_STATUSES, RECON_TO_CHASE
+from dashboards.queries.finance import RECON_STATUSES, RECON_TO_CHASE
 from tests.dashboards.pages_helper import default_dates, month_start, one, render_page, rows, tiles
 
 MONTHLY_SUMS = """

@@ -7,9 +7,9 @@ from datetime import date
 
 import duckdb
 
-from dashboards import queries
 from dashboards.filters import DATES_KEY, SHOPS_KEY
 from dashboards.format import integer, money
+from dashboards.queries import returns
 from tests.dashboards.pages_helper import default_dates, month_start, one, render_page, rows, tiles
 
 
@@ -120,7 +120,7 @@ def test_the_table_keeps_the_pairs_with_most_returns_and_names_the_top_reason_ti
             """
         )
 
-    table = queries.returns_by_sku_shop(str(serve), ("t", 1), date(2026, 5, 1), date(2026, 6, 30), (), (), 2)
+    table = returns.returns_by_sku_shop(str(serve), ("t", 1), date(2026, 5, 1), date(2026, 6, 30), (), (), 2)
 
     assert list(table["sku"]) == ["A", "B"]  # most returned units first, limited to 2
     assert list(table["top_reason"]) == ["quality", "late"]

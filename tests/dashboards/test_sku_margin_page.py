@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import plotly.io
 
-from dashboards import queries
 from dashboards.filters import CATEGORIES_KEY, SHOPS_KEY
 from dashboards.format import money, percent
+from dashboards.queries import finance
 from tests.dashboards.pages_helper import default_dates, month_start, one, render_page, rows, tiles
 
 SUMS = "sum(net_sales_cny), sum(refunds_cny), sum(cogs_cny), sum(platform_fees_cny), sum(fulfilment_cost_cny), " \
@@ -96,7 +96,7 @@ def test_a_long_table_shows_the_highest_margins_and_the_largest_losses_and_the_d
 ):
     serve = built_serve_path
     start, end = default_dates(serve)
-    monkeypatch.setattr(queries, "MARGIN_TABLE_ROWS", 3)
+    monkeypatch.setattr(finance, "MARGIN_TABLE_ROWS", 3)
 
     at = render_page(serve, "sku_margin", monkeypatch)
 
@@ -118,7 +118,7 @@ def test_a_long_table_shows_the_highest_margins_and_the_largest_losses_and_the_d
     assert f"显示 3 行，共 {len(by_sku_shop):,} 行（下载文件含全部）" in " ".join(captions)
 
     # what the downloads write: every SKU × shop, adding up to the mart
-    full = queries.margin_by_sku_shop.__wrapped__(str(serve), (0, 0), start, end, (), (), limit=None)
+    full = finance.margin_by_sku_shop.__wrapped__(str(serve), (0, 0), start, end, (), (), limit=None)
     assert len(full) == len(by_sku_shop)
     assert sum(full["contribution_margin_cny"]) == sum(r[2] for r in by_sku_shop)
     assert list(full["contribution_margin_cny"]) == sorted(full["contribution_margin_cny"], reverse=True)
