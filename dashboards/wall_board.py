@@ -15,7 +15,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dashboards.figures import FONT, WALL_BACKGROUND, WALL_TEXT
+from dashboards.figures.common import FONT, WALL_BACKGROUND, WALL_TEXT
 
 UP, DOWN, FLAT = "#22c55e", "#ef4444", "#94a3b8"
 BAR = "#3b82f6"

@@ -14,7 +14,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, filters, labels, notices
+from dashboards import filters, labels, notices
+from dashboards.figures.common import shop_colors
+from dashboards.figures.sales import metric_trend_by_shop
 from dashboards.format import integer, local_date, money, money_format, pct_change
 from dashboards.i18n import t
 from dashboards.queries import core, sales
@@ -88,10 +90,10 @@ if daily.empty:
     st.info(t("no_rows"))
     st.stop()
 
-colors = figures.shop_colors(core.shops(sel.path, sel.version)["shop_id"])
+colors = shop_colors(core.shops(sel.path, sel.version)["shop_id"])
 metric, title_key, kind = filters.pick_trend_metric(TREND_METRICS, "gmv_cny", TREND_KEY)
 st.plotly_chart(
-    figures.metric_trend_by_shop(
+    metric_trend_by_shop(
         daily, metric, title=t("overview_trend_title", metric=t(title_key)), colors=colors, kind=kind
     ),
     config={"displayModeBar": False},

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import figures, filters
+from dashboards import filters
+from dashboards.figures.common import shop_colors
+from dashboards.figures.customers import new_vs_repeat, repurchase_by_shop, retention_heatmap, rfm_segments
 from dashboards.format import integer, local_date, money, money_format
 from dashboards.i18n import t
 from dashboards.queries import core, customers
@@ -63,9 +65,9 @@ for column, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, stri
 rates = customers.repurchase_by_shop(sel.path, sel.version, sel.shop_ids)
 left, right = st.columns(2)
 if not rates.empty:
-    colors = figures.shop_colors(core.shops(sel.path, sel.version)["shop_id"])
+    colors = shop_colors(core.shops(sel.path, sel.version)["shop_id"])
     left.plotly_chart(
-        figures.repurchase_by_shop(
+        repurchase_by_shop(
             rates,
             title=t(
                 "customers_repurchase_title",
@@ -87,7 +89,7 @@ grain = trend_grain(sel.days)
 trend = customers.new_vs_repeat(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, grain)
 if not trend.empty:
     right.plotly_chart(
-        figures.new_vs_repeat(
+        new_vs_repeat(
             trend,
             {"new": t("customers_type_new"), "repeat": t("customers_type_repeat")},
             title=t(f"customers_trend_title_{grain}"),
@@ -99,7 +101,7 @@ if not trend.empty:
 cohorts = customers.cohort_retention(sel.path, sel.version, sel.end, sel.shop_ids)
 if not cohorts.empty:
     st.plotly_chart(
-        figures.retention_heatmap(
+        retention_heatmap(
             cohorts,
             title=t("customers_cohort_title"),
             month_label=t("customers_months_since_first"),
@@ -114,7 +116,7 @@ segments = customers.rfm_segments(sel.path, sel.version, sel.shop_ids)
 if not segments.empty:
     labels = {s: segment_label(s) for s in segments["rfm_segment"]}
     st.plotly_chart(
-        figures.rfm_segments(
+        rfm_segments(
             segments,
             labels,
             title=t("customers_rfm_title"),

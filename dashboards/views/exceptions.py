@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import figures, filters
+from dashboards import filters
+from dashboards.figures.customers import exception_reasons
 from dashboards.format import integer, money, money_format
 from dashboards.i18n import t
 from dashboards.queries import operations
@@ -58,9 +59,7 @@ if not totals["orders"]:
     st.success(t("exceptions_empty"), icon=":material/check_circle:")
     st.stop()
 
-st.plotly_chart(
-    figures.exception_reasons(counts, labels, title=t("exceptions_counts_title")), config=PLOT_CONFIG
-)
+st.plotly_chart(exception_reasons(counts, labels, title=t("exceptions_counts_title")), config=PLOT_CONFIG)
 
 st.subheader(t("exceptions_queue_title"))
 picked = st.multiselect(

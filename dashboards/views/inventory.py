@@ -11,7 +11,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import columns as columns_shared
-from dashboards import figures, filters, notices
+from dashboards import filters, notices
+from dashboards.figures.stock import (
+    COVER_BIN_ORDER,
+    HEALTH_ORDER,
+    days_of_cover_histogram,
+    inventory_status_bars,
+)
 from dashboards.format import integer, local_date, local_timestamp, money, money_format
 from dashboards.i18n import t
 from dashboards.queries import inventory, serving
@@ -46,7 +52,7 @@ st.caption(
 if sel.warehouse_ids:
     st.caption(t("inventory_caption_warehouses", warehouses=", ".join(sel.warehouse_ids)))
 
-status_labels = {s: t(f"inventory_status_{s}") for s in figures.HEALTH_ORDER}
+status_labels = {s: t(f"inventory_status_{s}") for s in HEALTH_ORDER}
 act_on = mix[mix["health_status"].isin(ACT_ON)]
 tiles = [
     (t("inventory_stock_value"), money(mix["stock_value_cny"].sum()), None),
@@ -60,19 +66,19 @@ for column, (label, value, help_text) in zip(st.columns([1.6, 1, 1, 1, 1]), tile
 
 left, middle, right = st.columns(3)
 left.plotly_chart(
-    figures.inventory_status_bars(mix, "skus", labels=status_labels, title=t("inventory_mix_count_title")),
+    inventory_status_bars(mix, "skus", labels=status_labels, title=t("inventory_mix_count_title")),
     config={"displayModeBar": False},
 )
 middle.plotly_chart(
-    figures.inventory_status_bars(
+    inventory_status_bars(
         mix, "stock_value_cny", labels=status_labels, title=t("inventory_mix_value_title"), money=True
     ),
     config={"displayModeBar": False},
 )
 right.plotly_chart(
-    figures.days_of_cover_histogram(
+    days_of_cover_histogram(
         rows,
-        labels={key: t(f"inventory_cover_{key}") for key in figures.COVER_BIN_ORDER},
+        labels={key: t(f"inventory_cover_{key}") for key in COVER_BIN_ORDER},
         title=t("inventory_cover_title"),
     ),
     config={"displayModeBar": False},

@@ -13,7 +13,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, filters, labels, notices
+from dashboards import filters, labels, notices
+from dashboards.figures.common import shop_colors
+from dashboards.figures.sales import metric_trend_by_shop, shop_split
 from dashboards.format import (
     integer,
     local_date,
@@ -229,12 +231,12 @@ if daily.empty or now["orders"] == 0:
 else:
     shop_table = sales.channel_by_shop(sel.path, sel.version, start, end, sel.shop_ids)
     shown_shops = shop_table.assign(channel=shop_table["channel"].map(labels.channel))
-    colors = figures.shop_colors(core.shops(sel.path, sel.version)["shop_id"])
+    colors = shop_colors(core.shops(sel.path, sel.version)["shop_id"])
     metric, title_key, kind = filters.pick_trend_metric(TREND_METRICS, "net_revenue_cny", TREND_KEY)
     left, right = st.columns([2, 1])
     if chosen.days > 1:
         left.plotly_chart(
-            figures.metric_trend_by_shop(
+            metric_trend_by_shop(
                 daily, metric, title=t("overview_trend_title", metric=t(title_key)), colors=colors, kind=kind
             ),
             config={"displayModeBar": False},
@@ -242,7 +244,7 @@ else:
     else:
         left.caption(t("overview_one_day"))
     right.plotly_chart(
-        figures.shop_split(shop_table, "net_revenue_cny", title=t("split_title"), colors=colors),
+        shop_split(shop_table, "net_revenue_cny", title=t("split_title"), colors=colors),
         config={"displayModeBar": False},
     )
 

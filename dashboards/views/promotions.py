@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import figures, filters, notices
+from dashboards import filters, notices
+from dashboards.figures.sales import promo_vs_baseline, promotion_lift
 from dashboards.format import integer, local_date, local_timestamp, money, money_format, percent
 from dashboards.i18n import t
 from dashboards.queries import promotions, serving
@@ -58,7 +59,7 @@ if not loss_makers.empty:  # a warning, not st.error: an error box means the pag
 charted = promos[promos["baseline_units"].notna()]
 left, right = st.columns(2)
 left.plotly_chart(
-    figures.promo_vs_baseline(
+    promo_vs_baseline(
         charted,
         labels={"baseline": t("promotions_baseline"), "promo": t("promotions_promo")},
         title=t("promotions_vs_baseline_title"),
@@ -66,7 +67,7 @@ left.plotly_chart(
     config={"displayModeBar": False},
 )
 right.plotly_chart(
-    figures.promotion_lift(charted, title=t("promotions_lift_title")), config={"displayModeBar": False}
+    promotion_lift(charted, title=t("promotions_lift_title")), config={"displayModeBar": False}
 )
 right.caption(t("promotions_lift_caption"))
 

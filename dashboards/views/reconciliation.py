@@ -14,7 +14,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, filters, notices
+from dashboards import filters, notices
+from dashboards.figures.aftersales import outstanding_by_shop, status_mix
 from dashboards.format import integer, money, money_format
 from dashboards.i18n import t
 from dashboards.queries import core, finance
@@ -105,10 +106,10 @@ mix = pd.DataFrame(
     }
 )
 left.plotly_chart(
-    figures.status_mix(mix, status_labels(), title=t("reconciliation_status_mix_title")), config=PLOT_CONFIG
+    status_mix(mix, status_labels(), title=t("reconciliation_status_mix_title")), config=PLOT_CONFIG
 )
 right.plotly_chart(
-    figures.outstanding_by_shop(
+    outstanding_by_shop(
         by_shop.assign(  # in CNY: one axis for every shop
             outstanding_amount=by_shop["outstanding_amount_cny"],
             overdue_amount=by_shop["overdue_amount_cny"],

@@ -14,7 +14,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import columns as columns_shared
-from dashboards import figures, filters, labels, notices, ops
+from dashboards import filters, labels, notices, ops
+from dashboards.figures.stock import demand_history_forecast
 from dashboards.format import integer, local_date, local_timestamp, money, money_format, percent
 from dashboards.i18n import t
 from dashboards.queries import replenishment, sales, serving
@@ -263,7 +264,7 @@ if supplier is not None:
     history = sales.sku_daily_units(sel.path, sel.version, sku, as_of - timedelta(days=HISTORY_DAYS))
     forecast = replenishment.sku_forecast(sel.path, sel.version, sku)
     st.plotly_chart(
-        figures.demand_history_forecast(
+        demand_history_forecast(
             history,
             forecast,
             title=t("replenishment_forecast_chart", sku=sku),

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import figures, filters, notices
+from dashboards import filters, notices
+from dashboards.figures.aftersales import reason_mix, size_return_heatmap
 from dashboards.filters import category_label
 from dashboards.format import integer, local_date, money, money_format
 from dashboards.i18n import t
@@ -138,7 +139,7 @@ if options:
         st.info(t("returns_heatmap_empty"))
     else:
         st.plotly_chart(
-            figures.size_return_heatmap(
+            size_return_heatmap(
                 cells,
                 title=t("returns_heatmap_title", category=category_label(category)),
                 rate_label=t("returns_size_rate"),
@@ -152,7 +153,7 @@ if options:
 mix = returns.returns_reason_mix(sel.path, sel.version, sel.start, sel.end, sel.shop_ids, sel.categories)
 if not mix.empty:
     st.plotly_chart(
-        figures.reason_mix(
+        reason_mix(
             mix,
             reason_labels(),
             title=t("returns_reason_mix_title"),

@@ -11,7 +11,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, filters, labels, notices
+from dashboards import filters, labels, notices
+from dashboards.figures.common import shop_colors
+from dashboards.figures.sales import margin_by_shop_month
+from dashboards.figures.stock import demand_history_forecast
 from dashboards.filters import category_label, status_label
 from dashboards.format import integer, local_date, money, money_format, percent
 from dashboards.i18n import t
@@ -185,7 +188,7 @@ if history.empty and forecast.empty:
     st.caption(t("sku_no_demand"))
 else:
     st.plotly_chart(
-        figures.demand_history_forecast(
+        demand_history_forecast(
             history,
             forecast,
             title=t("sku_demand_chart"),
@@ -249,10 +252,10 @@ else:
     shops = core.shops(sel.path, sel.version)
     margins = margins.merge(shops[["shop_id", "shop_name"]], on="shop_id", how="left")
     st.plotly_chart(
-        figures.margin_by_shop_month(
+        margin_by_shop_month(
             margins,
             title=t("sku_margin_chart"),
-            colors=figures.shop_colors(shops["shop_id"]),
+            colors=shop_colors(shops["shop_id"]),
         ),
         config={"displayModeBar": False},
     )

@@ -17,7 +17,8 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, filters, notices
+from dashboards import filters, notices
+from dashboards.figures.sales import WATERFALL_STEPS, margin_waterfall
 from dashboards.format import local_timestamp, money, money_format, percent
 from dashboards.i18n import t
 from dashboards.queries import finance, serving
@@ -95,10 +96,10 @@ if estimated_share:
         t("sku_margin_estimated_warning", share=percent(estimated_share)), icon=":material/receipt_long:"
     )
 
-step_labels = {key: t(f"sku_margin_{key}") for key, _, _ in figures.WATERFALL_STEPS}
+step_labels = {key: t(f"sku_margin_{key}") for key, _, _ in WATERFALL_STEPS}
 step_labels["contribution_margin"] = t("sku_margin_contribution_margin")
 st.plotly_chart(
-    figures.margin_waterfall(totals, labels=step_labels, title=t("sku_margin_waterfall_title")),
+    margin_waterfall(totals, labels=step_labels, title=t("sku_margin_waterfall_title")),
     config={"displayModeBar": False},
 )
 

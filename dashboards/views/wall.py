@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from dashboards import figures, notices, wall_board
+from dashboards import notices, wall_board
+from dashboards.figures.common import shop_colors
 from dashboards.filters import status_label
 from dashboards.format import (
     integer,
@@ -83,7 +84,7 @@ def board(path: str) -> None:
     gmv_card, orders_card, split = st.columns([1, 1, 1.3])
     gmv_card.html(_pace_card(totals, "gmv_cny", t("wall_gmv_today"), money, "wall-gmv"))
     orders_card.html(_pace_card(totals, "orders", t("wall_orders_today"), integer, "wall-orders"))
-    colors = figures.shop_colors(core.shops(path, version)["shop_id"])
+    colors = shop_colors(core.shops(path, version)["shop_id"])
     split.html(_shop_split(pace, colors))
 
     trend, margin = st.columns([1.25, 1])

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards import figures
+from dashboards.figures.common import shop_colors
+from dashboards.figures.sales import shop_split, trend_by_shop
 
 
 def daily_frame() -> pd.DataFrame:
@@ -35,7 +36,7 @@ def daily_frame() -> pd.DataFrame:
 
 
 def test_the_trend_has_one_line_per_shop_named_by_shop_name_with_the_input_values_in_date_order():
-    fig = figures.trend_by_shop(daily_frame(), "net_revenue_cny", title="每日净收入")
+    fig = trend_by_shop(daily_frame(), "net_revenue_cny", title="每日净收入")
 
     assert isinstance(fig, go.Figure)
     by_name = {trace.name: trace for trace in fig.data}
@@ -51,10 +52,10 @@ def test_the_trend_has_one_line_per_shop_named_by_shop_name_with_the_input_value
 def test_a_shop_keeps_its_colour_in_the_trend_and_the_split():
     daily = daily_frame()
     totals = daily.groupby(["shop_id", "shop_name"], as_index=False)["net_revenue_cny"].sum()
-    colors = figures.shop_colors(totals["shop_id"])
+    colors = shop_colors(totals["shop_id"])
 
-    trend = figures.trend_by_shop(daily, colors=colors)
-    split = figures.shop_split(totals, colors=colors)
+    trend = trend_by_shop(daily, colors=colors)
+    split = shop_split(totals, colors=colors)
 
     trend_colors = {t.name: t.line.color for t in trend.data}
     split_colors = dict(zip(split.data[0].y, split.data[0].marker.color, strict=True))
@@ -71,7 +72,7 @@ def test_the_shop_split_shows_each_shops_total_with_the_largest_on_top_even_when
         }
     )
 
-    bar = figures.shop_split(by_shop, "net_revenue_cny").data[0]
+    bar = shop_split(by_shop, "net_revenue_cny").data[0]
 
     # plotly draws horizontal bars bottom-up: the last one is on top
     assert list(bar.y) == ["店B", "店A", "店C"]
@@ -82,4 +83,4 @@ def test_the_shop_split_shows_each_shops_total_with_the_largest_on_top_even_when
 def test_an_empty_range_gives_an_empty_figure_rather_than_an_error():
     empty = daily_frame().iloc[0:0]
 
-    assert len(figures.trend_by_shop(empty).data) == 0
+    assert len(trend_by_shop(empty).data) == 0

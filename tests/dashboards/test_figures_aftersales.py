@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboards import figures
+from dashboards.figures.aftersales import (
+    HOTSPOT_COLOR,
+    REASON_COLORS,
+    STATUS_COLORS,
+    outstanding_by_shop,
+    reason_mix,
+    size_return_heatmap,
+    status_mix,
+)
 
 
 def comparison() -> pd.DataFrame:
@@ -33,9 +41,7 @@ def comparison() -> pd.DataFrame:
 
 
 def test_the_heatmap_puts_the_worst_sku_on_top_and_boxes_the_hotspot_cell():
-    fig = figures.size_return_heatmap(
-        comparison(), title="t", rate_label="尺码退货率", low_volume_label="太少"
-    )
+    fig = size_return_heatmap(comparison(), title="t", rate_label="尺码退货率", low_volume_label="太少")
 
     heat = fig.data[0]
     assert list(heat.y) == ["AP-1-M 裤 M", "AP-2-S 衫 S"]
@@ -45,11 +51,11 @@ def test_the_heatmap_puts_the_worst_sku_on_top_and_boxes_the_hotspot_cell():
     assert heat.z[1][1] is None and "太少" in heat.customdata[1][1]  # too few units: blank, hover says why
     (box,) = fig.layout.shapes
     assert (box.x0, box.x1, box.y0, box.y1) == (0.5, 1.5, -0.5, 0.5)
-    assert box.line.color == figures.HOTSPOT_COLOR
+    assert box.line.color == HOTSPOT_COLOR
 
 
 def test_the_heatmap_keeps_only_the_worst_rows():
-    fig = figures.size_return_heatmap(comparison(), max_rows=1)
+    fig = size_return_heatmap(comparison(), max_rows=1)
 
     assert list(fig.data[0].y) == ["AP-1-M 裤 M"]
 
@@ -59,26 +65,26 @@ def test_the_reason_mix_is_a_100_percent_bar_per_shop_with_size_first():
         [("a", "size", 30), ("a", "quality", 10), ("b", "quality", 5)], columns=["shop_id", "reason", "units"]
     )
 
-    fig = figures.reason_mix(mix, {"size": "尺码", "quality": "质量"}, units_label="件")
+    fig = reason_mix(mix, {"size": "尺码", "quality": "质量"}, units_label="件")
 
     assert [tr.name for tr in fig.data] == ["尺码", "质量"]
     size, quality = fig.data
     shares = dict(zip(size.y, size.x, strict=True))
     assert shares == {"b": 0.0, "a": 0.75}
     assert dict(zip(quality.y, quality.x, strict=True)) == {"b": 1.0, "a": 0.25}
-    assert size.marker.color == figures.REASON_COLORS["size"]
+    assert size.marker.color == REASON_COLORS["size"]
     assert fig.layout.barmode == "stack"
 
 
 def test_status_mix_labels_each_status_with_its_share_and_leaves_out_empty_ones():
     by_status = pd.DataFrame({"status": ["matched", "pending", "orphan_bill"], "orders": [98, 0, 2]})
 
-    fig = figures.status_mix(by_status, {"matched": "已匹配", "orphan_bill": "无对应订单"})
+    fig = status_mix(by_status, {"matched": "已匹配", "orphan_bill": "无对应订单"})
 
     bar = fig.data[0]
     assert list(bar.y) == ["无对应订单", "已匹配"]
     assert list(bar.text) == ["2 · 2.0%", "98 · 98.0%"]
-    assert list(bar.marker.color) == [figures.STATUS_COLORS["orphan_bill"], figures.STATUS_COLORS["matched"]]
+    assert list(bar.marker.color) == [STATUS_COLORS["orphan_bill"], STATUS_COLORS["matched"]]
 
 
 def test_outstanding_by_shop_has_a_bar_group_per_shop_in_yuan():
@@ -92,7 +98,7 @@ def test_outstanding_by_shop_has_a_bar_group_per_shop_in_yuan():
         }
     )
 
-    fig = figures.outstanding_by_shop(by_shop, {"outstanding_amount": "待结算"})
+    fig = outstanding_by_shop(by_shop, {"outstanding_amount": "待结算"})
 
     assert [tr.meta["column"] for tr in fig.data] == [
         "outstanding_amount",
@@ -108,5 +114,5 @@ def test_outstanding_by_shop_has_a_bar_group_per_shop_in_yuan():
 
 def test_figures_accept_empty_frames_without_raising():
     empty = comparison().iloc[0:0]
-    assert len(figures.size_return_heatmap(empty).data[0].y) == 0
-    assert len(figures.status_mix(pd.DataFrame({"status": [], "orders": []})).data[0].x) == 0
+    assert len(size_return_heatmap(empty).data[0].y) == 0
+    assert len(status_mix(pd.DataFrame({"status": [], "orders": []})).data[0].x) == 0

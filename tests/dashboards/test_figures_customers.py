@@ -6,7 +6,13 @@ from datetime import date
 
 import pandas as pd
 
-from dashboards import figures
+from dashboards.figures.customers import (
+    exception_reasons,
+    new_vs_repeat,
+    repurchase_by_shop,
+    retention_heatmap,
+    rfm_segments,
+)
 
 
 def test_retention_heatmap_rows_are_cohorts_oldest_first_with_their_size():
@@ -19,7 +25,7 @@ def test_retention_heatmap_rows_are_cohorts_oldest_first_with_their_size():
         columns=["cohort_month", "months_since_first", "cohort_size", "active_buyers", "retention_rate"],
     )
 
-    fig = figures.retention_heatmap(cohorts, month_label="首单后第 N 个月", size_label="位买家")
+    fig = retention_heatmap(cohorts, month_label="首单后第 N 个月", size_label="位买家")
 
     heat = fig.data[0]
     assert list(heat.y) == ["2026-07 (300)", "2026-08 (1,154)"]
@@ -41,7 +47,7 @@ def test_rfm_segments_show_buyers_and_spend_side_by_side_in_the_given_order():
         }
     )
 
-    fig = figures.rfm_segments(segments, {"champions": "重要价值客户", "lost": "已流失"})
+    fig = rfm_segments(segments, {"champions": "重要价值客户", "lost": "已流失"})
 
     buyers, spend = fig.data
     assert list(buyers.y) == ["已流失", "重要价值客户"]  # first row on top
@@ -60,12 +66,12 @@ def test_new_vs_repeat_stacks_new_under_repeat_per_period():
         }
     )
 
-    fig = figures.new_vs_repeat(trend, {"new": "新客", "repeat": "回头客"})
+    fig = new_vs_repeat(trend, {"new": "新客", "repeat": "回头客"})
 
     assert [tr.name for tr in fig.data] == ["新客", "回头客"]
     assert list(fig.data[0].y) == [5.0, 4.0] and list(fig.data[1].y) == [3.0]
     assert fig.layout.barmode == "stack"
-    money = figures.new_vs_repeat(trend, value="net_spend_cny")
+    money = new_vs_repeat(trend, value="net_spend_cny")
     assert money.layout.yaxis.tickprefix == "¥"
 
 
@@ -81,7 +87,7 @@ def test_repurchase_by_shop_marks_the_all_time_rate_and_labels_the_counts():
         }
     )
 
-    fig = figures.repurchase_by_shop(rates, colors={"a": "#111111", "b": "#222222"})
+    fig = repurchase_by_shop(rates, colors={"a": "#111111", "b": "#222222"})
 
     bar, marker = fig.data
     assert list(bar.y) == ["店B", "店A"] and list(bar.text) == ["25.0% (10/40)", "50.0% (50/100)"]
@@ -92,7 +98,7 @@ def test_repurchase_by_shop_marks_the_all_time_rate_and_labels_the_counts():
 def test_exception_reasons_most_common_on_top():
     counts = pd.DataFrame({"reason": ["ship_overdue", "high_value"], "orders": [17, 2]})
 
-    fig = figures.exception_reasons(counts, {"ship_overdue": "超时未发货", "high_value": "高金额"})
+    fig = exception_reasons(counts, {"ship_overdue": "超时未发货", "high_value": "高金额"})
 
     assert list(fig.data[0].y) == ["高金额", "超时未发货"]  # plotly draws the last category on top
     assert list(fig.data[0].text) == ["2", "17"]

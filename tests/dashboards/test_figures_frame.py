@@ -7,7 +7,8 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from dashboards import figures
+from dashboards.figures.sales import margin_by_shop_month, metric_trend_by_shop
+from dashboards.figures.stock import demand_history_forecast
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def daily() -> pd.DataFrame:
 
 
 def test_a_count_trend_has_one_line_per_shop_largest_first_without_a_yuan_sign(daily):
-    fig = figures.metric_trend_by_shop(daily, "orders", title="订单数", kind="count")
+    fig = metric_trend_by_shop(daily, "orders", title="订单数", kind="count")
 
     assert [t.name for t in fig.data] == ["京东", "天猫"]
     assert "¥" not in fig.data[0].hovertemplate and fig.layout.yaxis.tickprefix == ""
@@ -33,7 +34,7 @@ def test_a_count_trend_has_one_line_per_shop_largest_first_without_a_yuan_sign(d
 
 
 def test_a_rate_trend_shows_percent_and_leaves_a_gap_where_the_rate_has_no_base(daily):
-    fig = figures.metric_trend_by_shop(daily, "refund_rate", kind="rate")
+    fig = metric_trend_by_shop(daily, "refund_rate", kind="rate")
 
     tianmao = next(t for t in fig.data if t.name == "天猫")
     assert pd.isna(tianmao.y[1])
@@ -50,7 +51,7 @@ def test_the_demand_chart_puts_history_bars_before_the_forecast_and_marks_its_fi
         }
     )
 
-    fig = figures.demand_history_forecast(
+    fig = demand_history_forecast(
         history, forecast, labels={"history": "已售", "forecast": "预测", "baseline": "基线"}
     )
 
@@ -64,7 +65,7 @@ def test_the_demand_chart_without_a_forecast_shows_the_history_only():
     history = pd.DataFrame({"order_date": [date(2026, 6, 28)], "units": [3]})
     empty = pd.DataFrame(columns=["forecast_date", "forecast_units", "baseline_units"])
 
-    fig = figures.demand_history_forecast(history, empty)
+    fig = demand_history_forecast(history, empty)
 
     assert len(fig.data) == 1 and not fig.layout.shapes
 
@@ -79,7 +80,7 @@ def test_margin_by_month_groups_bars_per_shop_and_keeps_negative_months():
         }
     )
 
-    fig = figures.margin_by_shop_month(margins, colors={"a": "#111111", "b": "#222222"})
+    fig = margin_by_shop_month(margins, colors={"a": "#111111", "b": "#222222"})
 
     assert fig.layout.barmode == "group"
     tianmao = next(t for t in fig.data if t.name == "天猫")
