@@ -14,9 +14,6 @@ from dashboards.i18n import t
 from dashboards.queries import core
 from dashboards.queries.serving import Version
 
-# MARKETPLACES: the channels whose shops' APIs serve settlement bills (a Shopify store's are its Shopify Payments
-# ledger)
-
 
 def absent(path: str, version: Version, *kinds: str) -> list[str]:
     """Those of `kinds` (wms, product_master, files) that shopkeep.toml does not configure."""

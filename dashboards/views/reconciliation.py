@@ -14,6 +14,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from connectors.channels import MARKETPLACES
 from dashboards import filters, notices
 from dashboards.figures.aftersales import outstanding_by_shop, status_mix
 from dashboards.format import integer, money, money_format
@@ -43,7 +44,7 @@ channels = notices.configured_channels(sel.path, sel.version)
 if (
     not reconciled
     and channels is not None
-    and not channels & set(notices.MARKETPLACES)
+    and not channels & set(MARKETPLACES)
     and notices.absent(sel.path, sel.version, "files")
 ):  # no marketplace shop, no bill exports, and no Shopify Payments ledger: nothing can be reconciled
     st.info(t("not_configured_bills"), icon=":material/link_off:")
