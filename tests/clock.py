@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 
-PINNED_CLOCK = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
-"""10:00 on 1 July 2026 in Shanghai: the morning after the tests' simulated shop ends (tests/conftest.py)."""
+PINNED_CLOCK = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
+"""10:00 on 4 December 2026 in Shanghai. The end-to-end shop (tests/conftest.py, pipeline_world) ends the day
+before; the other tests' small shop ends 2026-06-30, well in the past."""
 
 _traveller: time_machine.travel | None = None
 

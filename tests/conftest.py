@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -18,10 +18,11 @@ import pytest
 
 from sandbox import runner
 from sandbox.world import World
-from tests.clock import pin, unpin
+from tests.clock import PINNED_CLOCK, pin, unpin
 
 SMALL_SHOP = {"seed": 7, "days": 120, "orders_per_day": 60, "end_date": date(2026, 6, 30)}
-"""Ends the day before tests/clock.py's PINNED_CLOCK: every sandbox on the tests' clock serves all of it."""
+"""The small simulated shop: the unit-level tests' world (in the past of tests/clock.py's PINNED_CLOCK)."""
+SHANGHAI = timezone(timedelta(hours=8))
 TOKENS = {
     "SHOPIFY_GLOBAL_TOKEN": "shpat_test_token_0123456789",
     "WMS_TOKEN": "wms_test_token_0123456789",
@@ -60,7 +61,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def yesterday_local() -> date:
-    """Yesterday in Asia/Shanghai on this process's clock (the pinned one: 2026-06-30)."""
+    """Yesterday in Asia/Shanghai on this process's clock (the pinned one: 2026-12-03)."""
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
@@ -69,12 +70,13 @@ def yesterday_local() -> date:
 
 @pytest.fixture(scope="session")
 def pipeline_world() -> World:
-    """The small shop, ending yesterday on the tests' clock: every sandbox serves all of it (the marketplaces
-    their last PIPELINE_HISTORY_DAYS days; exported files the rest)."""
+    """The small shop ending yesterday on the tests' pinned clock (2026-12-03): every sandbox serves all of it
+    (the marketplaces their last PIPELINE_HISTORY_DAYS days; exported files the rest)."""
     from sandbox.shop.generate import generate
 
-    assert yesterday_local() == SMALL_SHOP["end_date"], "the tests' clock is not pinned (tests/clock.py)"
-    return generate(**SMALL_SHOP)
+    end = PINNED_CLOCK.astimezone(SHANGHAI).date() - timedelta(days=1)
+    assert yesterday_local() == end, "the tests' clock is not pinned (tests/clock.py)"
+    return generate(**{**SMALL_SHOP, "end_date": end})
 
 
 @dataclass
