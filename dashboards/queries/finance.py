@@ -26,6 +26,7 @@ from dashboards.queries.serving import (
     _shops_only,
     in_list,
 )
+from dashboards.ratios import period_ratios, ratio_sql
 
 
 # SKU margin: sku_margins is monthly, so a date range reads the order months it touches (whole months).
@@ -163,7 +164,7 @@ def margin_by_sku_shop(
         )
         select g.sku, g.product_name, g.category, g.shop_id, coalesce(s.shop_name, g.shop_id) as shop_name,
                {", ".join(f"g.{c}" for c in MARGIN_SUMS)},
-               g.contribution_margin_cny / nullif(g.net_revenue_cny, 0) as margin_pct,
+               {ratio_sql(period_ratios(path, version)["sku_margin_pct"], "g", summed=True)} as margin_pct,
                g.fees_estimated, g.costs_estimated, c.sku_shops, c.losing_sku_shops
         from by_sku_shop as g
         cross join counts as c
@@ -220,8 +221,7 @@ def reconciliation_by_shop(
                sum(m.duplicate_bill_orders)::bigint as duplicate_bill_orders,
                sum(m.orphan_bill_orders)::bigint as orphan_bill_orders,
                {sums},
-               sum(m.matched_orders) / nullif(sum(m.matched_orders + m.amount_mismatch_orders
-                   + m.missing_settlement_orders + m.duplicate_bill_orders), 0) as match_rate
+               {ratio_sql(period_ratios(path, version)["match_rate"], "m")} as match_rate
         from marts.settlement_reconciliation_monthly as m
         left join marts.shops as s using (shop_id)
         where {_recon_where(all_months, "m")}

@@ -21,6 +21,7 @@ from dashboards.queries.serving import (
     _shops_only,
     in_list,
 )
+from dashboards.ratios import period_ratios, ratio_sql
 
 # Returns (售后). return_analysis is by order month: a date range selects the order months it overlaps
 # (first month = the month of `start`). Rates over several months or shops are ratios of sums of the mart's
@@ -105,7 +106,7 @@ def returns_by_sku_shop(
                    any_value(r.product_name) as product_name, any_value(r.category) as category,
                    sum(r.units_sold)::bigint as units_sold, sum(r.units_returned)::bigint as units_returned,
                    sum(r.refund_amount_cny) as refund_amount_cny,
-                   sum(r.units_returned) / nullif(sum(r.units_sold), 0) as return_rate,
+                   {ratio_sql(period_ratios(path, version)["return_rate"], "r")} as return_rate,
                    {reason_sums},
                    any_value(chosen.pairs_total) as pairs_total
             from marts.return_analysis as r

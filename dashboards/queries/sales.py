@@ -1,15 +1,14 @@
 """Queries on the sales marts (dbt_project/models/marts/sales: daily_shop_sales, channel_daily_performance,
 daily_sku_sales): the date filter's bounds, the Overview and Channels pages, and a SKU's daily units.
 
-Ranges aggregate the marts' additive columns with sums; AOV for a range is sum(net_sales_cny) / sum(orders),
-the ratio of sums of the mart's own definition (not a new metric). `buyers` is not additive across days and is
+Ranges aggregate the marts' additive columns with sums; a ratio for a range (AOV, ASP, refund rate, margin %) is
+pooled as marts.period_ratios declares it (dashboards/ratios.py), never written here. `buyers` is not additive across days and is
 therefore not summed here.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
@@ -26,13 +25,7 @@ from dashboards.queries.serving import (
     _records,
     in_list,
 )
-
-
-def ratio(numerator: Decimal | None, denominator: int | None) -> Decimal | None:
-    """numerator / denominator rounded to cents (half up); None when the denominator is 0 or missing."""
-    if numerator is None or not denominator:
-        return None
-    return (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+from dashboards.ratios import period_ratios, with_pooled
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -45,25 +38,19 @@ def date_bounds(path: str, version: Version) -> tuple[date, date] | None:
 
 
 # Overview and Channels read channel_daily_performance's shop rows (is_total = false), so a shop filter sums
-# the selected shops; ratios over a window are ratios of the window's sums (AOV = Σ net_sales / Σ orders,
-# refund rate = Σ refunds / Σ net_sales, margin % = Σ contribution_margin / Σ net_revenue): the mart's own
-# definitions applied to the pooled rows.
+# the selected shops; ratios over a window are the window's sums pooled as marts.period_ratios declares them.
 _CDP_SHOPS = "not is_total and (len($shops::varchar[]) = 0 or list_contains($shops::varchar[], shop_id))"
 Window = tuple[date, date]
 
 
-def with_ratios(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add aov_cny, refund_rate and margin_pct as ratios of the frame's summed columns (None on a 0 base)."""
-    out = frame.copy()
-    out["aov_cny"] = [ratio(n, o) for n, o in zip(out["net_sales_cny"], out["orders"], strict=True)]
-    out["refund_rate"] = [
-        float(r / n) if n else None for r, n in zip(out["refunds_cny"], out["net_sales_cny"], strict=True)
-    ]
-    out["margin_pct"] = [
-        float(m / n) if n else None
-        for m, n in zip(out["contribution_margin_cny"], out["net_revenue_cny"], strict=True)
-    ]
-    return out
+WINDOW_RATIOS = ("aov_cny", "refund_rate", "margin_pct")
+
+
+def with_ratios(path: str, version: Version, frame: pd.DataFrame, names=WINDOW_RATIOS) -> pd.DataFrame:
+    """Add the ratios `names` (aov_cny, refund_rate, margin_pct by default) to a frame whose rows are sums, each
+    row pooled as marts.period_ratios declares it (None on a 0 base)."""
+    declared = period_ratios(path, version)
+    return with_pooled(frame, [declared[name] for name in names])
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -100,7 +87,7 @@ def window_totals(
         """,
         params,
     )
-    return with_ratios(frame).drop(columns="idx")
+    return with_ratios(path, version, frame).drop(columns="idx")
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -143,9 +130,7 @@ def channel_by_shop(path: str, version: Version, start: date, end: date, shop_id
         """,
         _range_params(start, end, shop_ids),
     )
-    frame = with_ratios(frame)
-    frame["asp_cny"] = [ratio(n, u) for n, u in zip(frame["net_sales_cny"], frame["units"], strict=True)]
-    return frame
+    return with_ratios(path, version, frame, (*WINDOW_RATIOS, "asp_cny"))
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)

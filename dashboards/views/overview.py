@@ -177,7 +177,7 @@ if chosen.days > 1 and not daily.empty:
             "units",
         ]
     ].sum()
-    sparks = sales.with_ratios(sums.reset_index())
+    sparks = sales.with_ratios(sel.path, sel.version, sums.reset_index())
 
 for row_kpis in (KPIS[:4], KPIS[4:]):
     for column, (key, field, fmt, is_rate, worse_up) in zip(st.columns(4), row_kpis, strict=False):

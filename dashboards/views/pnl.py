@@ -23,6 +23,7 @@ from dashboards import filters, notices, ops
 from dashboards.format import local_timestamp, money, money_format, percent
 from dashboards.i18n import t
 from dashboards.queries import core, finance, serving
+from dashboards.ratios import period_ratios, pooled
 from dashboards.settings import SettingsError, ops_path
 from dashboards.tables import data_table
 
@@ -51,7 +52,8 @@ def _sum(column: str) -> Decimal:
 
 
 net_revenue, margin, ads = _sum("net_revenue_cny"), _sum("contribution_margin_cny"), _sum("ad_spend_cny")
-after_ads, orders = _sum("contribution_after_ads_cny"), int(pnl["orders"].sum())
+after_ads = _sum("contribution_after_ads_cny")
+declared = period_ratios(sel.path, sel.version)
 tiles = [
     (t("sku_margin_net_revenue"), money(net_revenue), t("pnl_net_revenue_help")),
     (t("sku_margin_contribution_margin"), money(margin), t("pnl_margin_help")),
@@ -59,12 +61,12 @@ tiles = [
     (t("pnl_after_ads"), money(after_ads), t("pnl_after_ads_help")),
     (
         t("pnl_after_ads_pct"),
-        percent(after_ads / net_revenue if net_revenue else None),
+        percent(pooled(pnl, declared["margin_after_ads_pct"])),
         t("pnl_after_ads_pct_help"),
     ),
     (
         t("pnl_profit_per_order"),
-        money(after_ads / orders if orders else None),
+        money(pooled(pnl, declared["profit_per_order_cny"])),
         t("pnl_profit_per_order_help"),
     ),
 ]

@@ -15,6 +15,7 @@ from dashboards.figures.sales import promo_vs_baseline, promotion_lift
 from dashboards.format import integer, local_date, local_timestamp, money, money_format, percent
 from dashboards.i18n import t
 from dashboards.queries import promotions, serving
+from dashboards.ratios import period_ratios, pooled
 from dashboards.tables import data_table
 
 sel = filters.current()
@@ -35,7 +36,7 @@ if promos.empty:
 loss_makers = promos[promos["loss_making"].fillna(False).astype(bool)]
 profit = promos["incremental_profit_cny"].dropna().sum()
 cost = promos["promo_cost_cny"].dropna().sum()
-roi = float(profit / cost) if cost else None  # ratio of sums
+roi = pooled(promos, period_ratios(sel.path, sel.version)["promotion_roi"])
 tiles = [
     (t("promotions_count"), integer(len(promos)), None),
     (t("promotions_loss_makers"), integer(len(loss_makers)), None),

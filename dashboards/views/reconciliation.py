@@ -20,6 +20,7 @@ from dashboards.figures.aftersales import outstanding_by_shop, status_mix
 from dashboards.format import integer, money, money_format
 from dashboards.i18n import t
 from dashboards.queries import core, finance
+from dashboards.ratios import period_ratios, pooled
 from dashboards.tables import data_table
 
 PLOT_CONFIG = {"displayModeBar": False}
@@ -67,20 +68,12 @@ if by_shop.empty:
     st.info(t("reconciliation_no_rows"))
     st.stop()
 
-# KPIs: ratio of sums for the match rate (the mart's definition, pooled over shops and months); money in CNY.
+# KPIs: the match rate pooled over shops and months as marts.period_ratios declares it; money in CNY.
 totals = by_shop.drop(columns=["shop_id", "shop_name", "currency", "match_rate"]).sum()
-due = sum(
-    int(totals[c])
-    for c in (
-        "matched_orders",
-        "amount_mismatch_orders",
-        "missing_settlement_orders",
-        "duplicate_bill_orders",
-    )
-)
+match_rate = pooled(by_shop, period_ratios(sel.path, sel.version)["match_rate"])
 to_chase = sum(int(totals[f"{s}_orders"]) for s in finance.RECON_TO_CHASE)
 tiles = [
-    (t("reconciliation_match_rate"), f"{totals['matched_orders'] / due:.2%}" if due else "—", None),
+    (t("reconciliation_match_rate"), f"{match_rate:.2%}" if match_rate is not None else "—", None),
     (t("reconciliation_to_chase_count"), integer(to_chase), t("reconciliation_to_chase_help")),
     (
         t("reconciliation_outstanding"),

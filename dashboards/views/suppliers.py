@@ -14,6 +14,7 @@ from dashboards import filters, notices
 from dashboards.format import integer, local_date, local_timestamp, percent
 from dashboards.i18n import t
 from dashboards.queries import replenishment, serving
+from dashboards.ratios import period_ratios, pooled
 from dashboards.tables import data_table
 
 sel = filters.current()
@@ -30,11 +31,10 @@ if performance.empty:
 as_of = late["as_of_date"].max() if not late.empty else None
 st.caption(t("suppliers_caption", as_of=local_date(as_of) if as_of is not None else "—"))
 
-rated, on_time = int(performance["lines_rated"].sum()), int(performance["lines_on_time"].sum())
-due, received = int(performance["units_due"].sum()), int(performance["units_received_of_due"].sum())
+declared = period_ratios(sel.path, sel.version)
 tiles = [
-    (t("suppliers_on_time_rate"), percent(on_time / rated if rated else None), t("suppliers_on_time_help")),
-    (t("suppliers_fill_rate"), percent(received / due if due else None), t("suppliers_fill_help")),
+    (t("suppliers_on_time_rate"), percent(pooled(performance, declared["on_time_rate"])), t("suppliers_on_time_help")),
+    (t("suppliers_fill_rate"), percent(pooled(performance, declared["fill_rate"])), t("suppliers_fill_help")),
     (
         t("suppliers_late_lines"),
         integer(int((late["delivery_status"] == "late_open").sum())),

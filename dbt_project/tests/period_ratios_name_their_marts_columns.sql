@@ -3,6 +3,7 @@
     the ratios whose kind is unknown; an expression that does not compile fails the test with DuckDB's error. -#}
 -- depends_on: {{ ref('channel_daily_performance') }}, {{ ref('shop_monthly_pnl') }}, {{ ref('supplier_performance') }}
 -- depends_on: {{ ref('settlement_reconciliation_monthly') }}, {{ ref('promotion_results') }}, {{ ref('return_analysis') }}
+-- depends_on: {{ ref('sku_margins') }}
 {%- set ratios = [] -%}
 {%- if execute -%}
     {%- set ratios = run_query("select ratio, mart, numerator, denominator from " ~ ref('period_ratios')).rows -%}

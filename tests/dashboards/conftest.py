@@ -6,6 +6,7 @@ The real file from the pipeline will replace this fixture later: tests depend on
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -103,6 +104,15 @@ def _sku_rows(rng: np.random.Generator) -> tuple[list[tuple], list[tuple]]:
     return sku_rows, shop_rows
 
 
+PERIOD_RATIOS_MODEL = Path(__file__).resolve().parents[2] / "dbt_project/models/marts/core/period_ratios.sql"
+
+
+def create_period_ratios(con: duckdb.DuckDBPyConnection) -> None:
+    """marts.period_ratios as dbt builds it: the model is plain SQL under its Jinja comment."""
+    sql = re.sub(r"\{#.*?#\}", "", PERIOD_RATIOS_MODEL.read_text(encoding="utf-8"), flags=re.S)
+    con.execute(f"create table marts.period_ratios as {sql}")
+
+
 def build_serve_file(path: Path, seed: int = 7) -> Path:
     """Write a serve.duckdb at `path` following the publish contract; returns the path."""
     rng = np.random.default_rng(seed)
@@ -110,6 +120,7 @@ def build_serve_file(path: Path, seed: int = 7) -> Path:
     con = duckdb.connect(str(path))
     try:
         con.execute(DDL)
+        create_period_ratios(con)
         con.executemany("insert into marts.shops values (?, ?, ?, ?, ?)", [s[:5] for s in SHOPS])
         sku_df = pd.DataFrame(sku_rows, columns=["d", "s", "k", "n", "c", "u", "g", "ns", "r", "nr"])
         shop_df = pd.DataFrame(shop_rows, columns=["d", "s", "o", "u", "b", "g", "ns", "r", "nr", "a"])

@@ -106,6 +106,7 @@ def test_the_table_keeps_the_pairs_with_most_returns_and_names_the_top_reason_ti
         con.execute(f"attach '{built_warehouse.serve_path}' as built (read_only)")
         con.execute("create schema marts")
         con.execute("create table marts.shops as select * from built.marts.shops")
+        con.execute("create table marts.period_ratios as select * from built.marts.period_ratios")
         con.execute("create table marts.return_analysis as select * from built.marts.return_analysis limit 0")
         con.execute(
             """

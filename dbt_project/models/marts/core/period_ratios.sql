@@ -9,7 +9,9 @@ select * from (
     values
         ('aov_cny', 'channel_daily_performance', 'net_sales_cny', 'orders', 'money'),
         ('refund_rate', 'channel_daily_performance', 'refunds_cny', 'net_sales_cny', 'rate'),
+        ('asp_cny', 'channel_daily_performance', 'net_sales_cny', 'units', 'money'),
         ('margin_pct', 'channel_daily_performance', 'contribution_margin_cny', 'net_revenue_cny', 'rate'),
+        ('sku_margin_pct', 'sku_margins', 'contribution_margin_cny', 'net_revenue_cny', 'rate'),
         ('margin_after_ads_pct', 'shop_monthly_pnl', 'contribution_after_ads_cny', 'net_revenue_cny', 'rate'),
         ('profit_per_order_cny', 'shop_monthly_pnl', 'contribution_after_ads_cny', 'orders', 'money'),
         ('on_time_rate', 'supplier_performance', 'lines_on_time', 'lines_rated', 'rate'),
