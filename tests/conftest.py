@@ -429,6 +429,7 @@ def _uses_warehouse(item: pytest.Item) -> bool:
     return bool(WAREHOUSE_FIXTURES & set(getattr(item, "fixturenames", ())))
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups off the items' markers
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """`make test` runs on two pytest-xdist workers (`--dist loadgroup`), which take groups in this order: each
     file is a group (a module's own fixtures are built once), each seller setup of tests/pipeline/test_setups.py
