@@ -429,13 +429,16 @@ def _uses_warehouse(item: pytest.Item) -> bool:
     return bool(WAREHOUSE_FIXTURES & set(getattr(item, "fixturenames", ())))
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups off the items' markers
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`make test` runs on two pytest-xdist workers (`--dist loadgroup`), which take groups in this order: each
-    file is a group (a module's own fixtures are built once), each seller setup of tests/pipeline/test_setups.py
-    (a whole materialisation) one of its own. The first group uses the shared warehouse, so one worker starts
-    building it at once (`_shared_stack`) while the other runs the groups that need no warehouse; the groups
-    over the warehouse come last, when it is built, and spread over both workers."""
+    """`make test` runs on two pytest-xdist workers (`--dist loadgroup`). The groups below (each file one, each
+    seller setup of tests/pipeline/test_setups.py one of its own) are meant to keep a module's fixtures on one
+    worker, but with pytest 9.2 and xdist 3.8 they do not reach the scheduler: xdist marks a group by setting
+    `item._nodeid`, which pytest 9 no longer reads (a node's id is `_id`), so tests are dealt out one by one.
+    That is safe here (the shared warehouse is built once under a lock, `_shared_stack`; module fixtures are
+    built once per worker that runs the module), only slower than it could be. The order still matters: the
+    tests of the first file over the warehouse come first, so a worker starts the build at once; the other tests
+    over the warehouse come last."""
     for item in items:
         if item.get_closest_marker("xdist_group"):
             continue
