@@ -436,9 +436,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     worker, but with pytest 9.2 and xdist 3.8 they do not reach the scheduler: xdist marks a group by setting
     `item._nodeid`, which pytest 9 no longer reads (a node's id is `_id`), so tests are dealt out one by one.
     That is safe here (the shared warehouse is built once under a lock, `_shared_stack`; module fixtures are
-    built once per worker that runs the module), only slower than it could be. The order still matters: the
-    tests of the first file over the warehouse come first, so a worker starts the build at once; the other tests
-    over the warehouse come last."""
+    built once per worker that runs the module), only slower than it could be. The order matters: one test over
+    the warehouse comes first, so a worker starts the build at once while the other runs the tests that need no
+    warehouse; the other tests over the warehouse come last."""
     for item in items:
         if item.get_closest_marker("xdist_group"):
             continue
@@ -447,8 +447,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     warehouse = [item for item in items if _uses_warehouse(item)]
     if not warehouse:
         return
-    first_file = warehouse[0].path
-    first = [item for item in items if item.path == first_file]
-    others = [item for item in items if item.path != first_file and not _uses_warehouse(item)]
-    later = [item for item in items if item.path != first_file and _uses_warehouse(item)]
-    items[:] = first + others + later
+    # one test over the warehouse first (its worker starts the build), then every test that needs none (the
+    # other worker runs them meanwhile), then the rest over the warehouse
+    first = warehouse[0]
+    others = [item for item in items if not _uses_warehouse(item)]
+    items[:] = [first, *others, *(item for item in warehouse if item is not first)]
