@@ -270,6 +270,17 @@ def start_stack(
     return DemoStack(world, config, servers, before)
 
 
+def in_memory_instance():
+    """A Dagster instance whose runs and events stay in memory, for a test that materialises in-process and reads
+    the results from the same instance. `instance_for_test()`'s SQLite storage opens, writes and commits a file
+    for each of a build's ~3,000 events (one per dbt test: they are asset checks), about 20 s of a small shop's
+    build; this one does not. `shopkeep materialize`'s own on-disk instance is exercised by the tests that run
+    the CLI (tests/pipeline/test_any_layout.py, test_fault_tolerance.py) and by one setup (test_setups.py)."""
+    import dagster as dg
+
+    return dg.DagsterInstance.ephemeral()
+
+
 SHARED_BUILD_WAIT_S = 45 * 60
 """How long a worker waits for another worker's build of the shared warehouse before it gives up (a build takes
 5-8 minutes on a busy 2-core machine)."""
@@ -287,7 +298,6 @@ def _shared_stack(world: World, tmp_path_factory: pytest.TempPathFactory) -> Dem
     from contextlib import redirect_stderr, redirect_stdout
     from io import StringIO
 
-    import dagster as dg
     from filelock import FileLock, Timeout
 
     from orchestration.cli import run_materialize
@@ -306,7 +316,7 @@ def _shared_stack(world: World, tmp_path_factory: pytest.TempPathFactory) -> Dem
             stack = start_stack(world, directory)
             output = StringIO()
             try:
-                with redirect_stdout(output), redirect_stderr(output), dg.instance_for_test() as instance:
+                with redirect_stdout(output), redirect_stderr(output), in_memory_instance() as instance:
                     run_materialize(stack.settings(), instance=instance)
             except BaseException as exc:  # typer.Exit too: the cause is in what the build printed
                 cause = "\n".join(output.getvalue().strip().splitlines()[-15:]) or repr(exc)
@@ -429,26 +439,36 @@ def _uses_warehouse(item: pytest.Item) -> bool:
     return bool(WAREHOUSE_FIXTURES & set(getattr(item, "fixturenames", ())))
 
 
+def _unit(item: pytest.Item) -> str:
+    """The xdist group (work unit) of a test: its file, so a module's fixtures are built on one worker only;
+    each seller setup of tests/pipeline/test_setups.py is a unit of its own (they share nothing)."""
+    marker = item.get_closest_marker("xdist_group")
+    if marker:
+        return str(marker.args[0])
+    return item.nodeid if item.path.name == "test_setups.py" else str(item.path)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`make test` runs on two pytest-xdist workers (`--dist loadgroup`). The groups below (each file one, each
-    seller setup of tests/pipeline/test_setups.py one of its own) are meant to keep a module's fixtures on one
-    worker, but with pytest 9.2 and xdist 3.8 they do not reach the scheduler: xdist marks a group by setting
-    `item._nodeid`, which pytest 9 no longer reads (a node's id is `_id`), so tests are dealt out one by one.
-    That is safe here (the shared warehouse is built once under a lock, `_shared_stack`; module fixtures are
-    built once per worker that runs the module), only slower than it could be. The order matters: one test over
-    the warehouse comes first, so a worker starts the build at once while the other runs the tests that need no
-    warehouse; the other tests over the warehouse come last."""
+    """`make test` runs on two pytest-xdist workers (`--dist loadgroup --no-loadscope-reorder`): a worker takes a
+    whole unit (`_unit`) at a time, in the order of the units here. One unit over the shared warehouse comes
+    first, so its worker starts the build at once (`_shared_stack`) while the other runs the units that need no
+    warehouse, the slow ones (marked `slow`: a build of their own, or a browser over every page) first; the
+    units over the warehouse come last, slow ones first, so no worker is left with a long test at the end."""
     for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        group = item.nodeid if item.path.name == "test_setups.py" else str(item.path)
-        item.add_marker(pytest.mark.xdist_group(group))
-    warehouse = [item for item in items if _uses_warehouse(item)]
-    if not warehouse:
-        return
-    # one test over the warehouse first (its worker starts the build), then every test that needs none (the
-    # other worker runs them meanwhile), then the rest over the warehouse
-    first = warehouse[0]
-    others = [item for item in items if not _uses_warehouse(item)]
-    items[:] = [first, *others, *(item for item in warehouse if item is not first)]
+        item.add_marker(pytest.mark.xdist_group(_unit(item)))
+    units: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        units.setdefault(_unit(item), []).append(item)
+
+    def kind(tests: list[pytest.Item]) -> tuple[bool, bool]:
+        over_warehouse = any(_uses_warehouse(t) for t in tests)
+        return over_warehouse, any(t.get_closest_marker("slow") for t in tests)
+
+    order = {(True, True): 3, (True, False): 4, (False, True): 1, (False, False): 2}
+    ranked = sorted(units.values(), key=lambda tests: order[kind(tests)])  # stable: collection order within
+    over_warehouse = [tests for tests in ranked if kind(tests)[0]]
+    if over_warehouse:
+        ranked.remove(over_warehouse[0])
+        ranked.insert(0, over_warehouse[0])
+    items[:] = [item for tests in ranked for item in tests]

@@ -285,6 +285,7 @@ def test_stock_is_valued_at_the_moving_average_cost_of_the_receipts(health, pipe
 # -- replay: starved SKUs are flagged before they run out -----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_starved_skus_are_at_risk_days_before_they_run_out(built_warehouse, pipeline_world, tmp_path):
     """Replayed with var as_of_date 3 days before each starved SKU's stock (all warehouses) first hit zero, on the
     fallback demand (the forecast mart is built for today only)."""

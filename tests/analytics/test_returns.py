@@ -56,6 +56,7 @@ def test_every_hotspot_flag_is_the_stated_exact_test_recomputed_independently(co
         assert row.is_return_hotspot == (p_value <= threshold), row
 
 
+@pytest.mark.slow
 def test_the_hotspot_test_finds_most_injected_hotspots_and_almost_never_cries_wolf(tmp_path):
     """Over 12 seeded worlds of the test shop's size (ending on a pinned day, so the same on any day), the real
     model's SQL flags the injected hotspot in most of them and nothing else in at least 11 of 12 — the 5 %

@@ -27,6 +27,8 @@ import pytest
 from dashboards.filters import default_range
 from dashboards.format import money
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"

@@ -31,6 +31,8 @@ from tests.dashboards.test_browser import (  # noqa: F401  (fixtures, used by na
     shoot,
 )
 
+pytestmark = pytest.mark.slow
+
 LANGS = ("zh", "en")
 MISSING = re.compile(r"\b(None|nan|NaN|NaT)\b|<NA>")
 PATH = re.compile(r"\.duckdb\b|\.sqlite\b|(^|[\s(（:：])/(tmp|home|work|root|var|usr|opt|srv)/")

@@ -22,6 +22,8 @@ from orchestration.publish import publish_serving_file
 from orchestration.settings import load_settings
 from tests.dashboards.pages_helper import render_page, rows, tiles
 
+pytestmark = pytest.mark.slow
+
 SHOP = "shopify_global"
 CONFIG = f"""
 [warehouse]

@@ -29,6 +29,8 @@ from streamlit.testing.v1 import AppTest
 from dashboards.format import set_reporting_currency
 from tests.conftest import fx_rates
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 CENT = Decimal("0.01")
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -11,9 +11,13 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 
 from orchestration.cli import run_materialize
 from orchestration.definitions import build_definitions
+from tests.conftest import in_memory_instance
+
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 CENT = Decimal("0.01")
@@ -108,7 +112,7 @@ def test_a_second_materialisation_duplicates_nothing(built_warehouse, pipeline_w
 
     before = counts()
     try:
-        with dg.instance_for_test() as instance:
+        with in_memory_instance() as instance:
             run_materialize(settings, instance=instance, select=REBUILT)
     finally:
         for server in stack.servers.values():

@@ -23,6 +23,8 @@ from sandbox.faults import FaultConfig, Faults
 from tests.clock import live_clock
 from tests.conftest import yesterday_local
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 HISTORY_DAYS = 5  # Pinduoduo reads 30-minute windows: a short API history keeps the test quick
 # every ingest asset, the dbt models behind what the test compares (daily_shop_sales and the unified facts; the

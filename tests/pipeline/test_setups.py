@@ -19,7 +19,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from tests.conftest import MARKETPLACES, Setup, yesterday_local
+from tests.conftest import MARKETPLACES, Setup, in_memory_instance, yesterday_local
+
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_SHOP = {"seed": 5, "days": 45, "orders_per_day": 25}
@@ -82,7 +84,7 @@ def test_a_seller_setup_unlike_the_demo_materialises_publishes_and_equals_its_ow
                 run_materialize(settings)
                 instance = opened.enter_context(dg.DagsterInstance.get())
             else:
-                instance = opened.enter_context(dg.instance_for_test())
+                instance = opened.enter_context(in_memory_instance())
                 run_materialize(settings, instance=instance)
             run_logs = "\n".join(str(r) for run in instance.get_runs() for r in instance.all_logs(run.run_id))
     finally:

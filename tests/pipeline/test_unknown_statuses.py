@@ -19,6 +19,8 @@ import pytest
 
 from tests.analytics.dbt_helper import run_dbt
 
+pytestmark = pytest.mark.slow
+
 # raw table, status column, the new value (as SQL), the channel's staging model
 UNKNOWN = {
     "taobao": ("raw_taobao.orders", "status", "'TRADE_PRESALE_DEPOSIT_PAID'"),
