@@ -50,8 +50,10 @@ def _user_error_classes() -> tuple[type[Exception], ...]:
     from connectors.common.pii import MissingSaltError
     from connectors.files.mapping import MappingError
     from connectors.files.workbook import FileImportError
+    from writeback.ops_store import OpsStoreError
+    from writeback.stock.rules import RuleError
 
-    return ConfigError, MissingSaltError, ChannelError, FileImportError, MappingError
+    return ConfigError, MissingSaltError, ChannelError, FileImportError, MappingError, OpsStoreError, RuleError
 
 
 def _user_error_names() -> set[str]:
@@ -372,6 +374,69 @@ def files_check(
             console.print(f"  set aside: {reason}")
         problems = problems or bool(found["set_aside"])
     raise typer.Exit(1 if problems else 0)
+
+
+stock_app = typer.Typer(
+    help="Stock sync: plan the listed stock of every SKU in every shop from the published marts, and push it."
+)
+app.add_typer(stock_app, name="stock")
+
+
+def _stock_run(shop: list[str] | None, push: bool, csv: Path | None) -> None:
+    from rich.table import Table
+
+    from orchestration.writeback import run_stock_sync
+
+    settings = _settings()
+    result = run_stock_sync(settings, shops=set(shop) if shop else None, dry_run=not push)
+    frame = result.frame()
+    if csv:
+        frame.to_csv(csv, index=False)
+        console.print(f"plan written to {csv} ({len(frame)} listings)")
+    changes = frame[frame["action"] != "unchanged"]
+    table = Table(title=f"stock plan {result.run_id}: {len(changes)} of {len(frame)} listings to change")
+    for column in ("shop_id", "sku", "rule", "stock", "planned", "listed", "change", "action", "reason"):
+        table.add_column(column)
+    for row in changes.head(40).itertuples():
+        table.add_row(*(("" if value is None or value != value else str(value)) for value in (
+            row.shop_id, row.sku, row.rule, row.stock, row.planned, row.listed, row.change, row.action, row.reason)))
+    console.print(table)
+    if len(changes) > 40:
+        console.print(f"… and {len(changes) - 40} more (--csv for all)")
+    if result.interrupted:
+        console.print(f"[yellow]{result.interrupted} push(es) of a run that stopped were marked interrupted[/yellow]")
+    if push:
+        failed = [p for p in result.pushed if not p["ok"]]
+        console.print(f"[green]✓[/green] pushed {len(result.pushed) - len(failed)} listings"
+                      + (f", [red]{len(failed)} failed[/red] (retried next run)" if failed else ""))
+        for p in failed[:10]:
+            console.print(f"  {p['shop_id']} {p['sku']}: {one_line(p['message'])}")
+        if failed:
+            raise typer.Exit(1)
+    else:
+        console.print("dry run: nothing was sent (`shopkeep stock push` sends the changes)")
+
+
+@stock_app.command("plan")
+@user_errors_are_one_line
+def stock_plan(
+    shop: Annotated[list[str] | None, typer.Option(help="only these shops (repeat --shop)")] = None,
+    csv: Annotated[Path | None, typer.Option(help="write the whole plan (every listing) to this CSV file")] = None,
+) -> None:
+    """Show the plan: per listing, the rule, the stock it counts, what to list, what the channel lists now and
+    why. Sends nothing."""
+    _stock_run(shop, push=False, csv=csv)
+
+
+@stock_app.command("push")
+@user_errors_are_one_line
+def stock_push(
+    shop: Annotated[list[str] | None, typer.Option(help="only these shops (repeat --shop)")] = None,
+    csv: Annotated[Path | None, typer.Option(help="also write the plan to this CSV file")] = None,
+) -> None:
+    """Plan, then push every change to its channel; each push is audited in the ops store. Exit code 1 if a
+    push failed (it is retried on the next run)."""
+    _stock_run(shop, push=True, csv=csv)
 
 
 @app.command()

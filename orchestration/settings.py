@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from connectors.channels import CHANNELS
+from writeback.stock.rules import Rule, RuleError, rules_from_config
 
 
 class ConfigError(ValueError):
@@ -98,6 +99,15 @@ class Demo:
 
 
 @dataclass(frozen=True)
+class StockSync:
+    """[stock_sync]: the default rules (the stock page's edits in the ops store win over a rule of the same
+    name) and the units per SKU and warehouse never listed (writeback/stock)."""
+
+    rules: tuple[Rule, ...] = ()
+    safety_buffer: int = 0
+
+
+@dataclass(frozen=True)
 class Settings:
     config_path: Path
     build_path: Path
@@ -111,6 +121,7 @@ class Settings:
     files: Files | None = None
     demo: Demo = field(default_factory=Demo)
     currency: Currency = field(default_factory=Currency)
+    stock_sync: StockSync = field(default_factory=StockSync)
 
     @property
     def enabled_shops(self) -> tuple[Shop, ...]:
@@ -358,6 +369,11 @@ class _DemoSection(_Section):
         return _iso_date(value, allow_empty=True)
 
 
+class _StockSyncSection(_Section):
+    safety_buffer: int = Field(0, ge=0)
+    rules: list[dict[str, Any]] = []
+
+
 class _ConfigFile(_Section):
     warehouse: _WarehouseSection = _WarehouseSection()
     shops: list[_ShopSection] = []
@@ -366,6 +382,7 @@ class _ConfigFile(_Section):
     product_master: _ProductMasterSection | None = None
     currency: _CurrencySection = _CurrencySection()
     demo: _DemoSection = _DemoSection()
+    stock_sync: _StockSyncSection = _StockSyncSection()
 
 
 # -- one line per mistake --------------------------------------------------------------------------------------
@@ -575,6 +592,10 @@ def load_settings(path: Path | None = None) -> Settings:
             warehouses=tuple(config.wms.warehouses),
             backfill_days=config.wms.backfill_days,
         )
+    try:
+        stock_rules = tuple(rules_from_config(config.stock_sync.rules))
+    except RuleError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     d = config.demo
     wh = config.warehouse
     return Settings(
@@ -604,4 +625,5 @@ def load_settings(path: Path | None = None) -> Settings:
             reporting=config.currency.reporting,
             rates_file=rel(config.currency.rates_file) if config.currency.rates_file else None,
         ),
+        stock_sync=StockSync(rules=stock_rules, safety_buffer=config.stock_sync.safety_buffer),
     )

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from connectors.jd.client import JdClient, JdResponseError
+from connectors.common.stock import ListingAddress, StockResult
+from connectors.jd.client import (
+    JdAuthError,
+    JdClient,
+    JdError,
+    JdPermissionError,
+    JdResponseError,
+    JdSignatureError,
+)
 
 UPDATE_STOCK = "jingdong.stock.write.updateSkuStock"
 FIND_STOCK = "jingdong.stock.read.findSkuStock"
@@ -31,3 +39,27 @@ def get_stock(client: JdClient, sku_id: str | int) -> int:
             f"JD shop {client.shop_id}: {FIND_STOCK} answered without skuStockResult for {sku_id}"
         )
     return int(result["stockNum"])
+
+
+class JdStockWriter:
+    """StockWriter for one JD shop (`jingdong.stock.write.updateSkuStock`: set)."""
+
+    def __init__(self, client: JdClient) -> None:
+        self.client = client
+        self.shop_id = client.shop_id
+
+    def set_stock(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
+        try:
+            set_stock(self.client, listing.platform_sku_id or listing.sku, quantity)
+            return StockResult(True, quantity)
+        except (JdError, ValueError) as refused:
+            if isinstance(refused, (JdAuthError, JdSignatureError, JdPermissionError)):
+                raise  # the shop's credentials or permissions: no SKU of this shop can be pushed
+            return StockResult(False, None, str(refused))
+
+
+def stock_writer(
+    *, shop_id: str, base_url: str, app_key: str, app_secret: str, access_token: str, token_env: str, **_: object
+) -> JdStockWriter:
+    """The shop's StockWriter from its connector arguments (orchestration.ingest.connector_kwargs)."""
+    return JdStockWriter(JdClient(shop_id, base_url, app_key, app_secret, access_token, token_env=token_env))

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from connectors.shopify.client import ShopifyClient, ShopifyResponseError
+from connectors.common.stock import ListingAddress, StockResult
+from connectors.shopify.client import (
+    ShopifyAuthError,
+    ShopifyClient,
+    ShopifyError,
+    ShopifyPermissionError,
+    ShopifyResponseError,
+)
 
 
 def set_inventory_level(
@@ -26,3 +33,39 @@ def set_inventory_level(
             f"for item {inventory_item_id} at location {location_id}"
         )
     return answer["inventory_level"]
+
+
+class ShopifyStockWriter:
+    """StockWriter for one Shopify shop (`inventory_levels/set`: absolute, at the listing's location)."""
+
+    def __init__(self, client: ShopifyClient, location_id: str | int | None = None) -> None:
+        self.client = client
+        self.shop_id = client.shop_id
+        self.location_id = str(location_id) if location_id else None
+
+    def set_stock(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
+        try:
+            location = self.location_id or listing.location_id
+            if not listing.stock_item_id or not location:
+                return StockResult(
+                    False, None,
+                    f"variant {listing.platform_sku_id} has no inventory item at a location Shopify reported; "
+                    "track its inventory in Shopify, then pull again",
+                )  # fmt: skip
+            level = set_inventory_level(self.client, location, listing.stock_item_id, quantity)
+            return StockResult(True, int(level.get("available", quantity)))
+        except (ShopifyError, ValueError) as refused:
+            if isinstance(refused, (ShopifyAuthError, ShopifyPermissionError)):
+                raise  # the shop's credentials or permissions: no SKU of this shop can be pushed
+            return StockResult(False, None, str(refused))
+
+
+def stock_writer(
+    *, shop_id: str, base_url: str, token: str, token_env: str, api_version: str = "2025-07",
+    location_id: str | int | None = None, **_: object,
+) -> ShopifyStockWriter:  # fmt: skip
+    """The shop's StockWriter from its connector arguments (orchestration.ingest.connector_kwargs); a configured
+    `location_id` is where stock is set, else each listing's own location."""
+    return ShopifyStockWriter(
+        ShopifyClient(shop_id, base_url, token, api_version=api_version, token_env=token_env), location_id
+    )

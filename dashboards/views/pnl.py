@@ -3,7 +3,7 @@ contribution margin, the month's ad spend (the ad platforms' plan reports, impor
 after it, the profit per order, and the managers' targets with their attainment — all columns of
 marts.shop_monthly_pnl. The tiles sum the mart's columns over the selection; their ratios are ratios of the sums.
 
-Targets are entered here (a manager's form) into the ops store (`dashboards/ops.py`, every version kept with who
+Targets are entered here (a manager's form) into the ops store (`writeback/ops_store.py`, every version kept with who
 and when), never the warehouse; the next build copies them in (raw_ops.shop_targets) and the mart computes the
 attainment. Until then the form's table shows the target as saved and the P&L shows it once built.
 
@@ -19,13 +19,14 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from dashboards import filters, notices, ops
+from dashboards import filters, notices
 from dashboards.format import local_timestamp, money, money_format, percent
 from dashboards.i18n import t
 from dashboards.queries import core, finance, serving
 from dashboards.ratios import period_ratios, pooled
 from dashboards.settings import SettingsError, ops_path
 from dashboards.tables import data_table
+from writeback import ops_store as ops
 
 FLASH_KEY = "pnl_flash"  # the last target saved (or refused), shown once after its rerun
 

@@ -1,6 +1,6 @@
 """补货 Replenishment: today's purchase-order drafts per supplier with the forecast behind each line, and a
 decision per line — approve the suggested quantity, approve an edited one, or reject — saved in the ops store
-(`dashboards/ops.py`, ops.sqlite), never in the warehouse. Decisions show on the next page load; sending the
+(`writeback/ops_store.py`, ops.sqlite), never in the warehouse. Decisions show on the next page load; sending the
 approved orders to suppliers is the writeback's job (a later issue).
 
 Filters: categories (the drafts' SKUs); drafts are neither per shop nor per date range, nor per warehouse.
@@ -14,13 +14,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import columns as columns_shared
-from dashboards import filters, labels, notices, ops
+from dashboards import filters, labels, notices
 from dashboards.figures.stock import demand_history_forecast
 from dashboards.format import integer, local_date, local_timestamp, money, money_format, percent
 from dashboards.i18n import t
 from dashboards.queries import replenishment, sales, serving
 from dashboards.settings import SettingsError, ops_path
 from dashboards.tables import data_table
+from writeback import ops_store as ops
 
 HISTORY_DAYS = 56  # weeks of units sold shown before the forecast
 FLASH_KEY = "replenishment_flash"  # (kind, message) of the last decision, shown once after its rerun

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pandas as pd
 
-from dashboards import ops
 from dashboards.filters import SHOPS_KEY
 from dashboards.format import money, percent
 from tests.dashboards.pages_helper import default_dates, month_start, render_page, rows, tiles
+from writeback import ops_store as ops
 
 
 def _pnl(at) -> pd.DataFrame:

@@ -9,9 +9,10 @@ from decimal import Decimal
 
 import pytest
 
-from dashboards import labels, ops
+from dashboards import labels
 from dashboards.format import integer, money
 from tests.dashboards.pages_helper import one, render_page, rows, tiles
+from writeback import ops_store as ops
 
 
 @pytest.fixture

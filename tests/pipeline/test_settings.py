@@ -202,3 +202,27 @@ def test_a_missing_product_master_file_names_the_key(tmp_path, monkeypatch):
     with pytest.raises(ConfigError) as info:
         settings.check_ready()
     assert f"product_master.path: {tmp_path / 'master.xlsx'} does not exist" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "old, new, problem",
+    [
+        ('percent = 90', 'persent = 90', "stock_sync.rules[0] (name 'live_stream'): unknown key 'persent'"),
+        ('below_minimum = "delist"', 'below_minimum = "zero"', 'below_minimum must be "delist"'),
+        ('subtract = ["reserved", "unpaid_orders"]', 'subtract = ["reserved", "unpaid"]',
+         "subtract has 'unpaid'; the quantities are"),
+        ('name = "marketplaces"', 'name = "live_stream"', "two rules are named 'live_stream'"),
+        ('safety_buffer = 1', 'safety_buffer = -1', "stock_sync.safety_buffer"),
+    ],
+)  # fmt: skip
+def test_a_wrong_stock_rule_is_refused_naming_the_rule_and_the_key(tmp_path, old, new, problem):
+    assert old in DEMO
+    assert problem in _refusal(tmp_path, DEMO.replace(old, new, 1))
+
+
+def test_the_demo_stock_rules_are_read_with_their_defaults():
+    from writeback.stock.rules import Rule
+
+    rules = {rule.name: rule for rule in load_settings(REPO / "shopkeep.toml").stock_sync.rules}
+    assert rules["live_stream"] == Rule("live_stream", priority=10, shops=("douyin_live",), percent=90, minimum=2)
+    assert rules["marketplaces"].subtract == ("reserved", "unpaid_orders") and rules["marketplaces"].maximum == 500

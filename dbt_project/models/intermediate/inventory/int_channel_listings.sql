@@ -28,6 +28,8 @@ stacked as (
         outer_id,
         title,
         listed_quantity,
+        platform_stock_item_id,
+        platform_location_id,
         list_price,
         is_on_sale,
         fetched_at
@@ -60,6 +62,8 @@ final as (
         coalesce(is_kit, false) as is_kit,
         title,
         listed_quantity,
+        platform_stock_item_id,
+        platform_location_id,
         list_price,
         is_on_sale,
         fetched_at,

@@ -12,6 +12,9 @@ renamed as (
         coalesce(nullif(trim(code), ''), nullif(trim(out_sku_id), '')) as outer_id,
         spec_detail_name1 as title,
         cast(stock_num as integer) as listed_quantity,
+        -- Shopify's stock address (inventory item, location); a marketplace sets stock by its SKU ids
+        cast(null as varchar) as platform_stock_item_id,
+        cast(null as varchar) as platform_location_id,
         -- Douyin sends fen
         cast(price / 100 as decimal(18, 2)) as list_price,
         -- sku.list returns the shop's SKUs on sale

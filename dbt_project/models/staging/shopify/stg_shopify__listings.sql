@@ -16,6 +16,8 @@ available_per_item as (
         shop_id,
         inventory_item_id,
         sum(available) as available,
+        -- the location stock sync sets (the first, when Shopify reports the item at several)
+        min(location_id) as location_id,
         max({{ dlt_load_time() }}) as fetched_at
     from inventory_levels
     group by shop_id, inventory_item_id
@@ -31,6 +33,8 @@ joined as (
         variants.title as variant_title,
         variants.sku,
         variants.price,
+        variants.inventory_item_id,
+        available_per_item.location_id,
         available_per_item.available,
         coalesce(available_per_item.fetched_at, {{ dlt_load_time('products._dlt_load_id') }}) as fetched_at
     from variants
@@ -49,6 +53,8 @@ renamed as (
         nullif(trim(sku), '') as outer_id,
         product_title || ' / ' || variant_title as title,
         cast(coalesce(available, 0) as integer) as listed_quantity,
+        cast(inventory_item_id as varchar) as platform_stock_item_id,
+        cast(location_id as varchar) as platform_location_id,
         -- in the store's currency (USD for the cross-border store)
         cast(price as decimal(18, 2)) as list_price,
         coalesce(status = 'active', true) as is_on_sale,

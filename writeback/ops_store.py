@@ -1,5 +1,5 @@
-"""The ops store: what people decide on the dashboards, kept in a small SQLite file (`ops.sqlite`), never in
-the warehouse.
+"""The ops store: what people decide on the dashboards and what writeback did, kept in a small SQLite file
+(`ops.sqlite`), never in the warehouse. Writeback, Dagster and the dashboards read and write it.
 
 It holds purchase-order decisions from the 补货 Replenishment page and the monthly targets per shop set on the
 SKU 利润 page's monthly P&L (`shop_targets`, every version kept; `shop_targets_current` is what the build copies
@@ -13,12 +13,17 @@ send to suppliers. Nothing here sends anything.
   will pick decisions up) never blocks the dashboards, and connections are short-lived (one per call).
 - `snapshot_version` records which published snapshot the manager was looking at: the `published_at` of
   serve.duckdb's meta.publish_log (ISO 8601, UTC), stable across processes (unlike the file's inode).
+- Stock sync (writeback/stock) keeps its rules and locks here (`stock_rules`, `stock_locks`: every version
+  kept, with who changed what and when) and an audit row per push (`stock_pushes`); writeback/stock/store.py
+  reads and writes them.
+- A store another process holds busy is retried (`connect`): a decision is never lost to "database is locked".
 - Plain Python with the standard library's sqlite3: no Streamlit, unit-testable.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,7 +36,7 @@ import pandas as pd
 
 Status = Literal["approved", "edited", "rejected"]
 STATUSES: tuple[Status, ...] = ("approved", "edited", "rejected")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = f"""
 create table if not exists po_decisions (
@@ -72,6 +77,57 @@ create view if not exists shop_targets_current as
         select max(l.target_id) from shop_targets as l where l.shop_id = t.shop_id and l.month = t.month
     )
     and (t.net_revenue_target is not null or t.contribution_target is not null);
+create table if not exists stock_rules (
+    row_id integer primary key autoincrement,
+    name text not null,
+    version integer not null check (version >= 1),  -- 1, 2, ... per rule name
+    definition text,                   -- the rule's keys as JSON; null: the rule was deleted
+    changed_by text not null,
+    changed_at text not null,          -- UTC, ISO 8601
+    note text,
+    unique (name, version)             -- two edits from the same version: the second is refused, not lost
+);
+create view if not exists stock_rules_current as
+    select r.*
+    from stock_rules as r
+    where r.version = (select max(l.version) from stock_rules as l where l.name = r.name)
+    and r.definition is not null;
+create table if not exists stock_locks (
+    row_id integer primary key autoincrement,
+    lock_id text not null,
+    version integer not null check (version >= 1),
+    sku text not null,
+    shop_id text not null,
+    quantity integer not null check (quantity >= 0),  -- 0: released
+    until text not null,               -- UTC, ISO 8601: the lock ends by itself then
+    changed_by text not null,
+    changed_at text not null,
+    note text,
+    unique (lock_id, version)
+);
+create view if not exists stock_locks_current as
+    select k.*
+    from stock_locks as k
+    where k.version = (select max(l.version) from stock_locks as l where l.lock_id = k.lock_id);
+create table if not exists stock_pushes (
+    push_id text primary key,          -- the push's id (the idempotency id where the platform takes one)
+    run_id text not null,
+    mode text not null check (mode in ('manual', 'automatic')),
+    shop_id text not null,
+    sku text not null,
+    listing_id text not null,
+    rule text not null,
+    rule_version integer not null,
+    before_qty integer,                -- what the channel listed before (as last read), if known
+    listing_fetched_at text,           -- when the listing the plan saw was pulled (a newer pull supersedes the push)
+    planned_qty integer not null,
+    pushed_qty integer,                -- what the platform confirmed
+    result text not null check (result in ('pending', 'ok', 'failed', 'interrupted')),
+    message text,                      -- the platform's words on a refusal
+    started_at text not null,
+    finished_at text
+);
+create index if not exists stock_pushes_listing on stock_pushes (listing_id, started_at);
 pragma user_version = {SCHEMA_VERSION};
 """
 
@@ -88,6 +144,10 @@ DECISION_COLUMNS = [
     "snapshot_version",
     "note",
 ]
+
+
+BUSY_ATTEMPTS = 20
+"""Tries at creating the schema of a new store while other processes do the same."""
 
 
 class OpsStoreError(RuntimeError):
@@ -152,10 +212,17 @@ def connect(path: Path | str) -> Iterator[sqlite3.Connection]:
             "or SHOPKEEP_OPS_PATH"
         ) from exc
     try:
-        con.execute("pragma journal_mode = wal")
         con.execute("pragma busy_timeout = 10000")
-        if con.execute("pragma user_version").fetchone()[0] < SCHEMA_VERSION:
-            con.executescript(SCHEMA)
+        for attempt in range(BUSY_ATTEMPTS):  # a new store: the first writers race to create the schema
+            try:
+                con.execute("pragma journal_mode = wal")
+                if con.execute("pragma user_version").fetchone()[0] < SCHEMA_VERSION:
+                    con.executescript(SCHEMA)
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == BUSY_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
         yield con
         con.commit()
     except sqlite3.Error as exc:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dashboards import ops
 from dashboards.settings import ops_path
+from writeback import ops_store as ops
 
 LINE = {"draft_id": "DRAFT-20260630-SUP01", "sku": "AP-0001-M", "supplier_id": "SUP01", "suggested_qty": 120}
 
@@ -150,3 +150,58 @@ def test_a_target_that_is_not_an_amount_is_refused_naming_the_shop(tmp_path, rev
         ops.set_target(tmp_path / "ops.sqlite", shop_id="pdd_main", month=date(2026, 6, 1),
                        net_revenue_target=revenue, contribution_target=contribution)  # fmt: skip
     assert "pdd_main" in str(err.value)
+
+
+def test_stock_rules_and_locks_keep_every_version_and_refuse_an_edit_from_a_stale_one(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from writeback.stock import store
+
+    path = tmp_path / "ops.sqlite"
+    first = store.save_rule(path, {"name": "live", "shops": ["douyin_live"], "percent": 90}, "ann", 0)
+    assert first.version == 1 and str(first.percent) == "90"
+    second = store.save_rule(path, {"name": "live", "shops": ["douyin_live"], "percent": 70}, "bo", 1)
+    assert second.version == 2
+    with pytest.raises(store.StaleEdit, match=r"changed by bo at .* \(now version 2, you edited version 1\)"):
+        store.save_rule(path, {"name": "live", "percent": 10}, "ann", 1)  # ann still looked at version 1
+    assert [r.percent for r in store.current_rules(path)] == [70]
+    history = store.rule_history(path, "live")
+    assert list(history["version"]) == [2, 1] and list(history["changed_by"]) == ["bo", "ann"]
+    store.delete_rule(path, "live", "bo", 2)
+    assert store.current_rules(path) == []
+
+    until = datetime(2026, 12, 4, 14, tzinfo=UTC)
+    store.save_lock(path, "L1", "HM-0001", "douyin_live", 20, until, "ann", 0, note="live stream")
+    store.save_lock(path, "L1", "HM-0001", "douyin_live", 0, until, "bo", 1)  # released early
+    (lock,) = store.current_locks(path)
+    assert (lock.quantity, lock.version) == (0, 2) and not lock.active(until - timedelta(hours=1))
+    with pytest.raises(store.StaleEdit):
+        store.save_lock(path, "L1", "HM-0001", "douyin_live", 5, until, "ann", 1)
+
+
+def test_a_wrong_rule_from_the_page_is_refused_and_nothing_is_stored(tmp_path):
+    from writeback.stock import store
+    from writeback.stock.rules import RuleError
+
+    path = tmp_path / "ops.sqlite"
+    with pytest.raises(RuleError, match="below_minimum must be"):
+        store.save_rule(path, {"name": "x", "below_minimum": "zero"}, "ann", 0)
+    assert store.current_rules(path) == []
+
+
+def test_many_processes_deciding_at_once_on_a_new_store_lose_nothing(tmp_path):
+    """Concurrent writers (a connection each) on a store that does not exist yet: every decision lands (no
+    "database is locked" while the first ones create the schema)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "new" / "ops.sqlite"
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(_decide_many, [str(path)] * 8, range(8)))
+    assert sum(len(x) for x in ids) == 8 * 50
+    assert len(ops.current_decisions(path)) == 8 * 50
+
+
+def _decide_many(path: str, worker: int) -> list[int]:
+    return [
+        ops.record(path, ops.decide(**{**LINE, "sku": f"W{worker}-{n}"}, quantity=120)) for n in range(50)
+    ]

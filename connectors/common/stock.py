@@ -1,0 +1,53 @@
+"""One interface for writing listed stock to a channel (used by writeback/stock): `StockWriter`.
+
+Each channel's implementation lives beside its client (`connectors/<channel>/stock.py`) and speaks the platform's
+own semantics: an absolute set where the platform offers it (so a retried push cannot add twice), Douyin's
+`idempotent_id` (the platform ignores a repeated id), Shopify's absolute `inventory_levels/set` at one location.
+A refusal the platform gives for one SKU (a promotion slot whose stock cannot go down, an unknown SKU) is a
+per-SKU `StockResult` with the platform's message, never an exception that stops the other SKUs; a failure of
+the channel itself (auth, network, throttling past the client's retries) raises the client's ChannelError.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ListingAddress:
+    """Where one SKU is listed in one shop, in the platform's own ids (from marts.channel_listings)."""
+
+    shop_id: str
+    sku: str
+    """The master SKU (the seller's merchant code)."""
+    platform_product_id: str | None = None
+    """num_iid (Taobao), goods_id (Pinduoduo), product_id (Douyin, Shopify), ware id (JD)."""
+    platform_sku_id: str | None = None
+    """sku_id (Taobao, Pinduoduo, Douyin), skuId (JD), variant id (Shopify)."""
+    outer_id: str | None = None
+    """The merchant code the listing carries."""
+    stock_item_id: str | None = None
+    """Shopify's inventory_item_id."""
+    location_id: str | None = None
+    """Shopify's location the stock is set at."""
+
+
+@dataclass(frozen=True)
+class StockResult:
+    ok: bool
+    quantity: int | None
+    """The listed quantity the platform confirmed (or read back), when it says."""
+    message: str = ""
+    """The platform's words on a refusal (sanitised: no secret, no buyer datum)."""
+
+
+class StockWriter(Protocol):
+    """Sets the listed stock of SKUs in one shop."""
+
+    shop_id: str
+
+    def set_stock(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
+        """Set the listed stock of `listing` to `quantity` (absolute). `push_id` identifies this push: a retry of
+        the same push passes the same id (platforms with idempotency ids use it)."""
+        ...

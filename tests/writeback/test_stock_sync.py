@@ -1,0 +1,130 @@
+"""Stock sync end to end: plan from the published demo warehouse, push to all five channel sandboxes through the
+connectors' StockWriters, read back what each platform lists, audit every push; a second run pushes nothing;
+a killed run is marked interrupted and re-planned; a lock for a live stream holds its units for one shop."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pandas as pd
+import pytest
+
+from orchestration.writeback import run_stock_sync
+from tests.conftest import start_stack
+from writeback.stock import store
+from writeback.stock.rules import Rule
+
+pytestmark = pytest.mark.slow
+
+
+def _listed(servers) -> dict[tuple[str, str], int]:
+    """What each sandbox platform lists now, by (shop_id, platform SKU id), read from its live state."""
+    out = {}
+    for name, server in servers.items():
+        if name == "wms":
+            continue
+        state = server.server.config.app.state.sandbox
+        shop = state.shop_id if hasattr(state, "shop_id") else name
+        if name == "jd_pop":
+            out |= {(shop, str(k)): v for k, v in state.stock.items()}
+        elif name == "tmall_flagship":
+            out |= {(shop, str(k)): v for k, v in state.stock.items()}
+        elif name == "pdd_main":
+            goods = state.goods.values() if isinstance(state.goods, dict) else state.goods
+            out |= {(shop, str(s["sku_id"])): s["sku_quantity"] for g in goods for s in g["sku_list"]}
+        elif name == "douyin_live":
+            out |= {(shop, str(k)): s["stock_num"] for k, s in state.skus.items()}
+        elif name == "shopify_global":
+            out |= {(shop, str(item)): level["available"] for (item, _), level in state.levels.items()}
+    return out
+
+
+@pytest.fixture
+def live_shop(built_warehouse, pipeline_world, tmp_path):
+    """The published demo warehouse (a copy) with its five channel sandboxes serving the same world again."""
+    stack = start_stack(pipeline_world, tmp_path)
+    settings = stack.settings()
+    shutil.copy(built_warehouse.serve_path, settings.serve_path)
+    try:
+        yield stack, settings
+    finally:
+        for server in stack.servers.values():
+            server.stop()
+
+
+def test_a_push_reaches_all_five_channels_is_audited_and_a_second_run_pushes_nothing(live_shop):
+    stack, settings = live_shop
+    now = datetime.now(UTC)
+    # a rule that makes the plan differ from what the platforms list: 80 % of stock, at most 50 units
+    settings = replace(settings, stock_sync=replace(settings.stock_sync, rules=(
+        Rule("eighty", percent=80, maximum=50),), safety_buffer=1))  # fmt: skip
+    dry = run_stock_sync(settings, now=now)
+    plan = dry.frame()
+    assert set(plan["shop_id"]) == set(stack.world.shops["shop_id"])  # all five shops have listings
+    assert (plan["action"] == "push").sum() > 50
+    assert store.pushes(settings.ops_path).empty  # a dry run sends and records nothing
+    before = _listed(stack.servers)
+
+    pushed = run_stock_sync(settings, now=now, dry_run=False)
+    assert pushed.pushed and all(p["ok"] for p in pushed.pushed), [p for p in pushed.pushed if not p["ok"]][:3]
+    assert {p["shop_id"] for p in pushed.pushed} == set(stack.world.shops["shop_id"])
+    after = _listed(stack.servers)
+    with duckdb.connect(str(settings.serve_path), read_only=True) as con:
+        ids = con.execute(
+            "select listing_id, shop_id, coalesce(platform_stock_item_id, platform_sku_id) from marts.channel_listings"
+        ).fetchall()
+    key = {listing: (shop, platform) for listing, shop, platform in ids}
+    for p in pushed.pushed:  # read back: every platform lists what was planned
+        assert after[key[p["listing_id"]]] == p["planned"], p
+    untouched = set(after) - {key[p["listing_id"]] for p in pushed.pushed}
+    assert all(after[k] == before[k] for k in untouched)
+
+    audit = store.pushes(settings.ops_path, limit=10_000)
+    assert len(audit) == len(pushed.pushed) and set(audit["result"]) == {"ok"}
+    assert audit["rule"].eq("eighty").all() and audit["mode"].eq("manual").all()
+    assert audit["planned_qty"].le(50).all()
+
+    again = run_stock_sync(settings, now=now, dry_run=False)
+    assert again.pushed == [], (len(again.pushed), again.pushed[:3], [i for i in again.listings if i.action == "push"][:2])  # what was pushed is what the channels list: nothing to change
+    # never more than there is: per SKU, the planned units of all shops fit the sellable stock
+    lines = pd.DataFrame([vars(line) for line in again.lines])
+    over = lines.groupby("sku")[["allocated", "locked"]].sum().sum(axis=1)
+    with duckdb.connect(str(settings.serve_path), read_only=True) as con:
+        sellable = dict(con.execute(
+            "select sku, sum(greatest(on_hand - reserved - 1, 0)) from marts.inventory_health_by_warehouse group by sku"
+        ).fetchall())  # fmt: skip
+    assert all(units <= sellable.get(sku, 0) for sku, units in over.items() if sku in sellable)
+
+
+def test_a_lock_for_a_live_stream_holds_units_for_one_shop_and_a_killed_push_is_replanned(live_shop):
+    stack, settings = live_shop
+    now = datetime.now(UTC)
+    plan = run_stock_sync(settings, now=now).frame()
+    shared = plan.groupby("sku")["shop_id"].nunique()
+    sku = shared[shared >= 3].index[0]
+    wanted = plan[(plan.sku == sku)]
+    store.save_lock(settings.ops_path, "live-1", sku, "douyin_live", 5, now + timedelta(hours=3), "manager", 0,
+                    note="live stream tonight")  # fmt: skip
+    locked = run_stock_sync(settings, now=now).frame()
+    douyin = locked[(locked.sku == sku) & (locked.shop_id == "douyin_live")].iloc[0]
+    assert douyin["locked"] == 5 and "5 locked for this shop" in douyin["reason"]
+    others = locked[(locked.sku == sku) & (locked.shop_id != "douyin_live")]
+    assert (others["stock"] <= wanted[wanted.shop_id != "douyin_live"]["stock"].max() - 5).all()
+    after = run_stock_sync(settings, now=now + timedelta(hours=4)).frame()  # the lock ended by itself
+    assert after[(after.sku == sku) & (after.shop_id == "douyin_live")].iloc[0]["locked"] == 0
+
+    # a run killed between recording a push and the platform's answer: the next run marks it and plans again
+    store.start_push(settings.ops_path, {
+        "push_id": "killed-1", "run_id": "killed", "mode": "automatic", "shop_id": "jd_pop", "sku": sku,
+        "listing_id": str(locked[locked.shop_id == "jd_pop"].iloc[0]["listing_id"]), "rule": "default",
+        "rule_version": 0, "before_qty": None, "planned_qty": 1,
+    })  # fmt: skip
+    rerun = run_stock_sync(settings, now=now, dry_run=False)
+    assert rerun.interrupted == 1
+    audit = store.pushes(settings.ops_path, limit=10_000)
+    assert audit.loc[audit.push_id == "killed-1", "result"].item() == "interrupted"
+    assert set(audit.loc[audit.push_id != "killed-1", "result"]) == {"ok"}
+    assert run_stock_sync(settings, now=now, dry_run=False).pushed == []

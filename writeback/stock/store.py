@@ -1,0 +1,223 @@
+"""Stock-sync rules, locks and the push audit in the ops store (writeback/ops_store.py's tables).
+
+Rules and locks are versioned: an edit names the version it was made from, and an edit made from a version
+that is no longer the latest is refused (`StaleEdit`, saying who changed it and when) instead of overwriting
+the other person's change. Every version is kept, with who changed what and when.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from writeback.ops_store import OpsStoreError, connect
+from writeback.stock.rules import Lock, Rule, RuleError, rule_from_dict
+
+
+class StaleEdit(OpsStoreError):
+    """The rule or lock changed since the editor read it."""
+
+
+def _now(at: datetime | None) -> str:
+    return (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _latest(con: sqlite3.Connection, table: str, key: str, value: str) -> sqlite3.Row | None:
+    con.row_factory = sqlite3.Row
+    return con.execute(
+        f"select * from {table} where {key} = ? order by version desc limit 1", (value,)
+    ).fetchone()
+
+
+def _insert_version(
+    path: Path | str, table: str, key: str, value: str, expected: int, row: dict[str, Any], what: str
+) -> int:
+    with connect(path) as con:
+        latest = _latest(con, table, key, value)
+        current = int(latest["version"]) if latest else 0
+        if current != expected:
+            by = f" by {latest['changed_by']} at {latest['changed_at']}" if latest else ""
+            raise StaleEdit(
+                f"{what} was changed{by} (now version {current}, you edited version {expected}); "
+                "reload it and make your change again"
+            )
+        columns = {key: value, "version": current + 1, **row}
+        try:
+            con.execute(
+                f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' for _ in columns)})",
+                list(columns.values()),
+            )
+        except sqlite3.IntegrityError as exc:  # another process inserted the same version meanwhile
+            raise StaleEdit(f"{what} was changed at the same moment; reload it and make your change again") from exc
+        return current + 1
+
+
+def save_rule(
+    path: Path | str, definition: dict[str, Any], by: str, expected_version: int, note: str | None = None,
+    at: datetime | None = None,
+) -> Rule:  # fmt: skip
+    """Save a rule (checked: RuleError names the key) as a new version of its name; `expected_version` is the
+    version the editor started from (0 for a new rule). Returns the rule at its new version."""
+    if not by.strip():
+        raise OpsStoreError("say who changes the rule (changed_by)")
+    definition = {k: v for k, v in definition.items() if k != "version"}
+    rule = rule_from_dict(definition)
+    stored = {k: (str(v) if k == "percent" else v) for k, v in definition.items()}
+    version = _insert_version(
+        path, "stock_rules", "name", rule.name, expected_version,
+        {"definition": json.dumps(stored, sort_keys=True, ensure_ascii=False), "changed_by": by.strip(),
+         "changed_at": _now(at), "note": note},
+        f"stock rule {rule.name!r}",
+    )  # fmt: skip
+    return rule_from_dict({**definition, "version": version})
+
+
+def delete_rule(path: Path | str, name: str, by: str, expected_version: int, at: datetime | None = None) -> None:
+    _insert_version(
+        path, "stock_rules", "name", name, expected_version,
+        {"definition": None, "changed_by": by, "changed_at": _now(at), "note": "deleted"}, f"stock rule {name!r}",
+    )  # fmt: skip
+
+
+def current_rules(path: Path | str) -> list[Rule]:
+    """The rules in force in the ops store (each at its latest version); a stored rule that no longer checks
+    (an older shopkeep wrote it) raises RuleError naming it."""
+    if not Path(path).exists():
+        return []
+    with connect(path) as con:
+        rows = con.execute("select name, version, definition from stock_rules_current order by name").fetchall()
+    rules = []
+    for name, version, definition in rows:
+        try:
+            rules.append(rule_from_dict({**json.loads(definition), "version": version}, "stock rule in the ops store"))
+        except (RuleError, ValueError) as exc:
+            raise RuleError(f"{exc} (ops store rule {name!r} version {version}: edit it on the stock page)") from exc
+    return rules
+
+
+def rule_history(path: Path | str, name: str) -> pd.DataFrame:
+    with connect(path) as con:
+        return pd.read_sql_query(
+            "select name, version, definition, changed_by, changed_at, note from stock_rules where name = ? "
+            "order by version desc",
+            con,
+            params=(name,),
+        )
+
+
+def save_lock(
+    path: Path | str, lock_id: str, sku: str, shop_id: str, quantity: int, until: datetime, by: str,
+    expected_version: int, note: str | None = None, at: datetime | None = None,
+) -> Lock:  # fmt: skip
+    """Lock `quantity` units of `sku` for `shop_id` until `until` (UTC); quantity 0 releases the lock."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+        raise OpsStoreError(f"lock {lock_id}: quantity must be a whole number >= 0, got {quantity!r}")
+    if until.tzinfo is None:
+        raise OpsStoreError(f"lock {lock_id}: give the end time with its timezone")
+    if not (lock_id.strip() and sku.strip() and shop_id.strip() and by.strip()):
+        raise OpsStoreError("a lock needs an id, a SKU, a shop and who sets it")
+    version = _insert_version(
+        path, "stock_locks", "lock_id", lock_id, expected_version,
+        {"sku": sku, "shop_id": shop_id, "quantity": quantity, "until": until.astimezone(UTC).isoformat(),
+         "changed_by": by, "changed_at": _now(at), "note": note},
+        f"lock {lock_id!r}",
+    )  # fmt: skip
+    return Lock(lock_id, sku, shop_id, quantity, until.astimezone(UTC), note or "", version)
+
+
+def current_locks(path: Path | str) -> list[Lock]:
+    """Every lock at its latest version (active or not: the plan decides by its clock)."""
+    if not Path(path).exists():
+        return []
+    with connect(path) as con:
+        rows = con.execute(
+            "select lock_id, sku, shop_id, quantity, until, coalesce(note, ''), version from stock_locks_current"
+        ).fetchall()
+    return [
+        Lock(lock_id, sku, shop, quantity, datetime.fromisoformat(until), note, version)
+        for lock_id, sku, shop, quantity, until, note, version in rows
+    ]
+
+
+PUSH_COLUMNS = [
+    "push_id", "run_id", "mode", "shop_id", "sku", "listing_id", "rule", "rule_version", "before_qty",
+    "listing_fetched_at", "planned_qty", "pushed_qty", "result", "message", "started_at", "finished_at",
+]  # fmt: skip
+
+
+def start_push(path: Path | str, row: dict[str, Any]) -> None:
+    """Record a push about to be sent (result 'pending'): a run killed before it finishes leaves the row."""
+    with connect(path) as con:
+        values = {**row, "result": "pending", "started_at": _now(row.get("started_at"))}
+        con.execute(
+            f"insert into stock_pushes ({', '.join(values)}) values ({', '.join('?' for _ in values)})",
+            list(values.values()),
+        )
+
+
+def finish_push(
+    path: Path | str, push_id: str, ok: bool, pushed: int | None, message: str, at: datetime | None = None
+) -> None:
+    with connect(path) as con:
+        con.execute(
+            "update stock_pushes set result = ?, pushed_qty = ?, message = ?, finished_at = ? where push_id = ?",
+            ("ok" if ok else "failed", pushed, message or None, _now(at), push_id),
+        )
+
+
+def interrupted_pushes(path: Path | str) -> pd.DataFrame:
+    """Pushes a killed run left pending: marked 'interrupted' (the next plan decides again) and returned."""
+    if not Path(path).exists():
+        return pd.DataFrame(columns=PUSH_COLUMNS)
+    with connect(path) as con:
+        pending = pd.read_sql_query("select * from stock_pushes where result = 'pending'", con)
+        con.execute(
+            "update stock_pushes set result = 'interrupted', finished_at = ?, "
+            "message = 'the run stopped before the platform answered; planned again' where result = 'pending'",
+            (_now(None),),
+        )
+    return pending
+
+
+def pushes(path: Path | str, limit: int = 500) -> pd.DataFrame:
+    """The latest pushes, newest first."""
+    if not Path(path).exists():
+        return pd.DataFrame(columns=PUSH_COLUMNS)
+    with connect(path) as con:
+        return pd.read_sql_query(
+            "select * from stock_pushes order by started_at desc, push_id limit ?", con, params=(limit,)
+        )
+
+
+def last_pushes(path: Path | str) -> pd.DataFrame:
+    """Per listing: the last push that got an answer (its result, quantity, time) and how many pushes in a row
+    failed up to now (0 when the last one was ok)."""
+    columns = ["listing_id", "result", "pushed_qty", "planned_qty", "listing_fetched_at", "finished_at", "message",
+               "failures_in_a_row"]  # fmt: skip
+    if not Path(path).exists():
+        return pd.DataFrame(columns=columns)
+    with connect(path) as con:
+        return pd.read_sql_query(
+            """
+            with answered as (
+                select *, row_number() over (partition by listing_id order by started_at desc, push_id desc) as n
+                from stock_pushes where result in ('ok', 'failed')
+            ),
+            last_ok as (
+                select listing_id, max(started_at) as at from stock_pushes where result = 'ok' group by listing_id
+            )
+            select a.listing_id, a.result, a.pushed_qty, a.planned_qty, a.listing_fetched_at, a.finished_at,
+                   a.message,
+                   (select count(*) from stock_pushes f
+                    where f.listing_id = a.listing_id and f.result = 'failed'
+                      and f.started_at > coalesce((select at from last_ok o where o.listing_id = a.listing_id), ''))
+                   as failures_in_a_row
+            from answered a where n = 1
+            """,
+            con,
+        )[columns]

@@ -1,0 +1,240 @@
+"""Stock sync: plan from the published marts, diff against what the channels list, push the changes, audit.
+
+1. **Inputs** (serve.duckdb, read-only): stock per SKU × warehouse (marts.inventory_health_by_warehouse: on hand,
+   reserved, on order), the listings with their platform ids (marts.channel_listings), categories and kits
+   (marts.skus, marts.kit_components), unpaid order units (marts.open_order_units); rules and locks from
+   shopkeep.toml and the ops store.
+2. **Plan** (plan.py) per SKU × shop; a shop that lists one SKU in several listings has the planned units
+   split over them (never the same units twice).
+3. **Diff**: a listing is pushed when its planned quantity differs from what the channel lists now (the last
+   pull, or the last confirmed push when that is newer), or when its last push failed. Nothing else is sent.
+4. **Push** through each shop's `StockWriter` (connectors/common/stock.py); each push is audited in the ops
+   store before it is sent (`pending`) and after (`ok` / `failed` with the platform's words). A run killed in
+   between leaves `pending` rows: the next run marks them `interrupted` and plans again, and the absolute
+   sets (Douyin: the same idempotency id is never reused for another quantity) make that safe.
+
+`dry_run` (the default of `shopkeep stock plan`) plans and diffs without sending or recording anything.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import pandas as pd
+
+from connectors.common.errors import ChannelError
+from connectors.common.stock import ListingAddress, StockWriter
+from writeback.stock import store
+from writeback.stock.plan import PlanLine, Position, Target, plan, split
+from writeback.stock.rules import Lock, Rule
+
+Mode = Literal["manual", "automatic"]
+
+PLAN_COLUMNS = [
+    "shop_id", "sku", "listing_id", "rule", "rule_version", "stock", "wanted", "allocated", "locked", "planned",
+    "over_allocated", "listed", "change", "action", "reason", "failures_in_a_row",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Inputs:
+    positions: list[Position]
+    listings: pd.DataFrame
+    categories: dict[str, str | None]
+    kits: dict[str, list[tuple[str, int]]]
+    orders: dict[str, dict[str, int]]
+    published_at: str | None
+
+
+def read_inputs(serve_path: Path) -> Inputs:
+    """The plan's inputs from the published snapshot (read-only)."""
+    with duckdb.connect(str(serve_path), read_only=True) as con:
+        stock = con.execute(
+            "select sku, warehouse_id, on_hand, reserved, coalesce(on_order, 0) "
+            "from marts.inventory_health_by_warehouse"
+        ).fetchall()
+        listings = con.execute(
+            "select listing_id, shop_id, channel, sku, is_kit, platform_product_id, platform_sku_id, outer_id, "
+            "platform_stock_item_id, platform_location_id, listed_quantity, fetched_at "
+            "from marts.channel_listings where is_mapped order by listing_id"
+        ).df()
+        categories = dict(con.execute("select sku, category from marts.skus").fetchall())
+        kits: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for kit, component, quantity in con.execute(
+            "select kit_sku, component_sku, quantity from marts.kit_components order by kit_sku, component_sku"
+        ).fetchall():
+            kits[kit].append((component, int(quantity)))
+        orders = {
+            sku: {"unpaid_orders": int(units)}
+            for sku, units in con.execute("select sku, unpaid_units from marts.open_order_units").fetchall()
+        }
+        published = con.execute("select max(published_at) from meta.publish_log").fetchone()[0]
+    positions = [
+        Position(sku, warehouse, on_hand=int(on_hand), reserved=int(reserved), in_transit=int(on_order))
+        for sku, warehouse, on_hand, reserved, on_order in stock
+    ]
+    return Inputs(positions, listings, categories, dict(kits), orders, str(published) if published else None)
+
+
+@dataclass
+class ListingPlan:
+    """The plan of one listing: its share of its shop's planned units, and what to do."""
+
+    line: PlanLine
+    address: ListingAddress
+    listing_id: str
+    planned: int
+    listed: int | None
+    action: Literal["push", "unchanged", "no writer"]
+    failures_in_a_row: int = 0
+    fetched_at: str | None = None
+    """When the listing was pulled (ISO 8601)."""
+
+
+@dataclass
+class SyncResult:
+    run_id: str
+    lines: list[PlanLine]
+    listings: list[ListingPlan]
+    pushed: list[dict] = field(default_factory=list)
+    interrupted: int = 0
+
+    def frame(self) -> pd.DataFrame:
+        """The plan per listing (PLAN_COLUMNS), for the CLI's table and CSV and the stock page."""
+        rows = []
+        for item in self.listings:
+            line = item.line
+            rows.append({
+                "shop_id": line.shop_id, "sku": line.sku, "listing_id": item.listing_id, "rule": line.rule,
+                "rule_version": line.rule_version, "stock": line.stock, "wanted": line.wanted,
+                "allocated": line.allocated, "locked": line.locked, "planned": item.planned,
+                "over_allocated": line.over_allocated, "listed": item.listed,
+                "change": None if item.listed is None else item.planned - item.listed, "action": item.action,
+                "reason": line.reason, "failures_in_a_row": item.failures_in_a_row,
+            })  # fmt: skip
+        return pd.DataFrame(rows, columns=PLAN_COLUMNS)
+
+
+def _fetched(listing: pd.Series) -> str | None:
+    return None if pd.isna(listing["fetched_at"]) else pd.Timestamp(listing["fetched_at"]).isoformat()
+
+
+def _now_listed(listing: pd.Series, last: Mapping[str, dict]) -> int | None:
+    """What the channel lists now: the last confirmed push when it was planned from this same pull of the
+    listing (no newer pull since), else the pull's quantity."""
+    listed = None if pd.isna(listing["listed_quantity"]) else int(listing["listed_quantity"])
+    pushed = last.get(listing["listing_id"])
+    if pushed and pushed["result"] == "ok" and pushed["pushed_qty"] is not None:
+        if pushed["listing_fetched_at"] == _fetched(listing):
+            listed = int(pushed["pushed_qty"])
+    return listed
+
+
+def plan_listings(
+    inputs: Inputs,
+    rules: list[Rule],
+    locks: list[Lock],
+    now: datetime,
+    pushable: set[str],
+    last: Mapping[str, dict],
+    safety_buffer: int = 0,
+) -> tuple[list[PlanLine], list[ListingPlan]]:
+    listings = inputs.listings
+    targets = []
+    for (shop_id, sku), group in listings.groupby(["shop_id", "sku"], sort=True):
+        listed = [int(x) for x in group["listed_quantity"] if not pd.isna(x)]
+        targets.append(Target(shop_id, sku, inputs.categories.get(sku), sum(listed) if listed else None))
+    lines = plan(
+        inputs.positions, targets, rules, locks, now, orders=inputs.orders, kits=inputs.kits,
+        safety_buffer=safety_buffer,
+    )  # fmt: skip
+    by_key = {(line.shop_id, line.sku): line for line in lines}
+    result = []
+    for (shop_id, sku), group in listings.groupby(["shop_id", "sku"], sort=True):
+        line = by_key[(shop_id, sku)]
+        ids = list(group["listing_id"])
+        shares = split(line.planned, {i: line.planned for i in ids}, {i: 1 for i in ids})
+        for _, listing in group.iterrows():
+            listing_id = listing["listing_id"]
+            listed = _now_listed(listing, last)
+            failures = int((last.get(listing_id) or {}).get("failures_in_a_row") or 0)
+            planned = shares[listing_id]
+            if shop_id not in pushable:
+                action = "no writer"
+            elif listed == planned and failures == 0:
+                action = "unchanged"
+            else:
+                action = "push"
+            address = ListingAddress(
+                shop_id=shop_id, sku=sku,
+                **{k: (None if pd.isna(listing[c]) else str(listing[c])) for k, c in (
+                    ("platform_product_id", "platform_product_id"), ("platform_sku_id", "platform_sku_id"),
+                    ("outer_id", "outer_id"), ("stock_item_id", "platform_stock_item_id"),
+                    ("location_id", "platform_location_id"))},
+            )  # fmt: skip
+            result.append(ListingPlan(line, address, listing_id, planned, listed, action, failures, _fetched(listing)))
+    return lines, result
+
+
+def sync(
+    serve_path: Path,
+    ops_path: Path,
+    writers: Mapping[str, StockWriter],
+    config_rules: list[Rule],
+    *,
+    safety_buffer: int = 0,
+    now: datetime | None = None,
+    dry_run: bool = True,
+    mode: Mode = "manual",
+    shops: set[str] | None = None,
+    pushable: set[str] | None = None,
+) -> SyncResult:
+    """Plan every listing and, unless `dry_run`, push the changes (of `shops`, or all) and audit each push.
+    Rules: the ops store's (edited on the dashboard) over shopkeep.toml's of the same name. `pushable`: the
+    shops a push would reach (default: those in `writers`), for a dry run that builds no writer."""
+    now = now or datetime.now(UTC)
+    run_id = uuid.uuid4().hex[:12]
+    interrupted = 0 if dry_run else len(store.interrupted_pushes(ops_path))
+    stored = store.current_rules(ops_path)
+    names = {rule.name for rule in stored}
+    rules = stored + [rule for rule in config_rules if rule.name not in names]
+    locks = store.current_locks(ops_path)
+    last = {row["listing_id"]: row for row in store.last_pushes(ops_path).to_dict("records")}
+    inputs = read_inputs(serve_path)
+    pushable = set(writers) if pushable is None else pushable
+    lines, listings = plan_listings(inputs, rules, locks, now, pushable, last, safety_buffer)
+    result = SyncResult(run_id, lines, listings, interrupted=interrupted)
+    if dry_run:
+        return result
+    failed_shops: dict[str, str] = {}
+    for item in listings:
+        if item.action != "push" or (shops is not None and item.address.shop_id not in shops):
+            continue
+        shop_id = item.address.shop_id
+        push_id = f"{run_id}-{uuid.uuid4().hex[:12]}"
+        store.start_push(ops_path, {
+            "push_id": push_id, "run_id": run_id, "mode": mode, "shop_id": shop_id, "sku": item.line.sku,
+            "listing_id": item.listing_id, "rule": item.line.rule, "rule_version": item.line.rule_version,
+            "before_qty": item.listed, "listing_fetched_at": item.fetched_at, "planned_qty": item.planned,
+        })  # fmt: skip
+        if shop_id in failed_shops:
+            ok, pushed, message = False, None, failed_shops[shop_id]
+        else:
+            try:
+                answer = writers[shop_id].set_stock(item.address, item.planned, push_id)
+                ok, pushed, message = answer.ok, answer.quantity, answer.message
+            except ChannelError as exc:  # the shop itself failed (credentials, network): its other SKUs wait
+                ok, pushed, message = False, None, str(exc)
+                failed_shops[shop_id] = message
+        store.finish_push(ops_path, push_id, ok, pushed, message)
+        result.pushed.append({"push_id": push_id, "listing_id": item.listing_id, "shop_id": shop_id,
+                              "sku": item.line.sku, "planned": item.planned, "ok": ok, "pushed": pushed,
+                              "message": message})  # fmt: skip
+    return result
