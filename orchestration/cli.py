@@ -493,6 +493,15 @@ def demo(
         console.print("2/3 materialising every asset (channels → raw → dbt → serve.duckdb)…")
         run_materialize(settings)
         console.print(f"[bold green]build finished in {time.monotonic() - started:.0f}s[/bold green]")
+        from orchestration.writeback import demo_stock_sync
+
+        lock, synced = demo_stock_sync(settings)
+        failed = sum(1 for p in synced.pushed if not p["ok"])
+        console.print(
+            f"stock sync: {lock}; pushed {len(synced.pushed)} listing changes to "
+            f"{len({p['shop_id'] for p in synced.pushed})} channels ({failed} failed) — `shopkeep stock plan` "
+            "shows the plan, the ops store's stock_pushes every push"
+        )
         if not serve:
             return
         console.print(f"3/3 serving the dashboards: [bold]http://localhost:{port}[/bold]")

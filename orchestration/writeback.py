@@ -49,3 +49,26 @@ def run_stock_sync(
         safety_buffer=settings.stock_sync.safety_buffer, now=now, dry_run=dry_run, mode=mode, shops=shops,
         pushable=pushable,
     )  # fmt: skip
+
+
+def demo_stock_sync(settings: Settings, now: datetime | None = None) -> tuple[str, SyncResult]:
+    """What `shopkeep demo` shows of stock sync: a lock of 5 units of the SKU listed in most shops with the most
+    stock, for the live shop's stream over the next 3 hours, then the plan pushed to every sandbox channel."""
+    from datetime import UTC, timedelta
+
+    from writeback.stock import store
+
+    now = now or datetime.now(UTC)
+    plan = run_stock_sync(settings, now=now).frame()
+    live = "douyin_live" if "douyin_live" in set(plan["shop_id"]) else None
+    note = "no live shop to lock stock for"
+    if live and not plan.empty:
+        spread = plan.groupby("sku").agg(shops=("shop_id", "nunique"), stock=("stock", "max"))
+        sku = spread.sort_values(["shops", "stock"], ascending=False).index[0]
+        current = {lock.lock_id: lock for lock in store.current_locks(settings.ops_path)}
+        version = current["demo-live-stream"].version if "demo-live-stream" in current else 0
+        until = now + timedelta(hours=3)
+        store.save_lock(settings.ops_path, "demo-live-stream", sku, live, 5, until, "demo", version,
+                        note="tonight's live stream")  # fmt: skip
+        note = f"5 units of {sku} locked for {live}'s live stream until {until:%H:%M} UTC"
+    return note, run_stock_sync(settings, now=now, dry_run=False, mode="manual")

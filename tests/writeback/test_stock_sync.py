@@ -128,3 +128,18 @@ def test_a_lock_for_a_live_stream_holds_units_for_one_shop_and_a_killed_push_is_
     assert audit.loc[audit.push_id == "killed-1", "result"].item() == "interrupted"
     assert set(audit.loc[audit.push_id != "killed-1", "result"]) == {"ok"}
     assert run_stock_sync(settings, now=now, dry_run=False).pushed == []
+
+
+def test_the_demo_locks_stock_for_the_live_stream_and_pushes_to_every_channel(live_shop):
+    from orchestration.writeback import demo_stock_sync
+
+    stack, settings = live_shop
+    note, result = demo_stock_sync(settings)
+    (lock,) = store.current_locks(settings.ops_path)
+    assert lock.shop_id == "douyin_live" and lock.quantity == 5 and lock.sku in note
+    assert {p["shop_id"] for p in result.pushed} == set(stack.world.shops["shop_id"])
+    assert all(p["ok"] for p in result.pushed)
+    live = [i for i in result.listings if i.line.sku == lock.sku and i.line.shop_id == "douyin_live"]
+    assert live and live[0].line.locked == 5
+    note, again = demo_stock_sync(settings)  # a second demo run moves the lock to a new version, pushes nothing new
+    assert store.current_locks(settings.ops_path)[0].version == 2 and again.pushed == []
