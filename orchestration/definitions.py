@@ -1,4 +1,4 @@
-"""The Dagster code location: assembles ingest, transform, publish and schedules over one Settings.
+"""The Dagster code location: assembles ingest, transform, publish, writeback and schedules over one Settings.
 
 Importing this module reads nothing and parses nothing: `defs` is built when Dagster loads the code location
 (`dagster dev -m orchestration.definitions`) or a caller calls it, from the config that load_settings finds."""
@@ -12,6 +12,7 @@ from orchestration.publish import dashboard_specs, publish_assets
 from orchestration.schedules import everything_job, hourly_refresh
 from orchestration.settings import Settings, load_settings
 from orchestration.transform import dbt_resource, transform_assets
+from orchestration.writeback import stock_sync_assets
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -25,6 +26,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *dbt_defs,
             *publish_assets(settings, mart_keys, check_keys),
             *dashboard_specs(),
+            *stock_sync_assets(settings),
         ],
         jobs=[everything_job],
         schedules=[hourly_refresh],

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -105,6 +105,8 @@ class StockSync:
 
     rules: tuple[Rule, ...] = ()
     safety_buffer: int = 0
+    push: Literal["manual", "after_build"] = "manual"
+    """"manual": only `shopkeep stock push` (or the demo) sends; "after_build": every materialisation pushes."""
 
 
 @dataclass(frozen=True)
@@ -371,6 +373,7 @@ class _DemoSection(_Section):
 
 class _StockSyncSection(_Section):
     safety_buffer: int = Field(0, ge=0)
+    push: Literal["manual", "after_build"] = "manual"
     rules: list[dict[str, Any]] = []
 
 
@@ -625,5 +628,7 @@ def load_settings(path: Path | None = None) -> Settings:
             reporting=config.currency.reporting,
             rates_file=rel(config.currency.rates_file) if config.currency.rates_file else None,
         ),
-        stock_sync=StockSync(rules=stock_rules, safety_buffer=config.stock_sync.safety_buffer),
+        stock_sync=StockSync(
+            rules=stock_rules, safety_buffer=config.stock_sync.safety_buffer, push=config.stock_sync.push
+        ),
     )

@@ -197,11 +197,14 @@ def start_stack(
     faults=None,
     marketplaces: bool = True,
     setup: Setup | None = None,
+    shopify_plus: bool = False,
 ) -> DemoStack:
     """The sandboxes of a seller's `setup` (default: the demo, every channel; `marketplaces=False`: Shopify and
     the WMS only) for `world` on free loopback ports (on the process's clock), the history exports, a config. `faults`
     (sandbox/faults.py) goes to the five channel sandboxes (one Faults shared by all, or a dict by demo shop
-    id); the WMS has none. The stack's world is the one the sandboxes serve (renamed, strict)."""
+    id); the WMS has none. The stack's world is the one the sandboxes serve (renamed, strict). `shopify_plus`:
+    the Shopify store has Shopify Plus's REST limits (a bucket of 400 calls leaking 20 a second; a standard
+    store's 40 and 2 a second make 200 stock pushes take 80 s)."""
     from datetime import timedelta
 
     from sandbox import douyin, jd, pinduoduo, shopify, taobao, wms
@@ -239,8 +242,9 @@ def start_stack(
         shop_faults = faults.get(demo_id) if isinstance(faults, dict) else faults
         if channel == "shopify":
             app = shopify.create_app(
-                world, shop_id=shop_id, token=TOKENS["SHOPIFY_GLOBAL_TOKEN"], faults=shop_faults
-            )
+                world, shop_id=shop_id, token=TOKENS["SHOPIFY_GLOBAL_TOKEN"], faults=shop_faults,
+                **({"bucket_size": 400, "leak_per_second": 20.0} if shopify_plus else {}),
+            )  # fmt: skip
         else:
             app = modules[channel].create_app(
                 world, shop_id=shop_id, app_key=TOKENS[f"{prefix}_APP_KEY"], app_secret=TOKENS[f"{prefix}_APP_SECRET"],

@@ -44,8 +44,9 @@ def _listed(servers) -> dict[tuple[str, str], int]:
 
 @pytest.fixture
 def live_shop(built_warehouse, pipeline_world, tmp_path):
-    """The published demo warehouse (a copy) with its five channel sandboxes serving the same world again."""
-    stack = start_stack(pipeline_world, tmp_path)
+    """The published demo warehouse (a copy) with its five channel sandboxes serving the same world again (the
+    Shopify store on Shopify Plus's call limits: a standard store takes 80 s for 200 pushes)."""
+    stack = start_stack(pipeline_world, tmp_path, shopify_plus=True)
     settings = stack.settings()
     shutil.copy(built_warehouse.serve_path, settings.serve_path)
     try:
@@ -143,3 +144,33 @@ def test_the_demo_locks_stock_for_the_live_stream_and_pushes_to_every_channel(li
     assert live and live[0].line.locked == 5
     note, again = demo_stock_sync(settings)  # a second demo run moves the lock to a new version, pushes nothing new
     assert store.current_locks(settings.ops_path)[0].version == 2 and again.pushed == []
+
+
+def test_the_dagster_asset_plans_after_each_build_and_pushes_only_when_configured(live_shop):
+    import dagster as dg
+
+    from orchestration.settings import ConfigError
+    from orchestration.writeback import stock_sync_assets
+
+    stack, settings = live_shop
+
+    def materialize(settings):
+        with dg.DagsterInstance.ephemeral() as instance:
+            result = dg.materialize(stock_sync_assets(settings), instance=instance)
+            (event,) = result.get_asset_materialization_events()
+            return {k: v.value for k, v in event.materialization.metadata.items()}
+
+    planned = materialize(settings)  # the shipped default: push = "manual"
+    assert planned["mode"].startswith("plan only") and planned["pushed"] == 0
+    assert store.pushes(settings.ops_path).empty
+    automatic = replace(settings, stock_sync=replace(settings.stock_sync, push="after_build",
+                                                     rules=(Rule("half", percent=50),)))  # fmt: skip
+    pushed = materialize(automatic)
+    assert pushed["mode"] == "pushed" and pushed["pushed"] == pushed["to change"] > 0 and pushed["failed"] == 0
+    audit = store.pushes(settings.ops_path, limit=10_000)
+    assert len(audit) == pushed["pushed"] and set(audit["mode"]) == {"automatic"}
+
+    without_wms = replace(settings, wms=None)
+    assert stock_sync_assets(without_wms) == []
+    with pytest.raises(ConfigError, match=r"stock sync needs warehouse stock: configure \[wms\]"):
+        run_stock_sync(without_wms)

@@ -80,6 +80,8 @@ class PlanLine:
     listed: int | None
     reason: str
     by_warehouse: tuple[tuple[str, int], ...] = ()
+    stocked: bool = True
+    """False when no warehouse has a record of the SKU (nor, for a kit, of all its components)."""
 
     @property
     def change(self) -> int | None:
@@ -243,15 +245,17 @@ def _plan_sku(
                     c.allocated[w] = c.allocated.get(w, 0) + units
                     sellable[w] -= units
 
-    return [_line(c) for c in claims]
+    return [_line(c, stocked=bool(stock)) for c in claims]
 
 
-def _line(c: _Claim) -> PlanLine:
+def _line(c: _Claim, stocked: bool) -> PlanLine:
     over = 0
     if (c.rule.overallocate or c.kept_minimum) and c.wanted > c.got:
         over = c.wanted - c.got
     planned = c.got + c.locked + over
-    if c.kept_minimum:
+    if not stocked:
+        reason = "no warehouse keeps this SKU: not synced"
+    elif c.kept_minimum:
         reason = f"below the minimum: kept at {c.rule.minimum}" + (f", {over} over-allocated" if over else "")
     elif c.wanted == 0:
         reason = "nothing to list" if c.stock <= 0 else "below the minimum: delisted"
@@ -277,4 +281,5 @@ def _line(c: _Claim) -> PlanLine:
         listed=c.target.listed,
         reason=reason,
         by_warehouse=tuple(sorted((w, n) for w, n in c.allocated.items() if n)),
+        stocked=stocked,
     )

@@ -7,7 +7,9 @@
 2. **Plan** (plan.py) per SKU × shop; a shop that lists one SKU in several listings has the planned units
    split over them (never the same units twice).
 3. **Diff**: a listing is pushed when its planned quantity differs from what the channel lists now (the last
-   pull, or the last confirmed push when that is newer), or when its last push failed. Nothing else is sent.
+   pull, or the last confirmed push planned from that same pull), or when its last push failed. Nothing else
+   is sent; a SKU no warehouse keeps a record of (and no kit of stocked components) is left alone ("not
+   stocked"): shopkeep does not know its stock, so it neither lists nor delists it.
 4. **Push** through each shop's `StockWriter` (connectors/common/stock.py); each push is audited in the ops
    store before it is sent (`pending`) and after (`ok` / `failed` with the platform's words). A run killed in
    between leaves `pending` rows: the next run marks them `interrupted` and plans again, and the absolute
@@ -92,7 +94,7 @@ class ListingPlan:
     listing_id: str
     planned: int
     listed: int | None
-    action: Literal["push", "unchanged", "no writer"]
+    action: Literal["push", "unchanged", "no writer", "not stocked"]
     failures_in_a_row: int = 0
     fetched_at: str | None = None
     """When the listing was pulled (ISO 8601)."""
@@ -166,7 +168,9 @@ def plan_listings(
             listed = _now_listed(listing, last)
             failures = int((last.get(listing_id) or {}).get("failures_in_a_row") or 0)
             planned = shares[listing_id]
-            if shop_id not in pushable:
+            if not line.stocked:
+                action = "not stocked"
+            elif shop_id not in pushable:
                 action = "no writer"
             elif listed == planned and failures == 0:
                 action = "unchanged"
