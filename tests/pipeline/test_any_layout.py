@@ -258,10 +258,10 @@ def _config(directory: Path, exports: Path, mappings: Path) -> Path:
     return config
 
 
-FILES_TO_SALES = "key:raw_*/* or +key:marts/daily_shop_sales or key:serve/*"
-"""What a new export changes and the tests read: the files' raw tables, daily sales and everything upstream,
-the publish step (`shopkeep materialize --select`; the first build was whole)."""
-FILES_TO_MARGINS = "key:raw_*/* or +key:marts/sku_margins"
+FILES_CHANGED = "key:raw_*/* or +key:marts/daily_shop_sales or +key:marts/sku_margins or key:serve/*"
+"""What a new or corrected export changes that the tests of this module read, in the order they run: the files'
+raw tables, daily sales and the margins with everything upstream, and the publish step (`shopkeep materialize
+--select`; the first and the last build are whole)."""
 
 
 def _materialize(config: Path, home: Path, select: str | None = None) -> subprocess.CompletedProcess:
@@ -417,7 +417,7 @@ def test_a_corrected_file_replaces_its_rows_and_the_numbers_follow(seller):
     ]
     # the order's total in the file no longer matches its lines: the importer keeps the file's total; the
     # published figures read lines
-    done = _materialize(config, directory / "dagster", FILES_TO_SALES)
+    done = _materialize(config, directory / "dagster", FILES_CHANGED)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     kept_refunds = refunds[
         ~((refunds.shop_id == "woo_store") & (refunds.order_id == order_removed) & (refunds.sku == sku_removed))
@@ -466,7 +466,7 @@ def test_two_years_of_history_imported_after_a_first_build_reach_the_margins(sel
     before, _ = _margins(directory / "build.duckdb")
     assert not [key for key in before if key[1] < "2026-06"]
     _write_erp(directory / "exports", history, history_refunds, suffix="-2024-2026")
-    done = _materialize(config, directory / "dagster", FILES_TO_MARGINS)
+    done = _materialize(config, directory / "dagster", FILES_CHANGED)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     after, skus = _margins(directory / "build.duckdb")
     sold = history[history.paid_at.notna() & ~history.status.isin(["cancelled", "cancelled_after_pay"])].copy()
