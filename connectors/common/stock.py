@@ -51,3 +51,36 @@ class StockWriter(Protocol):
         """Set the listed stock of `listing` to `quantity` (absolute). `push_id` identifies this push: a retry of
         the same push passes the same id (platforms with idempotency ids use it)."""
         ...
+
+
+class ChannelStockWriter:
+    """The rule every channel's StockWriter follows, in one place: the channel's errors (`refusals`) and a
+    ValueError (an address the platform cannot take) are that SKU's result with the message; the errors in
+    `shop_wide` (credentials, signature, permission) stop the shop's push. A subclass sets `_set`."""
+
+    refusals: tuple[type[Exception], ...] = ()
+    shop_wide: tuple[type[Exception], ...] = ()
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.shop_id: str = client.shop_id
+
+    def _set(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
+        raise NotImplementedError
+
+    def set_stock(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
+        try:
+            return self._set(listing, quantity, push_id)
+        except (*self.refusals, ValueError) as refused:
+            if isinstance(refused, self.shop_wide):
+                raise  # the shop's credentials or permissions: no SKU of this shop can be pushed
+            return StockResult(False, None, str(refused))
+
+
+def marketplace_writer(
+    writer: type[ChannelStockWriter], client: type, *, shop_id: str, base_url: str, app_key: str, app_secret: str,
+    access_token: str, token_env: str, **_: object,
+) -> ChannelStockWriter:  # fmt: skip
+    """A marketplace shop's StockWriter from its connector arguments (orchestration.ingest.connector_kwargs):
+    every marketplace client takes the shop id, gateway, app key and secret and the seller's access token."""
+    return writer(client(shop_id, base_url, app_key, app_secret, access_token, token_env=token_env))

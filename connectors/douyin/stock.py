@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from connectors.common.stock import ListingAddress, StockResult
+from connectors.common.stock import ChannelStockWriter, ListingAddress, StockResult, marketplace_writer
 from connectors.douyin.client import (
     DouyinAuthError,
     DouyinClient,
@@ -46,29 +46,21 @@ def set_stock(
     return idempotent_id
 
 
-class DouyinStockWriter:
+class DouyinStockWriter(ChannelStockWriter):
     """StockWriter for one Douyin shop (`sku.syncStock`: set, with the push id as `idempotent_id`)."""
 
-    def __init__(self, client: DouyinClient) -> None:
-        self.client = client
-        self.shop_id = client.shop_id
+    refusals = (DouyinError,)
+    shop_wide = (DouyinAuthError, DouyinConfigError, DouyinPermissionError)
 
-    def set_stock(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
-        try:
-            by = "sku_id" if listing.platform_sku_id else "out_sku_id"
-            set_stock(
-                self.client, listing.platform_sku_id or listing.outer_id or listing.sku, quantity, by=by,
-                product_id=listing.platform_product_id, idempotent_id=push_id,
-            )  # fmt: skip
-            return StockResult(True, quantity)
-        except (DouyinError, ValueError) as refused:
-            if isinstance(refused, (DouyinAuthError, DouyinConfigError, DouyinPermissionError)):
-                raise  # the shop's credentials or permissions: no SKU of this shop can be pushed
-            return StockResult(False, None, str(refused))
+    def _set(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
+        by = "sku_id" if listing.platform_sku_id else "out_sku_id"
+        set_stock(
+            self.client, listing.platform_sku_id or listing.outer_id or listing.sku, quantity, by=by,
+            product_id=listing.platform_product_id, idempotent_id=push_id,
+        )  # fmt: skip
+        return StockResult(True, quantity)
 
 
-def stock_writer(
-    *, shop_id: str, base_url: str, app_key: str, app_secret: str, access_token: str, token_env: str, **_: object
-) -> DouyinStockWriter:
+def stock_writer(**kwargs: object) -> ChannelStockWriter:
     """The shop's StockWriter from its connector arguments (orchestration.ingest.connector_kwargs)."""
-    return DouyinStockWriter(DouyinClient(shop_id, base_url, app_key, app_secret, access_token, token_env=token_env))
+    return marketplace_writer(DouyinStockWriter, DouyinClient, **kwargs)

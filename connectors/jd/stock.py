@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.common.stock import ListingAddress, StockResult
+from connectors.common.stock import ChannelStockWriter, ListingAddress, StockResult, marketplace_writer
 from connectors.jd.client import (
     JdAuthError,
     JdClient,
@@ -41,25 +41,17 @@ def get_stock(client: JdClient, sku_id: str | int) -> int:
     return int(result["stockNum"])
 
 
-class JdStockWriter:
+class JdStockWriter(ChannelStockWriter):
     """StockWriter for one JD shop (`jingdong.stock.write.updateSkuStock`: set)."""
 
-    def __init__(self, client: JdClient) -> None:
-        self.client = client
-        self.shop_id = client.shop_id
+    refusals = (JdError,)
+    shop_wide = (JdAuthError, JdSignatureError, JdPermissionError)
 
-    def set_stock(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
-        try:
-            set_stock(self.client, listing.platform_sku_id or listing.sku, quantity)
-            return StockResult(True, quantity)
-        except (JdError, ValueError) as refused:
-            if isinstance(refused, (JdAuthError, JdSignatureError, JdPermissionError)):
-                raise  # the shop's credentials or permissions: no SKU of this shop can be pushed
-            return StockResult(False, None, str(refused))
+    def _set(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
+        set_stock(self.client, listing.platform_sku_id or listing.sku, quantity)
+        return StockResult(True, quantity)
 
 
-def stock_writer(
-    *, shop_id: str, base_url: str, app_key: str, app_secret: str, access_token: str, token_env: str, **_: object
-) -> JdStockWriter:
+def stock_writer(**kwargs: object) -> ChannelStockWriter:
     """The shop's StockWriter from its connector arguments (orchestration.ingest.connector_kwargs)."""
-    return JdStockWriter(JdClient(shop_id, base_url, app_key, app_secret, access_token, token_env=token_env))
+    return marketplace_writer(JdStockWriter, JdClient, **kwargs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.common.stock import ListingAddress, StockResult
+from connectors.common.stock import ChannelStockWriter, ListingAddress, StockResult, marketplace_writer
 from connectors.pinduoduo.client import (
     PddAuthError,
     PddClient,
@@ -65,28 +65,20 @@ def set_stock(
     return True
 
 
-class PddStockWriter:
+class PddStockWriter(ChannelStockWriter):
     """StockWriter for one Pinduoduo shop (`pdd.goods.quantity.update`, update_type 1: set)."""
 
-    def __init__(self, client: PddClient) -> None:
-        self.client = client
-        self.shop_id = client.shop_id
+    refusals = (PddError,)
+    shop_wide = (PddAuthError, PddSignatureError, PddPermissionError)
 
-    def set_stock(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
-        try:
-            by_outer_id = not listing.platform_sku_id
-            goods_id = int(listing.platform_product_id) if listing.platform_product_id else None
-            sku = listing.platform_sku_id or listing.outer_id or listing.sku
-            set_stock(self.client, sku, quantity, goods_id=goods_id, by_outer_id=by_outer_id)
-            return StockResult(True, quantity)
-        except (PddError, ValueError) as refused:
-            if isinstance(refused, (PddAuthError, PddSignatureError, PddPermissionError)):
-                raise  # the shop's credentials or permissions: no SKU of this shop can be pushed
-            return StockResult(False, None, str(refused))
+    def _set(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
+        by_outer_id = not listing.platform_sku_id
+        goods_id = int(listing.platform_product_id) if listing.platform_product_id else None
+        sku = listing.platform_sku_id or listing.outer_id or listing.sku
+        set_stock(self.client, sku, quantity, goods_id=goods_id, by_outer_id=by_outer_id)
+        return StockResult(True, quantity)
 
 
-def stock_writer(
-    *, shop_id: str, base_url: str, app_key: str, app_secret: str, access_token: str, token_env: str, **_: object
-) -> PddStockWriter:
+def stock_writer(**kwargs: object) -> ChannelStockWriter:
     """The shop's StockWriter from its connector arguments (orchestration.ingest.connector_kwargs)."""
-    return PddStockWriter(PddClient(shop_id, base_url, app_key, app_secret, access_token, token_env=token_env))
+    return marketplace_writer(PddStockWriter, PddClient, **kwargs)

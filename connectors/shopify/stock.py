@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.common.stock import ListingAddress, StockResult
+from connectors.common.stock import ChannelStockWriter, ListingAddress, StockResult
 from connectors.shopify.client import (
     ShopifyAuthError,
     ShopifyClient,
@@ -35,29 +35,27 @@ def set_inventory_level(
     return answer["inventory_level"]
 
 
-class ShopifyStockWriter:
-    """StockWriter for one Shopify shop (`inventory_levels/set`: absolute, at the listing's location)."""
+class ShopifyStockWriter(ChannelStockWriter):
+    """StockWriter for one Shopify shop (`inventory_levels/set`: absolute, at the shop's configured location or
+    the listing's own)."""
+
+    refusals = (ShopifyError,)
+    shop_wide = (ShopifyAuthError, ShopifyPermissionError)
 
     def __init__(self, client: ShopifyClient, location_id: str | int | None = None) -> None:
-        self.client = client
-        self.shop_id = client.shop_id
+        super().__init__(client)
         self.location_id = str(location_id) if location_id else None
 
-    def set_stock(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
-        try:
-            location = self.location_id or listing.location_id
-            if not listing.stock_item_id or not location:
-                return StockResult(
-                    False, None,
-                    f"variant {listing.platform_sku_id} has no inventory item at a location Shopify reported; "
-                    "track its inventory in Shopify, then pull again",
-                )  # fmt: skip
-            level = set_inventory_level(self.client, location, listing.stock_item_id, quantity)
-            return StockResult(True, int(level.get("available", quantity)))
-        except (ShopifyError, ValueError) as refused:
-            if isinstance(refused, (ShopifyAuthError, ShopifyPermissionError)):
-                raise  # the shop's credentials or permissions: no SKU of this shop can be pushed
-            return StockResult(False, None, str(refused))
+    def _set(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
+        location = self.location_id or listing.location_id
+        if not listing.stock_item_id or not location:
+            return StockResult(
+                False, None,
+                f"variant {listing.platform_sku_id} has no inventory item at a location Shopify reported; "
+                "track its inventory in Shopify, then pull again",
+            )  # fmt: skip
+        level = set_inventory_level(self.client, location, listing.stock_item_id, quantity)
+        return StockResult(True, int(level.get("available", quantity)))
 
 
 def stock_writer(

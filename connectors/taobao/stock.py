@@ -3,7 +3,7 @@ default here; type 2 = add, floored at 0 by the platform) and the batch `taobao.
 
 from __future__ import annotations
 
-from connectors.common.stock import ListingAddress, StockResult
+from connectors.common.stock import ChannelStockWriter, ListingAddress, StockResult, marketplace_writer
 from connectors.taobao.client import (
     TaobaoAuthError,
     TaobaoClient,
@@ -76,33 +76,25 @@ def set_stock_batch(
     return _item(client, body, f"item {num_iid}")
 
 
-class TaobaoStockWriter:
+class TaobaoStockWriter(ChannelStockWriter):
     """StockWriter for one Tmall/Taobao shop (`taobao.item.quantity.update`, type 1: set)."""
 
-    def __init__(self, client: TaobaoClient) -> None:
-        self.client = client
-        self.shop_id = client.shop_id
+    refusals = (TaobaoError,)
+    shop_wide = (TaobaoAuthError, TaobaoConfigError, TaobaoPermissionError)
 
-    def set_stock(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
-        try:
-            item = set_stock(
-                self.client, listing.platform_sku_id or listing.outer_id or listing.sku, quantity,
-                num_iid=listing.platform_product_id,
-            )  # fmt: skip
-            skus = (item.get("skus") or {}).get("sku") or []
-            confirmed = next(
-                (s.get("quantity") for s in skus if str(s.get("sku_id")) == str(listing.platform_sku_id)),
-                None,
-            )
-            return StockResult(True, int(confirmed) if confirmed is not None else quantity)
-        except (TaobaoError, ValueError) as refused:
-            if isinstance(refused, (TaobaoAuthError, TaobaoConfigError, TaobaoPermissionError)):
-                raise  # the shop's credentials or permissions: no SKU of this shop can be pushed
-            return StockResult(False, None, str(refused))
+    def _set(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
+        item = set_stock(
+            self.client, listing.platform_sku_id or listing.outer_id or listing.sku, quantity,
+            num_iid=listing.platform_product_id,
+        )  # fmt: skip
+        skus = (item.get("skus") or {}).get("sku") or []
+        confirmed = next(
+            (s.get("quantity") for s in skus if str(s.get("sku_id")) == str(listing.platform_sku_id)),
+            None,
+        )
+        return StockResult(True, int(confirmed) if confirmed is not None else quantity)
 
 
-def stock_writer(
-    *, shop_id: str, base_url: str, app_key: str, app_secret: str, access_token: str, token_env: str, **_: object
-) -> TaobaoStockWriter:
+def stock_writer(**kwargs: object) -> ChannelStockWriter:
     """The shop's StockWriter from its connector arguments (orchestration.ingest.connector_kwargs)."""
-    return TaobaoStockWriter(TaobaoClient(shop_id, base_url, app_key, app_secret, access_token, token_env=token_env))
+    return marketplace_writer(TaobaoStockWriter, TaobaoClient, **kwargs)
