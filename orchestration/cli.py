@@ -391,6 +391,8 @@ def _stock_run(shop: list[str] | None, push: bool, csv: Path | None) -> None:
     settings = _settings()
     result = run_stock_sync(settings, shops=set(shop) if shop else None, dry_run=not push)
     frame = result.frame()
+    if shop:  # the plan is made for every shop (they share stock); show the ones asked for
+        frame = frame[frame["shop_id"].isin(shop)]
     if csv:
         frame.to_csv(csv, index=False)
         console.print(f"plan written to {csv} ({len(frame)} listings)")

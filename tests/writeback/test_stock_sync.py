@@ -174,3 +174,23 @@ def test_the_dagster_asset_plans_after_each_build_and_pushes_only_when_configure
     assert stock_sync_assets(without_wms) == []
     with pytest.raises(ConfigError, match=r"stock sync needs warehouse stock: configure \[wms\]"):
         run_stock_sync(without_wms)
+
+
+def test_the_plan_command_prints_the_changes_writes_every_line_to_csv_and_sends_nothing(live_shop, tmp_path,
+                                                                                        monkeypatch):  # fmt: skip
+    from typer.testing import CliRunner
+
+    from orchestration.cli import app
+
+    stack, settings = live_shop
+    monkeypatch.setenv("SHOPKEEP_CONFIG", str(stack.config_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    csv = tmp_path / "plan.csv"
+    done = CliRunner().invoke(app, ["stock", "plan", "--csv", str(csv), "--shop", "jd_pop"])
+    assert done.exit_code == 0, done.output
+    assert "dry run: nothing was sent" in done.output and "stock plan" in done.output
+    plan = pd.read_csv(csv)
+    assert len(plan) > 100 and set(plan["shop_id"]) == {"jd_pop"}
+    assert store.pushes(settings.ops_path).empty
+    refused = CliRunner().invoke(app, ["stock", "push", "--shop", "no_such_shop"])
+    assert refused.exit_code == 2 and "shop 'no_such_shop' is not an enabled shop" in refused.output
