@@ -189,7 +189,7 @@ def test_a_wrong_rule_from_the_page_is_refused_and_nothing_is_stored(tmp_path):
     assert store.current_rules(path) == []
 
 
-def test_many_processes_deciding_at_once_on_a_new_store_lose_nothing(tmp_path):
+def test_many_connections_deciding_at_once_on_a_new_store_lose_nothing(tmp_path):
     """Concurrent writers (a connection each) on a store that does not exist yet: every decision lands (no
     "database is locked" while the first ones create the schema)."""
     from concurrent.futures import ThreadPoolExecutor

@@ -22,7 +22,7 @@ locks edited on the dashboard, versioned), the plan is writeback/stock/plan.py.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -207,14 +207,3 @@ def rules_from_config(tables: list[dict[str, Any]], where: str = "stock_sync.rul
             raise RuleError(f"{where}: two rules are named {rule.name!r}; give each its own name")
         seen.add(rule.name)
     return rules
-
-
-@dataclass
-class Allocation:
-    """Where a shop's planned units come from: units per warehouse (never more than the warehouse has left)."""
-
-    by_warehouse: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_warehouse.values())
