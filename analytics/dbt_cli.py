@@ -3,49 +3,39 @@ or rebuild some models on a warehouse of their own (scheduled builds go through 
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
-import yaml
+from orchestration.transform import PARTIAL_PARSE_FILE, dbt_clock_env, partial_parse_state
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def with_clock(args: tuple[str, ...]) -> list[str]:
-    """`args` with dbt var `clock` set to this process's clock (unless the caller set one), as the orchestrator
-    does for every build (see the `clock()` macro): the marts' "now" is the clock that stamped the loads."""
-    args = list(args)
-    clock = datetime.now(UTC).isoformat(timespec="seconds")
-    if "--vars" in args:
-        at = args.index("--vars") + 1
-        variables = yaml.safe_load(args[at]) or {}
-        args[at] = json.dumps({"clock": clock, **variables}, default=str)
-    elif args and args[0] in {"build", "run", "test", "seed", "show", "compile"}:
-        args += ["--vars", json.dumps({"clock": clock})]
-    return args
-
-
 def run_dbt(build: Path, work: Path, *args: str) -> subprocess.CompletedProcess:
-    """`dbt <args>` on the DuckDB file `build` on this process's clock (`with_clock`), writing target/ and logs/
-    under `work`; the caller checks the return code (dbt's report is in stdout)."""
+    """`dbt <args>` on the DuckDB file `build` on this process's clock (environment variable SHOPKEEP_CLOCK, read by
+    the `clock()` macro, as the orchestrator does for every build: the marts' "now" is the clock that stamped the
+    loads; a `--vars '{clock: ...}'` in `args` wins), writing target/ and logs/ under `work`; the caller checks the
+    return code (dbt's report is in stdout). dbt starts from the project's partial-parse state
+    (orchestration.transform.partial_parse_state), so it parses only what changed since, not the whole project."""
+    target = work / "target"
+    if not (target / PARTIAL_PARSE_FILE).exists():
+        partial_parse_state(target, str(build))
     return subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),
-            *with_clock(args),
+            *args,
             "--project-dir",
             str(REPO / "dbt_project"),
             "--profiles-dir",
             str(REPO / "dbt_project"),
             "--target-path",
-            str(work / "target"),
+            str(target),
             "--log-path",
             str(work / "logs"),
         ],  # fmt: skip
-        env={**os.environ, "SHOPKEEP_BUILD_PATH": str(build)},
+        env={**os.environ, **dbt_clock_env(), "SHOPKEEP_BUILD_PATH": str(build)},
         capture_output=True,
         text=True,
         cwd=REPO,

@@ -1,7 +1,8 @@
 """The tests' clock: every test process runs on a fake clock that starts at PINNED_CLOCK and ticks (time-machine
 patches the process's datetime and time, sandbox server threads included), so the simulated shop ending the day
-before is the same world, served and built the same way, whatever day the suite runs. dbt gets the clock as its
-var `clock` (orchestration.transform.dbt_build_args, analytics.dbt_cli.run_dbt), so the marts agree.
+before is the same world, served and built the same way, whatever day the suite runs. dbt gets the clock in its
+environment (orchestration.transform.dbt_clock_env, used by the dbt assets and analytics.dbt_cli.run_dbt), so the
+marts agree.
 
 `live_clock()` lends a test the real clock (one test keeps exercising it); the pinned clock resumes where it
 stopped afterwards, so it never runs backwards."""

@@ -1,9 +1,13 @@
-{#- The moment the build runs: dbt var `clock` (an ISO instant, e.g. '2026-07-01T02:00:00+00:00'), else the
-    database's now(). The orchestrator always passes its own clock, so a build's "now" is the clock that stamped
-    its loads (one clock for loads, ages and freshness, which also lets the tests pin it). -#}
+{#- The moment the build runs: dbt var `clock` (an ISO instant, e.g. '2026-07-01T02:00:00+00:00') when given on
+    the command line, else environment variable SHOPKEEP_CLOCK (the orchestrator sets it to its own clock for every
+    build, so a build's "now" is the clock that stamped its loads, which also lets the tests pin it), else the
+    database's now(). The variable is read only when the SQL runs (`execute`), never while dbt parses: a clock that
+    changes every build then leaves dbt's partial parsing valid (a changed var or parse-time env var would make
+    dbt parse the whole project again, ~10 s a build). -#}
 {% macro clock() -%}
-    {%- if var('clock', none) -%}
-        cast('{{ var("clock") }}' as timestamptz)
+    {%- set moment = var('clock', none) or (env_var('SHOPKEEP_CLOCK', '') if execute else '') -%}
+    {%- if moment -%}
+        cast('{{ moment }}' as timestamptz)
     {%- else -%}
         now()
     {%- endif -%}
