@@ -90,3 +90,18 @@ def wall_refresh_seconds() -> float:
     if not seconds >= MIN_WALL_REFRESH_SECONDS:
         raise SettingsError(f"{WALL_REFRESH_ENV}={raw!r}: refresh at most every {MIN_WALL_REFRESH_SECONDS} s")
     return seconds
+
+
+def stock_sync_section() -> dict:
+    """The config file's [stock_sync] table (its default rules and safety buffer; empty without a config file:
+    then only the rules edited on the stock page apply). Checked where it is used (writeback.stock.rules)."""
+    cfg = config_path()
+    if not cfg.is_file():
+        return {}
+    try:
+        with cfg.open("rb") as fh:
+            config = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{cfg} is not valid TOML: {exc}") from exc
+    section = config.get("stock_sync", {})
+    return section if isinstance(section, dict) else {}

@@ -1,7 +1,6 @@
 """Wiring of writeback (the composition root's part): each configured shop's StockWriter from its settings, and
 stock sync run over the published snapshot and the ops store."""
 
-
 import importlib
 from datetime import datetime
 
@@ -11,7 +10,8 @@ from connectors.channels import CHANNELS
 from connectors.common.stock import StockWriter
 from orchestration.ingest import connector_kwargs
 from orchestration.settings import ConfigError, Settings
-from writeback.stock.sync import SyncResult, sync
+from writeback.stock import store
+from writeback.stock.sync import SyncResult, read_inputs, sync
 
 STOCK_SYNC_POOL = "stock_sync"
 """One stock sync at a time (the pools' default limit is 1, orchestration/dagster.yaml): two runs planning from
@@ -66,8 +66,6 @@ def demo_stock_sync(settings: Settings, now: datetime | None = None) -> tuple[st
     stock, for the live shop's stream over the next 3 hours, then the plan pushed to every sandbox channel."""
     from datetime import UTC, timedelta
 
-    from writeback.stock import store
-
     now = now or datetime.now(UTC)
     plan = run_stock_sync(settings, now=now).frame()
     live = "douyin_live" if "douyin_live" in set(plan["shop_id"]) else None
@@ -115,3 +113,92 @@ def stock_sync_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         )
 
     return [stock_sync]
+
+
+PUSH_OP = "push_requested_stock"
+
+
+class StockPushRequest(dg.Config):
+    request_id: int
+
+
+def carry_out_push_request(settings: Settings, request_id: int, run_id: str) -> dict | None:
+    """Push the plan a manager asked for on the stock page, if the snapshot it was planned from is still the
+    published one; else refuse, saying so (the manager looks at the new plan and asks again). Returns the
+    request as finished, or None when another run had claimed it."""
+    request = store.claim_push_request(settings.ops_path, request_id, run_id)
+    if request is None:
+        return None
+    try:
+        published = read_inputs(settings.serve_path).published_at if settings.serve_path.exists() else None
+        seen = request["snapshot_version"]
+        if seen and published and datetime.fromisoformat(seen) != datetime.fromisoformat(published):
+            refused, message = (
+                True,
+                (
+                    f"not pushed: the plan shown was of the snapshot published at {seen}; a newer one "
+                    f"({published}) has been published since, so the plan may differ. Look at the stock page again "
+                    "and push from there."
+                ),
+            )
+        else:
+            shops = set(request["shops"].split(",")) if request["shops"] else None
+            result = run_stock_sync(settings, shops=shops, dry_run=False, mode="manual")
+            failed = sum(1 for p in result.pushed if not p["ok"])
+            refused, message = (
+                False,
+                (
+                    f"pushed {len(result.pushed) - failed} listing changes, {failed} failed (run {result.run_id})"
+                ),
+            )
+    except Exception as exc:  # noqa: BLE001 - the request must say why, whatever it was; the run fails too
+        store.finish_push_request(settings.ops_path, request_id, True, f"not pushed: {exc}")
+        raise
+    store.finish_push_request(settings.ops_path, request_id, refused, message)
+    return {**request, "status": "refused" if refused else "done", "message": message}
+
+
+def stock_push_job(settings: Settings) -> dg.JobDefinition:
+    """`stock_push`: carries out one push request from the stock page (run config: its request_id)."""
+
+    @dg.op(name=PUSH_OP, pool=STOCK_SYNC_POOL)
+    def push_requested_stock(context: dg.OpExecutionContext, config: StockPushRequest) -> None:
+        done = carry_out_push_request(settings, config.request_id, context.run_id)
+        if done is None:
+            context.log.info(f"push request {config.request_id} was carried out by another run")
+        elif done["status"] == "refused":
+            context.log.warning(done["message"])
+        else:
+            context.log.info(done["message"])
+
+    @dg.job(name="stock_push", description="Push the stock plan a manager asked for on the stock page.")
+    def stock_push() -> None:
+        push_requested_stock()
+
+    return stock_push
+
+
+def push_request_run_config(request_id: int) -> dict:
+    return {"ops": {PUSH_OP: {"config": {"request_id": request_id}}}}
+
+
+def stock_push_sensor(settings: Settings, job: dg.JobDefinition) -> dg.SensorDefinition:
+    """Every 15 s: a run of `stock_push` for each push a manager asked for (running by default: it acts only on
+    a manager's request; `dagster-daemon` must run)."""
+
+    @dg.sensor(
+        name="stock_push_requests", job=job, minimum_interval_seconds=15,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )  # fmt: skip
+    def stock_push_requests(context: dg.SensorEvaluationContext):
+        requests = store.pending_push_requests(settings.ops_path)
+        if not requests:
+            return dg.SkipReason("no push requested on the stock page")
+        return [
+            dg.RunRequest(
+                run_key=f"stock-push-{r['request_id']}", run_config=push_request_run_config(r["request_id"])
+            )
+            for r in requests
+        ]
+
+    return stock_push_requests

@@ -14,8 +14,9 @@ send to suppliers. Nothing here sends anything.
 - `snapshot_version` records which published snapshot the manager was looking at: the `published_at` of
   serve.duckdb's meta.publish_log (ISO 8601, UTC), stable across processes (unlike the file's inode).
 - Stock sync (writeback/stock) keeps its rules and locks here (`stock_rules`, `stock_locks`: every version
-  kept, with who changed what and when) and an audit row per push (`stock_pushes`); writeback/stock/store.py
-  reads and writes them.
+  kept, with who changed what and when), an audit row per push (`stock_pushes`) and the pushes managers ask for
+  on the stock page (`stock_push_requests`, carried out by Dagster); writeback/stock/store.py reads and writes
+  them.
 - A store another process holds busy is retried (`connect`): a decision is never lost to "database is locked".
 - Plain Python with the standard library's sqlite3: no Streamlit, unit-testable.
 """
@@ -36,7 +37,7 @@ import pandas as pd
 
 Status = Literal["approved", "edited", "rejected"]
 STATUSES: tuple[Status, ...] = ("approved", "edited", "rejected")
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = f"""
 create table if not exists po_decisions (
@@ -128,6 +129,17 @@ create table if not exists stock_pushes (
     finished_at text
 );
 create index if not exists stock_pushes_listing on stock_pushes (listing_id, started_at);
+create table if not exists stock_push_requests (
+    request_id integer primary key autoincrement,
+    requested_by text not null,
+    requested_at text not null,
+    shops text,                        -- comma-separated shop ids; null: every shop
+    snapshot_version text,             -- the published snapshot whose plan the manager saw
+    status text not null check (status in ('pending', 'running', 'done', 'refused')),
+    run_id text,                       -- the stock sync run that carried it out
+    message text,                      -- what the run did, or why it was refused
+    finished_at text
+);
 pragma user_version = {SCHEMA_VERSION};
 """
 
@@ -232,12 +244,41 @@ def connect(path: Path | str) -> Iterator[sqlite3.Connection]:
         con.close()
 
 
-def record(path: Path | str, decision: Decision, decided_at: datetime | None = None) -> int:
-    """Append `decision` to the store; returns its decision_id."""
+class StaleDecision(OpsStoreError):
+    """The draft line was decided by someone else after the deciding manager loaded it."""
+
+
+UNCHECKED = object()
+
+
+def record(
+    path: Path | str,
+    decision: Decision,
+    decided_at: datetime | None = None,
+    seen: int | None | object = UNCHECKED,
+) -> int:
+    """Append `decision` to the store; returns its decision_id.
+
+    `seen`: the decision_id the manager was looking at for this line (None: it was undecided). If the line's
+    latest decision is another one by now (someone decided it meanwhile), nothing is stored and StaleDecision says
+    what that decision is, instead of the last click silently winning. Checked and written in one transaction."""
     if decision.status not in STATUSES:
         raise OpsStoreError(f"unknown decision status {decision.status!r}; expected one of {STATUSES}")
     stamp = (decided_at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
     with connect(path) as con:
+        con.execute("begin immediate")
+        if seen is not UNCHECKED:
+            latest = con.execute(
+                "select decision_id, status, approved_qty, decided_at from po_decisions_current "
+                "where draft_id = ? and sku = ?",
+                (decision.draft_id, decision.sku),
+            ).fetchone()
+            if (latest[0] if latest else None) != seen:
+                what = f"{latest[1]}" + (f" {latest[2]} units" if latest[2] is not None else "")
+                raise StaleDecision(
+                    f"{decision.sku}: someone {what} this line at {latest[3]} after you loaded the page, so your "
+                    "decision was not saved; the page now shows theirs — decide again if you disagree"
+                )
         cursor = con.execute(
             """insert into po_decisions (draft_id, sku, supplier_id, as_of_date, suggested_qty, approved_qty,
                    status, decided_at, snapshot_version, note)

@@ -100,3 +100,10 @@ def ghost_listings(path: str, version: Version, categories: tuple[str, ...]) -> 
         """,
         {"categories": list(categories)},
     )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def listing_shops(path: str, version: Version) -> list[str]:
+    """Shops whose listings shopkeep reads (marts.channel_listings): the shops stock sync can list stock in."""
+    frame = _df(path, "select distinct shop_id from marts.channel_listings order by 1")
+    return frame["shop_id"].tolist()

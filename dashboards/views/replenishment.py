@@ -82,7 +82,8 @@ def _decide(line: dict, reject: bool) -> None:
             snapshot_version=serving.snapshot_id(sel.path, sel.version),
             note=st.session_state.get(f"replenishment_note__{key}"),
         )
-        ops.record(store, decision)
+        seen = line.get("decision_id")
+        ops.record(store, decision, seen=None if pd.isna(seen) else int(seen))
     except ops.OpsStoreError as exc:
         st.session_state[FLASH_KEY] = ("error", t("replenishment_invalid", error=exc))
         return
@@ -109,7 +110,7 @@ if store_error:
 
 decisions = _decisions()
 merged = lines.merge(
-    decisions[["draft_id", "sku", "status", "approved_qty", "decided_at", "note"]],
+    decisions[["draft_id", "sku", "decision_id", "status", "approved_qty", "decided_at", "note"]],
     on=["draft_id", "sku"],
     how="left",
 )

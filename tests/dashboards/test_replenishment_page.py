@@ -123,6 +123,26 @@ def test_an_edited_quantity_is_an_edited_approval_and_a_rejection_replaces_it(
     assert decision_cells(render_page(serve, "replenishment", monkeypatch, lang="en"))[sku] == "Rejected"
 
 
+def test_a_decision_on_a_line_another_manager_decided_after_the_page_loaded_is_refused(
+    built_serve_path, ops_store, monkeypatch
+):
+    serve = built_serve_path
+    draft_id, sku, supplier_id, quantity, _pack = draft_lines(serve)[0]
+    key = f"{draft_id}|{sku}"
+    at = render_page(serve, "replenishment", monkeypatch)  # the line is undecided on this manager's page
+    line = dict(draft_id=draft_id, sku=sku, supplier_id=supplier_id, suggested_qty=quantity)
+    theirs = ops.record(ops_store, ops.decide(**line, quantity=None, reject=True), seen=None)
+
+    at.button(key=f"replenishment_approve__{key}").click().run()
+
+    assert not at.exception
+    (message,) = [e.value for e in at.error]
+    assert message.startswith("无法保存") and "someone rejected this line" in message
+    (row,) = ops.current_decisions(ops_store).to_dict("records")
+    assert (row["decision_id"], row["status"]) == (theirs, "rejected")
+    assert decision_cells(at)[sku] == "已拒绝"  # the page now shows their decision
+
+
 def test_approving_zero_units_is_refused_with_a_message_and_nothing_is_stored(
     built_serve_path, ops_store, monkeypatch
 ):

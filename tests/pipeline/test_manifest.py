@@ -22,6 +22,7 @@ def project(tmp_path, monkeypatch):
     manifest = root / "target" / "manifest.json"
     manifest.parent.mkdir()
     manifest.write_text("{}")
+    (manifest.parent / transform.PARTIAL_PARSE_FILE).write_bytes(b"dbt's partial-parse state")
     monkeypatch.setattr(transform, "DBT_PROJECT_DIR", root)
     monkeypatch.setattr(transform, "dbt_project", types.SimpleNamespace(manifest_path=manifest))
     return root
@@ -44,6 +45,11 @@ def test_files_dbt_writes_itself_do_not_make_it_stale(project):
         path.write_text("id: x\n")
         _newer(path, manifest)
     assert not transform._manifest_is_stale()
+
+
+def test_a_manifest_without_dbts_partial_parse_state_beside_it_is_parsed_again(project):
+    (project / "target" / transform.PARTIAL_PARSE_FILE).unlink()
+    assert transform._manifest_is_stale()
 
 
 @pytest.mark.parametrize(

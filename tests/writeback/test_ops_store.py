@@ -55,6 +55,20 @@ def test_the_latest_decision_on_a_line_wins_and_the_earlier_ones_stay_in_its_his
     assert ops.history(store, LINE["draft_id"], LINE["sku"])["decided_at"][0] == "2026-07-01T02:00:00+00:00"
 
 
+def test_a_decision_made_on_a_line_someone_else_decided_meanwhile_is_refused_and_theirs_stands(tmp_path):
+    store = tmp_path / "ops.sqlite"
+    # two managers load the page while the line is undecided (seen = None)
+    mine = ops.record(store, ops.decide(**LINE, quantity=120), seen=None)
+    with pytest.raises(ops.StaleDecision, match=r"someone approved 120 units this line at .* not saved"):
+        ops.record(store, ops.decide(**LINE, quantity=None, reject=True), seen=None)
+    (row,) = ops.current_decisions(store).to_dict("records")
+    assert (row["decision_id"], row["status"]) == (mine, "approved")
+    # after a reload the second manager sees the approval and may replace it
+    theirs = ops.record(store, ops.decide(**LINE, quantity=None, reject=True), seen=mine)
+    assert ops.current_decisions(store).to_dict("records")[0]["decision_id"] == theirs
+    assert list(ops.history(store, LINE["draft_id"], LINE["sku"])["status"]) == ["approved", "rejected"]
+
+
 @pytest.mark.parametrize("quantity", [0, -12, None, 1.5])
 def test_an_approval_needs_a_whole_quantity_above_zero(quantity):
     with pytest.raises(ops.OpsStoreError, match="AP-0001-M.*reject the line"):

@@ -70,7 +70,9 @@ def test_a_push_reaches_all_five_channels_is_audited_and_a_second_run_pushes_not
     before = _listed(stack.servers)
 
     pushed = run_stock_sync(settings, now=now, dry_run=False)
-    assert pushed.pushed and all(p["ok"] for p in pushed.pushed), [p for p in pushed.pushed if not p["ok"]][:3]
+    assert pushed.pushed and all(p["ok"] for p in pushed.pushed), [p for p in pushed.pushed if not p["ok"]][
+        :3
+    ]
     assert {p["shop_id"] for p in pushed.pushed} == set(stack.world.shops["shop_id"])
     after = _listed(stack.servers)
     with duckdb.connect(str(settings.serve_path), read_only=True) as con:
@@ -89,7 +91,11 @@ def test_a_push_reaches_all_five_channels_is_audited_and_a_second_run_pushes_not
     assert audit["planned_qty"].le(50).all()
 
     again = run_stock_sync(settings, now=now, dry_run=False)
-    assert again.pushed == [], (len(again.pushed), again.pushed[:3], [i for i in again.listings if i.action == "push"][:2])  # what was pushed is what the channels list: nothing to change
+    assert again.pushed == [], (
+        len(again.pushed),
+        again.pushed[:3],
+        [i for i in again.listings if i.action == "push"][:2],
+    )  # what was pushed is what the channels list: nothing to change
     # never more than there is: per SKU, the planned units of all shops fit the sellable stock
     lines = pd.DataFrame([vars(line) for line in again.lines])
     over = lines.groupby("sku")[["allocated", "locked"]].sum().sum(axis=1)
@@ -142,7 +148,9 @@ def test_the_demo_locks_stock_for_the_live_stream_and_pushes_to_every_channel(li
     assert all(p["ok"] for p in result.pushed)
     live = [i for i in result.listings if i.line.sku == lock.sku and i.line.shop_id == "douyin_live"]
     assert live and live[0].line.locked == 5
-    note, again = demo_stock_sync(settings)  # a second demo run moves the lock to a new version, pushes nothing new
+    note, again = demo_stock_sync(
+        settings
+    )  # a second demo run moves the lock to a new version, pushes nothing new
     assert store.current_locks(settings.ops_path)[0].version == 2 and again.pushed == []
 
 
@@ -166,7 +174,9 @@ def test_the_dagster_asset_plans_after_each_build_and_pushes_only_when_configure
     automatic = replace(settings, stock_sync=replace(settings.stock_sync, push="after_build",
                                                      rules=(Rule("half", percent=50),)))  # fmt: skip
     pushed = materialize(automatic)
-    assert pushed["mode"] == "pushed" and pushed["pushed"] == pushed["to change"] > 0 and pushed["failed"] == 0
+    assert (
+        pushed["mode"] == "pushed" and pushed["pushed"] == pushed["to change"] > 0 and pushed["failed"] == 0
+    )
     audit = store.pushes(settings.ops_path, limit=10_000)
     assert len(audit) == pushed["pushed"] and set(audit["mode"]) == {"automatic"}
 
@@ -194,3 +204,43 @@ def test_the_plan_command_prints_the_changes_writes_every_line_to_csv_and_sends_
     assert store.pushes(settings.ops_path).empty
     refused = CliRunner().invoke(app, ["stock", "push", "--shop", "no_such_shop"])
     assert refused.exit_code == 2 and "shop 'no_such_shop' is not an enabled shop" in refused.output
+
+
+def test_a_push_asked_for_on_the_page_is_carried_out_once_by_the_sensors_run_and_refused_when_stale(
+    live_shop,
+):
+    import dagster as dg
+
+    from orchestration.writeback import stock_push_job, stock_push_sensor
+    from writeback.stock.sync import read_inputs
+
+    stack, settings = live_shop
+    settings = replace(settings, stock_sync=replace(settings.stock_sync, rules=(Rule("sixty", percent=60),)))
+    published = read_inputs(settings.serve_path).published_at
+    job = stock_push_job(settings)
+    sensor = stock_push_sensor(settings, job)
+    with dg.DagsterInstance.ephemeral() as instance:
+        context = dg.build_sensor_context(instance=instance)
+        assert isinstance(sensor(context), dg.SkipReason)  # nothing asked for
+
+        fresh = store.request_push(settings.ops_path, "ming", published, ["jd_pop", "douyin_live"])
+        assert (
+            store.request_push(settings.ops_path, "li", published, ["douyin_live", "jd_pop"]) == fresh
+        )  # same
+        stale = store.request_push(settings.ops_path, "ming", "2026-01-01T00:00:00+00:00")
+        requests = sensor(context)
+        assert [r.run_key for r in requests] == [f"stock-push-{fresh}", f"stock-push-{stale}"]
+        for request in requests:
+            assert job.execute_in_process(run_config=request.run_config, instance=instance).success
+
+        done = store.push_requests(settings.ops_path).set_index("request_id")
+        assert done.loc[fresh, "status"] == "done" and done.loc[stale, "status"] == "refused"
+        assert "a newer one" in done.loc[stale, "message"] and "pushed" in done.loc[fresh, "message"]
+        audit = store.pushes(settings.ops_path, limit=10_000)
+        assert len(audit) > 0 and set(audit["shop_id"]) == {"jd_pop", "douyin_live"}
+        assert set(audit["result"]) == {"ok"} and set(audit["mode"]) == {"manual"}
+
+        # a run started again for a request already carried out does nothing
+        assert job.execute_in_process(run_config=requests[0].run_config, instance=instance).success
+        assert len(store.pushes(settings.ops_path, limit=10_000)) == len(audit)
+        assert isinstance(sensor(context), dg.SkipReason)

@@ -60,6 +60,10 @@ class Target:
     """What the channel lists now, if known."""
 
 
+WHY = ("not_stocked", "kept_minimum", "nothing", "delisted", "over_allocated", "scarce", "as_rule")
+"""Why a line plans what it plans (PlanLine.why), as codes."""
+
+
 @dataclass(frozen=True)
 class PlanLine:
     shop_id: str
@@ -79,6 +83,8 @@ class PlanLine:
     over_allocated: int
     listed: int | None
     reason: str
+    why: str = "as_rule"
+    """`reason` as a code (WHY) for pages that say it in their own language."""
     by_warehouse: tuple[tuple[str, int], ...] = ()
     stocked: bool = True
     """False when no warehouse has a record of the SKU (nor, for a kit, of all its components)."""
@@ -107,7 +113,9 @@ def _kit_positions(
     kit: str, components: list[tuple[str, int]], positions: dict[str, dict[str, Position]]
 ) -> dict[str, Position]:
     """A kit's positions per warehouse: the minimum over components of (on hand - reserved) ÷ quantity."""
-    warehouses = set.intersection(*(set(positions.get(c, {})) for c, _ in components)) if components else set()
+    warehouses = (
+        set.intersection(*(set(positions.get(c, {})) for c, _ in components)) if components else set()
+    )
     kit_positions = {}
     for warehouse in sorted(warehouses):
         buildable = min(
@@ -167,7 +175,8 @@ def plan(
     for target in targets:
         targets_by_sku[target.sku].append(target)
     active = sorted(
-        (lock for lock in locks if now is None or lock.active(now)), key=lambda lock: (lock.until, lock.lock_id)
+        (lock for lock in locks if now is None or lock.active(now)),
+        key=lambda lock: (lock.until, lock.lock_id),
     )
     locks_by_sku: dict[str, list[Lock]] = defaultdict(list)
     for lock in active:
@@ -227,7 +236,9 @@ def _plan_sku(
                 x += amount if name in rule.add else -amount if name in rule.subtract else 0
         x -= all_locked - locked_by_shop.get(target.shop_id, 0)  # other shops' locks never count here
         wanted, kept_minimum = rule.listed(x) if counted else (0, False)
-        claims.append(_Claim(target, rule, x, wanted, kept_minimum, locked=locked_by_shop.get(target.shop_id, 0)))
+        claims.append(
+            _Claim(target, rule, x, wanted, kept_minimum, locked=locked_by_shop.get(target.shop_id, 0))
+        )
 
     # 3. allocation: priority tiers, highest first; shares within a tier, warehouse by warehouse
     for priority in sorted({c.rule.priority for c in claims}, reverse=True):
@@ -254,17 +265,20 @@ def _line(c: _Claim, stocked: bool) -> PlanLine:
         over = c.wanted - c.got
     planned = c.got + c.locked + over
     if not stocked:
-        reason = "no warehouse keeps this SKU: not synced"
+        why, reason = "not_stocked", "no warehouse keeps this SKU: not synced"
     elif c.kept_minimum:
+        why = "kept_minimum"
         reason = f"below the minimum: kept at {c.rule.minimum}" + (f", {over} over-allocated" if over else "")
     elif c.wanted == 0:
-        reason = "nothing to list" if c.stock <= 0 else "below the minimum: delisted"
+        why, reason = (
+            ("nothing", "nothing to list") if c.stock <= 0 else ("delisted", "below the minimum: delisted")
+        )
     elif over:
-        reason = f"over-allocated by rule: {over} more than the shared stock allows"
+        why, reason = "over_allocated", f"over-allocated by rule: {over} more than the shared stock allows"
     elif c.got < c.wanted:
-        reason = f"scarce: {c.got} of the {c.wanted} the rule asks for"
+        why, reason = "scarce", f"scarce: {c.got} of the {c.wanted} the rule asks for"
     else:
-        reason = "as the rule asks"
+        why, reason = "as_rule", "as the rule asks"
     if c.locked:
         reason += f"; {c.locked} locked for this shop"
     return PlanLine(
@@ -280,6 +294,7 @@ def _line(c: _Claim, stocked: bool) -> PlanLine:
         over_allocated=over,
         listed=c.target.listed,
         reason=reason,
+        why=why,
         by_warehouse=tuple(sorted((w, n) for w, n in c.allocated.items() if n)),
         stocked=stocked,
     )

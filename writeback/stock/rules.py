@@ -128,7 +128,7 @@ def _names(value: Any, where: str, key: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise RuleError(f"{where}: {key} must be a list of names (or \"*\"), got {value!r}")
+        raise RuleError(f'{where}: {key} must be a list of names (or "*"), got {value!r}')
     return tuple(v.strip() for v in value)
 
 
@@ -145,11 +145,13 @@ def rule_from_dict(data: dict[str, Any], where: str = "stock rule") -> Rule:
     known = {f.name for f in fields(Rule)}
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise RuleError(f"{where}: every rule needs a name (name = \"...\")")
+        raise RuleError(f'{where}: every rule needs a name (name = "...")')
     where = f"{where} (name {name!r})"
     unknown = sorted(set(data) - known)
     if unknown:
-        raise RuleError(f"{where}: unknown key {unknown[0]!r}; the keys are {', '.join(sorted(known - {'version'}))}")
+        raise RuleError(
+            f"{where}: unknown key {unknown[0]!r}; the keys are {', '.join(sorted(known - {'version'}))}"
+        )
     values: dict[str, Any] = {"name": name.strip()}
     for key in ("shops", "categories", "skus", "warehouses"):
         if key in data:
@@ -187,7 +189,7 @@ def rule_from_dict(data: dict[str, Any], where: str = "stock rule") -> Rule:
     if "below_minimum" in data:
         if data["below_minimum"] not in ("delist", "minimum"):
             raise RuleError(
-                f"{where}: below_minimum must be \"delist\" (push 0) or \"minimum\" (keep the minimum listed), "
+                f'{where}: below_minimum must be "delist" (push 0) or "minimum" (keep the minimum listed), '
                 f"got {data['below_minimum']!r}"
             )
         values["below_minimum"] = data["below_minimum"]

@@ -53,7 +53,9 @@ def _insert_version(
                 list(columns.values()),
             )
         except sqlite3.IntegrityError as exc:  # another process inserted the same version meanwhile
-            raise StaleEdit(f"{what} was changed at the same moment; reload it and make your change again") from exc
+            raise StaleEdit(
+                f"{what} was changed at the same moment; reload it and make your change again"
+            ) from exc
         return current + 1
 
 
@@ -77,7 +79,9 @@ def save_rule(
     return rule_from_dict({**definition, "version": version})
 
 
-def delete_rule(path: Path | str, name: str, by: str, expected_version: int, at: datetime | None = None) -> None:
+def delete_rule(
+    path: Path | str, name: str, by: str, expected_version: int, at: datetime | None = None
+) -> None:
     _insert_version(
         path, "stock_rules", "name", name, expected_version,
         {"definition": None, "changed_by": by, "changed_at": _now(at), "note": "deleted"}, f"stock rule {name!r}",
@@ -90,13 +94,19 @@ def current_rules(path: Path | str) -> list[Rule]:
     if not Path(path).exists():
         return []
     with connect(path) as con:
-        rows = con.execute("select name, version, definition from stock_rules_current order by name").fetchall()
+        rows = con.execute(
+            "select name, version, definition from stock_rules_current order by name"
+        ).fetchall()
     rules = []
     for name, version, definition in rows:
         try:
-            rules.append(rule_from_dict({**json.loads(definition), "version": version}, "stock rule in the ops store"))
+            rules.append(
+                rule_from_dict({**json.loads(definition), "version": version}, "stock rule in the ops store")
+            )
         except (RuleError, ValueError) as exc:
-            raise RuleError(f"{exc} (ops store rule {name!r} version {version}: edit it on the stock page)") from exc
+            raise RuleError(
+                f"{exc} (ops store rule {name!r} version {version}: edit it on the stock page)"
+            ) from exc
     return rules
 
 
@@ -221,3 +231,75 @@ def last_pushes(path: Path | str) -> pd.DataFrame:
             """,
             con,
         )[columns]
+
+
+REQUEST_COLUMNS = ["request_id", "requested_by", "requested_at", "shops", "snapshot_version", "status", "run_id",
+                   "message", "finished_at"]  # fmt: skip
+
+
+def request_push(
+    path: Path | str, by: str, snapshot_version: str | None, shops: list[str] | None = None,
+    at: datetime | None = None,
+) -> int:  # fmt: skip
+    """A manager asks for the plan they saw (of `snapshot_version`, the published snapshot) to be pushed, to
+    `shops` or every shop. The dashboards hold no channel credentials: Dagster's sensor carries the request out
+    (orchestration/writeback.py). A request while another is waiting is the same request: its id is returned."""
+    with connect(path) as con:
+        waiting = con.execute(
+            "select request_id from stock_push_requests where status = 'pending' "
+            "and coalesce(shops, '') = ? and coalesce(snapshot_version, '') = ?",
+            (",".join(sorted(shops or [])), snapshot_version or ""),
+        ).fetchone()
+        if waiting:
+            return int(waiting[0])
+        cursor = con.execute(
+            "insert into stock_push_requests (requested_by, requested_at, shops, snapshot_version, status) "
+            "values (?, ?, ?, ?, 'pending')",
+            (by, _now(at), ",".join(sorted(shops)) if shops else None, snapshot_version),
+        )
+        return int(cursor.lastrowid)
+
+
+def pending_push_requests(path: Path | str) -> list[dict[str, Any]]:
+    """Requests nobody has started, oldest first."""
+    if not Path(path).exists():
+        return []
+    with connect(path) as con:
+        con.row_factory = sqlite3.Row
+        rows = con.execute("select * from stock_push_requests where status = 'pending' order by request_id")
+        return [dict(row) for row in rows]
+
+
+def claim_push_request(path: Path | str, request_id: int, run_id: str) -> dict[str, Any] | None:
+    """Mark a pending request running (by `run_id`) and return it; None if another run claimed it first."""
+    with connect(path) as con:
+        con.row_factory = sqlite3.Row
+        claimed = con.execute(
+            "update stock_push_requests set status = 'running', run_id = ? where request_id = ? and status = 'pending'",
+            (run_id, request_id),
+        ).rowcount
+        if not claimed:
+            return None
+        return dict(
+            con.execute("select * from stock_push_requests where request_id = ?", (request_id,)).fetchone()
+        )
+
+
+def finish_push_request(
+    path: Path | str, request_id: int, refused: bool, message: str, at: datetime | None = None
+) -> None:
+    with connect(path) as con:
+        con.execute(
+            "update stock_push_requests set status = ?, message = ?, finished_at = ? where request_id = ?",
+            ("refused" if refused else "done", message, _now(at), request_id),
+        )
+
+
+def push_requests(path: Path | str, limit: int = 50) -> pd.DataFrame:
+    """The latest requests, newest first."""
+    if not Path(path).exists():
+        return pd.DataFrame(columns=REQUEST_COLUMNS)
+    with connect(path) as con:
+        return pd.read_sql_query(
+            "select * from stock_push_requests order by request_id desc limit ?", con, params=(limit,)
+        )

@@ -41,7 +41,7 @@ Mode = Literal["manual", "automatic"]
 
 PLAN_COLUMNS = [
     "shop_id", "sku", "listing_id", "rule", "rule_version", "stock", "wanted", "allocated", "locked", "planned",
-    "over_allocated", "listed", "change", "action", "reason", "failures_in_a_row",
+    "over_allocated", "listed", "change", "action", "reason", "why", "failures_in_a_row",
 ]  # fmt: skip
 
 
@@ -53,6 +53,7 @@ class Inputs:
     kits: dict[str, list[tuple[str, int]]]
     orders: dict[str, dict[str, int]]
     published_at: str | None
+    """The snapshot's identity: max(published_at) of meta.publish_log, ISO 8601 (as the dashboards record it)."""
 
 
 def read_inputs(serve_path: Path) -> Inputs:
@@ -82,7 +83,9 @@ def read_inputs(serve_path: Path) -> Inputs:
         Position(sku, warehouse, on_hand=int(on_hand), reserved=int(reserved), in_transit=int(on_order))
         for sku, warehouse, on_hand, reserved, on_order in stock
     ]
-    return Inputs(positions, listings, categories, dict(kits), orders, str(published) if published else None)
+    return Inputs(
+        positions, listings, categories, dict(kits), orders, published.isoformat() if published else None
+    )
 
 
 @dataclass
@@ -119,7 +122,7 @@ class SyncResult:
                 "allocated": line.allocated, "locked": line.locked, "planned": item.planned,
                 "over_allocated": line.over_allocated, "listed": item.listed,
                 "change": None if item.listed is None else item.planned - item.listed, "action": item.action,
-                "reason": line.reason, "failures_in_a_row": item.failures_in_a_row,
+                "reason": line.reason, "why": line.why, "failures_in_a_row": item.failures_in_a_row,
             })  # fmt: skip
         return pd.DataFrame(rows, columns=PLAN_COLUMNS)
 
@@ -183,7 +186,9 @@ def plan_listings(
                     ("outer_id", "outer_id"), ("stock_item_id", "platform_stock_item_id"),
                     ("location_id", "platform_location_id"))},
             )  # fmt: skip
-            result.append(ListingPlan(line, address, listing_id, planned, listed, action, failures, _fetched(listing)))
+            result.append(
+                ListingPlan(line, address, listing_id, planned, listed, action, failures, _fetched(listing))
+            )
     return lines, result
 
 
