@@ -51,6 +51,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.buyers import buyer_routes
 from sandbox.faults import FaultConfig, Faults
 from sandbox.records import (
     Clocked,
@@ -289,6 +290,13 @@ class DouyinSandbox(Clocked):
         return bills
 
     # -- listed stock -------------------------------------------------------------------------------------- #
+
+    def listed(self, sku_id: str) -> int | None:
+        """Listed units of a platform SKU id (sandbox/buyers.py)."""
+        return self.skus[sku_id]["stock_num"] if sku_id in self.skus else None
+
+    def set_listed(self, sku_id: str, quantity: int) -> None:
+        self.skus[sku_id]["stock_num"] = quantity
 
     def _load_skus(self, world: World) -> dict[str, dict]:
         units = listed_stock(world)
@@ -652,6 +660,7 @@ def create_app(
         Route("/_sandbox/faults", get_faults, methods=["GET"]),
         Route("/_sandbox/expire_token", expire_token, methods=["POST"]),
         Route("/_sandbox/stock", stock, methods=["GET"]),
+        *buyer_routes(sandbox),
     ]
     app = Starlette(routes=routes)
     app.state.sandbox = sandbox

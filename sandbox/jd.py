@@ -51,6 +51,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.buyers import buyer_routes
 from sandbox.faults import FaultConfig, Faults
 from sandbox.records import (
     Clocked,
@@ -185,6 +186,13 @@ class JdSandbox(Clocked):
         )
         self.listings = sorted(records(world, "listings", shop_id), key=lambda r: str(r["platform_sku_id"]))
         self.stock: dict[str, int] = self._initial_stock(world)
+
+    def listed(self, sku_id: str) -> int | None:
+        """Listed units of a platform SKU id (sandbox/buyers.py)."""
+        return self.stock.get(sku_id)
+
+    def set_listed(self, sku_id: str, quantity: int) -> None:
+        self.stock[sku_id] = quantity
 
     def _initial_stock(self, world: World) -> dict[str, int]:
         units = listed_stock(world)
@@ -504,6 +512,7 @@ def create_app(
             Route("/_sandbox/faults", faults_endpoint, methods=["GET", "POST"]),
             Route("/_sandbox/expire_token", expire_token, methods=["POST"]),
             Route("/_sandbox/stock", stock, methods=["GET"]),
+            *buyer_routes(sandbox),
         ]
     )
     app.state.sandbox = sandbox

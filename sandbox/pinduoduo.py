@@ -55,6 +55,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.buyers import buyer_routes
 from sandbox.faults import KINDS, FaultConfig, Faults
 from sandbox.records import (
     Clocked,
@@ -242,6 +243,17 @@ class PddSandbox(Clocked):
             rows.append((int(moment.timestamp()), record["id"], record))
         rows.sort(key=lambda x: (x[0], x[1]))
         return rows
+
+    def _sku(self, sku_id: str) -> dict | None:
+        return next((s for g in self.goods.values() for s in g["sku_list"] if str(s["sku_id"]) == sku_id), None)
+
+    def listed(self, sku_id: str) -> int | None:
+        """Listed units of a platform SKU id (sandbox/buyers.py)."""
+        sku = self._sku(sku_id)
+        return None if sku is None else sku["sku_quantity"]
+
+    def set_listed(self, sku_id: str, quantity: int) -> None:
+        self._sku(sku_id)["sku_quantity"] = quantity
 
     def _load_goods(self, world: World) -> dict[int, dict]:
         on_hand = stock_on_hand(world)  # a kit (no stock of its own) is listed with none
@@ -631,6 +643,7 @@ def create_app(
         Route("/_sandbox/expire_token", expire_token, methods=["POST"]),
         Route("/_sandbox/faults", faults_endpoint, methods=["GET", "POST"]),
         Route("/_sandbox/stock", stock, methods=["GET"]),
+        *buyer_routes(sandbox),
     ]
     app = Starlette(routes=routes)
     app.state.sandbox = sandbox

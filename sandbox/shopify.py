@@ -44,6 +44,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.buyers import buyer_routes
 from sandbox.faults import FaultConfig, Faults
 from sandbox.records import (
     Clocked,
@@ -417,6 +418,20 @@ class ShopifySandbox(Clocked):
                 }
             )
         return [products[k] for k in sorted(products)]
+
+    def _level(self, sku_id: str) -> dict | None:
+        """The inventory level of an inventory item id (its first location: buyers order from it)."""
+        if not sku_id.isdigit():
+            return None
+        return next((self.levels[key] for key in sorted(self.levels) if key[0] == int(sku_id)), None)
+
+    def listed(self, sku_id: str) -> int | None:
+        """Available units of an inventory item id (sandbox/buyers.py)."""
+        level = self._level(sku_id)
+        return None if level is None else level["available"]
+
+    def set_listed(self, sku_id: str, quantity: int) -> None:
+        self._level(sku_id)["available"] = quantity
 
     def _initial_levels(self, world: World) -> dict[tuple[int, int], dict]:
         """Listed stock per variant = total on_hand of its SKU on the latest snapshot day (kits: buildable)."""
@@ -1053,6 +1068,7 @@ def create_app(
         Route("/_sandbox/fail_next", fail_next, methods=["POST"]),
     ]
     routes.append(Route("/_sandbox/faults", faults_endpoint, methods=["GET", "POST"]))
+    routes += buyer_routes(sandbox)
     app = Starlette(routes=routes)
     app.state.sandbox = sandbox
     return app

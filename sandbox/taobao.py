@@ -39,6 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.buyers import buyer_routes
 from sandbox.faults import FaultConfig, Faults
 from sandbox.records import (
     Clocked,
@@ -268,6 +269,13 @@ class TaobaoSandbox(Clocked):
                 }
             )
         return dict(sorted(items.items()))
+
+    def listed(self, sku_id: str) -> int | None:
+        """Listed units of a platform SKU id (sandbox/buyers.py)."""
+        return self.stock.get(int(sku_id)) if sku_id.isdigit() else None
+
+    def set_listed(self, sku_id: str, quantity: int) -> None:
+        self.stock[int(sku_id)] = quantity
 
     def _initial_stock(self, world: World) -> dict[int, int]:
         """Listed quantity per sku_id = on hand of its master SKU on the latest snapshot (kits: buildable)."""
@@ -771,6 +779,7 @@ def create_app(
         Route("/_sandbox/faults", set_faults, methods=["POST"]),
         Route("/_sandbox/expire_token", expire_token, methods=["POST"]),
         Route("/_sandbox/stock", stock, methods=["GET"]),
+        *buyer_routes(sandbox),
     ]
     app = Starlette(routes=routes)
     app.state.sandbox = sandbox
