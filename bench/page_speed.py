@@ -14,7 +14,7 @@ drill-down and the wall is first visited once untimed (Python imports, Streamlit
 
 Reported per page: p50 and max over the runs, against the targets (render ≤ 1.5 s, filter change ≤ 1.0 s on 2
 cores). Figures go to stdout and bench/results/page_speed.json. Not part of `make test`: the browser
-test only records its timings (test-artifacts/page_timings.json).
+crawl of tests/dashboards/test_presentation.py only records its timings (test-artifacts/page_timings.json).
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from connectors.common.errors import ChannelError
+
 
 @dataclass(frozen=True)
 class ListingAddress:
@@ -42,6 +44,10 @@ class StockResult:
     """The platform's words on a refusal (sanitised: no secret, no buyer datum)."""
 
 
+Push = tuple[ListingAddress, int, str]
+"""One listing's push: where, the quantity to set, the push id."""
+
+
 class StockWriter(Protocol):
     """Sets the listed stock of SKUs in one shop."""
 
@@ -50,6 +56,11 @@ class StockWriter(Protocol):
     def set_stock(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
         """Set the listed stock of `listing` to `quantity` (absolute). `push_id` identifies this push: a retry of
         the same push passes the same id (platforms with idempotency ids use it)."""
+        ...
+
+    def set_many(self, pushes: list[Push]) -> list[StockResult]:
+        """Set several listings of the shop, in as few calls as the platform allows; one result per push, in
+        order. A failure of the shop itself fails the pushes not yet sent, never the ones the platform took."""
         ...
 
 
@@ -75,6 +86,18 @@ class ChannelStockWriter:
             if isinstance(refused, self.shop_wide):
                 raise  # the shop's credentials or permissions: no SKU of this shop can be pushed
             return StockResult(False, None, str(refused))
+
+    def set_many(self, pushes: list[Push]) -> list[StockResult]:
+        """One call per push (a channel with a batch call overrides this); a failure of the shop itself fails
+        the pushes not yet sent, with its message."""
+        results: list[StockResult] = []
+        for sent, (listing, quantity, push_id) in enumerate(pushes):
+            try:
+                results.append(self.set_stock(listing, quantity, push_id))
+            except ChannelError as failed:
+                results += [StockResult(False, None, str(failed))] * (len(pushes) - sent)
+                break
+        return results
 
 
 def marketplace_writer(

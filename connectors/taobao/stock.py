@@ -3,7 +3,7 @@ default here; type 2 = add, floored at 0 by the platform) and the batch `taobao.
 
 from __future__ import annotations
 
-from connectors.common.stock import ChannelStockWriter, ListingAddress, StockResult, marketplace_writer
+from connectors.common.stock import ChannelStockWriter, ListingAddress, Push, StockResult, marketplace_writer
 from connectors.taobao.client import (
     TaobaoAuthError,
     TaobaoClient,
@@ -77,7 +77,9 @@ def set_stock_batch(
 
 
 class TaobaoStockWriter(ChannelStockWriter):
-    """StockWriter for one Tmall/Taobao shop (`taobao.item.quantity.update`, type 1: set)."""
+    """StockWriter for one Tmall/Taobao shop: `taobao.skus.quantity.update` for the SKUs of one item, 20 a call
+    (type 1: set); `taobao.item.quantity.update` for a lone SKU, or SKU by SKU when a batch is refused (the
+    platform takes a batch whole or not at all), so each SKU gets its own result."""
 
     refusals = (TaobaoError,)
     shop_wide = (TaobaoAuthError, TaobaoConfigError, TaobaoPermissionError)
@@ -93,6 +95,39 @@ class TaobaoStockWriter(ChannelStockWriter):
             None,
         )
         return StockResult(True, int(confirmed) if confirmed is not None else quantity)
+
+    def set_many(self, pushes: list[Push]) -> list[StockResult]:
+        results: dict[int, StockResult] = {}
+        batches: dict[str, list[int]] = {}
+        for at, (listing, _quantity, _push_id) in enumerate(pushes):
+            if listing.platform_product_id and str(listing.platform_sku_id or "").isdigit():
+                batches.setdefault(str(listing.platform_product_id), []).append(at)
+        for num_iid, members in batches.items():
+            for start in range(0, len(members), MAX_BATCH):
+                chunk = members[start : start + MAX_BATCH]
+                if len(chunk) == 1:
+                    continue  # a lone SKU: the single call below
+                quantities = {pushes[at][0].platform_sku_id: pushes[at][1] for at in chunk}
+                try:
+                    item = set_stock_batch(self.client, num_iid, quantities)
+                except (TaobaoAuthError, TaobaoConfigError, TaobaoPermissionError) as failed:
+                    return [
+                        results.get(at, StockResult(False, None, str(failed))) for at in range(len(pushes))
+                    ]
+                except (TaobaoError, ValueError):
+                    continue  # refused as a whole: SKU by SKU below, for each one's own answer
+                listed = {
+                    str(s.get("sku_id")): s.get("quantity") for s in (item.get("skus") or {}).get("sku") or []
+                }
+                for at in chunk:
+                    confirmed = listed.get(str(pushes[at][0].platform_sku_id))
+                    results[at] = StockResult(
+                        True, int(confirmed) if confirmed is not None else pushes[at][1]
+                    )
+        rest = [at for at in range(len(pushes)) if at not in results]
+        for at, answer in zip(rest, super().set_many([pushes[at] for at in rest]), strict=True):
+            results[at] = answer
+        return [results[at] for at in range(len(pushes))]
 
 
 def stock_writer(**kwargs: object) -> ChannelStockWriter:

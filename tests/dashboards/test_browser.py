@@ -1,14 +1,12 @@
 """The real thing: `streamlit run dashboards/app.py` over the built warehouse, driven by Debian's headless
-Chromium via Playwright. Every page registered in app.py (plus the SKU drill-down and the wall) renders with no
-error element and no console error, with a screenshot in test-artifacts/ and its time to render in
-test-artifacts/page_timings.json (measured, not asserted: the targets are `make bench`'s, bench/page_speed.py);
-a table row opens the SKU page; the wall fills a 1080p and a 4K screen with type that grows with it, and shows a
+Chromium via Playwright (the app server and browser fixtures here; the crawl of every page in both languages —
+no error element, no console error, a screenshot and its drawing time each — is test_presentation.py's). The
+overview shows the SQL totals; a table row opens the SKU page; the wall fills a 1080p and a 4K screen with type that grows with it, and shows a
 new publish's numbers without reloading the page."""
 
 from __future__ import annotations
 
 import ast
-import json
 import os
 import re
 import shutil
@@ -139,6 +137,24 @@ def dashboard_url(live_serve: Path) -> Iterator[str]:
         log.close()
 
 
+def record_errors(page) -> None:
+    """Record the page's console errors and uncaught exceptions in `page.errors` (Streamlit's probe of a base path
+    it does not have is not an error)."""
+    page.errors = []
+
+    def on_console(msg) -> None:
+        if msg.type != "error":
+            return
+        if msg.text.startswith("Failed to load resource") and BASE_PATH_PROBE.search(
+            msg.location.get("url", "")
+        ):
+            return
+        page.errors.append(f"{page.url}: {msg.text} {msg.location.get('url', '')}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: page.errors.append(f"{page.url}: {exc}"))
+
+
 @pytest.fixture
 def browser_page():
     """A Chromium page (zh-CN) that records console errors and uncaught exceptions in `page.errors`."""
@@ -150,19 +166,7 @@ def browser_page():
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1400}, locale="zh-CN")
-            page.errors = []
-
-            def on_console(msg) -> None:
-                if msg.type != "error":
-                    return
-                if msg.text.startswith("Failed to load resource") and BASE_PATH_PROBE.search(
-                    msg.location.get("url", "")
-                ):
-                    return
-                page.errors.append(f"{page.url}: {msg.text} {msg.location.get('url', '')}")
-
-            page.on("console", on_console)
-            page.on("pageerror", lambda exc: page.errors.append(f"{page.url}: {exc}"))
+            record_errors(page)
             yield page
         finally:
             browser.close()
@@ -231,55 +235,6 @@ def test_the_overview_renders_in_chromium_without_errors_and_shows_the_sql_total
     assert page.locator(ERRORS).count() == 0
     assert page.locator('[data-testid="stMetric"]').count() == 7
     assert page.errors == []
-
-
-@pytest.mark.browser
-def test_every_page_renders_without_an_error_element_or_a_console_error(
-    dashboard_url, live_serve, browser_page
-):
-    (sku,) = one(
-        live_serve,
-        "select sku from marts.inventory_health where sku in (select sku from marts.sku_margins) order by sku limit 1",
-    )
-    # the default page (overview) lives at "/": Streamlit answers its url_path with a "page not found" notice
-    urls = [("" if url == "overview" else url, url) for url in registered_pages()] + [
-        (f"sku?sku={sku}", "sku")
-    ]
-    assert {"overview", "channels", "wall"} <= {name for _, name in urls}
-    page = browser_page
-    failures: dict[str, list[str]] = {}
-    timings: dict[str, dict[str, float]] = {}
-
-    for url, name in urls:
-        idle_s, drawn_s = render_seconds(page, f"{dashboard_url}/{url}")
-        timings[name] = {"script_idle_s": round(idle_s, 3), "charts_drawn_s": round(drawn_s, 3)}
-        settle(page)
-        shoot(page, name)
-        errors = page.locator(ERRORS).all_inner_texts()
-        if page.locator("h1, .wall-title").count() == 0:
-            errors.append("no page title drawn")
-        if name == "data_status" and page.locator("h3", has_text="导入的文件").count() != 1:
-            errors.append("no imported files section")
-        if errors:
-            failures[name] = errors
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "page_timings.json").write_text(
-        json.dumps(
-            {
-                "what": "seconds from navigation to the end of the page's first script run (title drawn) and to "
-                "every Plotly chart drawn; first visit of each page in this server after the overview test; "
-                "measured, not asserted (targets: make bench, bench/page_speed.py)",
-                "viewport": page.viewport_size,
-                "pages": timings,
-            },
-            indent=2,
-        )
-    )
-    assert failures == {}
-    assert page.errors == []
-    assert {name for _, name in urls} <= {p.stem for p in ARTIFACTS.glob("*.png")}  # a screenshot per page
-    assert set(timings) == {name for _, name in urls}
 
 
 @pytest.mark.browser

@@ -10,7 +10,8 @@
    pull, or the last confirmed push planned from that same pull), or when its last push failed. Nothing else
    is sent; a SKU no warehouse keeps a record of (and no kit of stocked components) is left alone ("not
    stocked"): shopkeep does not know its stock, so it neither lists nor delists it.
-4. **Push** through each shop's `StockWriter` (connectors/common/stock.py); each push is audited in the ops
+4. **Push** through each shop's `StockWriter` (connectors/common/stock.py), a shop's changes in as few calls as
+   its platform takes (`set_many`: Taobao's batch of 20 SKUs of an item); each push is audited in the ops
    store before it is sent (`pending`) and after (`ok` / `failed` with the platform's words). A run killed in
    between leaves `pending` rows: the next run marks them `interrupted` and plans again, and the absolute
    sets (Douyin: the same idempotency id is never reused for another quantity) make that safe.
@@ -32,7 +33,7 @@ import duckdb
 import pandas as pd
 
 from connectors.common.errors import ChannelError
-from connectors.common.stock import ListingAddress, StockWriter
+from connectors.common.stock import ListingAddress, StockResult, StockWriter
 from writeback.stock import store
 from writeback.stock.plan import PlanLine, Position, Target, plan, split
 from writeback.stock.rules import Lock, Rule
@@ -222,28 +223,30 @@ def sync(
     result = SyncResult(run_id, lines, listings, interrupted=interrupted)
     if dry_run:
         return result
-    failed_shops: dict[str, str] = {}
+    by_shop: dict[str, list[ListingPlan]] = defaultdict(list)
     for item in listings:
-        if item.action != "push" or (shops is not None and item.address.shop_id not in shops):
-            continue
-        shop_id = item.address.shop_id
-        push_id = f"{run_id}-{uuid.uuid4().hex[:12]}"
-        store.start_push(ops_path, {
-            "push_id": push_id, "run_id": run_id, "mode": mode, "shop_id": shop_id, "sku": item.line.sku,
-            "listing_id": item.listing_id, "rule": item.line.rule, "rule_version": item.line.rule_version,
-            "before_qty": item.listed, "listing_fetched_at": item.fetched_at, "planned_qty": item.planned,
-        })  # fmt: skip
-        if shop_id in failed_shops:
-            ok, pushed, message = False, None, failed_shops[shop_id]
-        else:
-            try:
-                answer = writers[shop_id].set_stock(item.address, item.planned, push_id)
-                ok, pushed, message = answer.ok, answer.quantity, answer.message
-            except ChannelError as exc:  # the shop itself failed (credentials, network): its other SKUs wait
-                ok, pushed, message = False, None, str(exc)
-                failed_shops[shop_id] = message
-        store.finish_push(ops_path, push_id, ok, pushed, message)
-        result.pushed.append({"push_id": push_id, "listing_id": item.listing_id, "shop_id": shop_id,
-                              "sku": item.line.sku, "planned": item.planned, "ok": ok, "pushed": pushed,
-                              "message": message})  # fmt: skip
+        if item.action == "push" and (shops is None or item.address.shop_id in shops):
+            by_shop[item.address.shop_id].append(item)
+    for shop_id, items in by_shop.items():
+        push_ids = [f"{run_id}-{uuid.uuid4().hex[:12]}" for _ in items]
+        for item, push_id in zip(items, push_ids, strict=True):
+            store.start_push(ops_path, {
+                "push_id": push_id, "run_id": run_id, "mode": mode, "shop_id": shop_id, "sku": item.line.sku,
+                "listing_id": item.listing_id, "rule": item.line.rule, "rule_version": item.line.rule_version,
+                "before_qty": item.listed, "listing_fetched_at": item.fetched_at, "planned_qty": item.planned,
+            })  # fmt: skip
+        try:  # the shop's pushes in as few calls as its platform takes (StockWriter.set_many)
+            pushes = [
+                (item.address, item.planned, push_id) for item, push_id in zip(items, push_ids, strict=True)
+            ]
+            answers = writers[shop_id].set_many(pushes)
+        except (
+            ChannelError
+        ) as exc:  # the shop itself failed (credentials, network): its SKUs wait for the next run
+            answers = [StockResult(False, None, str(exc))] * len(items)
+        for item, push_id, answer in zip(items, push_ids, answers, strict=True):
+            store.finish_push(ops_path, push_id, answer.ok, answer.quantity, answer.message)
+            result.pushed.append({"push_id": push_id, "listing_id": item.listing_id, "shop_id": shop_id,
+                                  "sku": item.line.sku, "planned": item.planned, "ok": answer.ok,
+                                  "pushed": answer.quantity, "message": answer.message})  # fmt: skip
     return result
