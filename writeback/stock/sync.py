@@ -11,7 +11,8 @@
    is sent; a SKU no warehouse keeps a record of (and no kit of stocked components) is left alone ("not
    stocked"): shopkeep does not know its stock, so it neither lists nor delists it.
 4. **Push** through each shop's `StockWriter` (connectors/common/stock.py), a shop's changes in as few calls as
-   its platform takes (`set_many`: Taobao's batch of 20 SKUs of an item); each push is audited in the ops
+   its platform takes (`set_many`: Taobao's batch of 20 SKUs of an item), the shops at once (each platform has
+   its own rate limit); each push is audited in the ops
    store before it is sent (`pending`) and after (`ok` / `failed` with the platform's words). A run killed in
    between leaves `pending` rows: the next run marks them `interrupted` and plans again, and the absolute
    sets (Douyin: the same idempotency id is never reused for another quantity) make that safe.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -227,7 +229,8 @@ def sync(
     for item in listings:
         if item.action == "push" and (shops is None or item.address.shop_id in shops):
             by_shop[item.address.shop_id].append(item)
-    for shop_id, items in by_shop.items():
+
+    def push_shop(shop_id: str, items: list[ListingPlan]) -> list[dict]:
         push_ids = [f"{run_id}-{uuid.uuid4().hex[:12]}" for _ in items]
         for item, push_id in zip(items, push_ids, strict=True):
             store.start_push(ops_path, {
@@ -235,18 +238,26 @@ def sync(
                 "listing_id": item.listing_id, "rule": item.line.rule, "rule_version": item.line.rule_version,
                 "before_qty": item.listed, "listing_fetched_at": item.fetched_at, "planned_qty": item.planned,
             })  # fmt: skip
+        pushes = [
+            (item.address, item.planned, push_id) for item, push_id in zip(items, push_ids, strict=True)
+        ]
         try:  # the shop's pushes in as few calls as its platform takes (StockWriter.set_many)
-            pushes = [
-                (item.address, item.planned, push_id) for item, push_id in zip(items, push_ids, strict=True)
-            ]
             answers = writers[shop_id].set_many(pushes)
         except (
             ChannelError
         ) as exc:  # the shop itself failed (credentials, network): its SKUs wait for the next run
             answers = [StockResult(False, None, str(exc))] * len(items)
+        done = []
         for item, push_id, answer in zip(items, push_ids, answers, strict=True):
             store.finish_push(ops_path, push_id, answer.ok, answer.quantity, answer.message)
-            result.pushed.append({"push_id": push_id, "listing_id": item.listing_id, "shop_id": shop_id,
-                                  "sku": item.line.sku, "planned": item.planned, "ok": answer.ok,
-                                  "pushed": answer.quantity, "message": answer.message})  # fmt: skip
+            done.append({"push_id": push_id, "listing_id": item.listing_id, "shop_id": shop_id,
+                         "sku": item.line.sku, "planned": item.planned, "ok": answer.ok,
+                         "pushed": answer.quantity, "message": answer.message})  # fmt: skip
+        return done
+
+    # shops at once: each is another platform with its own rate limit (a standard Shopify store's 2 calls a
+    # second need not hold up the marketplaces); one shop's pushes stay in order
+    with ThreadPoolExecutor(max_workers=max(1, len(by_shop)), thread_name_prefix="stock-push") as pool:
+        for done in pool.map(lambda shop: push_shop(*shop), sorted(by_shop.items())):
+            result.pushed.extend(done)
     return result
