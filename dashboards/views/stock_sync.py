@@ -190,9 +190,9 @@ if sel.shop_ids:
 if pushes.empty:
     st.info(t("stock_sync_no_pushes"))
 else:
-    pushes = pushes.sort_values(
-        ["result", "started_at"], key=lambda c: c != "failed" if c.name == "result" else c
-    )
+    # failures first, each group newest first
+    pushes = pushes.sort_values("started_at", ascending=False, kind="stable")
+    pushes = pushes.sort_values("result", key=lambda result: result != "failed", kind="stable")
     data_table(
         pushes.assign(
             started_at=pushes["started_at"].map(lambda v: local_timestamp(datetime.fromisoformat(v))),
