@@ -30,6 +30,15 @@ def config_path() -> Path:
     return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG).expanduser().resolve()
 
 
+def _read(cfg: Path) -> dict:
+    """The config file's tables, or a SettingsError naming the file and the TOML error."""
+    try:
+        with cfg.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{cfg} is not valid TOML: {exc}") from exc
+
+
 def serve_path() -> Path:
     """Absolute path of `serve.duckdb` (the file need not exist yet)."""
     from_env = os.environ.get(SERVE_PATH_ENV)
@@ -41,11 +50,7 @@ def serve_path() -> Path:
             f"No config file at {cfg}: set {CONFIG_ENV} to your shopkeep.toml, "
             f"or set {SERVE_PATH_ENV} to the serve.duckdb file."
         )
-    try:
-        with cfg.open("rb") as fh:
-            config = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{cfg} is not valid TOML: {exc}") from exc
+    config = _read(cfg)
     raw = config.get("warehouse", {}).get("serve_path")
     if not raw:
         raise SettingsError(f"{cfg} has no [warehouse] serve_path; add it or set {SERVE_PATH_ENV}.")
@@ -64,11 +69,7 @@ def ops_path() -> Path:
             f"No config file at {cfg}: set {CONFIG_ENV} to your shopkeep.toml, "
             f"or set {OPS_PATH_ENV} to the ops.sqlite file."
         )
-    try:
-        with cfg.open("rb") as fh:
-            config = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{cfg} is not valid TOML: {exc}") from exc
+    config = _read(cfg)
     path = Path(config.get("warehouse", {}).get("ops_path") or DEFAULT_OPS_PATH).expanduser()
     return path if path.is_absolute() else (cfg.parent / path).resolve()
 
@@ -98,10 +99,6 @@ def stock_sync_section() -> dict:
     cfg = config_path()
     if not cfg.is_file():
         return {}
-    try:
-        with cfg.open("rb") as fh:
-            config = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{cfg} is not valid TOML: {exc}") from exc
+    config = _read(cfg)
     section = config.get("stock_sync", {})
     return section if isinstance(section, dict) else {}

@@ -401,11 +401,12 @@ with st.expander(t("stock_sync_rule_editor")):
             if not _by():
                 raise OpsStoreError(t("stock_sync_by_needed"))
             key = definition["name"]
-            expected = seen if picked != NEW else _seen_version("rule", key, stored_version if key in stored_names
-                                                                else 0)  # fmt: skip
             if picked == NEW and key in by_name:
                 raise OpsStoreError(t("stock_sync_rule_exists", name=key))
-            rule = store.save_rule(store_path, definition, _by(), expected, note=note or None)
+            # a new rule starts from no version: one someone else created meanwhile under its name is refused
+            rule = store.save_rule(
+                store_path, definition, _by(), seen if picked != NEW else 0, note=note or None
+            )
             _after_save(
                 "rule",
                 rule.name,

@@ -21,6 +21,7 @@ from orchestration.ingest import config_assets
 from orchestration.publish import publish_serving_file
 from orchestration.settings import load_settings
 from tests.dashboards.pages_helper import render_page, rows, tiles
+from tests.dashboards.test_browser import registered_pages
 
 pytestmark = pytest.mark.slow
 
@@ -82,25 +83,30 @@ def test_the_published_snapshot_says_which_sources_the_setup_configures(shopify_
     }
 
 
-@pytest.mark.parametrize(
-    ("page", "due"),
-    [
-        ("inventory", ["not_configured_stock", "not_configured_products"]),
-        ("replenishment", ["not_configured_stock", "not_configured_products"]),
-        ("suppliers", ["not_configured_stock"]),
-        ("promotions", ["not_configured_promotions"]),
-        ("returns", ["not_configured_returns"]),
-        ("sku", ["not_configured_products"]),
-        ("reconciliation", ["not_configured_bills"]),
-        ("sku_margin", ["not_configured_costs"]),
-        ("pnl", ["not_configured_costs"]),
-        ("overview", ["not_configured_costs"]),
-        ("channels", ["not_configured_costs"]),
-        ("customers", []),
-        ("exceptions", []),
-        ("data_status", []),
-    ],
-)
+NOT_CONFIGURED = [
+    ("inventory", ["not_configured_stock", "not_configured_products"]),
+    ("replenishment", ["not_configured_stock", "not_configured_products"]),
+    ("suppliers", ["not_configured_stock"]),
+    ("stock_sync", ["not_configured_stock"]),
+    ("promotions", ["not_configured_promotions"]),
+    ("returns", ["not_configured_returns"]),
+    ("sku", ["not_configured_products"]),
+    ("reconciliation", ["not_configured_bills"]),
+    ("sku_margin", ["not_configured_costs"]),
+    ("pnl", ["not_configured_costs"]),
+    ("overview", ["not_configured_costs"]),
+    ("channels", ["not_configured_costs"]),
+    ("customers", []),
+    ("exceptions", []),
+    ("data_status", []),
+]  # the wall has its own test below
+
+
+def test_every_registered_page_is_tried_without_its_sources():
+    assert {page for page, _ in NOT_CONFIGURED} | {"wall"} == set(registered_pages()) | {"sku"}
+
+
+@pytest.mark.parametrize(("page", "due"), NOT_CONFIGURED)
 def test_every_page_renders_and_says_what_is_not_configured(shopify_only, monkeypatch, page, due):
     at = render_page(shopify_only, page, monkeypatch)  # asserts no exception
 
@@ -111,7 +117,15 @@ def test_every_page_renders_and_says_what_is_not_configured(shopify_only, monkey
 def test_pages_without_their_source_draw_no_figures_and_pages_with_sales_still_show_them(
     shopify_only, monkeypatch
 ):
-    for page in ("inventory", "replenishment", "suppliers", "promotions", "reconciliation", "sku"):
+    for page in (
+        "inventory",
+        "replenishment",
+        "suppliers",
+        "stock_sync",
+        "promotions",
+        "reconciliation",
+        "sku",
+    ):
         at = render_page(shopify_only, page, monkeypatch)
         assert not tiles(at) and not at.get("plotly_chart") and not at.dataframe, page
     # returns under merchant codes no master SKU matches are still counted (as unmapped:<code>): the page says

@@ -129,7 +129,7 @@ def save_lock(
         raise OpsStoreError(f"lock {lock_id}: quantity must be a whole number >= 0, got {quantity!r}")
     if until.tzinfo is None:
         raise OpsStoreError(f"lock {lock_id}: give the end time with its timezone")
-    if not (lock_id.strip() and sku.strip() and shop_id.strip() and by.strip()):
+    if not all(isinstance(v, str) and v.strip() for v in (lock_id, sku, shop_id, by)):
         raise OpsStoreError("a lock needs an id, a SKU, a shop and who sets it")
     version = _insert_version(
         path, "stock_locks", "lock_id", lock_id, expected_version,
