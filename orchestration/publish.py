@@ -29,7 +29,7 @@ PUBLISHED_SCHEMAS = ("marts",)
 
 CHECK_RESULTS_DDL = """create table meta.check_results (
     asset_key varchar,        -- e.g. marts/inventory_health
-    check_name varchar,       -- the dbt test's name (not_null_inventory_health_sku, ...)
+    check_name varchar,       -- the dbt test's name (not_null_inventory_health, unique_inventory_health_sku, ...)
     status varchar,           -- succeeded; failed (ran, did not pass); planned (its step never reported)
     passed boolean,           -- null when the check did not run to an outcome
     severity varchar,         -- ERROR or WARN (dbt's severity)

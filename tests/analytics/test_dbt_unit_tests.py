@@ -20,3 +20,36 @@ def test_every_dbt_unit_test_passes(built_warehouse, tmp_path):
     assert set(statuses) == set(manifest["unit_tests"]) and len(statuses) >= 30, done.stdout[-3000:]
     assert {uid: s for uid, s in statuses.items() if s != "pass"} == {}, done.stdout[-3000:]
     assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_one_not_null_test_per_model_fails_naming_each_column_that_holds_nulls(built_warehouse, tmp_path):
+    """A model's required columns are checked by one `not_null_columns` test (one query and one Dagster asset check
+    per model, not one per column): with nulls planted in two of inventory_health's required columns it fails, and
+    its failing rows name exactly those columns and how many nulls each holds."""
+    import duckdb
+
+    build = tmp_path / "build.duckdb"
+    shutil.copyfile(built_warehouse.build_path, build)
+    with duckdb.connect(str(build)) as con:
+        skus = [
+            r[0]
+            for r in con.execute("select sku from marts.inventory_health order by sku limit 2").fetchall()
+        ]
+        con.execute("update marts.inventory_health set daily_demand = null where sku in (?, ?)", skus)
+        con.execute("update marts.inventory_health set stock_date = null where sku = ?", skus[:1])
+    passing = run_dbt(
+        build, tmp_path, "test", "--select", "not_null_inventory_health_by_warehouse", check=False
+    )
+    assert passing.returncode == 0, passing.stdout[-3000:]
+    done = run_dbt(
+        build, tmp_path, "test", "--select", "not_null_inventory_health", "--store-failures", check=False
+    )
+    assert done.returncode == 1 and "Got 2 results" in done.stdout, done.stdout[-3000:]
+    with duckdb.connect(str(build), read_only=True) as con:
+        schema = con.execute(
+            "select table_schema from information_schema.tables where table_name = 'not_null_inventory_health'"
+        ).fetchone()[0]
+        failures = con.execute(
+            f'select * from "{schema}".not_null_inventory_health order by column_name'
+        ).fetchall()
+    assert failures == [("daily_demand", 2), ("stock_date", 1)]
