@@ -22,7 +22,8 @@ several causes and the sub_code tells them apart (mirrored by connectors/douyin/
 Endpoints: `order.searchList` (update_time window ≤ 7 days), `afterSale.List` (update_time window ≤ 7 days),
 `order.getSettleBillDetailV3` (settle time window ≤ 7 days, "YYYY-MM-DD HH:MM:SS" Beijing time, cursor
 `start_index`), `sku.list` (the shop's SKUs with listed stock; without product_id it lists every SKU) and
-`sku.syncStock` (`idempotent_id`: a repeated id is ignored; `incremental`: add instead of set).
+`sku.syncStock` (`idempotent_id`: a repeated id is ignored; `incremental`: add instead of set, refused when it
+would leave less than 0).
 
 Sandbox-only fields (where the real API spreads one settlement over columns, the sandbox sends one row per bill
 line): settlement rows carry `request_no` (unique per row), `bill_id` (the bill line id — repeated when the
@@ -458,7 +459,10 @@ def sync_stock(sandbox: DouyinSandbox, params: dict, fault: str | None) -> dict:
         return {}
     sandbox.seen_idempotent_ids.add(idempotent_id)
     if params.get("incremental") in (True, "true", 1, "1"):
-        sku["stock_num"] = max(0, sku["stock_num"] + stock_num)
+        if sku["stock_num"] + stock_num < 0:  # the docs are silent; refused as Pinduoduo refuses its own add
+            sandbox.seen_idempotent_ids.discard(idempotent_id)
+            raise bad_param("stock_num", f"库存不足: {sku['stock_num']} + {stock_num} 小于 0")
+        sku["stock_num"] = sku["stock_num"] + stock_num
     else:
         sku["stock_num"] = stock_num
     return {}

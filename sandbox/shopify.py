@@ -797,6 +797,17 @@ def _inventory_levels(sandbox: ShopifySandbox, request: Request, params: dict[st
 async def _set_inventory_level(
     sandbox: ShopifySandbox, request: Request, params: dict[str, str]
 ) -> JSONResponse:
+    return await _write_inventory_level(sandbox, request, "available")
+
+
+async def _adjust_inventory_level(
+    sandbox: ShopifySandbox, request: Request, params: dict[str, str]
+) -> JSONResponse:
+    """`inventory_levels/adjust.json`: adds `available_adjustment` (may be negative) to what is available now."""
+    return await _write_inventory_level(sandbox, request, "available_adjustment")
+
+
+async def _write_inventory_level(sandbox: ShopifySandbox, request: Request, amount: str) -> JSONResponse:
     try:
         body = json.loads(await request.body())
     except ValueError:
@@ -805,16 +816,16 @@ async def _set_inventory_level(
         raise ApiError(400, {"base": ["body must be a JSON object"]})
     problems: dict[str, list[str]] = {}
     values = {}
-    for name in ("location_id", "inventory_item_id", "available"):
+    for name in ("location_id", "inventory_item_id", amount):
         value = body.get(name)
-        if isinstance(value, str) and value.lstrip("-").isdigit() and name != "available":
+        if isinstance(value, str) and value.lstrip("-").isdigit() and name != amount:
             value = int(value)
         if value is None:
             problems[name] = ["is required"]
         elif isinstance(value, bool) or not isinstance(value, int):
             problems[name] = ["must be an integer"]
         values[name] = value
-    if not problems and values["available"] < 0:
+    if not problems and amount == "available" and values["available"] < 0:
         problems["available"] = ["must be greater than or equal to 0"]
     key = (values.get("inventory_item_id"), values.get("location_id"))
     if not problems and key not in sandbox.levels:
@@ -825,7 +836,8 @@ async def _set_inventory_level(
     if problems:
         raise ApiError(422, problems)
     level = sandbox.levels[key]
-    level.update(available=values["available"], updated_at=sandbox.iso(sandbox.clock()))
+    available = values[amount] if amount == "available" else level["available"] + values[amount]
+    level.update(available=available, updated_at=sandbox.iso(sandbox.clock()))
     return _respond({"inventory_level": dict(level)}, None)
 
 
@@ -1055,6 +1067,7 @@ def create_app(
         Route(f"{api}/locations.json", _api(sandbox, _locations), methods=["GET"]),
         Route(f"{api}/inventory_levels.json", _api(sandbox, _inventory_levels), methods=["GET"]),
         Route(f"{api}/inventory_levels/set.json", _api(sandbox, _set_inventory_level), methods=["POST"]),
+        Route(f"{api}/inventory_levels/adjust.json", _api(sandbox, _adjust_inventory_level), methods=["POST"]),
         Route(f"{api}/shopify_payments/payouts.json", _api(sandbox, _payouts), methods=["GET"]),
         Route(
             f"{api}/shopify_payments/balance/transactions.json",

@@ -504,9 +504,18 @@ def _item(call: Call) -> dict:
     return item
 
 
+def _check_change(call: Call, sku_id: int, quantity: int, kind: str) -> None:
+    """A change (type 2) that would leave less than 0 is refused (the docs are silent; Pinduoduo's own add
+    refuses the same way): the buyers took more since the caller read the stock."""
+    if kind == "2" and call.sandbox.stock[sku_id] + quantity < 0:
+        raise TopError(15, "Remote service error", "isv.item-quantity-update-failed:stock-negative",
+                       f"sku {sku_id}: stock {call.sandbox.stock[sku_id]} + {quantity} would be below 0")  # fmt: skip
+
+
 def _apply(call: Call, item: dict, sku_id: int, quantity: int, kind: str) -> None:
+    _check_change(call, sku_id, quantity, kind)
     stock = call.sandbox.stock
-    stock[sku_id] = quantity if kind == "1" else max(0, stock[sku_id] + quantity)
+    stock[sku_id] = quantity if kind == "1" else stock[sku_id] + quantity
 
 
 def _item_answer(call: Call, item: dict) -> dict:
@@ -575,6 +584,8 @@ def skus_quantity_update(call: Call) -> dict:
         sku = _find_sku(call, item, None if by_outer else key, key if by_outer else None)
         updates.append((sku, quantity))
     for sku, quantity in updates:  # all or nothing
+        _check_change(call, sku, quantity, kind)
+    for sku, quantity in updates:
         _apply(call, item, sku, quantity, kind)
     return _item_answer(call, item)
 

@@ -37,7 +37,7 @@ import pandas as pd
 
 Status = Literal["approved", "edited", "rejected"]
 STATUSES: tuple[Status, ...] = ("approved", "edited", "rejected")
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 SCHEMA = f"""
 create table if not exists po_decisions (
@@ -119,7 +119,9 @@ create table if not exists stock_pushes (
     listing_id text not null,
     rule text not null,
     rule_version integer not null,
-    before_qty integer,                -- what the channel listed before (as last read), if known
+    before_qty integer,                -- what the channel listed just before the push (read back), if known
+    sold_since_pull integer,           -- units the channel sold since the listing was pulled (read back)
+    in_flight_qty integer,             -- units it sold between that read and the push landing (StockResult)
     listing_fetched_at text,           -- when the listing the plan saw was pulled (a newer pull supersedes the push)
     planned_qty integer not null,
     pushed_qty integer,                -- what the platform confirmed
@@ -211,6 +213,18 @@ def decide(
                     snapshot_version, note)  # fmt: skip
 
 
+ADDED_COLUMNS = {"stock_pushes": {"sold_since_pull": "integer", "in_flight_qty": "integer"}}
+"""Columns added to a table after a store was first made (version 5): an older store gets them on first use."""
+
+
+def _add_columns(con: sqlite3.Connection) -> None:
+    for table, columns in ADDED_COLUMNS.items():
+        have = {row[1] for row in con.execute(f"pragma table_info({table})")}
+        for name, kind in columns.items():
+            if have and name not in have:  # `have` is empty while the table does not exist yet
+                con.execute(f"alter table {table} add column {name} {kind}")
+
+
 @contextmanager
 def connect(path: Path | str) -> Iterator[sqlite3.Connection]:
     """A short-lived connection to the ops store at `path`, created (folder, file, schema) on first use."""
@@ -229,6 +243,7 @@ def connect(path: Path | str) -> Iterator[sqlite3.Connection]:
             try:
                 con.execute("pragma journal_mode = wal")
                 if con.execute("pragma user_version").fetchone()[0] < SCHEMA_VERSION:
+                    _add_columns(con)
                     con.executescript(SCHEMA)
                 break
             except sqlite3.OperationalError as exc:

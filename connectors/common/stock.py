@@ -10,7 +10,8 @@ the channel itself (auth, network, throttling past the client's retries) raises 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from connectors.common.errors import ChannelError
@@ -42,10 +43,16 @@ class StockResult:
     """The listed quantity the platform confirmed (or read back), when it says."""
     message: str = ""
     """The platform's words on a refusal (sanitised: no secret, no buyer datum)."""
+    in_flight: int = 0
+    """Units the channel sold between the read (`listed`) and the write landing, as far as the writer could see
+    (a confirmed level below the one intended, or a fresh read): sold, though no listing shows them any more."""
 
 
 Push = tuple[ListingAddress, int, str]
 """One listing's push: where, the quantity to set, the push id."""
+
+Listed = tuple[object, object, object]
+"""One SKU as the platform lists it now: its platform SKU id, its merchant code, its listed quantity."""
 
 
 class StockWriter(Protocol):
@@ -53,14 +60,27 @@ class StockWriter(Protocol):
 
     shop_id: str
 
-    def set_stock(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
-        """Set the listed stock of `listing` to `quantity` (absolute). `push_id` identifies this push: a retry of
-        the same push passes the same id (platforms with idempotency ids use it)."""
+    def set_stock(
+        self, listing: ListingAddress, quantity: int, push_id: str, listed: int | None = None
+    ) -> StockResult:
+        """Make `listing` list `quantity` units. `push_id` identifies this push: a retry of the same push passes
+        the same id (platforms with idempotency ids use it). `listed`: what the platform listed when it was read
+        back; where the platform takes a change rather than a level (Taobao, Pinduoduo, Douyin, Shopify), the
+        writer sends `quantity - listed`, so a buyer's order that lands between the read and the write still
+        counts (an absolute set would list those units again). The result's quantity is the level the platform
+        confirmed, else the one intended."""
         ...
 
-    def set_many(self, pushes: list[Push]) -> list[StockResult]:
+    def set_many(self, pushes: list[Push], listed: list[int | None] | None = None) -> list[StockResult]:
         """Set several listings of the shop, in as few calls as the platform allows; one result per push, in
-        order. A failure of the shop itself fails the pushes not yet sent, never the ones the platform took."""
+        order (`listed`: per push, as in set_stock). A failure of the shop itself fails the pushes not yet sent,
+        never the ones the platform took."""
+        ...
+
+    def read_many(self, listings: list[ListingAddress]) -> list[int | None]:
+        """What the platform lists now for each of `listings`, in order (None: it lists no such SKU). Read just
+        before a push, so units the channel sold since the last pull are not listed again. A failure of the
+        shop raises the client's ChannelError."""
         ...
 
 
@@ -76,24 +96,65 @@ class ChannelStockWriter:
         self.client = client
         self.shop_id: str = client.shop_id
 
-    def _set(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
+    def _set(
+        self, listing: ListingAddress, quantity: int, push_id: str, listed: int | None = None
+    ) -> StockResult:
         raise NotImplementedError
 
-    def set_stock(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
+    def set_stock(
+        self, listing: ListingAddress, quantity: int, push_id: str, listed: int | None = None
+    ) -> StockResult:
         try:
-            return self._set(listing, quantity, push_id)
+            return self._set(listing, quantity, push_id, listed)
         except (*self.refusals, ValueError) as refused:
             if isinstance(refused, self.shop_wide):
                 raise  # the shop's credentials or permissions: no SKU of this shop can be pushed
-            return StockResult(False, None, str(refused))
+            if listed is None or quantity >= listed:
+                return StockResult(False, None, str(refused))
+            first = refused
+        # a decrease refused (buyers took more since the read than the change leaves): read it again and take
+        # the listing to what the change meant for what is left, 0 at least
+        try:
+            fresh = self.read_many([listing])[0]
+            if fresh is None:
+                return StockResult(False, None, str(first))
+            sold = max(0, listed - fresh)
+            answer = self._set(listing, max(0, quantity - sold), f"{push_id}-again", fresh)
+        except (*self.refusals, ValueError) as refused:
+            if isinstance(refused, self.shop_wide):
+                raise
+            return StockResult(False, None, f"{first}; again after a fresh read: {refused}")
+        return replace(answer, in_flight=sold + answer.in_flight)
 
-    def set_many(self, pushes: list[Push]) -> list[StockResult]:
+    def _listed_now(self) -> Iterable[Listed]:
+        """Every SKU the shop lists now, from the platform's listing call (the one the listings pull makes); a
+        channel that reads SKU by SKU overrides `read_many` instead."""
+        raise NotImplementedError
+
+    def read_many(self, listings: list[ListingAddress]) -> list[int | None]:
+        by_id: dict[str, int] = {}
+        by_code: dict[str, int] = {}
+        for sku_id, code, quantity in self._listed_now():
+            units = int(quantity or 0)
+            if sku_id is not None:
+                by_id[str(sku_id)] = units
+            if code:
+                by_code.setdefault(str(code), units)
+        return [
+            by_id.get(str(listing.platform_sku_id))
+            if listing.platform_sku_id
+            else by_code.get(str(listing.outer_id or listing.sku))
+            for listing in listings
+        ]
+
+    def set_many(self, pushes: list[Push], listed: list[int | None] | None = None) -> list[StockResult]:
         """One call per push (a channel with a batch call overrides this); a failure of the shop itself fails
         the pushes not yet sent, with its message."""
         results: list[StockResult] = []
-        for sent, (listing, quantity, push_id) in enumerate(pushes):
+        listed = listed or [None] * len(pushes)
+        for sent, ((listing, quantity, push_id), before) in enumerate(zip(pushes, listed, strict=True)):
             try:
-                results.append(self.set_stock(listing, quantity, push_id))
+                results.append(self.set_stock(listing, quantity, push_id, before))
             except ChannelError as failed:
                 results += [StockResult(False, None, str(failed))] * (len(pushes) - sent)
                 break

@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -324,3 +324,20 @@ def throttle_seconds(message: str, default: float = 1.0) -> float:
     """The wait a throttle message asks for ("请求过于频繁，请3秒后重试" -> 3.0); `default` when it says none."""
     match = _SECONDS.search(message)
     return float(match.group(1)) if match else default
+
+
+def sku_pages(api: DouyinClient, page_size: int = 100) -> Iterator[list[dict]]:
+    """The shop's SKUs (`sku.list`), a page at a time, each SKU once (a SKU met again on a later page is left
+    out)."""
+    seen: set[str] = set()
+    page = 0
+    while True:
+        data = api.call("sku.list", {"page": page, "size": page_size})
+        skus = data.get("sku_list") or []
+        fresh = [s for s in skus if str(s.get("id")) not in seen]
+        seen.update(str(s.get("id")) for s in fresh)
+        if fresh:
+            yield fresh
+        page += 1
+        if page * page_size >= int(data.get("total") or 0) or not skus:
+            return

@@ -25,7 +25,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.sources import DltResource
 
 from connectors.common.pii import hash_pii, require_salt
-from connectors.douyin.client import DouyinClient, DouyinError
+from connectors.douyin.client import DouyinClient, DouyinError, sku_pages
 
 log = logging.getLogger(__name__)
 
@@ -241,19 +241,9 @@ def douyin_source(
 
     @dlt.resource(name="listings", write_disposition="merge", primary_key=("shop_id", "id"))
     def listings() -> Iterator[list[dict]]:
-        seen: set[str] = set()
         with client() as api:
-            page = 0
-            while True:
-                data = api.call("sku.list", {"page": page, "size": size})
-                skus = data.get("sku_list") or []
-                fresh = [dict(s, shop_id=shop_id) for s in skus if str(s.get("id")) not in seen]
-                seen.update(str(s.get("id")) for s in fresh)
-                if fresh:
-                    yield fresh
-                page += 1
-                if page * size >= int(data.get("total") or 0) or not skus:
-                    return
+            for page in sku_pages(api, size):
+                yield [dict(s, shop_id=shop_id) for s in page]
 
     return [orders, refunds, settlements, listings]
 

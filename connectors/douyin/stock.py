@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
-from connectors.common.stock import ChannelStockWriter, ListingAddress, StockResult, marketplace_writer
+from connectors.common.stock import (
+    ChannelStockWriter,
+    Listed,
+    ListingAddress,
+    StockResult,
+    marketplace_writer,
+)
 from connectors.douyin.client import (
     DouyinAuthError,
     DouyinClient,
     DouyinConfigError,
     DouyinError,
     DouyinPermissionError,
+    sku_pages,
 )
 
 
@@ -52,13 +60,24 @@ class DouyinStockWriter(ChannelStockWriter):
     refusals = (DouyinError,)
     shop_wide = (DouyinAuthError, DouyinConfigError, DouyinPermissionError)
 
-    def _set(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
+    def _set(
+        self, listing: ListingAddress, quantity: int, push_id: str, listed: int | None = None
+    ) -> StockResult:
         by = "sku_id" if listing.platform_sku_id else "out_sku_id"
+        change = None if listed is None else quantity - listed
+        if change == 0:
+            return StockResult(True, quantity)
         set_stock(
-            self.client, listing.platform_sku_id or listing.outer_id or listing.sku, quantity, by=by,
-            product_id=listing.platform_product_id, idempotent_id=push_id,
+            self.client, listing.platform_sku_id or listing.outer_id or listing.sku,
+            quantity if change is None else change, by=by, product_id=listing.platform_product_id,
+            incremental=change is not None, idempotent_id=push_id,
         )  # fmt: skip
         return StockResult(True, quantity)
+
+    def _listed_now(self) -> Iterator[Listed]:
+        for page in sku_pages(self.client):
+            for sku in page:
+                yield sku.get("id"), sku.get("out_sku_id") or sku.get("code"), sku.get("stock_num")
 
 
 def stock_writer(**kwargs: object) -> ChannelStockWriter:

@@ -47,9 +47,29 @@ class JdStockWriter(ChannelStockWriter):
     refusals = (JdError,)
     shop_wide = (JdAuthError, JdSignatureError, JdPermissionError)
 
-    def _set(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
-        set_stock(self.client, listing.platform_sku_id or listing.sku, quantity)
-        return StockResult(True, quantity)
+    def _set(
+        self, listing: ListingAddress, quantity: int, push_id: str, listed: int | None = None
+    ) -> StockResult:
+        """JD takes only a level: the units sold since `listed` was read are read again just before the set and
+        come off it (what still sells between that read and the set is listed again: JD has no change or
+        compare-and-set call)."""
+        sku_id = listing.platform_sku_id or listing.sku
+        sold = 0 if listed is None else max(0, listed - get_stock(self.client, sku_id))
+        quantity = max(0, quantity - sold)
+        set_stock(self.client, sku_id, quantity)
+        return StockResult(True, quantity, in_flight=sold)
+
+    def read_many(self, listings: list[ListingAddress]) -> list[int | None]:
+        """JD reads stock SKU by SKU (`jingdong.stock.read.findSkuStock`); a skuId JD does not know is None."""
+        listed: list[int | None] = []
+        for listing in listings:
+            try:
+                listed.append(get_stock(self.client, listing.platform_sku_id or listing.sku))
+            except JdError as refused:
+                if isinstance(refused, self.shop_wide):
+                    raise
+                listed.append(None)
+        return listed
 
 
 def stock_writer(**kwargs: object) -> ChannelStockWriter:

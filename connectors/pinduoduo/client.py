@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -187,10 +187,12 @@ class PddClient:
         form["sign"] = sign_params(form, self._secret)
         return form
 
-    def call(self, api_type: str, params: dict[str, Any], response_key: str) -> dict:
-        """One API call with retries; the dict under `response_key` of the success envelope."""
+    def call(self, api_type: str, params: dict[str, Any], response_key: str, idempotent: bool = True) -> dict:
+        """One API call with retries; the dict under `response_key` of the success envelope. A call that is not
+        idempotent (a stock change) is sent once: after a timeout nobody knows whether it landed (the platform's
+        throttling answer, which says it did not, is still waited out)."""
         retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
+            stop=stop_after_attempt(self.max_attempts if idempotent else 1),
             wait=wait_exponential(multiplier=self.backoff_seconds, max=self.backoff_max_seconds),
             retry=retry_if_exception_type(_Transient),
             sleep=self._sleep,
@@ -307,3 +309,21 @@ def throttle_wait(error: dict, default: float = 1.0) -> float:
         if match:
             return min(float(match.group(1)), 60.0)
     return default
+
+
+GOODS = ("pdd.goods.list.get", "goods_list_get_response", "goods_list")
+
+
+def goods_skus(pdd: PddClient, page_size: int = 100) -> Iterator[tuple[dict, dict]]:
+    """(goods, sku) for every SKU of the shop's goods (`pdd.goods.list.get`), page by page."""
+    api_type, response_key, list_key = GOODS
+    page = 1
+    while True:
+        body = pdd.call(api_type, {"page": page, "page_size": page_size}, response_key)
+        goods = body.get(list_key) or []
+        for item in goods:
+            for sku in item.get("sku_list") or []:
+                yield item, sku
+        if not goods or page * page_size >= int(body.get("total_count") or 0):
+            return
+        page += 1

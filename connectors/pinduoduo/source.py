@@ -25,7 +25,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.sources import DltResource
 
 from connectors.common.pii import hash_pii, require_salt
-from connectors.pinduoduo.client import PddClient
+from connectors.pinduoduo.client import PddClient, goods_skus
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,6 @@ any other field whose name says it is personal, in orders, refunds and bill line
 ORDERS = ("pdd.order.number.list.increment.get", "order_sn_increment_get_response", "order_sn_list")
 REFUNDS = ("pdd.refund.list.increment.get", "refund_increment_get_response", "refund_list")
 BILLS = ("pdd.bill.list.get", "bill_list_get_response", "bill_list")
-GOODS = ("pdd.goods.list.get", "goods_list_get_response", "goods_list")
 
 
 def _columns(data_type: str, names: tuple[str, ...]) -> dict[str, dict]:
@@ -239,25 +238,16 @@ def pinduoduo_source(
 
     @dlt.resource(name="listings", write_disposition="merge", primary_key=("shop_id", "sku_id"))
     def listings() -> Iterator[list[dict]]:
-        api_type, response_key, list_key = GOODS
         rows: dict[int, dict] = {}
         with client() as pdd:
-            page = 1
-            while True:
-                body = pdd.call(api_type, {"page": page, "page_size": size}, response_key)
-                goods = body.get(list_key) or []
-                for item in goods:
-                    for sku in item.get("sku_list") or []:
-                        rows[sku["sku_id"]] = {
-                            "shop_id": shop_id,
-                            "goods_id": item.get("goods_id"),
-                            "goods_name": item.get("goods_name"),
-                            "is_onsale": item.get("is_onsale"),
-                            **sku,
-                        }
-                if not goods or page * size >= int(body.get("total_count") or 0):
-                    break
-                page += 1
+            for item, sku in goods_skus(pdd, size):
+                rows[sku["sku_id"]] = {
+                    "shop_id": shop_id,
+                    "goods_id": item.get("goods_id"),
+                    "goods_name": item.get("goods_name"),
+                    "is_onsale": item.get("is_onsale"),
+                    **sku,
+                }
         done["listings"] = True
         yield list(rows.values())
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from connectors.common.stock import ChannelStockWriter, ListingAddress, StockResult, marketplace_writer
+from collections.abc import Iterator
+
+from connectors.common.stock import (
+    ChannelStockWriter,
+    Listed,
+    ListingAddress,
+    StockResult,
+    marketplace_writer,
+)
 from connectors.pinduoduo.client import (
     PddAuthError,
     PddClient,
@@ -10,6 +18,7 @@ from connectors.pinduoduo.client import (
     PddPermissionError,
     PddResponseError,
     PddSignatureError,
+    goods_skus,
 )
 
 UPDATE = ("pdd.goods.quantity.update", "goods_quantity_update_response")
@@ -57,7 +66,7 @@ def set_stock(
         goods_id = find_goods_id(client, sku, by_outer_id)
     params = {"goods_id": goods_id, "quantity": quantity, "update_type": update_type}
     params["outer_id" if by_outer_id else "sku_id"] = sku
-    answer = client.call(UPDATE[0], params, UPDATE[1])
+    answer = client.call(UPDATE[0], params, UPDATE[1], idempotent=update_type == 1)
     if answer.get("is_success") is not True:
         raise PddResponseError(
             f"Pinduoduo shop {client.shop_id}: stock update of sku {sku} was not confirmed (is_success false)."
@@ -71,12 +80,24 @@ class PddStockWriter(ChannelStockWriter):
     refusals = (PddError,)
     shop_wide = (PddAuthError, PddSignatureError, PddPermissionError)
 
-    def _set(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
+    def _set(
+        self, listing: ListingAddress, quantity: int, push_id: str, listed: int | None = None
+    ) -> StockResult:
         by_outer_id = not listing.platform_sku_id
         goods_id = int(listing.platform_product_id) if listing.platform_product_id else None
         sku = listing.platform_sku_id or listing.outer_id or listing.sku
-        set_stock(self.client, sku, quantity, goods_id=goods_id, by_outer_id=by_outer_id)
+        change = None if listed is None else quantity - listed
+        if change == 0:
+            return StockResult(True, quantity)
+        set_stock(
+            self.client, sku, quantity if change is None else change, goods_id=goods_id,
+            by_outer_id=by_outer_id, update_type=1 if change is None else 2,
+        )  # fmt: skip
         return StockResult(True, quantity)
+
+    def _listed_now(self) -> Iterator[Listed]:
+        for _goods, sku in goods_skus(self.client):
+            yield sku.get("sku_id"), sku.get("outer_id"), sku.get("sku_quantity")
 
 
 def stock_writer(**kwargs: object) -> ChannelStockWriter:

@@ -157,9 +157,10 @@ class ShopifyClient:
         """GET one resource: (parsed JSON body, response)."""
         return self.request("GET", resource, params=params)
 
-    def post(self, resource: str, body: dict[str, Any]) -> Any:
-        """POST a JSON body; the parsed JSON answer."""
-        return self.request("POST", resource, json=body)[0]
+    def post(self, resource: str, body: dict[str, Any], idempotent: bool = True) -> Any:
+        """POST a JSON body; the parsed JSON answer. A POST that must not land twice (an inventory adjustment)
+        is sent once: after a 5xx or a timeout nobody knows whether it landed (429s are still waited out)."""
+        return self.request("POST", resource, json=body, idempotent=idempotent)[0]
 
     def paginate(
         self, resource: str, params: dict[str, Any] | None = None, key: str | None = None
@@ -188,10 +189,12 @@ class ShopifyClient:
                     f"Shopify shop {self.shop_id}: {self.path(resource)} sent a next-page link without page_info."
                 )
 
-    def request(self, method: str, resource: str, **kwargs: Any) -> tuple[Any, httpx.Response]:
+    def request(
+        self, method: str, resource: str, idempotent: bool = True, **kwargs: Any
+    ) -> tuple[Any, httpx.Response]:
         path = self.path(resource)
         retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
+            stop=stop_after_attempt(self.max_attempts if idempotent else 1),
             wait=wait_exponential(multiplier=0.5, max=self.backoff_max_seconds),
             retry=retry_if_exception_type(_Transient),
             sleep=self._sleep,

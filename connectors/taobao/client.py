@@ -117,6 +117,10 @@ class TaobaoResponseError(TaobaoError):
     """The gateway answered something that is not the envelope it should be."""
 
 
+class TaobaoUnclearError(TaobaoError):
+    """A call that must not be sent twice (a stock change) got no clear answer: it may or may not have landed."""
+
+
 class _Transient(Exception):
     """5xx, isp.* error, network failure or cut-off body: worth another attempt after a back-off."""
 
@@ -167,6 +171,19 @@ def unwrap(body: dict, outer: str, inner: str) -> list[dict]:
     if not isinstance(items, list):
         raise TaobaoResponseError(f"'{outer}' is not wrapped as {{'{inner}': [...]}}")
     return items
+
+
+ITEM_FIELDS = "num_iid,title,price,num,approve_status,skus"
+"""The fields of `taobao.items.onsale.get` that the listings pull and the stock read-back use."""
+
+
+def onsale_skus(top: TaobaoClient, page_size: int = 100) -> Iterator[tuple[dict, dict]]:
+    """(item, sku) for every SKU of the shop's on-sale items (`taobao.items.onsale.get`), page by page."""
+    for page in top.pages("taobao.items.onsale.get", {"fields": ITEM_FIELDS}, "items", "item", page_size):
+        for item in page:
+            skus = unwrap(item, "skus", "sku") if isinstance(item.get("skus"), dict) else []
+            for sku in skus:
+                yield item, sku
 
 
 class TaobaoClient:
@@ -269,7 +286,7 @@ class TaobaoClient:
         except RetryError as error:
             cause = error.last_attempt.exception()
             if not idempotent:
-                raise TaobaoError(
+                raise TaobaoUnclearError(
                     f"Taobao shop {self.shop_id}: {method} got no clear answer ({cause}); it may or may not have "
                     f"been applied. Read the listed stock again before retrying."
                 ) from None

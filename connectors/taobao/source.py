@@ -25,7 +25,7 @@ from dlt.sources import DltResource
 
 from connectors.common.loading import MONEY
 from connectors.common.pii import hash_pii, require_salt
-from connectors.taobao.client import TaobaoClient, TaobaoResponseError, unwrap
+from connectors.taobao.client import TaobaoClient, TaobaoResponseError, onsale_skus, unwrap
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,6 @@ TRADE_FIELDS = (
     "receiver_district,receiver_address,buyer_message,seller_memo,orders"
 )
 REFUND_FIELDS = "refund_id,tid,oid,num_iid,sku,status,refund_fee,num,reason,desc,created,modified,has_good_return,good_status"
-ITEM_FIELDS = "num_iid,title,price,num,approve_status,skus"
 
 TRADE_MONEY = ("payment", "post_fee", "total_fee", "discount_fee", "coupon_fee")
 LINE_MONEY = ("price", "total_fee", "discount_fee", "payment")
@@ -240,27 +239,20 @@ def taobao_source(
         seen: dict[Any, dict] = {}
         with client() as top:
             read_at = top.server_now().isoformat()
-            for page in top.pages(
-                "taobao.items.onsale.get", {"fields": ITEM_FIELDS}, "items", "item", page_size
-            ):
-                for item in page:
-                    skus = unwrap(item, "skus", "sku") if isinstance(item.get("skus"), dict) else []
-                    for sku in skus:
-                        seen[sku["sku_id"]] = {
-                            "shop_id": shop_id,
-                            "num_iid": item["num_iid"],
-                            "item_title": item.get("title"),
-                            "item_price": to_decimal(item.get("price"), f"Taobao shop {shop_id} item"),
-                            "approve_status": item.get("approve_status"),
-                            "sku_id": sku["sku_id"],
-                            "outer_id": sku.get("outer_id"),
-                            "properties_name": sku.get("properties_name"),
-                            "price": to_decimal(
-                                sku.get("price"), f"Taobao shop {shop_id} sku {sku['sku_id']}"
-                            ),
-                            "quantity": int(sku.get("quantity") or 0),
-                            "read_at": read_at,
-                        }
+            for item, sku in onsale_skus(top, page_size):
+                seen[sku["sku_id"]] = {
+                    "shop_id": shop_id,
+                    "num_iid": item["num_iid"],
+                    "item_title": item.get("title"),
+                    "item_price": to_decimal(item.get("price"), f"Taobao shop {shop_id} item"),
+                    "approve_status": item.get("approve_status"),
+                    "sku_id": sku["sku_id"],
+                    "outer_id": sku.get("outer_id"),
+                    "properties_name": sku.get("properties_name"),
+                    "price": to_decimal(sku.get("price"), f"Taobao shop {shop_id} sku {sku['sku_id']}"),
+                    "quantity": int(sku.get("quantity") or 0),
+                    "read_at": read_at,
+                }
         yield list(seen.values())
 
     return [orders, refunds, settlements, listings]

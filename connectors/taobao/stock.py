@@ -3,7 +3,16 @@ default here; type 2 = add, floored at 0 by the platform) and the batch `taobao.
 
 from __future__ import annotations
 
-from connectors.common.stock import ChannelStockWriter, ListingAddress, Push, StockResult, marketplace_writer
+from collections.abc import Iterator
+
+from connectors.common.stock import (
+    ChannelStockWriter,
+    Listed,
+    ListingAddress,
+    Push,
+    StockResult,
+    marketplace_writer,
+)
 from connectors.taobao.client import (
     TaobaoAuthError,
     TaobaoClient,
@@ -11,6 +20,8 @@ from connectors.taobao.client import (
     TaobaoError,
     TaobaoPermissionError,
     TaobaoResponseError,
+    TaobaoUnclearError,
+    onsale_skus,
 )
 
 MAX_BATCH = 20
@@ -76,6 +87,14 @@ def set_stock_batch(
     return _item(client, body, f"item {num_iid}")
 
 
+def _confirmed(intended: int, confirmed: object, change: bool) -> StockResult:
+    """The level TOP confirmed; after a change, units it falls short of the one intended were sold meanwhile."""
+    if confirmed is None:
+        return StockResult(True, intended)
+    level = int(confirmed)
+    return StockResult(True, level, in_flight=max(0, intended - level) if change else 0)
+
+
 class TaobaoStockWriter(ChannelStockWriter):
     """StockWriter for one Tmall/Taobao shop: `taobao.skus.quantity.update` for the SKUs of one item, 20 a call
     (type 1: set); `taobao.item.quantity.update` for a lone SKU, or SKU by SKU when a batch is refused (the
@@ -84,48 +103,69 @@ class TaobaoStockWriter(ChannelStockWriter):
     refusals = (TaobaoError,)
     shop_wide = (TaobaoAuthError, TaobaoConfigError, TaobaoPermissionError)
 
-    def _set(self, listing: ListingAddress, quantity: int, push_id: str) -> StockResult:
+    def _set(
+        self, listing: ListingAddress, quantity: int, push_id: str, listed: int | None = None
+    ) -> StockResult:
+        change = None if listed is None else quantity - listed
+        if change == 0:
+            return StockResult(True, quantity)
         item = set_stock(
-            self.client, listing.platform_sku_id or listing.outer_id or listing.sku, quantity,
-            num_iid=listing.platform_product_id,
+            self.client, listing.platform_sku_id or listing.outer_id or listing.sku,
+            quantity if change is None else change, num_iid=listing.platform_product_id,
+            kind=1 if change is None else 2,
         )  # fmt: skip
         skus = (item.get("skus") or {}).get("sku") or []
         confirmed = next(
             (s.get("quantity") for s in skus if str(s.get("sku_id")) == str(listing.platform_sku_id)),
             None,
         )
-        return StockResult(True, int(confirmed) if confirmed is not None else quantity)
+        return _confirmed(quantity, confirmed, change is not None)
 
-    def set_many(self, pushes: list[Push]) -> list[StockResult]:
+    def _listed_now(self) -> Iterator[Listed]:
+        for _item, sku in onsale_skus(self.client):
+            yield sku.get("sku_id"), sku.get("outer_id"), sku.get("quantity")
+
+    def set_many(self, pushes: list[Push], listed: list[int | None] | None = None) -> list[StockResult]:
+        """Batches of one item's SKUs: a level each (type 1) where nothing was read back, else the change from
+        what was read (type 2, sent once); a SKU whose change is 0 is not sent."""
+        listed = listed or [None] * len(pushes)
         results: dict[int, StockResult] = {}
-        batches: dict[str, list[int]] = {}
-        for at, (listing, _quantity, _push_id) in enumerate(pushes):
-            if listing.platform_product_id and str(listing.platform_sku_id or "").isdigit():
-                batches.setdefault(str(listing.platform_product_id), []).append(at)
-        for num_iid, members in batches.items():
+        batches: dict[tuple[str, int], list[int]] = {}
+        for at, (listing, quantity, _push_id) in enumerate(pushes):
+            if listed[at] is not None and quantity == listed[at]:
+                results[at] = StockResult(True, quantity)
+            elif listing.platform_product_id and str(listing.platform_sku_id or "").isdigit():
+                kind = 1 if listed[at] is None else 2
+                batches.setdefault((str(listing.platform_product_id), kind), []).append(at)
+        for (num_iid, kind), members in batches.items():
             for start in range(0, len(members), MAX_BATCH):
                 chunk = members[start : start + MAX_BATCH]
                 if len(chunk) == 1:
                     continue  # a lone SKU: the single call below
-                quantities = {pushes[at][0].platform_sku_id: pushes[at][1] for at in chunk}
+                quantities = {
+                    pushes[at][0].platform_sku_id: pushes[at][1] - (listed[at] if kind == 2 else 0)
+                    for at in chunk
+                }
                 try:
-                    item = set_stock_batch(self.client, num_iid, quantities)
+                    item = set_stock_batch(self.client, num_iid, quantities, kind=kind)
                 except (TaobaoAuthError, TaobaoConfigError, TaobaoPermissionError) as failed:
                     return [
                         results.get(at, StockResult(False, None, str(failed))) for at in range(len(pushes))
                     ]
+                except TaobaoUnclearError as unclear:  # a change that may have landed is never sent again
+                    results.update({at: StockResult(False, None, str(unclear)) for at in chunk})
+                    continue
                 except (TaobaoError, ValueError):
                     continue  # refused as a whole: SKU by SKU below, for each one's own answer
-                listed = {
+                levels = {
                     str(s.get("sku_id")): s.get("quantity") for s in (item.get("skus") or {}).get("sku") or []
                 }
                 for at in chunk:
-                    confirmed = listed.get(str(pushes[at][0].platform_sku_id))
-                    results[at] = StockResult(
-                        True, int(confirmed) if confirmed is not None else pushes[at][1]
-                    )
+                    confirmed = levels.get(str(pushes[at][0].platform_sku_id))
+                    results[at] = _confirmed(pushes[at][1], confirmed, kind == 2)
         rest = [at for at in range(len(pushes)) if at not in results]
-        for at, answer in zip(rest, super().set_many([pushes[at] for at in rest]), strict=True):
+        answers = super().set_many([pushes[at] for at in rest], [listed[at] for at in rest])
+        for at, answer in zip(rest, answers, strict=True):
             results[at] = answer
         return [results[at] for at in range(len(pushes))]
 

@@ -208,6 +208,7 @@ else:
                 "rule",
                 "rule_version",
                 "before_qty",
+                "sold_since_pull",
                 "planned_qty",
                 "pushed_qty",
                 "result",
@@ -224,6 +225,9 @@ else:
             "rule": st.column_config.TextColumn(t("stock_sync_rule")),
             "rule_version": st.column_config.NumberColumn(t("stock_sync_rule_version"), format="%d"),
             "before_qty": st.column_config.NumberColumn(t("stock_sync_before")),
+            "sold_since_pull": st.column_config.NumberColumn(
+                t("stock_sync_sold_since_pull"), help=t("stock_sync_sold_since_pull_help")
+            ),
             "planned_qty": st.column_config.NumberColumn(t("stock_sync_planned")),
             "pushed_qty": st.column_config.NumberColumn(t("stock_sync_pushed")),
             "result": st.column_config.TextColumn(t("stock_sync_result")),

@@ -384,7 +384,9 @@ def test_set_stock_sets_and_adds_listed_quantity_and_batches_several_skus(stack)
     with TaobaoClient(SHOP, stack.url, KEY, SECRET, TOKEN) as client:
         answer = set_stock(client, skus[0], 11)
         assert {s["sku_id"]: s["quantity"] for s in answer["skus"]["sku"]}[skus[0]] == 11
-        set_stock(client, item["skus"][0]["outer_id"], -100, num_iid=item["num_iid"], kind=2)
+        with pytest.raises(TaobaoError, match="below 0"):  # a change is never floored: it is refused
+            set_stock(client, item["skus"][0]["outer_id"], -100, num_iid=item["num_iid"], kind=2)
+        set_stock(client, item["skus"][0]["outer_id"], -11, num_iid=item["num_iid"], kind=2)
         set_stock_batch(client, item["num_iid"], {sku: 3 for sku in skus[1:]})
         with pytest.raises(ValueError, match=">= 0"):
             set_stock(client, skus[0], -1)

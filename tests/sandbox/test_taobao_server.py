@@ -144,7 +144,7 @@ def test_a_truncated_fault_answers_half_a_json_body(client):
         trades(client, NOW - timedelta(hours=6), NOW)
 
 
-def test_stock_writes_set_and_add_floored_at_zero_and_show_in_the_listing(client):
+def test_stock_writes_set_and_add_refused_below_zero_and_show_in_the_listing(client):
     item = next(iter(client.app.state.sandbox.items.values()))
     sku = item["skus"][0]["sku_id"]
     answer = call(
@@ -152,10 +152,16 @@ def test_stock_writes_set_and_add_floored_at_zero_and_show_in_the_listing(client
     )
     skus = answer["item_quantity_update_response"]["item"]["skus"]["sku"]
     assert {s["sku_id"]: s["quantity"] for s in skus}[sku] == 7
-    call(
+    refused = call(
         client,
         "taobao.item.quantity.update",
         {"num_iid": item["num_iid"], "sku_id": sku, "quantity": -50, "type": 2},
+    )  # buyers took more since the caller read the stock than the change leaves
+    assert error(refused)["sub_code"] == "isv.item-quantity-update-failed:stock-negative"
+    call(
+        client,
+        "taobao.item.quantity.update",
+        {"num_iid": item["num_iid"], "sku_id": sku, "quantity": -7, "type": 2},
     )
     assert client.get("/_sandbox/stock").json()["stock"][str(sku)] == 0
     pairs = ";".join(f"{s['sku_id']}:{n + 1}" for n, s in enumerate(item["skus"]))

@@ -58,9 +58,7 @@ def worlds(draw):
              NOW + timedelta(hours=draw(st.integers(-2, 5))))
         for i in range(draw(st.integers(0, 3)))
     ]  # fmt: skip
-    orders = {
-        sku: {q: draw(st.integers(0, 15)) for q in ("unpaid_orders", "presale")} for sku in SKUS
-    }
+    orders = {sku: {q: draw(st.integers(0, 15)) for q in ("unpaid_orders", "presale")} for sku in SKUS}
     return positions, targets, rules, locks, orders, draw(st.integers(0, 3))
 
 
@@ -94,8 +92,12 @@ def test_the_plan_never_lists_more_than_the_sellable_stock_of_a_warehouse_unless
         assert line.planned == line.allocated + line.locked + line.over_allocated
         assert line.planned >= 0 and line.allocated >= 0
         assert line.allocated <= line.wanted
-        rule = select_rule(rules, line.shop_id, line.sku, next(t.category for t in targets
-                                                                 if (t.shop_id, t.sku) == (line.shop_id, line.sku)))
+        rule = select_rule(
+            rules,
+            line.shop_id,
+            line.sku,
+            next(t.category for t in targets if (t.shop_id, t.sku) == (line.shop_id, line.sku)),
+        )
         assert (rule.name, rule.version) == (line.rule, line.rule_version)
         for warehouse, _ in line.by_warehouse:
             assert rule.counts(warehouse), "units from a warehouse the rule does not count"
@@ -182,7 +184,10 @@ def test_scarce_stock_goes_to_the_higher_priority_first_then_by_share():
              Rule("pdd", shops=("pdd",), share=3)]  # fmt: skip
     lines = {line.shop_id: line for line in plan([few], targets, rules, now=NOW)}
     assert lines["tmall"].planned == 5
-    assert (lines["jd"].planned, lines["pdd"].planned) == (1, 4)  # five left, split 1 : 3 by share, rest by share
+    assert (lines["jd"].planned, lines["pdd"].planned) == (
+        1,
+        4,
+    )  # five left, split 1 : 3 by share, rest by share
 
 
 def test_a_kit_has_the_minimum_over_its_components_of_stock_over_quantity():
@@ -194,8 +199,14 @@ def test_a_kit_has_the_minimum_over_its_components_of_stock_over_quantity():
 
 def test_a_rule_that_overallocates_says_so_and_one_that_does_not_never_does():
     position = Position("S", "W", on_hand=10)
-    rules = [Rule("all", shops=("*",)), Rule("stream", shops=("douyin",), priority=1, overallocate=True, plus=5)]
-    lines = {line.shop_id: line for line in plan([position], [Target("douyin", "S"), Target("jd", "S")], rules, now=NOW)}
+    rules = [
+        Rule("all", shops=("*",)),
+        Rule("stream", shops=("douyin",), priority=1, overallocate=True, plus=5),
+    ]
+    lines = {
+        line.shop_id: line
+        for line in plan([position], [Target("douyin", "S"), Target("jd", "S")], rules, now=NOW)
+    }
     assert lines["douyin"].planned == 15 and lines["douyin"].over_allocated == 5
     assert "over-allocated" in lines["douyin"].reason
     assert lines["jd"].planned == 0 and "scarce" in lines["jd"].reason
@@ -244,3 +255,33 @@ def test_the_narrowest_rule_wins_a_tie_of_priority():
     assert select_rule(rules, "jd", "S2", "tea").name == "tea"
     assert select_rule(rules, "jd", "S2", "cups").name == "all"
     assert select_rule([Rule("only_jd", shops=("jd",))], "pdd", "S1", None).name == "default"
+
+
+def test_units_sold_since_the_pull_are_the_drops_between_sets_plus_what_sold_while_a_set_was_on_its_way():
+    from writeback.stock.sync import sold_since_pull
+
+    assert sold_since_pull(10, [], 7) == 3
+    assert (
+        sold_since_pull(10, [], 12) == 0
+    )  # a rise (a cancellation, a back-office edit) is never listed again
+    assert sold_since_pull(None, [], 4) == 0
+    history = [
+        {"before_qty": 8, "result": "ok", "pushed_qty": 12, "planned_qty": 13, "in_flight_qty": 1},
+        {"before_qty": 11, "result": "failed", "pushed_qty": None, "planned_qty": 5, "in_flight_qty": 0},
+    ]
+    assert sold_since_pull(10, history, 9) == (10 - 8) + 1 + (12 - 11) + (11 - 9)
+    killed = [{"before_qty": 8, "result": "interrupted", "pushed_qty": None, "planned_qty": 15}]
+    assert sold_since_pull(10, killed, 12) == 2 + 3  # a killed push counts as having set the higher level
+
+
+def test_units_sold_since_the_snapshot_are_reserved_warehouse_by_warehouse_and_a_kits_through_its_components():
+    from writeback.stock.plan import with_sales
+
+    positions = [Position("X", "WH-B", 10), Position("X", "WH-A", 5, reserved=1), Position("Y", "WH-A", 3)]
+    reserved = {
+        (p.sku, p.warehouse_id): p.reserved
+        for p in with_sales(positions, {"X": 6, "K": 1}, {"K": [("X", 2)]})
+    }
+    assert reserved == {("X", "WH-A"): 5, ("X", "WH-B"): 4, ("Y", "WH-A"): 0}
+    over = {(p.sku, p.warehouse_id): p.reserved for p in with_sales(positions, {"Y": 5})}
+    assert over[("Y", "WH-A")] == 5  # sold is sold: more than there was is still reserved (the plan lists 0)

@@ -4,7 +4,9 @@ a killed run is marked interrupted and re-planned; a lock for a live stream hold
 
 from __future__ import annotations
 
+import re
 import shutil
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +20,9 @@ from writeback.stock import store
 from writeback.stock.rules import Rule
 
 pytestmark = pytest.mark.slow
+
+BELOW_ZERO = re.compile(r"below 0|小于 ?0")
+"""How the platforms refuse a change that would leave less than 0 units."""
 
 
 def _listed(servers) -> dict[tuple[str, str], int]:
@@ -244,3 +249,141 @@ def test_a_push_asked_for_on_the_page_is_carried_out_once_by_the_sensors_run_and
         assert job.execute_in_process(run_config=requests[0].run_config, instance=instance).success
         assert len(store.pushes(settings.ops_path, limit=10_000)) == len(audit)
         assert isinstance(sensor(context), dg.SkipReason)
+
+
+def test_buyers_on_all_five_channels_while_stock_sync_pushes_never_buy_a_unit_the_seller_did_not_have(
+    live_shop,
+):
+    """Buyers keep ordering the scarcest SKUs on all five sandboxes (each platform takes the units off its listing
+    and refuses an order for more than it lists) while the manager locks stock for a live stream and releases it,
+    and stock sync re-plans and pushes each time from the same snapshot, which knows none of these orders. Each
+    run reads every listing back, reserves what the channels sold since the pull, lowers listings before it
+    raises others (cutting the raises by what sold meanwhile beyond the new plan) and sends changes, not levels,
+    where the platform takes them: no buyer gets a unit the seller did not have (`sandbox.buyers.Market`, started
+    from the snapshot's on hand less reserved). Before these rules the same run sold 17, then 8 units too many."""
+    import random
+    import threading
+
+    import httpx
+
+    from sandbox.buyers import Market
+
+    stack, settings = live_shop
+    now = datetime.now(UTC)
+    first = run_stock_sync(settings, now=now, dry_run=False)  # every channel lists the plan
+    assert first.pushed and all(p["ok"] for p in first.pushed)
+    with duckdb.connect(str(settings.serve_path), read_only=True) as con:
+        sellable = dict(con.execute(
+            "select sku, sum(greatest(on_hand - reserved, 0))::int from marts.inventory_health_by_warehouse "
+            "group by sku"
+        ).fetchall())  # fmt: skip
+        listings = con.execute(
+            "select shop_id, sku, coalesce(platform_stock_item_id, platform_sku_id) from marts.channel_listings "
+            "where is_mapped and not is_kit"
+        ).fetchall()
+    plan = first.frame()
+    shops_per_sku = plan[plan["planned"] > 0].groupby("sku")["shop_id"].nunique()
+    hot = sorted(
+        (sku for sku, n in shops_per_sku.items() if n >= 4 and 60 <= sellable.get(sku, 0) <= 400),
+        key=lambda sku: sellable[sku],
+    )[:6]
+    assert len(hot) >= 3, "the demo has too few SKUs listed in four shops with little stock"
+    market = Market({sku: sellable[sku] for sku in hot})
+    targets: dict[str, list[tuple[str, str]]] = {}
+    for shop_id, sku, platform_id in listings:
+        if sku in hot:
+            targets.setdefault(shop_id, []).append((sku, str(platform_id)))
+    assert len(targets) == 5
+    stop = threading.Event()
+    accepted = Counter()
+
+    def buyer(shop_id: str, seed: int) -> None:
+        rng = random.Random(seed)
+        with httpx.Client(base_url=stack.servers[shop_id].url, timeout=10) as client:
+            while not stop.is_set():
+                sku, platform_id = rng.choice(targets[shop_id])
+                quantity = rng.randint(1, 3)
+                answer = client.post(
+                    "/_sandbox/buy", json={"sku_id": platform_id, "quantity": quantity}
+                ).json()
+                if answer.get("accepted"):
+                    market.sell(sku, quantity)
+                    accepted[shop_id] += quantity
+                stop.wait(0.02)
+
+    buyers = [threading.Thread(target=buyer, args=(shop, n)) for n, shop in enumerate(sorted(targets))]
+    for thread in buyers:
+        thread.start()
+    pushed = []
+    try:
+        stop.wait(1.0)
+        for n, sku in enumerate(hot):  # a live stream tonight: units held for Douyin, every shop re-planned
+            store.save_lock(settings.ops_path, f"live-{n}", sku, "douyin_live", 3, now + timedelta(hours=3),
+                            "manager", 0)  # fmt: skip
+        pushed += run_stock_sync(settings, now=now, dry_run=False).pushed
+        stop.wait(1.0)
+        for n, sku in enumerate(hot):  # the stream is over: the units go back to every shop
+            store.save_lock(settings.ops_path, f"live-{n}", sku, "douyin_live", 0, now + timedelta(hours=3),
+                            "manager", 1)  # fmt: skip
+        pushed += run_stock_sync(settings, now=now, dry_run=False).pushed
+        stop.wait(1.0)
+    finally:
+        stop.set()
+        for thread in buyers:
+            thread.join()
+    hot_pushes = [p for p in pushed if p["sku"] in hot]
+    refused = [p for p in hot_pushes if not p["ok"]]  # a change refused: buyers took more since the read
+    assert len(refused) < len(hot_pushes) and all(BELOW_ZERO.search(p["message"]) for p in refused), refused[
+        :3
+    ]
+    assert sum(p["sold"] for p in hot_pushes) > 0, "no push met a sale: the test would prove nothing"
+    assert set(accepted) == set(targets) and sum(market.sold.values()) > 0
+    assert sum(market.oversold.values()) == 0, dict(market.oversold)
+    audit = store.pushes(settings.ops_path, limit=100_000)
+    assert set(audit["push_id"]) >= {p["push_id"] for p in pushed}
+    assert audit["sold_since_pull"].notna().all()
+
+
+def test_each_channel_reads_its_listing_back_and_a_change_still_counts_a_sale_made_after_the_read(live_shop):
+    """Every channel's StockWriter reads what a listing holds now and writes relative to that read: an order
+    placed between the read and the write still counts (the listing ends at the intended level less that order,
+    and the writer reports the units where the platform confirms a level or is read again: Taobao, Shopify, JD).
+    When buyers took more than a decrease leaves, the writer reads again and empties the listing, reporting
+    every unit sold since the first read."""
+    import httpx
+
+    from orchestration.writeback import stock_writers
+    from writeback.stock.sync import listing_address
+
+    stack, settings = live_shop
+    writers = stock_writers(settings)
+    with duckdb.connect(str(settings.serve_path), read_only=True) as con:
+        listings = con.execute(
+            "select * from marts.channel_listings where is_mapped and not is_kit and listed_quantity >= 8 "
+            "qualify row_number() over (partition by shop_id order by listing_id) = 1"
+        ).df()
+    assert set(listings["shop_id"]) == set(stack.world.shops["shop_id"])
+    confirms = {"tmall_flagship", "shopify_global", "jd_pop"}
+    for _, row in listings.iterrows():
+        shop = row["shop_id"]
+        address, writer = listing_address(row), writers[shop]
+        buyer_id = str(row["platform_stock_item_id"] if shop == "shopify_global" else row["platform_sku_id"])
+        with httpx.Client(base_url=stack.servers[shop].url, timeout=10) as buyer:
+
+            def buy(units: int, sku_id: str = buyer_id) -> None:
+                assert buyer.post("/_sandbox/buy", json={"sku_id": sku_id, "quantity": units}).json()[
+                    "accepted"
+                ]
+
+            (read,) = writer.read_many([address])
+            assert read == _listed(stack.servers)[(shop, buyer_id)], shop
+            buy(2)  # between the read and the write
+            answer = writer.set_stock(address, read - 1, f"t-{shop}-1", read)
+            assert answer.ok and answer.in_flight == (2 if shop in confirms else 0), (shop, answer)
+            assert writer.read_many([address]) == [read - 3], shop
+
+            (read,) = writer.read_many([address])
+            buy(read - 1)  # buyers take all but one unit, then a decrease of 3 arrives
+            answer = writer.set_stock(address, read - 3, f"t-{shop}-2", read)
+            assert answer.ok and answer.in_flight == read - 1, (shop, answer)
+            assert writer.read_many([address])[0] <= 0, shop  # Shopify lets available go below 0

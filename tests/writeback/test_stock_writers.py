@@ -122,7 +122,7 @@ def test_a_shop_that_fails_midway_keeps_the_pushes_it_took_and_fails_the_rest_wi
         refusals = (ChannelError,)
         shop_wide = (Expired,)
 
-        def _set(self, listing, quantity, push_id):
+        def _set(self, listing, quantity, push_id, listed=None):
             if push_id == "p3":
                 raise Expired("the seller's token expired: authorise the app again")
             if push_id == "p2":

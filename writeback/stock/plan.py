@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from writeback.stock.rules import Lock, Rule, select_rule
@@ -124,6 +124,40 @@ def _kit_positions(
         )
         kit_positions[warehouse] = Position(kit, warehouse, buildable)
     return kit_positions
+
+
+def with_sales(
+    positions: Iterable[Position],
+    sold: Mapping[str, int],
+    kits: Mapping[str, list[tuple[str, int]]] | None = None,
+) -> list[Position]:
+    """`positions` with units the channels sold since the snapshot (`sold`: per listed SKU) reserved: they are
+    gone from the shelves even though no order pull has brought them yet. A kit's sale reserves its components
+    (units × quantity in the kit). Each SKU's units are reserved in the warehouses in id order, up to what each
+    has free; what is left goes to the first (sold is sold: the plan can only list less)."""
+    kits = kits or {}
+    extra: dict[str, int] = defaultdict(int)
+    for sku, units in sold.items():
+        if units <= 0:
+            continue
+        for component, quantity in kits.get(sku, [(sku, 1)]):
+            extra[component] += units * quantity
+    by_sku: dict[str, list[Position]] = defaultdict(list)
+    for position in positions:
+        by_sku[position.sku].append(position)
+    result = []
+    for sku in sorted(by_sku):
+        left = extra.get(sku, 0)
+        stock = sorted(by_sku[sku], key=lambda p: p.warehouse_id)
+        adjusted = []
+        for position in stock:
+            taken = min(left, max(0, position.on_hand - position.reserved))
+            left -= taken
+            adjusted.append(replace(position, reserved=position.reserved + taken))
+        if left and adjusted:
+            adjusted[0] = replace(adjusted[0], reserved=adjusted[0].reserved + left)
+        result += adjusted
+    return result
 
 
 def split(amount: int, wants: Mapping[str, int], shares: Mapping[str, int]) -> dict[str, int]:

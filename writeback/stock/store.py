@@ -156,7 +156,8 @@ def current_locks(path: Path | str) -> list[Lock]:
 
 PUSH_COLUMNS = [
     "push_id", "run_id", "mode", "shop_id", "sku", "listing_id", "rule", "rule_version", "before_qty",
-    "listing_fetched_at", "planned_qty", "pushed_qty", "result", "message", "started_at", "finished_at",
+    "sold_since_pull", "in_flight_qty", "listing_fetched_at", "planned_qty", "pushed_qty", "result", "message",
+    "started_at", "finished_at",
 ]  # fmt: skip
 
 
@@ -171,12 +172,14 @@ def start_push(path: Path | str, row: dict[str, Any]) -> None:
 
 
 def finish_push(
-    path: Path | str, push_id: str, ok: bool, pushed: int | None, message: str, at: datetime | None = None
-) -> None:
+    path: Path | str, push_id: str, ok: bool, pushed: int | None, message: str, at: datetime | None = None,
+    in_flight: int = 0,
+) -> None:  # fmt: skip
     with connect(path) as con:
         con.execute(
-            "update stock_pushes set result = ?, pushed_qty = ?, message = ?, finished_at = ? where push_id = ?",
-            ("ok" if ok else "failed", pushed, message or None, _now(at), push_id),
+            "update stock_pushes set result = ?, pushed_qty = ?, message = ?, finished_at = ?, in_flight_qty = ? "
+            "where push_id = ?",
+            ("ok" if ok else "failed", pushed, message or None, _now(at), in_flight, push_id),
         )
 
 
@@ -202,6 +205,26 @@ def pushes(path: Path | str, limit: int = 500) -> pd.DataFrame:
         return pd.read_sql_query(
             "select * from stock_pushes order by started_at desc, push_id limit ?", con, params=(limit,)
         )
+
+
+def pushes_of(path: Path | str, listing_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Every push of these listings, oldest first, by listing (what sync.sold_since_pull reads)."""
+    if not Path(path).exists() or not listing_ids:
+        return {}
+    found: dict[str, list[dict[str, Any]]] = {}
+    with connect(path) as con:
+        con.row_factory = sqlite3.Row
+        for start in range(0, len(listing_ids), 500):
+            chunk = listing_ids[start : start + 500]
+            rows = con.execute(
+                "select listing_id, listing_fetched_at, before_qty, in_flight_qty, planned_qty, pushed_qty, "
+                f"result from stock_pushes where listing_id in ({', '.join('?' for _ in chunk)}) "
+                "order by rowid",  # the order they were recorded in
+                chunk,
+            )
+            for row in rows:
+                found.setdefault(row["listing_id"], []).append(dict(row))
+    return found
 
 
 def last_pushes(path: Path | str) -> pd.DataFrame:

@@ -10,9 +10,16 @@
    pull, or the last confirmed push planned from that same pull), or when its last push failed. Nothing else
    is sent; a SKU no warehouse keeps a record of (and no kit of stocked components) is left alone ("not
    stocked"): shopkeep does not know its stock, so it neither lists nor delists it.
-4. **Push** through each shop's `StockWriter` (connectors/common/stock.py), a shop's changes in as few calls as
-   its platform takes (`set_many`: Taobao's batch of 20 SKUs of an item), the shops at once (each platform has
-   its own rate limit); each push is audited in the ops
+4. **Read back, then plan and push** through each shop's `StockWriter` (connectors/common/stock.py). Before a
+   push run plans, every listing of every shop it can reach is read from its platform (`read_many`). What each
+   channel sold since the listing was pulled (`sold_since_pull`: the drops of its listed quantity between
+   shopkeep's own sets) is reserved out of the snapshot's stock (`plan.with_sales`), since the snapshot knows
+   none of those orders yet, and the plan is compared with what the channels list now. A shop that cannot be
+   read is not pushed, and what it listed last is reserved (it may all sell). The pushes send the change from
+   what was read where the platform takes a change (an order landing meanwhile still counts) and a level where
+   it does not (JD, read again just before). A shop's changes go in as few calls as its platform takes
+   (`set_many`: Taobao's batch of 20 SKUs of an item), the shops at once (each platform has its own rate
+   limit); each push is audited in the ops
    store before it is sent (`pending`) and after (`ok` / `failed` with the platform's words). A run killed in
    between leaves `pending` rows: the next run marks them `interrupted` and plans again, and the absolute
    sets (Douyin: the same idempotency id is never reused for another quantity) make that safe.
@@ -26,7 +33,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -37,7 +44,7 @@ import pandas as pd
 from connectors.common.errors import ChannelError
 from connectors.common.stock import ListingAddress, StockResult, StockWriter
 from writeback.stock import store
-from writeback.stock.plan import PlanLine, Position, Target, plan, split
+from writeback.stock.plan import PlanLine, Position, Target, plan, split, with_sales
 from writeback.stock.rules import Lock, Rule
 
 Mode = Literal["manual", "automatic"]
@@ -145,6 +152,41 @@ def _now_listed(listing: pd.Series, last: Mapping[str, dict]) -> int | None:
     return listed
 
 
+def listing_address(listing: pd.Series) -> ListingAddress:
+    return ListingAddress(
+        shop_id=listing["shop_id"], sku=listing["sku"],
+        **{k: (None if pd.isna(listing[c]) else str(listing[c])) for k, c in (
+            ("platform_product_id", "platform_product_id"), ("platform_sku_id", "platform_sku_id"),
+            ("outer_id", "outer_id"), ("stock_item_id", "platform_stock_item_id"),
+            ("location_id", "platform_location_id"))},
+    )  # fmt: skip
+
+
+def read_back(
+    listings: pd.DataFrame, writers: Mapping[str, StockWriter]
+) -> tuple[dict[str, int | None], dict[str, str]]:
+    """What every listing of the shops in `writers` lists now (listing id -> units, None where the platform
+    lists no such SKU), the shops at once; and, per shop that could not be read, why."""
+    groups = [(shop, group) for shop, group in listings.groupby("shop_id", sort=True) if shop in writers]
+
+    def read(shop_id: str, group: pd.DataFrame) -> tuple[str, dict[str, int | None] | str]:
+        try:
+            units = writers[shop_id].read_many([listing_address(row) for _, row in group.iterrows()])
+        except ChannelError as exc:
+            return shop_id, str(exc)
+        return shop_id, dict(zip(group["listing_id"], units, strict=True))
+
+    listed: dict[str, int | None] = {}
+    unread: dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=max(1, len(groups)), thread_name_prefix="stock-read") as pool:
+        for shop_id, answer in pool.map(lambda g: read(*g), groups):
+            if isinstance(answer, str):
+                unread[shop_id] = answer
+            else:
+                listed.update(answer)
+    return listed, unread
+
+
 def plan_listings(
     inputs: Inputs,
     rules: list[Rule],
@@ -153,7 +195,11 @@ def plan_listings(
     pushable: set[str],
     last: Mapping[str, dict],
     safety_buffer: int = 0,
+    now_listed: Mapping[str, int | None] | None = None,
 ) -> tuple[list[PlanLine], list[ListingPlan]]:
+    """The plan per listing. `now_listed`: what the channels list now, read back (listing id -> units), which
+    then decides what is pushed instead of the last pull and push."""
+    now_listed = now_listed or {}
     listings = inputs.listings
     targets = []
     for (shop_id, sku), group in listings.groupby(["shop_id", "sku"], sort=True):
@@ -172,6 +218,8 @@ def plan_listings(
         for _, listing in group.iterrows():
             listing_id = listing["listing_id"]
             listed = _now_listed(listing, last)
+            if now_listed.get(listing_id) is not None:
+                listed = now_listed[listing_id]
             failures = int((last.get(listing_id) or {}).get("failures_in_a_row") or 0)
             planned = shares[listing_id]
             if not line.stocked:
@@ -182,17 +230,58 @@ def plan_listings(
                 action = "unchanged"
             else:
                 action = "push"
-            address = ListingAddress(
-                shop_id=shop_id, sku=sku,
-                **{k: (None if pd.isna(listing[c]) else str(listing[c])) for k, c in (
-                    ("platform_product_id", "platform_product_id"), ("platform_sku_id", "platform_sku_id"),
-                    ("outer_id", "outer_id"), ("stock_item_id", "platform_stock_item_id"),
-                    ("location_id", "platform_location_id"))},
-            )  # fmt: skip
+            address = listing_address(listing)
             result.append(
                 ListingPlan(line, address, listing_id, planned, listed, action, failures, _fetched(listing))
             )
     return lines, result
+
+
+def sold_since_pull(pulled: int | None, history: list[Mapping], now: int | None) -> int:
+    """Units a channel sold of one listing since it was pulled: the drops of its listed quantity over the
+    intervals between shopkeep's own sets, each read back just before its set, plus what each set's writer saw
+    sold while it was on its way (`in_flight_qty`) (`history`: the pushes planned from this same pull, oldest
+    first; `now`: what the channel lists at this moment). A rise (a cancelled order,
+    someone adding stock in the platform's back office) is never counted as units to list again, and a push whose
+    outcome is unknown (its run was killed) counts as having set the higher of what was there and what it sent,
+    so the figure can only err towards listing less."""
+    level, sold = pulled, 0
+    for push in history:
+        read = push.get("before_qty")
+        if read is not None and not pd.isna(read):
+            if level is not None:
+                sold += max(0, level - int(read))
+            level = int(read)
+        if push["result"] == "ok" and push.get("pushed_qty") is not None and not pd.isna(push["pushed_qty"]):
+            sold += int(push.get("in_flight_qty") or 0)  # sold between the read and the push landing
+            level = int(push["pushed_qty"])
+        elif push["result"] in ("pending", "interrupted"):
+            level = max(level if level is not None else 0, int(push["planned_qty"]))
+    if now is not None and level is not None:
+        sold += max(0, level - now)
+    return sold
+
+
+def sales_since_pull(
+    listings: pd.DataFrame,
+    now_listed: Mapping[str, int | None],
+    unread: Mapping[str, str],
+    last: Mapping[str, dict],
+    history: Mapping[str, list[dict]],
+) -> dict[str, int]:
+    """Per listing: units its channel sold since the listing was pulled (`sold_since_pull`); for a shop that
+    could not be read, everything it listed last (it may all sell, and no push will take it back)."""
+    sold = {}
+    for _, listing in listings.iterrows():
+        listing_id = listing["listing_id"]
+        if listing["shop_id"] in unread:
+            sold[listing_id] = max(0, _now_listed(listing, last) or 0)
+        elif listing_id in now_listed:
+            fetched = _fetched(listing)
+            same_pull = [h for h in history.get(listing_id, []) if h["listing_fetched_at"] == fetched]
+            pulled = None if pd.isna(listing["listed_quantity"]) else int(listing["listed_quantity"])
+            sold[listing_id] = sold_since_pull(pulled, same_pull, now_listed[listing_id])
+    return sold
 
 
 def sync(
@@ -221,43 +310,91 @@ def sync(
     last = {row["listing_id"]: row for row in store.last_pushes(ops_path).to_dict("records")}
     inputs = read_inputs(serve_path)
     pushable = set(writers) if pushable is None else pushable
-    lines, listings = plan_listings(inputs, rules, locks, now, pushable, last, safety_buffer)
+    if dry_run:  # the plan from the snapshot alone: nothing is read from or sent to a channel
+        lines, listings = plan_listings(inputs, rules, locks, now, pushable, last, safety_buffer)
+        return SyncResult(run_id, lines, listings, interrupted=interrupted)
+
+    now_listed, unread = read_back(inputs.listings, writers)
+    sold = sales_since_pull(inputs.listings, now_listed, unread, last, store.pushes_of(ops_path, list(
+        inputs.listings["listing_id"])))  # fmt: skip
+    by_sku: dict[str, int] = defaultdict(int)
+    for (_, listing), units in zip(
+        inputs.listings.iterrows(), inputs.listings["listing_id"].map(sold), strict=True
+    ):
+        if units and not pd.isna(units):
+            by_sku[listing["sku"]] += int(units)
+    inputs = replace(inputs, positions=with_sales(inputs.positions, by_sku, inputs.kits))
+    lines, listings = plan_listings(inputs, rules, locks, now, pushable, last, safety_buffer, now_listed)
     result = SyncResult(run_id, lines, listings, interrupted=interrupted)
-    if dry_run:
-        return result
-    by_shop: dict[str, list[ListingPlan]] = defaultdict(list)
-    for item in listings:
-        if item.action == "push" and (shops is None or item.address.shop_id in shops):
-            by_shop[item.address.shop_id].append(item)
+    chosen = [i for i in listings if i.action == "push" and (shops is None or i.address.shop_id in shops)]
+    lowered = [
+        i for i in chosen if now_listed.get(i.listing_id) is not None and i.planned < now_listed[i.listing_id]
+    ]
+    raised = [i for i in chosen if i not in lowered]
 
     def push_shop(shop_id: str, items: list[ListingPlan]) -> list[dict]:
-        push_ids = [f"{run_id}-{uuid.uuid4().hex[:12]}" for _ in items]
-        for item, push_id in zip(items, push_ids, strict=True):
+        sends = [
+            (item, now_listed.get(item.listing_id), f"{run_id}-{uuid.uuid4().hex[:12]}") for item in items
+        ]
+        for item, read, push_id in sends:
             store.start_push(ops_path, {
                 "push_id": push_id, "run_id": run_id, "mode": mode, "shop_id": shop_id, "sku": item.line.sku,
                 "listing_id": item.listing_id, "rule": item.line.rule, "rule_version": item.line.rule_version,
-                "before_qty": item.listed, "listing_fetched_at": item.fetched_at, "planned_qty": item.planned,
+                "before_qty": read, "sold_since_pull": sold.get(item.listing_id),
+                "listing_fetched_at": item.fetched_at, "planned_qty": item.planned,
             })  # fmt: skip
-        pushes = [
-            (item.address, item.planned, push_id) for item, push_id in zip(items, push_ids, strict=True)
-        ]
-        try:  # the shop's pushes in as few calls as its platform takes (StockWriter.set_many)
-            answers = writers[shop_id].set_many(pushes)
-        except (
-            ChannelError
-        ) as exc:  # the shop itself failed (credentials, network): its SKUs wait for the next run
-            answers = [StockResult(False, None, str(exc))] * len(items)
+        if shop_id in unread:  # nothing is pushed blind: the shop's SKUs wait for the next run
+            answers = [
+                StockResult(False, None, f"could not read what the shop lists now: {unread[shop_id]}")
+            ] * len(sends)
+        else:
+            try:  # the shop's pushes in as few calls as its platform takes (StockWriter.set_many)
+                answers = writers[shop_id].set_many(
+                    [(item.address, item.planned, push_id) for item, _read, push_id in sends],
+                    [read for _item, read, _push_id in sends],
+                )
+            except ChannelError as exc:  # the shop itself failed (credentials, network): next run
+                answers = [StockResult(False, None, str(exc))] * len(sends)
         done = []
-        for item, push_id, answer in zip(items, push_ids, answers, strict=True):
-            store.finish_push(ops_path, push_id, answer.ok, answer.quantity, answer.message)
+        for (item, read, push_id), answer in zip(sends, answers, strict=True):
+            store.finish_push(
+                ops_path, push_id, answer.ok, answer.quantity, answer.message, in_flight=answer.in_flight
+            )
             done.append({"push_id": push_id, "listing_id": item.listing_id, "shop_id": shop_id,
-                         "sku": item.line.sku, "planned": item.planned, "ok": answer.ok,
-                         "pushed": answer.quantity, "message": answer.message})  # fmt: skip
+                         "sku": item.line.sku, "planned": item.planned, "read": read,
+                         "sold": sold.get(item.listing_id, 0), "ok": answer.ok, "pushed": answer.quantity,
+                         "in_flight": answer.in_flight, "message": answer.message})  # fmt: skip
         return done
 
-    # shops at once: each is another platform with its own rate limit (a standard Shopify store's 2 calls a
-    # second need not hold up the marketplaces); one shop's pushes stay in order
-    with ThreadPoolExecutor(max_workers=max(1, len(by_shop)), thread_name_prefix="stock-push") as pool:
-        for done in pool.map(lambda shop: push_shop(*shop), sorted(by_shop.items())):
-            result.pushed.extend(done)
+    def push(items: list[ListingPlan]) -> list[dict]:
+        """The shops at once: each is another platform with its own rate limit (a standard Shopify store's 2
+        calls a second need not hold up the marketplaces); one shop's pushes stay in order."""
+        by_shop: dict[str, list[ListingPlan]] = defaultdict(list)
+        for item in items:
+            by_shop[item.address.shop_id].append(item)
+        done: list[dict] = []
+        with ThreadPoolExecutor(max_workers=max(1, len(by_shop)), thread_name_prefix="stock-push") as pool:
+            for answers in pool.map(lambda shop: push_shop(*shop), sorted(by_shop.items())):
+                done.extend(answers)
+        return done
+
+    # decreases land first: units a shop sold beyond its new plan before its decrease landed are sold, so the
+    # increases that would list them elsewhere are cut by as many (never below what those listings hold now)
+    result.pushed.extend(push(lowered))
+    over: dict[str, int] = defaultdict(int)
+    for done in result.pushed:
+        if done["ok"]:
+            over[done["sku"]] += max(0, done["in_flight"] - done["planned"])
+        else:  # still listing what it listed: it may all sell
+            over[done["sku"]] += max(0, (done["read"] or 0) - done["planned"])
+    for item in sorted(
+        raised, key=lambda i: (-(i.planned - (now_listed.get(i.listing_id) or 0)), i.listing_id)
+    ):
+        cut = min(over[item.line.sku], item.planned - (now_listed.get(item.listing_id) or 0))
+        if cut > 0:
+            item.planned -= cut
+            over[item.line.sku] -= cut
+    result.pushed.extend(
+        push([i for i in raised if i.planned != now_listed.get(i.listing_id) or i.failures_in_a_row])
+    )
     return result
