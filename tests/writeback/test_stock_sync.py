@@ -9,6 +9,7 @@ import shutil
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -47,18 +48,42 @@ def _listed(servers) -> dict[tuple[str, str], int]:
     return out
 
 
-@pytest.fixture
-def live_shop(built_warehouse, pipeline_world, tmp_path):
-    """The published demo warehouse (a copy) with its five channel sandboxes serving the same world again (the
-    Shopify store on Shopify Plus's call limits: a standard store takes 80 s for 200 pushes)."""
-    stack = start_stack(pipeline_world, tmp_path, shopify_plus=True)
-    settings = stack.settings()
-    shutil.copy(built_warehouse.serve_path, settings.serve_path)
+def _restore(servers, listed: dict[tuple[str, str], int]) -> None:
+    """Put every listing of every sandbox back at `listed` (what `_listed` read)."""
+    for name, server in servers.items():
+        if name == "wms":
+            continue
+        state = server.server.config.app.state.sandbox
+        shop = state.shop_id if hasattr(state, "shop_id") else name
+        for (listed_shop, sku_id), units in listed.items():
+            if listed_shop == shop:
+                state.set_listed(sku_id, units)
+
+
+@pytest.fixture(scope="module")
+def _shop_stack(built_warehouse, pipeline_world, tmp_path_factory):
+    """The demo's five channel sandboxes serving the same world again (the Shopify store on Shopify Plus's call
+    limits: a standard store takes 80 s for 200 pushes), started once for the module."""
+    stack = start_stack(pipeline_world, tmp_path_factory.mktemp("live_shop"), shopify_plus=True)
     try:
-        yield stack, settings
+        yield stack, _listed(stack.servers)
     finally:
         for server in stack.servers.values():
             server.stop()
+
+
+@pytest.fixture
+def live_shop(_shop_stack, built_warehouse):
+    """The published demo warehouse (copied again for each test) with the sandboxes, every listing back at what
+    they started with, and a new ops store."""
+    stack, started = _shop_stack
+    settings = stack.settings()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{settings.ops_path}{suffix}").unlink(missing_ok=True)
+    shutil.copy(built_warehouse.serve_path, settings.serve_path)
+    _restore(stack.servers, started)
+    assert _listed(stack.servers) == started
+    return stack, settings
 
 
 def test_a_push_reaches_all_five_channels_is_audited_and_a_second_run_pushes_nothing(live_shop):
