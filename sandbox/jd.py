@@ -186,12 +186,19 @@ class JdSandbox(Clocked):
         )
         self.listings = sorted(records(world, "listings", shop_id), key=lambda r: str(r["platform_sku_id"]))
         self.stock: dict[str, int] = self._initial_stock(world)
+        self.bought_since_read: dict[str, int] = {}
+        self.overwritten: dict[str, int] = {}
+        """Units buyers took between a caller's stock read of a SKU and its absolute set, which the set listed
+        again: the window JD's API (a level, no change or compare-and-set call) leaves open. Test-only."""
 
     def listed(self, sku_id: str) -> int | None:
         """Listed units of a platform SKU id (sandbox/buyers.py)."""
         return self.stock.get(sku_id)
 
     def set_listed(self, sku_id: str, quantity: int) -> None:
+        """A buyer's order or cancellation (sandbox/buyers.py)."""
+        taken = self.stock.get(sku_id, 0) - quantity
+        self.bought_since_read[sku_id] = self.bought_since_read.get(sku_id, 0) + taken
         self.stock[sku_id] = quantity
 
     def _initial_stock(self, world: World) -> dict[str, int]:
@@ -397,6 +404,7 @@ class JdSandbox(Clocked):
         sku = str(params.get("skuId", ""))
         if sku not in self.stock:
             raise JdApiError("100")
+        self.bought_since_read[sku] = 0
         return {"code": "0", "skuStockResult": {"skuId": sku, "stockNum": self.stock[sku]}}
 
     def update_stock(self, params: dict, overlap: bool) -> dict:
@@ -405,6 +413,7 @@ class JdSandbox(Clocked):
         if sku not in self.stock or isinstance(quantity, bool) or not str(quantity).isdigit():
             raise JdApiError("100")
         self.stock[sku] = int(quantity)
+        self.overwritten[sku] = self.overwritten.get(sku, 0) + max(0, self.bought_since_read.pop(sku, 0))
         return {"code": "0", "success": True}
 
 

@@ -137,10 +137,11 @@ def laptop_page():
 def open_page(page, url: str) -> float:
     """Open `url` and wait until its script run is over, its charts drawn and its data grids on screen; returns
     the seconds until every chart was drawn (test_browser.render_seconds)."""
-    _idle, drawn = render_seconds(
-        page, url
-    )  # the run is over and every chart drawn: no fixed wait (settle's)
+    _idle, drawn = render_seconds(page, url)  # the first run is over and every chart drawn
+    # a page that reruns itself (filters set from the URL) has started again by now
+    page.wait_for_timeout(300)
     page.locator(IDLE).wait_for(timeout=60_000)
+    page.locator("h1, .wall-title").first.wait_for(timeout=60_000)
     grids = page.locator('[data-testid="stDataFrame"]')
     for i in range(grids.count()):  # grids draw (and fill their accessible table) once on screen
         grids.nth(i).scroll_into_view_if_needed()
@@ -269,7 +270,7 @@ def test_every_kpi_tiles_help_on_overview_and_channels_says_what_the_kpi_means(
     for url in ("", "channels"):
         open_page(page, f"{dashboard_url}/{url}?lang={lang}")
         tiles = page.locator('[data-testid="stMetric"]')
-        assert tiles.count() >= 5
+        tiles.nth(4).wait_for(timeout=60_000)  # at least 5 tiles
         for i in range(tiles.count()):
             tile = tiles.nth(i)
             label = tile.locator('[data-testid="stMetricLabel"]').inner_text().strip()
