@@ -454,7 +454,8 @@ def _unit(item: pytest.Item) -> str:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`make test` runs on two pytest-xdist workers (`--dist loadgroup --no-loadscope-reorder`): a worker takes a
+    """`make test` runs on three pytest-xdist workers (`--dist loadgroup --no-loadscope-reorder`; on 2 cores the
+    third fills the time the others wait on browsers, servers and subprocesses): a worker takes a
     whole unit (`_unit`) at a time, in the order of the units here. One unit over the shared warehouse comes
     first, so its worker starts the build at once (`_shared_stack`) while the other runs the units that need no
     warehouse, the slow ones (marked `slow`: a build of their own, or a browser over every page) first; the
