@@ -330,7 +330,8 @@ def sync(
     lowered = [
         i for i in chosen if now_listed.get(i.listing_id) is not None and i.planned < now_listed[i.listing_id]
     ]
-    raised = [i for i in chosen if i not in lowered]
+    going_down = {i.listing_id for i in lowered}
+    raised = [i for i in chosen if i.listing_id not in going_down]
 
     def push_shop(shop_id: str, items: list[ListingPlan]) -> list[dict]:
         sends = [
