@@ -104,6 +104,8 @@ class ChannelStockWriter:
     def set_stock(
         self, listing: ListingAddress, quantity: int, push_id: str, listed: int | None = None
     ) -> StockResult:
+        if listed is not None and quantity == listed:
+            return StockResult(True, quantity)  # the platform lists it already: nothing to send
         try:
             return self._set(listing, quantity, push_id, listed)
         except (*self.refusals, ValueError) as refused:

@@ -65,8 +65,6 @@ class DouyinStockWriter(ChannelStockWriter):
     ) -> StockResult:
         by = "sku_id" if listing.platform_sku_id else "out_sku_id"
         change = None if listed is None else quantity - listed
-        if change == 0:
-            return StockResult(True, quantity)
         set_stock(
             self.client, listing.platform_sku_id or listing.outer_id or listing.sku,
             quantity if change is None else change, by=by, product_id=listing.platform_product_id,

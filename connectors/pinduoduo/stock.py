@@ -87,8 +87,6 @@ class PddStockWriter(ChannelStockWriter):
         goods_id = int(listing.platform_product_id) if listing.platform_product_id else None
         sku = listing.platform_sku_id or listing.outer_id or listing.sku
         change = None if listed is None else quantity - listed
-        if change == 0:
-            return StockResult(True, quantity)
         set_stock(
             self.client, sku, quantity if change is None else change, goods_id=goods_id,
             by_outer_id=by_outer_id, update_type=1 if change is None else 2,

@@ -82,8 +82,6 @@ class ShopifyStockWriter(ChannelStockWriter):
         if listed is None:
             level = set_inventory_level(self.client, location, listing.stock_item_id, quantity)
             return StockResult(True, int(level.get("available", quantity)))
-        if quantity == listed:
-            return StockResult(True, quantity)
         # the change from what was read: an order placed since still counts
         level = adjust_inventory_level(self.client, location, listing.stock_item_id, quantity - listed)
         confirmed = int(level.get("available", quantity))

@@ -107,8 +107,6 @@ class TaobaoStockWriter(ChannelStockWriter):
         self, listing: ListingAddress, quantity: int, push_id: str, listed: int | None = None
     ) -> StockResult:
         change = None if listed is None else quantity - listed
-        if change == 0:
-            return StockResult(True, quantity)
         item = set_stock(
             self.client, listing.platform_sku_id or listing.outer_id or listing.sku,
             quantity if change is None else change, num_iid=listing.platform_product_id,
