@@ -12,7 +12,13 @@ from orchestration.publish import dashboard_specs, publish_assets
 from orchestration.schedules import everything_job, hourly_refresh
 from orchestration.settings import Settings, load_settings
 from orchestration.transform import dbt_resource, transform_assets
-from orchestration.writeback import stock_push_job, stock_push_sensor, stock_sync_assets
+from orchestration.writeback import (
+    stock_changes_sensor,
+    stock_lean_job,
+    stock_push_job,
+    stock_push_sensor,
+    stock_sync_assets,
+)
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -21,6 +27,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     check_keys = [key for d in dbt_defs for key in d.check_keys]  # dbt tests, published to meta.check_results
     # stock pushes a manager asks for on the stock page (none without a [wms]: no stock to plan from)
     push_jobs = [stock_push_job(settings)] if settings.wms is not None else []
+    # the lean path: SKUs a stock movement or an order changed pushed within a minute, between builds
+    lean_jobs = [stock_lean_job(settings)] if push_jobs and settings.stock_sync.push == "continuous" else []
     return dg.Definitions(
         assets=[
             *channel_specs(settings),
@@ -30,9 +38,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *dashboard_specs(),
             *stock_sync_assets(settings),
         ],
-        jobs=[everything_job, *push_jobs],
+        jobs=[everything_job, *push_jobs, *lean_jobs],
         schedules=[hourly_refresh],
-        sensors=[stock_push_sensor(settings, job) for job in push_jobs],
+        sensors=[
+            *(stock_push_sensor(settings, job) for job in push_jobs),
+            *(stock_changes_sensor(settings, job) for job in lean_jobs),
+        ],
         resources={"dbt": dbt_resource()},
         executor=dg.in_process_executor,
     )

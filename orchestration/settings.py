@@ -105,8 +105,11 @@ class StockSync:
 
     rules: tuple[Rule, ...] = ()
     safety_buffer: int = 0
-    push: Literal["manual", "after_build"] = "manual"
-    """"manual": only `shopkeep stock push` (or the demo) sends; "after_build": every materialisation pushes."""
+    push: Literal["manual", "after_build", "continuous"] = "manual"
+    """"manual": only `shopkeep stock push` (or the demo) sends; "after_build": every materialisation pushes;
+    "continuous": that, and between builds the lean path (writeback/stock/lean.py) pushes the SKUs a stock
+    movement or an order changed, looking every `watch_seconds`."""
+    watch_seconds: int = 15
 
 
 @dataclass(frozen=True)
@@ -373,7 +376,8 @@ class _DemoSection(_Section):
 
 class _StockSyncSection(_Section):
     safety_buffer: int = Field(0, ge=0)
-    push: Literal["manual", "after_build"] = "manual"
+    push: Literal["manual", "after_build", "continuous"] = "manual"
+    watch_seconds: int = Field(15, ge=5, le=300)
     rules: list[dict[str, Any]] = []
 
 
@@ -629,6 +633,9 @@ def load_settings(path: Path | None = None) -> Settings:
             rates_file=rel(config.currency.rates_file) if config.currency.rates_file else None,
         ),
         stock_sync=StockSync(
-            rules=stock_rules, safety_buffer=config.stock_sync.safety_buffer, push=config.stock_sync.push
+            rules=stock_rules,
+            safety_buffer=config.stock_sync.safety_buffer,
+            push=config.stock_sync.push,
+            watch_seconds=config.stock_sync.watch_seconds,
         ),
     )

@@ -8,9 +8,11 @@ import dagster as dg
 
 from connectors.channels import CHANNELS
 from connectors.common.stock import StockWriter
+from connectors.wms.client import WmsClient
 from orchestration.ingest import connector_kwargs
 from orchestration.settings import ConfigError, Settings
 from writeback.stock import store
+from writeback.stock.lean import Changes, look_for_changes, run_lean_sync
 from writeback.stock.sync import SyncResult, read_inputs, sync
 
 STOCK_SYNC_POOL = "stock_sync"
@@ -84,7 +86,7 @@ def demo_stock_sync(settings: Settings, now: datetime | None = None) -> tuple[st
 
 def stock_sync_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     """`writeback/stock_sync` after each publish: plans stock for every listing and, with [stock_sync]
-    push = "after_build", pushes the changes (audited as automatic). Failed pushes do not fail the run: they
+    push = "after_build" (or "continuous"), pushes the changes (audited as automatic). Failed pushes do not fail the run: they
     are in the audit and retried at the next run. None without a [wms] (no stock to plan from)."""
     if settings.wms is None:
         return []
@@ -94,7 +96,7 @@ def stock_sync_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         pool=STOCK_SYNC_POOL,
     )  # fmt: skip
     def stock_sync(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        push = settings.stock_sync.push == "after_build"
+        push = settings.stock_sync.push in ("after_build", "continuous")
         result = run_stock_sync(settings, dry_run=not push, mode="automatic")
         frame = result.frame()
         failed = [p for p in result.pushed if not p["ok"]]
@@ -202,3 +204,94 @@ def stock_push_sensor(settings: Settings, job: dg.JobDefinition) -> dg.SensorDef
         ]
 
     return stock_push_requests
+
+
+def _lean_ready(settings: Settings) -> None:
+    if settings.wms is None or not settings.serve_path.exists():
+        raise ConfigError(
+            "the lean path plans from the published snapshot and the WMS's movements: configure [wms] and run "
+            "`shopkeep materialize` first"
+        )
+
+
+def look_for_stock_changes(settings: Settings, now: datetime | None = None) -> Changes:
+    """One look of the lean path (writeback/stock/lean.py): the WMS's new movements and every channel's listings
+    read back, recorded as changes of their SKUs."""
+    _lean_ready(settings)
+    wms = settings.wms
+    with WmsClient(wms.base_url, settings.secret(wms.token_env, "WMS API token"), wms.token_env) as client:
+        return look_for_changes(client, stock_writers(settings), settings.serve_path, settings.ops_path, now)
+
+
+def run_lean_stock_sync(
+    settings: Settings, now: datetime | None = None
+) -> tuple[dict[str, int], SyncResult | None]:
+    """Plan and push the SKUs in the change queue (the lean path's second step)."""
+    _lean_ready(settings)
+    return run_lean_sync(
+        settings.serve_path, settings.ops_path, stock_writers(settings), list(settings.stock_sync.rules),
+        safety_buffer=settings.stock_sync.safety_buffer, now=now,
+    )  # fmt: skip
+
+
+LEAN_JOB = "stock_lean_sync"
+
+
+def stock_lean_job(settings: Settings) -> dg.JobDefinition:
+    """`stock_lean_sync`: plans and pushes the SKUs a stock movement or an order changed since their last plan."""
+
+    @dg.op(name="push_changed_stock", pool=STOCK_SYNC_POOL)
+    def push_changed_stock(context: dg.OpExecutionContext) -> None:
+        taken, result = run_lean_stock_sync(settings)
+        if result is None:
+            context.log.info("no SKU is waiting to be planned")
+            return
+        failed = [p for p in result.pushed if not p["ok"]]
+        for p in failed[:20]:
+            context.log.warning(f"stock push of {p['sku']} to {p['shop_id']} failed: {p['message']}")
+        context.log.info(
+            f"planned {len(taken)} changed SKUs: pushed {len(result.pushed) - len(failed)} listing changes, "
+            f"{len(failed)} failed (run {result.run_id})"
+        )
+
+    @dg.job(
+        name=LEAN_JOB, description="Push the stock of the SKUs that changed since the last build (lean path)."
+    )
+    def stock_lean_sync() -> None:
+        push_changed_stock()
+
+    return stock_lean_sync
+
+
+ACTIVE = [
+    dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]  # fmt: skip
+
+
+def stock_changes_sensor(settings: Settings, job: dg.JobDefinition) -> dg.SensorDefinition:
+    """Every [stock_sync] watch_seconds (push = "continuous"): one look for stock movements and orders, and a run
+    of `stock_lean_sync` when a SKU waits to be planned and no such run is on its way already (a change seen
+    meanwhile waits in the queue for the next one)."""
+
+    @dg.sensor(
+        name="stock_changes", job=job, minimum_interval_seconds=settings.stock_sync.watch_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )  # fmt: skip
+    def stock_changes(context: dg.SensorEvaluationContext):
+        changes = look_for_stock_changes(settings)
+        for shop, why in sorted(changes.unread.items()):
+            context.log.warning(f"could not read what {shop} lists: {why}")
+        if not changes.dirty:
+            return dg.SkipReason("no stock movement or order since the last plan")
+        active = context.instance.get_runs(dg.RunsFilter(job_name=LEAN_JOB, statuses=ACTIVE), limit=1)
+        if active:
+            return dg.SkipReason(
+                f"{len(changes.dirty)} SKUs wait for the lean run on its way ({active[0].run_id})"
+            )
+        return dg.RunRequest(
+            run_key=None,
+            tags={"shopkeep/changed_skus": str(len(changes.dirty))},
+        )
+
+    return stock_changes

@@ -14,7 +14,8 @@
 
 Test-only endpoints (no auth): `POST /_sandbox/clock {"now": ISO}` moves the clock, `GET /_sandbox/requests` lists
 the API requests served, `POST /_sandbox/fail {"path": "/api/v1/stock", "status": 503, "times": 2}` makes the next
-`times` requests to `path` fail with `status`.
+`times` requests to `path` fail with `status`, `POST /_sandbox/movements {"warehouse": "WH-SH", "merchant_code": "AP-0001-M",
+"type": "receipt", "quantity": 40}` records a movement happening now (the clock's time unless `moved_at` is given).
 """
 
 from __future__ import annotations
@@ -90,6 +91,31 @@ class WmsState:
     def local_today(self) -> date:
         return self.now.tz_convert(self.tz).date()
 
+    def add_movement(
+        self, warehouse: str, sku: str, kind: str, quantity: int, moved_at: datetime | str | None = None,
+        reference: str = "",
+    ) -> dict:  # fmt: skip
+        """A movement happening in the warehouse now (or at `moved_at`): a receipt, shipment, adjustment or return
+        that the next closing stock will count. Returns it as the API lists it."""
+        if kind not in ("receipt", "shipment", "adjustment", "return"):
+            raise BadRequest(400, f"type {kind!r} is not receipt, shipment, adjustment or return")
+        if warehouse not in self.warehouses:
+            raise BadRequest(404, f"unknown warehouse {warehouse!r}")
+        with self.lock:
+            at = _utc(moved_at) if moved_at is not None else self.now
+            movement_id = f"MV-SANDBOX-{len(self.movements) + 1:08d}"
+            row = pd.DataFrame([{
+                "movement_id": movement_id, "moved_at": at, "warehouse_id": warehouse, "sku": sku, "type": kind,
+                "quantity": int(quantity), "reference": reference,
+            }])  # fmt: skip
+            self.movements = (
+                pd.concat([self.movements, row], ignore_index=True)
+                .sort_values(["moved_at", "movement_id"])
+                .reset_index(drop=True)
+            )
+        return {"id": movement_id, "moved_at": _iso(at), "warehouse": warehouse, "merchant_code": sku,
+                "type": kind, "quantity": int(quantity), "reference": reference}  # fmt: skip
+
 
 def _page_args(request: Request) -> tuple[int, int]:
     try:
@@ -109,7 +135,9 @@ def _stock(state: WmsState, request: Request) -> dict:
     if not warehouse:
         raise BadRequest(400, "the warehouse parameter is required, e.g. warehouse=WH-SH")
     if warehouse not in state.warehouses:
-        raise BadRequest(404, f"unknown warehouse {warehouse!r}; known: {', '.join(sorted(state.warehouses))}")
+        raise BadRequest(
+            404, f"unknown warehouse {warehouse!r}; known: {', '.join(sorted(state.warehouses))}"
+        )
     page, page_size = _page_args(request)
     today = state.local_today()
     if "date" in request.query_params:
@@ -289,7 +317,9 @@ def _receipts(state: WmsState, request: Request) -> dict:
 
 
 def create_app(
-    world: World, token: str = "wms-sandbox-token", now: datetime | str | None = None,
+    world: World,
+    token: str = "wms-sandbox-token",
+    now: datetime | str | None = None,
     timezone: str = DEFAULT_TIMEZONE,
 ) -> Starlette:
     """The WMS sandbox serving `world`'s stock, movements, purchase orders and receipts to holders of `token`."""
@@ -334,7 +364,18 @@ def create_app(
             state.faults[payload["path"]] = [int(payload.get("status", 503))] * int(payload.get("times", 1))
         return JSONResponse({"ok": True})
 
-    return Starlette(
+    async def add_movement(request: Request) -> JSONResponse:
+        payload = await request.json()
+        try:
+            movement = state.add_movement(
+                payload["warehouse"], payload["merchant_code"], payload.get("type", "receipt"),
+                int(payload["quantity"]), payload.get("moved_at"), payload.get("reference", ""),
+            )  # fmt: skip
+        except BadRequest as exc:
+            return JSONResponse({"error": exc.message}, status_code=exc.status)
+        return JSONResponse(movement)
+
+    app = Starlette(
         routes=[
             Route("/api/v1/stock", api(_stock), methods=["GET"]),
             Route("/api/v1/movements", api(_movements), methods=["GET"]),
@@ -343,5 +384,8 @@ def create_app(
             Route("/_sandbox/clock", set_clock, methods=["POST"]),
             Route("/_sandbox/requests", list_requests, methods=["GET"]),
             Route("/_sandbox/fail", inject_failure, methods=["POST"]),
+            Route("/_sandbox/movements", add_movement, methods=["POST"]),
         ]
     )
+    app.state.sandbox = state
+    return app

@@ -15,8 +15,9 @@ send to suppliers. Nothing here sends anything.
   serve.duckdb's meta.publish_log (ISO 8601, UTC), stable across processes (unlike the file's inode).
 - Stock sync (writeback/stock) keeps its rules and locks here (`stock_rules`, `stock_locks`: every version
   kept, with who changed what and when), an audit row per push (`stock_pushes`) and the pushes managers ask for
-  on the stock page (`stock_push_requests`, carried out by Dagster); writeback/stock/store.py reads and writes
-  them.
+  on the stock page (`stock_push_requests`, carried out by Dagster), and the lean path's change queue: a
+  change counter per SKU (`stock_changes`), the WMS movements and channel listings it has seen
+  (`stock_movements_seen`, `stock_listings_seen`); writeback/stock/store.py reads and writes them.
 - A store another process holds busy is retried (`connect`): a decision is never lost to "database is locked".
 - Plain Python with the standard library's sqlite3: no Streamlit, unit-testable.
 """
@@ -37,7 +38,7 @@ import pandas as pd
 
 Status = Literal["approved", "edited", "rejected"]
 STATUSES: tuple[Status, ...] = ("approved", "edited", "rejected")
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 SCHEMA = f"""
 create table if not exists po_decisions (
@@ -141,6 +142,32 @@ create table if not exists stock_push_requests (
     run_id text,                       -- the stock sync run that carried it out
     message text,                      -- what the run did, or why it was refused
     finished_at text
+);
+create table if not exists stock_changes (
+    sku text primary key,              -- a master SKU or kit; '*': every SKU (a rule changed)
+    changes integer not null,          -- bumped by each change seen: a stock movement, a sale, a lock
+    planned integer not null default 0,-- the `changes` the last finished plan of the SKU covered
+    failures integer not null default 0,  -- plans in a row whose push of the SKU failed
+    retry_after text,                  -- UTC ISO 8601: a failed SKU waits until then (backing off)
+    last_change text,                  -- what the last change was, e.g. "receipt +40 at WH-SH"
+    changed_at text not null
+);
+create table if not exists stock_movements_seen (
+    movement_id text primary key,      -- the WMS's id: a movement listed twice counts once
+    moved_at text not null,            -- UTC ISO 8601
+    warehouse_id text not null,
+    sku text not null,
+    movement_type text not null,
+    quantity integer not null,         -- signed units (+ in, - out)
+    seen_at text not null
+);
+create index if not exists stock_movements_seen_at on stock_movements_seen (moved_at);
+create table if not exists stock_listings_seen (
+    listing_id text primary key,
+    shop_id text not null,
+    sku text not null,
+    listed integer,                    -- what the platform listed when last read or set (null: not listed)
+    seen_at text not null
 );
 pragma user_version = {SCHEMA_VERSION};
 """

@@ -236,6 +236,12 @@ else:
     )
 
 # ------------------------------------------------------------------------------------------------ the rules
+waiting = store.dirty_skus(store_path)  # the lean path's change queue (writeback/stock/lean.py)
+if waiting:
+    shown = sorted(sku for sku in waiting if sku != store.EVERY_SKU)
+    st.caption(t("stock_sync_waiting", n=integer(len(shown)) if shown else t("stock_sync_all_skus"),
+                 skus=", ".join(shown[:10]) + (" …" if len(shown) > 10 else "")))  # fmt: skip
+
 st.subheader(t("stock_sync_rules_title"))
 st.caption(t("stock_sync_rules_caption"))
 stored_names = {rule.name for rule in stored_rules}

@@ -129,3 +129,7 @@ def test_a_lock_saved_on_the_page_holds_units_for_its_shop_in_the_plan(
     table = at.dataframe[0].value
     mine = table[(table["shop_id"] == "douyin_live") & (table["sku"] == sku)]
     assert set(mine["locked"]) == {5}
+    # the lock put its SKU in the lean path's change queue, and the page says it waits
+    assert any(sku in c.value and "waiting for the lean sync" in c.value for c in at.caption), [
+        c.value for c in at.caption
+    ]

@@ -416,3 +416,93 @@ def test_each_channel_reads_its_listing_back_and_a_change_still_counts_a_sale_ma
             answer = writer.set_stock(address, read - 3, f"t-{shop}-2", read)
             assert answer.ok and answer.in_flight == read - 1, (shop, answer)
             assert writer.read_many([address])[0] <= 0, shop  # Shopify lets available go below 0
+
+
+def test_the_lean_path_pushes_a_receipt_and_a_sale_to_all_five_channels_without_a_build(live_shop):
+    """push = "continuous": the `stock_changes` sensor looks at the WMS's movements and every channel's listings;
+    a receipt after the snapshot's stock count, then an order on JD, each put their SKU in the change queue and
+    the `stock_lean_sync` run it asks for pushes that SKU (and nothing else) to all five channels, from the
+    published positions plus the movements: no build in between. Every unit listed is there."""
+    import dagster as dg
+    import httpx
+
+    from orchestration.definitions import build_definitions
+    from orchestration.writeback import LEAN_JOB, stock_changes_sensor, stock_lean_job
+
+    stack, settings = live_shop
+    settings = replace(settings, stock_sync=replace(settings.stock_sync, push="continuous",
+                                                    rules=(Rule("all"),), safety_buffer=0))  # fmt: skip
+    assert {s.name for s in build_definitions(settings).sensors} == {"stock_push_requests", "stock_changes"}
+    manual = replace(settings, stock_sync=replace(settings.stock_sync, push="manual"))
+    assert LEAN_JOB not in {j.name for j in build_definitions(manual).jobs}
+
+    now = datetime.now(UTC)
+    first = run_stock_sync(settings, now=now, dry_run=False)  # every channel lists the plan
+    assert first.pushed and all(p["ok"] for p in first.pushed)
+    plan = first.frame()
+    one_each = plan.groupby("sku").filter(lambda g: len(g) == 5 and g["shop_id"].nunique() == 5)
+    with duckdb.connect(str(settings.serve_path), read_only=True) as con:
+        stocked = con.execute(
+            "select sku, min(warehouse_id), max(stock_counted_until) from marts.inventory_health_by_warehouse "
+            "where on_hand - reserved between 5 and 100 group by sku having count(*) = 1"
+        ).fetchall()
+    sku, warehouse, counted_until = next(row for row in stocked if row[0] in set(one_each["sku"]))
+    total = int(plan.loc[plan["sku"] == sku, "planned"].sum())
+    ids = {
+        item.address.shop_id: str(item.address.stock_item_id or item.address.platform_sku_id)
+        for item in first.listings if item.line.sku == sku
+    }  # fmt: skip
+
+    def listed() -> dict[str, int]:
+        now_listed = _listed(stack.servers)
+        return {shop: now_listed[(shop, platform_id)] for shop, platform_id in ids.items()}
+
+    job = stock_lean_job(settings)
+    sensor = stock_changes_sensor(settings, job)
+    wms = stack.servers["wms"]
+    clock = wms.server.config.app.state.sandbox.now
+    try:
+        with dg.DagsterInstance.ephemeral() as instance, httpx.Client(base_url=wms.url, timeout=10) as http:
+            context = dg.build_sensor_context(instance=instance)
+            assert isinstance(sensor(context), dg.SkipReason)  # the push's own changes are no change
+
+            # the warehouse receives 40 units an hour after the snapshot's stock count
+            http.post("/_sandbox/clock", json={"now": (counted_until + timedelta(hours=1)).isoformat()})
+            http.post(
+                "/_sandbox/movements", json={"warehouse": warehouse, "merchant_code": sku, "quantity": 40}
+            )
+            request = sensor(context)
+            assert isinstance(request, dg.RunRequest), request
+            assert store.dirty_skus(settings.ops_path) == {sku: 1}
+            before = listed()
+            assert job.execute_in_process(instance=instance).success
+            after = listed()
+            assert all(after[shop] > before[shop] for shop in ids), (before, after)
+            assert sum(after.values()) == total + 40
+            audit = store.pushes(settings.ops_path, limit=100_000)
+            lean = audit[audit["run_id"] != first.run_id]
+            assert (
+                set(lean["sku"]) == {sku}
+                and set(lean["shop_id"]) == set(ids)
+                and set(lean["mode"]) == {"automatic"}
+            )
+            assert store.dirty_skus(settings.ops_path) == {}
+            assert isinstance(sensor(context), dg.SkipReason)  # seen once, counted once
+
+            # a buyer takes 4 units on JD: the SKU is planned again, JD's share of the 4 fewer units is given
+            # back to it out of the other shops' (the rule splits the stock between the shops)
+            buy = httpx.post(f"{stack.servers['jd_pop'].url}/_sandbox/buy",
+                             json={"sku_id": ids["jd_pop"], "quantity": 4}, timeout=10).json()  # fmt: skip
+            assert buy["accepted"]
+            assert isinstance(sensor(context), dg.RunRequest)
+            assert store.dirty_skus(settings.ops_path) == {sku: 2}
+            assert job.execute_in_process(instance=instance).success
+            again = listed()
+            assert again["jd_pop"] > after["jd_pop"] - 4 and sum(again.values()) == total + 40 - 4, (
+                after,
+                again,
+            )
+            assert sum(again[shop] < after[shop] for shop in ids) >= 3
+            assert store.dirty_skus(settings.ops_path) == {}
+    finally:
+        httpx.post(f"{wms.url}/_sandbox/clock", json={"now": clock.isoformat()}, timeout=10)

@@ -160,6 +160,23 @@ def with_sales(
     return result
 
 
+def with_movements(positions: Iterable[Position], moved: Mapping[tuple[str, str], int]) -> list[Position]:
+    """`positions` with the units the warehouses moved in or out since the snapshot's stock count (`moved`: per
+    (SKU, warehouse), receipts and returns in, adjustments either way) on hand; a warehouse that had no record
+    of a SKU gets one. On hand never goes below 0."""
+    result = []
+    left = dict(moved)
+    for position in positions:
+        units = left.pop((position.sku, position.warehouse_id), 0)
+        result.append(replace(position, on_hand=max(0, position.on_hand + units)) if units else position)
+    result += [
+        Position(sku, warehouse, on_hand=units)
+        for (sku, warehouse), units in sorted(left.items())
+        if units > 0
+    ]
+    return result
+
+
 def split(amount: int, wants: Mapping[str, int], shares: Mapping[str, int]) -> dict[str, int]:
     """`amount` units split among `wants` (key -> at most this many) in proportion to `shares`: largest
     remainder, ties by key; what a capped key cannot take goes to the others. Never more than `amount` in all,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,7 @@ def save_rule(
          "changed_at": _now(at), "note": note},
         f"stock rule {rule.name!r}",
     )  # fmt: skip
+    note_changes(path, {EVERY_SKU: f"rule {rule.name} version {version} by {by.strip()}"}, at)
     return rule_from_dict({**definition, "version": version})
 
 
@@ -86,6 +87,7 @@ def delete_rule(
         path, "stock_rules", "name", name, expected_version,
         {"definition": None, "changed_by": by, "changed_at": _now(at), "note": "deleted"}, f"stock rule {name!r}",
     )  # fmt: skip
+    note_changes(path, {EVERY_SKU: f"rule {name} deleted by {by}"}, at)
 
 
 def current_rules(path: Path | str) -> list[Rule]:
@@ -137,6 +139,7 @@ def save_lock(
          "changed_by": by, "changed_at": _now(at), "note": note},
         f"lock {lock_id!r}",
     )  # fmt: skip
+    note_changes(path, {sku: f"lock {lock_id} of {quantity} for {shop_id} by {by}"}, at)
     return Lock(lock_id, sku, shop_id, quantity, until.astimezone(UTC), note or "", version)
 
 
@@ -325,4 +328,171 @@ def push_requests(path: Path | str, limit: int = 50) -> pd.DataFrame:
     with connect(path) as con:
         return pd.read_sql_query(
             "select * from stock_push_requests order by request_id desc limit ?", con, params=(limit,)
+        )
+
+
+# The change queue of the lean path (writeback/stock/lean.py): a counter per SKU that every change bumps. A plan
+# takes the counters it starts from and, when done, marks them planned; a change that lands while the plan's
+# pushes are on their way bumps the counter past what was taken, so the SKU is planned again.
+
+EVERY_SKU = "*"
+"""The change-queue key that means every SKU (a rule changed)."""
+RETRY_SECONDS = 30
+RETRY_MAX_SECONDS = 900
+MOVEMENTS_KEPT_DAYS = 35
+
+
+def _utc_text(value: datetime | str) -> str:
+    stamp = (
+        value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    )
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return stamp.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _bump(con: sqlite3.Connection, changes: dict[str, str], at: str) -> None:
+    con.executemany(
+        "insert into stock_changes (sku, changes, last_change, changed_at) values (?, 1, ?, ?) "
+        "on conflict (sku) do update set changes = changes + 1, last_change = excluded.last_change, "
+        "changed_at = excluded.changed_at",
+        [(sku, what, at) for sku, what in sorted(changes.items())],
+    )
+
+
+def note_changes(path: Path | str, changes: dict[str, str], at: datetime | None = None) -> None:
+    """Bump the change counter of each SKU in `changes` (SKU -> what changed; EVERY_SKU for all)."""
+    if changes:
+        with connect(path) as con:
+            _bump(con, changes, _now(at))
+
+
+def record_movements(path: Path | str, movements: list[dict[str, Any]], at: datetime | None = None) -> int:
+    """Keep the WMS movements (the API's items) not seen before, bumping each one's SKU; returns how many were
+    new. Movements older than MOVEMENTS_KEPT_DAYS are dropped (a build's closing stock counts them)."""
+    seen_at = _now(at)
+    rows = [
+        (str(m["id"]), _utc_text(m["moved_at"]), str(m["warehouse"]), str(m["merchant_code"]), str(m["type"]),
+         int(m["quantity"]), seen_at)
+        for m in movements
+    ]  # fmt: skip
+    with connect(path) as con:
+        known = set()
+        for start in range(0, len(rows), 500):
+            chunk = [r[0] for r in rows[start : start + 500]]
+            known |= {r[0] for r in con.execute(
+                f"select movement_id from stock_movements_seen where movement_id in ({', '.join('?' * len(chunk))})",
+                chunk,
+            )}  # fmt: skip
+        new = [r for r in rows if r[0] not in known]
+        con.executemany(
+            "insert or ignore into stock_movements_seen "
+            "(movement_id, moved_at, warehouse_id, sku, movement_type, quantity, seen_at) values (?, ?, ?, ?, ?, ?, ?)",
+            new,
+        )
+        _bump(con, {sku: f"{kind} {qty:+d} at {wh}" for _id, _at, wh, sku, kind, qty, _s in new}, seen_at)
+        oldest = (datetime.fromisoformat(seen_at) - timedelta(days=MOVEMENTS_KEPT_DAYS)).isoformat()
+        con.execute("delete from stock_movements_seen where moved_at < ?", (oldest,))
+    return len(new)
+
+
+def movement_cursor(path: Path | str) -> datetime | None:
+    """The latest moved_at of the movements seen (the lean path asks the WMS from there, minus an overlap)."""
+    if not Path(path).exists():
+        return None
+    with connect(path) as con:
+        latest = con.execute("select max(moved_at) from stock_movements_seen").fetchone()[0]
+    return datetime.fromisoformat(latest) if latest else None
+
+
+def movements_after(path: Path | str, since: datetime) -> dict[tuple[str, str], int]:
+    """Per (SKU, warehouse): the net units the WMS moved in or out at or after `since` (the end of the
+    snapshot's stock count), shipments aside: a shipped unit was sold already, and the snapshot's reserved units
+    or the channels' listed stock (read back) count its sale."""
+    if not Path(path).exists():
+        return {}
+    with connect(path) as con:
+        rows = con.execute(
+            "select sku, warehouse_id, sum(quantity) from stock_movements_seen "
+            "where moved_at >= ? and movement_type <> 'shipment' group by sku, warehouse_id",
+            (_utc_text(since),),
+        ).fetchall()
+    return {(sku, warehouse): int(units) for sku, warehouse, units in rows if units}
+
+
+def saw_listings(
+    path: Path | str, listed: dict[str, tuple[str, str, int | None]], at: datetime | None = None,
+    bump: bool = False,
+) -> dict[str, str]:  # fmt: skip
+    """Record what each listing (id -> (shop, SKU, units)) lists now. With `bump`, a listing whose units differ
+    from what was seen last (an order took units, someone edited it on the platform) bumps its SKU; returns
+    those SKUs with what changed. A listing seen for the first time is only recorded."""
+    seen_at = _now(at)
+    changed: dict[str, str] = {}
+    with connect(path) as con:
+        if bump:
+            ids = list(listed)
+            before: dict[str, int | None] = {}
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                before |= dict(con.execute(
+                    f"select listing_id, listed from stock_listings_seen where listing_id in ({', '.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall())  # fmt: skip
+            for listing_id, (shop_id, sku, units) in sorted(listed.items()):
+                if listing_id in before and before[listing_id] != units:
+                    changed[sku] = f"{shop_id} lists {units} (was {before[listing_id]})"
+            _bump(con, changed, seen_at)
+        con.executemany(
+            "insert into stock_listings_seen (listing_id, shop_id, sku, listed, seen_at) values (?, ?, ?, ?, ?) "
+            "on conflict (listing_id) do update set listed = excluded.listed, seen_at = excluded.seen_at",
+            [(i, shop, sku, units, seen_at) for i, (shop, sku, units) in listed.items()],
+        )
+    return changed
+
+
+def dirty_skus(path: Path | str, at: datetime | None = None) -> dict[str, int]:
+    """The SKUs changed since their last plan (SKU -> its counter now), those backing off after a failed push
+    aside until their time comes."""
+    if not Path(path).exists():
+        return {}
+    with connect(path) as con:
+        rows = con.execute(
+            "select sku, changes from stock_changes where changes > planned "
+            "and (retry_after is null or retry_after <= ?) order by sku",
+            (_now(at),),
+        ).fetchall()
+    return {sku: int(changes) for sku, changes in rows}
+
+
+def mark_planned(
+    path: Path | str, taken: dict[str, int], failed: set[str], at: datetime | None = None
+) -> None:
+    """A plan of the SKUs `taken` (SKU -> the counter it started from) is done: each is planned up to that
+    counter (a change since stays queued), except those in `failed` (a push failed): they are planned again
+    after RETRY_SECONDS, doubling with each failure in a row up to RETRY_MAX_SECONDS."""
+    now = at or datetime.now(UTC)
+    with connect(path) as con:
+        con.executemany(
+            "update stock_changes set planned = max(planned, ?), failures = 0, retry_after = null where sku = ?",
+            [(counter, sku) for sku, counter in taken.items() if sku not in failed],
+        )
+        _bump(con, {sku: "its push failed" for sku in failed if sku not in taken}, _now(now))
+        for sku in sorted(failed):
+            failures = con.execute("select failures from stock_changes where sku = ?", (sku,)).fetchone()[0]
+            wait = min(RETRY_MAX_SECONDS, RETRY_SECONDS * 2 ** int(failures))
+            con.execute(
+                "update stock_changes set failures = failures + 1, retry_after = ? where sku = ?",
+                (_now(now + timedelta(seconds=wait)), sku),
+            )
+
+
+def change_queue(path: Path | str) -> pd.DataFrame:
+    """The change counters, most recently changed first (the stock page's "waiting to be planned")."""
+    columns = ["sku", "changes", "planned", "failures", "retry_after", "last_change", "changed_at"]
+    if not Path(path).exists():
+        return pd.DataFrame(columns=columns)
+    with connect(path) as con:
+        return pd.read_sql_query(
+            f"select {', '.join(columns)} from stock_changes order by changed_at desc", con
         )

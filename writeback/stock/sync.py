@@ -3,7 +3,9 @@
 1. **Inputs** (serve.duckdb, read-only): stock per SKU × warehouse (marts.inventory_health_by_warehouse: on hand,
    reserved, on order), the listings with their platform ids (marts.channel_listings), categories and kits
    (marts.skus, marts.kit_components), unpaid order units (marts.open_order_units); rules and locks from
-   shopkeep.toml and the ops store.
+   shopkeep.toml and the ops store. On hand also takes the WMS movements the lean path (lean.py) has seen after
+   the snapshot's stock count (`stock_counted_until`): receipts, returns and adjustments; not shipments, whose
+   sales the snapshot's reserved units or the channels' listings (read back) count already.
 2. **Plan** (plan.py) per SKU × shop; a shop that lists one SKU in several listings has the planned units
    split over them (never the same units twice).
 3. **Diff**: a listing is pushed when its planned quantity differs from what the channel lists now (the last
@@ -44,7 +46,7 @@ import pandas as pd
 from connectors.common.errors import ChannelError
 from connectors.common.stock import ListingAddress, StockResult, StockWriter
 from writeback.stock import store
-from writeback.stock.plan import PlanLine, Position, Target, plan, split, with_sales
+from writeback.stock.plan import PlanLine, Position, Target, plan, split, with_movements, with_sales
 from writeback.stock.rules import Lock, Rule
 
 Mode = Literal["manual", "automatic"]
@@ -64,6 +66,8 @@ class Inputs:
     orders: dict[str, dict[str, int]]
     published_at: str | None
     """The snapshot's identity: max(published_at) of meta.publish_log, ISO 8601 (as the dashboards record it)."""
+    counted_until: datetime | None = None
+    """The instant up to which the snapshot's on hand counts the WMS's movements (the end of its stock date)."""
 
 
 def read_inputs(serve_path: Path) -> Inputs:
@@ -89,13 +93,46 @@ def read_inputs(serve_path: Path) -> Inputs:
             for sku, units in con.execute("select sku, unpaid_units from marts.open_order_units").fetchall()
         }
         published = con.execute("select max(published_at) from meta.publish_log").fetchone()[0]
+        has_cutoff = con.execute(
+            "select count(*) from information_schema.columns where table_schema = 'marts' "
+            "and table_name = 'inventory_health_by_warehouse' and column_name = 'stock_counted_until'"
+        ).fetchone()[0]  # a snapshot published by an older shopkeep has none: no movements are added
+        counted_until = (
+            con.execute(
+                "select max(stock_counted_until) from marts.inventory_health_by_warehouse"
+            ).fetchone()[0]
+            if has_cutoff
+            else None
+        )
     positions = [
         Position(sku, warehouse, on_hand=int(on_hand), reserved=int(reserved), in_transit=int(on_order))
         for sku, warehouse, on_hand, reserved, on_order in stock
     ]
     return Inputs(
-        positions, listings, categories, dict(kits), orders, published.isoformat() if published else None
-    )
+        positions, listings, categories, dict(kits), orders, published.isoformat() if published else None,
+        counted_until,
+    )  # fmt: skip
+
+
+def affected_skus(skus: set[str], kits: Mapping[str, list[tuple[str, int]]]) -> set[str]:
+    """`skus` with what shares their stock: a kit's components, and every kit holding one of those."""
+    affected = set(skus)
+    for kit in skus & set(kits):
+        affected |= {component for component, _ in kits[kit]}
+    affected |= {kit for kit, components in kits.items() if any(c in affected for c, _ in components)}
+    return affected
+
+
+def with_changes_since_count(inputs: Inputs, ops_path: Path, skus: set[str] | None = None) -> Inputs:
+    """The inputs with the WMS movements seen after the snapshot's stock count (ops store) on hand, and only
+    the listings of `skus` and what shares their stock (None: every listing)."""
+    if inputs.counted_until is not None:
+        moved = store.movements_after(ops_path, inputs.counted_until)
+        inputs = replace(inputs, positions=with_movements(inputs.positions, moved))
+    if skus is not None:
+        keep = affected_skus(skus, inputs.kits)
+        inputs = replace(inputs, listings=inputs.listings[inputs.listings["sku"].isin(keep)])
+    return inputs
 
 
 @dataclass
@@ -296,10 +333,12 @@ def sync(
     mode: Mode = "manual",
     shops: set[str] | None = None,
     pushable: set[str] | None = None,
+    skus: set[str] | None = None,
 ) -> SyncResult:
-    """Plan every listing and, unless `dry_run`, push the changes (of `shops`, or all) and audit each push.
-    Rules: the ops store's (edited on the dashboard) over shopkeep.toml's of the same name. `pushable`: the
-    shops a push would reach (default: those in `writers`), for a dry run that builds no writer."""
+    """Plan every listing (or those of `skus` and what shares their stock: the lean path) and, unless
+    `dry_run`, push the changes (of `shops`, or all) and audit each push. Rules: the ops store's (edited on the
+    dashboard) over shopkeep.toml's of the same name. `pushable`: the shops a push would reach (default: those
+    in `writers`), for a dry run that builds no writer."""
     now = now or datetime.now(UTC)
     run_id = uuid.uuid4().hex[:12]
     interrupted = 0 if dry_run else len(store.interrupted_pushes(ops_path))
@@ -308,13 +347,17 @@ def sync(
     rules = stored + [rule for rule in config_rules if rule.name not in names]
     locks = store.current_locks(ops_path)
     last = {row["listing_id"]: row for row in store.last_pushes(ops_path).to_dict("records")}
-    inputs = read_inputs(serve_path)
+    inputs = with_changes_since_count(read_inputs(serve_path), ops_path, skus)
     pushable = set(writers) if pushable is None else pushable
     if dry_run:  # the plan from the snapshot alone: nothing is read from or sent to a channel
         lines, listings = plan_listings(inputs, rules, locks, now, pushable, last, safety_buffer)
         return SyncResult(run_id, lines, listings, interrupted=interrupted)
 
     now_listed, unread = read_back(inputs.listings, writers)
+    seen = inputs.listings[inputs.listings["listing_id"].isin(now_listed.keys())]
+    store.saw_listings(ops_path, {
+        i: (shop, sku, now_listed[i]) for i, shop, sku in zip(seen["listing_id"], seen["shop_id"], seen["sku"],
+                                                              strict=True)})  # fmt: skip
     sold = sales_since_pull(inputs.listings, now_listed, unread, last, store.pushes_of(ops_path, list(
         inputs.listings["listing_id"])))  # fmt: skip
     by_sku: dict[str, int] = defaultdict(int)
@@ -398,4 +441,7 @@ def sync(
     result.pushed.extend(
         push([i for i in raised if i.planned != now_listed.get(i.listing_id) or i.failures_in_a_row])
     )
+    store.saw_listings(ops_path, {  # what shopkeep set is no change for the lean path to react to
+        p["listing_id"]: (p["shop_id"], p["sku"], p["pushed"]) for p in result.pushed if p["ok"]
+    })  # fmt: skip
     return result

@@ -3,7 +3,9 @@
     (int_inventory_positions): daily_demand and units sold. Sales dates, lead time, the dead-stock test and ghost
     listings are the SKU's (channels list a SKU, not a warehouse). COGS and stock value are the warehouse's own;
     the SKU's 90-day contribution margin goes to its warehouses by their share of its COGS (by demand share when
-    it had none), so gmroi_90d compares each warehouse's margin with its own stock. -#}
+    it had none), so gmroi_90d compares each warehouse's margin with its own stock. stock_counted_until: the end
+    of the stock date in the WMS's timezone, the instant up to which on_hand counts movements (stock sync adds
+    the movements after it, writeback/stock/sync.py). -#}
 with positions as (
     select * from {{ ref('int_inventory_positions') }}
 ),
@@ -47,6 +49,9 @@ final as (
         category,
         supplier_id,
         {{ inventory_position_columns() }},
+        timezone(
+            '{{ var("wms_timezone") }}', cast({{ dbt.dateadd('day', 1, 'stock_date') }} as timestamp)
+        ) as stock_counted_until,
         cast(demand_share as double) as demand_share,
         {{ inventory_value_columns('cogs_90d_cny', units_sold_type='double') }},
         cast(ghost_listing as boolean) as ghost_listing,
