@@ -477,3 +477,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         ranked.remove(over_warehouse[0])
         ranked.insert(0, over_warehouse[0])
     items[:] = [item for tests in ranked for item in tests]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """With SHOPKEEP_TEST_TIMELINE=<file>: one line per test phase (worker, phase, start, stop, test), to see how
+    the workers' time is spent (the controller writes it; times are the workers' clocks, pinned or not)."""
+    path = os.environ.get("SHOPKEEP_TEST_TIMELINE")
+    if path:
+        worker = getattr(report, "node", None)
+        worker = getattr(getattr(worker, "gateway", None), "id", "main")
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(f"{worker}\t{report.when}\t{report.start:.1f}\t{report.stop:.1f}\t{report.nodeid}\n")
