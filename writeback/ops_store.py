@@ -18,6 +18,9 @@ send to suppliers. Nothing here sends anything.
   on the stock page (`stock_push_requests`, carried out by Dagster), and the lean path's change queue: a
   change counter per SKU (`stock_changes`), the WMS movements and channel listings it has seen
   (`stock_movements_seen`, `stock_listings_seen`); writeback/stock/store.py reads and writes them.
+- Purchase orders (writeback/purchasing): each order with its lines and every command's event
+  (`purchase_orders`, `purchase_order_lines`, `purchase_order_events`), the numbers given per day
+  (`purchase_order_numbers`) and every attempt at sending one (`purchase_order_sends`).
 - A store another process holds busy is retried (`connect`): a decision is never lost to "database is locked".
 - Plain Python with the standard library's sqlite3: no Streamlit, unit-testable.
 """
@@ -38,7 +41,7 @@ import pandas as pd
 
 Status = Literal["approved", "edited", "rejected"]
 STATUSES: tuple[Status, ...] = ("approved", "edited", "rejected")
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 SCHEMA = f"""
 create table if not exists po_decisions (
@@ -168,6 +171,50 @@ create table if not exists stock_listings_seen (
     sku text not null,
     listed integer,                    -- what the platform listed when last read or set (null: not listed)
     seen_at text not null
+);
+create table if not exists purchase_orders (
+    po_number text primary key,        -- PO-<yyyymmdd>-<nnnn>: never reused (purchase_order_numbers)
+    supplier_id text not null,
+    state text not null check (state in ('draft', 'approved', 'sent', 'confirmed', 'partially_received',
+                                         'received', 'closed', 'cancelled')),
+    version integer not null,          -- bumped by every command
+    created_by text not null,
+    created_at text not null,
+    currency text not null,
+    expected_date text,                -- when the draft expected it (as_of + lead time)
+    promised_date text,                -- the supplier's confirmed date
+    source_draft_id text unique,       -- the replenishment draft it came from: one order per draft
+    note text
+);
+create table if not exists purchase_order_lines (
+    po_number text not null references purchase_orders (po_number),
+    sku text not null,
+    quantity integer not null check (quantity > 0),
+    unit_price text,                   -- decimal text in the order's currency
+    confirmed integer,                 -- units the supplier accepted (null: not confirmed yet)
+    received integer not null default 0,
+    primary key (po_number, sku)
+);
+create table if not exists purchase_order_numbers (day text primary key, last integer not null);
+create table if not exists purchase_order_events (
+    event_id integer primary key autoincrement,
+    po_number text not null,
+    command text not null,
+    from_state text,
+    to_state text not null,
+    changed_by text not null,
+    changed_at text not null,
+    detail text                        -- JSON: quantities, reason, channel
+);
+create table if not exists purchase_order_sends (
+    attempt_id integer primary key autoincrement,
+    po_number text not null,
+    channel text not null,             -- webhook
+    started_at text not null,
+    finished_at text,
+    outcome text not null check (outcome in ('pending', 'delivered', 'already_there', 'failed')),
+    http_status integer,
+    message text
 );
 pragma user_version = {SCHEMA_VERSION};
 """

@@ -1,0 +1,206 @@
+"""Purchase orders (writeback/purchasing): the lifecycle's commands allow only the transitions they name and never
+reuse a number, whatever the sequence (hypothesis); an order goes to the supplier sandbox's signed webhook exactly
+once, also when the sender dies between the supplier's acceptance and its own record, or the answer is lost."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sandbox.runner import start
+from sandbox.supplier import Policy, create_app
+from writeback.ops_store import OpsStoreError
+from writeback.purchasing import orders
+from writeback.purchasing.orders import TRANSITIONS, IllegalTransition, Line
+from writeback.purchasing.send import SupplierEndpoint, attempts, send
+
+SECRET = "s3cret-for-tests"
+T0 = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
+
+
+def _draft(ops, supplier="SUP-01", lines=None, draft=None):
+    lines = lines or [Line("AP-0001-M", 40, "35.00"), Line("HM-0002", 12, "8.50")]
+    return orders.create(
+        ops, supplier, lines, "ming", expected_date=date(2026, 12, 12), source_draft_id=draft, at=T0
+    )
+
+
+COMMANDS = st.sampled_from(["approve", "send", "confirm", "receive_some", "receive_all", "close", "cancel"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(st.integers(0, 3), COMMANDS), min_size=1, max_size=40))
+def test_any_sequence_of_commands_makes_only_legal_transitions_and_never_reuses_a_number(
+    tmp_path_factory, steps
+):
+    ops = tmp_path_factory.mktemp("po") / "ops.sqlite"
+    numbers = [_draft(ops).po_number for _ in range(4)]
+    assert len(set(numbers)) == 4
+    for index, command in steps:
+        po = numbers[index]
+        before = orders.get(ops, po)
+        key = command.split("_")[0]
+        try:
+            if command == "approve":
+                orders.approve(ops, po, "ming")
+            elif command == "send":
+                orders.mark_sent(ops, po, "sender")
+            elif command == "confirm":
+                orders.confirm(ops, po, {"AP-0001-M": 30, "HM-0002": 12}, date(2026, 12, 10), "sender")
+            elif command == "receive_some":
+                orders.receive(ops, po, {"AP-0001-M": 10}, "wms")
+            elif command == "receive_all":
+                orders.receive(ops, po, {"AP-0001-M": 40, "HM-0002": 12}, "wms")
+            elif command == "close":
+                orders.close(ops, po, "li")
+            else:
+                orders.cancel(ops, po, "not needed", "li")
+        except IllegalTransition:
+            assert before.state not in TRANSITIONS[key]
+            assert orders.get(ops, po) == before  # refused: nothing changed
+            continue
+        after = orders.get(ops, po)
+        assert before.state in TRANSITIONS[key] and after.version == before.version + 1
+        if key == "receive":
+            assert after.state in ("partially_received", "received")
+        elif key == "confirm":
+            assert after.state == "confirmed"
+        else:
+            assert after.state == TRANSITIONS[key][before.state]
+        assert orders.history(ops, po)[-1]["to_state"] == after.state
+    fresh = _draft(ops).po_number  # after any of it, the next number is new
+    assert fresh not in numbers and len({o.po_number for o in orders.orders(ops)}) == 5
+
+
+def test_a_draft_becomes_one_order_and_a_cancelled_orders_number_is_not_given_again(tmp_path):
+    ops = tmp_path / "ops.sqlite"
+    first = _draft(ops, draft="DRAFT-20261204-SUP-01")
+    assert _draft(ops, draft="DRAFT-20261204-SUP-01") == first
+    orders.cancel(ops, first.po_number, "ordered by phone instead", "li")
+    second = _draft(ops)
+    assert (first.po_number, second.po_number) == ("PO-20261204-0001", "PO-20261204-0002")
+    with pytest.raises(IllegalTransition, match="PO-20261204-0001 is cancelled: it cannot be approved"):
+        orders.approve(ops, first.po_number, "li")
+    with pytest.raises(OpsStoreError, match="say why"):
+        orders.cancel(ops, second.po_number, " ", "li")
+
+
+def test_receipts_move_a_confirmed_order_to_partially_received_then_received_and_outstanding_follows(
+    tmp_path,
+):
+    ops = tmp_path / "ops.sqlite"
+    po = _draft(ops).po_number
+    orders.approve(ops, po, "li")
+    orders.mark_sent(ops, po, "sender")
+    confirmed = orders.confirm(ops, po, {"AP-0001-M": 30, "HM-0002": 12}, date(2026, 12, 10), "sender")
+    assert confirmed.outstanding == {"AP-0001-M": 30, "HM-0002": 12}
+    part = orders.receive(ops, po, {"AP-0001-M": 30}, "wms")
+    assert part.state == "partially_received" and part.outstanding == {"AP-0001-M": 0, "HM-0002": 12}
+    done = orders.receive(ops, po, {"HM-0002": 12}, "wms")
+    assert done.state == "received" and done.outstanding == {}
+    with pytest.raises(IllegalTransition, match="cannot be cancelled"):
+        orders.cancel(ops, po, "too late", "li")
+    assert orders.close(ops, po, "li").state == "closed"
+    assert [e["command"] for e in orders.history(ops, po)] == [
+        "create", "approve", "send", "confirm", "receive", "receive", "close"
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def supplier():
+    server = start(create_app(SECRET, Policy(lead_days=5, short={"HM-0002": 8})), "supplier")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _endpoint(server, secret=SECRET):
+    return SupplierEndpoint("SUP-01", f"{server.url}/webhook/purchase-orders", secret)
+
+
+def _held(server) -> list[dict]:
+    return httpx.get(f"{server.url}/_sandbox/orders").json()["orders"]
+
+
+class Killed(BaseException):
+    """The sender's process dying (not an error it could handle)."""
+
+
+class DiesWhenTheSupplierHasAnswered(httpx.HTTPTransport):
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.method == "POST":
+            response.read()
+            raise Killed  # the supplier took the order; the sender never records it
+        return response
+
+
+def _approved(ops) -> str:
+    po = _draft(ops).po_number
+    orders.approve(ops, po, "li")
+    return po
+
+
+def test_an_approved_order_is_sent_signed_and_the_partial_confirmation_is_recorded(tmp_path, supplier):
+    ops = tmp_path / "ops.sqlite"
+    po = _approved(ops)
+    result = send(ops, po, _endpoint(supplier))
+    assert (result.outcome, result.state) == ("delivered", "confirmed")
+    order = orders.get(ops, po)
+    assert {line.sku: line.confirmed for line in order.lines} == {"AP-0001-M": 40, "HM-0002": 8}
+    assert order.promised_date is not None
+    (held,) = _held(supplier)
+    assert held["po_number"] == po and [line["quantity"] for line in held["lines"]] == [40, 12]
+    assert send(ops, po, _endpoint(supplier)).outcome == "skipped"  # confirmed: nothing more to send
+    assert len(_held(supplier)) == 1
+
+
+def test_a_sender_killed_between_the_suppliers_acceptance_and_its_record_sends_once(tmp_path, supplier):
+    ops = tmp_path / "ops.sqlite"
+    po = _approved(ops)
+    with httpx.Client(transport=DiesWhenTheSupplierHasAnswered()) as dying, pytest.raises(Killed):
+        send(ops, po, _endpoint(supplier), http=dying)
+    assert orders.get(ops, po).state == "approved" and [a["outcome"] for a in attempts(ops, po)] == [
+        "pending"
+    ]
+    rerun = send(ops, po, _endpoint(supplier))
+    assert (rerun.outcome, rerun.state) == ("already_there", "confirmed")
+    assert len(_held(supplier)) == 1
+    requests = httpx.get(f"{supplier.url}/_sandbox/orders").json()["requests"]
+    assert [r["method"] for r in requests] == ["POST", "GET"]  # asked, not sent again
+    assert [a["outcome"] for a in attempts(ops, po)] == ["pending", "already_there"]
+
+
+def test_an_answer_lost_on_its_way_back_is_asked_for_and_not_sent_again(tmp_path, supplier):
+    ops = tmp_path / "ops.sqlite"
+    po = _approved(ops)
+    httpx.post(f"{supplier.url}/_sandbox/fail", json={"mode": "after_accept"})
+    lost = send(ops, po, _endpoint(supplier))
+    assert (lost.outcome, lost.state) == ("failed", "approved") and "503" in lost.message
+    again = send(ops, po, _endpoint(supplier))
+    assert (again.outcome, again.state) == ("already_there", "confirmed") and len(_held(supplier)) == 1
+
+    second = _approved(ops)  # refused before the supplier took it: asked, not there, sent
+    httpx.post(f"{supplier.url}/_sandbox/fail", json={"mode": "before_accept"})
+    assert send(ops, second, _endpoint(supplier)).outcome == "failed"
+    assert send(ops, second, _endpoint(supplier)).outcome == "delivered"
+    assert sorted(o["po_number"] for o in _held(supplier)) == sorted([po, second])
+
+
+def test_a_wrong_secret_is_refused_and_a_rejection_cancels_the_order_with_the_suppliers_reason(tmp_path):
+    ops = tmp_path / "ops.sqlite"
+    server = start(create_app(SECRET, Policy(rejects={"HM-0002"})), "supplier-rejects")
+    try:
+        po = _approved(ops)
+        refused = send(ops, po, _endpoint(server, secret="wrong"))
+        assert refused.outcome == "failed" and "401" in refused.message and _held(server) == []
+        rejected = send(ops, po, _endpoint(server))
+        assert rejected.state == "cancelled"
+        assert "rejected by SUP-01" in orders.history(ops, po)[-1]["detail"]
+    finally:
+        server.stop()
