@@ -442,6 +442,37 @@ def stock_push(
     _stock_run(shop, push=True, csv=csv)
 
 
+po_app = typer.Typer(help="Purchase orders: from the replenishment page's approved drafts to the suppliers.")
+app.add_typer(po_app, name="po")
+
+
+@po_app.command("send")
+@user_errors_are_one_line
+def po_send() -> None:
+    """Make an order of every draft with approved lines, write its XLSX document and send it to its supplier's
+    webhook, exactly once (an order sent before is asked after, not sent again). Exit code 1 if one failed."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from orchestration.purchasing import documents_dir, send_purchase_orders
+
+    settings = _settings()
+    run = send_purchase_orders(settings)
+    table = Table(title=f"purchase orders: {len(run.made)} from approved drafts, {len(run.sent)} to send")
+    for column in ("po_number", "outcome", "state", "message"):
+        table.add_column(column)
+    for result in run.sent:
+        table.add_row(result.po_number, result.outcome, result.state, escape(one_line(result.message)))
+    console.print(table)
+    if run.documents:
+        console.print(f"{len(run.documents)} documents in {documents_dir(settings)}")
+    failed = [result for result in run.sent if result.outcome == "failed"]
+    for result in failed:
+        console.print(f"  {result.po_number} not sent: {one_line(result.message)}", soft_wrap=True, markup=False)
+    if failed:
+        raise typer.Exit(1)
+
+
 @app.command()
 @user_errors_are_one_line
 def sandbox() -> None:

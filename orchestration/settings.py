@@ -113,6 +113,20 @@ class StockSync:
 
 
 @dataclass(frozen=True)
+class Supplier:
+    """[[suppliers]]: where a supplier takes purchase orders (writeback/purchasing)."""
+
+    id: str
+    webhook_url: str
+    secret_env: str
+    """Env var holding the secret the webhook requests are signed with."""
+    name: str = ""
+    document_title: str = "采购订单"
+    document_columns: tuple[tuple[str, str], ...] = ()
+    """The XLSX document's line columns in order (field, the supplier's header); empty: the default layout."""
+
+
+@dataclass(frozen=True)
 class Settings:
     config_path: Path
     build_path: Path
@@ -127,6 +141,7 @@ class Settings:
     demo: Demo = field(default_factory=Demo)
     currency: Currency = field(default_factory=Currency)
     stock_sync: StockSync = field(default_factory=StockSync)
+    suppliers: tuple[Supplier, ...] = ()
 
     @property
     def enabled_shops(self) -> tuple[Shop, ...]:
@@ -340,6 +355,15 @@ class _WmsSection(_Section):
     backfill_days: int = Field(90, gt=0)
 
 
+class _SupplierSection(_Section):
+    id: str = Field(min_length=1)
+    name: str = ""
+    webhook_url: str = Field(min_length=1)
+    secret_env: str = Field(min_length=1)
+    document_title: str = Field("采购订单", min_length=1, max_length=31)
+    document_columns: dict[Literal["sku", "quantity", "unit_price", "amount", "confirmed"], str] = {}
+
+
 class _FilesSection(_Section):
     directory: str = Field(min_length=1)
     mappings_dir: str | None = Field(None, min_length=1)
@@ -390,6 +414,7 @@ class _ConfigFile(_Section):
     currency: _CurrencySection = _CurrencySection()
     demo: _DemoSection = _DemoSection()
     stock_sync: _StockSyncSection = _StockSyncSection()
+    suppliers: list[_SupplierSection] = []
 
 
 # -- one line per mistake --------------------------------------------------------------------------------------
@@ -563,6 +588,12 @@ def load_settings(path: Path | None = None) -> Settings:
     except ValidationError as exc:
         raise _schema_error(path, exc, raw) from None
     _check_shops(path, config.shops, raw)
+    supplier_ids = [x.id for x in config.suppliers]
+    for n, supplier_id in enumerate(supplier_ids):
+        if supplier_id in supplier_ids[:n]:
+            raise ConfigError(
+                f"{path}: suppliers[{n}].id: supplier {supplier_id!r} appears twice; ids must be unique"
+            )
     base = path.parent
 
     def rel(value: str) -> Path:
@@ -638,4 +669,15 @@ def load_settings(path: Path | None = None) -> Settings:
             push=config.stock_sync.push,
             watch_seconds=config.stock_sync.watch_seconds,
         ),
+        suppliers=tuple(
+            Supplier(
+                id=x.id,
+                webhook_url=x.webhook_url,
+                secret_env=x.secret_env,
+                name=x.name,
+                document_title=x.document_title,
+                document_columns=tuple(x.document_columns.items()),
+            )
+            for x in config.suppliers
+        ),  # fmt: skip
     )

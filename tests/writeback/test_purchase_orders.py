@@ -204,3 +204,89 @@ def test_a_wrong_secret_is_refused_and_a_rejection_cancels_the_order_with_the_su
         assert "rejected by SUP-01" in orders.history(ops, po)[-1]["detail"]
     finally:
         server.stop()
+
+
+def test_the_document_has_the_suppliers_own_columns_the_lines_and_the_total(tmp_path):
+    import io
+
+    import openpyxl
+
+    from writeback.purchasing.document import Layout, document
+
+    ops = tmp_path / "ops.sqlite"
+    order = _draft(ops, lines=[Line("AP-0001-M", 40, "35.00"), Line("=HYPERLINK(1)", 2, "1.50")])
+    layout = Layout(title="PO", columns={"quantity": "Qty", "sku": "Item code", "amount": "Amount"})
+    sheet = openpyxl.load_workbook(io.BytesIO(document(order, layout, "Ningbo Knit"))).active
+    rows = [[c for c in row if c is not None] for row in sheet.iter_rows(values_only=True)]
+    assert rows[0] == ["PO", order.po_number] and rows[1][1] == "Ningbo Knit"
+    table = rows[rows.index(["Qty", "Item code", "Amount"]) + 1 :]
+    assert table == [[2, "'=HYPERLINK(1)", 3.0], [40, "AP-0001-M", 1400.0], ["合计 Total", 1403.0]]  # by SKU
+    with pytest.raises(ValueError, match="not fields of a purchase-order line"):
+        Layout(columns={"colour": "颜色"})
+
+
+def test_approved_drafts_of_the_published_warehouse_become_orders_sent_once_to_their_suppliers(
+    built_warehouse, tmp_path, monkeypatch
+):
+    """`shopkeep po send`: the manager approved one draft with an edited and a rejected line and another as
+    suggested; each becomes one approved order at the approved quantities, its XLSX document is written and it is sent
+    to the supplier's webhook; run again, nothing is made or sent twice. A supplier without a [[suppliers]]
+    entry is named, not sent to."""
+    import duckdb
+    from typer.testing import CliRunner
+
+    from orchestration.cli import app
+    from writeback.ops_store import decide, record
+
+    with duckdb.connect(str(built_warehouse.serve_path), read_only=True) as con:
+        drafts = con.execute("select * from marts.purchase_order_drafts order by draft_id, sku").df()
+    counts = drafts.groupby("draft_id").size()
+    first = counts.sort_values(kind="stable").index[
+        -1
+    ]  # the draft with the most lines: one edited, one rejected
+    second = next(d for d in counts.index if d != first)  # approved as suggested
+    assert counts[first] >= 2, "the demo's drafts have too few lines"
+    edited, rejected = drafts[drafts["draft_id"] == first].head(2).itertuples()
+    record(tmp_path / "ops.sqlite", decide(draft_id=first, sku=edited.sku, supplier_id=edited.supplier_id,
+                                            suggested_qty=edited.quantity, quantity=edited.quantity + 5))  # fmt: skip
+    record(tmp_path / "ops.sqlite", decide(draft_id=first, sku=rejected.sku, supplier_id=rejected.supplier_id,
+                                            suggested_qty=rejected.quantity, quantity=None, reject=True))  # fmt: skip
+    for row in drafts[drafts["draft_id"] == second].itertuples():
+        record(tmp_path / "ops.sqlite", decide(draft_id=second, sku=row.sku, supplier_id=row.supplier_id,
+                                                suggested_qty=row.quantity, quantity=row.quantity))  # fmt: skip
+    known = edited.supplier_id
+    unknown = drafts.loc[drafts["draft_id"] == second, "supplier_id"].iloc[0]
+    assert known != unknown, "the two drafts should be to two suppliers"
+    server = start(create_app(SECRET), "supplier-po-send")
+    config = tmp_path / "shopkeep.toml"
+    config.write_text(
+        f'[warehouse]\nbuild_path = "build.duckdb"\nserve_path = "{built_warehouse.serve_path}"\n'
+        f'ops_path = "ops.sqlite"\n\n[[suppliers]]\nid = "{known}"\nname = "Ningbo Knit"\n'
+        f'webhook_url = "{server.url}/webhook/purchase-orders"\nsecret_env = "SUPPLIER_TEST_SECRET"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("SHOPKEEP_CONFIG", str(config))
+    monkeypatch.setenv("SUPPLIER_TEST_SECRET", SECRET)
+    monkeypatch.setenv("COLUMNS", "200")
+    try:
+        done = CliRunner().invoke(app, ["po", "send"])
+        assert done.exit_code == 1, done.output  # the unknown supplier's order is not sent
+        assert f"no [[suppliers]] entry with id = '{unknown}'" in done.output
+        made = {o.source_draft_id: o for o in orders.orders(tmp_path / "ops.sqlite")}
+        assert set(made) == {first, second}
+        assert made[first].state == "confirmed" and made[second].state == "approved"
+        assert {line.sku: line.quantity for line in made[first].lines} == {edited.sku: edited.quantity + 5}
+        assert {line.sku: line.quantity for line in made[second].lines} == dict(
+            drafts.loc[drafts["draft_id"] == second, ["sku", "quantity"]].itertuples(index=False)
+        )
+        (held,) = _held(server)
+        assert held["po_number"] == made[first].po_number
+        assert (tmp_path / "purchase_orders" / f"{made[first].po_number}.xlsx").exists()
+        again = CliRunner().invoke(app, ["po", "send"])
+        assert (
+            again.exit_code == 1
+            and len(orders.orders(tmp_path / "ops.sqlite")) == 2
+            and len(_held(server)) == 1
+        )
+    finally:
+        server.stop()

@@ -305,3 +305,34 @@ def cancel(path: Path | str, po: str, reason: str, by: str, *, at: datetime | No
     if not isinstance(reason, str) or not reason.strip():
         raise OpsStoreError(f"{po}: say why it is cancelled")
     return _move(path, po, "cancel", by, at, None, lambda con, order: None, {"reason": reason.strip()})
+
+
+def from_decisions(path: Path | str, drafts: Any, by: str = "replenishment page") -> list[PurchaseOrder]:
+    """An approved order for each replenishment draft (rows of marts.purchase_order_drafts) with approved or
+    edited lines in the ops store's decisions (writeback/ops_store.py), at the approved quantities and the draft's
+    prices; a draft already made into an order is that order (created once, `source_draft_id`). Rejected and
+    undecided lines are not ordered."""
+    import pandas as pd
+
+    from writeback.ops_store import current_decisions
+
+    if drafts is None or len(drafts) == 0:
+        return []
+    decided = current_decisions(path, sorted(set(drafts["draft_id"])))
+    decided = decided[decided["status"] != "rejected"]
+    made = []
+    for draft_id, lines in decided.groupby("draft_id", sort=True):
+        draft = drafts[drafts["draft_id"] == draft_id]
+        price = dict(zip(draft["sku"], draft["unit_price_cny"], strict=True))
+        first = draft.iloc[0]
+        order = create(
+            path, str(first["supplier_id"]),
+            [Line(str(sku), int(qty), None if price.get(sku) is None else f"{price[sku]:.2f}")
+             for sku, qty in zip(lines["sku"], lines["approved_qty"], strict=True)],
+            by, currency=str(first["currency"]), source_draft_id=str(draft_id),
+            expected_date=None if pd.isna(first["expected_date"]) else pd.Timestamp(first["expected_date"]).date(),
+        )  # fmt: skip
+        if order.state == "draft":
+            order = approve(path, order.po_number, by)
+        made.append(order)
+    return made
