@@ -370,28 +370,71 @@ def read_ops_targets(ops_path: Path) -> list[tuple]:
         con.close()
 
 
+OPS_PO_LINE_COLUMNS = {
+    "po_number": "varchar",
+    "supplier_id": "varchar",
+    "warehouse_id": "varchar",
+    "po_state": "varchar",
+    "created_at": "timestamptz",
+    "expected_date": "date",
+    "promised_date": "date",
+    "sku": "varchar",
+    "quantity": "integer",
+    "confirmed": "integer",
+}
+
+
+def read_ops_purchase_order_lines(ops_path: Path) -> list[tuple]:
+    """Every line of shopkeep's own purchase orders (writeback/purchasing) with its order's state and dates; none
+    before the first order. Read-only."""
+    if not ops_path.exists():
+        return []
+    con = sqlite3.connect(f"file:{ops_path}?mode=ro", uri=True, timeout=10)
+    try:
+        if not con.execute("select 1 from sqlite_master where name = 'purchase_order_lines'").fetchone():
+            return []
+        return con.execute(
+            "select o.po_number, o.supplier_id, o.warehouse_id, o.state, o.created_at, o.expected_date, "
+            "o.promised_date, l.sku, l.quantity, l.confirmed "
+            "from purchase_order_lines l join purchase_orders o on o.po_number = l.po_number order by 1, l.sku"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def replace_raw_ops(build_path: Path, table: str, columns: dict[str, str], rows: list[tuple]) -> None:
+    """raw_ops.<table> in the build file replaced by `rows` (of `columns`)."""
+    build_path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(build_path)) as con:
+        con.execute("create schema if not exists raw_ops")
+        con.execute(
+            f"create or replace table raw_ops.{table} ("
+            + ", ".join(f"{n} {k}" for n, k in columns.items())
+            + ")"
+        )
+        if rows:
+            con.executemany(f"insert into raw_ops.{table} values ({', '.join('?' for _ in columns)})", rows)
+
+
 def ops_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     @dg.asset(key=["raw_ops", "shop_targets"], group_name="raw_ops", pool=WAREHOUSE_POOL)
     def shop_targets() -> dg.MaterializeResult:
         """The managers' monthly targets per shop, copied from the ops store ([warehouse] ops_path) into the
         warehouse (raw_ops.shop_targets, replaced), so dbt can compute their attainment."""
         rows = read_ops_targets(settings.ops_path)
-        settings.build_path.parent.mkdir(parents=True, exist_ok=True)
-        with duckdb.connect(str(settings.build_path)) as con:
-            con.execute("create schema if not exists raw_ops")
-            con.execute(
-                "create or replace table raw_ops.shop_targets ("
-                + ", ".join(f"{n} {k}" for n, k in OPS_TARGET_COLUMNS.items())
-                + ")"
-            )
-            if rows:
-                con.executemany(
-                    f"insert into raw_ops.shop_targets values ({', '.join('?' for _ in OPS_TARGET_COLUMNS)})",
-                    rows,
-                )
+        replace_raw_ops(settings.build_path, "shop_targets", OPS_TARGET_COLUMNS, rows)
         return dg.MaterializeResult(metadata={"rows": len(rows), "ops_store": str(settings.ops_path)})
 
-    return [shop_targets]
+    @dg.asset(key=["raw_ops", "purchase_order_lines"], group_name="raw_ops", pool=WAREHOUSE_POOL)
+    def purchase_order_lines() -> dg.MaterializeResult:
+        """shopkeep's own purchase orders (sent by writeback/purchasing), line by line with their state, copied
+        from the ops store into the warehouse (raw_ops.purchase_order_lines, replaced): what they still bring counts
+        as on order until the WMS lists the order itself."""
+        rows = read_ops_purchase_order_lines(settings.ops_path)
+        replace_raw_ops(settings.build_path, "purchase_order_lines", OPS_PO_LINE_COLUMNS, rows)
+        return dg.MaterializeResult(metadata={"rows": len(rows), "ops_store": str(settings.ops_path)})
+
+    return [shop_targets, purchase_order_lines]
 
 
 def channel_specs(settings: Settings) -> list[dg.AssetSpec]:

@@ -34,8 +34,11 @@ def send_purchase_orders(settings: Settings, by: str = "shopkeep po send") -> Pu
         raise ConfigError(f"no published snapshot at {settings.serve_path}: run `shopkeep materialize` first")
     with duckdb.connect(str(settings.serve_path), read_only=True) as con:
         drafts = con.execute("select * from marts.purchase_order_drafts").df()
-    made = orders.from_decisions(settings.ops_path, drafts, by)
     suppliers = {s.id: s for s in settings.suppliers}
+    made = orders.from_decisions(
+        settings.ops_path, drafts, by, {s.id: s.warehouse for s in settings.suppliers if s.warehouse},
+        settings.wms.warehouses[0] if settings.wms and settings.wms.warehouses else None,
+    )  # fmt: skip
     folder = documents_dir(settings)
     sent, written = [], []
     for order in orders.orders(settings.ops_path, ("approved", "sent")):

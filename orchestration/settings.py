@@ -121,6 +121,8 @@ class Supplier:
     secret_env: str
     """Env var holding the secret the webhook requests are signed with."""
     name: str = ""
+    warehouse: str = ""
+    """Where its orders are delivered; empty: the first of [wms] warehouses."""
     document_title: str = "采购订单"
     document_columns: tuple[tuple[str, str], ...] = ()
     """The XLSX document's line columns in order (field, the supplier's header); empty: the default layout."""
@@ -360,6 +362,7 @@ class _SupplierSection(_Section):
     name: str = ""
     webhook_url: str = Field(min_length=1)
     secret_env: str = Field(min_length=1)
+    warehouse: str = ""
     document_title: str = Field("采购订单", min_length=1, max_length=31)
     document_columns: dict[Literal["sku", "quantity", "unit_price", "amount", "confirmed"], str] = {}
 
@@ -675,6 +678,7 @@ def load_settings(path: Path | None = None) -> Settings:
                 webhook_url=x.webhook_url,
                 secret_env=x.secret_env,
                 name=x.name,
+                warehouse=x.warehouse,
                 document_title=x.document_title,
                 document_columns=tuple(x.document_columns.items()),
             )

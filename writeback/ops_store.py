@@ -175,6 +175,7 @@ create table if not exists stock_listings_seen (
 create table if not exists purchase_orders (
     po_number text primary key,        -- PO-<yyyymmdd>-<nnnn>: never reused (purchase_order_numbers)
     supplier_id text not null,
+    warehouse_id text,                 -- where it is delivered (the supplier's [[suppliers]] warehouse)
     state text not null check (state in ('draft', 'approved', 'sent', 'confirmed', 'partially_received',
                                          'received', 'closed', 'cancelled')),
     version integer not null,          -- bumped by every command

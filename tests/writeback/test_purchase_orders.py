@@ -261,7 +261,7 @@ def test_approved_drafts_of_the_published_warehouse_become_orders_sent_once_to_t
     config = tmp_path / "shopkeep.toml"
     config.write_text(
         f'[warehouse]\nbuild_path = "build.duckdb"\nserve_path = "{built_warehouse.serve_path}"\n'
-        f'ops_path = "ops.sqlite"\n\n[[suppliers]]\nid = "{known}"\nname = "Ningbo Knit"\n'
+        f'ops_path = "ops.sqlite"\n\n[[suppliers]]\nid = "{known}"\nname = "Ningbo Knit"\nwarehouse = "WH-SH"\n'
         f'webhook_url = "{server.url}/webhook/purchase-orders"\nsecret_env = "SUPPLIER_TEST_SECRET"\n',
         encoding="utf-8",
     )
@@ -290,3 +290,27 @@ def test_approved_drafts_of_the_published_warehouse_become_orders_sent_once_to_t
         )
     finally:
         server.stop()
+
+    # the next build counts the sent order as on order: replenishment no longer suggests what it brings
+    import shutil
+
+    from analytics.dbt_cli import run_dbt
+    from orchestration.ingest import OPS_PO_LINE_COLUMNS, read_ops_purchase_order_lines, replace_raw_ops
+
+    build = tmp_path / "build.duckdb"
+    shutil.copyfile(built_warehouse.build_path, build)
+    lines = read_ops_purchase_order_lines(tmp_path / "ops.sqlite")
+    replace_raw_ops(build, "purchase_order_lines", OPS_PO_LINE_COLUMNS, lines)
+    done = run_dbt(build, tmp_path, "build", "--select", "stg_ops__purchase_order_lines+,+replenishment_suggestions",
+                   "--exclude", "test_type:unit")  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:]
+    sql = "select sku, on_order, suggested_qty from marts.replenishment_suggestions where sku = ?"
+    with duckdb.connect(str(built_warehouse.build_path), read_only=True) as con:
+        before = con.execute(sql, [edited.sku]).fetchone()
+    with duckdb.connect(str(build), read_only=True) as con:
+        after = con.execute(sql, [edited.sku]).fetchone()
+    assert after[1] == before[1] + edited.quantity + 5, (
+        before,
+        after,
+    )  # what the supplier confirmed is on order
+    assert after[2] < before[2] and after[2] <= max(0, before[2] - edited.quantity - 5), (before, after)

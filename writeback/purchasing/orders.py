@@ -80,6 +80,7 @@ class PurchaseOrder:
     promised_date: str | None = None
     source_draft_id: str | None = None
     note: str | None = None
+    warehouse_id: str | None = None
     lines: tuple[Line, ...] = field(default_factory=tuple)
 
     @property
@@ -117,7 +118,7 @@ def _event(con: sqlite3.Connection, po: str, command: str, before: str | None, a
 def create(
     path: Path | str, supplier_id: str, lines: list[Line], by: str, *, currency: str = "CNY",
     expected_date: date | None = None, source_draft_id: str | None = None, note: str | None = None,
-    at: datetime | None = None,
+    warehouse_id: str | None = None, at: datetime | None = None,
 ) -> PurchaseOrder:  # fmt: skip
     """A new order in `draft` with the next number of the day; for a `source_draft_id` already turned into an
     order, that order."""
@@ -149,9 +150,9 @@ def create(
         number = con.execute("select last from purchase_order_numbers where day = ?", (day,)).fetchone()[0]
         po = f"PO-{day}-{number:04d}"
         con.execute(
-            "insert into purchase_orders (po_number, supplier_id, state, version, created_by, created_at, currency, "
-            "expected_date, source_draft_id, note) values (?, ?, 'draft', 1, ?, ?, ?, ?, ?, ?)",
-            (po, supplier_id, by, stamp, currency, expected_date.isoformat() if expected_date else None,
+            "insert into purchase_orders (po_number, supplier_id, warehouse_id, state, version, created_by, created_at, "
+            "currency, expected_date, source_draft_id, note) values (?, ?, ?, 'draft', 1, ?, ?, ?, ?, ?, ?)",
+            (po, supplier_id, warehouse_id, by, stamp, currency, expected_date.isoformat() if expected_date else None,
              source_draft_id, note),
         )  # fmt: skip
         con.executemany(
@@ -172,7 +173,7 @@ def _read(con: sqlite3.Connection, po: str) -> PurchaseOrder:
         for r in con.execute("select * from purchase_order_lines where po_number = ? order by sku", (po,))
     )
     keys = ("po_number", "supplier_id", "state", "version", "created_by", "created_at", "currency",
-            "expected_date", "promised_date", "source_draft_id", "note")  # fmt: skip
+            "expected_date", "promised_date", "source_draft_id", "note", "warehouse_id")  # fmt: skip
     return PurchaseOrder(**{k: row[k] for k in keys}, lines=lines)
 
 
@@ -307,11 +308,15 @@ def cancel(path: Path | str, po: str, reason: str, by: str, *, at: datetime | No
     return _move(path, po, "cancel", by, at, None, lambda con, order: None, {"reason": reason.strip()})
 
 
-def from_decisions(path: Path | str, drafts: Any, by: str = "replenishment page") -> list[PurchaseOrder]:
+def from_decisions(
+    path: Path | str, drafts: Any, by: str = "replenishment page", warehouses: dict[str, str] | None = None,
+    default_warehouse: str | None = None,
+) -> list[PurchaseOrder]:  # fmt: skip
     """An approved order for each replenishment draft (rows of marts.purchase_order_drafts) with approved or
     edited lines in the ops store's decisions (writeback/ops_store.py), at the approved quantities and the draft's
     prices; a draft already made into an order is that order (created once, `source_draft_id`). Rejected and
-    undecided lines are not ordered."""
+    undecided lines are not ordered. Each is delivered to its supplier's warehouse in `warehouses`, else
+    `default_warehouse`."""
     import pandas as pd
 
     from writeback.ops_store import current_decisions
@@ -330,6 +335,7 @@ def from_decisions(path: Path | str, drafts: Any, by: str = "replenishment page"
             [Line(str(sku), int(qty), None if price.get(sku) is None else f"{price[sku]:.2f}")
              for sku, qty in zip(lines["sku"], lines["approved_qty"], strict=True)],
             by, currency=str(first["currency"]), source_draft_id=str(draft_id),
+            warehouse_id=(warehouses or {}).get(str(first["supplier_id"])) or default_warehouse,
             expected_date=None if pd.isna(first["expected_date"]) else pd.Timestamp(first["expected_date"]).date(),
         )  # fmt: skip
         if order.state == "draft":
