@@ -19,6 +19,7 @@ class PurchasingRun:
     made: list[orders.PurchaseOrder]
     sent: list[SendResult]
     documents: list[Path]
+    received: list[orders.PurchaseOrder]
 
 
 def documents_dir(settings: Settings) -> Path:
@@ -29,11 +30,13 @@ def documents_dir(settings: Settings) -> Path:
 def send_purchase_orders(settings: Settings, by: str = "shopkeep po send") -> PurchasingRun:
     """Make an approved order of every draft with approved lines (published snapshot + ops store), write each
     approved or sent order's document, and send it to its supplier (writeback/purchasing/send.py: exactly once).
+    First, the WMS's receipts against open orders move them to (partially) received.
     An order to a supplier without a [[suppliers]] entry is not sent; its result says which entry to add."""
     if not settings.serve_path.exists():
         raise ConfigError(f"no published snapshot at {settings.serve_path}: run `shopkeep materialize` first")
     with duckdb.connect(str(settings.serve_path), read_only=True) as con:
         drafts = con.execute("select * from marts.purchase_order_drafts").df()
+    received = _receipts(settings)
     suppliers = {s.id: s for s in settings.suppliers}
     made = orders.from_decisions(
         settings.ops_path, drafts, by, {s.id: s.warehouse for s in settings.suppliers if s.warehouse},
@@ -63,4 +66,20 @@ def send_purchase_orders(settings: Settings, by: str = "shopkeep po send") -> Pu
             settings.secret(supplier.secret_env, f"webhook secret of {supplier.id}"),
         )
         sent.append(send(settings.ops_path, order.po_number, endpoint, by=by))
-    return PurchasingRun(made, sent, written)
+    return PurchasingRun(made, sent, written, received)
+
+
+def _receipts(settings: Settings) -> list[orders.PurchaseOrder]:
+    """Apply the WMS's receipts since the oldest open order was made (none without a [wms])."""
+    open_orders = orders.orders(settings.ops_path, ("sent", "confirmed", "partially_received"))
+    if settings.wms is None or not open_orders:
+        return []
+    from datetime import datetime
+
+    from connectors.wms.client import WmsClient
+
+    since = min(datetime.fromisoformat(o.created_at) for o in open_orders)
+    wms = settings.wms
+    with WmsClient(wms.base_url, settings.secret(wms.token_env, "WMS API token"), wms.token_env) as client:
+        receipts = [item for page in client.receipts(since) for item in page]
+    return orders.apply_receipts(settings.ops_path, receipts)

@@ -314,3 +314,23 @@ def test_approved_drafts_of_the_published_warehouse_become_orders_sent_once_to_t
         after,
     )  # what the supplier confirmed is on order
     assert after[2] < before[2] and after[2] <= max(0, before[2] - edited.quantity - 5), (before, after)
+
+
+def test_the_wms_receipts_of_an_order_receive_it_once_however_often_they_are_read(tmp_path):
+    ops = tmp_path / "ops.sqlite"
+    po = _draft(ops).po_number
+    orders.approve(ops, po, "li")
+    orders.mark_sent(ops, po, "sender")
+    orders.confirm(ops, po, {"AP-0001-M": 30, "HM-0002": 12}, date(2026, 12, 10), "sender")
+    first = [{"id": "R1", "po_number": po, "merchant_code": "AP-0001-M", "quantity": 20},
+             {"id": "R2", "po_number": "PO-WMS-OWN", "merchant_code": "AP-0001-M", "quantity": 99}]  # fmt: skip
+    (changed,) = orders.apply_receipts(ops, first)
+    assert changed.state == "partially_received" and changed.outstanding == {"AP-0001-M": 10, "HM-0002": 12}
+    assert orders.apply_receipts(ops, first) == []  # read again: nothing new
+    everything = first + [{"id": "R3", "po_number": po, "merchant_code": "AP-0001-M", "quantity": 10},
+                          {"id": "R4", "po_number": po, "merchant_code": "HM-0002", "quantity": 12}]  # fmt: skip
+    (done,) = orders.apply_receipts(ops, everything)
+    assert done.state == "received" and {line.sku: line.received for line in done.lines} == {
+        "AP-0001-M": 30,
+        "HM-0002": 12,
+    }

@@ -342,3 +342,27 @@ def from_decisions(
             order = approve(path, order.po_number, by)
         made.append(order)
     return made
+
+
+def apply_receipts(
+    path: Path | str, receipts: list[dict[str, Any]], by: str = "wms receipts"
+) -> list[PurchaseOrder]:
+    """The WMS's goods receipts (its API's items: `po_number`, `merchant_code`, `quantity`) against shopkeep's
+    open orders: each line's received units become the WMS's total for it, so a receipt seen twice counts once,
+    moving the order to partially received or received. Receipts of other orders (the WMS's own POs) are left
+    alone. Returns the orders that changed."""
+    totals: dict[tuple[str, str], int] = {}
+    for receipt in receipts:
+        key = (str(receipt["po_number"]), str(receipt["merchant_code"]))
+        totals[key] = totals.get(key, 0) + int(receipt["quantity"])
+    changed = []
+    for order in orders(path, ("sent", "confirmed", "partially_received")):
+        received = {line.sku: line.received for line in order.lines}
+        delta = {
+            sku: totals[(order.po_number, sku)] - units
+            for sku, units in received.items()
+            if totals.get((order.po_number, sku), 0) > units
+        }
+        if delta:
+            changed.append(receive(path, order.po_number, delta, by))
+    return changed
