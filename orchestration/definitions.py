@@ -9,6 +9,7 @@ import dagster as dg
 
 from orchestration.ingest import channel_specs, ingest_assets
 from orchestration.publish import dashboard_specs, publish_assets
+from orchestration.purchasing import purchase_order_job, purchase_order_sensor
 from orchestration.schedules import everything_job, hourly_refresh
 from orchestration.settings import Settings, load_settings
 from orchestration.transform import dbt_resource, transform_assets
@@ -29,6 +30,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     push_jobs = [stock_push_job(settings)] if settings.wms is not None else []
     # the lean path: SKUs a stock movement or an order changed pushed within a minute, between builds
     lean_jobs = [stock_lean_job(settings)] if push_jobs and settings.stock_sync.push == "continuous" else []
+    # approved purchase orders sent to the configured suppliers
+    po_jobs = [purchase_order_job(settings)] if settings.suppliers else []
     return dg.Definitions(
         assets=[
             *channel_specs(settings),
@@ -38,11 +41,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *dashboard_specs(),
             *stock_sync_assets(settings),
         ],
-        jobs=[everything_job, *push_jobs, *lean_jobs],
+        jobs=[everything_job, *push_jobs, *lean_jobs, *po_jobs],
         schedules=[hourly_refresh],
         sensors=[
             *(stock_push_sensor(settings, job) for job in push_jobs),
             *(stock_changes_sensor(settings, job) for job in lean_jobs),
+            *(purchase_order_sensor(settings, job) for job in po_jobs),
         ],
         resources={"dbt": dbt_resource()},
         executor=dg.in_process_executor,

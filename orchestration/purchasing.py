@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 
 from orchestration.settings import ConfigError, Settings
@@ -83,3 +84,59 @@ def _receipts(settings: Settings) -> list[orders.PurchaseOrder]:
     with WmsClient(wms.base_url, settings.secret(wms.token_env, "WMS API token"), wms.token_env) as client:
         receipts = [item for page in client.receipts(since) for item in page]
     return orders.apply_receipts(settings.ops_path, receipts)
+
+
+def waiting_to_send(settings: Settings) -> int:
+    """Orders approved or sent but not confirmed, plus drafts of the published snapshot with approved lines not
+    made into an order yet: what a `purchase_orders_send` run would act on."""
+    from writeback.ops_store import current_decisions
+
+    count = len(orders.orders(settings.ops_path, ("approved", "sent")))
+    if settings.serve_path.exists() and settings.ops_path.exists():
+        with duckdb.connect(str(settings.serve_path), read_only=True) as con:
+            drafts = {
+                r[0]
+                for r in con.execute("select distinct draft_id from marts.purchase_order_drafts").fetchall()
+            }
+        decided = current_decisions(settings.ops_path, sorted(drafts))
+        approved = set(decided.loc[decided["status"] != "rejected", "draft_id"])
+        made = {o.source_draft_id for o in orders.orders(settings.ops_path)}
+        count += len(approved - made)
+    return count
+
+
+def purchase_order_job(settings: Settings):
+    """`send_purchase_orders`: what `shopkeep po send` does, as a Dagster run."""
+    @dg.op(name="send_purchase_orders_op")
+    def send_op(context) -> None:
+        run = send_purchase_orders(settings, by="dagster")
+        for result in run.sent:
+            log = context.log.warning if result.outcome == "failed" else context.log.info
+            log(f"{result.po_number}: {result.outcome} ({result.state}) {result.message}")
+
+    @dg.job(
+        name="send_purchase_orders",
+        description="Send approved purchase orders to their suppliers, exactly once.",
+    )
+    def send_purchase_orders_job() -> None:
+        send_op()
+
+    return send_purchase_orders_job
+
+
+def purchase_order_sensor(settings: Settings, job):
+    """Every 30 s: a `send_purchase_orders` run when an order or an approved draft waits to be sent and no such
+    run is on its way (running by default when [[suppliers]] are configured; `dagster-daemon` must run)."""
+    from orchestration.writeback import ACTIVE
+
+    @dg.sensor(name="purchase_orders_to_send", job=job, minimum_interval_seconds=30,
+               default_status=dg.DefaultSensorStatus.RUNNING)  # fmt: skip
+    def purchase_orders_to_send(context: dg.SensorEvaluationContext):
+        waiting = waiting_to_send(settings)
+        if not waiting:
+            return dg.SkipReason("no approved purchase order waits to be sent")
+        if context.instance.get_runs(dg.RunsFilter(job_name=job.name, statuses=ACTIVE), limit=1):
+            return dg.SkipReason(f"{waiting} wait for the run on its way")
+        return dg.RunRequest(tags={"shopkeep/purchase_orders": str(waiting)})
+
+    return purchase_orders_to_send

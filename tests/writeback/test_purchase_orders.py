@@ -288,6 +288,19 @@ def test_approved_drafts_of_the_published_warehouse_become_orders_sent_once_to_t
             and len(orders.orders(tmp_path / "ops.sqlite")) == 2
             and len(_held(server)) == 1
         )
+        # Dagster's sensor sees the order still waiting (its supplier has no entry) and its run sends nothing twice
+        import dagster as dg
+
+        from orchestration.purchasing import purchase_order_job, purchase_order_sensor
+        from orchestration.settings import load_settings
+
+        settings = load_settings(config)
+        job = purchase_order_job(settings)
+        with dg.DagsterInstance.ephemeral() as instance:
+            request = purchase_order_sensor(settings, job)(dg.build_sensor_context(instance=instance))
+            assert isinstance(request, dg.RunRequest) and request.tags["shopkeep/purchase_orders"] == "1"
+            assert job.execute_in_process(instance=instance).success
+        assert len(_held(server)) == 1 and len(orders.orders(tmp_path / "ops.sqlite")) == 2
     finally:
         server.stop()
 
