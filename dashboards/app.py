@@ -42,6 +42,7 @@ SECTIONS: dict[str, list[tuple[str, str, str]]] = {
     "section_supply": [
         ("inventory", "inventory", ":material/inventory_2:"),
         ("replenishment", "replenishment", ":material/local_shipping:"),
+        ("purchase_orders", "purchase_orders", ":material/receipt_long:"),
         ("stock_sync", "stock_sync", ":material/sync:"),
         ("suppliers", "suppliers", ":material/factory:"),
     ],

@@ -133,3 +133,35 @@ def test_a_lock_saved_on_the_page_holds_units_for_its_shop_in_the_plan(
     assert any(sku in c.value and "waiting for the lean sync" in c.value for c in at.caption), [
         c.value for c in at.caption
     ]
+
+
+def test_the_purchase_orders_page_lists_orders_by_state_with_one_orders_lines_history_and_sends(
+    built_serve_path, ops_store, monkeypatch
+):
+    from datetime import date
+
+    from writeback.purchasing import orders
+    from writeback.purchasing.orders import Line
+
+    sent = orders.create(ops_store, "SUP-01", [Line("AP-0001-M", 40, "35.00"), Line("HM-0002", 12)], "ming",
+                         expected_date=date(2026, 12, 12))  # fmt: skip
+    orders.approve(ops_store, sent.po_number, "ming")
+    orders.mark_sent(ops_store, sent.po_number, "sender")
+    orders.confirm(ops_store, sent.po_number, {"AP-0001-M": 30, "HM-0002": 12}, date(2026, 12, 10), "sender")
+    waiting = orders.create(ops_store, "SUP-02", [Line("SN-0001", 5)], "li")
+
+    at = render_page(built_serve_path, "purchase_orders", monkeypatch, lang="en")
+    assert tiles(at) == {"To send": "1", "Open orders": "1", "Outstanding units": "42", "Cancelled": "0"}
+    listed = at.dataframe[0].value.set_index("po_number")
+    assert (
+        listed.loc[sent.po_number, "state"] == "confirmed"
+        and listed.loc[waiting.po_number, "state"] == "draft"
+    )
+    assert listed.loc[sent.po_number, "confirmed"] == 42 and listed.loc[sent.po_number, "outstanding"] == 42
+    at.selectbox(key="purchase_orders_pick").select(sent.po_number).run()
+    lines = at.dataframe[1].value
+    assert dict(zip(lines["sku"], lines["confirmed"], strict=True)) == {"AP-0001-M": 30, "HM-0002": 12}
+    history = at.dataframe[2].value
+    assert list(history["command"]) == ["create", "approve", "send", "confirm"]
+    assert list(history["changed_by"]) == ["ming", "ming", "sender", "sender"]
+    assert any("Not sent yet" in c.value for c in at.caption)  # marked sent by hand here, no send attempt

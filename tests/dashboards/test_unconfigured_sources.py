@@ -88,6 +88,7 @@ NOT_CONFIGURED = [
     ("replenishment", ["not_configured_stock", "not_configured_products"]),
     ("suppliers", ["not_configured_stock"]),
     ("stock_sync", ["not_configured_stock"]),
+    ("purchase_orders", []),
     ("promotions", ["not_configured_promotions"]),
     ("returns", ["not_configured_returns"]),
     ("sku", ["not_configured_products"]),
