@@ -270,25 +270,24 @@ ACTIVE = [
 
 
 def stock_changes_sensor(settings: Settings, job: dg.JobDefinition) -> dg.SensorDefinition:
-    """Every [stock_sync] watch_seconds (push = "continuous"): one look for stock movements and orders, and a run
-    of `stock_lean_sync` when a SKU waits to be planned and no such run is on its way already (a change seen
-    meanwhile waits in the queue for the next one)."""
+    """Every [stock_sync] watch_seconds (push = "continuous"), unless a `stock_lean_sync` run is on its way: one
+    look for stock movements and orders, and a run of `stock_lean_sync` when a SKU waits to be planned."""
 
     @dg.sensor(
         name="stock_changes", job=job, minimum_interval_seconds=settings.stock_sync.watch_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )  # fmt: skip
     def stock_changes(context: dg.SensorEvaluationContext):
+        # while a lean run pushes, no look: its own writes are no change, and what changes meanwhile is still
+        # there (as movements after the cursor, listings unlike the last seen) at the first look after it
+        active = context.instance.get_runs(dg.RunsFilter(job_name=LEAN_JOB, statuses=ACTIVE), limit=1)
+        if active:
+            return dg.SkipReason(f"the lean run {active[0].run_id} is on its way")
         changes = look_for_stock_changes(settings)
         for shop, why in sorted(changes.unread.items()):
             context.log.warning(f"could not read what {shop} lists: {why}")
         if not changes.dirty:
             return dg.SkipReason("no stock movement or order since the last plan")
-        active = context.instance.get_runs(dg.RunsFilter(job_name=LEAN_JOB, statuses=ACTIVE), limit=1)
-        if active:
-            return dg.SkipReason(
-                f"{len(changes.dirty)} SKUs wait for the lean run on its way ({active[0].run_id})"
-            )
         return dg.RunRequest(
             run_key=None,
             tags={"shopkeep/changed_skus": str(len(changes.dirty))},

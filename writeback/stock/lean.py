@@ -32,7 +32,7 @@ from typing import Protocol
 from connectors.common.stock import StockWriter
 from writeback.stock import store
 from writeback.stock.rules import Rule
-from writeback.stock.sync import Mode, SyncResult, read_back, read_inputs, sync
+from writeback.stock.sync import Mode, SyncResult, as_seen, read_back, read_inputs, sync
 
 OVERLAP = timedelta(minutes=10)
 """How far before the last movement seen the WMS is asked again: a movement recorded late (its moved_at in the
@@ -77,10 +77,7 @@ def look_for_changes(
             found += store.record_movements(ops_path, page, now)
     listings = inputs.listings[inputs.listings["shop_id"].isin(writers.keys())]
     listed, unread = read_back(listings, writers)
-    read = listings[listings["listing_id"].isin(listed.keys())]
-    sold = store.saw_listings(ops_path, {
-        i: (shop, sku, listed[i]) for i, shop, sku in zip(read["listing_id"], read["shop_id"], read["sku"],
-                                                          strict=True)}, now, bump=True)  # fmt: skip
+    sold = store.saw_listings(ops_path, as_seen(listings, listed), now, bump=True)
     return Changes(found, sold, unread, store.dirty_skus(ops_path, now))
 
 

@@ -224,6 +224,17 @@ def read_back(
     return listed, unread
 
 
+def as_seen(
+    listings: pd.DataFrame, listed: Mapping[str, int | None]
+) -> dict[str, tuple[str, str, int | None]]:
+    """What `read_back` read, as store.saw_listings records it: listing id -> (shop, SKU, units)."""
+    read = listings[listings["listing_id"].isin(listed.keys())]
+    return {
+        i: (shop, sku, listed[i])
+        for i, shop, sku in zip(read["listing_id"], read["shop_id"], read["sku"], strict=True)
+    }
+
+
 def plan_listings(
     inputs: Inputs,
     rules: list[Rule],
@@ -354,10 +365,7 @@ def sync(
         return SyncResult(run_id, lines, listings, interrupted=interrupted)
 
     now_listed, unread = read_back(inputs.listings, writers)
-    seen = inputs.listings[inputs.listings["listing_id"].isin(now_listed.keys())]
-    store.saw_listings(ops_path, {
-        i: (shop, sku, now_listed[i]) for i, shop, sku in zip(seen["listing_id"], seen["shop_id"], seen["sku"],
-                                                              strict=True)})  # fmt: skip
+    store.saw_listings(ops_path, as_seen(inputs.listings, now_listed))
     sold = sales_since_pull(inputs.listings, now_listed, unread, last, store.pushes_of(ops_path, list(
         inputs.listings["listing_id"])))  # fmt: skip
     by_sku: dict[str, int] = defaultdict(int)
