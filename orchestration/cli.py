@@ -35,6 +35,7 @@ DEMO_SECRETS = {
     "SHOPIFY_GLOBAL_TOKEN": "shpat_sandbox_demo_token",
     "WMS_TOKEN": "wms_sandbox_demo_token",
     "SHOPKEEP_PII_SALT": "demo-salt-for-the-simulated-shop",
+    "SUPPLIER_WEBHOOK_SECRET": "sandbox-supplier-webhook-secret",
     **{
         f"{prefix}_{kind}": f"sandbox-{prefix.lower()}-{kind.lower()}"
         for prefix in ("TMALL_FLAGSHIP", "JD_POP", "PDD_MAIN", "DOUYIN_LIVE")
@@ -536,6 +537,10 @@ def demo(
             f"{len({p['shop_id'] for p in synced.pushed})} channels ({failed} failed) — `shopkeep stock plan` "
             "shows the plan, the ops store's stock_pushes every push"
         )
+        if settings.suppliers:
+            from orchestration.purchasing import demo_purchase_orders
+
+            console.print(f"purchase orders: {demo_purchase_orders(settings)} — the 采购订单 page shows them")
         if not serve:
             return
         console.print(f"3/3 serving the dashboards: [bold]http://localhost:{port}[/bold]")

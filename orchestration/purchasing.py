@@ -107,6 +107,7 @@ def waiting_to_send(settings: Settings) -> int:
 
 def purchase_order_job(settings: Settings):
     """`send_purchase_orders`: what `shopkeep po send` does, as a Dagster run."""
+
     @dg.op(name="send_purchase_orders_op")
     def send_op(context) -> None:
         run = send_purchase_orders(settings, by="dagster")
@@ -140,3 +141,26 @@ def purchase_order_sensor(settings: Settings, job):
         return dg.RunRequest(tags={"shopkeep/purchase_orders": str(waiting)})
 
     return purchase_orders_to_send
+
+
+def demo_purchase_orders(settings: Settings) -> str:
+    """What `shopkeep demo` shows of purchase orders: every line of the replenishment drafts approved as suggested
+    (as a manager would on the 补货 page), the orders made and sent to the supplier sandbox."""
+    from writeback.ops_store import current_decisions, decide, record
+
+    with duckdb.connect(str(settings.serve_path), read_only=True) as con:
+        drafts = con.execute("select * from marts.purchase_order_drafts order by draft_id, sku").df()
+    decided = current_decisions(settings.ops_path, sorted(set(drafts["draft_id"])))
+    done = set(zip(decided["draft_id"], decided["sku"], strict=True))
+    for row in drafts.itertuples():
+        if (row.draft_id, row.sku) not in done:
+            record(settings.ops_path, decide(draft_id=row.draft_id, sku=row.sku, supplier_id=row.supplier_id,
+                                             suggested_qty=int(row.quantity), quantity=int(row.quantity),
+                                             note="approved by the demo"))  # fmt: skip
+    run = send_purchase_orders(settings, by="demo")
+    outcomes = [r.state for r in run.sent]
+    return (
+        f"{len(run.made)} purchase orders from {drafts['draft_id'].nunique()} approved drafts; "
+        f"{outcomes.count('confirmed')} confirmed by their suppliers, "
+        f"{sum(r.outcome == 'failed' for r in run.sent)} not sent"
+    )

@@ -83,6 +83,13 @@ def serve(config_path: Path) -> None:
         url = urlparse(config["wms"]["base_url"])
         app = wms.create_app(world, token=os.environ[config["wms"].get("token_env", "WMS_TOKEN")])
         servers.append(runner.start(app, "wms", port=url.port, host=url.hostname))
+    suppliers = config.get("suppliers", [])
+    if suppliers:  # one server for every supplier (each at its own path), signing with the first one's secret
+        from sandbox import supplier
+
+        url = urlparse(suppliers[0]["webhook_url"])
+        app = supplier.create_app(os.environ[suppliers[0]["secret_env"]])
+        servers.append(runner.start(app, "suppliers", port=url.port, host=url.hostname))
     if history and config.get("files", {}).get("directory"):
         # what a seller exported before the platforms' online history ran out (a day of overlap: the API wins)
         before = today - timedelta(days=min(history) - 2)

@@ -8,6 +8,8 @@
   or rejected, `lines` with `accepted_quantity`, `promised_date`.
 - `GET /webhook/purchase-orders/{po_number}` (signed the same way over the empty body): the confirmation of an
   order it holds, or 404: how a sender asks whether an order arrived before it sends again.
+- The same under `/suppliers/{supplier_id}/purchase-orders`: the demo's suppliers share one server, each at the
+  webhook its product-master row gives.
 
 How the supplier answers (`Policy`): it accepts every line in full, except that it can only make `short` of a
 SKU (partial) and rejects an order with a SKU in `rejects`; it promises `lead_days` after the order.
@@ -150,6 +152,9 @@ def create_app(secret: str = "supplier-sandbox-secret", policy: Policy | None = 
         routes=[
             Route("/webhook/purchase-orders", receive, methods=["POST"]),
             Route("/webhook/purchase-orders/{po_number}", lookup, methods=["GET"]),
+            # the demo's suppliers share one server, each at the webhook the product master gives it
+            Route("/suppliers/{supplier_id}/purchase-orders", receive, methods=["POST"]),
+            Route("/suppliers/{supplier_id}/purchase-orders/{po_number}", lookup, methods=["GET"]),
             Route("/_sandbox/orders", list_orders, methods=["GET"]),
             Route("/_sandbox/fail", fail, methods=["POST"]),
         ]

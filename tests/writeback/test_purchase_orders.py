@@ -347,3 +347,42 @@ def test_the_wms_receipts_of_an_order_receive_it_once_however_often_they_are_rea
         "AP-0001-M": 30,
         "HM-0002": 12,
     }
+
+
+def test_the_demo_approves_every_draft_and_each_supplier_confirms_its_order_at_its_own_webhook(
+    built_warehouse, tmp_path, monkeypatch
+):
+    import duckdb
+
+    from orchestration.purchasing import demo_purchase_orders
+    from orchestration.settings import load_settings
+
+    with duckdb.connect(str(built_warehouse.serve_path), read_only=True) as con:
+        suppliers = [
+            r[0]
+            for r in con.execute("select distinct supplier_id from marts.purchase_order_drafts").fetchall()
+        ]
+    server = start(create_app(SECRET), "suppliers-demo")
+    config = tmp_path / "shopkeep.toml"
+    config.write_text(
+        f'[warehouse]\nbuild_path = "build.duckdb"\nserve_path = "{built_warehouse.serve_path}"\n'
+        'ops_path = "ops.sqlite"\n'
+        + "".join(f'\n[[suppliers]]\nid = "{s}"\nwebhook_url = "{server.url}/suppliers/{s}/purchase-orders"\n'
+                  f'secret_env = "SUPPLIER_TEST_SECRET"\nwarehouse = "WH-SH"\n' for s in suppliers),
+        encoding="utf-8",
+    )  # fmt: skip
+    monkeypatch.setenv("SUPPLIER_TEST_SECRET", SECRET)
+    try:
+        note = demo_purchase_orders(load_settings(config))
+        placed = orders.orders(tmp_path / "ops.sqlite")
+        assert {o.supplier_id for o in placed} == set(suppliers) and {o.state for o in placed} == {
+            "confirmed"
+        }
+        assert note.startswith(f"{len(suppliers)} purchase orders") and "0 not sent" in note
+        assert sorted(o["po_number"] for o in _held(server)) == sorted(o.po_number for o in placed)
+        assert demo_purchase_orders(load_settings(config)).startswith(
+            "0 purchase orders"
+        )  # run again: none new
+        assert len(_held(server)) == len(placed)
+    finally:
+        server.stop()

@@ -314,9 +314,9 @@ def from_decisions(
 ) -> list[PurchaseOrder]:  # fmt: skip
     """An approved order for each replenishment draft (rows of marts.purchase_order_drafts) with approved or
     edited lines in the ops store's decisions (writeback/ops_store.py), at the approved quantities and the draft's
-    prices; a draft already made into an order is that order (created once, `source_draft_id`). Rejected and
-    undecided lines are not ordered. Each is delivered to its supplier's warehouse in `warehouses`, else
-    `default_warehouse`."""
+    prices; returns the orders it made: a draft already made into an order is left alone (created once,
+    `source_draft_id`). Rejected and undecided lines are not ordered. Each is delivered to its supplier's
+    warehouse in `warehouses`, else `default_warehouse`."""
     import pandas as pd
 
     from writeback.ops_store import current_decisions
@@ -325,8 +325,11 @@ def from_decisions(
         return []
     decided = current_decisions(path, sorted(set(drafts["draft_id"])))
     decided = decided[decided["status"] != "rejected"]
+    already = {o.source_draft_id for o in orders(path)}
     made = []
     for draft_id, lines in decided.groupby("draft_id", sort=True):
+        if draft_id in already:
+            continue
         draft = drafts[drafts["draft_id"] == draft_id]
         price = dict(zip(draft["sku"], draft["unit_price_cny"], strict=True))
         first = draft.iloc[0]
