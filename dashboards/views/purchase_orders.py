@@ -99,6 +99,7 @@ data_table(
     key="purchase_orders_lines",
     filename=f"{order.po_number}_lines",
     column_config={
+        "sku": st.column_config.TextColumn(t("purchase_orders_sku")),
         "ordered": st.column_config.NumberColumn(t("purchase_orders_ordered")),
         "unit_price": st.column_config.TextColumn(t("purchase_orders_unit_price")),
         "confirmed": st.column_config.NumberColumn(t("purchase_orders_confirmed")),
