@@ -38,9 +38,10 @@ $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "shopkeep needs Python 3.11, found " + sys.version' 
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	# --no-compile: Python compiles what a process imports on first use; pip would compile every file (~35 s)
+	$(BIN)/python -m pip install --quiet --no-compile -e ".[test]"
 	# statsforecast (and fugue, which it imports) declare pandas<3; the models we call run on numpy (see pyproject)
-	$(BIN)/python -m pip install --quiet --no-deps statsforecast==2.1.1 fugue==0.9.7
+	$(BIN)/python -m pip install --quiet --no-compile --no-deps statsforecast==2.1.1 fugue==0.9.7
 	touch $@
 
 $(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
