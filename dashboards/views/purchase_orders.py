@@ -19,6 +19,29 @@ from writeback.purchasing import orders
 from writeback.purchasing.document import document
 from writeback.purchasing.send import attempts
 
+TEXT = {
+    "po_number": "purchase_orders_po", "supplier_id": "purchase_orders_supplier",
+    "warehouse_id": "purchase_orders_warehouse", "state": "purchase_orders_state", "to_state": "purchase_orders_state",
+    "created_at": "purchase_orders_created", "expected_date": "purchase_orders_expected",
+    "promised_date": "purchase_orders_promised", "sku": "purchase_orders_sku", "unit_price": "purchase_orders_unit_price",
+    "changed_at": "purchase_orders_changed_at", "started_at": "purchase_orders_changed_at",
+    "command": "purchase_orders_command", "changed_by": "purchase_orders_changed_by", "outcome": "purchase_orders_outcome",
+}  # fmt: skip
+NUMBER = {"lines": "purchase_orders_lines", "ordered": "purchase_orders_ordered", "confirmed": "purchase_orders_confirmed",
+          "received": "purchase_orders_received", "outstanding": "purchase_orders_outstanding"}  # fmt: skip
+WIDE = {"detail": "purchase_orders_detail", "message": "purchase_orders_detail"}
+"""Each table column's header (its string key), by kind."""
+
+
+def _columns(frame: pd.DataFrame) -> dict:
+    return {
+        name: st.column_config.NumberColumn(t(NUMBER[name])) if name in NUMBER
+        else st.column_config.TextColumn(t(WIDE[name]), width="large") if name in WIDE
+        else st.column_config.TextColumn(t(TEXT[name]))
+        for name in frame.columns if name in NUMBER or name in WIDE or name in TEXT
+    }  # fmt: skip
+
+
 sel = filters.current()
 filters.note_ignored(sel, categories=True, warehouses=True)
 st.title(t("purchase_orders"))
@@ -67,20 +90,7 @@ data_table(
     key="purchase_orders_list",
     filename="purchase_orders",
     sku_column=None,
-    column_config={
-        "po_number": st.column_config.TextColumn(t("purchase_orders_po")),
-        "supplier_id": st.column_config.TextColumn(t("purchase_orders_supplier")),
-        "warehouse_id": st.column_config.TextColumn(t("purchase_orders_warehouse")),
-        "state": st.column_config.TextColumn(t("purchase_orders_state")),
-        "created_at": st.column_config.TextColumn(t("purchase_orders_created")),
-        "expected_date": st.column_config.TextColumn(t("purchase_orders_expected")),
-        "promised_date": st.column_config.TextColumn(t("purchase_orders_promised")),
-        "lines": st.column_config.NumberColumn(t("purchase_orders_lines")),
-        "ordered": st.column_config.NumberColumn(t("purchase_orders_ordered")),
-        "confirmed": st.column_config.NumberColumn(t("purchase_orders_confirmed")),
-        "received": st.column_config.NumberColumn(t("purchase_orders_received")),
-        "outstanding": st.column_config.NumberColumn(t("purchase_orders_outstanding")),
-    },
+    column_config=_columns(table),
 )
 
 st.subheader(t("purchase_orders_detail_title"))
@@ -98,45 +108,30 @@ data_table(
     lines,
     key="purchase_orders_lines",
     filename=f"{order.po_number}_lines",
-    column_config={
-        "sku": st.column_config.TextColumn(t("purchase_orders_sku")),
-        "ordered": st.column_config.NumberColumn(t("purchase_orders_ordered")),
-        "unit_price": st.column_config.TextColumn(t("purchase_orders_unit_price")),
-        "confirmed": st.column_config.NumberColumn(t("purchase_orders_confirmed")),
-        "received": st.column_config.NumberColumn(t("purchase_orders_received")),
-    },
+    column_config=_columns(lines),
 )
 st.caption(t("purchase_orders_history_title"))
 events = pd.DataFrame(orders.history(store_path, order.po_number))
+history = events.assign(to_state=events["to_state"].map(lambda s: t(f"purchase_orders_state_{s}")))[
+    ["changed_at", "command", "to_state", "changed_by", "detail"]
+]
 data_table(
-    events.assign(to_state=events["to_state"].map(lambda s: t(f"purchase_orders_state_{s}")))[
-        ["changed_at", "command", "to_state", "changed_by", "detail"]
-    ],
+    history,
     key="purchase_orders_history",
     filename=f"{order.po_number}_history",
     sku_column=None,
-    column_config={
-        "changed_at": st.column_config.TextColumn(t("purchase_orders_changed_at")),
-        "command": st.column_config.TextColumn(t("purchase_orders_command")),
-        "to_state": st.column_config.TextColumn(t("purchase_orders_state")),
-        "changed_by": st.column_config.TextColumn(t("purchase_orders_changed_by")),
-        "detail": st.column_config.TextColumn(t("purchase_orders_detail"), width="large"),
-    },
+    column_config=_columns(history),
 )
 sends = pd.DataFrame(attempts(store_path, order.po_number))
 if sends.empty:
     st.caption(t("purchase_orders_no_sends"))
 else:
     st.caption(t("purchase_orders_sends_title"))
+    shown = sends[["started_at", "outcome", "http_status", "message"]]
     data_table(
-        sends[["started_at", "outcome", "http_status", "message"]],
+        shown,
         key="purchase_orders_sends",
         filename=f"{order.po_number}_sends",
         sku_column=None,
-        column_config={
-            "started_at": st.column_config.TextColumn(t("purchase_orders_changed_at")),
-            "outcome": st.column_config.TextColumn(t("purchase_orders_outcome")),
-            "http_status": st.column_config.NumberColumn("HTTP", format="%d"),
-            "message": st.column_config.TextColumn(t("purchase_orders_detail"), width="large"),
-        },
+        column_config={**_columns(shown), "http_status": st.column_config.NumberColumn("HTTP", format="%d")},
     )

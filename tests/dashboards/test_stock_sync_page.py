@@ -165,3 +165,11 @@ def test_the_purchase_orders_page_lists_orders_by_state_with_one_orders_lines_hi
     assert list(history["command"]) == ["create", "approve", "send", "confirm"]
     assert list(history["changed_by"]) == ["ming", "ming", "sender", "sender"]
     assert any("Not sent yet" in c.value for c in at.caption)  # marked sent by hand here, no send attempt
+
+    from writeback.purchasing import send
+
+    attempt = send._start(ops_store, sent.po_number, "webhook")  # an attempt the supplier refused
+    send._finish(ops_store, attempt, "failed", 401, "signature does not match the body")
+    at.run()
+    sends = at.dataframe[3].value
+    assert list(sends["outcome"]) == ["failed"] and list(sends["http_status"]) == [401]
