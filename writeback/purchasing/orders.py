@@ -335,7 +335,7 @@ def from_decisions(
         first = draft.iloc[0]
         order = create(
             path, str(first["supplier_id"]),
-            [Line(str(sku), int(qty), None if price.get(sku) is None else f"{price[sku]:.2f}")
+            [Line(str(sku), int(qty), None if pd.isna(price.get(sku)) else f"{price[sku]:.2f}")
              for sku, qty in zip(lines["sku"], lines["approved_qty"], strict=True)],
             by, currency=str(first["currency"]), source_draft_id=str(draft_id),
             warehouse_id=(warehouses or {}).get(str(first["supplier_id"])) or default_warehouse,
