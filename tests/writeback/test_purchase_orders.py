@@ -386,3 +386,19 @@ def test_the_demo_approves_every_draft_and_each_supplier_confirms_its_order_at_i
         assert len(_held(server)) == len(placed)
     finally:
         server.stop()
+
+
+def test_a_supplier_that_cannot_be_asked_leaves_its_order_waiting_without_sending_blind(tmp_path):
+    ops = tmp_path / "ops.sqlite"
+    server = start(create_app(SECRET), "supplier-goes-away")
+    po = _approved(ops)
+    httpx.post(f"{server.url}/_sandbox/fail", json={"mode": "after_accept"})
+    endpoint = _endpoint(server)
+    assert send(ops, po, endpoint).outcome == "failed"  # taken, answer lost
+    server.stop()  # the supplier's system is down when the sender asks
+    down = send(ops, po, endpoint)
+    assert (down.outcome, down.state) == (
+        "failed",
+        "approved",
+    ) and "not sent again until it answers" in down.message
+    assert [a["outcome"] for a in attempts(ops, po)] == ["failed"]  # nothing was posted blind

@@ -156,7 +156,10 @@ def send(
     client = http or httpx.Client(timeout=30)
     try:
         if order.state == "sent" or attempts(path, po_number):
-            held = _ask(client, endpoint, po_number)
+            try:
+                held = _ask(client, endpoint, po_number)
+            except SupplierUnreachable as exc:  # this order waits; the other suppliers' orders still go
+                return SendResult(po_number, "failed", order.state, f"{exc}; not sent again until it answers")
             if held is not None:
                 attempt = _start(path, po_number, "webhook")
                 _finish(
