@@ -36,6 +36,8 @@ DEMO_SECRETS = {
     "WMS_TOKEN": "wms_sandbox_demo_token",
     "SHOPKEEP_PII_SALT": "demo-salt-for-the-simulated-shop",
     "SUPPLIER_WEBHOOK_SECRET": "sandbox-supplier-webhook-secret",
+    "SUP06_1688_APP_SECRET": "sandbox-1688-app-secret",
+    "SUP06_1688_TOKEN": "sandbox-1688-access-token",
     **{
         f"{prefix}_{kind}": f"sandbox-{prefix.lower()}-{kind.lower()}"
         for prefix in ("TMALL_FLAGSHIP", "JD_POP", "PDD_MAIN", "DOUYIN_LIVE")

@@ -9,9 +9,10 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.settings import ConfigError, Settings
+from orchestration.settings import ConfigError, Settings, Supplier
 from writeback.purchasing import orders
-from writeback.purchasing.document import Layout, document
+from writeback.purchasing.ali1688 import Ali1688Endpoint, OfferMapError, read_offers
+from writeback.purchasing.document import Layout, document, document_path
 from writeback.purchasing.send import SendResult, SupplierEndpoint, send
 
 
@@ -24,8 +25,8 @@ class PurchasingRun:
 
 
 def documents_dir(settings: Settings) -> Path:
-    """Where the XLSX documents go: purchase_orders/ beside the ops store."""
-    return settings.ops_path.parent / "purchase_orders"
+    """Where the XLSX documents go (writeback/purchasing/document.py: document_path)."""
+    return document_path(settings.ops_path, "-").parent
 
 
 def send_purchase_orders(settings: Settings, by: str = "shopkeep po send") -> PurchasingRun:
@@ -58,16 +59,33 @@ def send_purchase_orders(settings: Settings, by: str = "shopkeep po send") -> Pu
             else None
         )
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{order.po_number}.xlsx"
+        path = document_path(settings.ops_path, order.po_number)
         path.write_bytes(document(order, layout, supplier.name or None))
         written.append(path)
-        endpoint = SupplierEndpoint(
-            supplier.id,
-            supplier.webhook_url,
-            settings.secret(supplier.secret_env, f"webhook secret of {supplier.id}"),
-        )
+        try:
+            endpoint = supplier_endpoint(settings, supplier)
+        except OfferMapError as exc:  # that supplier's orders wait for a readable map; the others still go
+            sent.append(SendResult(order.po_number, "failed", order.state, str(exc)))
+            continue
         sent.append(send(settings.ops_path, order.po_number, endpoint, by=by))
     return PurchasingRun(made, sent, written, received)
+
+
+def supplier_endpoint(settings: Settings, supplier: Supplier) -> SupplierEndpoint | Ali1688Endpoint:
+    """Where and how a supplier's orders go, with its secrets from the environment."""
+    if supplier.channel == "1688":
+        assert supplier.offers_file is not None  # the config check requires it
+        return Ali1688Endpoint(
+            supplier.id, supplier.gateway_url, supplier.app_key,
+            settings.secret(supplier.secret_env, f"1688 app secret of {supplier.id}"),
+            settings.secret(supplier.token_env, f"1688 access token of {supplier.id}"),
+            read_offers(supplier.offers_file), supplier.address_id, str(supplier.offers_file),
+        )  # fmt: skip
+    return SupplierEndpoint(
+        supplier.id,
+        supplier.webhook_url,
+        settings.secret(supplier.secret_env, f"webhook secret of {supplier.id}"),
+    )
 
 
 def _receipts(settings: Settings) -> list[orders.PurchaseOrder]:

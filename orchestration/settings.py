@@ -114,13 +114,24 @@ class StockSync:
 
 @dataclass(frozen=True)
 class Supplier:
-    """[[suppliers]]: where a supplier takes purchase orders (writeback/purchasing)."""
+    """[[suppliers]]: where a supplier takes purchase orders (writeback/purchasing): its signed webhook
+    (channel "webhook") or a 1688 order (channel "1688", writeback/purchasing/ali1688.py)."""
 
     id: str
     webhook_url: str
     secret_env: str
-    """Env var holding the secret the webhook requests are signed with."""
+    """Env var holding the secret the webhook requests are signed with (1688: the app secret)."""
     name: str = ""
+    channel: Literal["webhook", "1688"] = "webhook"
+    gateway_url: str = ""
+    """1688: the open platform's gateway (https://gw.open.1688.com/openapi)."""
+    app_key: str = ""
+    token_env: str = ""
+    """1688: env var holding the buyer account's access token."""
+    offers_file: Path | None = None
+    """1688: CSV sku,offer_id,spec_id: the supplier's offer and spec for each SKU bought from it."""
+    address_id: str = ""
+    """1688: the delivery address's id in the buyer's 1688 address book."""
     warehouse: str = ""
     """Where its orders are delivered; empty: the first of [wms] warehouses."""
     document_title: str = "采购订单"
@@ -360,8 +371,14 @@ class _WmsSection(_Section):
 class _SupplierSection(_Section):
     id: str = Field(min_length=1)
     name: str = ""
-    webhook_url: str = Field(min_length=1)
+    channel: Literal["webhook", "1688"] = "webhook"
+    webhook_url: str = ""
     secret_env: str = Field(min_length=1)
+    gateway_url: str = ""
+    app_key: str = ""
+    token_env: str = ""
+    offers_file: str = ""
+    address_id: str = ""
     warehouse: str = ""
     document_title: str = Field("采购订单", min_length=1, max_length=31)
     document_columns: dict[Literal["sku", "quantity", "unit_price", "amount", "confirmed"], str] = {}
@@ -597,6 +614,18 @@ def load_settings(path: Path | None = None) -> Settings:
             raise ConfigError(
                 f"{path}: suppliers[{n}].id: supplier {supplier_id!r} appears twice; ids must be unique"
             )
+    for n, supplier in enumerate(config.suppliers):
+        needed = (
+            ("webhook_url",)
+            if supplier.channel == "webhook"
+            else ("gateway_url", "app_key", "token_env", "offers_file", "address_id")
+        )
+        for key in needed:
+            if not getattr(supplier, key):
+                raise ConfigError(
+                    f"{path}: suppliers[{n}] (id {supplier.id!r}).{key}: a supplier with channel "
+                    f"{supplier.channel!r} needs {key}; see README, Purchase orders"
+                )
     base = path.parent
 
     def rel(value: str) -> Path:
@@ -681,6 +710,12 @@ def load_settings(path: Path | None = None) -> Settings:
                 warehouse=x.warehouse,
                 document_title=x.document_title,
                 document_columns=tuple(x.document_columns.items()),
+                channel=x.channel,
+                gateway_url=x.gateway_url,
+                app_key=x.app_key,
+                token_env=x.token_env,
+                offers_file=rel(x.offers_file) if x.offers_file else None,
+                address_id=x.address_id,
             )
             for x in config.suppliers
         ),  # fmt: skip

@@ -83,13 +83,23 @@ def serve(config_path: Path) -> None:
         url = urlparse(config["wms"]["base_url"])
         app = wms.create_app(world, token=os.environ[config["wms"].get("token_env", "WMS_TOKEN")])
         servers.append(runner.start(app, "wms", port=url.port, host=url.hostname))
-    suppliers = config.get("suppliers", [])
+    suppliers = [s for s in config.get("suppliers", []) if s.get("channel", "webhook") == "webhook"]
     if suppliers:  # one server for every supplier (each at its own path), signing with the first one's secret
         from sandbox import supplier
 
         url = urlparse(suppliers[0]["webhook_url"])
         app = supplier.create_app(os.environ[suppliers[0]["secret_env"]])
         servers.append(runner.start(app, "suppliers", port=url.port, host=url.hostname))
+    for entry in config.get("suppliers", []):
+        if entry.get("channel") == "1688":  # its 1688 gateway, and the seller's map of its offers
+            from sandbox import ali1688
+
+            offers = ali1688.offers_for(world, entry["id"])
+            ali1688.write_offer_map(offers, (base / entry["offers_file"]).resolve())
+            url = urlparse(entry["gateway_url"])
+            app = ali1688.create_app(entry["app_key"], os.environ[entry["secret_env"]],
+                                     os.environ[entry["token_env"]], offers)  # fmt: skip
+            servers.append(runner.start(app, f"1688:{entry['id']}", port=url.port, host=url.hostname))
     if history and config.get("files", {}).get("directory"):
         # what a seller exported before the platforms' online history ran out (a day of overlap: the API wins)
         before = today - timedelta(days=min(history) - 2)

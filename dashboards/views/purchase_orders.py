@@ -16,7 +16,7 @@ from dashboards.settings import SettingsError, ops_path
 from dashboards.tables import data_table
 from writeback.ops_store import OpsStoreError
 from writeback.purchasing import orders
-from writeback.purchasing.document import document
+from writeback.purchasing.document import document, document_path
 from writeback.purchasing.send import attempts
 
 TEXT = {
@@ -96,8 +96,10 @@ data_table(
 st.subheader(t("purchase_orders_detail_title"))
 chosen = st.selectbox(t("purchase_orders_po"), [o.po_number for o in placed], key="purchase_orders_pick")
 order = next(o for o in placed if o.po_number == chosen)
+written = document_path(store_path, order.po_number)  # the one sent, in the supplier's layout, once sent
 st.download_button(
-    t("purchase_orders_document"), document(order), file_name=f"{order.po_number}.xlsx",
+    t("purchase_orders_document"), written.read_bytes() if written.exists() else document(order),
+    file_name=f"{order.po_number}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="purchase_orders_document",
 )  # fmt: skip
 lines = pd.DataFrame(

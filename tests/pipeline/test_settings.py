@@ -226,3 +226,25 @@ def test_the_demo_stock_rules_are_read_with_their_defaults():
     rules = {rule.name: rule for rule in load_settings(REPO / "shopkeep.toml").stock_sync.rules}
     assert rules["live_stream"] == Rule("live_stream", priority=10, shops=("douyin_live",), percent=90, minimum=2)
     assert rules["marketplaces"].subtract == ("reserved", "unpaid_orders") and rules["marketplaces"].maximum == 500
+
+
+@pytest.mark.parametrize(
+    "old, new, problem",
+    [
+        ('address_id = "9001"', "", "suppliers[5] (id 'SUP-06').address_id: a supplier with channel '1688' needs address_id"),
+        ('channel = "1688"', 'channel = "alibaba"', "suppliers[5] (id 'SUP-06').channel: expected 'webhook' or '1688'"),
+        ('webhook_url = "http://127.0.0.1:8721/suppliers/SUP-01/purchase-orders"', "",
+         "suppliers[0] (id 'SUP-01').webhook_url: a supplier with channel 'webhook' needs webhook_url"),
+    ],
+)  # fmt: skip
+def test_a_supplier_missing_what_its_channel_needs_is_refused_naming_the_key(tmp_path, old, new, problem):
+    assert old in DEMO
+    assert problem in _refusal(tmp_path, DEMO.replace(old, new, 1))
+
+
+def test_the_demo_orders_from_one_supplier_on_1688_with_its_offer_map_beside_the_demo_data():
+    suppliers = {s.id: s for s in load_settings(REPO / "shopkeep.toml").suppliers}
+    on_1688 = suppliers["SUP-06"]
+    assert (on_1688.channel, on_1688.app_key, on_1688.token_env) == ("1688", "8211001", "SUP06_1688_TOKEN")
+    assert on_1688.offers_file == REPO / ".shopkeep/demo/sup06_1688_offers.csv"
+    assert {s.channel for s in suppliers.values() if s.id != "SUP-06"} == {"webhook"}

@@ -5,6 +5,7 @@ once, also when the sender dies between the supplier's acceptance and its own re
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -362,30 +363,53 @@ def test_the_demo_approves_every_draft_and_each_supplier_confirms_its_order_at_i
             r[0]
             for r in con.execute("select distinct supplier_id from marts.purchase_order_drafts").fetchall()
         ]
+        skus = con.execute(
+            "select sku from marts.purchase_order_drafts where supplier_id = ? order by sku", [max(suppliers)]
+        ).fetchall()
+    # the last supplier takes its orders on 1688 (its offers: every SKU it is asked for), the others at webhooks
+    from sandbox import ali1688
+
+    on_1688 = max(suppliers)
+    offers = [
+        ali1688.Offer(610000000000 + n, f"spec{n}", sku, Decimal("9.90")) for n, (sku,) in enumerate(skus)
+    ]
+    ali1688.write_offer_map(offers, tmp_path / "offers.csv")
     server = start(create_app(SECRET), "suppliers-demo")
+    gateway = start(ali1688.create_app("8211001", SECRET, "token-1688", offers), "ali1688-demo")
     config = tmp_path / "shopkeep.toml"
     config.write_text(
         f'[warehouse]\nbuild_path = "build.duckdb"\nserve_path = "{built_warehouse.serve_path}"\n'
         'ops_path = "ops.sqlite"\n'
         + "".join(f'\n[[suppliers]]\nid = "{s}"\nwebhook_url = "{server.url}/suppliers/{s}/purchase-orders"\n'
-                  f'secret_env = "SUPPLIER_TEST_SECRET"\nwarehouse = "WH-SH"\n' for s in suppliers),
+                  f'secret_env = "SUPPLIER_TEST_SECRET"\nwarehouse = "WH-SH"\n' for s in suppliers if s != on_1688)
+        + f'\n[[suppliers]]\nid = "{on_1688}"\nchannel = "1688"\ngateway_url = "{gateway.url}/openapi"\n'
+          'app_key = "8211001"\nsecret_env = "SUPPLIER_TEST_SECRET"\ntoken_env = "TOKEN_1688"\n'
+          'offers_file = "offers.csv"\naddress_id = "9001"\nwarehouse = "WH-SH"\n',
         encoding="utf-8",
     )  # fmt: skip
     monkeypatch.setenv("SUPPLIER_TEST_SECRET", SECRET)
+    monkeypatch.setenv("TOKEN_1688", "token-1688")
     try:
         note = demo_purchase_orders(load_settings(config))
         placed = orders.orders(tmp_path / "ops.sqlite")
         assert {o.supplier_id for o in placed} == set(suppliers) and {o.state for o in placed} == {
             "confirmed"
-        }
+        }, note
         assert note.startswith(f"{len(suppliers)} purchase orders") and "0 not sent" in note
-        assert sorted(o["po_number"] for o in _held(server)) == sorted(o.po_number for o in placed)
+        by_webhook = sorted(o.po_number for o in placed if o.supplier_id != on_1688)
+        assert sorted(o["po_number"] for o in _held(server)) == by_webhook
+        (on_1688_order,) = httpx.get(f"{gateway.url}/_sandbox/orders").json()["orders"]
+        assert on_1688_order["baseInfo"]["outOrderId"] == next(
+            o.po_number for o in placed if o.supplier_id == on_1688
+        )
         assert demo_purchase_orders(load_settings(config)).startswith(
             "0 purchase orders"
         )  # run again: none new
-        assert len(_held(server)) == len(placed)
+        assert len(_held(server)) == len(by_webhook)
+        assert len(httpx.get(f"{gateway.url}/_sandbox/orders").json()["orders"]) == 1
     finally:
         server.stop()
+        gateway.stop()
 
 
 def test_a_supplier_that_cannot_be_asked_leaves_its_order_waiting_without_sending_blind(tmp_path):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -44,6 +45,12 @@ class Layout:
 
 def _text(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def document_path(ops_path: Path | str, po_number: str) -> Path:
+    """Where an order's document (in its supplier's layout) is written when it is sent: purchase_orders/ beside
+    the ops store."""
+    return Path(ops_path).parent / "purchase_orders" / f"{po_number}.xlsx"
 
 
 def document(order: PurchaseOrder, layout: Layout | None = None, supplier_name: str | None = None) -> bytes:

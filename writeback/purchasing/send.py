@@ -27,7 +27,8 @@ from typing import Any, Literal
 import httpx
 
 from writeback.ops_store import connect
-from writeback.purchasing import orders
+from writeback.purchasing import ali1688, orders
+from writeback.purchasing.ali1688 import Ali1688Endpoint
 from writeback.purchasing.orders import IllegalTransition, PurchaseOrder
 
 SENDER = "shopkeep sender"
@@ -129,11 +130,15 @@ def _ask(http: httpx.Client, endpoint: SupplierEndpoint, po_number: str) -> dict
     return response.json()
 
 
-def _record(path: Path | str, order: PurchaseOrder, answer: dict, by: str) -> PurchaseOrder:
+def _record(path: Path | str, order: PurchaseOrder, answer: dict, by: str, channel: str) -> PurchaseOrder:
     """The supplier's answer through the order's commands."""
     po = order.po_number
+    if answer.get("status") == "rejected" and channel == "1688":  # 1688 refused it: nothing was placed
+        return orders.cancel(
+            path, po, f"rejected by {order.supplier_id}: {answer.get('message') or 'no reason'}", by
+        )
     if order.state == "approved":
-        order = orders.mark_sent(path, po, by)
+        order = orders.mark_sent(path, po, by, channel=channel)
     if answer.get("status") == "rejected":
         return orders.cancel(
             path, po, f"rejected by {order.supplier_id}: {answer.get('message') or 'no reason'}", by
@@ -143,8 +148,57 @@ def _record(path: Path | str, order: PurchaseOrder, answer: dict, by: str) -> Pu
     return orders.confirm(path, po, accepted, promised, by)
 
 
+Endpoint = SupplierEndpoint | Ali1688Endpoint
+
+
+def _channel(endpoint: Endpoint) -> str:
+    return "1688" if isinstance(endpoint, Ali1688Endpoint) else "webhook"
+
+
+def _ask_held(http: httpx.Client, endpoint: Endpoint, order: PurchaseOrder) -> dict | None:
+    """Whether the supplier holds the order (its confirmation), asked through its channel."""
+    if isinstance(endpoint, SupplierEndpoint):
+        return _ask(http, endpoint, order.po_number)
+    try:
+        return ali1688.ask(http, endpoint, order)
+    except (httpx.HTTPError, ali1688.GatewayRefused) as exc:
+        raise SupplierUnreachable(
+            f"could not ask 1688 whether {endpoint.supplier_id} holds {order.po_number}: {exc}"
+        ) from exc
+
+
+def _place(
+    http: httpx.Client, endpoint: Endpoint, order: PurchaseOrder
+) -> tuple[str, int | None, dict | None, str]:
+    """Send the order through the supplier's channel: (ledger outcome, HTTP status, the supplier's confirmation
+    or None when nothing is known, what happened)."""
+    if isinstance(endpoint, Ali1688Endpoint):
+        try:
+            status, answer, message = ali1688.place(http, endpoint, order)
+        except ali1688.GatewayRefused as exc:
+            return "failed", 401, None, str(exc)
+        except httpx.HTTPError as exc:
+            return "failed", None, None, f"could not reach 1688 for {endpoint.supplier_id}: {exc}"
+        if answer is None:
+            return "failed", status, None, message
+        return ("failed" if answer["status"] == "rejected" else "delivered"), status, answer, message
+    payload = body(order)
+    try:
+        response = http.post(
+            endpoint.webhook_url,
+            content=payload,
+            headers=signed_headers(endpoint.secret, payload, order.po_number),
+        )
+    except httpx.HTTPError as exc:
+        return "failed", None, None, f"could not reach {endpoint.supplier_id}: {exc}"
+    if response.status_code not in (200, 201):
+        return "failed", response.status_code, None, f"HTTP {response.status_code}: {response.text[:300]}"
+    answer = response.json()
+    return "delivered", response.status_code, answer, f"the supplier answered {answer.get('status')}"
+
+
 def send(
-    path: Path | str, po_number: str, endpoint: SupplierEndpoint, *, http: httpx.Client | None = None,
+    path: Path | str, po_number: str, endpoint: Endpoint, *, http: httpx.Client | None = None,
     by: str = SENDER,
 ) -> SendResult:  # fmt: skip
     """Send one approved order (or record the confirmation of one the supplier already holds)."""
@@ -153,53 +207,50 @@ def send(
         raise ValueError(f"{po_number} is to {order.supplier_id}, not {endpoint.supplier_id}")
     if order.state not in ("approved", "sent"):
         return SendResult(po_number, "skipped", order.state, f"{po_number} is {order.state}: nothing to send")
+    if isinstance(endpoint, Ali1688Endpoint):
+        try:
+            endpoint.cargos(order)
+        except ali1688.OfferMapError as exc:  # nothing can go out until the map names every SKU
+            return SendResult(po_number, "failed", order.state, str(exc))
+    channel = _channel(endpoint)
     client = http or httpx.Client(timeout=30)
     try:
         if order.state == "sent" or attempts(path, po_number):
             try:
-                held = _ask(client, endpoint, po_number)
+                held = _ask_held(client, endpoint, order)
             except SupplierUnreachable as exc:  # this order waits; the other suppliers' orders still go
                 return SendResult(po_number, "failed", order.state, f"{exc}; not sent again until it answers")
             if held is not None:
-                attempt = _start(path, po_number, "webhook")
-                _finish(
-                    path, attempt, "already_there", 200, f"the supplier held it already: {held.get('status')}"
-                )
-                return _settled(path, order, held, by, "already_there")
+                attempt = _start(path, po_number, channel)
+                _finish(path, attempt, "already_there", 200,
+                        f"the supplier held it already: {held.get('status')} {held.get('message') or ''}".strip())  # fmt: skip
+                return _settled(path, order, held, by, "already_there", channel)
             if order.state == "sent":
                 return SendResult(po_number, "failed", order.state,
                                   f"{po_number} is recorded as sent but {endpoint.supplier_id} does not hold it")  # fmt: skip
-        payload = body(order)
-        attempt = _start(path, po_number, "webhook")
-        try:
-            response = client.post(
-                endpoint.webhook_url,
-                content=payload,
-                headers=signed_headers(endpoint.secret, payload, po_number),
-            )
-        except httpx.HTTPError as exc:
-            _finish(path, attempt, "failed", None, f"{type(exc).__name__}: {exc}")
-            return SendResult(
-                po_number, "failed", order.state, f"could not reach {endpoint.supplier_id}: {exc}"
-            )
-        if response.status_code not in (200, 201):
-            message = f"HTTP {response.status_code}: {response.text[:300]}"
-            _finish(path, attempt, "failed", response.status_code, message)
+        attempt = _start(path, po_number, channel)
+        outcome, status, answer, message = _place(client, endpoint, order)
+        _finish(path, attempt, outcome, status, message)
+        if answer is None:
             return SendResult(po_number, "failed", order.state, message)
-        answer = response.json()
-        _finish(
-            path, attempt, "delivered", response.status_code, f"the supplier answered {answer.get('status')}"
-        )
-        return _settled(path, order, answer, by, "delivered")
+        return _settled(path, order, answer, by, "delivered" if outcome == "delivered" else "failed", channel)
     finally:
         if http is None:
             client.close()
 
 
-def _settled(path: Path | str, order: PurchaseOrder, answer: dict, by: str, outcome: str) -> SendResult:
+def _settled(
+    path: Path | str, order: PurchaseOrder, answer: dict, by: str, outcome: str, channel: str
+) -> SendResult:
     try:
-        after = _record(path, order, answer, by)
+        after = _record(path, order, answer, by, channel)
     except IllegalTransition as exc:  # another sender recorded it meanwhile
         now = orders.get(path, order.po_number)
         return SendResult(order.po_number, outcome, now.state, f"recorded by another sender ({exc})")
-    return SendResult(order.po_number, outcome, after.state, f"the supplier answered {answer.get('status')}")
+    said = f"the supplier answered {answer.get('status')}"
+    return SendResult(
+        order.po_number,
+        outcome,
+        after.state,
+        f"{said}: {answer['message']}" if answer.get("message") else said,
+    )
