@@ -87,7 +87,16 @@ def quarantined_rows(path: str, version: Version, shop_ids: ShopIds) -> pd.DataF
     )
 
 
-ALERTS = ("oversold", "stockout", "at_risk", "overdue_po", "ghost_listing", "dead", "unreliable_forecast")
+ALERTS = (
+    "oversold",
+    "stockout",
+    "at_risk",
+    "overdue_po",
+    "late_supplier",
+    "ghost_listing",
+    "dead",
+    "unreliable_forecast",
+)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)

@@ -65,6 +65,24 @@ def supplier_performance(path: str, version: Version) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def late_suppliers(path: str, version: Version) -> pd.DataFrame:
+    """Suppliers with purchase-order lines still open past their confirmed (else expected) date, all warehouses:
+    lines, units still to come and the most days late (supplier_deliveries late_open and overdue), latest first."""
+    return _records(
+        path,
+        """
+        select supplier_id, any_value(supplier_name) as supplier_name, count(*) as lines,
+               sum(open_quantity) as units, max(days_late) as days_late
+        from marts.supplier_deliveries
+        where delivery_status in ('late_open', 'overdue')
+        group by supplier_id
+        order by days_late desc, supplier_id
+        """,
+        {},
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def late_po_lines(path: str, version: Version, warehouse_ids: tuple[str, ...]) -> pd.DataFrame:
     """supplier_deliveries lines still open past their expected date (late_open, overdue) in the selected
     warehouses, the most days late first."""
@@ -89,7 +107,8 @@ def forecast_accuracy(path: str, version: Version, categories: tuple[str, ...]) 
         path,
         f"""
         select f.sku, k.product_name, k.category, k.supplier_id, f.model_name, f.demand_class, f.wape, f.bias,
-               f.daily_demand, f.forecast_28d_units, f.avg_daily_units_28d, f.is_fallback, f.is_reliable
+               f.daily_demand, f.forecast_28d_units, f.avg_daily_units_28d, f.is_fallback, f.is_reliable,
+               f.reliable_max_wape
         from marts.demand_forecast_summary as f
         left join marts.skus as k using (sku)
         where {in_list("k.category", "categories")}

@@ -107,6 +107,16 @@ as_of = lines["as_of_date"].max() if not lines.empty else None
 st.caption(t("replenishment_caption", as_of=local_date(as_of) if as_of else "—"))
 if store_error:
     st.error(t("replenishment_ops_error", error=store_error))
+late = replenishment.late_suppliers(sel.path, sel.version)
+if not late.empty:
+    st.warning(
+        t("replenishment_late_suppliers", suppliers="; ".join(
+            t("replenishment_late_supplier", supplier=row.supplier_name or row.supplier_id, lines=integer(row.lines),
+              units=integer(row.units), days=integer(row.days_late))
+            for row in late.itertuples()
+        )),
+        icon=":material/local_shipping:",
+    )  # fmt: skip
 
 decisions = _decisions()
 merged = lines.merge(
@@ -339,7 +349,8 @@ data_table(
         "avg_daily_units_28d": st.column_config.NumberColumn(t("replenishment_actual_28d"), format="%.2f"),
         "is_fallback": st.column_config.CheckboxColumn(t("replenishment_fallback")),
         "is_reliable": st.column_config.CheckboxColumn(
-            t("replenishment_reliable"), help=t("replenishment_reliable_help")
+            t("replenishment_reliable"),
+            help=t("replenishment_reliable_help", limit=percent(accuracy["reliable_max_wape"].max(), 0)),
         ),
     },
 )  # fmt: skip

@@ -217,7 +217,11 @@ else:
         st.warning(
             t("sku_forecast_no_backtest")
             if wape is None
-            else t("sku_forecast_unreliable", wape=percent(wape)),
+            else t(
+                "sku_forecast_unreliable",
+                wape=percent(wape),
+                limit=percent(_num(summary["reliable_max_wape"]), 0),
+            ),
             icon=":material/help:",
         )
 if suggestion is not None:

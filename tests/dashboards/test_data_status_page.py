@@ -245,4 +245,12 @@ def test_the_stock_alerts_show_each_alerts_sku_count_and_its_thresholds(built_se
     # the thresholds are the dbt vars' (dbt_project.yml), read from the mart, not written into the page
     assert "10 件以上且超过 3 天需求" in shown.loc["幽灵库存", "rule"]
     assert "14 天" in shown.loc["采购逾期", "rule"]
-    assert "100.0%" in shown.loc["预测不可信", "rule"]
+    assert "80.0%" in shown.loc["预测不可信", "rule"]
+    # SKUs waiting on a supplier past its confirmed (else expected) date: supplier_deliveries late_open + overdue
+    (late,) = one(
+        serve,
+        "select count(distinct sku) filter (where delivery_status in ('late_open', 'overdue')) "
+        "from marts.supplier_deliveries",
+    )
+    assert late > 0, "the world has a supplier that stopped delivering"
+    assert int(shown.loc["供应商延期", "skus"]) == late

@@ -204,3 +204,23 @@ def test_every_sku_short_of_stock_or_overdue_is_listed_with_why(built_serve_path
     assert dict(zip(shown["sku"], shown["decision"], strict=True)) == {
         sku: labels[decision] for sku, decision in expected.items()
     }
+
+
+def test_each_late_supplier_is_named_with_its_lines_units_and_days_late(
+    built_serve_path, ops_store, monkeypatch
+):
+    serve = built_serve_path
+
+    at = render_page(serve, "replenishment", monkeypatch)
+
+    late = rows(
+        serve,
+        "select coalesce(any_value(supplier_name), supplier_id), count(*), sum(open_quantity), max(days_late) "
+        "from marts.supplier_deliveries where delivery_status in ('late_open', 'overdue') group by supplier_id",
+    )
+    assert late, "the world has a supplier that stopped delivering"
+    (warning,) = [w.value for w in at.warning if w.value.startswith("供应商延期")]
+    for supplier, lines, units, days in late:
+        assert (
+            f"{supplier} {integer(lines)} 行、{integer(units)} 件未到，最多晚 {integer(days)} 天" in warning
+        )

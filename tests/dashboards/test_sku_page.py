@@ -122,6 +122,11 @@ def test_an_unreliable_forecast_is_flagged_and_a_reliable_one_is_not(built_serve
             assert flagged == [], sku
         else:
             assert len(flagged) == 1 and percent(wape) in flagged[0], sku
+            # it states the limit it is held to (dbt var forecast_reliable_max_wape)
+            assert "80%" in flagged[0], flagged
+    # issue 12: a forecast that misses 90 % of the volume or more is never shown as a basis
+    reliable_at_90 = "select sku from marts.demand_forecast_summary where wape >= 0.9 and is_reliable"
+    assert rows(built_serve_path, reliable_at_90) == []
 
 
 def test_the_warehouse_table_and_the_warehouse_filter(built_serve_path, stocked_sku, monkeypatch):

@@ -8,6 +8,10 @@ forecasts as (
     select * from {{ ref('demand_forecast_summary') }}
 ),
 
+deliveries as (
+    select * from {{ ref('supplier_deliveries') }}
+),
+
 counts as (
     select 'oversold' as alert, count(*) filter (where health_status = 'oversold') as skus,
         null::double as threshold, null::double as threshold_2
@@ -34,6 +38,9 @@ counts as (
     union all
     select 'unreliable_forecast', count(*) filter (where not is_reliable), {{ var('forecast_reliable_max_wape') }}, null
     from forecasts
+    union all
+    select 'late_supplier', count(distinct sku) filter (where delivery_status in ('late_open', 'overdue')), null, null
+    from deliveries
 ),
 
 final as (

@@ -85,6 +85,7 @@ final as (
         cast(series.history_days as integer) as history_days,
         series.demand_class in ('short', 'new') as is_fallback,
         coalesce(series.wape <= {{ var('forecast_reliable_max_wape') }}, false) as is_reliable,
+        cast({{ var('forecast_reliable_max_wape') }} as double) as reliable_max_wape,
         {{ as_of_date() }} as as_of_date
     from series
     inner join horizon on series.sku = horizon.sku

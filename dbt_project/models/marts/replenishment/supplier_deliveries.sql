@@ -1,5 +1,9 @@
-{#- Every purchase-order line of the WMS with how its supplier delivered (the overdue-PO report, 到货跟踪), as of
-    as_of_date. A line is received in full on the day its receipts reach the ordered quantity.
+{#- Every purchase-order line with how its supplier delivered (the overdue-PO report, 到货跟踪), as of as_of_date:
+    the WMS's lines, and shopkeep's own orders once sent (writeback/purchasing; po_source 'shopkeep') until the WMS
+    lists the PO itself, as int_sku_on_order counts them. An own line is due the units its supplier confirmed
+    (ordered, until it confirmed) on its promised date (else the expected date); it is received by the WMS's
+    receipts against its PO number; a cancelled own order is left out (it was never to be delivered), a closed one
+    owes nothing more. A line is received in full on the day its receipts reach the ordered quantity.
     delivery_status:
       cancelled  the PO was cancelled
       on_time    received in full on or before the expected date
@@ -21,6 +25,55 @@ purchase_order_lines as (
 
 receipts as (
     select * from {{ ref('stg_wms__receipts') }}
+),
+
+own_lines as (
+    select * from {{ ref('stg_ops__purchase_order_lines') }}
+),
+
+own_received as (
+    select po_line_id, sum(quantity) as received_quantity
+    from receipts
+    group by 1
+),
+
+all_lines as (
+    select
+        purchase_order_lines.po_line_id,
+        purchase_order_lines.po_number,
+        purchase_orders.supplier_id,
+        purchase_orders.warehouse_id,
+        purchase_order_lines.sku,
+        purchase_orders.ordered_date,
+        purchase_orders.expected_date,
+        purchase_orders.po_status,
+        purchase_order_lines.ordered_quantity,
+        purchase_order_lines.received_quantity,
+        'wms' as po_source
+    from purchase_order_lines
+    inner join purchase_orders on purchase_order_lines.po_number = purchase_orders.po_number
+    union all
+    select
+        own_lines.po_line_id,
+        own_lines.po_number,
+        own_lines.supplier_id,
+        own_lines.warehouse_id,
+        own_lines.sku,
+        own_lines.ordered_date,
+        coalesce(own_lines.promised_date, own_lines.expected_date),
+        case when own_lines.po_state in ('received', 'closed') then 'received' else 'open' end,
+        coalesce(own_lines.confirmed_quantity, own_lines.ordered_quantity),
+        case
+            when own_lines.po_state = 'closed'  -- closed short: nothing more is owed
+                then coalesce(own_lines.confirmed_quantity, own_lines.ordered_quantity)
+            else least(coalesce(own_received.received_quantity, 0),
+                       coalesce(own_lines.confirmed_quantity, own_lines.ordered_quantity))
+        end,
+        'shopkeep'
+    from own_lines
+    left join own_received on own_lines.po_line_id = own_received.po_line_id
+    where own_lines.po_state in ('sent', 'confirmed', 'partially_received', 'received', 'closed')
+        and own_lines.po_number not in (select po_number from purchase_orders)
 ),
 
 suppliers as (
@@ -52,29 +105,19 @@ line_receipts as (
 
 lines as (
     select
-        purchase_order_lines.po_line_id,
-        purchase_order_lines.po_number,
-        purchase_orders.supplier_id,
-        purchase_orders.warehouse_id,
-        purchase_order_lines.sku,
-        purchase_orders.ordered_date,
-        purchase_orders.expected_date,
-        purchase_orders.po_status,
-        purchase_order_lines.ordered_quantity,
-        purchase_order_lines.received_quantity,
-        greatest(purchase_order_lines.ordered_quantity - purchase_order_lines.received_quantity, 0) as open_quantity,
+        all_lines.*,
+        greatest(all_lines.ordered_quantity - all_lines.received_quantity, 0) as open_quantity,
         line_receipts.first_received_date,
         line_receipts.last_received_date,
         (
             select min(cumulative.received_date)
             from cumulative
-            where cumulative.po_line_id = purchase_order_lines.po_line_id
-              and cumulative.received_so_far >= purchase_order_lines.ordered_quantity
+            where cumulative.po_line_id = all_lines.po_line_id
+              and cumulative.received_so_far >= all_lines.ordered_quantity
         ) as received_in_full_date,
         {{ as_of_date() }} as as_of_date
-    from purchase_order_lines
-    inner join purchase_orders on purchase_order_lines.po_number = purchase_orders.po_number
-    left join line_receipts on purchase_order_lines.po_line_id = line_receipts.po_line_id
+    from all_lines
+    left join line_receipts on all_lines.po_line_id = line_receipts.po_line_id
 ),
 
 classified as (
@@ -104,6 +147,7 @@ final as (
         classified.ordered_date,
         classified.expected_date,
         classified.po_status,
+        classified.po_source,
         cast(classified.ordered_quantity as integer) as ordered_quantity,
         cast(classified.received_quantity as integer) as received_quantity,
         cast(case when classified.po_status = 'cancelled' then 0 else classified.open_quantity end as integer)
