@@ -15,7 +15,9 @@
 Test-only endpoints (no auth): `POST /_sandbox/clock {"now": ISO}` moves the clock, `GET /_sandbox/requests` lists
 the API requests served, `POST /_sandbox/fail {"path": "/api/v1/stock", "status": 503, "times": 2}` makes the next
 `times` requests to `path` fail with `status`, `POST /_sandbox/movements {"warehouse": "WH-SH", "merchant_code": "AP-0001-M",
-"type": "receipt", "quantity": 40}` records a movement happening now (the clock's time unless `moved_at` is given).
+"type": "receipt", "quantity": 40}` records a movement happening now (the clock's time unless `moved_at` is given);
+`POST /_sandbox/receipts {"po_number": ..., "warehouse": ..., "merchant_code": ..., "quantity": n}` receives goods now
+against a PO the WMS does not list (one shopkeep sent), as a receipt and its receipt movement.
 """
 
 from __future__ import annotations
@@ -115,6 +117,21 @@ class WmsState:
             )
         return {"id": movement_id, "moved_at": _iso(at), "warehouse": warehouse, "merchant_code": sku,
                 "type": kind, "quantity": int(quantity), "reference": reference}  # fmt: skip
+
+    def receive(self, po_number: str, warehouse: str, sku: str, quantity: int, unit_cost: str = "0") -> dict:
+        """Goods arriving now against a purchase order the WMS was not given (one shopkeep sent a supplier): a
+        receipt listed by /api/v1/receipts and the receipt movement the next closing stock counts."""
+        if int(quantity) <= 0:
+            raise BadRequest(400, f"a receipt of {quantity} units")
+        movement = self.add_movement(warehouse, sku, "receipt", int(quantity), None, po_number)
+        with self.lock:
+            row = pd.DataFrame([{
+                "receipt_id": f"RC-SANDBOX-{len(self.receipts) + 1:08d}", "received_at": self.now,
+                "po_number": po_number, "sku": sku, "quantity": int(quantity), "unit_cost": Decimal(unit_cost),
+                "warehouse_id": warehouse,
+            }])  # fmt: skip
+            self.receipts = pd.concat([self.receipts, row], ignore_index=True)
+        return {"id": row["receipt_id"].iloc[0], "movement": movement["id"]}
 
 
 def _page_args(request: Request) -> tuple[int, int]:
@@ -364,6 +381,15 @@ def create_app(
             state.faults[payload["path"]] = [int(payload.get("status", 503))] * int(payload.get("times", 1))
         return JSONResponse({"ok": True})
 
+    async def add_receipt(request: Request) -> JSONResponse:
+        payload = await request.json()
+        try:
+            receipt = state.receive(payload["po_number"], payload["warehouse"], payload["merchant_code"],
+                                    int(payload["quantity"]), str(payload.get("unit_cost", "0")))  # fmt: skip
+        except BadRequest as exc:
+            return JSONResponse({"error": exc.message}, status_code=exc.status)
+        return JSONResponse(receipt)
+
     async def add_movement(request: Request) -> JSONResponse:
         payload = await request.json()
         try:
@@ -385,6 +411,7 @@ def create_app(
             Route("/_sandbox/requests", list_requests, methods=["GET"]),
             Route("/_sandbox/fail", inject_failure, methods=["POST"]),
             Route("/_sandbox/movements", add_movement, methods=["POST"]),
+            Route("/_sandbox/receipts", add_receipt, methods=["POST"]),
         ]
     )
     app.state.sandbox = state

@@ -426,3 +426,63 @@ def test_a_supplier_that_cannot_be_asked_leaves_its_order_waiting_without_sendin
         "approved",
     ) and "not sent again until it answers" in down.message
     assert [a["outcome"] for a in attempts(ops, po)] == ["failed"]  # nothing was posted blind
+
+
+def test_receipts_the_wms_lists_against_a_sent_order_receive_it_at_the_next_send_run(
+    demo_stack, tmp_path, monkeypatch
+):
+    """The loop's last step through the real WMS API: goods arrive at the warehouse against a PO shopkeep sent (the
+    WMS sandbox records the receipt and its movement); the next `po send` run reads /api/v1/receipts and moves the
+    order to partially received, then received; a receipt read again counts once."""
+    from typer.testing import CliRunner
+
+    from orchestration.cli import app
+    from sandbox import wms
+
+    ops = tmp_path / "ops.sqlite"
+    sku = str(demo_stack.world.products.loc[~demo_stack.world.products["is_kit"].astype(bool), "sku"].iloc[0])
+    order = orders.create(ops, "SUP-01", [Line(sku, 30, "12.00")], "ming", expected_date=date(2026, 12, 12),
+                          warehouse_id="WH-SH")  # fmt: skip
+    orders.approve(ops, order.po_number, "li")
+    supplier = start(create_app(SECRET), "supplier-receipts")
+    warehouse = start(wms.create_app(demo_stack.world, token="wms-test-token", now=datetime.now(UTC)), "wms-receipts")
+    config = tmp_path / "shopkeep.toml"
+    config.write_text(
+        f'[warehouse]\nbuild_path = "build.duckdb"\nserve_path = "{demo_stack.settings().serve_path}"\n'
+        f'ops_path = "ops.sqlite"\n\n[wms]\nbase_url = "{warehouse.url}"\ntoken_env = "WMS_TEST_TOKEN"\n'
+        f'warehouses = ["WH-SH", "WH-GZ"]\n\n[[suppliers]]\nid = "SUP-01"\n'
+        f'webhook_url = "{supplier.url}/webhook/purchase-orders"\nsecret_env = "SUPPLIER_TEST_SECRET"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("SHOPKEEP_CONFIG", str(config))
+    monkeypatch.setenv("SUPPLIER_TEST_SECRET", SECRET)
+    monkeypatch.setenv("WMS_TEST_TOKEN", "wms-test-token")
+
+    def receive(units: int) -> None:
+        httpx.post(f"{warehouse.url}/_sandbox/clock", json={"now": datetime.now(UTC).isoformat()})
+        done = httpx.post(f"{warehouse.url}/_sandbox/receipts", json={
+            "po_number": order.po_number, "warehouse": "WH-SH", "merchant_code": sku, "quantity": units})  # fmt: skip
+        assert done.status_code == 200, done.text
+
+    try:
+        sent = CliRunner().invoke(app, ["po", "send"])
+        assert sent.exit_code == 0, sent.output
+        assert orders.get(ops, order.po_number).state == "confirmed"
+        receive(12)
+        assert CliRunner().invoke(app, ["po", "send"]).exit_code == 0
+        part = orders.get(ops, order.po_number)
+        assert part.state == "partially_received" and part.outstanding == {sku: 18}
+        assert CliRunner().invoke(app, ["po", "send"]).exit_code == 0  # the same receipt read again
+        assert orders.get(ops, order.po_number).outstanding == {sku: 18}
+        receive(18)
+        assert CliRunner().invoke(app, ["po", "send"]).exit_code == 0
+        done = orders.get(ops, order.po_number)
+        assert done.state == "received" and done.outstanding == {}
+        listed = httpx.get(f"{warehouse.url}/api/v1/movements", headers={"Authorization": "Bearer wms-test-token"},
+                           params={"since": order.created_at}).json()["items"]  # fmt: skip
+        assert [(m["type"], m["quantity"], m["reference"]) for m in listed if m["merchant_code"] == sku] == [
+            ("receipt", 12, order.po_number), ("receipt", 18, order.po_number)
+        ]  # fmt: skip
+    finally:
+        supplier.stop()
+        warehouse.stop()
