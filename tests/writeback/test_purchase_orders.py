@@ -445,7 +445,9 @@ def test_receipts_the_wms_lists_against_a_sent_order_receive_it_at_the_next_send
                           warehouse_id="WH-SH")  # fmt: skip
     orders.approve(ops, order.po_number, "li")
     supplier = start(create_app(SECRET), "supplier-receipts")
-    warehouse = start(wms.create_app(demo_stack.world, token="wms-test-token", now=datetime.now(UTC)), "wms-receipts")
+    warehouse = start(
+        wms.create_app(demo_stack.world, token="wms-test-token", now=datetime.now(UTC)), "wms-receipts"
+    )
     config = tmp_path / "shopkeep.toml"
     config.write_text(
         f'[warehouse]\nbuild_path = "build.duckdb"\nserve_path = "{demo_stack.settings().serve_path}"\n'
