@@ -53,10 +53,14 @@ def _user_error_classes() -> tuple[type[Exception], ...]:
     from connectors.common.pii import MissingSaltError
     from connectors.files.mapping import MappingError
     from connectors.files.workbook import FileImportError
+    from orchestration.gates import GateClosed
     from writeback.ops_store import OpsStoreError
     from writeback.stock.rules import RuleError
 
-    return ConfigError, MissingSaltError, ChannelError, FileImportError, MappingError, OpsStoreError, RuleError
+    return (
+        ConfigError, MissingSaltError, ChannelError, FileImportError, MappingError, OpsStoreError, RuleError,
+        GateClosed,
+    )  # fmt: skip
 
 
 def _user_error_names() -> set[str]:
@@ -472,7 +476,9 @@ def po_send() -> None:
     failed = [result for result in run.sent if result.outcome == "failed"]
     for result in failed:
         console.print(f"  {result.po_number} not sent: {one_line(result.message)}", soft_wrap=True, markup=False)
-    if failed:
+    if run.refused:
+        console.print(one_line(run.refused), soft_wrap=True, markup=False)
+    if failed or run.refused:
         raise typer.Exit(1)
 
 

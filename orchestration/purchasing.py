@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.gates import PURCHASING_READS, GateClosed, blocking_failures, require_passing
 from orchestration.settings import ConfigError, Settings, Supplier
 from writeback.purchasing import orders
 from writeback.purchasing.ali1688 import Ali1688Endpoint, OfferMapError, read_offers
@@ -22,6 +23,8 @@ class PurchasingRun:
     sent: list[SendResult]
     documents: list[Path]
     received: list[orders.PurchaseOrder]
+    refused: str | None = None
+    """Why no order was made from this snapshot's drafts (its checks failed upstream of them), if so."""
 
 
 def documents_dir(settings: Settings) -> Path:
@@ -40,6 +43,11 @@ def send_purchase_orders(settings: Settings, by: str = "shopkeep po send") -> Pu
         drafts = con.execute("select * from marts.purchase_order_drafts").df()
     received = _receipts(settings)
     suppliers = {s.id: s for s in settings.suppliers}
+    try:  # new orders only from drafts of a build whose checks passed; orders made before still go
+        require_passing(settings.serve_path, PURCHASING_READS, "making purchase orders from the drafts")
+        refused = None
+    except GateClosed as exc:
+        refused, drafts = str(exc), drafts.iloc[0:0]
     made = orders.from_decisions(
         settings.ops_path, drafts, by, {s.id: s.warehouse for s in settings.suppliers if s.warehouse},
         settings.wms.warehouses[0] if settings.wms and settings.wms.warehouses else None,
@@ -68,7 +76,7 @@ def send_purchase_orders(settings: Settings, by: str = "shopkeep po send") -> Pu
             sent.append(SendResult(order.po_number, "failed", order.state, str(exc)))
             continue
         sent.append(send(settings.ops_path, order.po_number, endpoint, by=by))
-    return PurchasingRun(made, sent, written, received)
+    return PurchasingRun(made, sent, written, received, refused)
 
 
 def supplier_endpoint(settings: Settings, supplier: Supplier) -> SupplierEndpoint | Ali1688Endpoint:
@@ -110,7 +118,8 @@ def waiting_to_send(settings: Settings) -> int:
     from writeback.ops_store import current_decisions
 
     count = len(orders.orders(settings.ops_path, ("approved", "sent")))
-    if settings.serve_path.exists() and settings.ops_path.exists():
+    gate_open = settings.serve_path.exists() and not blocking_failures(settings.serve_path, PURCHASING_READS)
+    if gate_open and settings.ops_path.exists():  # drafts of a build that failed its checks wait for the next
         with duckdb.connect(str(settings.serve_path), read_only=True) as con:
             drafts = {
                 r[0]
@@ -129,6 +138,8 @@ def purchase_order_job(settings: Settings):
     @dg.op(name="send_purchase_orders_op")
     def send_op(context) -> None:
         run = send_purchase_orders(settings, by="dagster")
+        if run.refused:
+            context.log.error(run.refused)
         for result in run.sent:
             log = context.log.warning if result.outcome == "failed" else context.log.info
             log(f"{result.po_number}: {result.outcome} ({result.state}) {result.message}")

@@ -9,6 +9,7 @@ import dagster as dg
 from connectors.channels import CHANNELS
 from connectors.common.stock import StockWriter
 from connectors.wms.client import WmsClient
+from orchestration.gates import STOCK_SYNC_READS, GateClosed, require_passing
 from orchestration.ingest import connector_kwargs
 from orchestration.settings import ConfigError, Settings
 from writeback.stock import store
@@ -54,6 +55,8 @@ def run_stock_sync(
             "stock sync needs warehouse stock: configure [wms] in "
             f"{settings.config_path.name} (without it shopkeep does not know what there is to list)"
         )
+    if not dry_run:  # a plan is shown whatever the checks say; a push acts on it only if they passed
+        require_passing(settings.serve_path, STOCK_SYNC_READS, "stock push")
     writers = {} if dry_run else stock_writers(settings, shops)
     pushable = {s.id for s in settings.enabled_shops if s.channel in CHANNELS}
     return sync(
@@ -97,7 +100,10 @@ def stock_sync_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     )  # fmt: skip
     def stock_sync(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         push = settings.stock_sync.push in ("after_build", "continuous")
-        result = run_stock_sync(settings, dry_run=not push, mode="automatic")
+        try:
+            result = run_stock_sync(settings, dry_run=not push, mode="automatic")
+        except GateClosed as exc:  # the run fails, saying which checks: nothing was pushed
+            raise dg.Failure(description=str(exc)) from None
         frame = result.frame()
         failed = [p for p in result.pushed if not p["ok"]]
         for p in failed[:20]:
@@ -228,6 +234,7 @@ def run_lean_stock_sync(
 ) -> tuple[dict[str, int], SyncResult | None]:
     """Plan and push the SKUs in the change queue (the lean path's second step)."""
     _lean_ready(settings)
+    require_passing(settings.serve_path, STOCK_SYNC_READS, "stock push (lean path)")
     return run_lean_sync(
         settings.serve_path, settings.ops_path, stock_writers(settings), list(settings.stock_sync.rules),
         safety_buffer=settings.stock_sync.safety_buffer, now=now,
