@@ -10,7 +10,13 @@ import dagster as dg
 from orchestration.ingest import channel_specs, ingest_assets
 from orchestration.publish import dashboard_specs, publish_assets
 from orchestration.purchasing import purchase_order_job, purchase_order_sensor
-from orchestration.schedules import everything_job, hourly_refresh
+from orchestration.schedules import (
+    everything_job,
+    exports_job,
+    exports_sensor,
+    hourly_refresh,
+    nightly_full_refresh,
+)
 from orchestration.settings import Settings, load_settings
 from orchestration.transform import dbt_resource, transform_assets
 from orchestration.writeback import (
@@ -32,6 +38,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     lean_jobs = [stock_lean_job(settings)] if push_jobs and settings.stock_sync.push == "continuous" else []
     # approved purchase orders sent to the configured suppliers
     po_jobs = [purchase_order_job(settings)] if settings.suppliers else []
+    # a file dropped into the exports folder is imported and built
+    export_jobs = [exports_job()] if settings.files is not None else []
     return dg.Definitions(
         assets=[
             *channel_specs(settings),
@@ -41,12 +49,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *dashboard_specs(),
             *stock_sync_assets(settings),
         ],
-        jobs=[everything_job, *push_jobs, *lean_jobs, *po_jobs],
-        schedules=[hourly_refresh],
+        jobs=[everything_job, *push_jobs, *lean_jobs, *po_jobs, *export_jobs],
+        schedules=[hourly_refresh, nightly_full_refresh],
         sensors=[
             *(stock_push_sensor(settings, job) for job in push_jobs),
             *(stock_changes_sensor(settings, job) for job in lean_jobs),
             *(purchase_order_sensor(settings, job) for job in po_jobs),
+            *(exports_sensor(settings, job) for job in export_jobs),
         ],
         resources={"dbt": dbt_resource()},
         executor=dg.in_process_executor,

@@ -169,11 +169,14 @@ def parse_as_of_date(value: str) -> date:
         raise ValueError(f"as-of date {value!r} is not a day YYYY-MM-DD (e.g. 2026-05-01)") from None
 
 
-def dbt_build_args(as_of_date: date | None = None) -> list[str]:
+def dbt_build_args(as_of_date: date | None = None, full_refresh: bool = False) -> list[str]:
     """The `dbt build` of a scheduled build: data tests but not unit tests (they check the SQL, not the day's data,
     and run in `make test`); with `as_of_date`, the marts are built as of that day (dbt var `as_of_date`, read by
-    the `as_of_date()` macro) instead of the clock's day."""
+    the `as_of_date()` macro) instead of the clock's day; with `full_refresh`, incremental models
+    (`order_line_margins`) are rebuilt from all history (the nightly refresh)."""
     args = ["build", "--exclude-resource-type", "unit_test"]
+    if full_refresh:
+        args.append("--full-refresh")
     if as_of_date is not None:
         args += ["--vars", json.dumps({"as_of_date": as_of_date.isoformat()})]
     return args
@@ -194,6 +197,11 @@ class DbtBuildConfig(dg.Config):
         default=None,
         description="Build the marts as of this day (YYYY-MM-DD) instead of today, to analyse old history as of "
         "its own time.",
+    )
+
+    full_refresh: bool = Field(
+        default=False,
+        description="Rebuild incremental models from all history (what the nightly_full_refresh schedule does).",
     )
 
     @field_validator("as_of_date")
@@ -240,6 +248,7 @@ def transform_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         target.mkdir(parents=True)
         partial_parse_state(target, os.environ["SHOPKEEP_BUILD_PATH"])
         prune_build_folders(target)
-        yield from dbt.cli(dbt_build_args(as_of), context=context, target_path=target).stream()
+        args = dbt_build_args(as_of, config.full_refresh)
+        yield from dbt.cli(args, context=context, target_path=target).stream()
 
     return [dbt_models]
