@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 
+import duckdb
 import httpx
 import pytest
 
@@ -339,3 +341,200 @@ def test_the_ledger_in_the_ops_store_counts_every_process_sending_to_a_robot(rob
     rows = Ledger(ops).messages("ops-wecom")
     assert [r["status"] for r in rows].count("deferred") == 10
     assert all(SECRET not in str(r) and WECOM_KEY not in str(r) for r in rows)
+
+
+# -- the run's alerts from the published snapshot (orchestration/alerts.py) -------------------------------------
+
+SNAPSHOT = """
+create schema marts; create schema meta;
+create table meta.check_results (asset_key varchar, check_name varchar, status varchar, passed boolean,
+    severity varchar, failed_rows bigint, evaluated_at timestamptz, run_id varchar);
+insert into meta.check_results values
+    ('marts/inventory_health', 'not_null_inventory_health', 'failed', false, 'ERROR', 3, now(), 'r'),
+    ('marts/skus', 'unique_skus_sku', 'succeeded', true, 'ERROR', 0, now(), 'r');
+create table marts.source_freshness (source_name varchar, table_name varchar, shop_id varchar,
+    hours_since_last_load double, is_stale boolean);
+insert into marts.source_freshness values ('raw_taobao', 'orders', 'tmall_flagship', 30.5, true),
+    ('raw_jd', 'orders', 'jd_pop', 0.5, false), ('raw_files', 'orders', 'x', 900, null);
+create table marts.inventory_health (sku varchar, product_name varchar, available integer, units_sold_30d integer,
+    daily_demand double, days_of_cover double, on_order integer, next_expected_date date, health_status varchar);
+insert into marts.inventory_health values
+    ('AP-0001-M', '连衣裙 M', -3, 40, 2.0, 0, 0, null, 'oversold'),
+    ('AP-0012-M', '灯芯绒休闲裤 M', 20, 269, 9.8, 2.0, 100, '2026-12-10', 'at_risk'),
+    ('SN-0041', '瓜子 1kg', 0, 0, 3.4, 0, 0, null, 'stockout'),
+    ('HM-0048', '慢销品', 1, 1, 0.05, 3.0, 0, null, 'at_risk'),
+    ('HM-0003', '够卖', 200, 90, 3.0, 66.0, 0, null, 'healthy');
+create table marts.settlement_reconciliation (shop_id varchar, platform_order_id varchar, status varchar,
+    difference_cny decimal(18,2), expected_settlement_cny decimal(18,2), settled_amount_cny decimal(18,2));
+insert into marts.settlement_reconciliation values
+    ('tmall_flagship', '3900009717016756094', 'duplicate_bill', 264.90, 250.06, 514.96),
+    ('tmall_flagship', '3900000375523843348', 'amount_mismatch', -1.55, 20.67, 19.12),
+    ('jd_pop', 'J-77', 'missing_settlement', null, 349.56, null),
+    ('pdd_main', 'P-1', 'matched', 0, 120, 120);
+create table marts.supplier_deliveries (supplier_id varchar, supplier_name varchar, sku varchar,
+    open_quantity integer, days_late integer, delivery_status varchar);
+insert into marts.supplier_deliveries values ('SUP-01', '杭州织锦服饰', 'AP-0013-M', 100, 93, 'overdue'),
+    ('SUP-01', '杭州织锦服饰', 'AP-0013-S', 40, 5, 'late_open'), ('SUP-02', '好', 'X', 0, null, 'on_time');
+"""
+
+ALERTS_CONFIG = """
+[warehouse]
+serve_path = "serve.duckdb"
+ops_path = "ops.sqlite"
+
+[alerts]
+muted = ["stale_source"]
+owners = {oversold = "王仓管"}
+reconciliation_threshold_cny = 100
+stockout_days = 7
+best_sellers = 3
+
+[[alerts.robots]]
+name = "ops"
+kind = "dingtalk"
+url_env = "TEST_ALERTS_DINGTALK_URL"
+secret_env = "TEST_ALERTS_DINGTALK_SECRET"
+
+[[alerts.robots]]
+name = "finance"
+kind = "wecom"
+url_env = "TEST_ALERTS_WECOM_URL"
+kinds = ["reconciliation_mismatch", "late_supplier"]
+"""
+
+
+@pytest.fixture
+def snapshot_settings(tmp_path, robots_server, monkeypatch):
+    """Settings over a hand-made serve file with the few tables the alerts read, a failed stock push in the ops
+    store and two robots on the sandbox, their URLs and secret in the environment."""
+    from orchestration.settings import load_settings
+    from writeback.stock import store
+
+    with duckdb.connect(str(tmp_path / "serve.duckdb")) as con:
+        con.execute(SNAPSHOT)
+    ops = tmp_path / "ops.sqlite"
+    for n, ok in enumerate((False, False, True)):  # listing L2 failed twice; L3 failed and then succeeded
+        listing = "jd_pop:L2" if n < 2 else "jd_pop:L3"
+        store.start_push(ops, {"push_id": f"p{n}", "run_id": "r", "mode": "automatic", "shop_id": "jd_pop",
+                               "sku": "AP-0012-M", "listing_id": listing, "rule": "default", "rule_version": 0,
+                               "planned_qty": 5, "started_at": datetime(2026, 12, 4, 1, n, tzinfo=UTC)})  # fmt: skip
+        store.finish_push(ops, f"p{n}", ok, 5 if ok else None, "" if ok else "库存更新失败 isv.stock-error")
+    store.start_push(ops, {"push_id": "p9", "run_id": "r", "mode": "automatic", "shop_id": "jd_pop", "sku": "X",
+                           "listing_id": "jd_pop:L3", "rule": "default", "rule_version": 0, "planned_qty": 1,
+                           "started_at": datetime(2026, 12, 4, 1, 0, tzinfo=UTC)})  # fmt: skip
+    store.finish_push(ops, "p9", False, None, "failed before it succeeded")
+    (tmp_path / "shopkeep.toml").write_text(ALERTS_CONFIG)
+    monkeypatch.setenv("TEST_ALERTS_DINGTALK_URL", f"{robots_server.url}/robot/send?access_token={TOKEN}")
+    monkeypatch.setenv("TEST_ALERTS_DINGTALK_SECRET", SECRET)
+    monkeypatch.setenv("TEST_ALERTS_WECOM_URL", f"{robots_server.url}/cgi-bin/webhook/send?key={WECOM_KEY}")
+    return load_settings(tmp_path / "shopkeep.toml")
+
+
+def test_the_post_build_digest_reads_every_kind_from_the_snapshot_and_the_ops_store(
+    snapshot_settings, robots_server, clock, caplog
+):
+    from orchestration.alerts import post_build_alerts
+
+    caplog.set_level(logging.DEBUG)
+    sender = Sender(Ledger(snapshot_settings.ops_path), clock=clock, sleep=clock.advance)
+    run = post_build_alerts(snapshot_settings, "run-1", sender_=sender)
+    by_kind = {a.kind: a for a in run.alerts}
+    assert set(by_kind) == set(KINDS) - {"run_failed"}
+    assert by_kind["check_failed"].lines == (
+        "marts/inventory_health · not_null_inventory_health (ERROR): 3 rows",
+    )
+    assert by_kind["stale_source"].lines == (
+        "raw_taobao.orders (tmall_flagship): 30.5 h since the last load",
+    )
+    assert [line.split(":")[0] for line in by_kind["oversold"].lines] == ["AP-0001-M 连衣裙 M"]
+    # best-sellers (the top 3 by daily demand) under 7 days of cover; the slow seller is not one, oversold is apart
+    assert [line.split(" ")[0] for line in by_kind["stockout_risk"].lines] == ["SN-0041", "AP-0012-M"]
+    assert [line.split(": ")[0] for line in by_kind["stock_push_failed"].lines] == ["jd_pop:L2"]
+    assert "(2 in a row)" in by_kind["stock_push_failed"].lines[0]
+    assert [line.split(":")[0] for line in by_kind["reconciliation_mismatch"].lines] == [
+        "jd_pop J-77",
+        "tmall_flagship 3900009717016756094",
+    ]  # fmt: skip (¥1.55 is under the threshold)
+    assert by_kind["late_supplier"].lines == (
+        "SUP-01 杭州织锦服饰: 2 PO lines, 140 units open, up to 93 days late (1 overdue)",
+    )
+    assert [(o.robot, o.status) for o in run.outcomes] == [
+        ("ops", "sent"),
+        ("finance", "sent"),
+    ] and not run.problems
+    ops, finance = (m["text"] for m in received(robots_server)["messages"])
+    assert LABELS["stale_source"] not in ops and "负责人 owner: 王仓管" in ops  # muted; owner named
+    assert LABELS["reconciliation_mismatch"] in finance and LABELS["oversold"] not in finance
+    assert any(
+        LABELS["stale_source"] in r.getMessage() and "(muted)" in r.getMessage() for r in caplog.records
+    )
+    assert_no_secret(caplog, run)
+
+
+def test_without_alerts_configured_the_alerts_are_only_logged(snapshot_settings, robots_server, caplog):
+    import dataclasses
+
+    from orchestration.alerts import post_build_alerts
+
+    caplog.set_level(logging.INFO)
+    run = post_build_alerts(dataclasses.replace(snapshot_settings, alerts=None), "run-1")
+    assert len(run.alerts) == 7 and run.outcomes == []
+    assert received(robots_server)["messages"] == []
+    assert sum("alert run-1" in r.getMessage() for r in caplog.records) == 7
+
+
+def test_a_robot_whose_variable_is_not_set_is_skipped_naming_the_variable(snapshot_settings, robots_server, clock,
+                                                                            monkeypatch):  # fmt: skip
+    from orchestration.alerts import post_build_alerts
+
+    monkeypatch.delenv("TEST_ALERTS_WECOM_URL")
+    run = post_build_alerts(snapshot_settings, "run-1", sender_=Sender(clock=clock))
+    assert [o.robot for o in run.outcomes] == ["ops"]
+    assert run.problems and "TEST_ALERTS_WECOM_URL is not set" in run.problems[0]
+
+
+def test_a_failed_run_sends_one_run_failed_digest_from_the_sensor(snapshot_settings, robots_server):
+    import dagster as dg
+
+    from orchestration.alerts import run_failure_alert_sensor
+
+    @dg.op
+    def explode() -> None:
+        raise RuntimeError("the WMS answered 503")
+
+    @dg.job
+    def pull_wms() -> None:
+        explode()
+
+    sensor = run_failure_alert_sensor(snapshot_settings)
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    with dg.instance_for_test() as instance:
+        for _ in range(2):
+            result = pull_wms.execute_in_process(instance=instance, raise_on_error=False)
+            failure = [e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE"][0]
+            context = dg.build_run_status_sensor_context(
+                sensor_name=sensor.name, dagster_event=failure, dagster_instance=instance,
+                dagster_run=result.dagster_run,
+            ).for_run_failure()  # fmt: skip
+            sensor(context)
+    got = received(robots_server)["messages"]
+    assert [m["robot"] for m in got] == [
+        "signed",
+        "signed",
+    ]  # one digest per failed run; finance takes no run_failed
+    assert "运行失败 run failed: pull_wms" in got[0]["text"] and result.run_id in got[1]["text"]
+
+
+def test_the_alerts_asset_sends_the_post_build_digest_and_reports_it(snapshot_settings, robots_server):
+    import dagster as dg
+
+    from orchestration.alerts import alert_assets
+
+    (asset,) = alert_assets(snapshot_settings, after=[])
+    assert dg.AssetKey(["serve", "snapshot"]) in asset.asset_deps[dg.AssetKey(["writeback", "alerts"])]
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([asset], instance=instance)
+    (event,) = result.get_asset_materialization_events()
+    metadata = event.materialization.metadata
+    assert (metadata["alerts"].value, metadata["sent"].value, metadata["failed"].value) == (7, 2, 0)
+    assert [m["robot"] for m in received(robots_server)["messages"]] == ["signed", "wecom"]

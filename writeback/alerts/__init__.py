@@ -16,12 +16,14 @@ log = logging.getLogger("shopkeep.alerts")
 __all__ = ["KINDS", "Alert", "Policy", "Robot", "Sender", "deliver", "log_alerts"]
 
 
-def log_alerts(alerts: Iterable[Alert], policy: Policy, digest_id: str) -> None:
+def log_alerts(
+    alerts: Iterable[Alert], policy: Policy, digest_id: str, logger: logging.Logger | None = None
+) -> None:
     """Every alert of the run to the log (muted ones too, marked so): the log is the one place that has all."""
     for alert in alerts:
         muted = " (muted)" if alert.kind in policy.muted else ""
         owner = alert.owner or policy.owners.get(alert.kind, "")
-        log.log(
+        (logger or log).log(
             logging.INFO if muted else logging.WARNING,
             "alert %s %s [%s]%s%s: %s%s", digest_id, LABELS[alert.kind], alert.severity, muted,
             f" owner {owner}" if owner else "", alert.title,
@@ -40,7 +42,7 @@ def deliver(
 ) -> list[Outcome]:
     """Log the run's alerts, then send each robot its digest (nothing new for a robot whose kinds are all quiet
     or muted; what an earlier run deferred for it still goes first)."""
-    log_alerts(alerts, policy, digest_id)
+    log_alerts(alerts, policy, digest_id, sender.log)
     outcomes: list[Outcome] = []
     for robot in robots:
         messages = digest(

@@ -292,7 +292,7 @@ class Sender:
     def __init__(
         self, ledger: Ledger | None = None, *, clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep, max_wait: float = WINDOW_SECONDS,
-        http: httpx.Client | None = None, limit: int = LIMIT,
+        http: httpx.Client | None = None, limit: int = LIMIT, logger: logging.Logger | None = None,
     ) -> None:  # fmt: skip
         self.ledger = ledger or Ledger()
         self.clock = clock
@@ -300,6 +300,8 @@ class Sender:
         self.max_wait = max_wait
         self.http = http
         self.limit = limit
+        self.log = logger or log
+        """Where each send is logged (a Dagster step passes its context.log)."""
 
     def send(self, robot: Robot, messages: Iterable[Message], digest_id: str) -> list[Outcome]:
         """Queue `messages` (one digest) for `robot`, then send what waits for it, oldest first (deferred
@@ -381,7 +383,7 @@ class Sender:
     def _logged(self, robot: Robot, row, status, errcode, detail) -> Outcome:
         outcome = Outcome(robot.name, row["digest_id"], row["part"], row["parts"], status, errcode, detail)
         level = logging.INFO if status == "sent" else logging.WARNING
-        log.log(
+        self.log.log(
             level, "alert digest %s part %d/%d to robot %s (%s %s): %s%s", outcome.digest_id, outcome.part,
             outcome.parts, robot.name, robot.kind, robot.masked_url, status, f" — {detail}" if detail else "",
         )  # fmt: skip
