@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.alerts import alert_assets, run_failure_alert_sensor
 from orchestration.ingest import channel_specs, ingest_assets
 from orchestration.publish import dashboard_specs, publish_assets
 from orchestration.purchasing import purchase_order_job, purchase_order_sensor
@@ -40,6 +41,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     po_jobs = [purchase_order_job(settings)] if settings.suppliers else []
     # a file dropped into the exports folder is imported and built
     export_jobs = [exports_job()] if settings.files is not None else []
+    stock_sync = stock_sync_assets(settings)
     return dg.Definitions(
         assets=[
             *channel_specs(settings),
@@ -47,7 +49,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *dbt_defs,
             *publish_assets(settings, mart_keys, check_keys),
             *dashboard_specs(),
-            *stock_sync_assets(settings),
+            *stock_sync,
+            # the post-build alert digest, after the publish step and stock sync (its failed pushes)
+            *alert_assets(settings, after=[key for a in stock_sync for key in a.keys]),
         ],
         jobs=[everything_job, *push_jobs, *lean_jobs, *po_jobs, *export_jobs],
         schedules=[hourly_refresh, nightly_full_refresh],
@@ -56,6 +60,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *(stock_changes_sensor(settings, job) for job in lean_jobs),
             *(purchase_order_sensor(settings, job) for job in po_jobs),
             *(exports_sensor(settings, job) for job in export_jobs),
+            run_failure_alert_sensor(settings),
         ],
         resources={"dbt": dbt_resource()},
         executor=dg.in_process_executor,

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from connectors.channels import CHANNELS
+from writeback.alerts.digest import Kind
 from writeback.stock.rules import Rule, RuleError, rules_from_config
 
 
@@ -140,6 +141,37 @@ class Supplier:
 
 
 @dataclass(frozen=True)
+class AlertRobot:
+    """[[alerts.robots]]: a DingTalk custom robot or a WeCom group robot the digests go to (writeback/alerts)."""
+
+    name: str
+    kind: Literal["dingtalk", "wecom"]
+    url_env: str
+    """Env var holding the robot's whole webhook URL (with its access_token / key)."""
+    secret_env: str = ""
+    """DingTalk signed mode (加签): env var holding the robot's SEC… secret; empty: not signed."""
+    keyword: str = ""
+    """DingTalk keyword mode (自定义关键词): a keyword every message holds."""
+    kinds: tuple[str, ...] | None = None
+    """The alert kinds it gets; None: every kind."""
+
+
+@dataclass(frozen=True)
+class Alerts:
+    """[alerts]: where alert digests go and what they say (README, Alerts)."""
+
+    robots: tuple[AlertRobot, ...] = ()
+    muted: frozenset[str] = frozenset()
+    owners: tuple[tuple[str, str], ...] = ()
+    reconciliation_threshold_cny: Decimal = Decimal("100")
+    """An order's settlement difference (or unsettled / unexpected amount) from this much is alerted."""
+    stockout_days: float = 7.0
+    """A best-seller with fewer days of cover than this is about to stock out."""
+    best_sellers: int = 20
+    """How many SKUs, by daily demand, count as best-sellers."""
+
+
+@dataclass(frozen=True)
 class Settings:
     config_path: Path
     build_path: Path
@@ -155,6 +187,8 @@ class Settings:
     currency: Currency = field(default_factory=Currency)
     stock_sync: StockSync = field(default_factory=StockSync)
     suppliers: tuple[Supplier, ...] = ()
+    alerts: Alerts | None = None
+    """None: no [alerts] section; alerts are logged, nothing is sent."""
 
     @property
     def enabled_shops(self) -> tuple[Shop, ...]:
@@ -425,6 +459,24 @@ class _StockSyncSection(_Section):
     rules: list[dict[str, Any]] = []
 
 
+class _AlertRobotSection(_Section):
+    name: str = Field(min_length=1)
+    kind: Literal["dingtalk", "wecom"]
+    url_env: str = Field(min_length=1)
+    secret_env: str = Field("", min_length=1)
+    keyword: str = Field("", min_length=1)
+    kinds: list[Kind] | None = None
+
+
+class _AlertsSection(_Section):
+    robots: list[_AlertRobotSection] = []
+    muted: list[Kind] = []
+    owners: dict[Kind, str] = {}
+    reconciliation_threshold_cny: float = Field(100, ge=0)
+    stockout_days: float = Field(7, gt=0)
+    best_sellers: int = Field(20, gt=0)
+
+
 class _ConfigFile(_Section):
     warehouse: _WarehouseSection = _WarehouseSection()
     shops: list[_ShopSection] = []
@@ -435,6 +487,7 @@ class _ConfigFile(_Section):
     demo: _DemoSection = _DemoSection()
     stock_sync: _StockSyncSection = _StockSyncSection()
     suppliers: list[_SupplierSection] = []
+    alerts: _AlertsSection | None = None
 
 
 # -- one line per mistake --------------------------------------------------------------------------------------
@@ -478,6 +531,8 @@ def _where(loc: tuple, raw: dict) -> str:
             node = node[item] if isinstance(node, list) and item < len(node) else None
             if isinstance(node, dict) and isinstance(node.get("id"), str):
                 parts[-1] += f" (id {node['id']!r})"
+            elif isinstance(node, dict) and isinstance(node.get("name"), str):
+                parts[-1] += f" (name {node['name']!r})"
         else:
             parts.append(str(item))
             node = node.get(item) if isinstance(node, dict) else None
@@ -592,6 +647,45 @@ def _check_shops(path: Path, shops: list[_ShopSection], raw: dict) -> None:
                 )
 
 
+def _check_alerts(path: Path, alerts: _AlertsSection | None, raw: dict) -> None:
+    """What the schema cannot say alone: unique robot names, secret_env and keyword only for DingTalk."""
+    if alerts is None:
+        return
+    names: set[str] = set()
+    for n, robot in enumerate(alerts.robots):
+        where = _where(("alerts", "robots", n), raw)
+        if robot.name in names:
+            raise ConfigError(
+                f"{path}: {where}.name: robot {robot.name!r} appears twice; names must be unique"
+            )
+        names.add(robot.name)
+        for key in ("secret_env", "keyword"):
+            if robot.kind == "wecom" and getattr(robot, key):
+                raise ConfigError(
+                    f"{path}: {where}.{key}: a WeCom robot has no {key} (its key is in the webhook URL); "
+                    'remove it, or set kind = "dingtalk"'
+                )
+
+
+def _alerts(config: _AlertsSection | None) -> Alerts | None:
+    if config is None:
+        return None
+    return Alerts(
+        robots=tuple(
+            AlertRobot(
+                name=r.name, kind=r.kind, url_env=r.url_env, secret_env=r.secret_env, keyword=r.keyword,
+                kinds=None if r.kinds is None else tuple(r.kinds),
+            )
+            for r in config.robots
+        ),
+        muted=frozenset(config.muted),
+        owners=tuple(config.owners.items()),
+        reconciliation_threshold_cny=Decimal(str(config.reconciliation_threshold_cny)),
+        stockout_days=float(config.stockout_days),
+        best_sellers=config.best_sellers,
+    )  # fmt: skip
+
+
 def load_settings(path: Path | None = None) -> Settings:
     path = (path or config_path()).resolve()
     if not path.is_file():
@@ -626,6 +720,7 @@ def load_settings(path: Path | None = None) -> Settings:
                     f"{path}: suppliers[{n}] (id {supplier.id!r}).{key}: a supplier with channel "
                     f"{supplier.channel!r} needs {key}; see README, Purchase orders"
                 )
+    _check_alerts(path, config.alerts, raw)
     base = path.parent
 
     def rel(value: str) -> Path:
@@ -719,4 +814,5 @@ def load_settings(path: Path | None = None) -> Settings:
             )
             for x in config.suppliers
         ),  # fmt: skip
+        alerts=_alerts(config.alerts),
     )

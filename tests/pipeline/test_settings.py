@@ -248,3 +248,66 @@ def test_the_demo_orders_from_one_supplier_on_1688_with_its_offer_map_beside_the
     assert (on_1688.channel, on_1688.app_key, on_1688.token_env) == ("1688", "8211001", "SUP06_1688_TOKEN")
     assert on_1688.offers_file == REPO / ".shopkeep/demo/sup06_1688_offers.csv"
     assert {s.channel for s in suppliers.values() if s.id != "SUP-06"} == {"webhook"}
+
+
+ALERTS = """
+[alerts]
+muted = ["late_supplier"]
+owners = {oversold = "王仓管", reconciliation_mismatch = "李会计"}
+reconciliation_threshold_cny = 50
+stockout_days = 5
+
+[[alerts.robots]]
+name = "ops"
+kind = "dingtalk"
+url_env = "OPS_DINGTALK_URL"
+secret_env = "OPS_DINGTALK_SECRET"
+keyword = "店铺告警"
+
+[[alerts.robots]]
+name = "finance"
+kind = "wecom"
+url_env = "FINANCE_WECOM_URL"
+kinds = ["reconciliation_mismatch"]
+"""
+
+
+def test_alerts_are_optional_and_read_with_their_robots_mutes_and_owners(tmp_path):
+    from decimal import Decimal
+
+    assert load_settings(REPO / "shopkeep.toml").alerts is None  # the demo sends no alerts: logged only
+    config = tmp_path / "shopkeep.toml"
+    config.write_text(ALERTS)
+    alerts = load_settings(config).alerts
+    assert [(r.name, r.kind, r.url_env, r.secret_env, r.keyword, r.kinds) for r in alerts.robots] == [
+        ("ops", "dingtalk", "OPS_DINGTALK_URL", "OPS_DINGTALK_SECRET", "店铺告警", None),
+        ("finance", "wecom", "FINANCE_WECOM_URL", "", "", ("reconciliation_mismatch",)),
+    ]
+    assert alerts.muted == {"late_supplier"} and dict(alerts.owners)["oversold"] == "王仓管"
+    assert alerts.reconciliation_threshold_cny == Decimal("50") and alerts.stockout_days == 5
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        ('muted = ["late_supplier"]', 'muted = ["late_suppliers"]',
+         r"alerts\.muted\[0\]: expected 'run_failed', .*got \"late_suppliers\""),
+        ('oversold = "王仓管"', 'over_sold = "王仓管"', r"alerts\.owners\.over_sold: expected 'run_failed', .*"),
+        ('kinds = ["reconciliation_mismatch"]', 'kinds = ["reconciliation"]',
+         r"alerts\.robots\[1\] \(name 'finance'\)\.kinds\[0\]: expected 'run_failed', .*got \"reconciliation\""),
+        ('kind = "wecom"', 'kind = "feishu"', r"alerts\.robots\[1\] \(name 'finance'\)\.kind: expected 'dingtalk' or 'wecom'"),
+        ('url_env = "FINANCE_WECOM_URL"', 'url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"',
+         r"alerts\.robots\[1\] \(name 'finance'\)\.url: unknown key"),
+        ('name = "finance"', 'name = "ops"', r"alerts\.robots\[1\] \(name 'ops'\)\.name: robot 'ops' appears twice"),
+        ('kinds = ["reconciliation_mismatch"]', 'keyword = "x"',
+         r"alerts\.robots\[1\] \(name 'finance'\)\.keyword: a WeCom robot has no keyword"),
+        ("stockout_days = 5", "stockout_days = 0", r"alerts\.stockout_days: expected a number > 0"),
+        ("[alerts]", "[alerts]\nmute = []", r"alerts\.mute: unknown key \(did you mean muted\?\)"),
+    ],
+)  # fmt: skip
+def test_a_wrong_alerts_setting_is_refused_naming_the_key(tmp_path, old, new, problem):
+    config = tmp_path / "shopkeep.toml"
+    assert old in ALERTS
+    config.write_text(ALERTS.replace(old, new, 1))
+    with pytest.raises(ConfigError, match=problem):
+        load_settings(config)
