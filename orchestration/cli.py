@@ -333,6 +333,88 @@ def _start_dashboards(settings: Settings, port: int) -> subprocess.Popen:
     return subprocess.Popen(cmd, env=env, cwd=REPO)
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _stop(children: list[subprocess.Popen]) -> None:
+    """Terminate every child (SIGTERM, then SIGKILL after 10 s). A child started in a session of its own
+    (`start_new_session`) is stopped with its whole process group: what it started (Dagster's code servers and
+    runs) goes with it."""
+    groups = [child.pid for child in children if _group_alive(child.pid) and os.getpgid(child.pid) == child.pid]
+    for child in children:
+        if child.pid in groups:
+            os.killpg(child.pid, signal.SIGTERM)
+        elif child.poll() is None:
+            child.terminate()
+    for child in children:
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    deadline = time.monotonic() + 10
+    while any(_group_alive(g) for g in groups) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for group in groups:
+        if _group_alive(group):
+            os.killpg(group, signal.SIGKILL)
+
+
+@app.command()
+@user_errors_are_one_line
+def daemon(
+    ui_port: Annotated[int | None, typer.Option(help="also serve the Dagster UI on this port (127.0.0.1)")] = None,
+    dashboards_port: Annotated[int | None, typer.Option(help="also serve the dashboards on this port")] = None,
+) -> None:
+    """Run shopkeep unattended until stopped: start its schedules (hourly refresh, nightly full refresh) and run
+    the Dagster daemon, which runs them and the sensors (exports folder, purchase orders, stock pushes, the lean
+    path, failed-run alerts). Ctrl-C or SIGTERM stops everything it started. Run it as a service (README)."""
+    settings = _settings()
+    settings.pii_salt()  # a build needs it: refuse now, not at the first scheduled run
+    home = dagster_home(settings)
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "DAGSTER_HOME": str(home), "SHOPKEEP_CONFIG": str(settings.config_path)}
+    location = ["-m", "orchestration.definitions"]
+    started = subprocess.run(
+        [str(bin_dir / "dagster"), "schedule", "start", "--start-all", *location],
+        env=env, cwd=REPO, capture_output=True, text=True,
+    )  # fmt: skip
+    if started.returncode != 0:
+        raise ConfigError(f"could not start the schedules: {one_line(started.stderr[-400:])}")
+    # each in a process group of its own, so that stopping it stops what it started (code servers, runs)
+    children = [subprocess.Popen([str(bin_dir / "dagster-daemon"), "run", *location], env=env, cwd=REPO,
+                                 start_new_session=True)]  # fmt: skip
+    if ui_port:
+        children.append(subprocess.Popen(
+            [str(bin_dir / "dagster-webserver"), *location, "-h", "127.0.0.1", "-p", str(ui_port)], env=env, cwd=REPO,
+            start_new_session=True,
+        ))  # fmt: skip
+    if dashboards_port:
+        children.append(_start_dashboards(settings, dashboards_port))
+    console.print(
+        f"shopkeep daemon: schedules started (hourly_refresh, nightly_full_refresh), Dagster daemon running with "
+        f"DAGSTER_HOME={home} (process groups {', '.join(str(c.pid) for c in children)})" + (f"; Dagster UI on http://127.0.0.1:{ui_port}" if ui_port else "")
+        + (f"; dashboards on http://localhost:{dashboards_port}" if dashboards_port else ""),
+        soft_wrap=True, markup=False,
+    )  # fmt: skip
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("stopping…")
+        return
+    finally:
+        _stop(children)
+    console.print("a child process stopped by itself: stopped the others (exit 1, for the service manager to "
+                  "restart)", markup=False)  # fmt: skip
+    raise typer.Exit(1)
+
+
 files_app = typer.Typer(
     help="Exported files: preview how a file maps before importing it.", no_args_is_help=True
 )
@@ -519,14 +601,7 @@ def demo(
     children: list[subprocess.Popen] = []
 
     def stop_all(*_: object) -> None:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        _stop(children)
 
     started = time.monotonic()
     try:

@@ -5,7 +5,7 @@
 - `nightly_full_refresh`: the same at 03:15 with dbt's `--full-refresh`, so incremental models
   (`order_line_margins`) are rebuilt from all history once a day (a cost or fee change of an old day reaches it).
 - `exports_dropped` (with `[files]`): a file dropped into (or replaced in) the exports folder is imported and
-  built within a minute: the file import, every model downstream of it and the publish.
+  built within a minute: everything but the channels' API pulls (those wait for the hourly refresh).
 
 Both schedules are stopped until started (`shopkeep daemon` starts them; in the UI, or
 `dagster schedule start --start-all`), so `dagster dev` over the demo does not start building on its own.
@@ -51,10 +51,14 @@ SETTLE_SECONDS = 10
 
 
 def exports_job() -> dg.UnresolvedAssetJobDefinition:
-    """The file import and everything downstream of it (the dbt models it feeds, the publish, stock sync)."""
+    """Everything but the channels' API pulls: the file import, the other local sources (config, product master,
+    ops store), every dbt model (on a new warehouse the files' models need the others) and the publish."""
+    from connectors.channels import CHANNELS
+
+    pulls = dg.AssetSelection.groups(*(f"raw_{channel}" for channel in CHANNELS), "raw_wms")
     return dg.define_asset_job(
         EXPORTS_JOB,
-        selection=dg.AssetSelection.groups("raw_files").downstream().materializable(),
+        selection=dg.AssetSelection.all().materializable() - pulls,
         tags={"shopkeep/trigger": "exports"},
     )
 
