@@ -103,3 +103,58 @@ def test_publishing_an_empty_build_is_refused_with_a_hint(tmp_path):
     with pytest.raises(RuntimeError, match="shopkeep materialize"):
         publish_serving_file(build, serve)
     assert not serve.exists()
+
+
+def test_the_dashboards_query_layer_serves_through_20_publishes_under_steady_load_with_zero_errors(tmp_path):
+    """Four threads query the serving file through the dashboards' own connection layer (a cursor per query on the
+    snapshot it finds) as fast as they can, and another process reads it too, while a build is published 20
+    times: no query fails, and each answer is a whole published snapshot (one of the published revenues, never
+    a half-written file)."""
+    import threading
+
+    from dashboards.queries.serving import _one, release_snapshots
+
+    build, serve = tmp_path / "build.duckdb", tmp_path / "serve.duckdb"
+    make_build(build, "1.00")
+    publish_serving_file(build, serve)
+    published = {Decimal("1.00")}
+    errors: list[str] = []
+    answers: list[Decimal] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        while not stop.is_set():
+            try:
+                answers.append(_one(serve, "select sum(net_revenue_cny) from marts.daily_shop_sales")[0])
+            except Exception as exc:  # noqa: BLE001 - any failure is what the test counts
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+    reader = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import time, duckdb
+            end = time.monotonic() + 600
+            while time.monotonic() < end:
+                with duckdb.connect({str(serve)!r}, read_only=True) as con:
+                    con.execute("select sum(net_revenue_cny) from marts.daily_shop_sales").fetchone()
+        """)],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        for n in range(2, 22):
+            make_build(build, f"{n}.00")
+            publish_serving_file(build, serve)
+            published.add(Decimal(f"{n}.00"))
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        still_reading = reader.poll() is None
+        reader.kill()
+        release_snapshots()
+    assert errors == [], errors[:5]
+    assert still_reading, f"the other process's reads failed: {reader.stderr.read()[-2000:]}"
+    assert len(answers) > 100 and set(answers) <= published
+    assert revenue(serve) == Decimal("21.00")
