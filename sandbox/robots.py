@@ -13,7 +13,7 @@ Both count the messages each robot accepted over a rolling minute (on `clock`, i
 clock with the sender). Test-only (no auth): `GET /_sandbox/messages` lists what each robot accepted and refused
 and the most it accepted within any 60 s.
 
-Reads nothing from dbt_project/ and imports no product code.
+Reads no file of the warehouse's dbt project and imports no product code.
 """
 
 from __future__ import annotations

@@ -80,7 +80,8 @@ def test_a_day_that_is_not_yyyy_mm_dd_is_refused(value):
 def test_the_dbt_assets_accept_the_as_of_run_config_the_cli_sends():
     job = build_definitions(load_settings(REPO / "shopkeep.toml")).resolve_implicit_global_asset_job_def()
     assert dg.validate_run_config(job, dbt_run_config(date(2026, 5, 1)))["ops"]["dbt_models"]["config"] == {
-        "as_of_date": "2026-05-01"
+        "as_of_date": "2026-05-01",
+        "full_refresh": False,
     }
 
 

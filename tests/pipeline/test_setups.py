@@ -116,7 +116,8 @@ def test_a_seller_setup_unlike_the_demo_materialises_publishes_and_equals_its_ow
 def assert_no_buyer_datum_in_the_clear_and_no_live_formula(directory, settings, printed, runs):
     """After a run with bad files full of buyer data and a title a spreadsheet would run: no planted buyer datum
     in the build or serving file, any other file the run wrote (ops store, dlt state), dbt's logs of the run,
-    Dagster's run logs or what it printed, and no download of any mart holds one or a live formula."""
+    Dagster's run logs or what it printed, and no download of any mart holds one or a live formula; nor does any
+    of them hold a sandbox secret (a token, an app secret, the PII salt)."""
     from tests.pipeline import hostile_inputs as hostile
 
     with duckdb.connect(str(settings.build_path), read_only=True) as con:

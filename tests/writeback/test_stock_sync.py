@@ -432,7 +432,7 @@ def test_the_lean_path_pushes_a_receipt_and_a_sale_to_all_five_channels_without_
     stack, settings = live_shop
     settings = replace(settings, stock_sync=replace(settings.stock_sync, push="continuous",
                                                     rules=(Rule("all"),), safety_buffer=0))  # fmt: skip
-    assert {s.name for s in build_definitions(settings).sensors} == {"stock_push_requests", "stock_changes"}
+    assert {"stock_push_requests", "stock_changes"} <= {s.name for s in build_definitions(settings).sensors}
     manual = replace(settings, stock_sync=replace(settings.stock_sync, push="manual"))
     assert LEAN_JOB not in {j.name for j in build_definitions(manual).jobs}
 
