@@ -275,7 +275,11 @@ def run_failure_alert_sensor(settings: Settings):
     )  # fmt: skip
     def alert_run_failures(context: dg.RunFailureSensorContext) -> None:
         run = context.dagster_run
-        alert = run_failed_alert(run.job_name, run.run_id, context.failure_event.message or "")
+        # why: the first failed step's error (e.g. a quality gate naming its checks), else the run's message
+        errors = [e.event_specific_data.error for e in context.get_step_failure_events()
+                  if e.event_specific_data is not None and e.event_specific_data.error is not None]  # fmt: skip
+        why = errors[0].message if errors else context.failure_event.message
+        alert = run_failed_alert(run.job_name, run.run_id, why or "")
         send_alerts(settings, [alert], digest_id=run.run_id, max_wait=0, logger=context.log)
 
     return alert_run_failures

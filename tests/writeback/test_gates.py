@@ -123,3 +123,59 @@ def test_stock_push_and_making_purchase_orders_refuse_a_build_that_failed_its_ch
     assert run.made == [] and run.sent == []
     assert "making purchase orders from the drafts refused" in run.refused
     assert "not_null_int_sku_demand_daily (intermediate/int_sku_demand_daily, 7 rows)" in run.refused
+
+
+def test_a_failing_check_blocks_the_stock_push_and_raises_one_dingtalk_and_one_wecom_message(
+    tmp_path, monkeypatch
+):
+    """Issue 16's chain without a daemon: the build published a snapshot whose stock data failed a check; the
+    `writeback/stock_sync` asset (push = "after_build") refuses to push and its run fails naming the check; the
+    run-failure sensor sends one digest to each robot (a signed DingTalk robot, a WeCom group robot)."""
+    from dataclasses import replace
+
+    import dagster as dg
+    import httpx
+
+    from orchestration.alerts import run_failure_alert_sensor
+    from orchestration.settings import load_settings
+    from orchestration.writeback import stock_sync_assets
+    from sandbox.robots import DingTalkRobot, create_app
+    from sandbox.runner import start
+
+    serve = _snapshot(tmp_path / "serve.duckdb", [
+        ("staging/stg_wms__stock_snapshots", "not_null_stg_wms__stock_snapshots", False, "ERROR", 3),
+    ])  # fmt: skip
+    robots = start(create_app(dingtalk={"ding-token": DingTalkRobot("ops", secret="ding-secret")},
+                              wecom={"wecom-key": "warehouse"}), "robots-gate")  # fmt: skip
+    try:
+        (tmp_path / "shopkeep.toml").write_text(
+            f'[warehouse]\nserve_path = "{serve}"\nops_path = "ops.sqlite"\n\n'
+            '[wms]\nbase_url = "http://127.0.0.1:9"\ntoken_env = "WMS_TOKEN"\nwarehouses = ["WH-SH"]\n\n'
+            '[stock_sync]\npush = "after_build"\n\n[alerts]\n\n'
+            '[[alerts.robots]]\nname = "ops"\nkind = "dingtalk"\nurl_env = "DING_URL"\nsecret_env = "DING_SECRET"\n\n'
+            '[[alerts.robots]]\nname = "warehouse"\nkind = "wecom"\nurl_env = "WECOM_URL"\n',
+            encoding="utf-8",
+        )
+        monkeypatch.setenv("WMS_TOKEN", "t")
+        monkeypatch.setenv("DING_URL", f"{robots.url}/robot/send?access_token=ding-token")
+        monkeypatch.setenv("DING_SECRET", "ding-secret")
+        monkeypatch.setenv("WECOM_URL", f"{robots.url}/cgi-bin/webhook/send?key=wecom-key")
+        settings = load_settings(tmp_path / "shopkeep.toml")
+        assert replace(settings).stock_sync.push == "after_build"
+        sensor = run_failure_alert_sensor(settings)
+        with dg.instance_for_test() as instance:
+            result = dg.materialize(stock_sync_assets(settings), instance=instance, raise_on_error=False)
+            assert not result.success
+            failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
+            (step,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+            assert "stock push refused" in str(step.event_specific_data.error)
+            assert "not_null_stg_wms__stock_snapshots" in str(step.event_specific_data.error)
+            sensor(dg.build_run_status_sensor_context(
+                sensor_name=sensor.name, dagster_event=failure, dagster_instance=instance,
+                dagster_run=result.dagster_run,
+            ).for_run_failure())  # fmt: skip
+        got = httpx.get(f"{robots.url}/_sandbox/messages").json()["messages"]
+        assert sorted(m["robot"] for m in got) == ["ops", "warehouse"]  # one message each
+        assert all(result.run_id in m["text"] and "not_null_stg_wms__stock_snapshots" in m["text"] for m in got)
+    finally:
+        robots.stop()
