@@ -176,6 +176,8 @@ def test_a_failing_check_blocks_the_stock_push_and_raises_one_dingtalk_and_one_w
             ).for_run_failure())  # fmt: skip
         got = httpx.get(f"{robots.url}/_sandbox/messages").json()["messages"]
         assert sorted(m["robot"] for m in got) == ["ops", "warehouse"]  # one message each
-        assert all(result.run_id in m["text"] and "not_null_stg_wms__stock_snapshots" in m["text"] for m in got)
+        assert all(
+            result.run_id in m["text"] and "not_null_stg_wms__stock_snapshots" in m["text"] for m in got
+        )
     finally:
         robots.stop()
