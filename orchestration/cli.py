@@ -320,6 +320,29 @@ def _start_sandbox(settings: Settings) -> subprocess.Popen:
     raise typer.Exit(f"the sandbox exited before it was ready (exit code {proc.wait()})")
 
 
+def _demo_markers(settings: Settings) -> tuple[Path, Path]:
+    """The demo shop's marker (what it was generated with, written by the sandbox) and the warehouse's (the
+    marker of the shop the published warehouse was built from, written after a demo build)."""
+    data_dir = settings.config_path.parent / settings.demo.data_dir
+    return data_dir / "world" / "generated_with.json", data_dir / "built_with.json"
+
+
+def _watch_parent() -> None:
+    """Stop this process (as Ctrl-C does) when its parent goes: `make demo` killed with SIGTERM leaves its child
+    to init, which must not keep serving."""
+    import _thread
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        _thread.interrupt_main()
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _start_dashboards(settings: Settings, port: int) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -589,13 +612,33 @@ def dashboards(port: int = 8501) -> None:
         proc.terminate()
 
 
+def _demo_writeback(settings: Settings) -> None:
+    """The demo's writeback steps after its build: a live-stream lock and the stock push, the purchase orders."""
+    from orchestration.writeback import demo_stock_sync
+
+    lock, synced = demo_stock_sync(settings)
+    failed = sum(1 for p in synced.pushed if not p["ok"])
+    console.print(
+        f"stock sync: {lock}; pushed {len(synced.pushed)} listing changes to "
+        f"{len({p['shop_id'] for p in synced.pushed})} channels ({failed} failed) — `shopkeep stock plan` "
+        "shows the plan, the ops store's stock_pushes every push"
+    )
+    if settings.suppliers:
+        from orchestration.purchasing import demo_purchase_orders
+
+        console.print(f"purchase orders: {demo_purchase_orders(settings)} — the 采购订单 page shows them")
+
+
 @app.command()
 @user_errors_are_one_line
 def demo(
-    port: int = 8501, serve: bool = typer.Option(True, help="keep serving the dashboards after the build")
+    port: int = 8501, serve: bool = typer.Option(True, help="keep serving the dashboards after the build"),
+    rebuild: bool = typer.Option(False, help="build again even when the published warehouse is this demo shop's"),
 ) -> None:
-    """Generate the demo shop, start its sandboxes, materialise everything once, then serve the dashboards."""
+    """Generate the demo shop, start its sandboxes, materialise everything once, then serve the dashboards. A second
+    run over the same demo shop serves the warehouse the first built (`--rebuild` builds it again)."""
     settings = _settings()
+    _watch_parent()
     for key, value in DEMO_SECRETS.items():
         os.environ.setdefault(key, value)
     children: list[subprocess.Popen] = []
@@ -608,22 +651,25 @@ def demo(
         console.rule("shopkeep demo")
         console.print("1/3 generating the demo shop and starting its channel servers on 127.0.0.1…")
         children.append(_start_sandbox(settings))
-        console.print("2/3 materialising every asset (channels → raw → dbt → serve.duckdb)…")
-        run_materialize(settings)
-        console.print(f"[bold green]build finished in {time.monotonic() - started:.0f}s[/bold green]")
-        from orchestration.writeback import demo_stock_sync
-
-        lock, synced = demo_stock_sync(settings)
-        failed = sum(1 for p in synced.pushed if not p["ok"])
-        console.print(
-            f"stock sync: {lock}; pushed {len(synced.pushed)} listing changes to "
-            f"{len({p['shop_id'] for p in synced.pushed})} channels ({failed} failed) — `shopkeep stock plan` "
-            "shows the plan, the ops store's stock_pushes every push"
-        )
-        if settings.suppliers:
-            from orchestration.purchasing import demo_purchase_orders
-
-            console.print(f"purchase orders: {demo_purchase_orders(settings)} — the 采购订单 page shows them")
+        generated, built = _demo_markers(settings)
+        reuse = (
+            not rebuild and settings.serve_path.exists() and built.is_file() and generated.is_file()
+            and built.read_text() == generated.read_text()
+        )  # fmt: skip
+        dagster_home(settings)
+        if reuse:
+            console.print(
+                "2/3 reusing the warehouse a previous `make demo` built from this demo shop (`shopkeep demo "
+                "--rebuild` builds it again; `shopkeep materialize` pulls what is new)"
+            )
+        else:
+            built.unlink(missing_ok=True)
+            console.print("2/3 materialising every asset (channels → raw → dbt → serve.duckdb)…")
+            run_materialize(settings)
+            console.print(f"[bold green]build finished in {time.monotonic() - started:.0f}s[/bold green]")
+            _demo_writeback(settings)
+            if generated.is_file():
+                built.write_text(generated.read_text())
         if not serve:
             return
         console.print(f"3/3 serving the dashboards: [bold]http://localhost:{port}[/bold]")
