@@ -2,6 +2,11 @@
 
 Run with `streamlit run dashboards/app.py` (or `shopkeep dashboards`). Pages are thin: read the selection
 (`dashboards.filters.current()`), call `dashboards.queries`, draw `dashboards.figures`.
+
+With an `[access]` section in shopkeep.toml (dashboards/access.py; start with `python -m dashboards.serve`, which
+gives Streamlit the login's secrets), the router first works out who the session is: nobody gets the login page
+(or a refused kiosk link), a user without a role the no-access page; a role's navigation lists only its pages,
+and a page it lacks, opened by its URL, is refused here before the page runs.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboards import filters
+from dashboards import access, filters
 from dashboards.format import set_reporting_currency
 from dashboards.i18n import DEFAULT_LANG, LANG_KEY, LANG_NAMES, t
 from dashboards.queries import core, serving
@@ -64,17 +69,64 @@ def _page(url_path: str, title_key: str, icon: str, **kwargs) -> st.Page:
     return st.Page(PAGES_DIR / f"{url_path}.py", title=t(title_key), icon=icon, url_path=url_path, **kwargs)
 
 
+try:
+    ACCESS = access.access_config()
+except SettingsError as exc:  # a mistake in [access]: show nothing but the mistake
+    st.error(str(exc))
+    st.stop()
+CLAIMS = st.user.to_dict() if ACCESS is not None else {}
+KIOSK = st.query_params.get(access.KIOSK_PARAM)
+WHO = access.resolve(ACCESS, CLAIMS, KIOSK)
+
+
+def _login() -> None:
+    """Nobody logged in: the login button (Streamlit's st.login, the provider in the [auth] secrets)."""
+    st.title(t("access_login_title"))
+    if KIOSK:
+        st.error(t("access_kiosk_refused"))
+    if "is_logged_in" not in CLAIMS:  # no [auth] secrets: st.login would fail
+        st.error(t("access_no_secrets"))
+        return
+    st.caption(t("access_login_caption"))
+    st.button(
+        t("access_login"), key="access_login", type="primary", on_click=st.login, icon=":material/login:"
+    )
+
+
+def _no_access() -> None:
+    """Logged in, but no role: say so, and offer to log out (to log in with another account)."""
+    st.title(t("access_no_access_title"))
+    st.warning(t("access_no_access", user=WHO.user or "—"), icon=":material/lock:")
+    st.button(t("access_logout"), key="access_logout", on_click=st.logout, icon=":material/logout:")
+
+
+if WHO.role is None:  # before any page: nothing of the warehouse is read for a session without a role
+    gate = _login if not CLAIMS.get("is_logged_in") else _no_access
+    # every page's URL leads to the gate too (no "page not found" over it); after the login, the root page
+    gates = [st.Page(gate, title=t("access_login_title"), default=True)] + [
+        st.Page(gate, title=t("access_login_title"), url_path=url, visibility="hidden")
+        for url, _title, _icon in [spec for specs in SECTIONS.values() for spec in specs] + HIDDEN_PAGES
+    ]
+    st.navigation(gates, position="hidden").run()
+    st.stop()
+
+# A page the role lacks is registered hidden (not in the navigation), so opening its URL reaches the refusal
+# below instead of silently landing on another page.
+visible = {section: [spec for spec in specs if WHO.may_see(spec[0])] for section, specs in SECTIONS.items()}
+hidden = [spec for specs in SECTIONS.values() for spec in specs if not WHO.may_see(spec[0])] + HIDDEN_PAGES
+home = next(section for section in reversed(visible) if visible[section])  # the wall's, 运营 (as before)
 page = st.navigation(
     {
         t(section): [_page(*spec, default=spec[0] == "overview") for spec in specs]
-        + (
-            [_page(*spec, visibility="hidden") for spec in HIDDEN_PAGES]
-            if section == "section_operations"
-            else []
-        )
-        for section, specs in SECTIONS.items()
+        + ([_page(*spec, visibility="hidden", default=spec[0] == "overview") for spec in hidden] if section == home else [])
+        for section, specs in visible.items()
+        if specs
     }
-)
+)  # fmt: skip
+
+if not WHO.may_see(page.url_path):
+    st.error(t("access_page_refused", role=t(f"access_role_{WHO.role}")), icon=":material/block:")
+    st.stop()
 
 if page.url_path == WALL_PAGE:
     filters.keep_filters()
@@ -102,6 +154,9 @@ st.html(
 )
 
 with st.sidebar:
+    if WHO.user:
+        st.caption(t("access_signed_in", user=WHO.user, role=t(f"access_role_{WHO.role}")))
+        st.button(t("access_logout"), key="access_logout", on_click=st.logout, icon=":material/logout:")
     st.segmented_control(
         t("language"),
         options=list(LANG_NAMES),

@@ -349,10 +349,13 @@ def _start_dashboards(settings: Settings, port: int) -> subprocess.Popen:
         "SHOPKEEP_SERVE_PATH": str(settings.serve_path),
         "SHOPKEEP_OPS_PATH": str(settings.ops_path),
     }
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(REPO / "dashboards" / "app.py"),
-        "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
+    options = ["--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    if settings.dashboards_login:
+        # behind a login ([access]): the dashboards' own launcher hands Streamlit the login's secrets from the
+        # environment in a private file it deletes on exit (dashboards/serve.py; a subprocess, not an import)
+        env["SHOPKEEP_CONFIG"] = str(settings.config_path)
+        return subprocess.Popen([sys.executable, "-m", "dashboards.serve", *options], env=env, cwd=REPO)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboards" / "app.py"), *options]
     return subprocess.Popen(cmd, env=env, cwd=REPO)
 
 

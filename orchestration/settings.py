@@ -189,6 +189,8 @@ class Settings:
     suppliers: tuple[Supplier, ...] = ()
     alerts: Alerts | None = None
     """None: no [alerts] section; alerts are logged, nothing is sent."""
+    dashboards_login: bool = False
+    """True: an [access] section; the dashboards start through `python -m dashboards.serve` (login and roles)."""
 
     @property
     def enabled_shops(self) -> tuple[Shop, ...]:
@@ -488,6 +490,7 @@ class _ConfigFile(_Section):
     stock_sync: _StockSyncSection = _StockSyncSection()
     suppliers: list[_SupplierSection] = []
     alerts: _AlertsSection | None = None
+    access: dict[str, Any] | None = None  # the dashboards' login: checked by dashboards/access.py, which reads it
 
 
 # -- one line per mistake --------------------------------------------------------------------------------------
@@ -815,4 +818,5 @@ def load_settings(path: Path | None = None) -> Settings:
             for x in config.suppliers
         ),  # fmt: skip
         alerts=_alerts(config.alerts),
+        dashboards_login=config.access is not None,
     )

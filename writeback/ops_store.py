@@ -41,7 +41,7 @@ import pandas as pd
 
 Status = Literal["approved", "edited", "rejected"]
 STATUSES: tuple[Status, ...] = ("approved", "edited", "rejected")
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 SCHEMA = f"""
 create table if not exists po_decisions (
@@ -56,6 +56,7 @@ create table if not exists po_decisions (
     decided_at text not null,          -- UTC, ISO 8601
     snapshot_version text,             -- published_at of the serve.duckdb snapshot shown (ISO 8601, UTC)
     note text,
+    decided_by text,                   -- who decided: the logged-in user's e-mail (null: open dashboards, before v8)
     check ((status = 'rejected' and approved_qty is null) or (status <> 'rejected' and approved_qty > 0))
 );
 create index if not exists po_decisions_line on po_decisions (draft_id, sku, decision_id);
@@ -232,6 +233,7 @@ DECISION_COLUMNS = [
     "decided_at",
     "snapshot_version",
     "note",
+    "decided_by",
 ]
 
 
@@ -256,6 +258,7 @@ class Decision:
     as_of_date: str | None = None
     snapshot_version: str | None = None
     note: str | None = None
+    decided_by: str | None = None  # the logged-in user's e-mail (dashboards/writes.py); None on open dashboards
 
 
 def decide(
@@ -288,8 +291,11 @@ def decide(
                     snapshot_version, note)  # fmt: skip
 
 
-ADDED_COLUMNS = {"stock_pushes": {"sold_since_pull": "integer", "in_flight_qty": "integer"}}
-"""Columns added to a table after a store was first made (version 5): an older store gets them on first use."""
+ADDED_COLUMNS = {
+    "stock_pushes": {"sold_since_pull": "integer", "in_flight_qty": "integer"},  # version 5
+    "po_decisions": {"decided_by": "text"},  # version 8
+}
+"""Columns added to a table after a store was first made: an older store gets them on first use."""
 
 
 def _add_columns(con: sqlite3.Connection) -> None:
@@ -371,8 +377,8 @@ def record(
                 )
         cursor = con.execute(
             """insert into po_decisions (draft_id, sku, supplier_id, as_of_date, suggested_qty, approved_qty,
-                   status, decided_at, snapshot_version, note)
-               values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   status, decided_at, snapshot_version, note, decided_by)
+               values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 decision.draft_id,
                 decision.sku,
@@ -384,6 +390,7 @@ def record(
                 stamp,
                 decision.snapshot_version,
                 decision.note,
+                decision.decided_by,
             ),
         )
         return int(cursor.lastrowid or 0)

@@ -12,14 +12,16 @@ show. Dates, categories and warehouses do not apply.
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import streamlit as st
 
-from dashboards import filters, labels
+from dashboards import access, filters, labels
 from dashboards.format import integer, local_timestamp, money_format, percent
 from dashboards.i18n import STRINGS, t
 from dashboards.queries import core, data_quality
-from dashboards.settings import DISPLAY_TIMEZONE
+from dashboards.settings import DISPLAY_TIMEZONE, SettingsError, ops_path, serve_path
 from dashboards.tables import data_table
 
 sel = filters.current()
@@ -417,3 +419,47 @@ else:
             "last_sold_on": st.column_config.DateColumn(t("data_status_last_sold"), format="YYYY-MM-DD"),
         },
     )  # fmt: skip
+
+# -- access and configuration: admins only, when the dashboards are behind a login ([access]) --------------------
+WHO = access.current()
+if not WHO.open and WHO.can(access.SEE_CONFIG):
+    config = access.access_config()
+    with st.expander(t("access_config_title")):
+        st.caption(t("access_config_caption"))
+
+        def _env(name: str | None) -> str:
+            if not name:
+                return "—"
+            return t("access_env_set" if os.environ.get(name) else "access_env_missing", name=name)
+
+        def _path(where) -> str:
+            try:
+                return str(where())
+            except SettingsError as exc:
+                return str(exc)
+
+        settings = [
+            ("config", str(config.config_file)),
+            ("serve_path", _path(serve_path)),
+            ("ops_path", _path(ops_path)),
+            ("server_metadata_url", config.server_metadata_url),
+            ("client_id", config.client_id),
+            ("redirect_uri", config.redirect_uri),
+            ("roles_claim", config.roles_claim or "—"),
+            ("client_secret_env", _env(config.client_secret_env)),
+            ("cookie_secret_env", _env(config.cookie_secret_env)),
+            ("kiosk_token_env", _env(config.kiosk_token_env)),
+        ]
+        st.dataframe(
+            pd.DataFrame(settings, columns=[t("access_config_setting"), t("access_config_value")]),
+            hide_index=True,
+            key="data_status_access_settings",
+        )
+        st.dataframe(
+            pd.DataFrame(
+                [(email, t(f"access_role_{role}")) for email, role in sorted(config.users.items())],
+                columns=[t("access_user"), t("access_role")],
+            ),
+            hide_index=True,
+            key="data_status_access_users",
+        )

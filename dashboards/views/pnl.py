@@ -19,7 +19,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from dashboards import filters, notices
+from dashboards import access, filters, notices, writes
 from dashboards.format import local_timestamp, money, money_format, percent
 from dashboards.i18n import t
 from dashboards.queries import core, finance, serving
@@ -148,27 +148,28 @@ following = (latest.replace(day=28) + timedelta(days=4)).replace(
     day=1
 )  # targets are often set for next month
 months = sorted(set(pnl["month"]) | {following}, reverse=True)
-with st.form("pnl_target_form", clear_on_submit=False, border=True):
-    shop_col, month_col = st.columns(2)
-    shop_id = shop_col.selectbox(t("sku_margin_shop"), list(names), format_func=lambda s: names.get(s, s),
-                                 key="pnl_target_shop")  # fmt: skip
-    month = month_col.selectbox(t("sku_margin_month"), months, format_func=lambda m: m.strftime("%Y-%m"),
-                                key="pnl_target_month")  # fmt: skip
-    revenue_col, margin_col = st.columns(2)
-    revenue = revenue_col.text_input(t("pnl_revenue_target"), key="pnl_target_revenue",
-                                     placeholder=t("pnl_target_placeholder"))  # fmt: skip
-    contribution = margin_col.text_input(t("pnl_contribution_target"), key="pnl_target_contribution",
+if access.current().can(access.SET_TARGETS):
+    with st.form("pnl_target_form", clear_on_submit=False, border=True):
+        shop_col, month_col = st.columns(2)
+        shop_id = shop_col.selectbox(t("sku_margin_shop"), list(names), format_func=lambda s: names.get(s, s),
+                                     key="pnl_target_shop")  # fmt: skip
+        month = month_col.selectbox(t("sku_margin_month"), months, format_func=lambda m: m.strftime("%Y-%m"),
+                                    key="pnl_target_month")  # fmt: skip
+        revenue_col, margin_col = st.columns(2)
+        revenue = revenue_col.text_input(t("pnl_revenue_target"), key="pnl_target_revenue",
                                          placeholder=t("pnl_target_placeholder"))  # fmt: skip
-    note = st.text_input(t("pnl_target_note"), key="pnl_target_note")
-    if st.form_submit_button(t("pnl_target_save"), type="primary"):
-        try:
-            ops.set_target(store, shop_id=shop_id, month=month, net_revenue_target=revenue,
-                           contribution_target=contribution, note=note)  # fmt: skip
-            st.session_state[FLASH_KEY] = ("success", t("pnl_target_saved", shop=names.get(shop_id, shop_id),
-                                                        month=month.strftime("%Y-%m")))  # fmt: skip
-        except ops.OpsStoreError as exc:
-            st.session_state[FLASH_KEY] = ("error", t("pnl_target_invalid", error=exc))
-        st.rerun()
+        contribution = margin_col.text_input(t("pnl_contribution_target"), key="pnl_target_contribution",
+                                             placeholder=t("pnl_target_placeholder"))  # fmt: skip
+        note = st.text_input(t("pnl_target_note"), key="pnl_target_note")
+        if st.form_submit_button(t("pnl_target_save"), type="primary"):
+            try:
+                writes.set_target(store, shop_id=shop_id, month=month, net_revenue_target=revenue,
+                                  contribution_target=contribution, note=note)  # fmt: skip
+                st.session_state[FLASH_KEY] = ("success", t("pnl_target_saved", shop=names.get(shop_id, shop_id),
+                                                            month=month.strftime("%Y-%m")))  # fmt: skip
+            except (ops.OpsStoreError, access.AccessDenied) as exc:
+                st.session_state[FLASH_KEY] = ("error", t("pnl_target_invalid", error=exc))
+            st.rerun()
 
 try:
     saved = ops.current_targets(store)

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 import pandas as pd
 import streamlit as st
 
+from dashboards import access, filters, labels, notices, writes
 from dashboards import columns as columns_shared
-from dashboards import filters, labels, notices
 from dashboards.figures.stock import demand_history_forecast
 from dashboards.format import integer, local_date, local_timestamp, money, money_format, percent
 from dashboards.i18n import t
@@ -83,7 +83,10 @@ def _decide(line: dict, reject: bool) -> None:
             note=st.session_state.get(f"replenishment_note__{key}"),
         )
         seen = line.get("decision_id")
-        ops.record(store, decision, seen=None if pd.isna(seen) else int(seen))
+        writes.decide_po(store, decision, seen=None if pd.isna(seen) else int(seen))
+    except access.AccessDenied as exc:
+        st.session_state[FLASH_KEY] = ("error", t("access_refused", error=exc))
+        return
     except ops.OpsStoreError as exc:
         st.session_state[FLASH_KEY] = ("error", t("replenishment_invalid", error=exc))
         return
@@ -120,7 +123,7 @@ if not late.empty:
 
 decisions = _decisions()
 merged = lines.merge(
-    decisions[["draft_id", "sku", "decision_id", "status", "approved_qty", "decided_at", "note"]],
+    decisions[["draft_id", "sku", "decision_id", "status", "approved_qty", "decided_at", "decided_by", "note"]],
     on=["draft_id", "sku"],
     how="left",
 )
@@ -194,7 +197,7 @@ if supplier is not None:
         rows.assign(model_name=rows["model_name"].map(labels.model))[
             ["sku", "product_name", "decision", "quantity", "approved_qty", "unit_price_cny", "line_value_cny",
              "moq", "pack_size", "stockout_date", "days_to_stockout", "available", "on_order", "overdue_quantity",
-             "reorder_point", "model_name", "wape", "decided_at", "note"]
+             "reorder_point", "model_name", "wape", "decided_at", "decided_by", "note"]
         ],
         key="replenishment_lines",
         filename=f"purchase_order_draft_{supplier}",
@@ -217,12 +220,15 @@ if supplier is not None:
             "decision": st.column_config.TextColumn(t("replenishment_decision")),
             "approved_qty": st.column_config.NumberColumn(t("replenishment_approved_qty"), format="%,d"),
             "decided_at": st.column_config.TextColumn(t("replenishment_decided_at")),
+            "decided_by": st.column_config.TextColumn(t("replenishment_decided_by")),
             "note": st.column_config.TextColumn(t("replenishment_note")),
         },
     )  # fmt: skip
 
-    st.subheader(t("replenishment_decide_title"))
-    for line in rows.to_dict("records"):
+    may_decide = access.current().can(access.DECIDE_PO)
+    if may_decide:
+        st.subheader(t("replenishment_decide_title"))
+    for line in rows.to_dict("records") if may_decide else []:
         key = line["draft_line_id"]
         decided = pd.notna(line["status"])
         name, qty, note, actions = st.columns([3, 1.3, 2, 2], vertical_alignment="bottom")

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
-from dashboards import filters, notices
+from dashboards import access, filters, notices, writes
 from dashboards.format import integer, local_timestamp
 from dashboards.i18n import t
 from dashboards.queries import inventory, serving
@@ -87,8 +87,12 @@ def _why(row: pd.Series) -> str:
     return text + (t("stock_sync_why_locked", locked=row["locked"]) if row["locked"] else "")
 
 
+WHO = access.current()  # with [access], who acts is the logged-in user; open dashboards ask for a name
+MAY_PUSH, MAY_EDIT = WHO.can(access.PUSH_STOCK), WHO.can(access.EDIT_STOCK)
+
+
 def _by() -> str:
-    return str(st.session_state.get(BY_KEY) or "").strip()
+    return WHO.user or str(st.session_state.get(BY_KEY) or "").strip()
 
 
 # ------------------------------------------------------------------------------------------------- the plan
@@ -142,22 +146,29 @@ else:
 def _request_push() -> None:
     """Button callback: ask Dagster to push the plan of this snapshot (to the selected shops, or every shop)."""
     try:
-        request_id = store.request_push(store_path, _by(), snapshot, sorted(sel.shop_ids) or None)
+        request_id = writes.request_push(store_path, _by(), snapshot, sorted(sel.shop_ids) or None)
         st.session_state[FLASH_KEY] = ("ok", t("stock_sync_requested", request_id=request_id))
+    except access.AccessDenied as exc:
+        st.session_state[FLASH_KEY] = ("error", t("access_refused", error=exc))
     except OpsStoreError as exc:
         st.session_state[FLASH_KEY] = ("error", str(exc))
 
 
-left, right = st.columns([1, 2], vertical_alignment="bottom")
-left.text_input(t("stock_sync_by"), key=BY_KEY, help=t("stock_sync_by_help"), max_chars=40)
-right.button(
-    t("stock_sync_push", n=integer(to_push)),
-    key="stock_sync_push",
-    type="primary",
-    disabled=to_push == 0 or not _by(),
-    on_click=_request_push,
-    help=t("stock_sync_push_help"),
-)
+if MAY_PUSH or (MAY_EDIT and not WHO.user):
+    left, right = st.columns([1, 2], vertical_alignment="bottom")
+    if WHO.user:
+        left.caption(t("access_acting_as", user=WHO.user))
+    else:
+        left.text_input(t("stock_sync_by"), key=BY_KEY, help=t("stock_sync_by_help"), max_chars=40)
+    if MAY_PUSH:
+        right.button(
+            t("stock_sync_push", n=integer(to_push)),
+            key="stock_sync_push",
+            type="primary",
+            disabled=to_push == 0 or not _by(),
+            on_click=_request_push,
+            help=t("stock_sync_push_help"),
+        )
 
 requests = store.push_requests(store_path, limit=10)
 if not requests.empty:
@@ -328,107 +339,112 @@ def _forget_seen(kind: str, name: str) -> None:
 
 
 by_name = {rule.name: rule for rule in rules}
-with st.expander(t("stock_sync_rule_editor")):
-    # labels computed here, in the session's language (a format_func calling t() later would not know it)
-    rule_labels = {NEW: t("stock_sync_new_rule"), **{n: n for n in by_name}}
-    picked = st.selectbox(
-        t("stock_sync_rule_pick"), [NEW, *sorted(by_name)], key="stock_sync_rule_pick",
-        format_func=rule_labels.__getitem__,
-    )  # fmt: skip
-    base = by_name.get(picked, Rule(name=""))
-    stored_version = base.version if picked in stored_names else 0
-    seen = _seen_version("rule", picked, stored_version)
-    with st.form("stock_sync_rule_form"):
-        name = st.text_input(
-            t("stock_sync_rule"), value=base.name, disabled=picked != NEW, key="stock_sync_rule_name"
-        )
-        c1, c2, c3, c4 = st.columns(4)
-        priority = c1.number_input(
-            t("stock_sync_priority"), value=base.priority, step=1, key="stock_sync_rule_priority"
-        )
-        percent = c2.number_input(
-            t("stock_sync_percent"),
-            value=float(base.percent),
-            min_value=0.0,
-            step=5.0,
-            key="stock_sync_rule_percent",
-        )
-        plus = c3.number_input(t("stock_sync_plus"), value=base.plus, step=1)
-        share = c4.number_input(t("stock_sync_share"), value=base.share, min_value=1, step=1)
-        c1, c2, c3 = st.columns(3)
-        minimum = c1.number_input(t("stock_sync_minimum"), value=base.minimum, min_value=0, step=1)
-        maximum = c2.number_input(
-            t("stock_sync_maximum"),
-            value=base.maximum,
-            min_value=0,
-            step=1,
-            help=t("stock_sync_maximum_help"),
-        )
-        below = c3.selectbox(
-            t("stock_sync_below"), ["delist", "minimum"], index=["delist", "minimum"].index(base.below_minimum),
-            format_func={b: t(f"stock_sync_below_{b}") for b in ("delist", "minimum")}.__getitem__,
+if MAY_EDIT:  # the editors: managers and admins (dashboards/writes.py refuses the others)
+    with st.expander(t("stock_sync_rule_editor")):
+        # labels computed here, in the session's language (a format_func calling t() later would not know it)
+        rule_labels = {NEW: t("stock_sync_new_rule"), **{n: n for n in by_name}}
+        picked = st.selectbox(
+            t("stock_sync_rule_pick"), [NEW, *sorted(by_name)], key="stock_sync_rule_pick",
+            format_func=rule_labels.__getitem__,
         )  # fmt: skip
-        rule_shops = st.multiselect(
-            t("stock_sync_shop"),
-            shops,
-            default=[s for s in base.shops if s in shops],
-            help=t("stock_sync_any_help"),
-            key="stock_sync_rule_shops",
-        )
-        categories = st.text_input(
-            t("stock_sync_categories"), value="" if ALL in base.categories else ", ".join(base.categories),
-            help=t("stock_sync_any_help"),
-        )  # fmt: skip
-        skus = st.text_input(t("stock_sync_skus"), value=", ".join(base.skus), help=t("stock_sync_skus_help"))
-        warehouses = st.multiselect(
-            t("stock_sync_warehouses"), inventory.warehouses(sel.path, sel.version),
-            default=[w for w in base.warehouses if w != ALL], help=t("stock_sync_any_help"),
-        )  # fmt: skip
-        c1, c2 = st.columns(2)
-        quantity_labels = {q: t(f"stock_sync_q_{q}") for q in QUANTITIES}
-        add = c1.multiselect(t("stock_sync_add"), list(QUANTITIES), default=list(base.add),
-                             format_func=quantity_labels.__getitem__)  # fmt: skip
-        subtract = c2.multiselect(t("stock_sync_subtract"), list(QUANTITIES), default=list(base.subtract),
-                                  format_func=quantity_labels.__getitem__)  # fmt: skip
-        overallocate = st.checkbox(t("stock_sync_overallocate"), value=base.overallocate,
-                                   help=t("stock_sync_overallocate_help"))  # fmt: skip
-        note = st.text_input(t("stock_sync_note"))
-        saved = st.form_submit_button(t("stock_sync_save_rule"), type="primary", key="stock_sync_save_rule")
-    if saved:
-
-        def _split(text: str) -> list[str]:
-            return [part.strip() for part in text.replace("，", ",").split(",") if part.strip()]
-
-        definition = {
-            "name": (name or "").strip(), "priority": int(priority), "percent": str(percent), "plus": int(plus),
-            "share": int(share), "minimum": int(minimum), "below_minimum": below,
-            "shops": rule_shops or [ALL], "categories": _split(categories) or [ALL], "skus": _split(skus),
-            "warehouses": warehouses or [ALL], "add": add, "subtract": subtract, "overallocate": overallocate,
-        }  # fmt: skip
-        if maximum is not None:
-            definition["maximum"] = int(maximum)
-        try:
-            if not _by():
-                raise OpsStoreError(t("stock_sync_by_needed"))
-            key = definition["name"]
-            if picked == NEW and key in by_name:
-                raise OpsStoreError(t("stock_sync_rule_exists", name=key))
-            # a new rule starts from no version: one someone else created meanwhile under its name is refused
-            rule = store.save_rule(
-                store_path, definition, _by(), seen if picked != NEW else 0, note=note or None
+        base = by_name.get(picked, Rule(name=""))
+        stored_version = base.version if picked in stored_names else 0
+        seen = _seen_version("rule", picked, stored_version)
+        with st.form("stock_sync_rule_form"):
+            name = st.text_input(
+                t("stock_sync_rule"), value=base.name, disabled=picked != NEW, key="stock_sync_rule_name"
             )
-            _after_save(
-                "rule",
-                rule.name,
-                rule.version,
-                t("stock_sync_rule_saved", name=rule.name, version=rule.version),
+            c1, c2, c3, c4 = st.columns(4)
+            priority = c1.number_input(
+                t("stock_sync_priority"), value=base.priority, step=1, key="stock_sync_rule_priority"
             )
-            st.rerun()
-        except store.StaleEdit as exc:
-            _forget_seen("rule", picked)
-            st.error(t("stock_sync_stale", error=exc))
-        except (RuleError, OpsStoreError) as exc:
-            st.error(str(exc))
+            percent = c2.number_input(
+                t("stock_sync_percent"),
+                value=float(base.percent),
+                min_value=0.0,
+                step=5.0,
+                key="stock_sync_rule_percent",
+            )
+            plus = c3.number_input(t("stock_sync_plus"), value=base.plus, step=1)
+            share = c4.number_input(t("stock_sync_share"), value=base.share, min_value=1, step=1)
+            c1, c2, c3 = st.columns(3)
+            minimum = c1.number_input(t("stock_sync_minimum"), value=base.minimum, min_value=0, step=1)
+            maximum = c2.number_input(
+                t("stock_sync_maximum"),
+                value=base.maximum,
+                min_value=0,
+                step=1,
+                help=t("stock_sync_maximum_help"),
+            )
+            below = c3.selectbox(
+                t("stock_sync_below"), ["delist", "minimum"], index=["delist", "minimum"].index(base.below_minimum),
+                format_func={b: t(f"stock_sync_below_{b}") for b in ("delist", "minimum")}.__getitem__,
+            )  # fmt: skip
+            rule_shops = st.multiselect(
+                t("stock_sync_shop"),
+                shops,
+                default=[s for s in base.shops if s in shops],
+                help=t("stock_sync_any_help"),
+                key="stock_sync_rule_shops",
+            )
+            categories = st.text_input(
+                t("stock_sync_categories"), value="" if ALL in base.categories else ", ".join(base.categories),
+                help=t("stock_sync_any_help"),
+            )  # fmt: skip
+            skus = st.text_input(
+                t("stock_sync_skus"), value=", ".join(base.skus), help=t("stock_sync_skus_help")
+            )
+            warehouses = st.multiselect(
+                t("stock_sync_warehouses"), inventory.warehouses(sel.path, sel.version),
+                default=[w for w in base.warehouses if w != ALL], help=t("stock_sync_any_help"),
+            )  # fmt: skip
+            c1, c2 = st.columns(2)
+            quantity_labels = {q: t(f"stock_sync_q_{q}") for q in QUANTITIES}
+            add = c1.multiselect(t("stock_sync_add"), list(QUANTITIES), default=list(base.add),
+                                 format_func=quantity_labels.__getitem__)  # fmt: skip
+            subtract = c2.multiselect(t("stock_sync_subtract"), list(QUANTITIES), default=list(base.subtract),
+                                      format_func=quantity_labels.__getitem__)  # fmt: skip
+            overallocate = st.checkbox(t("stock_sync_overallocate"), value=base.overallocate,
+                                       help=t("stock_sync_overallocate_help"))  # fmt: skip
+            note = st.text_input(t("stock_sync_note"))
+            saved = st.form_submit_button(
+                t("stock_sync_save_rule"), type="primary", key="stock_sync_save_rule"
+            )
+        if saved:
+
+            def _split(text: str) -> list[str]:
+                return [part.strip() for part in text.replace("，", ",").split(",") if part.strip()]
+
+            definition = {
+                "name": (name or "").strip(), "priority": int(priority), "percent": str(percent), "plus": int(plus),
+                "share": int(share), "minimum": int(minimum), "below_minimum": below,
+                "shops": rule_shops or [ALL], "categories": _split(categories) or [ALL], "skus": _split(skus),
+                "warehouses": warehouses or [ALL], "add": add, "subtract": subtract, "overallocate": overallocate,
+            }  # fmt: skip
+            if maximum is not None:
+                definition["maximum"] = int(maximum)
+            try:
+                if not _by():
+                    raise OpsStoreError(t("stock_sync_by_needed"))
+                key = definition["name"]
+                if picked == NEW and key in by_name:
+                    raise OpsStoreError(t("stock_sync_rule_exists", name=key))
+                # a new rule starts from no version: one someone else created meanwhile under its name is refused
+                rule = writes.save_rule(
+                    store_path, definition, _by(), seen if picked != NEW else 0, note=note or None
+                )
+                _after_save(
+                    "rule",
+                    rule.name,
+                    rule.version,
+                    t("stock_sync_rule_saved", name=rule.name, version=rule.version),
+                )
+                st.rerun()
+            except store.StaleEdit as exc:
+                _forget_seen("rule", picked)
+                st.error(t("stock_sync_stale", error=exc))
+            except (RuleError, OpsStoreError, access.AccessDenied) as exc:
+                st.error(str(exc))
 
 # ------------------------------------------------------------------------------------------------ the locks
 st.subheader(t("stock_sync_locks_title"))
@@ -468,51 +484,54 @@ else:
     )
 
 locks_by_id: dict[str, Lock] = {lock.lock_id: lock for lock in locks}
-with st.expander(t("stock_sync_lock_editor")):
-    lock_labels = {NEW: t("stock_sync_new_lock"), **{n: n for n in locks_by_id}}
-    picked_lock = st.selectbox(
-        t("stock_sync_lock_pick"), [NEW, *sorted(locks_by_id)], key="stock_sync_lock_pick",
-        format_func=lock_labels.__getitem__,
-    )  # fmt: skip
-    current = locks_by_id.get(picked_lock)
-    seen_lock = _seen_version("lock", picked_lock, current.version if current else 0)
-    local = ZoneInfo(DISPLAY_TIMEZONE)
-    default_until = (current.until if current else now + timedelta(hours=3)).astimezone(local)
-    with st.form("stock_sync_lock_form"):
-        c1, c2, c3 = st.columns(3)
-        lock_sku = c1.text_input(
-            t("stock_sync_sku"), value=current.sku if current else "", key="stock_sync_lock_sku"
-        )
-        lock_shop = c2.selectbox(
-            t("stock_sync_shop"), shops, key="stock_sync_lock_shop",
-            index=shops.index(current.shop_id) if current and current.shop_id in shops else 0,
+if MAY_EDIT:  # the editors: managers and admins (dashboards/writes.py refuses the others)
+    with st.expander(t("stock_sync_lock_editor")):
+        lock_labels = {NEW: t("stock_sync_new_lock"), **{n: n for n in locks_by_id}}
+        picked_lock = st.selectbox(
+            t("stock_sync_lock_pick"), [NEW, *sorted(locks_by_id)], key="stock_sync_lock_pick",
+            format_func=lock_labels.__getitem__,
         )  # fmt: skip
-        units = c3.number_input(t("stock_sync_lock_units"), value=current.quantity if current else 1, min_value=0,
-                                step=1, help=t("stock_sync_lock_units_help"), key="stock_sync_lock_units")  # fmt: skip
-        c1, c2 = st.columns(2)
-        until_day = c1.date_input(t("stock_sync_lock_until_day"), value=default_until.date())
-        until_time = c2.time_input(
-            t("stock_sync_lock_until_time", tz=DISPLAY_TIMEZONE), value=default_until.time()
-        )
-        lock_note = st.text_input(t("stock_sync_note"), value=current.note if current else "")
-        saved_lock = st.form_submit_button(
-            t("stock_sync_save_lock"), type="primary", key="stock_sync_save_lock"
-        )
-    if saved_lock:
-        try:
-            if not _by():
-                raise OpsStoreError(t("stock_sync_by_needed"))
-            sku = lock_sku.strip()
-            lock_id = picked_lock if current else f"{lock_shop}-{sku}-{now:%Y%m%d%H%M}"
-            until = datetime.combine(until_day, until_time, tzinfo=local)
-            if until <= now and int(units) > 0:
-                raise OpsStoreError(t("stock_sync_lock_in_past"))
-            lock = store.save_lock(store_path, lock_id, sku, lock_shop, int(units), until, _by(),
-                                   seen_lock if current else 0, note=lock_note or None)  # fmt: skip
-            _after_save("lock", lock.lock_id, lock.version, t("stock_sync_lock_saved", lock_id=lock.lock_id))
-            st.rerun()
-        except store.StaleEdit as exc:
-            _forget_seen("lock", picked_lock)
-            st.error(t("stock_sync_stale", error=exc))
-        except OpsStoreError as exc:
-            st.error(str(exc))
+        current = locks_by_id.get(picked_lock)
+        seen_lock = _seen_version("lock", picked_lock, current.version if current else 0)
+        local = ZoneInfo(DISPLAY_TIMEZONE)
+        default_until = (current.until if current else now + timedelta(hours=3)).astimezone(local)
+        with st.form("stock_sync_lock_form"):
+            c1, c2, c3 = st.columns(3)
+            lock_sku = c1.text_input(
+                t("stock_sync_sku"), value=current.sku if current else "", key="stock_sync_lock_sku"
+            )
+            lock_shop = c2.selectbox(
+                t("stock_sync_shop"), shops, key="stock_sync_lock_shop",
+                index=shops.index(current.shop_id) if current and current.shop_id in shops else 0,
+            )  # fmt: skip
+            units = c3.number_input(t("stock_sync_lock_units"), value=current.quantity if current else 1, min_value=0,
+                                    step=1, help=t("stock_sync_lock_units_help"), key="stock_sync_lock_units")  # fmt: skip
+            c1, c2 = st.columns(2)
+            until_day = c1.date_input(t("stock_sync_lock_until_day"), value=default_until.date())
+            until_time = c2.time_input(
+                t("stock_sync_lock_until_time", tz=DISPLAY_TIMEZONE), value=default_until.time()
+            )
+            lock_note = st.text_input(t("stock_sync_note"), value=current.note if current else "")
+            saved_lock = st.form_submit_button(
+                t("stock_sync_save_lock"), type="primary", key="stock_sync_save_lock"
+            )
+        if saved_lock:
+            try:
+                if not _by():
+                    raise OpsStoreError(t("stock_sync_by_needed"))
+                sku = lock_sku.strip()
+                lock_id = picked_lock if current else f"{lock_shop}-{sku}-{now:%Y%m%d%H%M}"
+                until = datetime.combine(until_day, until_time, tzinfo=local)
+                if until <= now and int(units) > 0:
+                    raise OpsStoreError(t("stock_sync_lock_in_past"))
+                lock = writes.save_lock(store_path, lock_id, sku, lock_shop, int(units), until, _by(),
+                                        seen_lock if current else 0, note=lock_note or None)  # fmt: skip
+                _after_save(
+                    "lock", lock.lock_id, lock.version, t("stock_sync_lock_saved", lock_id=lock.lock_id)
+                )
+                st.rerun()
+            except store.StaleEdit as exc:
+                _forget_seen("lock", picked_lock)
+                st.error(t("stock_sync_stale", error=exc))
+            except (OpsStoreError, access.AccessDenied) as exc:
+                st.error(str(exc))
