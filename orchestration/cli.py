@@ -232,7 +232,7 @@ def run_materialize(
         ("ingest", "key:raw_*/*"),
         ("transform (dbt build)", "key:staging/* or key:intermediate/* or key:marts/* or key:seeds/*"),
         ("publish", "key:serve/*"),
-        ("stock sync", "key:writeback/*"),
+        ("writeback (stock sync, alerts)", "key:writeback/*"),
     ]
     job = defs.resolve_implicit_global_asset_job_def()
     for label, selection in stages:

@@ -103,8 +103,17 @@ def serve(config_path: Path) -> None:
     if history and config.get("files", {}).get("directory"):
         # what a seller exported before the platforms' online history ran out (a day of overlap: the API wins)
         before = today - timedelta(days=min(history) - 2)
-        exports = write_history_exports(world, (base / config["files"]["directory"]).resolve(), before=before)
-        print(f"wrote {len(exports)} platform export files with the history before {before}", flush=True)
+        folder = (base / config["files"]["directory"]).resolve()
+        # the marker lives beside the world, not in the folder the importer reads
+        marker = data_dir / "exports_written_with.json"
+        wanted = json.dumps({"world": (data_dir / "world" / "generated_with.json").read_text(), "before": str(before),
+                             "folder": str(folder)})  # fmt: skip
+        if marker.is_file() and marker.read_text() == wanted and any(folder.glob("*__orders.*")):
+            print(f"reusing the platform export files with the history before {before}", flush=True)
+        else:
+            exports = write_history_exports(world, folder, before=before)
+            marker.write_text(wanted)
+            print(f"wrote {len(exports)} platform export files with the history before {before}", flush=True)
     for s in servers:
         print(f"{s.name} on {s.url}", flush=True)
     print("READY", flush=True)
