@@ -41,6 +41,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from sandbox.records import fault_endpoint
+
 NAMESPACE = "com.alibaba.trade"
 MAX_SKEW_MS = 300_000
 CST = timezone(timedelta(hours=8))
@@ -275,17 +277,11 @@ def create_app(
                 {"orders": [_view(o)["result"] for o in state.orders], "calls": list(state.calls)}
             )
 
-    async def fail(request: Request) -> JSONResponse:
-        payload = await request.json()
-        with state.lock:
-            state.faults += [payload["mode"]] * int(payload.get("times", 1))
-        return JSONResponse({"ok": True})
-
     app = Starlette(
         routes=[
             Route("/openapi/param2/1/" + NAMESPACE + "/{api}/{app_key}", gateway, methods=["POST"]),
             Route("/_sandbox/orders", list_orders, methods=["GET"]),
-            Route("/_sandbox/fail", fail, methods=["POST"]),
+            Route("/_sandbox/fail", fault_endpoint(state), methods=["POST"]),
         ]
     )
     app.state.sandbox = state

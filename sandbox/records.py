@@ -221,3 +221,18 @@ class OrderIndex(Generic[Order]):
             self._index = ([k for k, _ in rows], [o for _, o in rows])
             self._events_seen = seen
         return self._index
+
+
+def fault_endpoint(state):
+    """`POST /_sandbox/fail {"mode": ..., "times": n}` (test-only, no auth): the next `n` orders a sender sends meet
+    the fault `mode` (each server says which it knows); `state` has a `lock` and a `faults` list."""
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+
+    async def fail(request: Request) -> JSONResponse:
+        payload = await request.json()
+        with state.lock:
+            state.faults += [payload["mode"]] * int(payload.get("times", 1))
+        return JSONResponse({"ok": True})
+
+    return fail

@@ -33,6 +33,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from sandbox.records import fault_endpoint
+
 MAX_SKEW_SECONDS = 300
 
 
@@ -142,12 +144,6 @@ def create_app(secret: str = "supplier-sandbox-secret", policy: Policy | None = 
             return JSONResponse({"orders": [held["order"] for held in state.orders.values()],
                                  "requests": list(state.received)})  # fmt: skip
 
-    async def fail(request: Request) -> JSONResponse:
-        payload = await request.json()
-        with state.lock:
-            state.faults += [payload["mode"]] * int(payload.get("times", 1))
-        return JSONResponse({"ok": True})
-
     app = Starlette(
         routes=[
             Route("/webhook/purchase-orders", receive, methods=["POST"]),
@@ -156,7 +152,7 @@ def create_app(secret: str = "supplier-sandbox-secret", policy: Policy | None = 
             Route("/suppliers/{supplier_id}/purchase-orders", receive, methods=["POST"]),
             Route("/suppliers/{supplier_id}/purchase-orders/{po_number}", lookup, methods=["GET"]),
             Route("/_sandbox/orders", list_orders, methods=["GET"]),
-            Route("/_sandbox/fail", fail, methods=["POST"]),
+            Route("/_sandbox/fail", fault_endpoint(state), methods=["POST"]),
         ]
     )
     app.state.sandbox = state

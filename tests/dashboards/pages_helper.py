@@ -51,3 +51,26 @@ def default_dates(serve: Path) -> tuple[date, date]:
 
 def month_start(day: date) -> date:
     return day.replace(day=1)
+
+
+def wait_until_healthy(server, url: str, log, seconds: float, what: str = "streamlit") -> None:
+    """Wait until the Streamlit server process `server` answers on `url`'s health check; fail with its log (the
+    open file `log`) when it exits or does not answer within `seconds`."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        if server.poll() is not None:
+            log.seek(0)
+            pytest.fail(f"{what} exited with {server.returncode}:\n{log.read()}")
+        try:
+            if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            log.seek(0)
+            pytest.fail(f"{what} did not answer on {url} within {seconds:.0f}s:\n{log.read()}")
+        time.sleep(0.25)

@@ -10,7 +10,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,6 +21,7 @@ import time_machine
 from dashboards.i18n import t
 from sandbox.oidc import User, create_app, make_provider
 from sandbox.runner import start
+from tests.dashboards.pages_helper import wait_until_healthy
 from tests.dashboards.test_browser import CHROMIUM, CHROMIUM_ARGS, IDLE, free_port, registered_pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -82,20 +82,7 @@ kiosk_token_env = "SHOPKEEP_TEST_KIOSK_TOKEN"
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"dashboards.serve exited with {server.returncode}:\n{log.read()}")
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"streamlit did not answer on {url}:\n{log.read()}")
-            time.sleep(0.25)
+        wait_until_healthy(server, url, log, 60, "dashboards.serve")
         secrets = [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("shopkeep-auth-*/secrets.toml")]
         yield {"url": url, "ops": folder / "ops.sqlite", "oidc": oidc, "secrets": secrets, "log": log}
     finally:

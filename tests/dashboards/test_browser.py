@@ -19,11 +19,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import duckdb
-import httpx
 import pytest
 
 from dashboards.filters import default_range
 from dashboards.format import money
+from tests.dashboards.pages_helper import wait_until_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -112,20 +112,7 @@ def dashboard_url(live_serve: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + STARTUP_DEADLINE_S
-        while True:
-            if server.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"streamlit exited with {server.returncode}:\n{log.read()}")
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"streamlit did not answer on {url} within {STARTUP_DEADLINE_S}s:\n{log.read()}")
-            time.sleep(0.25)
+        wait_until_healthy(server, url, log, STARTUP_DEADLINE_S)
         yield url
     finally:
         server.terminate()
