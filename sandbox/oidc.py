@@ -15,7 +15,7 @@
 - `GET /logout?post_logout_redirect_uri=…` (the `end_session_endpoint`): back to that address.
 - Test-only: `GET /_sandbox/log` lists each code exchange (client, user, whether PKCE and a nonce were used).
 
-Reads nothing from dbt_project/ and imports no product code.
+Reads no file of the warehouse's dbt project and imports no product code.
 """
 
 from __future__ import annotations
