@@ -15,8 +15,7 @@ from orchestration.schedules import (
     everything_job,
     exports_job,
     exports_sensor,
-    hourly_refresh,
-    nightly_full_refresh,
+    schedules,
 )
 from orchestration.settings import Settings, load_settings
 from orchestration.transform import dbt_resource, transform_assets
@@ -54,7 +53,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *alert_assets(settings, after=[key for a in stock_sync for key in a.keys]),
         ],
         jobs=[everything_job, *push_jobs, *lean_jobs, *po_jobs, *export_jobs],
-        schedules=[hourly_refresh, nightly_full_refresh],
+        schedules=schedules(settings),
         sensors=[
             *(stock_push_sensor(settings, job) for job in push_jobs),
             *(stock_changes_sensor(settings, job) for job in lean_jobs),

@@ -1,9 +1,10 @@
 """Schedules and the exports-folder sensor: what runs shopkeep unattended (`shopkeep daemon` starts them all).
 
 - `hourly_refresh`: pull every channel, rebuild (incremental models add only what changed) and publish, at five
-  past each hour.
-- `nightly_full_refresh`: the same at 03:15 with dbt's `--full-refresh`, so incremental models
-  (`order_line_margins`) are rebuilt from all history once a day (a cost or fee change of an old day reaches it).
+  past each hour (`[schedule] refresh_cron`).
+- `nightly_full_refresh`: the same at 03:15 (`full_refresh_cron`) with dbt's `--full-refresh`, so incremental
+  models (`order_line_margins`) are rebuilt from all history once a day (a cost or fee change of an old day
+  reaches it).
 - `exports_dropped` (with `[files]`): a file dropped into (or replaced in) the exports folder is imported and
   built within a minute: everything but the channels' API pulls (those wait for the hourly refresh).
 
@@ -25,25 +26,32 @@ from orchestration.transform import DBT_OP_NAME
 
 everything_job = dg.define_asset_job("refresh_everything", selection=dg.AssetSelection.all())
 
-hourly_refresh = dg.ScheduleDefinition(
-    name="hourly_refresh",
-    job=everything_job,
-    cron_schedule="5 * * * *",
-    execution_timezone="Asia/Shanghai",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Pull every channel, rebuild the dbt models and publish serve.duckdb, at five past each hour.",
-)
 
-nightly_full_refresh = dg.ScheduleDefinition(
-    name="nightly_full_refresh",
-    job=everything_job,
-    cron_schedule="15 3 * * *",
-    execution_timezone="Asia/Shanghai",
-    run_config={"ops": {DBT_OP_NAME: {"config": {"full_refresh": True}}}},
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Everything as hourly, with incremental models rebuilt from all history (dbt --full-refresh), "
-    "at 03:15.",
-)
+def schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
+    """`hourly_refresh` and `nightly_full_refresh`, at the times [schedule] gives (by default five past each hour
+    and 03:15, Asia/Shanghai)."""
+    when = settings.schedule
+    return [
+        dg.ScheduleDefinition(
+            name="hourly_refresh",
+            job=everything_job,
+            cron_schedule=when.refresh_cron,
+            execution_timezone=when.timezone,
+            default_status=dg.DefaultScheduleStatus.STOPPED,
+            description=f"Pull every channel, rebuild the dbt models and publish serve.duckdb ({when.refresh_cron}).",
+        ),
+        dg.ScheduleDefinition(
+            name="nightly_full_refresh",
+            job=everything_job,
+            cron_schedule=when.full_refresh_cron,
+            execution_timezone=when.timezone,
+            run_config={"ops": {DBT_OP_NAME: {"config": {"full_refresh": True}}}},
+            default_status=dg.DefaultScheduleStatus.STOPPED,
+            description="Everything as the refresh, with incremental models rebuilt from all history (dbt "
+            f"--full-refresh) ({when.full_refresh_cron}).",
+        ),
+    ]
+
 
 EXPORTS_JOB = "import_exports"
 SETTLE_SECONDS = 10

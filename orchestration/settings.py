@@ -114,6 +114,18 @@ class StockSync:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """[schedule]: when the refresh and the full refresh run (`shopkeep daemon` starts them; cron, in `timezone`)."""
+
+    refresh_cron: str = "5 * * * *"
+    """Pull every channel, build and publish: at five past each hour by default (e.g. "*/15 * * * *" during a
+    live-stream sale)."""
+    full_refresh_cron: str = "15 3 * * *"
+    """The same with dbt's --full-refresh: 03:15 by default."""
+    timezone: str = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
 class Supplier:
     """[[suppliers]]: where a supplier takes purchase orders (writeback/purchasing): its signed webhook
     (channel "webhook") or a 1688 order (channel "1688", writeback/purchasing/ali1688.py)."""
@@ -189,6 +201,7 @@ class Settings:
     suppliers: tuple[Supplier, ...] = ()
     alerts: Alerts | None = None
     """None: no [alerts] section; alerts are logged, nothing is sent."""
+    schedule: Schedule = field(default_factory=Schedule)
     dashboards_login: bool = False
     """True: an [access] section; the dashboards start through `python -m dashboards.serve` (login and roles)."""
 
@@ -454,6 +467,34 @@ class _DemoSection(_Section):
         return _iso_date(value, allow_empty=True)
 
 
+class _ScheduleSection(_Section):
+    refresh_cron: str = "5 * * * *"
+    full_refresh_cron: str = "15 3 * * *"
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("refresh_cron", "full_refresh_cron")
+    @classmethod
+    def _is_cron(cls, value: str) -> str:
+        from croniter import croniter
+
+        if not croniter.is_valid(value) or len(value.split()) != 5:
+            raise ValueError(
+                f"{value!r} is not a cron schedule of five fields (minute hour day month weekday), e.g. \"5 * * * *\""
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _is_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA timezone such as \"Asia/Shanghai\"") from None
+        return value
+
+
 class _StockSyncSection(_Section):
     safety_buffer: int = Field(0, ge=0)
     push: Literal["manual", "after_build", "continuous"] = "manual"
@@ -490,6 +531,7 @@ class _ConfigFile(_Section):
     stock_sync: _StockSyncSection = _StockSyncSection()
     suppliers: list[_SupplierSection] = []
     alerts: _AlertsSection | None = None
+    schedule: _ScheduleSection = _ScheduleSection()
     access: dict[str, Any] | None = None  # the dashboards' login: checked by dashboards/access.py, which reads it
 
 
@@ -818,5 +860,6 @@ def load_settings(path: Path | None = None) -> Settings:
             for x in config.suppliers
         ),  # fmt: skip
         alerts=_alerts(config.alerts),
+        schedule=Schedule(config.schedule.refresh_cron, config.schedule.full_refresh_cron, config.schedule.timezone),
         dashboards_login=config.access is not None,
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration.schedules import SETTLE_SECONDS, exports_job, exports_sensor, nightly_full_refresh
+from orchestration.schedules import SETTLE_SECONDS, exports_job, exports_sensor, schedules
 from orchestration.settings import load_settings
 from orchestration.transform import DBT_OP_NAME, DbtBuildConfig, dbt_build_args
 
@@ -67,9 +67,15 @@ def test_a_dropped_replaced_or_deleted_export_starts_one_import_and_a_file_being
         assert isinstance(tick(), dg.RunRequest)  # deleted: the import drops its rows
 
 
-def test_the_nightly_refresh_rebuilds_incremental_models_from_all_history():
+def test_the_nightly_refresh_rebuilds_incremental_models_from_all_history(exports):
+    defaults = load_settings(exports.parent / "shopkeep.toml")
+    hourly, nightly_full_refresh = schedules(defaults)
+    assert (hourly.cron_schedule, nightly_full_refresh.cron_schedule) == ("5 * * * *", "15 3 * * *")
+    assert hourly.execution_timezone == "Asia/Shanghai"
     with dg.DagsterInstance.ephemeral() as instance:
-        (request,) = nightly_full_refresh.evaluate_tick(dg.build_schedule_context(instance=instance)).run_requests
+        (request,) = nightly_full_refresh.evaluate_tick(
+            dg.build_schedule_context(instance=instance)
+        ).run_requests
     assert request.run_config == {"ops": {DBT_OP_NAME: {"config": {"full_refresh": True}}}}
     assert DbtBuildConfig(full_refresh=True).full_refresh
     assert "--full-refresh" in dbt_build_args(None, full_refresh=True)
@@ -86,3 +92,20 @@ def test_the_shipped_definitions_schedule_hourly_and_nightly_and_watch_the_expor
     keys = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
     assert {"raw_files/orders", "marts/daily_shop_sales", "serve/snapshot"} <= keys
     assert "raw_shopify/orders" not in keys  # the channels' pulls are the hourly refresh's
+
+
+def test_the_refresh_times_come_from_the_config_and_a_typo_is_refused_naming_the_key(exports):
+    from orchestration.settings import ConfigError
+
+    config = exports.parent / "shopkeep.toml"
+    base = config.read_text(encoding="utf-8")
+    config.write_text(base + '\n[schedule]\nrefresh_cron = "*/15 * * * *"\ntimezone = "Europe/Berlin"\n')
+    hourly, nightly = schedules(load_settings(config))
+    assert (hourly.cron_schedule, hourly.execution_timezone) == ("*/15 * * * *", "Europe/Berlin")
+    assert nightly.cron_schedule == "15 3 * * *"
+    for key, value, problem in [("refresh_cron", "every hour", "is not a cron schedule of five fields"),
+                                ("full_refresh_cron", "5 * * *", "is not a cron schedule of five fields"),
+                                ("timezone", "Shanghai", "is not an IANA timezone")]:  # fmt: skip
+        config.write_text(base + f'\n[schedule]\n{key} = "{value}"\n')
+        with pytest.raises(ConfigError, match=rf"schedule\.{key}: .*{problem}"):
+            load_settings(config)

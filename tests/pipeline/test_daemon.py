@@ -60,7 +60,7 @@ def test_the_daemon_imports_a_dropped_export_by_itself_and_stops_with_everything
     config.write_text(
         '[warehouse]\nbuild_path = "build.duckdb"\nserve_path = "serve.duckdb"\nops_path = "ops.sqlite"\n'
         'dlt_dir = "dlt"\n\n[[shops]]\nid = "tmall_flagship"\nchannel = "taobao"\nname = "天猫"\nenabled = false\n\n'
-        '[files]\ndirectory = "exports"\n',
+        '[files]\ndirectory = "exports"\n\n[schedule]\nrefresh_cron = "* * * * *"\n',  # a refresh every minute
         encoding="utf-8",
     )
     home = tmp_path / "dagster_home"
@@ -94,6 +94,13 @@ def test_the_daemon_imports_a_dropped_export_by_itself_and_stops_with_everything
 
         at = render_page(tmp_path / "serve.duckdb", "overview", monkeypatch, lang="en")
         assert tiles(at)["Orders"] != "0"
+
+        def scheduled_runs():  # the refresh the daemon's scheduler started by itself, run to its end
+            with dg.DagsterInstance.get() as instance:
+                runs = instance.get_runs(dg.RunsFilter(tags={"dagster/schedule_name": "hourly_refresh"}))
+                return [r for r in runs if r.status == dg.DagsterRunStatus.SUCCESS]
+
+        assert _wait("a scheduled refresh", scheduled_runs, 300, process, log)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
