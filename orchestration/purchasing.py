@@ -14,6 +14,7 @@ from orchestration.settings import ConfigError, Settings, Supplier
 from writeback.purchasing import orders
 from writeback.purchasing.ali1688 import Ali1688Endpoint, OfferMapError, read_offers
 from writeback.purchasing.document import Layout, document, document_path
+from writeback.purchasing.document import documents_dir as _documents_dir
 from writeback.purchasing.send import SendResult, SupplierEndpoint, send
 
 
@@ -28,8 +29,8 @@ class PurchasingRun:
 
 
 def documents_dir(settings: Settings) -> Path:
-    """Where the XLSX documents go (writeback/purchasing/document.py: document_path)."""
-    return document_path(settings.ops_path, "-").parent
+    """Where the XLSX documents go (writeback/purchasing/document.py)."""
+    return _documents_dir(settings.ops_path)
 
 
 def send_purchase_orders(settings: Settings, by: str = "shopkeep po send") -> PurchasingRun:

@@ -47,10 +47,15 @@ def _text(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
-def document_path(ops_path: Path | str, po_number: str) -> Path:
-    """Where an order's document (in its supplier's layout) is written when it is sent: purchase_orders/ beside
+def documents_dir(ops_path: Path | str) -> Path:
+    """Where the orders' documents (in their suppliers' layouts) are written when sent: purchase_orders/ beside
     the ops store."""
-    return Path(ops_path).parent / "purchase_orders" / f"{po_number}.xlsx"
+    return Path(ops_path).parent / "purchase_orders"
+
+
+def document_path(ops_path: Path | str, po_number: str) -> Path:
+    """One order's document in documents_dir."""
+    return documents_dir(ops_path) / f"{po_number}.xlsx"
 
 
 def document(order: PurchaseOrder, layout: Layout | None = None, supplier_name: str | None = None) -> bytes:

@@ -3,7 +3,7 @@
     lists the PO itself, as int_sku_on_order counts them. An own line is due the units its supplier confirmed
     (ordered, until it confirmed) on its promised date (else the expected date); it is received by the WMS's
     receipts against its PO number; a cancelled own order is left out (it was never to be delivered), a closed one
-    owes nothing more. A line is received in full on the day its receipts reach the ordered quantity.
+    (po_status closed) owes nothing more: its shortfall stays in the fill rate, its on-time is not rated. A line is received in full on the day its receipts reach the ordered quantity.
     delivery_status:
       cancelled  the PO was cancelled
       on_time    received in full on or before the expected date
@@ -31,8 +31,12 @@ own_lines as (
     select * from {{ ref('stg_ops__purchase_order_lines') }}
 ),
 
-own_received as (
-    select po_line_id, sum(quantity) as received_quantity
+line_receipts as (
+    select
+        receipts.po_line_id,
+        min(receipts.received_date) as first_received_date,
+        max(receipts.received_date) as last_received_date,
+        sum(receipts.quantity) as received_quantity
     from receipts
     group by 1
 ),
@@ -61,17 +65,12 @@ all_lines as (
         own_lines.sku,
         own_lines.ordered_date,
         coalesce(own_lines.promised_date, own_lines.expected_date),
-        case when own_lines.po_state in ('received', 'closed') then 'received' else 'open' end,
+        case own_lines.po_state when 'received' then 'received' when 'closed' then 'closed' else 'open' end,
         coalesce(own_lines.confirmed_quantity, own_lines.ordered_quantity),
-        case
-            when own_lines.po_state = 'closed'  -- closed short: nothing more is owed
-                then coalesce(own_lines.confirmed_quantity, own_lines.ordered_quantity)
-            else least(coalesce(own_received.received_quantity, 0),
-                       coalesce(own_lines.confirmed_quantity, own_lines.ordered_quantity))
-        end,
+        coalesce(line_receipts.received_quantity, 0),
         'shopkeep'
     from own_lines
-    left join own_received on own_lines.po_line_id = own_received.po_line_id
+    left join line_receipts on own_lines.po_line_id = line_receipts.po_line_id
     where own_lines.po_state in ('sent', 'confirmed', 'partially_received', 'received', 'closed')
         and own_lines.po_number not in (select po_number from purchase_orders)
 ),
@@ -92,15 +91,6 @@ cumulative as (
             partition by po_line_id order by received_at, receipt_id rows between unbounded preceding and current row
         ) as received_so_far
     from receipts
-),
-
-line_receipts as (
-    select
-        receipts.po_line_id,
-        min(receipts.received_date) as first_received_date,
-        max(receipts.received_date) as last_received_date
-    from receipts
-    group by 1
 ),
 
 lines as (
@@ -125,6 +115,7 @@ classified as (
         lines.*,
         case
             when lines.po_status = 'cancelled' then 'cancelled'
+            when lines.po_status = 'closed' and lines.open_quantity > 0 then 'received'  -- closed short: not rated
             when lines.open_quantity = 0 and lines.received_in_full_date is null then 'received'
             when lines.open_quantity = 0 and lines.received_in_full_date <= lines.expected_date then 'on_time'
             when lines.open_quantity = 0 then 'late'
@@ -150,8 +141,8 @@ final as (
         classified.po_source,
         cast(classified.ordered_quantity as integer) as ordered_quantity,
         cast(classified.received_quantity as integer) as received_quantity,
-        cast(case when classified.po_status = 'cancelled' then 0 else classified.open_quantity end as integer)
-            as open_quantity,
+        cast(case when classified.po_status in ('cancelled', 'closed') then 0 else classified.open_quantity end
+            as integer) as open_quantity,
         classified.first_received_date,
         classified.received_in_full_date,
         classified.delivery_status,
