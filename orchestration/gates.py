@@ -63,11 +63,13 @@ def _lineage(manifest_path: str, mtime: float) -> dict[str, set[str]]:
     return upstream
 
 
-def upstream_of(reads: Iterable[str], manifest_path: Path | None = None) -> set[str]:
-    """The asset keys `reads` are built from, themselves included."""
+def upstream_of(reads: Iterable[str], manifest_path: Path | None = None) -> set[str] | None:
+    """The asset keys `reads` are built from, themselves included; None without a dbt manifest to tell."""
     from orchestration.transform import dbt_project
 
     path = Path(manifest_path or dbt_project.manifest_path)
+    if not path.is_file():
+        return None
     lineage = _lineage(str(path), path.stat().st_mtime)
     keys: set[str] = set()
     for read in reads:
@@ -89,11 +91,11 @@ def blocking_failures(serve_path: Path, reads: Iterable[str], manifest_path: Pat
         ).fetchall()
     if not failed:
         return []
-    upstream = upstream_of(reads, manifest_path)
+    upstream = upstream_of(reads, manifest_path)  # no manifest: every failed check blocks (the safe side)
     return [
         f"{check} ({asset}{f', {rows} rows' if rows is not None else ''})"
         for asset, check, rows in failed
-        if asset in upstream
+        if upstream is None or asset in upstream
     ]
 
 

@@ -68,6 +68,8 @@ def test_a_failed_error_check_upstream_blocks_and_is_named_and_nothing_else_bloc
     assert blocking_failures(serve, PURCHASING_READS) == blocking_failures(serve, STOCK_SYNC_READS)
     with pytest.raises(GateClosed, match=r"stock push refused: the published build failed 1 check\(s\)"):
         require_passing(serve, STOCK_SYNC_READS, "stock push")
+    # without a dbt manifest to give the lineage, every failed ERROR check blocks (the safe side)
+    assert len(blocking_failures(serve, STOCK_SYNC_READS, manifest_path=tmp_path / "missing.json")) == 2
     assert blocking_failures(_snapshot(tmp_path / "old.duckdb", []), STOCK_SYNC_READS) == []
     with duckdb.connect(str(tmp_path / "bare.duckdb")) as con:  # published without check results
         con.execute("create schema marts")
