@@ -8,6 +8,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.alerts import alert_assets, run_failure_alert_sensor
+from orchestration.history import history_assets, history_sensor, rebuild_job
 from orchestration.ingest import channel_specs, ingest_assets
 from orchestration.publish import dashboard_specs, publish_assets
 from orchestration.purchasing import purchase_order_job, purchase_order_sensor
@@ -41,6 +42,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # a file dropped into the exports folder is imported and built
     export_jobs = [exports_job()] if settings.files is not None else []
     stock_sync = stock_sync_assets(settings)
+    history_rebuild = rebuild_job()
     return dg.Definitions(
         assets=[
             *channel_specs(settings),
@@ -48,11 +50,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *dbt_defs,
             *publish_assets(settings, mart_keys, check_keys),
             *dashboard_specs(),
+            *history_assets(settings),
             *stock_sync,
             # the post-build alert digest, after the publish step and stock sync (its failed pushes)
             *alert_assets(settings, after=[key for a in stock_sync for key in a.keys]),
         ],
-        jobs=[everything_job, *push_jobs, *lean_jobs, *po_jobs, *export_jobs],
+        jobs=[everything_job, history_rebuild, *push_jobs, *lean_jobs, *po_jobs, *export_jobs],
         schedules=schedules(settings),
         sensors=[
             *(stock_push_sensor(settings, job) for job in push_jobs),
@@ -60,6 +63,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *(purchase_order_sensor(settings, job) for job in po_jobs),
             *(exports_sensor(settings, job) for job in export_jobs),
             run_failure_alert_sensor(settings),
+            history_sensor(history_rebuild),
         ],
         resources={"dbt": dbt_resource()},
         executor=dg.in_process_executor,

@@ -24,7 +24,10 @@ import dagster as dg
 from orchestration.settings import Settings
 from orchestration.transform import DBT_OP_NAME
 
-everything_job = dg.define_asset_job("refresh_everything", selection=dg.AssetSelection.all())
+# history backfills (daily partitions, orchestration/history.py) run on their own
+everything_job = dg.define_asset_job(
+    "refresh_everything", selection=dg.AssetSelection.all() - dg.AssetSelection.groups("history")
+)
 
 
 def schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
@@ -63,7 +66,7 @@ def exports_job() -> dg.UnresolvedAssetJobDefinition:
     ops store), every dbt model (on a new warehouse the files' models need the others) and the publish."""
     from connectors.channels import CHANNELS
 
-    pulls = dg.AssetSelection.groups(*(f"raw_{channel}" for channel in CHANNELS), "raw_wms")
+    pulls = dg.AssetSelection.groups(*(f"raw_{channel}" for channel in CHANNELS), "raw_wms", "history")
     return dg.define_asset_job(
         EXPORTS_JOB,
         selection=dg.AssetSelection.all().materializable() - pulls,

@@ -222,10 +222,12 @@ def shopify_source(
     overlap_minutes: int = 10,
     page_limit: int = 250,
     pii_salt_env: str = "SHOPKEEP_PII_SALT",
+    until: datetime | None = None,
 ) -> list[DltResource]:
     """Orders, products and inventory levels of one Shopify store (resources: orders, products,
     inventory_levels). Orders are read incrementally: each run asks for orders updated since the last seen
-    `updated_at` minus `overlap_minutes`, and merges them on (shop_id, id)."""
+    `updated_at` minus `overlap_minutes`, and merges them on (shop_id, id). `until` (a history backfill of past
+    days) asks only for orders updated before it (`updated_at_max`)."""
     salt = require_salt(pii_salt, pii_salt_env)
 
     def client() -> ShopifyClient:
@@ -248,6 +250,8 @@ def shopify_source(
         # start_value is the last cursor minus the lag (dlt applies it, never below initial_value).
         since = updated_at.start_value or start_moment(start_date)
         params = {"status": "any", "updated_at_min": since.isoformat(), "limit": page_limit}
+        if until is not None:
+            params["updated_at_max"] = until.isoformat()
         with client() as shop:
             for page in shop.paginate("orders.json", params):
                 yield [prepare_order(order, shop_id, salt) for order in page]

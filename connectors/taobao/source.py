@@ -138,11 +138,13 @@ def taobao_source(
     timeout_seconds: float = 10.0,
     windows_per_run: int | None = None,
     pii_salt_env: str = "SHOPKEEP_PII_SALT",
+    now: datetime | None = None,
 ) -> list[DltResource]:
     """One Tmall/Taobao shop through the TOP gateway: resources orders, refunds, settlements, listings.
 
     `windows_per_run` bounds how many windows each windowed resource reads in one run (load_shop then runs
-    again until caught up), so a long first load commits its progress week by week."""
+    again until caught up), so a long first load commits its progress week by week. `now` ends the last window
+    earlier than the gateway's time (a history backfill of past days); default: the gateway's time."""
     salt = require_salt(pii_salt, pii_salt_env)
     width = timedelta(hours=min(window_hours, 24))
 
@@ -156,8 +158,8 @@ def taobao_source(
         def walk() -> Iterator[list[dict]]:
             state = dlt.current.resource_state()
             with client() as top:
-                now = top.server_now()
-                floor = first_start(now, start_date, history_days)
+                end = top.server_now() if now is None else min(top.server_now(), now)
+                floor = first_start(end, start_date, history_days)
                 done = state.get("done_until")
                 if done is None:
                     start = floor
@@ -175,7 +177,7 @@ def taobao_source(
                         )  # fmt: skip
                         start = floor
                 state["caught_up"] = False
-                for n, (a, b) in enumerate(windows(start, now, width)):
+                for n, (a, b) in enumerate(windows(start, end, width)):
                     if windows_per_run is not None and n >= windows_per_run:
                         return
                     batch: dict[Any, dict] = {}
