@@ -36,7 +36,11 @@ HEADING = "shopkeep 告警"
 
 def policy(settings: Settings) -> Policy:
     alerts = settings.alerts or Alerts()
-    return Policy(muted=frozenset(alerts.muted), owners=dict(alerts.owners))
+    return Policy(
+        muted=frozenset(alerts.muted),
+        owners=dict(alerts.owners),
+        repeat_after_hours=alerts.repeat_after_hours,
+    )
 
 
 def robots(settings: Settings) -> tuple[list[Robot], list[str]]:
@@ -234,7 +238,10 @@ def post_build_alerts(
 
 def run_failed_alert(job_name: str, run_id: str, message: str) -> Alert:
     first = (message or "no message").strip().splitlines()[0][:300]
-    return Alert("run_failed", "critical", f"运行失败 run failed: {job_name}", (f"run {run_id}", first))
+    return Alert(
+        "run_failed", "critical", f"运行失败 run failed: {job_name}", (f"run {run_id}", first),
+        same_as=f"{job_name}\n{first}",  # the same job failing for the same reason again, whatever its run
+    )  # fmt: skip
 
 
 # -- Dagster ----------------------------------------------------------------------------------------------------
@@ -278,7 +285,10 @@ def run_failure_alert_sensor(settings: Settings):
         # why: the first failed step's error (e.g. a quality gate naming its checks), else the run's message
         errors = [e.event_specific_data.error for e in context.get_step_failure_events()
                   if e.event_specific_data is not None and e.event_specific_data.error is not None]  # fmt: skip
-        why = errors[0].message if errors else context.failure_event.message
+        root = errors[0] if errors else None
+        while root is not None and root.cause is not None:  # Dagster wraps what the step raised: say that
+            root = root.cause
+        why = root.message if root is not None else context.failure_event.message
         alert = run_failed_alert(run.job_name, run.run_id, why or "")
         send_alerts(settings, [alert], digest_id=run.run_id, max_wait=0, logger=context.log)
 

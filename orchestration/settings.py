@@ -181,6 +181,8 @@ class Alerts:
     """A best-seller with fewer days of cover than this is about to stock out."""
     best_sellers: int = 20
     """How many SKUs, by daily demand, count as best-sellers."""
+    repeat_after_hours: float = 24.0
+    """The same alert is not sent to a robot again within this many hours (0: at every run)."""
 
 
 @dataclass(frozen=True)
@@ -518,6 +520,7 @@ class _AlertsSection(_Section):
     reconciliation_threshold_cny: float = Field(100, ge=0)
     stockout_days: float = Field(7, gt=0)
     best_sellers: int = Field(20, gt=0)
+    repeat_after_hours: float = Field(24, ge=0)
 
 
 class _ConfigFile(_Section):
@@ -728,6 +731,7 @@ def _alerts(config: _AlertsSection | None) -> Alerts | None:
         reconciliation_threshold_cny=Decimal(str(config.reconciliation_threshold_cny)),
         stockout_days=float(config.stockout_days),
         best_sellers=config.best_sellers,
+        repeat_after_hours=float(config.repeat_after_hours),
     )  # fmt: skip
 
 

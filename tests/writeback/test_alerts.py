@@ -6,6 +6,7 @@ secret is ever in a log line, an outcome or an exception."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from datetime import UTC, datetime
@@ -25,6 +26,10 @@ SECRET = "SECa1b2c3d4e5f6secret"
 KEYWORD_TOKEN = "dt-keyword-token-fedcba"
 WECOM_KEY = "693a91f6-7aaa-4bc4-97a0-0ec2sifa5aaa"
 SECRETS = (TOKEN, SECRET, KEYWORD_TOKEN, WECOM_KEY)
+
+
+EVERY_RUN = Policy(repeat_after_hours=0)
+"""Every run's alerts sent, repeats too: what the tests of the rate guard, signing and splitting send with."""
 
 
 class FakeClock:
@@ -120,7 +125,7 @@ def test_dingtalks_signature_is_the_documented_hmac_and_goes_url_encoded_on_the_
 def test_a_signed_digest_is_verified_by_the_receiver(robots_server, clock, caplog):
     caplog.set_level(logging.DEBUG)
     sender = Sender(clock=clock, sleep=clock.advance)
-    outcomes = deliver(thirty_alerts(), [signed(robots_server)], Policy(), sender, heading="shopkeep 告警",
+    outcomes = deliver(thirty_alerts(), [signed(robots_server)], EVERY_RUN, sender, heading="shopkeep 告警",
                        digest_id="run-1")  # fmt: skip
     assert [(o.status, o.errcode) for o in outcomes] == [("sent", 0)]
     got = received(robots_server)
@@ -134,7 +139,7 @@ def test_a_wrong_secret_is_refused_and_reported_without_any_secret(robots_server
     wrong = Robot("ops-dingtalk", "dingtalk", f"{robots_server.url}/robot/send?access_token={TOKEN}",
                   secret="SECwrong-" + SECRET)  # fmt: skip
     outcomes = deliver(
-        thirty_alerts(), [wrong], Policy(), Sender(clock=clock), heading="h", digest_id="run-1"
+        thirty_alerts(), [wrong], EVERY_RUN, Sender(clock=clock), heading="h", digest_id="run-1"
     )
     assert [(o.status, o.errcode) for o in outcomes] == [("failed", 310000)]
     assert "sign not match" in outcomes[0].detail
@@ -151,7 +156,7 @@ def test_a_wrong_secret_is_refused_and_reported_without_any_secret(robots_server
 def test_a_timestamp_more_than_an_hour_off_is_refused(robots_server, clock):
     late = FakeClock()
     late.now = clock.now - 3601
-    outcomes = Sender(clock=late).send(signed(robots_server), digest(thirty_alerts(), Policy(), heading="h",
+    outcomes = Sender(clock=late).send(signed(robots_server), digest(thirty_alerts(), EVERY_RUN, heading="h",
                                                                       max_bytes=20000), "run-1")  # fmt: skip
     assert [(o.status, o.errcode, o.detail) for o in outcomes] == [
         ("failed", 310000, "errcode 310000: invalid timestamp")
@@ -163,10 +168,10 @@ def test_keyword_mode_puts_the_keyword_in_every_message_and_a_missing_keyword_is
 ):
     sender = Sender(clock=clock)
     ok = deliver(
-        thirty_alerts(), [keyworded(robots_server)], Policy(), sender, heading="shopkeep", digest_id="r1"
+        thirty_alerts(), [keyworded(robots_server)], EVERY_RUN, sender, heading="shopkeep", digest_id="r1"
     )
     assert [o.status for o in ok] == ["sent"]
-    refused = deliver(thirty_alerts(), [keyworded(robots_server, keyword="")], Policy(), sender, heading="shopkeep",
+    refused = deliver(thirty_alerts(), [keyworded(robots_server, keyword="")], EVERY_RUN, sender, heading="shopkeep",
                       digest_id="r2")  # fmt: skip
     assert [(o.status, o.errcode) for o in refused] == [("failed", 310000)]
     got = received(robots_server)
@@ -176,7 +181,7 @@ def test_keyword_mode_puts_the_keyword_in_every_message_and_a_missing_keyword_is
 def test_a_wrong_wecom_key_is_refused_naming_the_robot_not_the_key(robots_server, clock, caplog):
     caplog.set_level(logging.DEBUG)
     robot = Robot("ops-wecom", "wecom", f"{robots_server.url}/cgi-bin/webhook/send?key=not-{WECOM_KEY}")
-    outcomes = deliver(thirty_alerts(), [robot], Policy(), Sender(clock=clock), heading="h", digest_id="r")
+    outcomes = deliver(thirty_alerts(), [robot], EVERY_RUN, Sender(clock=clock), heading="h", digest_id="r")
     assert [(o.robot, o.status, o.errcode) for o in outcomes] == [("ops-wecom", "failed", 93000)]
     assert_no_secret(caplog, outcomes)
 
@@ -192,7 +197,7 @@ def test_a_webhook_url_without_its_token_is_refused_without_showing_the_url():
 
 def test_thirty_alerts_of_eight_kinds_make_one_message_per_robot_grouped_by_kind(robots_server, clock):
     robots = [signed(robots_server), keyworded(robots_server), wecom(robots_server)]
-    outcomes = deliver(thirty_alerts(), robots, Policy(), Sender(clock=clock), heading="shopkeep 告警",
+    outcomes = deliver(thirty_alerts(), robots, EVERY_RUN, Sender(clock=clock), heading="shopkeep 告警",
                        digest_id="run-1")  # fmt: skip
     assert [(o.robot, o.status) for o in outcomes] == [(r.name, "sent") for r in robots]
     got = received(robots_server)["messages"]
@@ -231,7 +236,7 @@ def test_an_empty_or_wholly_muted_run_sends_nothing(robots_server, clock):
     sender = Sender(clock=clock)
     assert (
         deliver(
-            [], [signed(robots_server), wecom(robots_server)], Policy(), sender, heading="h", digest_id="r"
+            [], [signed(robots_server), wecom(robots_server)], EVERY_RUN, sender, heading="h", digest_id="r"
         )
         == []
     )
@@ -249,7 +254,7 @@ def test_a_digest_too_long_for_one_message_is_split_into_as_few_as_fit_without_l
         Alert("stockout_risk", "warning", "400 SKUs", lines),
         Alert("oversold", "critical", "one", (huge,)),
     ]
-    outcomes = deliver(alerts, [wecom(robots_server), signed(robots_server)], Policy(), Sender(clock=clock),
+    outcomes = deliver(alerts, [wecom(robots_server), signed(robots_server)], EVERY_RUN, Sender(clock=clock),
                        heading="shopkeep 告警", digest_id="big")  # fmt: skip
     got = received(robots_server)["messages"]
     assert {o.status for o in outcomes} == {"sent"}
@@ -277,7 +282,7 @@ def test_many_runs_never_make_a_robot_see_more_than_20_messages_a_minute(robots_
     robots = [signed(robots_server), keyworded(robots_server), wecom(robots_server)]
     sender = Sender(clock=clock, sleep=clock.advance)
     for run in range(45):
-        outcomes = deliver(thirty_alerts()[: 1 + run % 30], robots, Policy(), sender, heading="shopkeep 告警",
+        outcomes = deliver(thirty_alerts()[: 1 + run % 30], robots, EVERY_RUN, sender, heading="shopkeep 告警",
                            digest_id=f"run-{run}")  # fmt: skip
         assert {o.status for o in outcomes} == {"sent"}
         clock.advance(1)
@@ -297,7 +302,7 @@ def test_a_sender_that_may_not_wait_defers_with_a_reason_and_sends_the_rest_firs
     outcomes = []
     for run in range(25):
         outcomes += deliver(
-            thirty_alerts()[:3], [robot], Policy(), sender, heading="h", digest_id=f"run-{run}"
+            thirty_alerts()[:3], [robot], EVERY_RUN, sender, heading="h", digest_id=f"run-{run}"
         )
     assert [o.status for o in outcomes].count("sent") == 20
     deferred = [o for o in outcomes if o.status == "deferred"]
@@ -305,7 +310,7 @@ def test_a_sender_that_may_not_wait_defers_with_a_reason_and_sends_the_rest_firs
     assert "rate guard: 20 messages to robot 'ops-dingtalk' in the last 60 s" in deferred[0].detail
     clock.advance(61)
     later = deliver(
-        [], [robot], Policy(), sender, heading="h", digest_id="run-25"
+        [], [robot], EVERY_RUN, sender, heading="h", digest_id="run-25"
     )  # nothing new: the deferred go
     assert [(o.digest_id, o.status) for o in later] == [(f"run-{n}", "sent") for n in range(20, 25)]
     got = received(robots_server)
@@ -319,7 +324,7 @@ def test_the_receiver_refuses_a_21st_message_and_the_sender_defers_on_its_answer
         outcomes = []
         for run in range(22):
             outcomes += deliver(
-                thirty_alerts()[:1], [robot], Policy(), reckless, heading="h", digest_id=f"{run}"
+                thirty_alerts()[:1], [robot], EVERY_RUN, reckless, heading="h", digest_id=f"{run}"
             )
         assert [o.status for o in outcomes[:20]] == ["sent"] * 20
         assert (outcomes[20].status, outcomes[20].errcode) == ("deferred", errcode)
@@ -335,7 +340,7 @@ def test_the_ledger_in_the_ops_store_counts_every_process_sending_to_a_robot(rob
     statuses = []
     for run in range(15):
         for sender in (first, second):
-            statuses += [o.status for o in deliver(thirty_alerts()[:2], [robot], Policy(), sender, heading="h",
+            statuses += [o.status for o in deliver(thirty_alerts()[:2], [robot], EVERY_RUN, sender, heading="h",
                                                    digest_id=f"{run}-{id(sender)}")]  # fmt: skip
     assert statuses.count("sent") == 20 and received(robots_server)["refused"] == []
     rows = Ledger(ops).messages("ops-wecom")
@@ -493,14 +498,18 @@ def test_a_robot_whose_variable_is_not_set_is_skipped_naming_the_variable(snapsh
     assert run.problems and "TEST_ALERTS_WECOM_URL is not set" in run.problems[0]
 
 
-def test_a_failed_run_sends_one_run_failed_digest_from_the_sensor(snapshot_settings, robots_server):
+def test_a_failed_run_sends_one_run_failed_digest_and_the_same_failure_again_is_not_resent(
+    snapshot_settings, robots_server
+):
     import dagster as dg
 
     from orchestration.alerts import run_failure_alert_sensor
 
+    answers = iter(["the WMS answered 503", "the WMS answered 503", "the WMS refused the token"])
+
     @dg.op
     def explode() -> None:
-        raise RuntimeError("the WMS answered 503")
+        raise RuntimeError(next(answers))
 
     @dg.job
     def pull_wms() -> None:
@@ -508,9 +517,11 @@ def test_a_failed_run_sends_one_run_failed_digest_from_the_sensor(snapshot_setti
 
     sensor = run_failure_alert_sensor(snapshot_settings)
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    runs = []
     with dg.instance_for_test() as instance:
-        for _ in range(2):
+        for _ in range(3):
             result = pull_wms.execute_in_process(instance=instance, raise_on_error=False)
+            runs.append(result.run_id)
             failure = [e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE"][0]
             context = dg.build_run_status_sensor_context(
                 sensor_name=sensor.name, dagster_event=failure, dagster_instance=instance,
@@ -518,11 +529,33 @@ def test_a_failed_run_sends_one_run_failed_digest_from_the_sensor(snapshot_setti
             ).for_run_failure()  # fmt: skip
             sensor(context)
     got = received(robots_server)["messages"]
-    assert [m["robot"] for m in got] == [
-        "signed",
-        "signed",
-    ]  # one digest per failed run; finance takes no run_failed
-    assert "运行失败 run failed: pull_wms" in got[0]["text"] and result.run_id in got[1]["text"]
+    # the first failure, then not the same failure of the next run (repeat_after_hours), then a new reason;
+    # finance takes no run_failed
+    assert [m["robot"] for m in got] == ["signed", "signed"]
+    assert "运行失败 run failed: pull_wms" in got[0]["text"] and runs[0] in got[0]["text"]
+    assert "refused the token" in got[1]["text"] and runs[2] in got[1]["text"]
+
+
+def test_the_same_alerts_are_sent_again_once_the_repeat_window_has_passed(robots_server, clock):
+    sender = Sender(clock=clock)
+    robot = signed(robots_server)
+    policy = Policy(repeat_after_hours=6)
+
+    def found(hour: int) -> list[Alert]:  # the same 30 alerts, their figures changing from run to run
+        return [dataclasses.replace(a, lines=tuple(f"{line} · {hour * 3 + 1} rows" for line in a.lines))
+                for a in thirty_alerts()]  # fmt: skip
+
+    sent = []
+    for hour in range(8):  # an hourly refresh for 8 hours
+        sent.append(len(deliver(found(hour), [robot], policy, sender, heading="h", digest_id=f"run-{hour}")))
+        clock.advance(3600)
+    assert sent == [1, 0, 0, 0, 0, 0, 1, 0]  # hour 0, then again 6 hours later
+    # one new SKU (a line the last digest did not have) makes its alert new: only that one is sent
+    changed = found(9)
+    changed[0] = dataclasses.replace(changed[0], lines=(*changed[0].lines, "AP-9999-X: available -3"))
+    assert len(deliver(changed, [robot], policy, sender, heading="h", digest_id="run-new")) == 1
+    last = received(robots_server)["messages"][-1]["text"]
+    assert "AP-9999-X" in last and last.count("###") == 1
 
 
 def test_the_alerts_asset_sends_the_post_build_digest_and_reports_it(snapshot_settings, robots_server):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from writeback.alerts.digest import KINDS, LABELS, Alert, Policy, digest
+from writeback.alerts.digest import KINDS, LABELS, Alert, Policy, digest, select
 from writeback.alerts.robots import Outcome, Robot, Sender
 
 log = logging.getLogger("shopkeep.alerts")
@@ -41,12 +41,27 @@ def deliver(
     digest_id: str,
 ) -> list[Outcome]:
     """Log the run's alerts, then send each robot its digest (nothing new for a robot whose kinds are all quiet
-    or muted; what an earlier run deferred for it still goes first)."""
+    or muted; what an earlier run deferred for it still goes first). An alert the robot got within
+    `policy.repeat_after_hours` (the same checks, SKUs, sources or failure, whatever their figures) is left out of
+    its digest and logged as a repeat: a failure that lasts is said once, not at every hourly run."""
     log_alerts(alerts, policy, digest_id, sender.log)
     outcomes: list[Outcome] = []
+    now = sender.clock()
     for robot in robots:
+        fresh = alerts
+        if policy.repeat_after_hours > 0:
+            keys = {alert.repeat_key for alert in alerts}
+            recent = sender.ledger.recent(robot.name, keys, now - policy.repeat_after_hours * 3600)
+            fresh = [alert for alert in alerts if alert.repeat_key not in recent]
+            for alert in alerts:
+                if alert.repeat_key in recent:
+                    sender.log.info(
+                        "alert %s %s: a repeat of what robot %s got %.1f h ago; not sent again within %g h",
+                        digest_id, alert.kind, robot.name, (now - recent[alert.repeat_key]) / 3600,
+                        policy.repeat_after_hours,
+                    )  # fmt: skip
         messages = digest(
-            alerts,
+            fresh,
             policy,
             heading=heading,
             max_bytes=robot.max_bytes,
@@ -54,4 +69,8 @@ def deliver(
             keyword=robot.keyword,
         )
         outcomes += sender.send(robot, messages, digest_id)
+        if messages:
+            sender.ledger.remember(
+                robot.name, {a.repeat_key for a in select(fresh, policy, robot.kinds)}, now
+            )
     return outcomes

@@ -16,6 +16,8 @@ Plain Python: no Dagster, no HTTP (robots.py sends what this builds).
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -69,10 +71,21 @@ class Alert:
     """Which: one line per SKU, source, order, supplier, …"""
     owner: str = ""
     """Who looks after it; empty: the kind's owner from the config (`[alerts] owners`)."""
+    same_as: str = ""
+    """What makes it the same alert again (a repeat is not re-sent for a while, `Policy.repeat_after_hours`);
+    empty: its kind, title and lines with every number masked (the same SKUs, checks or sources, whatever their
+    figures)."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown alert kind {self.kind!r}; expected one of {', '.join(KINDS)}")
+
+    @property
+    def repeat_key(self) -> str:
+        """A short stable fingerprint of `same_as` (or of the alert with its numbers masked)."""
+        text = self.same_as or "\n".join((self.title, *self.lines))
+        masked = re.sub(r"\d+(?:[.,]\d+)*", "#", text)
+        return self.kind + ":" + hashlib.sha256(masked.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,8 @@ class Policy:
 
     muted: frozenset[str] = frozenset()
     owners: Mapping[str, str] = field(default_factory=dict)
+    repeat_after_hours: float = 24.0
+    """An alert a robot got within this many hours is not sent to it again (logged as a repeat); 0: always."""
 
 
 def nbytes(text: str) -> int:

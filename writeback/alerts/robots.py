@@ -176,6 +176,12 @@ create table if not exists alert_attempts (
     at real not null                   -- Unix seconds of a request to the robot (what the rate guard counts)
 );
 create index if not exists alert_attempts_robot on alert_attempts (robot, at);
+create table if not exists alert_repeats (
+    robot text not null,
+    repeat_key text not null,          -- Alert.repeat_key: a fingerprint, no alert text
+    sent_at real not null,             -- Unix seconds it was last put in a digest for the robot
+    primary key (robot, repeat_key)
+);
 """
 
 
@@ -217,6 +223,28 @@ class Ledger:
                 )
                 ids.append(int(cursor.lastrowid))
             return ids
+
+    def recent(self, robot: str, keys: Iterable[str], since: float) -> dict[str, float]:
+        """Of `keys`, those put in a digest for `robot` after `since`: key -> when."""
+        keys = list(keys)
+        if not keys:
+            return {}
+        with self._con() as con:
+            marks = ", ".join("?" * len(keys))
+            rows = con.execute(
+                f"select repeat_key, sent_at from alert_repeats where robot = ? and sent_at > ? "
+                f"and repeat_key in ({marks})",
+                (robot, since, *keys),
+            ).fetchall()
+            return {key: at for key, at in rows}
+
+    def remember(self, robot: str, keys: Iterable[str], now: float) -> None:
+        with self._con() as con:
+            con.executemany(
+                "insert into alert_repeats (robot, repeat_key, sent_at) values (?, ?, ?) "
+                "on conflict (robot, repeat_key) do update set sent_at = excluded.sent_at",
+                [(robot, key, now) for key in keys],
+            )
 
     def waiting(self, robot: str) -> list[sqlite3.Row]:
         """The robot's deferred and queued messages, oldest first."""
