@@ -215,8 +215,13 @@ def run_materialize(
 
     import dagster as dg
 
+    from orchestration import ingest
     from orchestration.definitions import build_definitions
+    from orchestration.progress import PullBars
+    from orchestration.settings import CHANNELS
     from orchestration.transform import dbt_run_config
+
+    pulled = {f"raw_{channel}" for channel in CHANNELS} | {"raw_wms"}
 
     if instance is None:
         dagster_home(settings)
@@ -249,14 +254,25 @@ def run_materialize(
         run_config: dict = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
         if as_of_date is not None and label.startswith("transform"):
             run_config |= dbt_run_config(as_of_date)
-        with console.status(f"materialising {label}: {len(keys)} assets…"):
-            result = job.execute_in_process(
-                instance=instance,
-                asset_selection=keys,
-                raise_on_error=False,
-                tags=tags,
-                run_config=run_config,
-            )
+        pulling = label == "ingest" and any(key.path[0] in pulled for key in keys)
+        with (
+            PullBars(console)
+            if pulling
+            else console.status(f"materialising {label}: {len(keys)} assets…") as bars
+        ):
+            if pulling:  # a bar per channel (and the WMS), pulled at once
+                console.print(f"materialising {label}: {len(keys)} assets, the API pulls at once:")
+                ingest.PULL_PROGRESS = bars.collector
+            try:
+                result = job.execute_in_process(
+                    instance=instance,
+                    asset_selection=keys,
+                    raise_on_error=False,
+                    tags=tags,
+                    run_config=run_config,
+                )
+            finally:
+                ingest.PULL_PROGRESS = None
         if not result.success:
             user, other = run_failures(result)
             for text in other:
@@ -371,7 +387,9 @@ def _stop(children: list[subprocess.Popen]) -> None:
     """Terminate every child (SIGTERM, then SIGKILL after 10 s). A child started in a session of its own
     (`start_new_session`) is stopped with its whole process group: what it started (Dagster's code servers and
     runs) goes with it."""
-    groups = [child.pid for child in children if _group_alive(child.pid) and os.getpgid(child.pid) == child.pid]
+    groups = [
+        child.pid for child in children if _group_alive(child.pid) and os.getpgid(child.pid) == child.pid
+    ]
     for child in children:
         if child.pid in groups:
             os.killpg(child.pid, signal.SIGTERM)
@@ -393,8 +411,12 @@ def _stop(children: list[subprocess.Popen]) -> None:
 @app.command()
 @user_errors_are_one_line
 def daemon(
-    ui_port: Annotated[int | None, typer.Option(help="also serve the Dagster UI on this port (127.0.0.1)")] = None,
-    dashboards_port: Annotated[int | None, typer.Option(help="also serve the dashboards on this port")] = None,
+    ui_port: Annotated[
+        int | None, typer.Option(help="also serve the Dagster UI on this port (127.0.0.1)")
+    ] = None,
+    dashboards_port: Annotated[
+        int | None, typer.Option(help="also serve the dashboards on this port")
+    ] = None,
 ) -> None:
     """Run shopkeep unattended until stopped: start its schedules (hourly refresh, nightly full refresh) and run
     the Dagster daemon, which runs them and the sensors (exports folder, purchase orders, stock pushes, the lean
@@ -516,17 +538,35 @@ def _stock_run(shop: list[str] | None, push: bool, csv: Path | None) -> None:
     for column in ("shop_id", "sku", "rule", "stock", "planned", "listed", "change", "action", "reason"):
         table.add_column(column)
     for row in changes.head(40).itertuples():
-        table.add_row(*(("" if value is None or value != value else str(value)) for value in (
-            row.shop_id, row.sku, row.rule, row.stock, row.planned, row.listed, row.change, row.action, row.reason)))
+        table.add_row(
+            *(
+                ("" if value is None or value != value else str(value))
+                for value in (
+                    row.shop_id,
+                    row.sku,
+                    row.rule,
+                    row.stock,
+                    row.planned,
+                    row.listed,
+                    row.change,
+                    row.action,
+                    row.reason,
+                )
+            )
+        )
     console.print(table)
     if len(changes) > 40:
         console.print(f"… and {len(changes) - 40} more (--csv for all)")
     if result.interrupted:
-        console.print(f"[yellow]{result.interrupted} push(es) of a run that stopped were marked interrupted[/yellow]")
+        console.print(
+            f"[yellow]{result.interrupted} push(es) of a run that stopped were marked interrupted[/yellow]"
+        )
     if push:
         failed = [p for p in result.pushed if not p["ok"]]
-        console.print(f"[green]✓[/green] pushed {len(result.pushed) - len(failed)} listings"
-                      + (f", [red]{len(failed)} failed[/red] (retried next run)" if failed else ""))
+        console.print(
+            f"[green]✓[/green] pushed {len(result.pushed) - len(failed)} listings"
+            + (f", [red]{len(failed)} failed[/red] (retried next run)" if failed else "")
+        )
         for p in failed[:10]:
             console.print(f"  {p['shop_id']} {p['sku']}: {one_line(p['message'])}")
         if failed:
@@ -539,7 +579,9 @@ def _stock_run(shop: list[str] | None, push: bool, csv: Path | None) -> None:
 @user_errors_are_one_line
 def stock_plan(
     shop: Annotated[list[str] | None, typer.Option(help="only these shops (repeat --shop)")] = None,
-    csv: Annotated[Path | None, typer.Option(help="write the whole plan (every listing) to this CSV file")] = None,
+    csv: Annotated[
+        Path | None, typer.Option(help="write the whole plan (every listing) to this CSV file")
+    ] = None,
 ) -> None:
     """Show the plan: per listing, the rule, the stock it counts, what to list, what the channel lists now and
     why. Sends nothing."""
@@ -583,7 +625,9 @@ def po_send() -> None:
         console.print(f"{len(run.documents)} documents in {documents_dir(settings)}")
     failed = [result for result in run.sent if result.outcome == "failed"]
     for result in failed:
-        console.print(f"  {result.po_number} not sent: {one_line(result.message)}", soft_wrap=True, markup=False)
+        console.print(
+            f"  {result.po_number} not sent: {one_line(result.message)}", soft_wrap=True, markup=False
+        )
     if run.refused:
         console.print(one_line(run.refused), soft_wrap=True, markup=False)
     if failed or run.refused:
@@ -635,8 +679,11 @@ def _demo_writeback(settings: Settings) -> None:
 @app.command()
 @user_errors_are_one_line
 def demo(
-    port: int = 8501, serve: bool = typer.Option(True, help="keep serving the dashboards after the build"),
-    rebuild: bool = typer.Option(False, help="build again even when the published warehouse is this demo shop's"),
+    port: int = 8501,
+    serve: bool = typer.Option(True, help="keep serving the dashboards after the build"),
+    rebuild: bool = typer.Option(
+        False, help="build again even when the published warehouse is this demo shop's"
+    ),
 ) -> None:
     """Generate the demo shop, start its sandboxes, materialise everything once, then serve the dashboards. A second
     run over the same demo shop serves the warehouse the first built (`--rebuild` builds it again)."""

@@ -8,7 +8,10 @@ asset (`channel/<shop_id>`), so the lineage reads from the platform to the dashb
 
 import importlib
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +20,7 @@ import dlt
 import duckdb
 from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
+from dlt.common.runtime.collector_base import Collector
 
 from connectors.common.loading import warehouse_pipeline
 from connectors.files.product_master import load_product_master, product_master_source
@@ -119,15 +123,14 @@ def channel_connector(channel: str):
     return importlib.import_module(f"connectors.{channel}.source")
 
 
-def channel_assets(settings: Settings, channel: str) -> list[dg.AssetsDefinition]:
-    """One multi-asset per channel (raw_<channel>/<resource>), loading every enabled shop of that channel."""
+def _channel_specs(settings: Settings, channel: str) -> list[dg.AssetSpec]:
+    """raw_<channel>/<resource> for each resource of the channel's dlt source (dagster-dlt's translation),
+    downstream of the channel's enabled shops."""
     shops = [s for s in settings.enabled_shops if s.channel == channel]
     if not shops:
         return []
-    connector = channel_connector(channel)
-    source_fn = getattr(connector, f"{channel}_source")
+    source_fn = getattr(channel_connector(channel), f"{channel}_source")
     dataset = f"raw_{channel}"
-
     translator = RawTableTranslator(dataset, [dg.AssetKey(["channel", s.id]) for s in shops], group=dataset)
 
     @dlt_assets(
@@ -135,47 +138,158 @@ def channel_assets(settings: Settings, channel: str) -> list[dg.AssetsDefinition
         dlt_pipeline=_placeholder_pipeline(settings, shops[0].id, dataset),
         name=dataset,
         dagster_dlt_translator=translator,
-        pool=WAREHOUSE_POOL,
     )
-    def raw_channel(context: dg.AssetExecutionContext):
-        """Every enabled shop of this channel, one dlt pipeline (and cursor state) per shop."""
-        loads: list[Load] = []
-        for shop in shops:
-            kwargs = connector_kwargs(settings, shop, resolve_secrets=True)
-            pipeline = warehouse_pipeline(shop.id, dataset, settings.build_path, settings.dlt_dir)
-            loads.append((shop.id, pipeline, lambda p, kw=kwargs: connector.load_shop(p, **kw)))
-        yield from _run_loads(context, dataset, loads)
+    def specs_only(context: dg.AssetExecutionContext):  # never run: only its specs are used
+        yield from ()
 
-    return [raw_channel]
+    return list(specs_only.specs)
 
 
-def wms_assets(settings: Settings) -> list[dg.AssetsDefinition]:
+def _wms_kwargs(settings: Settings, resolve_secrets: bool) -> dict:
     wms = settings.wms
-    if wms is None:
+    assert wms is not None
+    return {
+        "base_url": wms.base_url,
+        "token": settings.secret(wms.token_env, "WMS API token") if resolve_secrets else "unresolved",
+        "warehouses": list(wms.warehouses),
+        "backfill_days": wms.backfill_days,
+        "token_env": wms.token_env,
+    }
+
+
+def _wms_specs(settings: Settings) -> list[dg.AssetSpec]:
+    if settings.wms is None:
         return []
 
-    def kwargs(resolve_secrets: bool) -> dict:
-        return {
-            "base_url": wms.base_url,
-            "token": settings.secret(wms.token_env, "WMS API token") if resolve_secrets else "unresolved",
-            "warehouses": list(wms.warehouses),
-            "backfill_days": wms.backfill_days,
-            "token_env": wms.token_env,
-        }
-
     @dlt_assets(
-        dlt_source=wms_source(**kwargs(False)),
+        dlt_source=wms_source(**_wms_kwargs(settings, False)),
         dlt_pipeline=_placeholder_pipeline(settings, "wms", "raw_wms"),
         name="raw_wms",
         dagster_dlt_translator=RawTableTranslator("raw_wms", [dg.AssetKey(["channel", "wms"])], "raw_wms"),
-        pool=WAREHOUSE_POOL,
     )
-    def raw_wms(context: dg.AssetExecutionContext):
-        """Daily closing stock per warehouse and SKU, every stock movement, purchase orders and receipts."""
-        pipeline = warehouse_pipeline("wms", "raw_wms", settings.build_path, settings.dlt_dir)
-        yield from _run_loads(context, "raw_wms", [("wms", pipeline, lambda p: load_wms(p, **kwargs(True)))])
+    def specs_only(context: dg.AssetExecutionContext):  # never run: only its specs are used
+        yield from ()
 
-    return [raw_wms]
+    return list(specs_only.specs)
+
+
+@dataclass(frozen=True)
+class Pull:
+    """One API source's load: a shop of a channel, or the WMS."""
+
+    label: str
+    """The shop id, or "wms"."""
+    dataset: str
+    load: Callable[[dlt.Pipeline], object]
+    """The connector's own load function (it commits window by window and resumes); secrets resolved on call."""
+
+
+def pulls(settings: Settings) -> list[Pull]:
+    """Every enabled shop's API pull and the WMS's, in config order."""
+    out = []
+    for shop in settings.enabled_shops:
+        if shop.channel not in CHANNELS:
+            continue
+        connector = channel_connector(shop.channel)
+
+        def load(pipeline: dlt.Pipeline, shop: Shop = shop, connector=connector) -> object:
+            return connector.load_shop(pipeline, **connector_kwargs(settings, shop, resolve_secrets=True))
+
+        out.append(Pull(shop.id, f"raw_{shop.channel}", load))
+    if settings.wms is not None:
+        out.append(Pull("wms", "raw_wms", lambda p: load_wms(p, **_wms_kwargs(settings, True))))
+    return out
+
+
+class SerialLoads:
+    """A dlt pipeline whose `run` fetches on its own but writes the warehouse only under `lock`: pulls run in
+    threads at once (each waits on its platform), while build.duckdb has one writer at a time. `run` is what
+    dlt's does (sync state with the warehouse, extract, normalize, load), with the warehouse steps locked."""
+
+    def __init__(self, pipeline: dlt.Pipeline, lock: threading.Lock) -> None:
+        self._pipeline = pipeline
+        self._lock = lock
+
+    def run(self, data, **kwargs):
+        with self._lock:
+            self._pipeline.sync_destination()
+        self._pipeline.extract(data, **kwargs)
+        with self._lock:
+            self._pipeline.normalize()
+            return self._pipeline.load()
+
+    def __getattr__(self, name: str):
+        return getattr(self._pipeline, name)
+
+
+PullProgress = Callable[[str], Collector]
+"""Makes the progress collector of one pull from its label (the CLI draws a bar per pull); None: dlt's log."""
+PULL_PROGRESS: PullProgress | None = None
+
+
+def run_pulls(
+    settings: Settings, chosen: list[Pull], log: Callable[[str], None], progress: PullProgress | None = None
+) -> list[tuple[Pull, BaseException]]:
+    """Run the pulls at once, one thread each (each waits on its own platform; the warehouse is written by one
+    at a time), and return those that failed with their errors (the others are loaded)."""
+    lock = threading.Lock()
+
+    def run(pull: Pull) -> None:
+        log(f"loading {pull.dataset} for {pull.label}")
+        collector = progress(pull.label) if progress else None
+        pipeline = warehouse_pipeline(
+            pull.label, pull.dataset, settings.build_path, settings.dlt_dir, progress=collector or "log"
+        )
+        try:
+            pull.load(SerialLoads(pipeline, lock))
+        except BaseException as error:
+            if hasattr(collector, "finish"):
+                collector.finish(error)
+            raise
+        if hasattr(collector, "finish"):
+            collector.finish(None)
+
+    failed = []
+    with ThreadPoolExecutor(max_workers=max(1, len(chosen)), thread_name_prefix="pull") as pool:
+        futures = {pool.submit(run, pull): pull for pull in chosen}
+        for future in futures:
+            error = future.exception()
+            if error is not None:
+                failed.append((futures[future], error))
+    return failed
+
+
+def pull_assets(settings: Settings) -> list[dg.AssetsDefinition]:
+    """One multi-asset for every API pull (the channels' raw_<channel>/* and raw_wms/*): a run pulls the sources
+    of the tables it selects at once, and fails naming each source that failed after the others are loaded."""
+    specs = [spec for channel in CHANNELS for spec in _channel_specs(settings, channel)] + _wms_specs(
+        settings
+    )
+    if not specs:
+        return []
+    every = pulls(settings)
+
+    @dg.multi_asset(specs=specs, can_subset=True, name="raw_pulls", pool=WAREHOUSE_POOL)
+    def raw_pulls(context: dg.AssetExecutionContext):
+        """Every selected source's pull, at once; the tables' row counts after it."""
+        datasets = {key.path[0] for key in context.selected_asset_keys}
+        chosen = [pull for pull in every if pull.dataset in datasets]
+        failed = run_pulls(settings, chosen, context.log.info, PULL_PROGRESS)
+        bad = {pull.dataset for pull, _ in failed}
+        for key in sorted(context.selected_asset_keys):
+            if key.path[0] in bad:
+                continue
+            pipeline = _placeholder_pipeline(settings, next(p.label for p in chosen if p.dataset == key.path[0]),
+                                             key.path[0])  # fmt: skip
+            yield dg.MaterializeResult(
+                asset_key=key, metadata={"rows_in_table": _table_rows(pipeline, key.path[-1])}
+            )
+        for pull, error in failed[1:]:
+            context.log.error(f"{pull.dataset} for {pull.label} failed: {error}")
+        if failed:
+            raise failed[0][1]
+
+    return [raw_pulls]
 
 
 def product_master_assets(settings: Settings) -> list[dg.AssetsDefinition]:
@@ -471,8 +585,7 @@ def channel_specs(settings: Settings) -> list[dg.AssetSpec]:
 def ingest_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     return (
         config_assets(settings)
-        + [a for channel in CHANNELS for a in channel_assets(settings, channel)]
-        + wms_assets(settings)
+        + pull_assets(settings)
         + product_master_assets(settings)
         + files_assets(settings)
         + ops_assets(settings)

@@ -5,10 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import dlt
+from dlt.common.runtime.collector_base import Collector
 
 
 def warehouse_pipeline(
-    pipeline_name: str, dataset_name: str, warehouse_path: str | Path, pipelines_dir: str | Path
+    pipeline_name: str,
+    dataset_name: str,
+    warehouse_path: str | Path,
+    pipelines_dir: str | Path,
+    progress: Collector | str = "log",
 ) -> dlt.Pipeline:
     """A dlt pipeline loading into `dataset_name` (a `raw_<channel>` schema) of the DuckDB file at
     `warehouse_path`. Cursor state lives both in `pipelines_dir` and in the warehouse (dlt restores it from
@@ -24,7 +29,7 @@ def warehouse_pipeline(
         destination=dlt.destinations.duckdb(credentials=str(warehouse_path)),
         dataset_name=dataset_name,
         pipelines_dir=str(pipelines_dir),
-        progress="log",
+        progress=progress,
     )
 
 

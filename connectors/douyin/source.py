@@ -25,6 +25,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.sources import DltResource
 
 from connectors.common.pii import hash_pii, require_salt
+from connectors.common.progress import counted_windows
 from connectors.douyin.client import DouyinClient, DouyinError, sku_pages
 
 log = logging.getLogger(__name__)
@@ -164,7 +165,7 @@ def douyin_source(
         limit = len(todo) if windows_per_run is None else max(1, windows_per_run)
         state["pending"] = len(todo) > limit
         with client() as api:
-            for a, b in todo[:limit]:
+            for a, b in counted_windows(name, todo[:limit], total=len(todo)):
                 for batch in read(api, a, b):
                     if batch:
                         yield batch

@@ -29,6 +29,7 @@ from dlt.sources import DltResource
 
 from connectors.common.loading import MONEY
 from connectors.common.pii import hash_pii, require_salt
+from connectors.common.progress import counted_windows
 from connectors.jd.client import JdClient, JdResponseError
 
 log = logging.getLogger(__name__)
@@ -244,7 +245,7 @@ def jd_source(
         )
         state["caught_up"] = False
         with client() as jd:
-            for n, (begin, end) in enumerate(windows(start, moment, step)):
+            for n, (begin, end) in enumerate(counted_windows(name, windows(start, moment, step))):
                 if max_windows is not None and n >= max_windows:
                     return
                 rows = read(jd, begin, end)

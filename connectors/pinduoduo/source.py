@@ -25,6 +25,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.sources import DltResource
 
 from connectors.common.pii import hash_pii, require_salt
+from connectors.common.progress import counted_windows
 from connectors.pinduoduo.client import PddClient, goods_skus
 
 log = logging.getLogger(__name__)
@@ -197,7 +198,7 @@ def pinduoduo_source(
             )  # fmt: skip
         todo = windows if max_windows is None else windows[:max_windows]
         with client() as pdd:
-            for start, end in todo:
+            for start, end in counted_windows(name, todo, total=len(windows)):
                 records = read_window(pdd, api, {names[0]: start, names[1]: end}, key)
                 if records:
                     yield (

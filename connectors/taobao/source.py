@@ -25,6 +25,7 @@ from dlt.sources import DltResource
 
 from connectors.common.loading import MONEY
 from connectors.common.pii import hash_pii, require_salt
+from connectors.common.progress import counted_windows
 from connectors.taobao.client import TaobaoClient, TaobaoResponseError, onsale_skus, unwrap
 
 log = logging.getLogger(__name__)
@@ -177,7 +178,7 @@ def taobao_source(
                         )  # fmt: skip
                         start = floor
                 state["caught_up"] = False
-                for n, (a, b) in enumerate(windows(start, end, width)):
+                for n, (a, b) in enumerate(counted_windows(name, windows(start, end, width))):
                     if windows_per_run is not None and n >= windows_per_run:
                         return
                     batch: dict[Any, dict] = {}
