@@ -14,6 +14,7 @@ Without `[alerts]` (or without robots) every alert is only logged.
 """
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -236,11 +237,28 @@ def post_build_alerts(
                        sender_=sender_, logger=logger)  # fmt: skip
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+DBT_FAILED = re.compile(
+    r"^\d+ of \d+ (FAIL|ERROR)(?: (\d+))? (?:creating sql \w+ model )?(\S+)", re.MULTILINE
+)
+"""A failed test or model in dbt's summary as dagster-dbt quotes it ("132 of 683 FAIL 418 <test name> …")."""
+
+
 def run_failed_alert(job_name: str, run_id: str, message: str) -> Alert:
-    first = (message or "no message").strip().splitlines()[0][:300]
+    """A failed run: its job, run id and the first line of the error; a dbt build that failed also lists what
+    failed in it (each check or model with its failing rows), which is what a person has to look at."""
+    text = ANSI.sub("", message or "no message").strip()
+    first = text.splitlines()[0][:300]
+    found = DBT_FAILED.findall(text)
+    if found:  # dagster-dbt's first line only says that dbt exited 1
+        first = f"dbt build: {len(found)} failed, so nothing after it ran (no publish, no stock push):"
+    failed = [
+        f"{name}: {'error' if kind == 'ERROR' else (rows or '?') + ' failing rows'}"
+        for kind, rows, name in found
+    ]
     return Alert(
-        "run_failed", "critical", f"运行失败 run failed: {job_name}", (f"run {run_id}", first),
-        same_as=f"{job_name}\n{first}",  # the same job failing for the same reason again, whatever its run
+        "run_failed", "critical", f"运行失败 run failed: {job_name}", (f"run {run_id}", first, *_lines(failed, "Dagster")),
+        same_as="\n".join((job_name, first, *sorted(name for _, _, name in found))),
     )  # fmt: skip
 
 

@@ -15,7 +15,8 @@
 Test-only endpoints (no auth): `POST /_sandbox/clock {"now": ISO}` moves the clock, `GET /_sandbox/requests` lists
 the API requests served, `POST /_sandbox/fail {"path": "/api/v1/stock", "status": 503, "times": 2}` makes the next
 `times` requests to `path` fail with `status`, `POST /_sandbox/movements {"warehouse": "WH-SH", "merchant_code": "AP-0001-M",
-"type": "receipt", "quantity": 40}` records a movement happening now (the clock's time unless `moved_at` is given);
+"type": "receipt", "quantity": 40}` records a movement happening now (the clock's time unless `moved_at` is given;
+another type only with `"new_type": true`, as after a WMS upgrade);
 `POST /_sandbox/receipts {"po_number": ..., "warehouse": ..., "merchant_code": ..., "quantity": n}` receives goods now
 against a PO the WMS does not list (one shopkeep sent), as a receipt and its receipt movement.
 """
@@ -96,10 +97,12 @@ class WmsState:
     def add_movement(
         self, warehouse: str, sku: str, kind: str, quantity: int, moved_at: datetime | str | None = None,
         reference: str = "",
+        new_type: bool = False,
     ) -> dict:  # fmt: skip
         """A movement happening in the warehouse now (or at `moved_at`): a receipt, shipment, adjustment or return
-        that the next closing stock will count. Returns it as the API lists it."""
-        if kind not in ("receipt", "shipment", "adjustment", "return"):
+        that the next closing stock will count. Returns it as the API lists it. `new_type`: any other type is
+        taken too (a WMS upgrade that adds e.g. transfers, which shopkeep's checks do not know)."""
+        if not new_type and kind not in ("receipt", "shipment", "adjustment", "return"):
             raise BadRequest(400, f"type {kind!r} is not receipt, shipment, adjustment or return")
         if warehouse not in self.warehouses:
             raise BadRequest(404, f"unknown warehouse {warehouse!r}")
@@ -396,6 +399,7 @@ def create_app(
             movement = state.add_movement(
                 payload["warehouse"], payload["merchant_code"], payload.get("type", "receipt"),
                 int(payload["quantity"]), payload.get("moved_at"), payload.get("reference", ""),
+                bool(payload.get("new_type", False)),
             )  # fmt: skip
         except BadRequest as exc:
             return JSONResponse({"error": exc.message}, status_code=exc.status)

@@ -571,3 +571,28 @@ def test_the_alerts_asset_sends_the_post_build_digest_and_reports_it(snapshot_se
     metadata = event.materialization.metadata
     assert (metadata["alerts"].value, metadata["sent"].value, metadata["failed"].value) == (7, 2, 0)
     assert [m["robot"] for m in received(robots_server)["messages"]] == ["signed", "wecom"]
+
+
+def test_a_failed_dbt_build_is_alerted_with_each_failed_check_and_the_same_checks_again_are_the_same_alert():
+    from orchestration.alerts import run_failed_alert
+
+    def dbt_failure(rows: int) -> str:  # what dagster-dbt raises (colours and all)
+        return (
+            "The dbt CLI process with command\n\n`dbt build --select fqn:*`\n\nfailed with exit code `1`.\n\n"
+            "Errors parsed from dbt logs:\n\n"
+            f"132 of 683 FAIL {rows} accepted_values_stg_wms__stock_movements_movement_type__receipt  "
+            f"[\x1b[31mFAIL {rows}\x1b[0m in 0.12s]\n\n"
+            "310 of 683 ERROR creating sql table model marts.inventory_health  [\x1b[31mERROR\x1b[0m in 0.04s]\n"
+        )
+
+    alert = run_failed_alert("refresh_everything", "run-1", dbt_failure(1))
+    assert alert.lines == (
+        "run run-1",
+        "dbt build: 2 failed, so nothing after it ran (no publish, no stock push):",
+        "accepted_values_stg_wms__stock_movements_movement_type__receipt: 1 failing rows",
+        "marts.inventory_health: error",
+    )
+    later = run_failed_alert("refresh_everything", "run-2", dbt_failure(7))
+    assert later.repeat_key == alert.repeat_key  # the same checks failing: a repeat, whatever the rows
+    other = run_failed_alert("refresh_everything", "run-3", "the WMS answered 503")
+    assert other.repeat_key != alert.repeat_key and other.lines == ("run run-3", "the WMS answered 503")
