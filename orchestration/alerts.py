@@ -122,13 +122,8 @@ def collect(settings: Settings) -> list[Alert]:
 
         at_risk = rows(
             """
-            with ranked as (
-                select *, row_number() over (order by daily_demand desc nulls last, sku) as demand_rank
-                from marts.inventory_health
-                where daily_demand > 0
-            )
             select sku, product_name, days_of_cover, available, daily_demand, on_order, next_expected_date
-            from ranked
+            from marts.inventory_health
             where demand_rank <= ? and days_of_cover < ? and health_status != 'oversold'
             order by days_of_cover, sku
             """,
@@ -258,7 +253,9 @@ def run_failed_alert(job_name: str, run_id: str, message: str) -> Alert:
     ]
     return Alert(
         "run_failed", "critical", f"运行失败 run failed: {job_name}", (f"run {run_id}", first, *_lines(failed, "Dagster")),
-        same_as="\n".join((job_name, first, *sorted(name for _, _, name in found))),
+        # the same checks failing is the same alert whichever job's build met them; another failure: the same job
+        # failing the same way
+        same_as="\n".join(sorted(name for _, _, name in found)) if found else f"{job_name}\n{first}",
     )  # fmt: skip
 
 

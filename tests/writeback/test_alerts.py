@@ -362,13 +362,14 @@ create table marts.source_freshness (source_name varchar, table_name varchar, sh
 insert into marts.source_freshness values ('raw_taobao', 'orders', 'tmall_flagship', 30.5, true),
     ('raw_jd', 'orders', 'jd_pop', 0.5, false), ('raw_files', 'orders', 'x', 900, null);
 create table marts.inventory_health (sku varchar, product_name varchar, available integer, units_sold_30d integer,
-    daily_demand double, days_of_cover double, on_order integer, next_expected_date date, health_status varchar);
+    daily_demand double, days_of_cover double, on_order integer, next_expected_date date, health_status varchar,
+    demand_rank integer);
 insert into marts.inventory_health values
-    ('AP-0001-M', '连衣裙 M', -3, 40, 2.0, 0, 0, null, 'oversold'),
-    ('AP-0012-M', '灯芯绒休闲裤 M', 20, 269, 9.8, 2.0, 100, '2026-12-10', 'at_risk'),
-    ('SN-0041', '瓜子 1kg', 0, 0, 3.4, 0, 0, null, 'stockout'),
-    ('HM-0048', '慢销品', 1, 1, 0.05, 3.0, 0, null, 'at_risk'),
-    ('HM-0003', '够卖', 200, 90, 3.0, 66.0, 0, null, 'healthy');
+    ('AP-0001-M', '连衣裙 M', -3, 40, 2.0, 0, 0, null, 'oversold', 4),
+    ('AP-0012-M', '灯芯绒休闲裤 M', 20, 269, 9.8, 2.0, 100, '2026-12-10', 'at_risk', 1),
+    ('SN-0041', '瓜子 1kg', 0, 0, 3.4, 0, 0, null, 'stockout', 2),
+    ('HM-0048', '慢销品', 1, 1, 0.05, 3.0, 0, null, 'at_risk', 5),
+    ('HM-0003', '够卖', 200, 90, 3.0, 66.0, 0, null, 'healthy', 3);
 create table marts.settlement_reconciliation (shop_id varchar, platform_order_id varchar, status varchar,
     difference_cny decimal(18,2), expected_settlement_cny decimal(18,2), settled_amount_cny decimal(18,2));
 insert into marts.settlement_reconciliation values
@@ -592,7 +593,7 @@ def test_a_failed_dbt_build_is_alerted_with_each_failed_check_and_the_same_check
         "accepted_values_stg_wms__stock_movements_movement_type__receipt: 1 failing rows",
         "marts.inventory_health: error",
     )
-    later = run_failed_alert("refresh_everything", "run-2", dbt_failure(7))
-    assert later.repeat_key == alert.repeat_key  # the same checks failing: a repeat, whatever the rows
+    later = run_failed_alert("import_exports", "run-2", dbt_failure(7))
+    assert later.repeat_key == alert.repeat_key  # the same checks failing: a repeat, whatever the job and rows
     other = run_failed_alert("refresh_everything", "run-3", "the WMS answered 503")
     assert other.repeat_key != alert.repeat_key and other.lines == ("run run-3", "the WMS answered 503")

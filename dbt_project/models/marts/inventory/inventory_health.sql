@@ -72,7 +72,11 @@ final as (
         cast(listed_quantity as integer) as listed_quantity,
         cast(ghost_listings as integer) as ghost_listings,
         cast(ghost_listing as boolean) as ghost_listing,
-        {{ inventory_status_columns() }}
+        {{ inventory_status_columns() }},
+        -- the best-sellers: 1 = the highest daily demand (ties by SKU); null without demand
+        case
+            when daily_demand > 0 then cast(row_number() over (order by daily_demand desc, sku) as integer)
+        end as demand_rank
     from measured
 )
 
