@@ -336,6 +336,14 @@ def _start_sandbox(settings: Settings) -> subprocess.Popen:
     raise typer.Exit(f"the sandbox exited before it was ready (exit code {proc.wait()})")
 
 
+def _built_marker(generated: Path) -> str:
+    """What a demo warehouse was built from: the demo shop's marker and the DuckDB version that wrote it (a file
+    another DuckDB version wrote may not open: it is built again)."""
+    import duckdb
+
+    return generated.read_text() + f"\nduckdb {duckdb.__version__}\n"
+
+
 def _demo_markers(settings: Settings) -> tuple[Path, Path]:
     """The demo shop's marker (what it was generated with, written by the sandbox) and the warehouse's (the
     marker of the shop the published warehouse was built from, written after a demo build)."""
@@ -704,7 +712,7 @@ def demo(
         generated, built = _demo_markers(settings)
         reuse = (
             not rebuild and settings.serve_path.exists() and built.is_file() and generated.is_file()
-            and built.read_text() == generated.read_text()
+            and built.read_text() == _built_marker(generated)
         )  # fmt: skip
         dagster_home(settings)
         if reuse:
@@ -719,7 +727,7 @@ def demo(
             console.print(f"[bold green]build finished in {time.monotonic() - started:.0f}s[/bold green]")
             _demo_writeback(settings)
             if generated.is_file():
-                built.write_text(generated.read_text())
+                built.write_text(_built_marker(generated))
         if not serve:
             return
         console.print(f"3/3 serving the dashboards: [bold]http://localhost:{port}[/bold]")
