@@ -336,3 +336,65 @@ def test_the_wall_shows_a_new_publish_without_reloading_the_page(dashboard_url, 
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
     assert page.locator(ERRORS).count() == 0
     assert page.errors == []
+
+
+@pytest.mark.browser
+def test_the_pages_keep_serving_through_20_publishes_under_steady_load_with_zero_errors(
+    dashboard_url, live_serve, browser_page
+):
+    """Issue 16: while a build is published 20 times (a new file renamed over serve.duckdb, each with one more
+    order's worth of GMV), the browser keeps loading pages one after another, and the HTTP health endpoint is
+    polled: no page shows an error, the browser logs none, the server never fails to answer."""
+    import threading
+
+    import httpx
+
+    page = browser_page
+    publishes, failures = [], []
+    stop = threading.Event()
+
+    def publish_20() -> None:
+        for n in range(20):
+            staged = live_serve.with_name(f".serve.duckdb.next{n}")
+            shutil.copy(live_serve, staged)
+            with duckdb.connect(str(staged)) as con:
+                con.execute(
+                    "update marts.order_line_margins set list_amount_cny = list_amount_cny + 1 where "
+                    "order_line_id = (select min(order_line_id) from marts.order_line_margins)"
+                )
+                con.execute("checkpoint")
+            os.replace(staged, live_serve)
+            publishes.append(time.monotonic())
+            time.sleep(1.0)
+
+    def poll_health() -> None:
+        with httpx.Client(timeout=10) as client:
+            while not stop.is_set():
+                try:
+                    answer = client.get(f"{dashboard_url}/_stcore/health")
+                    if answer.status_code != 200:
+                        failures.append(f"health {answer.status_code}")
+                except httpx.HTTPError as exc:
+                    failures.append(f"health {exc!r}")
+                time.sleep(0.2)
+
+    publisher, poller = threading.Thread(target=publish_20), threading.Thread(target=poll_health)
+    publisher.start()
+    poller.start()
+    loads = 0
+    try:
+        while publisher.is_alive() or loads < 6:
+            for path in ("", "inventory", "sku_margin", "wall", "returns"):
+                page.goto(f"{dashboard_url}/{path}", wait_until="domcontentloaded")
+                settle(page)
+                loads += 1
+                errors = page.locator(ERRORS)
+                assert errors.count() == 0, (
+                    f"/{path} after {len(publishes)} publishes: {errors.first.inner_text()}"
+                )
+    finally:
+        publisher.join()
+        stop.set()
+        poller.join()
+    assert len(publishes) == 20 and loads >= 6
+    assert failures == [] and page.errors == []
