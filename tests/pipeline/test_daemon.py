@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _wait(what: str, check, timeout: float, process: subprocess.Popen, log: Path):
+def _wait(what: str, check, timeout: float, process: subprocess.Popen, log: Path, failures_expected=False):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = check()
@@ -30,7 +30,7 @@ def _wait(what: str, check, timeout: float, process: subprocess.Popen, log: Path
             return found
         assert process.poll() is None, f"the daemon stopped ({process.returncode}): {log.read_text()[-3000:]}"
         text = log.read_text()
-        assert "RUN_FAILURE" not in text, text[
+        assert failures_expected or "RUN_FAILURE" not in text, text[
             text.index("RUN_FAILURE") - 3000 : text.index("RUN_FAILURE") + 500
         ]
         time.sleep(2)
@@ -49,23 +49,70 @@ def _daily_sales(serve: Path) -> int:
         return 0
 
 
-def test_the_daemon_imports_a_dropped_export_by_itself_and_stops_with_everything_it_started(
-    small_world, tmp_path, monkeypatch
-):
-    from sandbox.shop.exports import write_history_exports
+def _runs(home: Path, status) -> list:
+    """The runs the daemon's scheduler started by itself (hourly_refresh), with this status."""
+    import dagster as dg
 
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs(dg.RunsFilter(tags={"dagster/schedule_name": "hourly_refresh"}))
+        return [r for r in runs if r.status == status]
+
+
+def _pushes(ops: Path) -> int:
+    if not ops.exists():
+        return 0
+    with sqlite3.connect(ops) as con:
+        try:
+            return con.execute("select count(*) from stock_pushes").fetchone()[0]
+        except sqlite3.OperationalError:  # not created yet
+            return 0
+
+
+@pytest.mark.timeout(1500)  # several scheduled builds one after another, on 2 cores
+def test_the_daemon_runs_by_itself_imports_a_dropped_export_blocks_a_push_on_a_failed_check_and_says_so_once(
+    pipeline_world, tmp_path, monkeypatch, start_stack
+):
+    """Issue 16's acceptance, over the Taobao and WMS sandboxes and two alert robots, with a refresh every minute
+    (an hour of the schedule each): the scheduler's own refreshes pull, build, publish and push stock; a dropped
+    export reaches the dashboard; then the WMS starts listing a movement type no check knows, the next refreshes
+    fail their check, no stock is pushed, and each robot gets exactly one message about it however many
+    refreshes fail the same way; SIGTERM stops everything."""
+    import dagster as dg
+    import httpx
+    import time_machine
+
+    from sandbox.robots import DingTalkRobot, create_app
+    from sandbox.runner import start
+    from sandbox.shop.exports import write_history_exports
+    from tests.conftest import Setup
+
+    # the shop ending yesterday (the WMS keeps two weeks of closing stock: stock sync needs a recent one)
+    stack = start_stack(pipeline_world, tmp_path, setup=Setup(api_shops=("tmall_flagship",), export_shops=()))
+    # the daemon runs on the real clock: the robots check DingTalk's signature time against it
+    robots = start(
+        create_app(dingtalk={"ding-token": DingTalkRobot("ops", secret="ding-secret")}, wecom={"wecom-key": "team"},
+                   clock=time_machine.escape_hatch.time.time),
+        "robots-daemon",
+    )  # fmt: skip
     exports = tmp_path / "exports"
     exports.mkdir()
-    config = tmp_path / "shopkeep.toml"
+    config = stack.config_path
     config.write_text(
-        '[warehouse]\nbuild_path = "build.duckdb"\nserve_path = "serve.duckdb"\nops_path = "ops.sqlite"\n'
-        'dlt_dir = "dlt"\n\n[[shops]]\nid = "tmall_flagship"\nchannel = "taobao"\nname = "天猫"\nenabled = false\n\n'
-        '[files]\ndirectory = "exports"\n\n[schedule]\nrefresh_cron = "* * * * *"\n',  # a refresh every minute
+        config.read_text(encoding="utf-8")
+        + '\n[files]\ndirectory = "exports"\n\n[schedule]\nrefresh_cron = "* * * * *"\n\n'
+        '[stock_sync]\npush = "after_build"\n\n[alerts]\n\n'
+        '[[alerts.robots]]\nname = "ops"\nkind = "dingtalk"\nurl_env = "DING_URL"\nsecret_env = "DING_SECRET"\n'
+        'kinds = ["run_failed"]\n\n'
+        '[[alerts.robots]]\nname = "team"\nkind = "wecom"\nurl_env = "WECOM_URL"\nkinds = ["run_failed"]\n',
         encoding="utf-8",
     )
     home = tmp_path / "dagster_home"
-    env = {**os.environ, "SHOPKEEP_CONFIG": str(config), "DAGSTER_HOME": str(home),
-           "SHOPKEEP_PII_SALT": "daemon-test-salt"}  # fmt: skip
+    env = {
+        **os.environ, "SHOPKEEP_CONFIG": str(config), "DAGSTER_HOME": str(home),
+        "SHOPKEEP_PII_SALT": "daemon-test-salt", "DING_SECRET": "ding-secret",
+        "DING_URL": f"{robots.url}/robot/send?access_token=ding-token",
+        "WECOM_URL": f"{robots.url}/cgi-bin/webhook/send?key=wecom-key",
+    }  # fmt: skip
     log = tmp_path / "daemon.log"
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -74,33 +121,59 @@ def test_the_daemon_imports_a_dropped_export_by_itself_and_stops_with_everything
         )  # fmt: skip
     try:
         _wait("start", lambda: "schedules started" in log.read_text(), 120, process, log)
-        monkeypatch.setenv("DAGSTER_HOME", str(home))
-        import dagster as dg
-
-        with dg.DagsterInstance.get() as instance:
+        with dg.DagsterInstance.from_config(str(home)) as instance:
             running = {
                 state.name for state in instance.all_instigator_state() if state.status.value == "RUNNING"
             }
-        assert {"hourly_refresh", "nightly_full_refresh"} <= running
+        assert {"hourly_refresh", "nightly_full_refresh"} <= running  # the sensors run by default
 
+        # a refresh the scheduler started pulls, builds, publishes and pushes stock to the channel
+        assert _wait(
+            "a scheduled refresh", lambda: _runs(home, dg.DagsterRunStatus.SUCCESS), 420, process, log
+        )
+        assert _pushes(tmp_path / "ops.sqlite") > 0
+
+        # an export dropped into the folder (the history older than the API keeps) reaches the dashboard
+        serve = tmp_path / "serve.duckdb"
+        pulled = _daily_sales(serve)
+        assert pulled > 0
         written = write_history_exports(
-            _with_shops(small_world, {"tmall_flagship"}), exports, before=date(2026, 7, 1)
+            _with_shops(pipeline_world, {"tmall_flagship"}), exports, before=stack.export_before
         )
         past = time.time() - 60  # written a minute ago: not a file still being copied
         for path in written:
             os.utime(path, (past, past))
-        orders = _wait("published sales", lambda: _daily_sales(tmp_path / "serve.duckdb"), 540, process, log)
-        assert orders > 0
-
+        _wait("the export's sales", lambda: _daily_sales(serve) > pulled, 420, process, log)
         at = render_page(tmp_path / "serve.duckdb", "overview", monkeypatch, lang="en")
         assert tiles(at)["Orders"] != "0"
 
-        def scheduled_runs():  # the refresh the daemon's scheduler started by itself, run to its end
-            with dg.DagsterInstance.get() as instance:
-                runs = instance.get_runs(dg.RunsFilter(tags={"dagster/schedule_name": "hourly_refresh"}))
-                return [r for r in runs if r.status == dg.DagsterRunStatus.SUCCESS]
+        # the WMS starts listing a movement type the checks do not know
+        answer = httpx.post(
+            f"{stack.servers['wms'].url}/_sandbox/movements",
+            json={"warehouse": "WH-SH", "merchant_code": str(pipeline_world.stock_snapshots["sku"].iloc[0]), "type": "transfer",
+                  "quantity": 5, "new_type": True},
+        )  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        failed = _wait("a refresh failing its check", lambda: _runs(home, dg.DagsterRunStatus.FAILURE), 420,
+                       process, log, failures_expected=True)  # fmt: skip
+        pushed = _pushes(tmp_path / "ops.sqlite")
 
-        assert _wait("a scheduled refresh", scheduled_runs, 300, process, log)
+        def messages() -> list[dict]:
+            return httpx.get(f"{robots.url}/_sandbox/messages").json()["messages"]
+
+        got = _wait(
+            "the robots' messages", lambda: len(messages()) >= 2 and messages(), 120, process, log, True
+        )
+        # more refreshes fail the same way: the robots hear nothing more, and nothing is pushed
+        _wait("a second failed refresh", lambda: len(_runs(home, dg.DagsterRunStatus.FAILURE)) > len(failed), 300,
+              process, log, failures_expected=True)  # fmt: skip
+        time.sleep(35)  # the run-failure sensor's next look
+        got = messages()
+        assert sorted(m["robot"] for m in got) == ["ops", "team"], got
+        for message in got:
+            text = message.get("text") or message.get("content") or str(message)
+            assert "accepted_values_stg_wms__stock_movements_movement_type" in text, text
+        assert _pushes(tmp_path / "ops.sqlite") == pushed
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -108,6 +181,13 @@ def test_the_daemon_imports_a_dropped_export_by_itself_and_stops_with_everything
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             raise
+        robots.stop()
+        for server in stack.servers.values():
+            server.stop()
+    _assert_nothing_left(process, log)
+
+
+def _assert_nothing_left(process: subprocess.Popen, log: Path) -> None:
     import re
 
     groups = re.search(r"process groups ([\d, ]+)\)", log.read_text()).group(1).split(", ")
