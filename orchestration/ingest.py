@@ -228,10 +228,15 @@ PULL_PROGRESS: PullProgress | None = None
 
 
 def run_pulls(
-    settings: Settings, chosen: list[Pull], log: Callable[[str], None], progress: PullProgress | None = None
+    settings: Settings,
+    chosen: list[Pull],
+    log: Callable[[str], None],
+    progress: PullProgress | None = None,
+    workers: int | None = None,
 ) -> list[tuple[Pull, BaseException]]:
     """Run the pulls at once, one thread each (each waits on its own platform; the warehouse is written by one
-    at a time), and return those that failed with their errors (the others are loaded)."""
+    at a time), and return those that failed with their errors (the others are loaded). `workers`: at most
+    that many at once (1: one after another)."""
     lock = threading.Lock()
 
     def run(pull: Pull) -> None:
@@ -250,7 +255,7 @@ def run_pulls(
             collector.finish(None)
 
     failed = []
-    with ThreadPoolExecutor(max_workers=max(1, len(chosen)), thread_name_prefix="pull") as pool:
+    with ThreadPoolExecutor(max_workers=workers or max(1, len(chosen)), thread_name_prefix="pull") as pool:
         futures = {pool.submit(run, pull): pull for pull in chosen}
         for future in futures:
             error = future.exception()
