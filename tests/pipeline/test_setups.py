@@ -38,9 +38,10 @@ SETUPS = {
         api_shops=("shopify_global",), wms=False, product_master=False, rename=OWN_IDS[:1], strict=True,
         empty_for=("shopify_global",),
     ),
-    # one marketplace only, its exports for older history, no WMS, no product master, own id
+    # one marketplace only, its exports for older history, a WMS but no product master (its SKUs are checked
+    # against nothing), own id
     "pinduoduo_alone": Setup(
-        api_shops=("pdd_main",), wms=False, product_master=False, rename=OWN_IDS[3:4], strict=True,
+        api_shops=("pdd_main",), product_master=False, rename=OWN_IDS[3:4], strict=True,
     ),
     # the other three marketplaces together, each with its own id, strict shapes, no WMS (product master kept);
     # every channel's absence is covered by the setups above and below (one build instead of three alone)
