@@ -11,7 +11,7 @@ its ids suffixed `~k` (text) or offset by k × 10^14 (integers), and dlt's `_dlt
 the catalogue and `clones` times the orders per day. Shops, configuration, suppliers and dlt's bookkeeping are
 copied once. The marts' tables are not copied: the benchmark builds them.
 
-`hold_out_last_day`: the API channels' orders created on the last day of the data (with their lines) are left out
+`hold_out_last_day`: the API channels' orders created on the last full day of the data or after (with their lines) are left out
 of the file and written to a schema `bench_new_day` instead, so the benchmark can land "one new day of orders"
 and time the hourly incremental run (`land_new_day`).
 
@@ -25,6 +25,7 @@ import hashlib
 import json
 import shutil
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -211,15 +212,16 @@ def scale_raw(source: Path, out: Path, clones: int, hold_out_last_day: bool = Tr
 def _hold_out_last_day(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Move the API orders created on the data's last day (and their child rows) to schema bench_new_day."""
     con.execute(f"create schema {NEW_DAY}")
+    # the last full day and the hours after it (the data ends in the morning of the day it was pulled)
     last = max(
         con.execute(f'select max({day}) from "{schema}"."{orders}"').fetchone()[0]
         for schema, (orders, day, _) in ORDER_TABLES.items()
-    )
+    ) - timedelta(days=1)
     held = {}
     for schema, (orders, day, children) in ORDER_TABLES.items():
         new = f'{NEW_DAY}."{schema}__{orders}"'
-        con.execute(f'create table {new} as select * from "{schema}"."{orders}" where {day} = \'{last}\'')
-        con.execute(f'delete from "{schema}"."{orders}" where {day} = \'{last}\'')
+        con.execute(f'create table {new} as select * from "{schema}"."{orders}" where {day} >= \'{last}\'')
+        con.execute(f'delete from "{schema}"."{orders}" where {day} >= \'{last}\'')
         (held[f"{schema}.{orders}"],) = con.execute(f"select count(*) from {new}").fetchone()
         for child in children:
             child_new = f'{NEW_DAY}."{schema}__{child}"'
