@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -89,7 +90,9 @@ def tree_rss(root: int) -> int:
 
 
 def measured(cmd: list[str], env: dict[str, str] | None = None, cwd: Path = REPO) -> dict[str, Any]:
-    """Run `cmd`; its wall-clock seconds, peak RSS of its process tree, return code and output."""
+    """Run `cmd`; its wall-clock seconds, CPU seconds (user + system of the whole tree: what the work costs, less
+    moved by the machine's other load than the wall-clock), peak RSS of its process tree, return code and output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
@@ -112,8 +115,11 @@ def measured(cmd: list[str], env: dict[str, str] | None = None, cwd: Path = REPO
     output = proc.communicate()[0]
     done.set()
     poller.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
         "seconds": round(time.perf_counter() - started, 2),
+        "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2),
+        "load_1m_at_end": round(os.getloadavg()[0], 2),
         "peak_rss_mib": round(peak[0] / 2**20),
         "returncode": proc.returncode,
         "output": output,
@@ -280,6 +286,7 @@ def one_size(
     max_load: float,
     patience_s: int,
     pandas_max_mib: float,
+    skip: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"clones": clones}
     started = time.perf_counter()
@@ -305,7 +312,7 @@ def one_size(
         run["publish"] = publish(build)
         dbt_runs.append(run)
         print(
-            f"  dbt build {i + 1}/{runs}: {run['seconds']}s (fixed {run['fixed_overhead_s']}s, models "
+            f"  dbt build {i + 1}/{runs}: {run['seconds']}s, cpu {run['cpu_s']}s (fixed {run['fixed_overhead_s']}s, models "
             f"{run['models_s']}s, tests {run['tests_s']}s), peak {run['peak_rss_mib']} MiB; publish "
             f"{run['publish']['seconds']}s",
             flush=True,
@@ -318,6 +325,9 @@ def one_size(
         "peak_rss_mib": max(r["peak_rss_mib"] for r in dbt_runs),
     }
     out["dbt"]["full_build_s"] = round(out["dbt"]["median_s"] + out["dbt"]["publish_s"], 2)
+    out["dbt"]["full_build_cpu_s"] = round(
+        statistics.median(r["cpu_s"] + r["publish"]["cpu_s"] for r in dbt_runs), 2
+    )
     with __import__("duckdb").connect(str(build), read_only=True) as con:
         (lines,) = con.execute("select count(*) from marts.order_line_margins").fetchone()
         (skus,) = con.execute("select count(*) from marts.skus").fetchone()
@@ -328,16 +338,24 @@ def one_size(
     as_of = as_of_date(build).isoformat()
 
     dagster_runs = []
-    for i in range(runs):
+    for i in range(0 if "dagster" in skip else runs):
         run = dagster_build(raw, folder / "dagster")
         dagster_runs.append(run)
-        print(f"  Dagster {i + 1}/{runs}: {run['seconds']}s, peak {run['peak_rss_mib']} MiB {run.get('log')}")
-    out["dagster"] = {
-        "runs": dagster_runs,
-        "median_s": median(dagster_runs, "seconds"),
-        "peak_rss_mib": max(r["peak_rss_mib"] for r in dagster_runs),
-    }
-    out["dagster"]["overhead_s"] = round(out["dagster"]["median_s"] - out["dbt"]["full_build_s"], 2)
+        print(
+            f"  Dagster {i + 1}/{runs}: {run['seconds']}s, cpu {run['cpu_s']}s, peak {run['peak_rss_mib']} MiB {run.get('log')}"
+        )
+    out["dagster"] = (
+        {"skipped": "--skip dagster"}
+        if not dagster_runs
+        else {
+            "runs": dagster_runs,
+            "median_s": median(dagster_runs, "seconds"),
+            "cpu_s": median(dagster_runs, "cpu_s"),
+            "peak_rss_mib": max(r["peak_rss_mib"] for r in dagster_runs),
+        }
+    )
+    if dagster_runs:
+        out["dagster"]["overhead_s"] = round(out["dagster"]["median_s"] - out["dbt"]["full_build_s"], 2)
 
     floor_runs, floor_build = [], None
     for _ in range(runs):
@@ -346,14 +364,20 @@ def one_size(
     out["floor"] = {
         "runs": floor_runs,
         "median_s": median(floor_runs, "seconds"),
+        "cpu_s": median(floor_runs, "cpu_s"),
         "peak_rss_mib": max(r["peak_rss_mib"] for r in floor_runs),
         "mismatches": compare(build, "floor", floor_build),
     }
-    print(f"  floor: {out['floor']['median_s']}s, peak {out['floor']['peak_rss_mib']} MiB; "
+    print(f"  floor: {out['floor']['median_s']}s, cpu {out['floor']['cpu_s']}s, peak {out['floor']['peak_rss_mib']} MiB; "
           f"mismatches: {out['floor']['mismatches'] or 'none'}", flush=True)  # fmt: skip
 
-    if pandas_max_mib < 0:  # a projection from a smaller size says it would not fit
-        out["pandas"] = {"skipped": f"projected peak {-pandas_max_mib:.0f} MiB is over the limit"}
+    if "pandas" in skip or pandas_max_mib < 0:  # or a projection from a smaller size says it would not fit
+        why = (
+            "--skip pandas"
+            if "pandas" in skip
+            else f"projected peak {-pandas_max_mib:.0f} MiB is over the limit"
+        )
+        out["pandas"] = {"skipped": why}
         print(f"  pandas: {out['pandas']['skipped']}", flush=True)
     else:
         pandas_runs, pandas_out = [], None
@@ -363,10 +387,11 @@ def one_size(
         out["pandas"] = {
             "runs": pandas_runs,
             "median_s": median(pandas_runs, "seconds"),
+            "cpu_s": median(pandas_runs, "cpu_s"),
             "peak_rss_mib": max(r["peak_rss_mib"] for r in pandas_runs),
             "mismatches": compare(build, "pandas", pandas_out),
         }
-        print(f"  pandas: {out['pandas']['median_s']}s, peak {out['pandas']['peak_rss_mib']} MiB; "
+        print(f"  pandas: {out['pandas']['median_s']}s, cpu {out['pandas']['cpu_s']}s, peak {out['pandas']['peak_rss_mib']} MiB; "
               f"mismatches: {out['pandas']['mismatches'] or 'none'}", flush=True)  # fmt: skip
 
     # the hourly run: the held-back day lands, then dbt build (incremental) and publish on the last full build
@@ -375,10 +400,11 @@ def one_size(
     incremental["publish"] = publish(build)
     incremental["landed"] = landed
     incremental["full_build_s"] = round(incremental["seconds"] + incremental["publish"]["seconds"], 2)
+    incremental["full_build_cpu_s"] = round(incremental["cpu_s"] + incremental["publish"]["cpu_s"], 2)
     out["incremental"] = incremental
     print(
         f"  incremental (one new day, {sum(v for k, v in landed.items() if k.endswith('orders'))} orders): "
-        f"{incremental['full_build_s']}s, peak {incremental['peak_rss_mib']} MiB",
+        f"{incremental['full_build_s']}s (cpu {incremental['cpu_s'] + incremental['publish']['cpu_s']:.1f}s), peak {incremental['peak_rss_mib']} MiB",
         flush=True,
     )
 
@@ -399,7 +425,10 @@ def ratios(size: dict[str, Any]) -> dict[str, Any]:
     proportional = full - dbt["fixed_overhead_s"]
     out = {
         "incremental_share_of_full": round(size["incremental"]["full_build_s"] / full, 3),
-        "peak_memory_gib": round(max(dbt["peak_rss_mib"], size["dagster"]["peak_rss_mib"]) / 1024, 2),
+        "incremental_share_of_full_cpu": round(
+            size["incremental"]["full_build_cpu_s"] / dbt["full_build_cpu_s"], 3
+        ),
+        "peak_memory_gib": round(max(dbt["peak_rss_mib"], size["dagster"].get("peak_rss_mib", 0)) / 1024, 2),
         "dashboard_worst_p95_ms": max((p or {}).get("p95", 0) for p in size["dashboards_ms"].values()),
     }
     if floor["mismatches"]:
@@ -407,9 +436,12 @@ def ratios(size: dict[str, Any]) -> dict[str, Any]:
     else:
         out["full_build_vs_floor"] = round(full / floor["median_s"], 2)
         out["data_time_vs_floor"] = round(proportional / floor["median_s"], 2)
-        out["dagster_vs_floor"] = round(size["dagster"]["median_s"] / floor["median_s"], 2)
+        if "median_s" in size["dagster"]:
+            out["dagster_vs_floor"] = round(size["dagster"]["median_s"] / floor["median_s"], 2)
+        out["full_build_vs_floor_cpu"] = round(dbt["full_build_cpu_s"] / floor["cpu_s"], 2)
     void = "skipped" in pandas or pandas["mismatches"]
     out["pandas_vs_shopkeep"] = None if void else round(pandas["median_s"] / full, 2)
+    out["pandas_vs_shopkeep_cpu"] = None if void else round(pandas["cpu_s"] / dbt["full_build_cpu_s"], 2)
     out["pandas_vs_floor"] = (
         None if void or floor["mismatches"] else round(pandas["median_s"] / floor["median_s"], 2)
     )
@@ -429,6 +461,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--big-runs", type=int, default=1, help="runs per step for sizes over 20 clones")
     parser.add_argument("--dashboard-runs", type=int, default=20)
     parser.add_argument("--max-load", type=float, default=1.5)
+    parser.add_argument("--skip", nargs="*", choices=["dagster", "pandas"], help="leave these steps out")
+    parser.add_argument("--results-name", default="scale", help="bench/results/<name>.json")
     parser.add_argument("--patience", type=int, default=600, help="seconds to wait for --max-load at most")
     parser.add_argument(
         "--pandas-max-gib",
@@ -449,17 +483,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for clones in args.clones:
         runs = args.runs if clones <= 20 else args.big_runs
         size = one_size(
-            args.source, clones, runs, args.dashboard_runs, args.max_load, args.patience, pandas_budget
+            args.source,
+            clones,
+            runs,
+            args.dashboard_runs,
+            args.max_load,
+            args.patience,
+            pandas_budget,
+            frozenset(args.skip or ()),
         )
         figures["sizes"][str(clones)] = size
-        if (
-            "peak_rss_mib" in size["pandas"]
-        ):  # pandas grows with the rows: project the next size from this one
+        # pandas grows with the rows: project the next size from this one
+        if "peak_rss_mib" in size["pandas"]:
             per_clone = size["pandas"]["peak_rss_mib"] / clones
             bigger = [c for c in args.clones if c > clones]
             if bigger and per_clone * bigger[0] > args.pandas_max_gib * 1024:
                 pandas_budget = -per_clone * bigger[0]
-        path = save("scale", figures)  # after each size: a long run keeps what it measured
+        path = save(args.results_name, figures)  # after each size: a long run keeps what it measured
     sizes = list(figures["sizes"].values())
     if len(sizes) > 1:
         small, big = sizes[0], sizes[-1]
@@ -470,15 +510,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "dbt_fixed_overhead_x": round(
                 big["dbt"]["fixed_overhead_s"] / small["dbt"]["fixed_overhead_s"], 2
             ),
-            "dagster_x": round(big["dagster"]["median_s"] / small["dagster"]["median_s"], 2),
             "incremental_x": round(
                 big["incremental"]["full_build_s"] / small["incremental"]["full_build_s"], 2
             ),
             "floor_x": round(big["floor"]["median_s"] / small["floor"]["median_s"], 2),
         }
+        if "median_s" in big["dagster"] and "median_s" in small["dagster"]:
+            figures["growth"]["dagster_x"] = round(
+                big["dagster"]["median_s"] / small["dagster"]["median_s"], 2
+            )
         if "median_s" in big["pandas"] and "median_s" in small["pandas"]:
             figures["growth"]["pandas_x"] = round(big["pandas"]["median_s"] / small["pandas"]["median_s"], 2)
-        path = save("scale", figures)
+        path = save(args.results_name, figures)
     for clones, size in figures["sizes"].items():
         print(f"x{clones} ({size['order_lines']:,} lines): {json.dumps(size['ratios'])}")
     print(f"results: {path}")
