@@ -138,10 +138,27 @@ def wait_for_quiet(max_load: float, patience_s: int = 600) -> float:
 # -- the steps ---------------------------------------------------------------------------------------------------
 
 
+MEMORY_LIMIT: str | None = None
+"""--memory-limit: DuckDB's memory_limit for the dbt builds (a profile of the bench's own; None: the project's
+profile, DuckDB's default of 80 % of the machine's memory)."""
+
+
+def profiles_dir(work: Path) -> Path:
+    if MEMORY_LIMIT is None:
+        return REPO / "dbt_project"
+    folder = work / "profiles"
+    folder.mkdir(parents=True, exist_ok=True)
+    profile = (REPO / "dbt_project" / "profiles.yml").read_text().rstrip("\n")
+    (folder / "profiles.yml").write_text(
+        f"{profile}\n      settings:\n        memory_limit: '{MEMORY_LIMIT}'\n"
+    )
+    return folder
+
+
 def dbt_cmd(work: Path, *args: str) -> list[str]:
     return [
         str(Path(PY).parent / "dbt"), *args,
-        "--project-dir", str(REPO / "dbt_project"), "--profiles-dir", str(REPO / "dbt_project"),
+        "--project-dir", str(REPO / "dbt_project"), "--profiles-dir", str(profiles_dir(work)),
         "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
     ]  # fmt: skip
 
@@ -153,6 +170,39 @@ def fresh_copy(raw: Path, folder: Path) -> Path:
     build = folder / "build.duckdb"
     shutil.copyfile(raw, build)
     return build
+
+
+KEY_MARTS = (
+    "daily_sku_sales",
+    "daily_shop_sales",
+    "sku_margins",
+    "inventory_health",
+    "replenishment_suggestions",
+    "demand_forecast_summary",
+)
+"""The marts the floor and pandas compute (a part of each: bench/scale_check.py CHECKS)."""
+
+
+def lineage_seconds(target: Path, marts: tuple[str, ...] = KEY_MARTS) -> dict[str, float]:
+    """Of a dbt build's run_results in `target`: the seconds of the models `marts` are built from (themselves and
+    every model upstream; the statsforecast model apart) — the part of the build that does what the floor does."""
+    manifest = json.loads((target / "manifest.json").read_text())
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    seconds = {r["unique_id"]: r["execution_time"] for r in results}
+    todo = [uid for uid in manifest["nodes"] if uid.startswith("model.") and uid.split(".")[-1] in marts]
+    seen: set[str] = set()
+    while todo:
+        uid = todo.pop()
+        if uid in seen or not uid.startswith("model."):
+            continue
+        seen.add(uid)
+        todo.extend(manifest["parent_map"].get(uid, ()))
+    forecast = [uid for uid in seen if uid.endswith(".int_sku_baseline_forecasts")]
+    return {
+        "models": len(seen),
+        "seconds": round(sum(seconds.get(uid, 0) for uid in seen), 2),
+        "forecast_model_s": round(sum(seconds.get(uid, 0) for uid in forecast), 2),
+    }
 
 
 def dbt_build(build: Path, full_refresh: bool = False) -> dict[str, Any]:
@@ -176,6 +226,7 @@ def dbt_build(build: Path, full_refresh: bool = False) -> dict[str, Any]:
         tests_s=round(sum(r["execution_time"] for r in tests), 2),
         other_nodes_s=round(sum(r["execution_time"] for r in nodes if r not in models and r not in tests), 2),
         slowest=[(r["unique_id"].split(".")[-1], round(r["execution_time"], 2)) for r in nodes[:12]],
+        key_marts_lineage=lineage_seconds(work / "target"),
     )
     del result["output"]
     return result
@@ -333,6 +384,9 @@ def one_size(
         (skus,) = con.execute("select count(*) from marts.skus").fetchone()
     out["order_lines"], out["skus"] = lines, skus
     print(f"  {lines:,} order lines, {skus:,} SKUs", flush=True)
+    out["dashboards_ms"] = dashboard_times(build.parent / "serve.duckdb", dashboard_runs)
+    worst = max(out["dashboards_ms"].items(), key=lambda kv: (kv[1] or {}).get("p95", 0))
+    print(f"  dashboards: worst page p95 {worst[0]} {worst[1]}", flush=True)
     from bench.scale_check import as_of_date
 
     as_of = as_of_date(build).isoformat()
@@ -408,9 +462,6 @@ def one_size(
         flush=True,
     )
 
-    out["dashboards_ms"] = dashboard_times(build.parent / "serve.duckdb", dashboard_runs)
-    worst = max(out["dashboards_ms"].items(), key=lambda kv: (kv[1] or {}).get("p95", 0))
-    print(f"  dashboards: worst page p95 {worst[0]} {worst[1]}", flush=True)
     out["load_after"] = round(os.getloadavg()[0], 2)
     out["ratios"] = ratios(out)
     out["raw_rows"] = {k: v for k, v in rows.items() if v > 10_000}
@@ -439,6 +490,11 @@ def ratios(size: dict[str, Any]) -> dict[str, Any]:
         if "median_s" in size["dagster"]:
             out["dagster_vs_floor"] = round(size["dagster"]["median_s"] / floor["median_s"], 2)
         out["full_build_vs_floor_cpu"] = round(dbt["full_build_cpu_s"] / floor["cpu_s"], 2)
+        lineage = statistics.median(
+            r["key_marts_lineage"]["seconds"] - r["key_marts_lineage"]["forecast_model_s"]
+            for r in dbt["runs"]
+        )
+        out["key_marts_models_vs_floor"] = round(lineage / floor["median_s"], 2)
     void = "skipped" in pandas or pandas["mismatches"]
     out["pandas_vs_shopkeep"] = None if void else round(pandas["median_s"] / full, 2)
     out["pandas_vs_shopkeep_cpu"] = None if void else round(pandas["cpu_s"] / dbt["full_build_cpu_s"], 2)
@@ -463,6 +519,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--max-load", type=float, default=1.5)
     parser.add_argument("--skip", nargs="*", choices=["dagster", "pandas"], help="leave these steps out")
     parser.add_argument("--results-name", default="scale", help="bench/results/<name>.json")
+    parser.add_argument(
+        "--memory-limit", help="DuckDB memory_limit of the dbt builds, e.g. 4GB (default: DuckDB's)"
+    )
     parser.add_argument("--patience", type=int, default=600, help="seconds to wait for --max-load at most")
     parser.add_argument(
         "--pandas-max-gib",
@@ -471,6 +530,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="skip pandas where its projected peak memory is above",
     )
     args = parser.parse_args(argv)
+    global MEMORY_LIMIT
+    MEMORY_LIMIT = args.memory_limit
     if not args.source.exists():
         parser.error(f"{args.source} does not exist: build the demo shop first (make demo), or pass --source")
 
