@@ -28,6 +28,7 @@ bench: $(INSTALLED) $(MANIFEST) chromium
 	$(BIN)/python -m bench.file_import --rows 2000000
 	$(BIN)/python -m bench.stock_sync
 	$(BIN)/python -m bench.pulls
+	$(BIN)/python -m bench.scale
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
