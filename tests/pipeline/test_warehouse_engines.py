@@ -1,0 +1,214 @@
+"""`[warehouse] engine`: the single DuckDB file or a DuckLake. The settings are read and checked (a mistake named
+in one line); `connect_warehouse` opens either engine, the lake with its extensions loaded from their wheels
+(never downloaded), against a real PostgreSQL catalog and a real S3-compatible server (tests/lake_servers.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from connectors.common.warehouse import (
+    LAKE_EXTENSIONS,
+    METADATA_SCHEMA,
+    Lake,
+    WarehouseError,
+    connect_warehouse,
+    extension_file,
+)
+from orchestration.settings import ConfigError, load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = (REPO / "shopkeep.toml").read_text(encoding="utf-8")
+LAKE_KEYS = 'engine = "ducklake"\ncatalog_url = "postgresql://shopkeep@db.internal:5432/shop_lake"\n'
+
+
+def _config(tmp_path: Path, warehouse_keys: str) -> Path:
+    config = tmp_path / "shopkeep.toml"
+    config.write_text(DEMO.replace("[warehouse]\n", "[warehouse]\n" + warehouse_keys, 1), encoding="utf-8")
+    return config
+
+
+def _refusal(tmp_path: Path, warehouse_keys: str) -> str:
+    config = _config(tmp_path, warehouse_keys)
+    with pytest.raises(ConfigError) as info:
+        load_settings(config)
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"{config}: ")
+    return message.removeprefix(f"{config}: ")
+
+
+# -- settings --------------------------------------------------------------------------------------------------
+
+
+def test_the_demo_config_keeps_the_single_file():
+    settings = load_settings(REPO / "shopkeep.toml")
+    assert settings.engine == "duckdb" and settings.lake is None
+
+
+def test_a_lake_on_s3_is_read_with_its_catalog_and_data_path(tmp_path):
+    settings = load_settings(_config(tmp_path, LAKE_KEYS + 'data_path = "s3://shop-lake/warehouse"\n'))
+    assert settings.engine == "ducklake"
+    assert settings.lake == Lake(
+        catalog_url="postgresql://shopkeep@db.internal:5432/shop_lake", data_path="s3://shop-lake/warehouse/"
+    )
+
+
+def test_a_local_data_path_is_relative_to_the_config_file(tmp_path):
+    settings = load_settings(_config(tmp_path, LAKE_KEYS + 'data_path = "lake-files"\n'))
+    assert settings.lake is not None and settings.lake.data_path == f"{tmp_path / 'lake-files'}/"
+
+
+@pytest.mark.parametrize(
+    ("keys", "problem"),
+    [
+        ('engine = "ducklak"\n', 'warehouse.engine: expected "duckdb" or "ducklake", got "ducklak" (did you mean ducklake?)'),
+        ('engine = "ducklake"\ncatlog_url = "postgresql://x@h/db"\n', "warehouse.catlog_url: unknown key (did you mean catalog_url?)"),
+        ('engine = "ducklake"\ndata_path = "s3://b/"\n', "warehouse.catalog_url: missing; engine = \"ducklake\" keeps its catalog in PostgreSQL"),
+        (LAKE_KEYS, 'warehouse.data_path: missing; engine = "ducklake" writes its Parquet files there'),
+        (
+            'engine = "ducklake"\ncatalog_url = "mysql://x@h/db"\ndata_path = "s3://b/"\n',
+            'warehouse.catalog_url: expected a PostgreSQL URL postgresql://user@host:port/dbname, got "mysql://x@h/db"',
+        ),
+        (
+            'engine = "ducklake"\ncatalog_url = "postgresql://x:hunter2@h/db"\ndata_path = "s3://b/"\n',
+            "warehouse.catalog_url: holds a password; secrets never go in this file",
+        ),
+        (LAKE_KEYS + 'data_path = "gs://b/"\n', 'warehouse.data_path: expected s3://bucket/prefix/ (AWS or any S3-compatible store) or a local folder, got "gs://b/"'),
+        ('data_path = "s3://b/"\n', 'warehouse.data_path: only read with engine = "ducklake"'),
+        ('catalog_url = "postgresql://x@h/db"\n', 'warehouse.catalog_url: only read with engine = "ducklake"'),
+    ],
+)  # fmt: skip
+def test_a_wrong_lake_setting_is_named_in_one_line(tmp_path, keys, problem):
+    message = _refusal(tmp_path, keys)
+    assert message.startswith(problem)
+    assert "hunter2" not in message
+
+
+# -- extensions ------------------------------------------------------------------------------------------------
+
+
+def test_every_lake_extension_comes_from_its_wheel_for_exactly_this_duckdb():
+    for name in LAKE_EXTENSIONS:
+        path = extension_file(name)
+        assert path.is_file() and path.parent.name == f"v{duckdb.__version__}"
+
+
+def test_a_missing_extension_package_names_the_pip_install(monkeypatch):
+    with pytest.raises(WarehouseError, match=rf"pip install duckdb-extension-nosuch=={duckdb.__version__}"):
+        extension_file("nosuch")
+    monkeypatch.setattr(duckdb, "__version__", "9.9.9")
+    with pytest.raises(WarehouseError, match=r"for DuckDB v\d.* but this is DuckDB v9\.9\.9 .*==9\.9\.9"):
+        extension_file("ducklake")
+
+
+# -- one connection function, either engine --------------------------------------------------------------------
+
+
+def _build(con: duckdb.DuckDBPyConnection, amount: int) -> None:
+    con.execute("create schema if not exists marts")
+    con.execute(
+        "create or replace table marts.daily_sales as select range as day, ? as amount from range(3)",
+        [amount],
+    )
+
+
+def test_the_single_file_opens_as_before(tmp_path):
+    path = tmp_path / "build.duckdb"
+    with connect_warehouse(path) as con:
+        _build(con, 10)
+    with connect_warehouse(path, read_only=True) as con:
+        assert con.execute("select sum(amount) from marts.daily_sales").fetchone() == (30,)
+    with pytest.raises(ValueError, match="snapshot"):
+        connect_warehouse(path, snapshot=1)
+
+
+def test_a_lake_on_s3_holds_the_tables_in_postgres_and_the_files_in_the_bucket(lake, lake_servers):
+    pg, s3 = lake_servers
+    with connect_warehouse("unused.duckdb", lake) as con:
+        _build(con, 10)
+        con.execute("create table marts.big as select range as i from range(200000)")  # too big to inline
+        loaded = con.execute(
+            "select extension_name from duckdb_extensions() where loaded and install_mode <> 'STATICALLY_LINKED'"
+        ).fetchall()
+        assert {name for (name,) in loaded} == set(LAKE_EXTENSIONS)
+        assert con.execute("select current_setting('ducklake_max_retry_count')").fetchone()[0] == 3
+    bucket = lake.data_path.removeprefix("s3://").strip("/")
+    assert any(key.startswith("marts/big/") and key.endswith(".parquet") for key in s3.keys(bucket))
+    with connect_warehouse("unused.duckdb", lake, read_only=True) as con:
+        assert con.execute("select sum(amount) from marts.daily_sales").fetchone() == (30,)
+        assert con.execute("select count(*) from marts.big").fetchone() == (200000,)
+        with pytest.raises(duckdb.Error, match="read-only|read only"):
+            con.execute("insert into marts.daily_sales values (9, 9)")
+    # the catalog is PostgreSQL's: its tables sit in the metadata schema every process attaches with
+    tables = subprocess.run(
+        [str(pg.bin / "psql"), lake.catalog_url, "-Atc",
+         f"select count(*) from information_schema.tables where table_schema = '{METADATA_SCHEMA}'"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert int(tables) > 10
+
+
+def test_a_pinned_snapshot_keeps_reading_the_build_it_was_pinned_to(lake):
+    with connect_warehouse("unused.duckdb", lake) as con:
+        _build(con, 10)
+        published = con.execute("select id from current_snapshot()").fetchone()[0]
+        _build(con, 20)
+    with connect_warehouse("unused.duckdb", lake, read_only=True, snapshot=published) as pinned:
+        with connect_warehouse("unused.duckdb", lake, read_only=True) as head:
+            assert pinned.execute("select sum(amount) from marts.daily_sales").fetchone() == (30,)
+            assert head.execute("select sum(amount) from marts.daily_sales").fetchone() == (60,)
+
+
+def test_a_lake_on_a_local_folder(lake, tmp_path):
+    local = Lake(catalog_url=lake.catalog_url, data_path=f"{tmp_path / 'files'}/")
+    with connect_warehouse("unused.duckdb", local) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.big as select range as i from range(200000)")
+    assert list((tmp_path / "files").rglob("*.parquet"))
+
+
+def test_without_s3_keys_the_error_names_the_variables(lake, monkeypatch):
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    with pytest.raises(WarehouseError, match="AWS_SECRET_ACCESS_KEY not set") as info:
+        connect_warehouse("unused.duckdb", lake)
+    assert "shopkeep-test" not in str(info.value)
+
+
+READER = """
+import json, sys
+from connectors.common.warehouse import Lake, connect_warehouse
+lake, published, rounds = Lake(**json.loads(sys.argv[1])), int(sys.argv[2]), int(sys.argv[3])
+errors, seen = [], set()
+for _ in range(rounds):
+    try:
+        with connect_warehouse("unused.duckdb", lake, read_only=True, snapshot=published) as con:
+            seen.add(int(con.execute("select sum(amount) from marts.daily_sales").fetchone()[0]))
+    except Exception as exc:  # every error is a finding
+        errors.append(repr(exc))
+print(json.dumps([sorted(seen), errors[:3]]))
+"""
+"""A dashboard-like reader in a process of its own: opens the lake pinned to a snapshot, reads, closes, again."""
+
+
+def test_readers_in_other_processes_never_block_on_a_writer_and_see_their_snapshot(lake):
+    with connect_warehouse("unused.duckdb", lake) as con:
+        _build(con, 10)
+        published = con.execute("select id from current_snapshot()").fetchone()[0]
+    argv = [sys.executable, "-c", READER, json.dumps(dataclasses.asdict(lake)), str(published), "15"]
+    readers = [
+        subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)
+    ]
+    with connect_warehouse("unused.duckdb", lake) as con:
+        for amount in range(11, 31):
+            _build(con, amount)
+        head = con.execute("select id from current_snapshot()").fetchone()[0]
+    results = [reader.communicate(timeout=300) for reader in readers]
+    assert [reader.returncode for reader in readers] == [0, 0], [err[-2000:] for _, err in results]
+    assert [json.loads(out) for out, _ in results] == [[[30], []]] * 2
+    assert head >= published + 20
