@@ -82,6 +82,25 @@ def extension_file(name: str) -> Path:
     return path
 
 
+def extension_directory(folder: str | Path) -> Path:
+    """A DuckDB extension directory at `folder` holding the lake's extensions, copied from their wheels' files
+    (DuckDB's `INSTALL '<file>'`: a local copy, no network), for the tools that open their own connections (dbt's
+    profile, dlt's destination): given `extension_directory = folder` and `autoinstall_known_extensions = false`,
+    their ATTACH of the lake autoloads the extensions from there and can never download one. Idempotent."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(
+        ":memory:",
+        config={"extension_directory": str(folder), "autoinstall_known_extensions": False},
+    )
+    try:
+        for name in LAKE_EXTENSIONS:
+            con.execute(f"force install {_sql_string(str(extension_file(name)))}")
+    finally:
+        con.close()
+    return folder
+
+
 def _s3_secret_sql() -> str:
     """CREATE SECRET for the lake's bucket, from the AWS environment variables (named, never echoed)."""
     key_id = os.environ.get("AWS_ACCESS_KEY_ID", "")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from connectors.common.warehouse import (
     Lake,
     WarehouseError,
     connect_warehouse,
+    extension_directory,
     extension_file,
 )
 from orchestration.settings import ConfigError, load_settings
@@ -105,6 +107,24 @@ def test_a_missing_extension_package_names_the_pip_install(monkeypatch):
     monkeypatch.setattr(duckdb, "__version__", "9.9.9")
     with pytest.raises(WarehouseError, match=r"for DuckDB v\d.* but this is DuckDB v9\.9\.9 .*==9\.9\.9"):
         extension_file("ducklake")
+
+
+def test_an_extension_directory_lets_other_tools_autoload_the_lake_offline(lake, tmp_path):
+    folder = extension_directory(tmp_path / "extensions")
+    assert extension_directory(folder) == folder  # again: no error, the same files
+    installed = sorted(p.name for p in folder.rglob("*.duckdb_extension"))
+    assert installed == sorted(f"{name}.duckdb_extension" for name in LAKE_EXTENSIONS)
+    # what dbt's profile and dlt's destination do: an ATTACH that names the lake, nothing loaded by hand
+    con = duckdb.connect(config={"extension_directory": str(folder), "autoinstall_known_extensions": False})
+    con.execute(
+        "create secret (type s3, key_id 'shopkeep-test', secret 'shopkeep-test-secret', region 'us-east-1', "
+        f"endpoint '{os.environ['AWS_ENDPOINT_URL'].removeprefix('http://')}', url_style 'path', use_ssl false)"
+    )
+    con.execute(
+        f"attach 'ducklake:postgres:{lake.catalog_url}' as l (data_path '{lake.data_path}', metadata_schema '{METADATA_SCHEMA}')"
+    )
+    con.execute("create table l.t as select 1 as x")
+    assert con.execute("select * from l.t").fetchall() == [(1,)]
 
 
 # -- one connection function, either engine --------------------------------------------------------------------
