@@ -95,13 +95,20 @@ def extension_directory(folder: str | Path) -> Path:
     )
     try:
         for name in LAKE_EXTENSIONS:
-            con.execute(f"force install {_sql_string(str(extension_file(name)))}")
+            source = extension_file(name)
+            target = folder / f"v{duckdb.__version__}" / _platform(con) / source.name
+            if not target.is_file() or target.stat().st_size != source.stat().st_size:
+                con.execute(f"force install {_sql_string(str(source))}")
     finally:
         con.close()
     return folder
 
 
-def _s3_secret_sql() -> str:
+def _platform(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("pragma platform").fetchone()[0]
+
+
+def s3_secret_sql() -> str:
     """CREATE SECRET for the lake's bucket, from the AWS environment variables (named, never echoed)."""
     key_id = os.environ.get("AWS_ACCESS_KEY_ID", "")
     secret = os.environ.get("AWS_SECRET_ACCESS_KEY", "")
@@ -163,7 +170,7 @@ def connect_lake(
         for path in files:
             con.execute(f"load {_sql_string(str(path))}")
         if lake.on_s3:
-            con.execute(_s3_secret_sql())
+            con.execute(s3_secret_sql())
         con.execute(f"set ducklake_max_retry_count = {MAX_RETRY_COUNT}")
         con.execute(attach_lake_sql(lake, read_only=read_only, snapshot=snapshot))
         con.execute(f"use {CATALOG_ALIAS}")

@@ -9,11 +9,14 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
+import dlt
 import duckdb
 import pytest
 
+from connectors.common.loading import MONEY, warehouse_pipeline
 from connectors.common.warehouse import (
     LAKE_EXTENSIONS,
     METADATA_SCHEMA,
@@ -198,6 +201,33 @@ def test_without_s3_keys_the_error_names_the_variables(lake, monkeypatch):
     with pytest.raises(WarehouseError, match="AWS_SECRET_ACCESS_KEY not set") as info:
         connect_warehouse("unused.duckdb", lake)
     assert "shopkeep-test" not in str(info.value)
+
+
+@dlt.resource(name="orders", write_disposition="merge", primary_key="order_id", columns={"total": MONEY})
+def _orders(count: int):
+    for i in range(count):
+        yield {"order_id": i, "total": MONEY_VALUE * i, "lines": [{"sku": f"SKU-{i % 3}", "qty": 1 + i % 2}]}
+
+
+MONEY_VALUE = Decimal("12.34")
+
+
+@pytest.mark.parametrize("where", ["s3", "local"])
+def test_dlt_loads_into_the_lake_and_merges_again(lake, tmp_path, where):
+    if where == "local":
+        lake = Lake(catalog_url=lake.catalog_url, data_path=f"{tmp_path / 'files'}/")
+    pipeline = warehouse_pipeline("lake_test", "raw_test", tmp_path / "unused.duckdb", tmp_path / "dlt", lake)
+    pipeline.run(_orders(50)).raise_on_failed_jobs()
+    pipeline.run(_orders(80)).raise_on_failed_jobs()  # merge: 50 updated, 30 new
+    with connect_warehouse("unused.duckdb", lake, read_only=True) as con:
+        assert con.execute("select count(*), sum(total) from raw_test.orders").fetchone() == (
+            80,
+            MONEY_VALUE * sum(range(80)),
+        )
+        assert con.execute("select count(*) from raw_test.orders__lines").fetchone() == (80,)
+    assert not (tmp_path / "unused.duckdb").exists()
+    if where == "local":
+        assert list((tmp_path / "files").rglob("*.parquet"))
 
 
 READER = """
