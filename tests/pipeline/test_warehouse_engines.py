@@ -212,6 +212,7 @@ def _orders(count: int):
 MONEY_VALUE = Decimal("12.34")
 
 
+@pytest.mark.slow  # with the servers' start and the readers' test, this file takes a minute or more
 @pytest.mark.parametrize("where", ["s3", "local"])
 def test_dlt_loads_into_the_lake_and_merges_again(lake, tmp_path, where):
     if where == "local":
