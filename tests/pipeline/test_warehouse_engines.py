@@ -217,7 +217,7 @@ MONEY_VALUE = Decimal("12.34")
 def test_dlt_loads_into_the_lake_and_merges_again(lake, tmp_path, where):
     if where == "local":
         lake = Lake(catalog_url=lake.catalog_url, data_path=f"{tmp_path / 'files'}/")
-    pipeline = warehouse_pipeline("lake_test", "raw_test", tmp_path / "unused.duckdb", tmp_path / "dlt", lake)
+    pipeline = warehouse_pipeline("lake_test", "raw_test", tmp_path / "unused.duckdb", tmp_path / "dlt", lake=lake)
     pipeline.run(_orders(50)).raise_on_failed_jobs()
     pipeline.run(_orders(80)).raise_on_failed_jobs()  # merge: 50 updated, 30 new
     with connect_warehouse("unused.duckdb", lake, read_only=True) as con:
