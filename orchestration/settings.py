@@ -217,13 +217,49 @@ class Settings:
         return "duckdb" if self.lake is None else "ducklake"
 
     @property
+    def serving_locator(self) -> str:
+        """What the dashboards read: serve_path, or the lake's locator (they pin its published snapshot)."""
+        from connectors.common.warehouse import lake_locator
+
+        return str(self.serve_path) if self.lake is None else lake_locator(self.lake)
+
+    def connect_warehouse(self, read_only: bool = False):
+        """A connection to the build warehouse (build_path, or the lake attached and in use as `lake`)."""
+        from connectors.common.warehouse import connect_warehouse
+
+        return connect_warehouse(self.build_path, self.lake, read_only=read_only)
+
+    def warehouse_pipeline(self, name: str, dataset: str, progress="log", pipelines_dir: Path | None = None):
+        """A dlt pipeline loading `dataset` of the build warehouse (the file or the lake)."""
+        from connectors.common.loading import warehouse_pipeline
+
+        return warehouse_pipeline(
+            name, dataset, self.build_path, pipelines_dir or self.dlt_dir, progress=progress, lake=self.lake
+        )
+
+    @property
     def enabled_shops(self) -> tuple[Shop, ...]:
         return tuple(s for s in self.shops if s.enabled)
 
     @property
     def dbt_env(self) -> dict[str, str]:
         """Environment variables `dbt_project/profiles.yml` reads."""
-        return {"SHOPKEEP_BUILD_PATH": str(self.build_path)}
+        env = {"SHOPKEEP_BUILD_PATH": str(self.build_path)}
+        if self.lake is None:
+            return {**env, "SHOPKEEP_DBT_TARGET": "dev"}
+        from connectors.common.warehouse import extension_directory, s3_settings
+
+        env |= {
+            "SHOPKEEP_DBT_TARGET": "lake" if self.lake.on_s3 else "lake_local",
+            "SHOPKEEP_LAKE_CATALOG_URL": self.lake.catalog_url,
+            "SHOPKEEP_LAKE_DATA_PATH": self.lake.data_path,
+            "SHOPKEEP_DUCKDB_EXTENSIONS": str(extension_directory(self.dlt_dir / ".duckdb_extensions")),
+        }
+        if self.lake.on_s3:
+            env |= {f"SHOPKEEP_S3_{k.upper()}": v for k, v in s3_settings().items()}
+        else:
+            Path(self.lake.data_path).mkdir(parents=True, exist_ok=True)
+        return env
 
     def secret(self, env_name: str, what: str) -> str:
         """The value of a secret environment variable, or a ConfigError naming it."""
@@ -505,7 +541,7 @@ class _ScheduleSection(_Section):
 
         if not croniter.is_valid(value) or len(value.split()) != 5:
             raise ValueError(
-                f"{value!r} is not a cron schedule of five fields (minute hour day month weekday), e.g. \"5 * * * *\""
+                f'{value!r} is not a cron schedule of five fields (minute hour day month weekday), e.g. "5 * * * *"'
             )
         return value
 
@@ -517,7 +553,7 @@ class _ScheduleSection(_Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA timezone such as \"Asia/Shanghai\"") from None
+            raise ValueError(f'{value!r} is not an IANA timezone such as "Asia/Shanghai"') from None
         return value
 
 
@@ -559,7 +595,9 @@ class _ConfigFile(_Section):
     suppliers: list[_SupplierSection] = []
     alerts: _AlertsSection | None = None
     schedule: _ScheduleSection = _ScheduleSection()
-    access: dict[str, Any] | None = None  # the dashboards' login: checked by dashboards/access.py, which reads it
+    access: dict[str, Any] | None = (
+        None  # the dashboards' login: checked by dashboards/access.py, which reads it
+    )
 
 
 # -- one line per mistake --------------------------------------------------------------------------------------
@@ -936,7 +974,9 @@ def load_settings(path: Path | None = None) -> Settings:
             for x in config.suppliers
         ),  # fmt: skip
         alerts=_alerts(config.alerts),
-        schedule=Schedule(config.schedule.refresh_cron, config.schedule.full_refresh_cron, config.schedule.timezone),
+        schedule=Schedule(
+            config.schedule.refresh_cron, config.schedule.full_refresh_cron, config.schedule.timezone
+        ),
         dashboards_login=config.access is not None,
         lake=lake,
     )
