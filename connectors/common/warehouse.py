@@ -108,6 +108,19 @@ def _platform(con: duckdb.DuckDBPyConnection) -> str:
     return con.execute("pragma platform").fetchone()[0]
 
 
+def s3_settings() -> dict[str, str]:
+    """The S3 secret's region, endpoint, url_style and use_ssl for the lake's bucket, from the AWS environment
+    variables (AWS itself without AWS_ENDPOINT_URL), for dbt's profile; the keys stay in AWS_*."""
+    s3_secret_sql()  # the keys are set (or the message naming the missing one)
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    if not endpoint:
+        return {"region": region, "endpoint": "s3.amazonaws.com", "url_style": "vhost", "use_ssl": "true"}
+    parts = urlsplit(endpoint if "://" in endpoint else "https://" + endpoint)
+    use_ssl = "false" if parts.scheme == "http" else "true"
+    return {"region": region, "endpoint": parts.netloc, "url_style": "path", "use_ssl": use_ssl}
+
+
 def s3_secret_sql() -> str:
     """CREATE SECRET for the lake's bucket, from the AWS environment variables (named, never echoed)."""
     key_id = os.environ.get("AWS_ACCESS_KEY_ID", "")
@@ -139,7 +152,9 @@ def s3_secret_sql() -> str:
     return f"create or replace temporary secret shopkeep_lake ({', '.join(options)})"
 
 
-def attach_lake_sql(lake: Lake, *, read_only: bool = False, snapshot: int | None = None) -> str:
+def attach_lake_sql(
+    lake: Lake, *, read_only: bool = False, snapshot: int | None = None, alias: str = CATALOG_ALIAS
+) -> str:
     """The ATTACH of `lake` as CATALOG_ALIAS: read-only and pinned to `snapshot` (a DuckLake snapshot id) if
     given."""
     options = [f"data_path {_sql_string(lake.data_path)}", f"metadata_schema {_sql_string(METADATA_SCHEMA)}"]
@@ -148,11 +163,11 @@ def attach_lake_sql(lake: Lake, *, read_only: bool = False, snapshot: int | None
     if snapshot is not None:
         options.append(f"snapshot_version {int(snapshot)}")
     source = _sql_string(f"ducklake:postgres:{lake.catalog_url}")
-    return f"attach {source} as {CATALOG_ALIAS} ({', '.join(options)})"
+    return f"attach {source} as {alias} ({', '.join(options)})"
 
 
 def connect_lake(
-    lake: Lake, *, read_only: bool = False, snapshot: int | None = None
+    lake: Lake, *, read_only: bool = False, snapshot: int | None = None, alias: str = CATALOG_ALIAS
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with `lake` attached (and in use), its extensions loaded from their wheels."""
     if not lake.on_s3:
@@ -172,8 +187,8 @@ def connect_lake(
         if lake.on_s3:
             con.execute(s3_secret_sql())
         con.execute(f"set ducklake_max_retry_count = {MAX_RETRY_COUNT}")
-        con.execute(attach_lake_sql(lake, read_only=read_only, snapshot=snapshot))
-        con.execute(f"use {CATALOG_ALIAS}")
+        con.execute(attach_lake_sql(lake, read_only=read_only, snapshot=snapshot, alias=alias))
+        con.execute(f"use {alias}")
     except BaseException:
         con.close()
         raise
@@ -186,13 +201,45 @@ def connect_warehouse(
     *,
     read_only: bool = False,
     snapshot: int | None = None,
+    alias: str = CATALOG_ALIAS,
 ) -> duckdb.DuckDBPyConnection:
     """A connection to the warehouse: the DuckDB file `build_path` when `lake` is None, else the DuckLake
-    `lake` (pinned to `snapshot` if given). Either way the warehouse is the connection's default catalog, so
+    `lake` (pinned to `snapshot` if given, attached as `alias`). Either way the warehouse is the connection's default catalog, so
     `select … from marts.daily_shop_sales` reads the same table on both engines."""
     if lake is not None:
-        return connect_lake(lake, read_only=read_only, snapshot=snapshot)
+        return connect_lake(lake, read_only=read_only, snapshot=snapshot, alias=alias)
     if snapshot is not None:
         raise ValueError("a snapshot pins a DuckLake build; the single-file warehouse has none")
     Path(build_path).parent.mkdir(parents=True, exist_ok=True)
     return duckdb.connect(str(build_path), read_only=read_only)
+
+
+PUBLISH_MESSAGE = "publish"
+"""The commit message of the lake snapshot a publish tags: the dashboards pin to the latest such snapshot."""
+
+LOCATOR_PREFIX = "ducklake:"
+
+
+def lake_locator(lake: Lake) -> str:
+    """`lake` as one string (what SHOPKEEP_SERVE_PATH holds for the dashboards when the warehouse is a lake):
+    `ducklake:<catalog_url>#<data_path>`."""
+    return f"{LOCATOR_PREFIX}{lake.catalog_url}#{lake.data_path}"
+
+
+def parse_locator(value: str) -> Lake | None:
+    """The Lake a `lake_locator` string names; None for anything else (a serve.duckdb path)."""
+    if not value.startswith(LOCATOR_PREFIX):
+        return None
+    catalog_url, sep, data_path = value[len(LOCATOR_PREFIX) :].rpartition("#")
+    if not sep or not catalog_url or not data_path:
+        raise WarehouseError(f"not a lake locator (ducklake:<catalog_url>#<data_path>): {value!r}")
+    return Lake(catalog_url=catalog_url, data_path=data_path)
+
+
+def published_snapshot(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The latest snapshot of the attached lake a publish tagged (None before the first publish)."""
+    row = con.execute(
+        f"select max(snapshot_id) from {CATALOG_ALIAS}.snapshots() where commit_message = ?",
+        [PUBLISH_MESSAGE],
+    ).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
