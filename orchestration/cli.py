@@ -370,7 +370,7 @@ def _watch_parent() -> None:
 def _start_dashboards(settings: Settings, port: int) -> subprocess.Popen:
     env = {
         **os.environ,
-        "SHOPKEEP_SERVE_PATH": str(settings.serve_path),
+        "SHOPKEEP_SERVE_PATH": settings.serving_locator,
         "SHOPKEEP_OPS_PATH": str(settings.ops_path),
     }
     options = ["--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false"]

@@ -25,6 +25,9 @@ from connectors.common.warehouse import (
     connect_warehouse,
     extension_directory,
     extension_file,
+    lake_locator,
+    parse_locator,
+    published_snapshot,
 )
 from orchestration.settings import ConfigError, load_settings
 
@@ -217,7 +220,9 @@ MONEY_VALUE = Decimal("12.34")
 def test_dlt_loads_into_the_lake_and_merges_again(lake, tmp_path, where):
     if where == "local":
         lake = Lake(catalog_url=lake.catalog_url, data_path=f"{tmp_path / 'files'}/")
-    pipeline = warehouse_pipeline("lake_test", "raw_test", tmp_path / "unused.duckdb", tmp_path / "dlt", lake=lake)
+    pipeline = warehouse_pipeline(
+        "lake_test", "raw_test", tmp_path / "unused.duckdb", tmp_path / "dlt", lake=lake
+    )
     pipeline.run(_orders(50)).raise_on_failed_jobs()
     pipeline.run(_orders(80)).raise_on_failed_jobs()  # merge: 50 updated, 30 new
     with connect_warehouse("unused.duckdb", lake, read_only=True) as con:
@@ -263,3 +268,79 @@ def test_readers_in_other_processes_never_block_on_a_writer_and_see_their_snapsh
     assert [reader.returncode for reader in readers] == [0, 0], [err[-2000:] for _, err in results]
     assert [json.loads(out) for out, _ in results] == [[[30], []]] * 2
     assert head >= published + 20
+
+
+# -- publish, dashboards, dbt's environment ----------------------------------------------------------------------
+
+
+def _build_marts(lake: Lake, value: int) -> None:
+    with connect_warehouse(None, lake) as con:
+        con.execute("create schema if not exists marts")
+        con.execute("create or replace table marts.a as select ? as v", [value])
+        con.execute("create or replace table marts.b as select ? * 2 as v", [value])
+
+
+def test_publish_in_the_lake_tags_a_snapshot_that_the_dashboards_read_pinned(lake):
+    from dashboards.queries import serving
+    from orchestration.publish import publish_lake
+
+    locator = lake_locator(lake)
+    _build_marts(lake, 1)
+    with pytest.raises(serving.WarehouseNotPublished):
+        serving.snapshot_version(locator)
+    serving.release_snapshots()
+    snapshot, counts = publish_lake(lake)
+    assert counts == {"marts.a": 1, "marts.b": 1}
+    with connect_warehouse(None, lake, read_only=True) as con:
+        assert published_snapshot(con) == snapshot
+        assert con.execute("select count(*) from meta.publish_log").fetchone()[0] == 1
+    assert serving.snapshot_version(locator) == (snapshot, 0)
+    assert serving._one(locator, "select a.v, b.v from marts.a, marts.b") == (1, 2)
+    _build_marts(lake, 5)  # the next build, not published yet: the dashboards keep the published numbers
+    serving.release_snapshots()
+    assert serving._one(locator, "select a.v, b.v from marts.a, marts.b") == (1, 2)
+    second, _ = publish_lake(lake)
+    assert second > snapshot
+    serving.release_snapshots()
+    assert serving.snapshot_version(locator) == (second, 0)
+    assert serving._one(
+        locator, "select a.v, b.v, (select count(*) from meta.publish_log) from marts.a, marts.b"
+    ) == (
+        5,
+        10,
+        2,
+    )
+    serving.release_snapshots()
+
+
+def test_a_lake_locator_names_the_lake_and_nothing_else():
+    lake = Lake(catalog_url="postgresql://shopkeep@db:5432/lake", data_path="s3://b/p/")
+    assert parse_locator(lake_locator(lake)) == lake
+    assert parse_locator("/srv/shopkeep/serve.duckdb") is None
+
+
+def test_with_a_lake_dbt_gets_the_lake_target_and_the_dashboards_the_locator(tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "k")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:8999")
+    settings = load_settings(_config(tmp_path, LAKE_KEYS + 'data_path = "s3://shop-lake/w"\n'))
+    env = settings.dbt_env
+    assert env["SHOPKEEP_DBT_TARGET"] == "lake"
+    assert env["SHOPKEEP_LAKE_CATALOG_URL"] == "postgresql://shopkeep@db.internal:5432/shop_lake"
+    assert env["SHOPKEEP_LAKE_DATA_PATH"] == "s3://shop-lake/w/"
+    assert (env["SHOPKEEP_S3_ENDPOINT"], env["SHOPKEEP_S3_URL_STYLE"], env["SHOPKEEP_S3_USE_SSL"]) == (
+        "127.0.0.1:8999",
+        "path",
+        "false",
+    )
+    assert "s" not in env.values()  # the keys stay in AWS_*, which the profile reads itself
+    assert settings.serving_locator == lake_locator(settings.lake)
+    local = load_settings(_config(tmp_path, LAKE_KEYS + 'data_path = "files"\n'))
+    assert local.dbt_env["SHOPKEEP_DBT_TARGET"] == "lake_local"
+    assert load_settings(REPO / "shopkeep.toml").dbt_env["SHOPKEEP_DBT_TARGET"] == "dev"
+    # the dashboards read the same lake from the config file alone
+    from dashboards.settings import serve_path
+
+    monkeypatch.delenv("SHOPKEEP_SERVE_PATH", raising=False)
+    monkeypatch.setenv("SHOPKEEP_CONFIG", str(tmp_path / "shopkeep.toml"))
+    assert serve_path() == lake_locator(local.lake)
