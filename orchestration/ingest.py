@@ -404,9 +404,14 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("commit")
 
 
-def _replace_table(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], rows: list) -> None:
+def _replace_table(
+    con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], rows: list, keys: bool = True
+) -> None:
+    """raw_config.<table> replaced by `rows`; `keys=False` leaves the primary key out (DuckLake has none: the
+    uniqueness is dbt's test on the staging model either way)."""
+    kinds = {n: k if keys else k.replace(" primary key", "") for n, k in columns.items()}
     con.execute(
-        f"create or replace table raw_config.{table} ({', '.join(f'{n} {k}' for n, k in columns.items())})"
+        f"create or replace table raw_config.{table} ({', '.join(f'{n} {k}' for n, k in kinds.items())})"
     )
     if rows:
         con.executemany(f"insert into raw_config.{table} values ({', '.join('?' for _ in columns)})", rows)
@@ -445,12 +450,13 @@ def config_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         rates, problems = read_rates(rates_file) if rates_file is not None else ([], [])
         for problem in problems:
             dg.get_dagster_logger().warning("exchange rate not used: %s", problem)
+        keys = settings.lake is None
         with settings.connect_warehouse() as con, _transaction(con):
             con.execute("create schema if not exists raw_config")
-            _replace_table(con, "shops", SHOP_CONFIG_COLUMNS, rows)
-            _replace_table(con, "sources", SOURCE_CONFIG_COLUMNS, sources)
-            _replace_table(con, "settings", SETTINGS_COLUMNS, [(settings.currency.reporting, now)])
-            _replace_table(con, "fx_rates", RATE_COLUMNS, rates)
+            _replace_table(con, "shops", SHOP_CONFIG_COLUMNS, rows, keys)
+            _replace_table(con, "sources", SOURCE_CONFIG_COLUMNS, sources, keys)
+            _replace_table(con, "settings", SETTINGS_COLUMNS, [(settings.currency.reporting, now)], keys)
+            _replace_table(con, "fx_rates", RATE_COLUMNS, rates, keys)
         return dg.MaterializeResult(
             metadata={
                 "rows": len(rows),
