@@ -243,3 +243,28 @@ def published_snapshot(con: duckdb.DuckDBPyConnection) -> int | None:
         [PUBLISH_MESSAGE],
     ).fetchone()
     return None if row is None or row[0] is None else int(row[0])
+
+
+def published_exists(serving: str | Path) -> bool:
+    """Whether something is published at `serving`: the serve.duckdb file exists, or the lake a locator names has
+    a publish-tagged snapshot."""
+    lake = parse_locator(str(serving))
+    if lake is None:
+        return Path(serving).exists()
+    with connect_lake(lake, read_only=True) as con:
+        return published_snapshot(con) is not None
+
+
+def open_published(serving: str | Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to what is published at `serving` (the serve.duckdb file, or a lake locator: the
+    lake pinned at its latest published snapshot), the marts in its default catalog either way."""
+    lake = parse_locator(str(serving))
+    if lake is None:
+        return duckdb.connect(str(serving), read_only=True)
+    with connect_lake(lake, read_only=True) as head:
+        snapshot = published_snapshot(head)
+    if snapshot is None:
+        raise WarehouseError(
+            f"nothing published in the lake {lake.catalog_url}: run `shopkeep materialize` first"
+        )
+    return connect_lake(lake, read_only=True, snapshot=snapshot)
