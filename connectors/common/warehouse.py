@@ -268,3 +268,41 @@ def open_published(serving: str | Path) -> duckdb.DuckDBPyConnection:
             f"nothing published in the lake {lake.catalog_url}: run `shopkeep materialize` first"
         )
     return connect_lake(lake, read_only=True, snapshot=snapshot)
+
+
+def copy_raw_into_lake(build_path: str | Path, lake: Lake) -> dict[str, int]:
+    """Copy every raw table of the single-file warehouse `build_path` (schemas `raw_*`, dlt's own tables in them
+    too: its load history and pipeline state, so the next pull resumes from its cursors) into `lake`, in one
+    commit; dlt's `*_staging` schemas are left out. Returns the rows per table. The marts are not copied: build
+    them in the lake (`shopkeep materialize`). Refused when the lake already holds a raw table (no merging)."""
+    with connect_lake(lake) as con:
+        con.execute(f"attach {_sql_string(str(build_path))} as source_file (read_only)")
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables where table_catalog = 'source_file' "
+            "and table_type = 'BASE TABLE' and table_schema like 'raw\\_%' escape '\\' "
+            "and table_schema not like '%\\_staging' escape '\\' order by 1, 2"
+        ).fetchall()
+        present = con.execute(
+            f"select count(*) from information_schema.tables where table_catalog = '{CATALOG_ALIAS}' "
+            "and table_schema like 'raw\\_%' escape '\\'"
+        ).fetchone()[0]
+        if present:
+            raise WarehouseError(
+                f"the lake {lake.catalog_url} already holds {present} raw tables: copy into an empty lake"
+            )
+        counts = {}
+        con.execute("begin")
+        try:
+            for schema, table in tables:
+                con.execute(f'create schema if not exists "{schema}"')
+                con.execute(
+                    f'create table "{schema}"."{table}" as select * from source_file."{schema}"."{table}"'
+                )
+                counts[f"{schema}.{table}"] = con.execute(
+                    f'select count(*) from "{schema}"."{table}"'
+                ).fetchone()[0]
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    return counts

@@ -344,3 +344,27 @@ def test_with_a_lake_dbt_gets_the_lake_target_and_the_dashboards_the_locator(tmp
     monkeypatch.delenv("SHOPKEEP_SERVE_PATH", raising=False)
     monkeypatch.setenv("SHOPKEEP_CONFIG", str(tmp_path / "shopkeep.toml"))
     assert serve_path() == lake_locator(local.lake)
+
+
+def test_an_existing_build_files_raw_tables_move_into_an_empty_lake(lake, tmp_path):
+    from connectors.common.warehouse import copy_raw_into_lake
+
+    build = tmp_path / "build.duckdb"
+    with duckdb.connect(str(build)) as con:
+        for schema in ("raw_shopify", "raw_shopify_staging", "marts"):
+            con.execute(f"create schema {schema}")
+        con.execute("create table raw_shopify.orders (id integer primary key, total decimal(18, 2))")
+        con.execute("insert into raw_shopify.orders values (1, 9.99), (2, 20.00)")
+        con.execute("create table raw_shopify._dlt_pipeline_state as select 'cursor' as state")
+        con.execute("create table raw_shopify_staging.orders as select 1 as id")
+        con.execute("create table marts.m as select 1 as x")
+    counts = copy_raw_into_lake(build, lake)
+    assert counts == {"raw_shopify._dlt_pipeline_state": 1, "raw_shopify.orders": 2}
+    with connect_warehouse(None, lake, read_only=True) as con:
+        assert con.execute("select sum(total) from raw_shopify.orders").fetchone()[0] == Decimal("29.99")
+        schemas = {s for (s,) in con.execute(
+            "select distinct table_schema from information_schema.tables where table_catalog = 'lake'"
+        ).fetchall()}  # fmt: skip
+    assert schemas == {"raw_shopify"}
+    with pytest.raises(WarehouseError, match="already holds 2 raw tables: copy into an empty lake"):
+        copy_raw_into_lake(build, lake)
