@@ -53,6 +53,14 @@ LAKE_POLL_SECONDS = 2.0
 _lake_heads: dict[str, tuple[float, Version, duckdb.DuckDBPyConnection]] = {}
 
 
+def _published(con: duckdb.DuckDBPyConnection) -> int | None:
+    cursor = con.cursor()
+    try:
+        return published_snapshot(cursor)
+    finally:
+        cursor.close()
+
+
 def _lake_version(locator: str, lake: Lake) -> Version:
     """(the lake's latest published snapshot id, 0), asked of the catalog at most every LAKE_POLL_SECONDS through
     one read-only connection to the lake's head per process."""
@@ -61,12 +69,15 @@ def _lake_version(locator: str, lake: Lake) -> Version:
         head = _lake_heads.get(locator)
         if head is not None and now - head[0] < LAKE_POLL_SECONDS:
             return head[1]
-        con = head[2] if head is not None else connect_warehouse(None, lake, read_only=True)
-        cursor = con.cursor()
+    con = head[2] if head is not None else connect_warehouse(None, lake, read_only=True)
     try:
-        snapshot = published_snapshot(cursor)
-    finally:
-        cursor.close()
+        snapshot = _published(con)
+    except duckdb.Error:
+        if head is None:
+            raise
+        # the catalog connection of a long-lived head can break (PostgreSQL restarted): one fresh connection
+        con = connect_warehouse(None, lake, read_only=True)
+        snapshot = _published(con)
     if snapshot is None:
         raise WarehouseNotPublished(locator)
     version = (snapshot, 0)

@@ -280,7 +280,7 @@ def _build_marts(lake: Lake, value: int) -> None:
         con.execute("create or replace table marts.b as select ? * 2 as v", [value])
 
 
-def test_publish_in_the_lake_tags_a_snapshot_that_the_dashboards_read_pinned(lake):
+def test_publish_in_the_lake_tags_a_snapshot_that_the_dashboards_read_pinned(lake, monkeypatch):
     from dashboards.queries import serving
     from orchestration.publish import publish_lake
 
@@ -310,6 +310,12 @@ def test_publish_in_the_lake_tags_a_snapshot_that_the_dashboards_read_pinned(lak
         10,
         2,
     )
+    serving.release_snapshots()
+    # a head whose catalog connection broke is replaced once, not kept failing
+    assert serving.snapshot_version(locator) == (second, 0)
+    serving._lake_heads[locator][2].close()
+    monkeypatch.setattr(serving, "LAKE_POLL_SECONDS", 0.0)
+    assert serving.snapshot_version(locator) == (second, 0)
     serving.release_snapshots()
 
 
