@@ -9,12 +9,12 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print 2>/dev/null)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test bench lint install chromium clean
+.PHONY: demo test bench lint install chromium postgresql clean
 
 demo: $(INSTALLED) $(MANIFEST)
 	$(BIN)/shopkeep demo
 
-test: $(INSTALLED) $(MANIFEST) chromium
+test: $(INSTALLED) $(MANIFEST) chromium postgresql
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -54,6 +54,12 @@ $(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
 chromium:
 	@{ command -v chromium >/dev/null && fc-list :lang=zh | grep -q .; } || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
+
+# Debian's PostgreSQL server programs: the DuckLake tests start a throwaway cluster of their own (tests/lake_servers.py)
+# as the lake's catalog; the package's own cluster is not used.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 
 clean:
 	rm -rf .shopkeep dbt_project/target test-artifacts

@@ -20,29 +20,40 @@ import duckdb
 
 def mart_hashes(path: Path) -> dict[str, tuple[tuple[str, ...], int, str]]:
     """mart -> (its columns, its row count, md5 of its rows as text in sorted order)."""
-    out = {}
     with duckdb.connect(str(path), read_only=True) as con:
-        marts = [
+        return connection_mart_hashes(con)
+
+
+def connection_mart_hashes(
+    con: duckdb.DuckDBPyConnection, leave_out: dict[str, set[str]] | None = None
+) -> dict[str, tuple[tuple[str, ...], int, str]]:
+    """mart_hashes of the warehouse `con` uses (its default catalog: a file, or a lake attached and in use);
+    `leave_out`: mart -> columns not hashed (e.g. when a load happened, which differs between two builds)."""
+    out = {}
+    marts = [
+        name
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "and table_catalog = current_database() order by 1"
+        ).fetchall()
+    ]
+    for mart in marts:
+        columns = tuple(
             name
             for (name,) in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+                "select column_name from information_schema.columns "
+                "where table_schema = 'marts' and table_name = ? and table_catalog = current_database() "
+                "order by column_name",
+                [mart],
             ).fetchall()
-        ]
-        for mart in marts:
-            columns = tuple(
-                name
-                for (name,) in con.execute(
-                    "select column_name from information_schema.columns "
-                    "where table_schema = 'marts' and table_name = ? order by column_name",
-                    [mart],
-                ).fetchall()
-            )
-            select = ", ".join(f'"{c}"' for c in columns)  # by name, so a moved column is no difference
-            rows, digest = con.execute(
-                f"select count(*), md5(coalesce(string_agg(r, chr(10) order by r), '')) "
-                f'from (select cast(row({select}) as varchar) as r from marts."{mart}")'
-            ).fetchone()
-            out[mart] = (columns, rows, digest)
+            if name not in (leave_out or {}).get(mart, ())
+        )
+        select = ", ".join(f'"{c}"' for c in columns)  # by name, so a moved column is no difference
+        rows, digest = con.execute(
+            f"select count(*), md5(coalesce(string_agg(r, chr(10) order by r), '')) "
+            f'from (select cast(row({select}) as varchar) as r from marts."{mart}")'
+        ).fetchone()
+        out[mart] = (columns, rows, digest)
     return out
 
 
@@ -61,10 +72,14 @@ def compare(before: Path, after: Path, ignore: set[str] = frozenset()) -> list[s
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("before", type=Path)
     parser.add_argument("after", type=Path)
-    parser.add_argument("--ignore", nargs="*", default=[], help="marts to leave out (e.g. changed on purpose)")
+    parser.add_argument(
+        "--ignore", nargs="*", default=[], help="marts to leave out (e.g. changed on purpose)"
+    )
     args = parser.parse_args()
     problems = compare(args.before, args.after, set(args.ignore))
     compared = len(set(mart_hashes(args.before)) - set(args.ignore))

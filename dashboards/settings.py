@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 
 SERVE_PATH_ENV = "SHOPKEEP_SERVE_PATH"
+LAKE_PREFIX = "ducklake:"  # connectors.common.warehouse.lake_locator
 OPS_PATH_ENV = "SHOPKEEP_OPS_PATH"
 DEFAULT_OPS_PATH = (
     ".shopkeep/ops.sqlite"  # as orchestration/settings.py: the default when the config has none
@@ -39,11 +40,13 @@ def _read(cfg: Path) -> dict:
         raise SettingsError(f"{cfg} is not valid TOML: {exc}") from exc
 
 
-def serve_path() -> Path:
-    """Absolute path of `serve.duckdb` (the file need not exist yet)."""
+def serve_path() -> Path | str:
+    """Absolute path of `serve.duckdb` (the file need not exist yet); or, when the warehouse is a DuckLake, its
+    locator `ducklake:<catalog_url>#<data_path>` (SHOPKEEP_SERVE_PATH set to one, or `[warehouse] engine =
+    "ducklake"` in the config), which the query layer opens read-only at the latest published snapshot."""
     from_env = os.environ.get(SERVE_PATH_ENV)
     if from_env:
-        return Path(from_env).expanduser().resolve()
+        return from_env if from_env.startswith(LAKE_PREFIX) else Path(from_env).expanduser().resolve()
     cfg = config_path()
     if not cfg.is_file():
         raise SettingsError(
@@ -51,7 +54,16 @@ def serve_path() -> Path:
             f"or set {SERVE_PATH_ENV} to the serve.duckdb file."
         )
     config = _read(cfg)
-    raw = config.get("warehouse", {}).get("serve_path")
+    warehouse = config.get("warehouse", {})
+    if warehouse.get("engine") == "ducklake":
+        data_path = str(warehouse.get("data_path", ""))
+        if data_path.startswith("s3://"):
+            data_path = data_path if data_path.endswith("/") else data_path + "/"
+        elif data_path:  # a local folder, as orchestration/settings.py reads it: relative to the config file
+            local = Path(data_path.removeprefix("file://")).expanduser()
+            data_path = str(local if local.is_absolute() else (cfg.parent / local).resolve()) + "/"
+        return f"{LAKE_PREFIX}{warehouse.get('catalog_url', '')}#{data_path}"
+    raw = warehouse.get("serve_path")
     if not raw:
         raise SettingsError(f"{cfg} has no [warehouse] serve_path; add it or set {SERVE_PATH_ENV}.")
     path = Path(raw).expanduser()

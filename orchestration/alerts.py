@@ -22,8 +22,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-import duckdb
 
+from connectors.common.warehouse import open_published, published_exists
 from orchestration.settings import Alerts, ConfigError, Settings
 from writeback.alerts import Alert, Policy, Robot, Sender, deliver
 from writeback.alerts.robots import Ledger, Outcome
@@ -81,7 +81,7 @@ def collect(settings: Settings) -> list[Alert]:
     """The alerts of the published snapshot (and the ops store's stock pushes), in digest order."""
     alerts: list[Alert] = []
     config = settings.alerts or Alerts()
-    with duckdb.connect(str(settings.serve_path), read_only=True) as con:
+    with open_published(settings.serving_locator) as con:
 
         def rows(sql: str, params: list | None = None) -> list[tuple]:
             return con.execute(sql, params or []).fetchall()
@@ -224,8 +224,10 @@ def post_build_alerts(
     settings: Settings, digest_id: str, sender_: Sender | None = None, logger: logging.Logger | None = None
 ) -> AlertRun:
     """The post-build digest: waits for the rate guard (up to a minute) rather than deferring."""
-    if not settings.serve_path.exists():
-        raise ConfigError(f"no published snapshot at {settings.serve_path}: run `shopkeep materialize` first")
+    if not published_exists(settings.serving_locator):
+        raise ConfigError(
+            f"no published snapshot at {settings.serving_locator}: run `shopkeep materialize` first"
+        )
     zone = ZoneInfo(settings.shops[0].timezone if settings.shops else "Asia/Shanghai")
     now = datetime.now(UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
     return send_alerts(settings, collect(settings), digest_id, max_wait=60, heading=f"{HEADING} · {now}",

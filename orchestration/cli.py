@@ -370,7 +370,7 @@ def _watch_parent() -> None:
 def _start_dashboards(settings: Settings, port: int) -> subprocess.Popen:
     env = {
         **os.environ,
-        "SHOPKEEP_SERVE_PATH": str(settings.serve_path),
+        "SHOPKEEP_SERVE_PATH": settings.serving_locator,
         "SHOPKEEP_OPS_PATH": str(settings.ops_path),
     }
     options = ["--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
@@ -665,6 +665,27 @@ def dashboards(port: int = 8501) -> None:
         proc.wait()
     except KeyboardInterrupt:
         proc.terminate()
+
+
+@app.command("lake-import")
+@user_errors_are_one_line
+def lake_import(build_file: Path) -> None:
+    """Copy the raw tables (and dlt's cursors) of a single-file build.duckdb into the configured, empty lake;
+    then `shopkeep materialize` builds and publishes the marts there."""
+    from connectors.common.warehouse import copy_raw_into_lake
+
+    settings = _settings()
+    if settings.lake is None:
+        raise ConfigError(
+            '[warehouse] engine is "duckdb": set engine = "ducklake", catalog_url and data_path first'
+        )
+    if not build_file.is_file():
+        raise ConfigError(f"no warehouse file at {build_file}")
+    counts = copy_raw_into_lake(build_file, settings.lake)
+    console.print(
+        f"copied {len(counts)} raw tables ({sum(counts.values()):,} rows) into the lake; "
+        "now `shopkeep materialize` builds and publishes the marts there"
+    )
 
 
 def _demo_writeback(settings: Settings) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-import duckdb
+from connectors.common.warehouse import open_published
 
 STOCK_SYNC_READS = (
     "marts/inventory_health_by_warehouse", "marts/channel_listings", "marts/open_order_units",
@@ -77,9 +77,11 @@ def upstream_of(reads: Iterable[str], manifest_path: Path | None = None) -> set[
     return keys
 
 
-def blocking_failures(serve_path: Path, reads: Iterable[str], manifest_path: Path | None = None) -> list[str]:
+def blocking_failures(
+    serve_path: Path | str, reads: Iterable[str], manifest_path: Path | None = None
+) -> list[str]:
     """The failed ERROR checks of the snapshot upstream of `reads`, as 'check (asset, n rows)'."""
-    with duckdb.connect(str(serve_path), read_only=True) as con:
+    with open_published(serve_path) as con:
         has = con.execute(
             "select count(*) from information_schema.tables where table_schema = 'meta' and table_name = 'check_results'"
         ).fetchone()[0]
@@ -100,7 +102,7 @@ def blocking_failures(serve_path: Path, reads: Iterable[str], manifest_path: Pat
 
 
 def require_passing(
-    serve_path: Path, reads: Iterable[str], what: str, manifest_path: Path | None = None
+    serve_path: Path | str, reads: Iterable[str], what: str, manifest_path: Path | None = None
 ) -> None:
     """Raise GateClosed naming the failed checks when `what` (e.g. "stock push") must not act on the snapshot."""
     failures = blocking_failures(serve_path, reads, manifest_path)

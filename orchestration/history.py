@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from connectors.common.loading import warehouse_pipeline
 from orchestration.ingest import WAREHOUSE_POOL, channel_connector, connector_kwargs
 from orchestration.settings import ConfigError, Settings, Shop
 from orchestration.transform import DBT_OP_NAME
@@ -90,8 +89,8 @@ def load_history(settings: Settings, shop: Shop, first: date, last: date, today:
     resources = WINDOWED[shop.channel]
     with tempfile.TemporaryDirectory(prefix=f"history-{shop.id}-") as state:
         # a fresh dlt state: the windows start at `start`, and the hourly pull's cursor stays where it is
-        pipeline = warehouse_pipeline(
-            f"history_{shop.id}", f"raw_{shop.channel}", settings.build_path, Path(state)
+        pipeline = settings.warehouse_pipeline(
+            f"history_{shop.id}", f"raw_{shop.channel}", pipelines_dir=Path(state)
         )
         info = pipeline.run(source.with_resources(*resources))
         info.raise_on_failed_jobs()

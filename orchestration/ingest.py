@@ -11,6 +11,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.common.runtime.collector_base import Collector
 
-from connectors.common.loading import warehouse_pipeline
+from connectors.common.warehouse import Lake, connect_warehouse
 from connectors.files.product_master import load_product_master, product_master_source
 from connectors.files.rates import COLUMNS as RATES_FILE_COLUMNS
 from connectors.files.rates import read_rates
@@ -85,7 +86,7 @@ def _run_loads(
 
 
 def _placeholder_pipeline(settings: Settings, name: str, dataset: str) -> dlt.Pipeline:
-    return warehouse_pipeline(name, dataset, settings.build_path, settings.dlt_dir)
+    return settings.warehouse_pipeline(name, dataset)
 
 
 def connector_kwargs(settings: Settings, shop: Shop, resolve_secrets: bool) -> dict:
@@ -242,9 +243,7 @@ def run_pulls(
     def run(pull: Pull) -> None:
         log(f"loading {pull.dataset} for {pull.label}")
         collector = progress(pull.label) if progress else None
-        pipeline = warehouse_pipeline(
-            pull.label, pull.dataset, settings.build_path, settings.dlt_dir, progress=collector or "log"
-        )
+        pipeline = settings.warehouse_pipeline(pull.label, pull.dataset, progress=collector or "log")
         try:
             pull.load(SerialLoads(pipeline, lock))
         except BaseException as error:
@@ -313,9 +312,7 @@ def product_master_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     )
     def raw_product_master(context: dg.AssetExecutionContext):
         """Products, kits and suppliers from the seller's Excel product master (bad rows quarantined)."""
-        pipeline = warehouse_pipeline(
-            "product_master", "raw_product_master", settings.build_path, settings.dlt_dir
-        )
+        pipeline = settings.warehouse_pipeline("product_master", "raw_product_master")
         load = (path.name, pipeline, lambda p: load_product_master(p, settings.product_master_file()))
         yield from _run_loads(context, "raw_product_master", [load])
 
@@ -338,7 +335,7 @@ def files_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     )
     def raw_files(context: dg.AssetExecutionContext):
         """Platform order and refund exports (CSV/XLSX, any encoding) — history older than the APIs keep."""
-        pipeline = warehouse_pipeline("files", "raw_files", settings.build_path, settings.dlt_dir)
+        pipeline = settings.warehouse_pipeline("files", "raw_files")
         load = (
             str(files.directory),
             pipeline,
@@ -400,9 +397,26 @@ def source_rows(settings: Settings) -> list[tuple[str, str | None, bool]]:
     ] + [(s.channel, s.id, s.enabled) for s in settings.shops]
 
 
-def _replace_table(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], rows: list) -> None:
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One commit for the block: in the lake, one snapshot (readers of the head never see half the tables)."""
+    con.execute("begin")
+    try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
+def _replace_table(
+    con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], rows: list, keys: bool = True
+) -> None:
+    """raw_config.<table> replaced by `rows`; `keys=False` leaves the primary key out (DuckLake has none: the
+    uniqueness is dbt's test on the staging model either way)."""
+    kinds = {n: k if keys else k.replace(" primary key", "") for n, k in columns.items()}
     con.execute(
-        f"create or replace table raw_config.{table} ({', '.join(f'{n} {k}' for n, k in columns.items())})"
+        f"create or replace table raw_config.{table} ({', '.join(f'{n} {k}' for n, k in kinds.items())})"
     )
     if rows:
         con.executemany(f"insert into raw_config.{table} values ({', '.join('?' for _ in columns)})", rows)
@@ -441,13 +455,13 @@ def config_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         rates, problems = read_rates(rates_file) if rates_file is not None else ([], [])
         for problem in problems:
             dg.get_dagster_logger().warning("exchange rate not used: %s", problem)
-        settings.build_path.parent.mkdir(parents=True, exist_ok=True)
-        with duckdb.connect(str(settings.build_path)) as con:
+        keys = settings.lake is None
+        with settings.connect_warehouse() as con, _transaction(con):
             con.execute("create schema if not exists raw_config")
-            _replace_table(con, "shops", SHOP_CONFIG_COLUMNS, rows)
-            _replace_table(con, "sources", SOURCE_CONFIG_COLUMNS, sources)
-            _replace_table(con, "settings", SETTINGS_COLUMNS, [(settings.currency.reporting, now)])
-            _replace_table(con, "fx_rates", RATE_COLUMNS, rates)
+            _replace_table(con, "shops", SHOP_CONFIG_COLUMNS, rows, keys)
+            _replace_table(con, "sources", SOURCE_CONFIG_COLUMNS, sources, keys)
+            _replace_table(con, "settings", SETTINGS_COLUMNS, [(settings.currency.reporting, now)], keys)
+            _replace_table(con, "fx_rates", RATE_COLUMNS, rates, keys)
         return dg.MaterializeResult(
             metadata={
                 "rows": len(rows),
@@ -521,10 +535,11 @@ def read_ops_purchase_order_lines(ops_path: Path) -> list[tuple]:
         con.close()
 
 
-def replace_raw_ops(build_path: Path, table: str, columns: dict[str, str], rows: list[tuple]) -> None:
-    """raw_ops.<table> in the build file replaced by `rows` (of `columns`)."""
-    build_path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(build_path)) as con:
+def replace_raw_ops(
+    build_path: Path, table: str, columns: dict[str, str], rows: list[tuple], lake: Lake | None = None
+) -> None:
+    """raw_ops.<table> in the build warehouse (the file, or `lake`) replaced by `rows` (of `columns`)."""
+    with connect_warehouse(build_path, lake) as con, _transaction(con):
         con.execute("create schema if not exists raw_ops")
         con.execute(
             f"create or replace table raw_ops.{table} ("
@@ -541,7 +556,7 @@ def ops_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         """The managers' monthly targets per shop, copied from the ops store ([warehouse] ops_path) into the
         warehouse (raw_ops.shop_targets, replaced), so dbt can compute their attainment."""
         rows = read_ops_targets(settings.ops_path)
-        replace_raw_ops(settings.build_path, "shop_targets", OPS_TARGET_COLUMNS, rows)
+        replace_raw_ops(settings.build_path, "shop_targets", OPS_TARGET_COLUMNS, rows, settings.lake)
         return dg.MaterializeResult(metadata={"rows": len(rows), "ops_store": str(settings.ops_path)})
 
     @dg.asset(key=["raw_ops", "purchase_order_lines"], group_name="raw_ops", pool=WAREHOUSE_POOL)
@@ -550,7 +565,7 @@ def ops_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         from the ops store into the warehouse (raw_ops.purchase_order_lines, replaced): what they still bring counts
         as on order until the WMS lists the order itself."""
         rows = read_ops_purchase_order_lines(settings.ops_path)
-        replace_raw_ops(settings.build_path, "purchase_order_lines", OPS_PO_LINE_COLUMNS, rows)
+        replace_raw_ops(settings.build_path, "purchase_order_lines", OPS_PO_LINE_COLUMNS, rows, settings.lake)
         return dg.MaterializeResult(metadata={"rows": len(rows), "ops_store": str(settings.ops_path)})
 
     return [shop_targets, purchase_order_lines]

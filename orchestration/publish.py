@@ -21,6 +21,13 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from connectors.common.warehouse import (
+    CATALOG_ALIAS,
+    PUBLISH_MESSAGE,
+    Lake,
+    connect_warehouse,
+    published_snapshot,
+)
 from orchestration.ingest import WAREHOUSE_POOL
 from orchestration.settings import Settings
 
@@ -142,6 +149,65 @@ def publish_serving_file(
     return counts
 
 
+def publish_lake(
+    lake: Lake, build_started_at: datetime | None = None, check_results: Sequence[CheckResult] = ()
+) -> tuple[int, dict[str, int]]:
+    """Publish in the lake: no copy, one commit that writes meta.publish_log and meta.check_results and is tagged
+    with the commit message PUBLISH_MESSAGE; the dashboards pin to the latest tagged snapshot, so they see the
+    marts exactly as they were at this commit while the next build writes new snapshots. Returns the snapshot id
+    and the row count per published table. Older snapshots and their files stay (clean-up: README)."""
+    with connect_warehouse(None, lake) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            f"where table_catalog = '{CATALOG_ALIAS}' and table_schema in ("
+            + ", ".join(f"'{s}'" for s in PUBLISHED_SCHEMAS)
+            + ") order by 1, 2"
+        ).fetchall()
+        if not tables:
+            raise RuntimeError(
+                f"nothing to publish: the lake has no tables in schemas {PUBLISHED_SCHEMAS}; "
+                "run the dbt assets first (shopkeep materialize)"
+            )
+        con.execute("begin")
+        try:
+            counts = {
+                f"{schema}.{table}": con.execute(f'select count(*) from {schema}."{table}"').fetchone()[0]
+                for schema, table in tables
+            }
+            con.execute("create schema if not exists meta")
+            con.execute(
+                "create table if not exists meta.publish_log (published_at timestamptz, "
+                "build_started_at timestamptz, tables varchar)"
+            )
+            now = datetime.now(UTC)
+            con.execute(
+                "insert into meta.publish_log values (?, ?, ?)",
+                [now, build_started_at or now, ", ".join(sorted(counts))],
+            )
+            con.execute("drop table if exists meta.check_results")
+            con.execute(CHECK_RESULTS_DDL)
+            if check_results:
+                con.executemany(
+                    "insert into meta.check_results values (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        [c.asset_key, c.check_name, c.status, c.passed, c.severity, c.failed_rows,
+                         c.evaluated_at, c.run_id]
+                        for c in check_results
+                    ],
+                )  # fmt: skip
+            con.execute(
+                f"call {CATALOG_ALIAS}.set_commit_message('shopkeep', ?, extra_info => ?)",
+                [PUBLISH_MESSAGE, now.isoformat()],
+            )
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        snapshot = published_snapshot(con)
+    assert snapshot is not None
+    return snapshot, counts
+
+
 def publish_assets(
     settings: Settings, mart_keys: list[dg.AssetKey], check_keys: Sequence[dg.AssetCheckKey] = ()
 ) -> list[dg.AssetsDefinition]:
@@ -151,12 +217,17 @@ def publish_assets(
         run = context.instance.get_run_record_by_id(context.run.run_id)
         started = datetime.fromtimestamp(run.start_time, UTC) if run and run.start_time else None
         checks = latest_check_results(context.instance, check_keys)
-        counts = publish_serving_file(settings.build_path, settings.serve_path, started, checks)
+        if settings.lake is None:
+            counts = publish_serving_file(settings.build_path, settings.serve_path, started, checks)
+            where = {"path": str(settings.serve_path)}
+        else:
+            snapshot, counts = publish_lake(settings.lake, started, checks)
+            where = {"lake_snapshot": snapshot, "catalog_url": settings.lake.catalog_url}
         return dg.MaterializeResult(
             metadata={
                 "tables": len(counts),
                 "rows": sum(counts.values()),
-                "path": str(settings.serve_path),
+                **where,
                 "checks": len(checks),
                 "failed_checks": sum(1 for c in checks if c.passed is False),
             }

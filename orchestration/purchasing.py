@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
+from connectors.common.warehouse import open_published, published_exists
 from orchestration.gates import PURCHASING_READS, GateClosed, blocking_failures, require_passing
 from orchestration.settings import ConfigError, Settings, Supplier
 from writeback.purchasing import orders
@@ -38,14 +38,16 @@ def send_purchase_orders(settings: Settings, by: str = "shopkeep po send") -> Pu
     approved or sent order's document, and send it to its supplier (writeback/purchasing/send.py: exactly once).
     First, the WMS's receipts against open orders move them to (partially) received.
     An order to a supplier without a [[suppliers]] entry is not sent; its result says which entry to add."""
-    if not settings.serve_path.exists():
-        raise ConfigError(f"no published snapshot at {settings.serve_path}: run `shopkeep materialize` first")
-    with duckdb.connect(str(settings.serve_path), read_only=True) as con:
+    if not published_exists(settings.serving_locator):
+        raise ConfigError(
+            f"no published snapshot at {settings.serving_locator}: run `shopkeep materialize` first"
+        )
+    with open_published(settings.serving_locator) as con:
         drafts = con.execute("select * from marts.purchase_order_drafts").df()
     received = _receipts(settings)
     suppliers = {s.id: s for s in settings.suppliers}
     try:  # new orders only from drafts of a build whose checks passed; orders made before still go
-        require_passing(settings.serve_path, PURCHASING_READS, "making purchase orders from the drafts")
+        require_passing(settings.serving_locator, PURCHASING_READS, "making purchase orders from the drafts")
         refused = None
     except GateClosed as exc:
         refused, drafts = str(exc), drafts.iloc[0:0]
@@ -119,9 +121,11 @@ def waiting_to_send(settings: Settings) -> int:
     from writeback.ops_store import current_decisions
 
     count = len(orders.orders(settings.ops_path, ("approved", "sent")))
-    gate_open = settings.serve_path.exists() and not blocking_failures(settings.serve_path, PURCHASING_READS)
+    gate_open = published_exists(settings.serving_locator) and not blocking_failures(
+        settings.serving_locator, PURCHASING_READS
+    )
     if gate_open and settings.ops_path.exists():  # drafts of a build that failed its checks wait for the next
-        with duckdb.connect(str(settings.serve_path), read_only=True) as con:
+        with open_published(settings.serving_locator) as con:
             drafts = {
                 r[0]
                 for r in con.execute("select distinct draft_id from marts.purchase_order_drafts").fetchall()
@@ -178,7 +182,7 @@ def demo_purchase_orders(settings: Settings) -> str:
     (as a manager would on the 补货 page), the orders made and sent to the supplier sandbox."""
     from writeback.ops_store import current_decisions, decide, record
 
-    with duckdb.connect(str(settings.serve_path), read_only=True) as con:
+    with open_published(settings.serving_locator) as con:
         drafts = con.execute("select * from marts.purchase_order_drafts order by draft_id, sku").df()
     decided = current_decisions(settings.ops_path, sorted(set(drafts["draft_id"])))
     done = set(zip(decided["draft_id"], decided["sku"], strict=True))

@@ -22,11 +22,13 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from connectors.channels import CHANNELS
+from connectors.common.warehouse import Lake
 from writeback.alerts.digest import Kind
 from writeback.stock.rules import Rule, RuleError, rules_from_config
 
@@ -206,6 +208,34 @@ class Settings:
     schedule: Schedule = field(default_factory=Schedule)
     dashboards_login: bool = False
     """True: an [access] section; the dashboards start through `python -m dashboards.serve` (login and roles)."""
+    lake: Lake | None = None
+    """The DuckLake the warehouse lives in (`[warehouse] engine = "ducklake"`); None: the single file build_path."""
+
+    @property
+    def engine(self) -> str:
+        """ "duckdb" (one file, build_path, published to serve_path) or "ducklake" (`lake`)."""
+        return "duckdb" if self.lake is None else "ducklake"
+
+    @property
+    def serving_locator(self) -> str:
+        """What the dashboards read: serve_path, or the lake's locator (they pin its published snapshot)."""
+        from connectors.common.warehouse import lake_locator
+
+        return str(self.serve_path) if self.lake is None else lake_locator(self.lake)
+
+    def connect_warehouse(self, read_only: bool = False):
+        """A connection to the build warehouse (build_path, or the lake attached and in use as `lake`)."""
+        from connectors.common.warehouse import connect_warehouse
+
+        return connect_warehouse(self.build_path, self.lake, read_only=read_only)
+
+    def warehouse_pipeline(self, name: str, dataset: str, progress="log", pipelines_dir: Path | None = None):
+        """A dlt pipeline loading `dataset` of the build warehouse (the file or the lake)."""
+        from connectors.common.loading import warehouse_pipeline
+
+        return warehouse_pipeline(
+            name, dataset, self.build_path, pipelines_dir or self.dlt_dir, progress=progress, lake=self.lake
+        )
 
     @property
     def enabled_shops(self) -> tuple[Shop, ...]:
@@ -214,7 +244,22 @@ class Settings:
     @property
     def dbt_env(self) -> dict[str, str]:
         """Environment variables `dbt_project/profiles.yml` reads."""
-        return {"SHOPKEEP_BUILD_PATH": str(self.build_path)}
+        env = {"SHOPKEEP_BUILD_PATH": str(self.build_path)}
+        if self.lake is None:
+            return {**env, "SHOPKEEP_DBT_TARGET": "dev"}
+        from connectors.common.warehouse import extension_directory, s3_settings
+
+        env |= {
+            "SHOPKEEP_DBT_TARGET": "lake" if self.lake.on_s3 else "lake_local",
+            "SHOPKEEP_LAKE_CATALOG_URL": self.lake.catalog_url,
+            "SHOPKEEP_LAKE_DATA_PATH": self.lake.data_path,
+            "SHOPKEEP_DUCKDB_EXTENSIONS": str(extension_directory(self.dlt_dir / ".duckdb_extensions")),
+        }
+        if self.lake.on_s3:
+            env |= {f"SHOPKEEP_S3_{k.upper()}": v for k, v in s3_settings().items()}
+        else:
+            Path(self.lake.data_path).mkdir(parents=True, exist_ok=True)
+        return env
 
     def secret(self, env_name: str, what: str) -> str:
         """The value of a secret environment variable, or a ConfigError naming it."""
@@ -304,6 +349,9 @@ class Settings:
             self.files_mappings_dir()
         self.rates_file()
 
+
+ENGINES = ("duckdb", "ducklake")
+"""`[warehouse] engine`: the single DuckDB file, or a DuckLake (catalog in PostgreSQL, data files under data_path)."""
 
 _SECRET_KEYS = {
     channel: ("token_env",) if channel == "shopify" else ("app_key_env", "app_secret_env", "token_env")
@@ -405,11 +453,23 @@ class _ShopSection(_Section):
 
 
 class _WarehouseSection(_Section):
+    engine: str = "duckdb"
+    catalog_url: str = ""
+    data_path: str = ""
     build_path: str = ".shopkeep/build.duckdb"
     serve_path: str = ".shopkeep/serve.duckdb"
     ops_path: str = ".shopkeep/ops.sqlite"
     dlt_dir: str = ".shopkeep/dlt"
     pii_salt_env: str = Field("SHOPKEEP_PII_SALT", min_length=1)
+
+    @field_validator("engine")
+    @classmethod
+    def _engine(cls, value: str) -> str:
+        if value not in ENGINES:
+            close = difflib.get_close_matches(value, ENGINES, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ValueError(f'expected "duckdb" or "ducklake", got {_toml(value)}{hint}')
+        return value
 
 
 class _WmsSection(_Section):
@@ -481,7 +541,7 @@ class _ScheduleSection(_Section):
 
         if not croniter.is_valid(value) or len(value.split()) != 5:
             raise ValueError(
-                f"{value!r} is not a cron schedule of five fields (minute hour day month weekday), e.g. \"5 * * * *\""
+                f'{value!r} is not a cron schedule of five fields (minute hour day month weekday), e.g. "5 * * * *"'
             )
         return value
 
@@ -493,7 +553,7 @@ class _ScheduleSection(_Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA timezone such as \"Asia/Shanghai\"") from None
+            raise ValueError(f'{value!r} is not an IANA timezone such as "Asia/Shanghai"') from None
         return value
 
 
@@ -535,7 +595,9 @@ class _ConfigFile(_Section):
     suppliers: list[_SupplierSection] = []
     alerts: _AlertsSection | None = None
     schedule: _ScheduleSection = _ScheduleSection()
-    access: dict[str, Any] | None = None  # the dashboards' login: checked by dashboards/access.py, which reads it
+    access: dict[str, Any] | None = (
+        None  # the dashboards' login: checked by dashboards/access.py, which reads it
+    )
 
 
 # -- one line per mistake --------------------------------------------------------------------------------------
@@ -695,6 +757,53 @@ def _check_shops(path: Path, shops: list[_ShopSection], raw: dict) -> None:
                 )
 
 
+def _lake(path: Path, wh: _WarehouseSection) -> Lake | None:
+    """[warehouse]'s DuckLake (None for engine = "duckdb"), or a ConfigError naming the key: a lake needs a
+    PostgreSQL catalog URL without a password in it (libpq's PGPASSWORD gives that) and an s3:// or local
+    data_path; with engine = "duckdb" the two keys are refused, since they would be silently ignored."""
+    if wh.engine == "duckdb":
+        for key in ("catalog_url", "data_path"):
+            if getattr(wh, key):
+                raise ConfigError(
+                    f'{path}: warehouse.{key}: only read with engine = "ducklake"; set engine = "ducklake" '
+                    f"to build into the lake, or remove {key} to keep the single file build_path"
+                )
+        return None
+    if not wh.catalog_url:
+        raise ConfigError(
+            f'{path}: warehouse.catalog_url: missing; engine = "ducklake" keeps its catalog in PostgreSQL, e.g. '
+            'catalog_url = "postgresql://shopkeep@db.example.internal:5432/shopkeep_lake"'
+        )
+    parts = urlsplit(wh.catalog_url)
+    if parts.scheme not in ("postgresql", "postgres") or not parts.path.strip("/"):
+        raise ConfigError(
+            f"{path}: warehouse.catalog_url: expected a PostgreSQL URL postgresql://user@host:port/dbname, "
+            f"got {_toml(wh.catalog_url)}"
+        )
+    if parts.password is not None:
+        raise ConfigError(
+            f"{path}: warehouse.catalog_url: holds a password; secrets never go in this file: remove it from "
+            "the URL and set PGPASSWORD (or ~/.pgpass) in the environment or in .env"
+        )
+    if not wh.data_path:
+        raise ConfigError(
+            f'{path}: warehouse.data_path: missing; engine = "ducklake" writes its Parquet files there: '
+            "s3://bucket/prefix/ (keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) or a local folder"
+        )
+    scheme = urlsplit(wh.data_path).scheme
+    if scheme == "s3":
+        data_path = wh.data_path if wh.data_path.endswith("/") else wh.data_path + "/"
+    elif scheme in ("", "file"):
+        local = Path(wh.data_path.removeprefix("file://")).expanduser()
+        data_path = str(local if local.is_absolute() else (path.parent / local).resolve()) + "/"
+    else:
+        raise ConfigError(
+            f"{path}: warehouse.data_path: expected s3://bucket/prefix/ (AWS or any S3-compatible store) or a "
+            f"local folder, got {_toml(wh.data_path)}"
+        )
+    return Lake(catalog_url=wh.catalog_url, data_path=data_path)
+
+
 def _check_alerts(path: Path, alerts: _AlertsSection | None, raw: dict) -> None:
     """What the schema cannot say alone: unique robot names, secret_env and keyword only for DingTalk."""
     if alerts is None:
@@ -770,6 +879,7 @@ def load_settings(path: Path | None = None) -> Settings:
                     f"{supplier.channel!r} needs {key}; see README, Purchase orders"
                 )
     _check_alerts(path, config.alerts, raw)
+    lake = _lake(path, config.warehouse)
     base = path.parent
 
     def rel(value: str) -> Path:
@@ -864,6 +974,9 @@ def load_settings(path: Path | None = None) -> Settings:
             for x in config.suppliers
         ),  # fmt: skip
         alerts=_alerts(config.alerts),
-        schedule=Schedule(config.schedule.refresh_cron, config.schedule.full_refresh_cron, config.schedule.timezone),
+        schedule=Schedule(
+            config.schedule.refresh_cron, config.schedule.full_refresh_cron, config.schedule.timezone
+        ),
         dashboards_login=config.access is not None,
+        lake=lake,
     )

@@ -93,15 +93,17 @@ def prepare_manifest(force: bool = False) -> Path:
     process loading the manifest meanwhile reads the old or the new one, never half of each."""
     if force or _manifest_is_stale():
         scratch = Path("target") / f"parse-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        build_path = os.environ.get("SHOPKEEP_BUILD_PATH")
-        os.environ["SHOPKEEP_BUILD_PATH"] = PARSE_BUILD_PATH
+        # parsed for the file profile whatever the engine: the saved state is keyed to it (partial_parse_state)
+        saved = {name: os.environ.get(name) for name in ("SHOPKEEP_BUILD_PATH", "SHOPKEEP_DBT_TARGET")}
+        os.environ.update({"SHOPKEEP_BUILD_PATH": PARSE_BUILD_PATH, "SHOPKEEP_DBT_TARGET": "dev"})
         try:
             dbt_resource().cli(["parse", "--quiet"], target_path=scratch).wait()
         finally:
-            if build_path is None:
-                os.environ.pop("SHOPKEEP_BUILD_PATH")
-            else:
-                os.environ["SHOPKEEP_BUILD_PATH"] = build_path
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name)
+                else:
+                    os.environ[name] = value
         target = dbt_project.manifest_path.parent
         os.replace(DBT_PROJECT_DIR / scratch / PARTIAL_PARSE_FILE, target / PARTIAL_PARSE_FILE)
         os.replace(DBT_PROJECT_DIR / scratch / "manifest.json", dbt_project.manifest_path)
@@ -246,7 +248,8 @@ def transform_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         as_of = parse_as_of_date(config.as_of_date) if config.as_of_date else None
         target = DBT_PROJECT_DIR / "target" / f"{DBT_OP_NAME}-{context.run.run_id[:8]}-{uuid.uuid4().hex[:7]}"
         target.mkdir(parents=True)
-        partial_parse_state(target, os.environ["SHOPKEEP_BUILD_PATH"])
+        if settings.lake is None:  # the lake's profile is not the parse's: dbt parses the whole project
+            partial_parse_state(target, os.environ["SHOPKEEP_BUILD_PATH"])
         prune_build_folders(target)
         args = dbt_build_args(as_of, config.full_refresh)
         yield from dbt.cli(args, context=context, target_path=target).stream()

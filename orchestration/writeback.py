@@ -8,6 +8,7 @@ import dagster as dg
 
 from connectors.channels import CHANNELS
 from connectors.common.stock import StockWriter
+from connectors.common.warehouse import published_exists
 from connectors.wms.client import WmsClient
 from orchestration.gates import STOCK_SYNC_READS, GateClosed, require_passing
 from orchestration.ingest import connector_kwargs
@@ -45,9 +46,9 @@ def run_stock_sync(
     unknown = sorted((shops or set()) - {s.id for s in settings.enabled_shops})
     if unknown:
         raise ConfigError(f"shop {unknown[0]!r} is not an enabled shop in {settings.config_path.name}")
-    if not settings.serve_path.exists():
+    if not published_exists(settings.serving_locator):
         raise ConfigError(
-            f"no published snapshot at {settings.serve_path}: run `shopkeep materialize` first (stock sync plans "
+            f"no published snapshot at {settings.serving_locator}: run `shopkeep materialize` first (stock sync plans "
             "from the published marts)"
         )
     if settings.wms is None:
@@ -56,11 +57,11 @@ def run_stock_sync(
             f"{settings.config_path.name} (without it shopkeep does not know what there is to list)"
         )
     if not dry_run:  # a plan is shown whatever the checks say; a push acts on it only if they passed
-        require_passing(settings.serve_path, STOCK_SYNC_READS, "stock push")
+        require_passing(settings.serving_locator, STOCK_SYNC_READS, "stock push")
     writers = {} if dry_run else stock_writers(settings, shops)
     pushable = {s.id for s in settings.enabled_shops if s.channel in CHANNELS}
     return sync(
-        settings.serve_path, settings.ops_path, writers, list(settings.stock_sync.rules),
+        settings.serving_locator, settings.ops_path, writers, list(settings.stock_sync.rules),
         safety_buffer=settings.stock_sync.safety_buffer, now=now, dry_run=dry_run, mode=mode, shops=shops,
         pushable=pushable,
     )  # fmt: skip
@@ -138,7 +139,11 @@ def carry_out_push_request(settings: Settings, request_id: int, run_id: str) -> 
     if request is None:
         return None
     try:
-        published = read_inputs(settings.serve_path).published_at if settings.serve_path.exists() else None
+        published = (
+            read_inputs(settings.serving_locator).published_at
+            if published_exists(settings.serving_locator)
+            else None
+        )
         seen = request["snapshot_version"]
         if seen and published and datetime.fromisoformat(seen) != datetime.fromisoformat(published):
             refused, message = (
@@ -213,7 +218,7 @@ def stock_push_sensor(settings: Settings, job: dg.JobDefinition) -> dg.SensorDef
 
 
 def _lean_ready(settings: Settings) -> None:
-    if settings.wms is None or not settings.serve_path.exists():
+    if settings.wms is None or not published_exists(settings.serving_locator):
         raise ConfigError(
             "the lean path plans from the published snapshot and the WMS's movements: configure [wms] and run "
             "`shopkeep materialize` first"
@@ -226,7 +231,9 @@ def look_for_stock_changes(settings: Settings, now: datetime | None = None) -> C
     _lean_ready(settings)
     wms = settings.wms
     with WmsClient(wms.base_url, settings.secret(wms.token_env, "WMS API token"), wms.token_env) as client:
-        return look_for_changes(client, stock_writers(settings), settings.serve_path, settings.ops_path, now)
+        return look_for_changes(
+            client, stock_writers(settings), settings.serving_locator, settings.ops_path, now
+        )
 
 
 def run_lean_stock_sync(
@@ -234,9 +241,9 @@ def run_lean_stock_sync(
 ) -> tuple[dict[str, int], SyncResult | None]:
     """Plan and push the SKUs in the change queue (the lean path's second step)."""
     _lean_ready(settings)
-    require_passing(settings.serve_path, STOCK_SYNC_READS, "stock push (lean path)")
+    require_passing(settings.serving_locator, STOCK_SYNC_READS, "stock push (lean path)")
     return run_lean_sync(
-        settings.serve_path, settings.ops_path, stock_writers(settings), list(settings.stock_sync.rules),
+        settings.serving_locator, settings.ops_path, stock_writers(settings), list(settings.stock_sync.rules),
         safety_buffer=settings.stock_sync.safety_buffer, now=now,
     )  # fmt: skip
 

@@ -436,6 +436,40 @@ def start_stack_fixture():
     return start_stack
 
 
+@pytest.fixture(scope="session")
+def lake_servers(tmp_path_factory: pytest.TempPathFactory):
+    """A PostgreSQL cluster (the lakes' catalogs) and moto's S3 server (their data files), started once per test
+    process (tests/lake_servers.py) and stopped at its end. Skipped, saying why, only when PostgreSQL's server
+    programs are not installed (`make test` installs Debian's postgresql)."""
+    from tests import lake_servers
+
+    if lake_servers.postgres_bin() is None:
+        pytest.skip(
+            "PostgreSQL's server programs are not installed (Debian package postgresql; `make test` installs it)"
+        )
+    with (
+        lake_servers.postgres() as pg,
+        lake_servers.s3_server(tmp_path_factory.mktemp("s3") / "moto.log") as s3,
+    ):
+        yield pg, s3
+
+
+@pytest.fixture
+def lake(lake_servers, monkeypatch: pytest.MonkeyPatch):
+    """An empty DuckLake of this test's own: a new catalog database and a new bucket, with the AWS variables of
+    the environment pointing at the S3 server (as a seller's environment would point at theirs)."""
+    from connectors.common.warehouse import Lake
+    from tests.lake_servers import unique_name
+
+    pg, s3 = lake_servers
+    name = unique_name("lake")
+    url = pg.create_database(name.replace("-", "_"))
+    s3.create_bucket(name)
+    for key, value in s3.environment().items():
+        monkeypatch.setenv(key, value)
+    return Lake(catalog_url=url, data_path=f"s3://{name}/")
+
+
 WAREHOUSE_FIXTURES = {"built_warehouse", "demo_stack", "built_serve_path", "built_build_path"}
 
 

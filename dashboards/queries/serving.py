@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -26,6 +27,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 import streamlit as st
+
+from connectors.common.warehouse import Lake, connect_warehouse, parse_locator, published_snapshot
 
 TTL_SECONDS = 600
 Version = tuple[int, int]
@@ -44,8 +47,51 @@ class ServeFileInvalid(RuntimeError):
     """serve.duckdb exists but lacks a table or column the dashboards read."""
 
 
+LAKE_POLL_SECONDS = 2.0
+"""How long a lake's published snapshot id is reused before the catalog is asked again."""
+
+_lake_heads: dict[str, tuple[float, Version, duckdb.DuckDBPyConnection]] = {}
+
+
+def _published(con: duckdb.DuckDBPyConnection) -> int | None:
+    cursor = con.cursor()
+    try:
+        return published_snapshot(cursor)
+    finally:
+        cursor.close()
+
+
+def _lake_version(locator: str, lake: Lake) -> Version:
+    """(the lake's latest published snapshot id, 0), asked of the catalog at most every LAKE_POLL_SECONDS through
+    one read-only connection to the lake's head per process."""
+    now = time.monotonic()
+    with _snapshots_lock:
+        head = _lake_heads.get(locator)
+        if head is not None and now - head[0] < LAKE_POLL_SECONDS:
+            return head[1]
+    con = head[2] if head is not None else connect_warehouse(None, lake, read_only=True)
+    try:
+        snapshot = _published(con)
+    except duckdb.Error:
+        if head is None:
+            raise
+        # the catalog connection of a long-lived head can break (PostgreSQL restarted): one fresh connection
+        con = connect_warehouse(None, lake, read_only=True)
+        snapshot = _published(con)
+    if snapshot is None:
+        raise WarehouseNotPublished(locator)
+    version = (snapshot, 0)
+    with _snapshots_lock:
+        _lake_heads[locator] = (now, version, con)
+    return version
+
+
 def snapshot_version(path: Path | str) -> Version:
-    """(inode, mtime_ns) of the serving file: changes whenever a new snapshot is renamed over it."""
+    """(inode, mtime_ns) of the serving file: changes whenever a new snapshot is renamed over it. For a lake
+    (`path` a lake locator, `ducklake:<catalog_url>#<data_path>`): (latest published snapshot id, 0)."""
+    lake = parse_locator(str(path))
+    if lake is not None:
+        return _lake_version(str(path), lake)
     try:
         stat = os.stat(path)
     except FileNotFoundError:
@@ -57,7 +103,10 @@ _snapshots: dict[str, tuple[Version, duckdb.DuckDBPyConnection]] = {}
 _snapshots_lock = threading.Lock()
 
 
-def _open_snapshot(path: str) -> duckdb.DuckDBPyConnection:
+def _open_snapshot(path: str, version: Version) -> duckdb.DuckDBPyConnection:
+    lake = parse_locator(path)
+    if lake is not None:  # the lake read-only, pinned at the published snapshot, attached as `serve`
+        return connect_warehouse(None, lake, read_only=True, snapshot=version[0], alias="serve")
     # In memory with the file ATTACHed read-only: DuckDB's Python instance cache is keyed by path, so
     # `duckdb.connect(path)` could hand back the instance of a file a publish has since renamed over.
     # No replacement scans: a table missing from an old serve file must fail as a missing table, not be
@@ -75,7 +124,7 @@ def _connect(path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
     with _snapshots_lock:
         current = _snapshots.get(key)
         if current is None or current[0] != version:
-            _snapshots[key] = current = (version, _open_snapshot(key))
+            _snapshots[key] = current = (version, _open_snapshot(key, version))
         cursor = current[1].cursor()
     try:
         cursor.execute("use serve")  # USE is per connection, and a cursor is a connection of its own
@@ -94,6 +143,7 @@ def release_snapshots() -> None:
     must write a serve file this process has read."""
     with _snapshots_lock:
         _snapshots.clear()
+        _lake_heads.clear()
 
 
 def _df(path: Path | str, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:

@@ -40,11 +40,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-import duckdb
 import pandas as pd
 
 from connectors.common.errors import ChannelError
 from connectors.common.stock import ListingAddress, StockResult, StockWriter
+from connectors.common.warehouse import open_published
 from writeback.stock import store
 from writeback.stock.plan import PlanLine, Position, Target, plan, split, with_movements, with_sales
 from writeback.stock.rules import Lock, Rule
@@ -70,9 +70,9 @@ class Inputs:
     """The instant up to which the snapshot's on hand counts the WMS's movements (the end of its stock date)."""
 
 
-def read_inputs(serve_path: Path) -> Inputs:
+def read_inputs(serve_path: Path | str) -> Inputs:
     """The plan's inputs from the published snapshot (read-only)."""
-    with duckdb.connect(str(serve_path), read_only=True) as con:
+    with open_published(serve_path) as con:
         stock = con.execute(
             "select sku, warehouse_id, on_hand, reserved, coalesce(on_order, 0) "
             "from marts.inventory_health_by_warehouse"

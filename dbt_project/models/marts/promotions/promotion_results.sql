@@ -12,7 +12,9 @@
       their category market index — a garment's season, a launch ramp, a trend; 1 when no other shop sells it,
       shrunk towards 1 by `promo_drift_prior_units` pseudo-units.
     The post-promotion dip is measured on the whole promotion (summed over its SKUs) over the post days seen
-    so far, against the same baseline for those days, valued at the pre-period margin per unit. -#}
+    so far, against the same baseline for those days, valued at the pre-period margin per unit. An index or drift
+    with nothing expected (no post days yet, and a prior of 0) is 1, not 0/0 = NaN, which no money column can
+    hold (DuckDB 2.0's optimizer happened to skip the failing cast where the column was not read; 1.5 does not). -#}
 {%- set adjust = var('promo_market_adjustment') -%}
 {%- set market_prior = var('promo_market_prior_units') -%}
 {%- set drift_prior = var('promo_drift_prior_units') -%}
@@ -118,9 +120,9 @@ markets as (
         category_expectations.category,
         {% if adjust -%}
         (coalesce(category_expectations.promo_units, 0) + {{ market_prior }} * shop_markets.promo_index)
-            / (category_expectations.promo_expected + {{ market_prior }}) as market_index,
+            / nullif(category_expectations.promo_expected + {{ market_prior }}, 0) as market_index,
         (coalesce(category_expectations.post_units, 0) + {{ market_prior }} * shop_markets.post_index)
-            / (category_expectations.post_expected + {{ market_prior }}) as post_market_index,
+            / nullif(category_expectations.post_expected + {{ market_prior }}, 0) as post_market_index,
         -- relative variance of the index (clumped counts, both periods)
         coalesce(category_expectations.promo_units_squared, 0)
             / pow(coalesce(category_expectations.promo_units, 0) + {{ market_prior }}, 2)
@@ -196,8 +198,8 @@ sku_drifts as (
         promo_id,
         sku,
         {% if adjust -%}
-        (sum(promo_units) + {{ drift_prior }}) / (sum(promo_expected) + {{ drift_prior }}) as drift,
-        (sum(post_units) + {{ drift_prior }}) / (sum(post_expected) + {{ drift_prior }}) as post_drift,
+        (sum(promo_units) + {{ drift_prior }}) / nullif(sum(promo_expected) + {{ drift_prior }}, 0) as drift,
+        (sum(post_units) + {{ drift_prior }}) / nullif(sum(post_expected) + {{ drift_prior }}, 0) as post_drift,
         sum(promo_units_squared) / pow(sum(promo_units) + {{ drift_prior }}, 2)
             + sum(promo_expected_squared) / pow(sum(promo_expected) + {{ drift_prior }}, 2) as drift_log_variance
         {%- else -%}
