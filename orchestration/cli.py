@@ -344,6 +344,25 @@ def _built_marker(generated: Path) -> str:
     return generated.read_text() + f"\nduckdb {duckdb.__version__}\n"
 
 
+def _drop_unreadable_demo_warehouse(settings: Settings) -> None:
+    """The demo's build and serve files, and its dlt state, removed when another DuckDB version wrote them (this
+    one cannot open them): the demo then builds its warehouse anew from the sandboxes."""
+    import duckdb
+
+    for path in (settings.build_path, settings.serve_path):
+        if not path.is_file():
+            continue
+        try:
+            duckdb.connect(str(path), read_only=True).close()
+        except duckdb.Error as exc:
+            console.print(f"[yellow]{path.name} does not open with DuckDB {duckdb.__version__} ({exc}); the demo's "
+                          "warehouse is built anew[/yellow]")  # fmt: skip
+            for stale in (settings.build_path, settings.serve_path):
+                stale.unlink(missing_ok=True)
+            shutil.rmtree(settings.dlt_dir, ignore_errors=True)
+            return
+
+
 def _demo_markers(settings: Settings) -> tuple[Path, Path]:
     """The demo shop's marker (what it was generated with, written by the sandbox) and the warehouse's (the
     marker of the shop the published warehouse was built from, written after a demo build)."""
@@ -743,6 +762,7 @@ def demo(
             )
         else:
             built.unlink(missing_ok=True)
+            _drop_unreadable_demo_warehouse(settings)
             console.print("2/3 materialising every asset (channels → raw → dbt → serve.duckdb)…")
             run_materialize(settings)
             console.print(f"[bold green]build finished in {time.monotonic() - started:.0f}s[/bold green]")
