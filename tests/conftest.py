@@ -315,7 +315,9 @@ def _shared_stack(world: World, tmp_path_factory: pytest.TempPathFactory) -> Dem
                 pytest.fail(f"the shared warehouse build failed: {failed.read_text()}", pytrace=False)
             if built.exists():
                 record = json.loads(built.read_text())
-                return DemoStack(world, Path(record["config"]), {}, date.fromisoformat(record["export_before"]))
+                return DemoStack(
+                    world, Path(record["config"]), {}, date.fromisoformat(record["export_before"])
+                )
             directory.mkdir()
             stack = start_stack(world, directory)
             output = StringIO()
@@ -329,11 +331,15 @@ def _shared_stack(world: World, tmp_path_factory: pytest.TempPathFactory) -> Dem
                     server.stop()
                 pytest.fail(f"the shared warehouse build failed: {cause}", pytrace=False)
             built.write_text(
-                json.dumps({"config": str(stack.config_path), "export_before": stack.export_before.isoformat()})
+                json.dumps(
+                    {"config": str(stack.config_path), "export_before": stack.export_before.isoformat()}
+                )
             )
             return stack
     except Timeout:
-        pytest.fail(f"waited {SHARED_BUILD_WAIT_S} s for another worker's shared warehouse build", pytrace=False)
+        pytest.fail(
+            f"waited {SHARED_BUILD_WAIT_S} s for another worker's shared warehouse build", pytrace=False
+        )
 
 
 @pytest.fixture(scope="session")
@@ -471,6 +477,14 @@ def lake(lake_servers, monkeypatch: pytest.MonkeyPatch):
 
 
 WAREHOUSE_FIXTURES = {"built_warehouse", "demo_stack", "built_serve_path", "built_build_path"}
+
+LAKE_TEST_FILES = ("pipeline/test_warehouse_engines.py", "pipeline/test_lake_build.py")
+"""The tests that load into a DuckLake through dlt. Such a load leaves the process's dlt in a state where a later
+load into a DuckDB file loses its nested tables' column hints (DECIMAL(18,2) money becomes DECIMAL(38,9); seen
+with dlt 1.31 and DuckDB 1.5.5, cause not found yet), so they run in a pytest process of their own
+(tests/pipeline/test_lake_isolated.py) and are collected here only inside it."""
+IN_LAKE_PROCESS = "SHOPKEEP_LAKE_TESTS_PROCESS"
+collect_ignore = [] if os.environ.get(IN_LAKE_PROCESS) else list(LAKE_TEST_FILES)
 
 
 def _uses_warehouse(item: pytest.Item) -> bool:
