@@ -122,31 +122,44 @@ def publish_serving_file(
                     f'select count(*) from {schema}."{table}"'
                 ).fetchone()[0]
             con.execute("detach build")
-            con.execute("create schema meta")
-            con.execute(
-                "create table meta.publish_log (published_at timestamptz, build_started_at timestamptz, "
-                "tables varchar)"
-            )
-            now = datetime.now(UTC)
-            con.execute(
-                "insert into meta.publish_log values (?, ?, ?)",
-                [now, build_started_at or now, ", ".join(sorted(counts))],
-            )
-            con.execute(CHECK_RESULTS_DDL)
-            if check_results:
-                con.executemany(
-                    "insert into meta.check_results values (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        [c.asset_key, c.check_name, c.status, c.passed, c.severity, c.failed_rows,
-                         c.evaluated_at, c.run_id]
-                        for c in check_results
-                    ],
-                )  # fmt: skip
+            _write_meta(con, counts, build_started_at, check_results)
             con.execute("checkpoint")
         os.replace(tmp, serve_path)
     finally:
         tmp.unlink(missing_ok=True)
     return counts
+
+
+def _write_meta(
+    con: duckdb.DuckDBPyConnection,
+    counts: dict[str, int],
+    build_started_at: datetime | None,
+    check_results: Sequence[CheckResult],
+) -> datetime:
+    """A publish's own tables, for either engine: a line in meta.publish_log (kept across a lake's publishes) and
+    meta.check_results as this build left them (replaced). Returns the publish's time."""
+    con.execute("create schema if not exists meta")
+    con.execute(
+        "create table if not exists meta.publish_log (published_at timestamptz, build_started_at timestamptz, "
+        "tables varchar)"
+    )
+    now = datetime.now(UTC)
+    con.execute(
+        "insert into meta.publish_log values (?, ?, ?)",
+        [now, build_started_at or now, ", ".join(sorted(counts))],
+    )
+    con.execute("drop table if exists meta.check_results")
+    con.execute(CHECK_RESULTS_DDL)
+    if check_results:
+        con.executemany(
+            "insert into meta.check_results values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [c.asset_key, c.check_name, c.status, c.passed, c.severity, c.failed_rows,
+                 c.evaluated_at, c.run_id]
+                for c in check_results
+            ],
+        )  # fmt: skip
+    return now
 
 
 def publish_lake(
@@ -174,27 +187,7 @@ def publish_lake(
                 f"{schema}.{table}": con.execute(f'select count(*) from {schema}."{table}"').fetchone()[0]
                 for schema, table in tables
             }
-            con.execute("create schema if not exists meta")
-            con.execute(
-                "create table if not exists meta.publish_log (published_at timestamptz, "
-                "build_started_at timestamptz, tables varchar)"
-            )
-            now = datetime.now(UTC)
-            con.execute(
-                "insert into meta.publish_log values (?, ?, ?)",
-                [now, build_started_at or now, ", ".join(sorted(counts))],
-            )
-            con.execute("drop table if exists meta.check_results")
-            con.execute(CHECK_RESULTS_DDL)
-            if check_results:
-                con.executemany(
-                    "insert into meta.check_results values (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        [c.asset_key, c.check_name, c.status, c.passed, c.severity, c.failed_rows,
-                         c.evaluated_at, c.run_id]
-                        for c in check_results
-                    ],
-                )  # fmt: skip
+            now = _write_meta(con, counts, build_started_at, check_results)
             con.execute(
                 f"call {CATALOG_ALIAS}.set_commit_message('shopkeep', ?, extra_info => ?)",
                 [PUBLISH_MESSAGE, now.isoformat()],
