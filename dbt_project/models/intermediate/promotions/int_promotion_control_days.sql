@@ -74,7 +74,55 @@ windows as (
     )) as days (day)
 ),
 
-control_sales as (
+-- The control is the whole market less the items it leaves out, so the work grows with the promoted items, not
+-- with every promotion-window day times every item sold that day (which grows with the square of the catalogue).
+
+-- every item's units per shop × category × day, accumulated over launch dates: a promotion takes the row of the
+-- last launch date old enough for it (an item with no launch date is old enough for every promotion)
+market_by_launch_date as (
+    select
+        item_days.shop_id,
+        products.category,
+        item_days.order_date,
+        coalesce(products.launched_on, date '1900-01-01') as launched_on,
+        sum(item_days.units) as units,
+        sum(item_days.units_squared) as units_squared
+    from item_days
+    inner join products on products.sku = item_days.item
+    group by 1, 2, 3, 4
+),
+
+market_by_launch as (
+    select
+        shop_id,
+        category,
+        order_date,
+        launched_on,
+        sum(units) over by_launch as units,
+        sum(units_squared) over by_launch as units_squared
+    from market_by_launch_date
+    window by_launch as (partition by shop_id, category, order_date order by launched_on)
+),
+
+-- per promotion and shop, the items left out of its control: its own SKUs in every shop, and in each shop the
+-- items a promotion of that shop touched on a day of the window
+left_out as (
+    select distinct
+        windows.promo_id,
+        shops.shop_id,
+        touched.sku
+    from (select distinct promo_id, window_start, window_end from windows) as windows
+    cross join (select distinct shop_id from item_days) as shops
+    inner join touched
+        on touched.promo_id = windows.promo_id
+        or (
+            touched.shop_id = shops.shop_id
+            and touched.start_date <= windows.window_end
+            and touched.touched_until >= windows.window_start
+        )
+),
+
+left_out_sales as (
     select
         windows.promo_id,
         item_days.shop_id,
@@ -82,53 +130,60 @@ control_sales as (
         windows.activity_date,
         sum(item_days.units) as units,
         sum(item_days.units_squared) as units_squared
-    from windows
-    inner join item_days on item_days.order_date = windows.activity_date
+    from left_out
+    inner join windows on windows.promo_id = left_out.promo_id
+    inner join item_days
+        on item_days.item = left_out.sku
+        and item_days.shop_id = left_out.shop_id
+        and item_days.order_date = windows.activity_date
     inner join products on products.sku = item_days.item
     where coalesce(products.launched_on, date '1900-01-01')
-            <= windows.start_date - {{ pre_days }} - {{ var('promo_control_min_age_days') }}
-        and not exists (
-            select 1
-            from touched
-            where touched.sku = item_days.item
-                and (
-                    touched.promo_id = windows.promo_id
-                    or (
-                        touched.shop_id = item_days.shop_id
-                        and touched.start_date <= windows.window_end
-                        and touched.touched_until >= windows.window_start
-                    )
-                )
-        )
+        <= windows.start_date - {{ pre_days }} - {{ var('promo_control_min_age_days') }}
     group by 1, 2, 3, 4
+),
+
+grid as (
+    select
+        windows.*,
+        shop_history.shop_id,
+        categories.category,
+        windows.start_date - {{ pre_days }} - {{ var('promo_control_min_age_days') }} as launched_by
+    from windows
+    cross join shop_history
+    cross join categories
+    where windows.activity_date >= shop_history.first_order_date
+        and windows.activity_date <= {{ as_of_date() }}
 ),
 
 final as (
     select
         {{ dbt.concat([
-            "windows.promo_id", "'|'", "shop_history.shop_id", "'|'", "categories.category", "'|'",
-            "cast(windows.activity_date as varchar)"
+            "grid.promo_id", "'|'", "grid.shop_id", "'|'", "grid.category", "'|'",
+            "cast(grid.activity_date as varchar)"
         ]) }} as promotion_control_day_id,
-        windows.promo_id,
-        shop_history.shop_id,
-        shop_history.shop_id = windows.promotion_shop_id as is_promotion_shop,
-        categories.category,
-        windows.activity_date,
-        windows.period,
+        grid.promo_id,
+        grid.shop_id,
+        grid.shop_id = grid.promotion_shop_id as is_promotion_shop,
+        grid.category,
+        grid.activity_date,
+        grid.period,
         coalesce(weekday_factors.weekday_factor, 1.0) as weekday_factor,
-        cast(coalesce(control_sales.units, 0) as integer) as control_units,
-        cast(coalesce(control_sales.units_squared, 0) as integer) as control_units_squared
-    from windows
-    cross join shop_history
-    cross join categories
-    left join control_sales
-        on control_sales.promo_id = windows.promo_id
-        and control_sales.shop_id = shop_history.shop_id
-        and control_sales.category = categories.category
-        and control_sales.activity_date = windows.activity_date
-    left join weekday_factors on weekday_factors.iso_weekday = isodow(windows.activity_date)
-    where windows.activity_date >= shop_history.first_order_date
-        and windows.activity_date <= {{ as_of_date() }}
+        cast(coalesce(market.units, 0) - coalesce(left_out_sales.units, 0) as integer) as control_units,
+        cast(
+            coalesce(market.units_squared, 0) - coalesce(left_out_sales.units_squared, 0) as integer
+        ) as control_units_squared
+    from grid
+    asof left join market_by_launch as market
+        on market.shop_id = grid.shop_id
+        and market.category = grid.category
+        and market.order_date = grid.activity_date
+        and market.launched_on <= grid.launched_by
+    left join left_out_sales
+        on left_out_sales.promo_id = grid.promo_id
+        and left_out_sales.shop_id = grid.shop_id
+        and left_out_sales.category = grid.category
+        and left_out_sales.activity_date = grid.activity_date
+    left join weekday_factors on weekday_factors.iso_weekday = isodow(grid.activity_date)
 )
 
 select * from final
