@@ -168,7 +168,8 @@ def publish_lake(
     """Publish in the lake: no copy, one commit that writes meta.publish_log and meta.check_results and is tagged
     with the commit message PUBLISH_MESSAGE; the dashboards pin to the latest tagged snapshot, so they see the
     marts exactly as they were at this commit while the next build writes new snapshots. Returns the snapshot id
-    and the row count per published table. Older snapshots and their files stay (clean-up: README)."""
+    and the row count per published table. Then the snapshots older than `lake.keep_hours` are expired and the files
+    they alone used deleted (`expire_lake`)."""
     with connect_warehouse(None, lake) as con:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
@@ -197,8 +198,43 @@ def publish_lake(
             con.execute("rollback")
             raise
         snapshot = published_snapshot(con)
+        expire_lake(con, lake.keep_hours)
     assert snapshot is not None
     return snapshot, counts
+
+
+def expire_lake(con: duckdb.DuckDBPyConnection, keep_hours: int) -> tuple[int, int]:
+    """DuckLake keeps every snapshot (time travel) and every file they use until told otherwise. Expire the snapshots
+    older than `keep_hours` (a plain expire_older_than would also take the published snapshots the dashboards read,
+    when publishes are rarer than that): never the two latest published ones or anything after the older of the
+    two, since a dashboard may still be reading it. Then delete the files scheduled for deletion more than
+    `keep_hours` ago (a query of a snapshot expired since may still be scanning them). Returns (snapshots expired,
+    files deleted)."""
+    published = [
+        snapshot_id
+        for (snapshot_id,) in con.execute(
+            f"select snapshot_id from {CATALOG_ALIAS}.snapshots() where commit_message = ? "
+            "order by snapshot_id desc limit 2",
+            [PUBLISH_MESSAGE],
+        ).fetchall()
+    ]
+    expired = []
+    if published:
+        expired = [
+            snapshot_id
+            for (snapshot_id,) in con.execute(
+                f"select snapshot_id from {CATALOG_ALIAS}.snapshots() where snapshot_id < ? "
+                "and snapshot_time < now() - to_hours(?) order by 1",
+                [published[-1], keep_hours],
+            ).fetchall()
+        ]
+    if expired:
+        con.execute(f"call ducklake_expire_snapshots('{CATALOG_ALIAS}', versions => {expired})")
+    deleted = con.execute(
+        f"select count(*) from ducklake_cleanup_old_files('{CATALOG_ALIAS}', older_than => now() - to_hours(?))",
+        [keep_hours],
+    ).fetchone()[0]
+    return len(expired), deleted
 
 
 def publish_assets(

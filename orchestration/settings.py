@@ -456,6 +456,7 @@ class _WarehouseSection(_Section):
     engine: str = "duckdb"
     catalog_url: str = ""
     data_path: str = ""
+    keep_hours: int | None = Field(None, ge=0)
     build_path: str = ".shopkeep/build.duckdb"
     serve_path: str = ".shopkeep/serve.duckdb"
     ops_path: str = ".shopkeep/ops.sqlite"
@@ -762,8 +763,8 @@ def _lake(path: Path, wh: _WarehouseSection) -> Lake | None:
     PostgreSQL catalog URL without a password in it (libpq's PGPASSWORD gives that) and an s3:// or local
     data_path; with engine = "duckdb" the two keys are refused, since they would be silently ignored."""
     if wh.engine == "duckdb":
-        for key in ("catalog_url", "data_path"):
-            if getattr(wh, key):
+        for key in ("catalog_url", "data_path", "keep_hours"):
+            if getattr(wh, key) not in ("", None):
                 raise ConfigError(
                     f'{path}: warehouse.{key}: only read with engine = "ducklake"; set engine = "ducklake" '
                     f"to build into the lake, or remove {key} to keep the single file build_path"
@@ -801,7 +802,9 @@ def _lake(path: Path, wh: _WarehouseSection) -> Lake | None:
             f"{path}: warehouse.data_path: expected s3://bucket/prefix/ (AWS or any S3-compatible store) or a "
             f"local folder, got {_toml(wh.data_path)}"
         )
-    return Lake(catalog_url=wh.catalog_url, data_path=data_path)
+    if wh.keep_hours is None:
+        return Lake(catalog_url=wh.catalog_url, data_path=data_path)
+    return Lake(catalog_url=wh.catalog_url, data_path=data_path, keep_hours=wh.keep_hours)
 
 
 def _check_alerts(path: Path, alerts: _AlertsSection | None, raw: dict) -> None:

@@ -49,6 +49,9 @@ class Lake:
     """`postgresql://user@host:port/dbname`; the password comes from libpq's environment (PGPASSWORD)."""
     data_path: str
     """`s3://bucket/prefix/`, or an absolute local folder."""
+    keep_hours: int = 168
+    """How long old snapshots (time travel) and the files only they use are kept after a publish; the two latest
+    published snapshots are always kept (a dashboard may still be reading the one before the latest)."""
 
     @property
     def on_s3(self) -> bool:

@@ -374,3 +374,41 @@ def test_an_existing_build_files_raw_tables_move_into_an_empty_lake(lake, tmp_pa
     assert schemas == {"raw_shopify"}
     with pytest.raises(WarehouseError, match="already holds 2 raw tables: copy into an empty lake"):
         copy_raw_into_lake(build, lake)
+
+
+def test_a_publish_expires_old_snapshots_and_their_files_but_never_the_two_latest_publishes(lake, tmp_path):
+    from orchestration.publish import publish_lake
+
+    files = tmp_path / "files"
+    short = Lake(catalog_url=lake.catalog_url, data_path=f"{files}/", keep_hours=0)
+
+    def build_and_publish(value: int) -> int:
+        _build_marts(short, value)
+        with connect_warehouse(None, short) as con:  # large enough to be written as a Parquet file, not inlined
+            con.execute("create or replace table marts.big as select range * ? as i from range(200000)", [value])
+        return publish_lake(short)[0]
+
+    first, second, third = (build_and_publish(v) for v in (1, 2, 3))
+    with connect_warehouse(None, short, read_only=True) as con:
+        kept = [s for (s,) in con.execute("select snapshot_id from lake.snapshots() order by 1").fetchall()]
+    assert first not in kept and kept[0] == second and third in kept  # nothing before the publish before last
+    # a dashboard still reading the publish before last reads it whole
+    with connect_warehouse(None, short, read_only=True, snapshot=second) as con:
+        assert con.execute("select a.v, max(big.i) from marts.a, marts.big group by 1").fetchone() == (2, 399998)
+    # the first build's files are gone; the two kept publishes' are there
+    assert len(list(files.rglob("*.parquet"))) == 2
+    # by default a week of snapshots is kept
+    week = Lake(catalog_url=lake.catalog_url, data_path=f"{files}/")
+    assert week.keep_hours == 168
+    _build_marts(week, 4)
+    publish_lake(week)
+    with connect_warehouse(None, week, read_only=True) as con:
+        assert con.execute("select min(snapshot_id) from lake.snapshots()").fetchone()[0] == second
+
+
+def test_keep_hours_is_read_for_a_lake_and_refused_for_the_single_file(tmp_path):
+    lake = 'engine = "ducklake"\ncatalog_url = "postgresql://shopkeep@db:5432/lake"\ndata_path = "s3://b/p/"\n'
+    assert load_settings(_config(tmp_path, lake + "keep_hours = 24\n")).lake.keep_hours == 24
+    assert load_settings(_config(tmp_path, lake)).lake.keep_hours == 168
+    assert _refusal(tmp_path, "keep_hours = 24\n").startswith('warehouse.keep_hours: only read with engine = "ducklake"')
+    assert "warehouse.keep_hours" in _refusal(tmp_path, lake + "keep_hours = -1\n")
