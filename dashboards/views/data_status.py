@@ -21,7 +21,7 @@ from dashboards import access, filters, labels
 from dashboards.format import integer, local_timestamp, money_format, percent
 from dashboards.i18n import STRINGS, t
 from dashboards.queries import core, data_quality
-from dashboards.settings import DISPLAY_TIMEZONE, SettingsError, ops_path, serve_path
+from dashboards.settings import DISPLAY_TIMEZONE, LAKE_PREFIX, SettingsError, ops_path, serve_path
 from dashboards.tables import data_table
 
 sel = filters.current()
@@ -438,9 +438,11 @@ if not WHO.open and WHO.can(access.SEE_CONFIG):
             except SettingsError as exc:
                 return str(exc)
 
+        serving = _path(serve_path)
         settings = [
             ("config", str(config.config_file)),
-            ("serve_path", _path(serve_path)),
+            # the published warehouse: the serve.duckdb file, or the DuckLake's locator (catalog#data path)
+            ("lake" if serving.startswith(LAKE_PREFIX) else "serve_path", serving),
             ("ops_path", _path(ops_path)),
             ("server_metadata_url", config.server_metadata_url),
             ("client_id", config.client_id),
