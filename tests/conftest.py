@@ -445,9 +445,9 @@ def start_stack_fixture():
 @pytest.fixture(scope="session")
 def lake_servers(tmp_path_factory: pytest.TempPathFactory):
     """A PostgreSQL cluster (the lakes' catalogs) and moto's S3 server (their data files), started once per test
-    process (tests/lake_servers.py) and stopped at its end. Skipped, saying why, only when PostgreSQL's server
+    process (sandbox/lake_servers.py) and stopped at its end. Skipped, saying why, only when PostgreSQL's server
     programs are not installed (`make test` installs Debian's postgresql)."""
-    from tests import lake_servers
+    from sandbox import lake_servers
 
     if lake_servers.postgres_bin() is None:
         pytest.skip(
@@ -465,7 +465,7 @@ def lake(lake_servers, monkeypatch: pytest.MonkeyPatch):
     """An empty DuckLake of this test's own: a new catalog database and a new bucket, with the AWS variables of
     the environment pointing at the S3 server (as a seller's environment would point at theirs)."""
     from connectors.common.warehouse import Lake
-    from tests.lake_servers import unique_name
+    from sandbox.lake_servers import unique_name
 
     pg, s3 = lake_servers
     name = unique_name("lake")

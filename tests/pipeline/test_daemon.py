@@ -99,6 +99,12 @@ def test_the_daemon_runs_by_itself_imports_a_dropped_export_blocks_a_push_on_a_f
     )  # fmt: skip
     exports = tmp_path / "exports"
     exports.mkdir()
+    # the export the seller will drop, written beforehand (writing Excel files takes a while on a busy machine:
+    # the drop itself is a move, so the daemon's first refresh can see it)
+    staged = tmp_path / "staged"
+    written = write_history_exports(
+        _with_shops(pipeline_world, {"tmall_flagship"}), staged, before=stack.export_before
+    )
     config = stack.config_path
     config.write_text(
         config.read_text(encoding="utf-8")
@@ -131,12 +137,12 @@ def test_the_daemon_runs_by_itself_imports_a_dropped_export_blocks_a_push_on_a_f
         assert {"hourly_refresh", "nightly_full_refresh"} <= running  # the sensors run by default
 
         # an export dropped into the folder (the history older than the API keeps) while the daemon runs
-        written = write_history_exports(
-            _with_shops(pipeline_world, {"tmall_flagship"}), exports, before=stack.export_before
-        )
         past = time.time() - 60  # written a minute ago: not a file still being copied
         for path in written:
+            dropped = exports / path.relative_to(staged)
+            dropped.parent.mkdir(parents=True, exist_ok=True)
             os.utime(path, (past, past))
+            path.rename(dropped)
 
         # a refresh the scheduler started pulls, builds, publishes and pushes stock to the channel, and the
         # export's days (before the API's window) reach the dashboard

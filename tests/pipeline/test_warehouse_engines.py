@@ -1,6 +1,6 @@
 """`[warehouse] engine`: the single DuckDB file or a DuckLake. The settings are read and checked (a mistake named
 in one line); `connect_warehouse` opens either engine, the lake with its extensions loaded from their wheels
-(never downloaded), against a real PostgreSQL catalog and a real S3-compatible server (tests/lake_servers.py)."""
+(never downloaded), against a real PostgreSQL catalog and a real S3-compatible server (sandbox/lake_servers.py)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Real servers for the DuckLake tests, started and stopped by the tests themselves: a throwaway PostgreSQL cluster
-(Debian's `postgresql` package: initdb in a temporary folder, pg_ctl on a free loopback port, its unix socket in
-that folder) for the lake's catalog, and moto's S3 server (PyPI `moto[server]`) for its data files. Nothing of
-the lake itself is mocked: DuckDB's ducklake, postgres_scanner and httpfs extensions talk to both over the
-network as they would in production.
+"""Real servers for a DuckLake, started and stopped by whoever uses them (the lake tests, the lake bench): a
+throwaway PostgreSQL cluster (Debian's `postgresql` package: initdb in a temporary folder, pg_ctl on a free
+loopback port, its unix socket in that folder) for the lake's catalog, and moto's S3 server (PyPI `moto[server]`)
+for its data files. Nothing of the lake itself is mocked: DuckDB's ducklake, postgres_scanner and httpfs
+extensions talk to both over the network as they would in production.
 """
 
 from __future__ import annotations
