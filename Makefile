@@ -18,7 +18,7 @@ test: $(INSTALLED) $(MANIFEST) chromium postgresql
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-bench: $(INSTALLED) $(MANIFEST) chromium
+bench: $(INSTALLED) $(MANIFEST) chromium postgresql
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.replenishment_replay
 	$(BIN)/python -m bench.dashboard_queries
@@ -29,6 +29,7 @@ bench: $(INSTALLED) $(MANIFEST) chromium
 	$(BIN)/python -m bench.stock_sync
 	$(BIN)/python -m bench.pulls
 	$(BIN)/python -m bench.scale
+	$(BIN)/python -m bench.lake
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -205,13 +205,16 @@ def lineage_seconds(target: Path, marts: tuple[str, ...] = KEY_MARTS) -> dict[st
     }
 
 
-def dbt_build(build: Path, full_refresh: bool = False) -> dict[str, Any]:
-    """`dbt build` as a scheduled build runs it (no unit tests) on `build`, timed; with its model timings."""
+def dbt_build(build: Path, full_refresh: bool = False, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """`dbt build` as a scheduled build runs it (no unit tests) on `build`, timed; with its model timings. `env`:
+    the profile's variables for another target (a lake's: Settings.dbt_env), `build`'s folder still its work
+    folder."""
     from orchestration.transform import dbt_build_args, partial_parse_state
 
     work = build.parent
     partial_parse_state(work / "target", str(build))
-    env = {"SHOPKEEP_BUILD_PATH": str(build), "SHOPKEEP_CLOCK": CLOCK, "DBT_INDIRECT_SELECTION": "cautious"}
+    env = {"SHOPKEEP_BUILD_PATH": str(build), "SHOPKEEP_CLOCK": CLOCK, "DBT_INDIRECT_SELECTION": "cautious",
+           **(env or {})}  # fmt: skip
     result = measured(dbt_cmd(work, *dbt_build_args(full_refresh=full_refresh)), env)
     if result["returncode"] != 0:
         raise RuntimeError(f"dbt build failed:\n{result['output'][-4000:]}")
