@@ -7,8 +7,9 @@ history day (launched today or later) still get a row, so every stocked SKU has 
 forecast_new_sku_days clean days (new, or never in stock) are forecast from their launch date on by analogy with
 the established SKUs of their category (analytics/forecasting.py, step 6), zero before it."""
 
+import os
 import time
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 
@@ -33,12 +34,7 @@ def model(dbt, session):
     )
     history = dbt.ref("int_sku_demand_daily").df()
     products = dbt.ref("stg_product_master__products").df()
-    # the same "today" as the SQL macro as_of_date(): the var when pinned, else today in the reporting timezone
-    as_of = dbt.config.get("as_of_date")
-    if as_of:
-        as_of = date.fromisoformat(str(as_of))
-    else:
-        as_of = datetime.now(ZoneInfo(dbt.config.get("reporting_timezone"))).date()
+    as_of = as_of_date(dbt.config.get("as_of_date"), dbt.config.get("clock"), dbt.config.get("reporting_timezone"))
 
     frame = pd.DataFrame(
         {
@@ -57,6 +53,20 @@ def model(dbt, session):
     # typed even when there is nothing to forecast (no product master yet): an empty object column would land
     # as DuckDB's NULL type and break the contracts downstream
     return out.astype(OUTPUT_TYPES)
+
+
+def as_of_date(pinned: str | None, clock: str | None, timezone: str) -> date:
+    """The same "today" as the SQL macros as_of_date() and clock(): dbt var `as_of_date` when given; else the date
+    in the reporting timezone of dbt var `clock`, else of environment variable SHOPKEEP_CLOCK (the orchestrator's
+    clock, read when the model runs, as the macro reads it), else of now. Without the clock the forecast would
+    start on the machine's today while the marts are as of the build's."""
+    if pinned:
+        return date.fromisoformat(str(pinned))
+    moment = clock or os.environ.get("SHOPKEEP_CLOCK", "")
+    now = datetime.fromisoformat(moment) if moment else datetime.now(UTC)
+    if now.tzinfo is None:  # as DuckDB reads a moment without an offset: UTC
+        now = now.replace(tzinfo=UTC)
+    return now.astimezone(ZoneInfo(timezone)).date()
 
 
 OUTPUT_TYPES = {
