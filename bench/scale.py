@@ -139,26 +139,18 @@ def wait_for_quiet(max_load: float, patience_s: int = 600) -> float:
 
 
 MEMORY_LIMIT: str | None = None
-"""--memory-limit: DuckDB's memory_limit for the dbt builds (a profile of the bench's own; None: the project's
-profile, DuckDB's default of 80 % of the machine's memory)."""
+"""--memory-limit: DuckDB's memory_limit for the builds (as `[warehouse] memory_limit` sets it: the environment
+variable the project's on-run-start hook reads); None: DuckDB's default of 80 % of the machine's memory."""
 
 
-def profiles_dir(work: Path) -> Path:
-    if MEMORY_LIMIT is None:
-        return REPO / "dbt_project"
-    folder = work / "profiles"
-    folder.mkdir(parents=True, exist_ok=True)
-    profile = (REPO / "dbt_project" / "profiles.yml").read_text().rstrip("\n")
-    (folder / "profiles.yml").write_text(
-        f"{profile}\n      settings:\n        memory_limit: '{MEMORY_LIMIT}'\n"
-    )
-    return folder
+def limit_env() -> dict[str, str]:
+    return {"SHOPKEEP_DUCKDB_MEMORY_LIMIT": MEMORY_LIMIT or ""}
 
 
 def dbt_cmd(work: Path, *args: str) -> list[str]:
     return [
         str(Path(PY).parent / "dbt"), *args,
-        "--project-dir", str(REPO / "dbt_project"), "--profiles-dir", str(profiles_dir(work)),
+        "--project-dir", str(REPO / "dbt_project"), "--profiles-dir", str(REPO / "dbt_project"),
         "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
     ]  # fmt: skip
 
@@ -214,7 +206,7 @@ def dbt_build(build: Path, full_refresh: bool = False, env: dict[str, str] | Non
     work = build.parent
     partial_parse_state(work / "target", str(build))
     env = {"SHOPKEEP_BUILD_PATH": str(build), "SHOPKEEP_CLOCK": CLOCK, "DBT_INDIRECT_SELECTION": "cautious",
-           **(env or {})}  # fmt: skip
+           **limit_env(), **(env or {})}  # fmt: skip
     result = measured(dbt_cmd(work, *dbt_build_args(full_refresh=full_refresh)), env)
     if result["returncode"] != 0:
         raise RuntimeError(f"dbt build failed:\n{result['output'][-4000:]}")
@@ -277,6 +269,8 @@ def dagster_build(raw: Path, folder: Path) -> dict[str, Any]:
             f'{key} = "{value}"' if line.split("=")[0].strip() == key else line
             for line in config.splitlines()
         )
+    if MEMORY_LIMIT:
+        config = config.replace("[warehouse]\n", f'[warehouse]\nmemory_limit = "{MEMORY_LIMIT}"\n', 1)
     (folder / "shopkeep.toml").write_text(config)
     result = measured([PY, "-c", DAGSTER_CHILD, str(folder / "shopkeep.toml")], {"SHOPKEEP_CLOCK": CLOCK})
     if result["returncode"] != 0:

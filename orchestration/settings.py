@@ -210,6 +210,9 @@ class Settings:
     """True: an [access] section; the dashboards start through `python -m dashboards.serve` (login and roles)."""
     lake: Lake | None = None
     """The DuckLake the warehouse lives in (`[warehouse] engine = "ducklake"`); None: the single file build_path."""
+    memory_limit: str = ""
+    """`[warehouse] memory_limit`: DuckDB's memory limit for the dbt builds (e.g. "6GB"); empty: DuckDB's own
+    (80 % of the machine's memory)."""
 
     @property
     def engine(self) -> str:
@@ -244,7 +247,8 @@ class Settings:
     @property
     def dbt_env(self) -> dict[str, str]:
         """Environment variables `dbt_project/profiles.yml` reads."""
-        env = {"SHOPKEEP_BUILD_PATH": str(self.build_path)}
+        # the memory limit is read by the on-run-start hook (macros/memory_limit.sql); "" = DuckDB's own
+        env = {"SHOPKEEP_BUILD_PATH": str(self.build_path), "SHOPKEEP_DUCKDB_MEMORY_LIMIT": self.memory_limit}
         if self.lake is None:
             return {**env, "SHOPKEEP_DBT_TARGET": "dev"}
         from connectors.common.warehouse import extension_directory, s3_settings
@@ -349,6 +353,9 @@ class Settings:
             self.files_mappings_dir()
         self.rates_file()
 
+
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+"""DuckDB's memory amounts (its units; no percentage)."""
 
 ENGINES = ("duckdb", "ducklake")
 """`[warehouse] engine`: the single DuckDB file, or a DuckLake (catalog in PostgreSQL, data files under data_path)."""
@@ -462,6 +469,14 @@ class _WarehouseSection(_Section):
     ops_path: str = ".shopkeep/ops.sqlite"
     dlt_dir: str = ".shopkeep/dlt"
     pii_salt_env: str = Field("SHOPKEEP_PII_SALT", min_length=1)
+    memory_limit: str = ""
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory_limit(cls, value: str) -> str:
+        if value and not _MEMORY.match(value):
+            raise ValueError(f'expected an amount DuckDB reads, e.g. "6GB" or "8GiB", got {_toml(value)}')
+        return value
 
     @field_validator("engine")
     @classmethod
@@ -982,4 +997,5 @@ def load_settings(path: Path | None = None) -> Settings:
         ),
         dashboards_login=config.access is not None,
         lake=lake,
+        memory_limit=wh.memory_limit,
     )

@@ -81,6 +81,15 @@ def test_a_misspelt_warehouse_key_is_refused_instead_of_building_the_warehouse_e
     )
 
 
+def test_a_memory_limit_reaches_dbt_and_a_percentage_is_refused(tmp_path):
+    assert load_settings(REPO / "shopkeep.toml").dbt_env["SHOPKEEP_DUCKDB_MEMORY_LIMIT"] == ""  # DuckDB's own
+    config = tmp_path / "shopkeep.toml"
+    config.write_text(DEMO.replace("[warehouse]\n", '[warehouse]\nmemory_limit = "6GB"\n', 1), encoding="utf-8")
+    assert load_settings(config).dbt_env["SHOPKEEP_DUCKDB_MEMORY_LIMIT"] == "6GB"
+    message = _refusal(tmp_path, DEMO.replace("[warehouse]\n", '[warehouse]\nmemory_limit = "80%"\n', 1))
+    assert message.startswith('warehouse.memory_limit: expected an amount DuckDB reads, e.g. "6GB"'), message
+
+
 @pytest.mark.parametrize(
     ("old", "new", "where"),
     [
