@@ -478,14 +478,6 @@ def lake(lake_servers, monkeypatch: pytest.MonkeyPatch):
 
 WAREHOUSE_FIXTURES = {"built_warehouse", "demo_stack", "built_serve_path", "built_build_path"}
 
-LAKE_TEST_FILES = ("pipeline/test_warehouse_engines.py", "pipeline/test_lake_build.py")
-"""The tests that load into a DuckLake through dlt. Such a load leaves the process's dlt in a state where a later
-load into a DuckDB file loses its nested tables' column hints (DECIMAL(18,2) money becomes DECIMAL(38,9); seen
-with dlt 1.31 and DuckDB 1.5.5, cause not found yet), so they run in a pytest process of their own
-(tests/pipeline/test_lake_isolated.py) and are collected here only inside it."""
-IN_LAKE_PROCESS = "SHOPKEEP_LAKE_TESTS_PROCESS"
-collect_ignore = [] if os.environ.get(IN_LAKE_PROCESS) else list(LAKE_TEST_FILES)
-
 
 def _uses_warehouse(item: pytest.Item) -> bool:
     return bool(WAREHOUSE_FIXTURES & set(getattr(item, "fixturenames", ())))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import MappingProxyType
 
 import dlt
 from dlt.common.runtime.collector_base import Collector
@@ -85,5 +86,8 @@ def _lake_credentials(lake: Lake, pipelines_dir: Path):
     return credentials
 
 
-MONEY = {"data_type": "decimal", "precision": 18, "scale": 2}
-"""dlt column hint for money: exact DECIMAL(18,2), never a float."""
+MONEY = MappingProxyType({"data_type": "decimal", "precision": 18, "scale": 2})
+"""dlt column hint for money: exact DECIMAL(18,2), never a float. Read-only: spread it into a column's own hint,
+`{"name": "total", **MONEY}`. dlt writes into the hint dicts it is given (it adds the column's `name`): a resource
+declared with MONEY itself once turned every later money hint in the process into one for that column, and the
+nested tables' money into DECIMAL(38,9)."""

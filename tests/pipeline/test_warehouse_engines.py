@@ -206,7 +206,9 @@ def test_without_s3_keys_the_error_names_the_variables(lake, monkeypatch):
     assert "shopkeep-test" not in str(info.value)
 
 
-@dlt.resource(name="orders", write_disposition="merge", primary_key="order_id", columns={"total": MONEY})
+@dlt.resource(
+    name="orders", write_disposition="merge", primary_key="order_id", columns={"total": {"name": "total", **MONEY}}
+)
 def _orders(count: int):
     for i in range(count):
         yield {"order_id": i, "total": MONEY_VALUE * i, "lines": [{"sku": f"SKU-{i % 3}", "qty": 1 + i % 2}]}
