@@ -104,41 +104,88 @@ market_by_launch as (
     window by_launch as (partition by shop_id, category, order_date order by launched_on)
 ),
 
--- per promotion and shop, the items left out of its control: its own SKUs in every shop, and in each shop the
--- items a promotion of that shop touched on a day of the window
-left_out as (
-    select distinct
-        windows.promo_id,
-        shops.shop_id,
-        touched.sku
-    from (select distinct promo_id, window_start, window_end from windows) as windows
-    cross join (select distinct shop_id from item_days) as shops
-    inner join touched
-        on touched.promo_id = windows.promo_id
-        or (
-            touched.shop_id = shops.shop_id
-            and touched.start_date <= windows.window_end
-            and touched.touched_until >= windows.window_start
-        )
+-- The items a promotion leaves out of its control: in each shop, every item a promotion of that shop touched on a
+-- day of its window, and its own SKUs in every shop. The first part depends only on the window, which many
+-- promotions share (a festival's): it is computed per distinct window, not per promotion (per promotion it grows
+-- with the promotions of a festival times their items; at 10 million order lines that spill filled the disk).
+spans as (
+    select
+        promo_id,
+        start_date - {{ pre_days }} as window_start,
+        end_date + {{ post_days }} as window_end,
+        start_date - {{ pre_days }} - {{ var('promo_control_min_age_days') }} as launched_by
+    from promotions
 ),
 
-left_out_sales as (
+window_left_out as (
+    select distinct
+        windows.window_start,
+        windows.window_end,
+        windows.launched_by,
+        touched.shop_id,
+        touched.sku
+    from (select distinct window_start, window_end, launched_by from spans) as windows
+    inner join touched
+        on touched.start_date <= windows.window_end
+        and touched.touched_until >= windows.window_start
+),
+
+-- a promotion's own SKUs in the shops where its window does not leave them out already
+own_left_out as (
+    select distinct
+        spans.promo_id,
+        spans.window_start,
+        spans.window_end,
+        spans.launched_by,
+        shops.shop_id,
+        touched.sku
+    from spans
+    inner join touched on touched.promo_id = spans.promo_id
+    cross join (select distinct shop_id from item_days) as shops
+    where not exists (
+        select 1
+        from window_left_out
+        where window_left_out.window_start = spans.window_start
+            and window_left_out.window_end = spans.window_end
+            and window_left_out.shop_id = shops.shop_id
+            and window_left_out.sku = touched.sku
+    )
+),
+
+window_left_out_sales as (
     select
-        windows.promo_id,
+        window_left_out.window_start,
+        window_left_out.window_end,
         item_days.shop_id,
         products.category,
-        windows.activity_date,
+        item_days.order_date as activity_date,
         sum(item_days.units) as units,
         sum(item_days.units_squared) as units_squared
-    from left_out
-    inner join windows on windows.promo_id = left_out.promo_id
+    from window_left_out
     inner join item_days
-        on item_days.item = left_out.sku
-        and item_days.shop_id = left_out.shop_id
-        and item_days.order_date = windows.activity_date
+        on item_days.item = window_left_out.sku
+        and item_days.shop_id = window_left_out.shop_id
+        and item_days.order_date between window_left_out.window_start and window_left_out.window_end
     inner join products on products.sku = item_days.item
-    where coalesce(products.launched_on, date '1900-01-01')
-        <= windows.start_date - {{ pre_days }} - {{ var('promo_control_min_age_days') }}
+    where coalesce(products.launched_on, date '1900-01-01') <= window_left_out.launched_by
+    group by 1, 2, 3, 4, 5
+),
+
+own_left_out_sales as (
+    select
+        own_left_out.promo_id,
+        item_days.shop_id,
+        products.category,
+        item_days.order_date as activity_date,
+        sum(item_days.units) as units,
+        sum(item_days.units_squared) as units_squared
+    from own_left_out
+    inner join item_days
+        on item_days.item = own_left_out.sku
+        and item_days.shop_id = own_left_out.shop_id
+        and item_days.order_date between own_left_out.window_start and own_left_out.window_end
+    inner join products on products.sku = item_days.item
+    where coalesce(products.launched_on, date '1900-01-01') <= own_left_out.launched_by
     group by 1, 2, 3, 4
 ),
 
@@ -168,9 +215,13 @@ final as (
         grid.activity_date,
         grid.period,
         coalesce(weekday_factors.weekday_factor, 1.0) as weekday_factor,
-        cast(coalesce(market.units, 0) - coalesce(left_out_sales.units, 0) as integer) as control_units,
         cast(
-            coalesce(market.units_squared, 0) - coalesce(left_out_sales.units_squared, 0) as integer
+            coalesce(market.units, 0) - coalesce(window_left_out_sales.units, 0)
+            - coalesce(own_left_out_sales.units, 0) as integer
+        ) as control_units,
+        cast(
+            coalesce(market.units_squared, 0) - coalesce(window_left_out_sales.units_squared, 0)
+            - coalesce(own_left_out_sales.units_squared, 0) as integer
         ) as control_units_squared
     from grid
     asof left join market_by_launch as market
@@ -178,11 +229,17 @@ final as (
         and market.category = grid.category
         and market.order_date = grid.activity_date
         and market.launched_on <= grid.launched_by
-    left join left_out_sales
-        on left_out_sales.promo_id = grid.promo_id
-        and left_out_sales.shop_id = grid.shop_id
-        and left_out_sales.category = grid.category
-        and left_out_sales.activity_date = grid.activity_date
+    left join window_left_out_sales
+        on window_left_out_sales.window_start = grid.window_start
+        and window_left_out_sales.window_end = grid.window_end
+        and window_left_out_sales.shop_id = grid.shop_id
+        and window_left_out_sales.category = grid.category
+        and window_left_out_sales.activity_date = grid.activity_date
+    left join own_left_out_sales
+        on own_left_out_sales.promo_id = grid.promo_id
+        and own_left_out_sales.shop_id = grid.shop_id
+        and own_left_out_sales.category = grid.category
+        and own_left_out_sales.activity_date = grid.activity_date
     left join weekday_factors on weekday_factors.iso_weekday = isodow(grid.activity_date)
 )
 
