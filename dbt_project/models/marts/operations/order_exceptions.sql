@@ -45,6 +45,26 @@ open_orders as (
         and cancelled_at is null
 ),
 
+-- live orders (not cancelled or refunded) of the buyers with an open order: the only orders that can be an open
+-- order's duplicate (a review of every order of the history needed the whole history's item lists in memory)
+live_orders as (
+    select
+        orders.order_id,
+        orders.shop_id,
+        orders.buyer_key,
+        orders.address_key,
+        orders.created_at
+    from orders
+    where orders.order_status not in ('cancelled', 'refunded')
+        and orders.buyer_key is not null
+        and exists (
+            select 1
+            from open_orders
+            where open_orders.shop_id = orders.shop_id
+                and open_orders.buyer_key = orders.buyer_key
+        )
+),
+
 order_lines as (
     select
         order_id,
@@ -55,6 +75,8 @@ order_lines as (
         list(distinct coalesce(outer_id, platform_sku_id) order by coalesce(outer_id, platform_sku_id))
             filter (where not is_mapped) as unmapped_codes
     from lines
+    where order_id in (select order_id from open_orders)
+        or order_id in (select order_id from live_orders)
     group by 1
 ),
 
@@ -79,27 +101,21 @@ oversold as (
     group by 1
 ),
 
--- live orders (not cancelled or refunded) that could be the same purchase placed twice
-live_orders as (
+-- the candidates with what they bought
+live_purchases as (
     select
-        orders.order_id,
-        orders.shop_id,
-        orders.buyer_key,
-        orders.address_key,
-        orders.created_at,
+        live_orders.*,
         order_lines.items_signature
-    from orders
-    inner join order_lines on order_lines.order_id = orders.order_id
-    where orders.order_status not in ('cancelled', 'refunded')
-        and orders.buyer_key is not null
+    from live_orders
+    inner join order_lines on order_lines.order_id = live_orders.order_id
 ),
 
 duplicates as (
     select
         this.order_id,
         list(other.order_id order by other.created_at, other.order_id) as duplicate_order_ids
-    from live_orders as this
-    inner join live_orders as other
+    from live_purchases as this
+    inner join live_purchases as other
         on other.shop_id = this.shop_id
         and other.buyer_key = this.buyer_key
         and other.address_key is not distinct from this.address_key
