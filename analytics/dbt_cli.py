@@ -35,7 +35,8 @@ def run_dbt(build: Path, work: Path, *args: str) -> subprocess.CompletedProcess:
             "--log-path",
             str(work / "logs"),
         ],  # fmt: skip
-        env={**os.environ, **dbt_clock_env(), "SHOPKEEP_BUILD_PATH": str(build)},
+        # the file's profile target, whatever an earlier lake build in this process left in the environment
+        env={**os.environ, **dbt_clock_env(), "SHOPKEEP_BUILD_PATH": str(build), "SHOPKEEP_DBT_TARGET": "dev"},
         capture_output=True,
         text=True,
         cwd=REPO,

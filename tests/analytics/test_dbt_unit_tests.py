@@ -16,7 +16,8 @@ def test_every_dbt_unit_test_passes(built_warehouse, tmp_path):
     done = run_dbt(build, tmp_path, "test", "--select", "test_type:unit", check=False)
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text(encoding="utf-8"))
     results = json.loads((tmp_path / "target" / "run_results.json").read_text(encoding="utf-8"))["results"]
-    statuses = {r["unique_id"]: r["status"] for r in results}
+    # the project's on-run-start hook (macros/memory_limit.sql) reports too: only the unit tests are compared
+    statuses = {r["unique_id"]: r["status"] for r in results if not r["unique_id"].startswith("operation.")}
     assert set(statuses) == set(manifest["unit_tests"]) and len(statuses) >= 30, done.stdout[-3000:]
     assert {uid: s for uid, s in statuses.items() if s != "pass"} == {}, done.stdout[-3000:]
     assert done.returncode == 0, done.stdout[-3000:]

@@ -82,12 +82,16 @@ def _materialize(settings, select: str | None = None) -> None:
     from orchestration.cli import run_materialize
 
     output = StringIO()
+    saved = os.environ.copy()  # the lake's dbt target and catalog, which the build puts in the environment
     try:
         with redirect_stdout(output), redirect_stderr(output), in_memory_instance() as instance:
             run_materialize(settings, instance=instance, select=select)
     except BaseException:
         print(output.getvalue()[-5000:])
         raise
+    finally:  # this worker's later tests run dbt on files
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @pytest.fixture(scope="module")
