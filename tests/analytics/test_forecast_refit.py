@@ -1,7 +1,8 @@
 """The baseline forecast (a Python dbt model, statsforecast: the largest model of a big seller's build) is fitted
 again only when what it reads changed: the demand history up to the day before the as-of date, the stocked SKUs,
-the as-of date, the settings, the forecasting code. An hourly refresh of the same day keeps the previous fit; a new
-day, or a corrected history, fits again — and the forecast always starts on the build's as-of date."""
+the as-of date, the settings, the forecasting code (its module and the model's file). An hourly refresh of the same
+day keeps the previous fit; a new day, a corrected history or a `--full-refresh` fits again — and the forecast
+always starts on the build's as-of date."""
 
 from __future__ import annotations
 
@@ -20,13 +21,14 @@ def _forecast(build) -> tuple:
     with duckdb.connect(str(build), read_only=True) as con:
         return con.execute(
             "select count(*), min(forecast_date), any_value(inputs_fingerprint), any_value(run_seconds), "
-            f"sum(baseline_units), sum(hash(sku, forecast_date, baseline_units)) from intermediate.{FORECAST}"
+            f"round(sum(baseline_units), 3), sum(hash(sku, forecast_date, round(baseline_units, 6))) "
+            f"from intermediate.{FORECAST}"
         ).fetchone()
 
 
-def _run(build, work, at: datetime) -> None:
+def _run(build, work, at: datetime, *args: str) -> None:
     with time_machine.travel(at, tick=False):
-        result = run_dbt(build, work, "run", "--select", FORECAST)
+        result = run_dbt(build, work, "run", "--select", FORECAST, *args)
     assert result.returncode == 0, result.stdout[-3000:]
 
 
@@ -58,3 +60,16 @@ def test_the_forecast_is_fitted_once_a_day_unless_its_history_changes(built_buil
     _run(build, tmp_path, datetime(2026, 12, 4, 17, 0, tzinfo=UTC))  # 01:00 on the 5th in Shanghai: a new day
     next_day = _forecast(build)
     assert next_day[2] != corrected[2] and str(next_day[1]) == "2026-12-05"
+
+    # what is kept is the table's rows as they are: a plain run keeps even a tampered table...
+    with duckdb.connect(str(build)) as con:
+        con.execute(f"update intermediate.{FORECAST} set baseline_units = baseline_units + 1")
+    _run(build, tmp_path, datetime(2026, 12, 4, 18, 0, tzinfo=UTC))
+    tampered = _forecast(build)
+    assert tampered[2] == next_day[2] and tampered[5] != next_day[5]
+    # ...and a --full-refresh (the nightly build) fits again whatever the fingerprint says
+    _run(build, tmp_path, datetime(2026, 12, 4, 18, 0, tzinfo=UTC), "--full-refresh")
+    refitted = _forecast(build)
+    assert refitted[2] == next_day[2] and (refitted[0], refitted[4], refitted[5]) == (
+        next_day[0], next_day[4], next_day[5]
+    )

@@ -50,9 +50,10 @@ def model(dbt, session):
     missing = sorted(set(stocked) - set(frame["sku"]))
     skus = products.loc[~products["is_kit"].astype(bool), ["sku", "launched_on", "category"]]
     # the fit is a function of these inputs alone: when they are the previous build's (an hourly refresh adds
-    # today's orders, which the forecast does not learn from), its rows are kept instead of fitting again
+    # today's orders, which the forecast does not learn from), its rows are kept instead of fitting again; a
+    # `--full-refresh` (the nightly build) always fits
     fingerprint = inputs_fingerprint(frame, skus, as_of, settings)
-    previous = _previous_fit(session, dbt.this, fingerprint)
+    previous = None if _full_refresh() else _previous_fit(session, dbt.this, fingerprint)
     if previous is not None:
         return previous
     out = forecast_frame(frame, as_of, settings, extra_skus=missing, skus=skus)
@@ -66,7 +67,8 @@ def model(dbt, session):
 
 def inputs_fingerprint(frame, skus, as_of: date, settings) -> str:
     """A digest of everything the fit reads: the training rows (in any order), the stocked SKUs with their launch
-    dates and categories, the as-of date, the settings and the forecasting code (analytics/forecasting.py)."""
+    dates and categories, the as-of date, the settings and the forecasting code (analytics/forecasting.py and this
+    model's own file)."""
     import hashlib
     from pathlib import Path
 
@@ -76,9 +78,27 @@ def inputs_fingerprint(frame, skus, as_of: date, settings) -> str:
 
     rows = int(pd.util.hash_pandas_object(frame, index=False).sum()) if len(frame) else 0
     catalogue = int(pd.util.hash_pandas_object(skus.astype(str), index=False).sum()) if len(skus) else 0
-    code = hashlib.sha256(Path(analytics.forecasting.__file__).read_bytes()).hexdigest()
+    code = hashlib.sha256(Path(analytics.forecasting.__file__).read_bytes() + _model_source()).hexdigest()
     text = f"{rows}|{len(frame)}|{catalogue}|{len(skus)}|{as_of.isoformat()}|{settings!r}|{code}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _model_source() -> bytes:
+    """This model's file as dbt parsed it (dbt runs the compiled copy, so not __file__)."""
+    from pathlib import Path
+
+    from dbt.flags import get_flags
+
+    project = Path(getattr(get_flags(), "PROJECT_DIR", None) or ".")
+    path = project / "models" / "intermediate" / "forecast" / "int_sku_baseline_forecasts.py"
+    return path.read_bytes()  # missing: the model moved, and this path with it
+
+
+def _full_refresh() -> bool:
+    """Whether this dbt invocation is a `--full-refresh` (dbt's own flags of the running invocation)."""
+    from dbt.flags import get_flags
+
+    return bool(getattr(get_flags(), "FULL_REFRESH", False))
 
 
 def _previous_fit(session, this, fingerprint: str):
