@@ -103,6 +103,7 @@ def publish_serving_file(
     counts: dict[str, int] = {}
     try:
         with duckdb.connect(str(tmp)) as con:
+            con.execute("set enable_progress_bar = false")  # no bars in the run's log
             con.execute(f"attach '{build_path}' as build (read_only)")
             tables = con.execute(
                 "select table_schema, table_name from information_schema.tables "
