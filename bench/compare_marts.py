@@ -38,23 +38,38 @@ def connection_mart_hashes(
         ).fetchall()
     ]
     for mart in marts:
-        columns = tuple(
-            name
-            for (name,) in con.execute(
-                "select column_name from information_schema.columns "
+        types = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns "
                 "where table_schema = 'marts' and table_name = ? and table_catalog = current_database() "
                 "order by column_name",
                 [mart],
             ).fetchall()
-            if name not in (leave_out or {}).get(mart, ())
         )
-        select = ", ".join(f'"{c}"' for c in columns)  # by name, so a moved column is no difference
+        columns = tuple(name for name in types if name not in (leave_out or {}).get(mart, ()))
+        # by name, so a moved column is no difference; a double to 12 significant digits, since a sum of doubles
+        # depends on the order DuckDB's threads added them in (the last bits differ from build to build)
+        select = ", ".join(
+            f"printf('%.12g', \"{c}\")" if types[c] in ("DOUBLE", "FLOAT", "REAL") else f'"{c}"'
+            for c in columns
+        )
         rows, digest = con.execute(
             f"select count(*), md5(coalesce(string_agg(r, chr(10) order by r), '')) "
             f'from (select cast(row({select}) as varchar) as r from marts."{mart}")'
         ).fetchone()
         out[mart] = (columns, rows, digest)
     return out
+
+
+def column_hashes(con: duckdb.DuckDBPyConnection, mart: str, columns: tuple[str, ...]) -> dict[str, str]:
+    """column -> md5 of its values (as text, sorted): which columns of a mart two builds disagree on."""
+    return {
+        column: con.execute(
+            f"select md5(coalesce(string_agg(v, chr(10) order by v), '')) "
+            f'from (select cast("{column}" as varchar) as v from marts."{mart}")'
+        ).fetchone()[0]
+        for column in columns
+    }
 
 
 def compare(before: Path, after: Path, ignore: set[str] = frozenset()) -> list[str]:
