@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -12,7 +13,7 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -724,6 +725,32 @@ def _demo_writeback(settings: Settings) -> None:
         console.print(f"purchase orders: {demo_purchase_orders(settings)} — the 采购订单 page shows them")
 
 
+@contextlib.contextmanager
+def _demo_lake(settings: Settings) -> Iterator[Settings]:
+    """The demo's settings on a DuckLake: a PostgreSQL cluster of its own as the catalog (Debian's `postgresql`
+    package; started here, removed when the demo stops) and the Parquet files in a local folder, with the demo's
+    other state (dlt cursors, ops store, Dagster home) beside them, apart from the single-file demo's."""
+    import dataclasses
+
+    from connectors.common.warehouse import Lake
+    from sandbox.lake_servers import postgres
+
+    folder = settings.build_path.parent / "lake-demo"
+    shutil.rmtree(folder, ignore_errors=True)  # the catalog is new each time, so are its files and cursors
+    (folder / "data").mkdir(parents=True)
+    with postgres() as server:
+        lake = Lake(catalog_url=server.create_database("shopkeep_demo"), data_path=f"{folder / 'data'}/")
+        console.print(f"    the lake: catalog {lake.catalog_url}, data files in {lake.data_path}")
+        yield dataclasses.replace(
+            settings,
+            lake=lake,
+            build_path=folder / "build.duckdb",  # never written on a lake; its folder holds the Dagster home
+            serve_path=folder / "serve.duckdb",
+            ops_path=folder / "ops.sqlite",
+            dlt_dir=folder / "dlt",
+        )
+
+
 @app.command()
 @user_errors_are_one_line
 def demo(
@@ -732,10 +759,22 @@ def demo(
     rebuild: bool = typer.Option(
         False, help="build again even when the published warehouse is this demo shop's"
     ),
+    lake: bool = typer.Option(
+        False,
+        help="build into a DuckLake instead of the single file: a PostgreSQL catalog started for the demo and "
+        "Parquet files under .shopkeep/lake-demo (built anew each time; needs Debian's postgresql package)",
+    ),
 ) -> None:
     """Generate the demo shop, start its sandboxes, materialise everything once, then serve the dashboards. A second
     run over the same demo shop serves the warehouse the first built (`--rebuild` builds it again)."""
-    settings = _settings()
+    with contextlib.ExitStack() as stack:
+        settings = _settings()
+        if lake:
+            settings = stack.enter_context(_demo_lake(settings))
+        _demo(settings, port, serve, rebuild)
+
+
+def _demo(settings: Settings, port: int, serve: bool, rebuild: bool) -> None:
     _watch_parent()
     for key, value in DEMO_SECRETS.items():
         os.environ.setdefault(key, value)
@@ -751,7 +790,8 @@ def demo(
         children.append(_start_sandbox(settings))
         generated, built = _demo_markers(settings)
         reuse = (
-            not rebuild and settings.serve_path.exists() and built.is_file() and generated.is_file()
+            not rebuild and settings.lake is None and settings.serve_path.exists() and built.is_file()
+            and generated.is_file()
             and built.read_text() == _built_marker(generated)
         )  # fmt: skip
         dagster_home(settings)
@@ -761,22 +801,24 @@ def demo(
                 "--rebuild` builds it again; `shopkeep materialize` pulls what is new)"
             )
         else:
-            built.unlink(missing_ok=True)
+            if settings.lake is None:  # the single file's marker; a lake demo leaves the file demo alone
+                built.unlink(missing_ok=True)
             _drop_unreadable_demo_warehouse(settings)
             console.print("2/3 materialising every asset (channels → raw → dbt → serve.duckdb)…")
             run_materialize(settings)
             console.print(f"[bold green]build finished in {time.monotonic() - started:.0f}s[/bold green]")
             _demo_writeback(settings)
-            if generated.is_file():
+            if generated.is_file() and settings.lake is None:
                 built.write_text(_built_marker(generated))
         if not serve:
             return
         console.print(f"3/3 serving the dashboards: [bold]http://localhost:{port}[/bold]")
-        console.print(
-            f"    Dagster UI (same definitions, sandboxes stay up while this runs): in another terminal\n"
-            f"    DAGSTER_HOME={os.environ['DAGSTER_HOME']} .venv/bin/dagster dev -m orchestration.definitions\n"
-            f"    Ctrl-C stops everything this command started."
-        )
+        if settings.lake is None:  # the lake demo's settings are made here, not read from a config file
+            console.print(
+                f"    Dagster UI (same definitions, sandboxes stay up while this runs): in another terminal\n"
+                f"    DAGSTER_HOME={os.environ['DAGSTER_HOME']} .venv/bin/dagster dev -m orchestration.definitions\n"
+                f"    Ctrl-C stops everything this command started."
+            )
         children.append(_start_dashboards(settings, port))
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         children[-1].wait()
