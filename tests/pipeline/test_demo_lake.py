@@ -1,0 +1,45 @@
+"""`shopkeep demo --lake`: the demo's settings on a lake of its own — a PostgreSQL catalog the demo starts and
+removes, the Parquet files and the demo's other state (dlt cursors, ops store, Dagster home) under
+.shopkeep/lake-demo — so the single-file demo's warehouse and cursors are left alone. (The whole lake build is
+tests/pipeline/test_lake_build.py's; the demo itself was run by hand.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from connectors.common.warehouse import connect_warehouse
+from orchestration.cli import _demo_lake
+from orchestration.settings import load_settings
+from sandbox.lake_servers import postgres_bin
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.skipif(
+    postgres_bin() is None, reason="Debian's postgresql is not installed (`make test` installs it)"
+)
+def test_the_lake_demo_has_a_catalog_and_state_of_its_own(tmp_path: Path) -> None:
+    config = tmp_path / "shopkeep.toml"
+    config.write_text((REPO / "shopkeep.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    settings = load_settings(config)
+    folder = settings.build_path.parent / "lake-demo"
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "stale.parquet").write_bytes(b"from an earlier lake demo")
+
+    with _demo_lake(settings) as lake_settings:
+        lake = lake_settings.lake
+        assert lake is not None and lake.data_path == f"{folder / 'data'}/"
+        assert not (folder / "data" / "stale.parquet").exists()  # a new catalog: no files of an old one
+        for path in (lake_settings.dlt_dir, lake_settings.ops_path, lake_settings.build_path):
+            assert path.parent == folder
+        assert (lake_settings.dlt_dir, lake_settings.ops_path) != (settings.dlt_dir, settings.ops_path)
+        with connect_warehouse(None, lake) as con:  # the catalog is up and takes writes
+            con.execute("create table demo_check as select 42 as answer")
+            assert con.execute("select answer from demo_check").fetchone() == (42,)
+
+    with pytest.raises(duckdb.Error):  # the demo's PostgreSQL is gone with it
+        connect_warehouse(None, lake, read_only=True).close()
+    assert not settings.build_path.exists() and not settings.serve_path.exists()
