@@ -42,4 +42,3 @@ def test_the_lake_demo_has_a_catalog_and_state_of_its_own(tmp_path: Path) -> Non
 
     with pytest.raises(duckdb.Error):  # the demo's PostgreSQL is gone with it
         connect_warehouse(None, lake, read_only=True).close()
-    assert not settings.build_path.exists() and not settings.serve_path.exists()
