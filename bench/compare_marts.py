@@ -1,6 +1,9 @@
 """Do two builds publish the same numbers? Hashes every table of schema `marts` in two DuckDB files (the rows as
 text, in sorted order, so row order does not matter) and lists the marts that differ, are missing on one side, or
-changed columns.
+changed columns. Where a mart's hashes differ, its rows are compared one by one (`differing_columns`): every
+column but the doubles exactly, the doubles to a relative 1e-9 — a sum of doubles depends on the order DuckDB's
+threads added them in, so two correct builds can differ in the last bits, and any rounding of them to text can
+fall on either side of a digit.
 
     python -m bench.compare_marts before/build.duckdb after/build.duckdb [--ignore mart ...]
 
@@ -61,17 +64,6 @@ def connection_mart_hashes(
     return out
 
 
-def column_hashes(con: duckdb.DuckDBPyConnection, mart: str, columns: tuple[str, ...]) -> dict[str, str]:
-    """column -> md5 of its values (as text, sorted): which columns of a mart two builds disagree on."""
-    return {
-        column: con.execute(
-            f"select md5(coalesce(string_agg(v, chr(10) order by v), '')) "
-            f'from (select cast("{column}" as varchar) as v from marts."{mart}")'
-        ).fetchone()[0]
-        for column in columns
-    }
-
-
 def compare(before: Path, after: Path, ignore: set[str] = frozenset()) -> list[str]:
     """One line per difference between the two builds' marts (none: the same numbers)."""
     a, b = mart_hashes(before), mart_hashes(after)
@@ -82,8 +74,65 @@ def compare(before: Path, after: Path, ignore: set[str] = frozenset()) -> list[s
         elif a[mart][0] != b[mart][0]:
             problems.append(f"{mart}: columns differ: {sorted(set(a[mart][0]) ^ set(b[mart][0]))}")
         elif a[mart] != b[mart]:
-            problems.append(f"{mart}: rows differ ({a[mart][1]} before, {b[mart][1]} after)")
+            with (
+                duckdb.connect(str(before), read_only=True) as con_a,
+                duckdb.connect(str(after), read_only=True) as con_b,
+            ):
+                columns = differing_columns(con_a, con_b, mart, a[mart][0])
+            if columns:
+                problems.append(
+                    f"{mart}: rows differ ({a[mart][1]} before, {b[mart][1]} after; columns {columns})"
+                )
     return problems
+
+
+DOUBLE_TOLERANCE = 1e-9
+"""Relative difference two builds' doubles may have and still be the same number (see the module's doc)."""
+
+
+def mart_rows(con: duckdb.DuckDBPyConnection, mart: str, columns: tuple[str, ...]) -> tuple[list[str], list]:
+    """(columns, rows) of a mart: the columns not double first, as text, then the doubles as floats; sorted by the
+    text columns and then the doubles, so two builds' rows line up where their keys do."""
+    types = dict(
+        con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts' and table_name = ? and table_catalog = current_database()",
+            [mart],
+        ).fetchall()
+    )
+    exact = [c for c in columns if types[c] not in ("DOUBLE", "FLOAT", "REAL")]
+    doubles = [c for c in columns if c not in exact]
+    select = ", ".join(
+        [*(f'cast("{c}" as varchar)' for c in exact), *(f'cast("{c}" as double)' for c in doubles)]
+    )
+    order = ", ".join(str(i + 1) for i in range(len(exact) + len(doubles)))
+    return [*exact, *doubles], con.execute(f'select {select} from marts."{mart}" order by {order}').fetchall()
+
+
+def differing_columns(
+    con_a: duckdb.DuckDBPyConnection, con_b: duckdb.DuckDBPyConnection, mart: str, columns: tuple[str, ...]
+) -> list[str]:
+    """The columns of `mart` whose values differ between two warehouses, rows matched in sorted order: exactly,
+    but doubles to DOUBLE_TOLERANCE (relative; NaN equals NaN). [] when the mart is the same; every column when
+    the row counts differ."""
+    import math
+
+    names, rows_a = mart_rows(con_a, mart, columns)
+    _, rows_b = mart_rows(con_b, mart, columns)
+    if len(rows_a) != len(rows_b):
+        return names
+
+    def same(x, y) -> bool:
+        if isinstance(x, float) and isinstance(y, float):
+            return (math.isnan(x) and math.isnan(y)) or math.isclose(
+                x, y, rel_tol=DOUBLE_TOLERANCE, abs_tol=DOUBLE_TOLERANCE
+            )
+        return x == y
+
+    differ: set[str] = set()
+    for row_a, row_b in zip(rows_a, rows_b, strict=True):
+        differ.update(name for name, x, y in zip(names, row_a, row_b, strict=True) if not same(x, y))
+    return [name for name in names if name in differ]
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bench.compare_marts import column_hashes, connection_mart_hashes
+from bench.compare_marts import connection_mart_hashes, differing_columns
 from connectors.common.warehouse import Lake, connect_warehouse, lake_locator, published_snapshot
 from tests.clock import PINNED_CLOCK, pin
 from tests.conftest import SHANGHAI, SMALL_SHOP, Setup, in_memory_instance, start_stack
@@ -154,13 +154,18 @@ def test_the_lake_build_publishes_the_same_marts_as_the_file(lake_and_file) -> N
         actual = connection_mart_hashes(con, LOAD_TIMES)
     assert len(expected) > 30
     differ = sorted(m for m in expected.keys() | actual.keys() if expected.get(m) != actual.get(m))
-    if differ:  # say which columns, and what the first differing values are
-        columns = {m: expected[m][0] for m in differ if m in expected and m in actual}
-        with duckdb.connect(str(file_settings.serve_path), read_only=True) as con:
-            file_columns = {m: column_hashes(con, m, c) for m, c in columns.items()}
-        with connect_warehouse(None, lake_settings.lake, read_only=True, snapshot=snapshot) as con:
-            lake_columns = {m: column_hashes(con, m, c) for m, c in columns.items()}
-        differ = {m: [c for c in columns[m] if file_columns[m][c] != lake_columns[m].get(c)] for m in columns}
+    if differ:  # the rows one by one (doubles to a relative 1e-9), naming the columns that differ
+        with (
+            duckdb.connect(str(file_settings.serve_path), read_only=True) as file_con,
+            connect_warehouse(None, lake_settings.lake, read_only=True, snapshot=snapshot) as lake_con,
+        ):
+            differ = {
+                m: differing_columns(file_con, lake_con, m, expected[m][0])
+                if m in actual and m in expected and expected[m][0] == actual[m][0]
+                else "missing on one side, or other columns"
+                for m in differ
+            }  # fmt: skip
+        differ = {m: c for m, c in differ.items() if c}
     assert not differ, f"marts differ between the lake and the file (mart: columns): {differ}"
 
 
