@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import bench.scale
 from bench.results import save
 from bench.scale import (
     PY,
@@ -108,7 +109,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--clones", type=int, default=8, help="8 ≈ 1M order lines")
     parser.add_argument("--dashboard-runs", type=int, default=20)
     parser.add_argument("--max-load", type=float, default=1.5)
+    parser.add_argument("--patience", type=int, default=600, help="seconds to wait for --max-load at most")
+    parser.add_argument(
+        "--memory-limit", help="DuckDB memory_limit of both builds, e.g. 4GB (default: DuckDB's)"
+    )
+    parser.add_argument("--results-name", default="lake", help="bench/results/<name>.json")
     args = parser.parse_args(argv)
+    bench.scale.MEMORY_LIMIT = args.memory_limit
     if not args.source.exists():
         parser.error(f"{args.source} does not exist: build the demo shop first (make demo), or pass --source")
     gen = [PY, "-m", "bench.scale_raw", "--source", str(args.source), "--clones", str(args.clones)]
@@ -116,11 +123,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     raw, generated = cached_raw(args.source, args.clones)
     figures: dict[str, Any] = {
         "clones": args.clones,
+        "memory_limit": args.memory_limit,
         "raw": {k: v for k, v in generated.items() if k != "rows"},
     }
     folder = WORK / f"lake-x{args.clones}"
     for side, run in (("file", file_side), ("lake", lake_side)):
-        figures[f"load_before_{side}"] = wait_for_quiet(args.max_load)
+        figures[f"load_before_{side}"] = wait_for_quiet(args.max_load, args.patience)
         started = time.perf_counter()
         figures[side] = run(raw, folder / side, args.dashboard_runs)
         result = figures[side]
@@ -131,7 +139,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"{page} {p95} ms; {time.perf_counter() - started:.0f}s in all",
             flush=True,
         )
-        save("lake", figures)
+        save(args.results_name, figures)
     figures["lake_vs_file"] = {
         "full_build": round(figures["lake"]["full_build_s"] / figures["file"]["full_build_s"], 2),
         "full_build_cpu": round(figures["lake"]["full_build_cpu_s"] / figures["file"]["full_build_cpu_s"], 2),
@@ -139,7 +147,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             _worst(figures["lake"]["dashboards_ms"])[1] / _worst(figures["file"]["dashboards_ms"])[1], 2
         ),
     }
-    print(f"lake / file: {figures['lake_vs_file']}; results: {save('lake', figures)}")
+    print(f"lake / file: {figures['lake_vs_file']}; results: {save(args.results_name, figures)}")
     return figures
 
 
