@@ -733,8 +733,13 @@ def _demo_lake(settings: Settings) -> Iterator[Settings]:
     import dataclasses
 
     from connectors.common.warehouse import Lake
-    from sandbox.lake_servers import postgres
+    from sandbox.lake_servers import postgres, postgres_bin
 
+    if postgres_bin() is None:
+        fail(
+            "shopkeep demo --lake starts a PostgreSQL of its own, and PostgreSQL's server programs are not "
+            "installed: install Debian's package (sudo apt-get install postgresql; `make postgresql` does it)"
+        )
     folder = settings.build_path.parent / "lake-demo"
     shutil.rmtree(folder, ignore_errors=True)  # the catalog is new each time, so are its files and cursors
     (folder / "data").mkdir(parents=True)

@@ -42,3 +42,21 @@ def test_the_lake_demo_has_a_catalog_and_state_of_its_own(tmp_path: Path) -> Non
 
     with pytest.raises(duckdb.Error):  # the demo's PostgreSQL is gone with it
         connect_warehouse(None, lake, read_only=True).close()
+
+
+def test_without_postgresql_the_lake_demo_says_which_package_in_one_line(tmp_path: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    import sandbox.lake_servers
+    from orchestration.cli import app
+
+    config = tmp_path / "shopkeep.toml"
+    config.write_text((REPO / "shopkeep.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("SHOPKEEP_CONFIG", str(config))
+    monkeypatch.setattr(sandbox.lake_servers, "postgres_bin", lambda: None)
+    result = CliRunner().invoke(app, ["demo", "--lake", "--no-serve"])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "apt-get install postgresql" in lines[0], result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / ".shopkeep" / "lake-demo").exists()  # nothing started, nothing made
