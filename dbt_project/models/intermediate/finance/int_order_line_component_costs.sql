@@ -101,15 +101,16 @@ costed as (
     select
         shipped.*,
         least(shipped.restocked_units, shipped.units_shipped) as units_restocked,
-        unit_costs.unit_cost,
+        -- DuckDB 1.5.5's as-of join matches a row whose date is null too: no date, no cost
+        case when shipped.shipped_date >= unit_costs.valid_from then unit_costs.unit_cost end as unit_cost,
         current_costs.unit_cost as current_unit_cost,
         coalesce(category_rate.return_shipping_cny + category_rate.handling_cny,
                  default_rate.return_shipping_cny + default_rate.handling_cny, 0) as return_cost_per_unit
     from shipped
-    left join unit_costs
+    -- the cost range the day falls in (ranges are contiguous: the latest one starting on or before it)
+    asof left join unit_costs
         on shipped.sku = unit_costs.sku
         and shipped.shipped_date >= unit_costs.valid_from
-        and (unit_costs.valid_to is null or shipped.shipped_date < unit_costs.valid_to)
     left join unit_costs as current_costs
         on shipped.sku = current_costs.sku
         and current_costs.valid_to is null

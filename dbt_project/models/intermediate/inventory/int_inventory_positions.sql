@@ -81,12 +81,13 @@ window_moves as (
         movements.warehouse_id,
         movements.movement_type,
         movements.quantity,
-        unit_costs.unit_cost
+        -- DuckDB 1.5.5's as-of join matches a row whose date is null too: no date, no cost
+        case when movements.moved_date >= unit_costs.valid_from then unit_costs.unit_cost end as unit_cost
     from movements
-    left join unit_costs
+    -- the cost range the day falls in (ranges are contiguous: the latest one starting on or before it)
+    asof left join unit_costs
         on movements.sku = unit_costs.sku
         and movements.moved_date >= unit_costs.valid_from
-        and (unit_costs.valid_to is null or movements.moved_date < unit_costs.valid_to)
     where movements.movement_type in ('shipment', 'return')
         and movements.moved_date >= {{ dbt.dateadd('day', -1 * var('turnover_days'), as_of_date()) }}
         and movements.moved_date < {{ as_of_date() }}

@@ -7,7 +7,10 @@
     on_hand_before is the running sum of every stock movement before the receipt (negative stock counts as 0).
     Shipments take units out at the current average, so they never change it. Several receipts on one day leave
     the day's last average. Kits have no stock and no receipts: cost them through their components.
-    Join as: `on c.sku = x.sku and x.some_date >= c.valid_from and (c.valid_to is null or x.some_date < c.valid_to)`.
+    The ranges of a SKU are contiguous (valid_to is the next valid_from), so join as an as-of join:
+    `asof left join c on c.sku = x.sku and x.some_date >= c.valid_from` — the range join
+    `x.some_date >= c.valid_from and (c.valid_to is null or x.some_date < c.valid_to)` gives the same rows but
+    compares every line with every range of its SKU (166 s of a 10M-line build in one model).
 -#}
 with products as (
     select * from {{ ref('stg_product_master__products') }}

@@ -104,12 +104,13 @@ with_snapshots as (
 valued as (
     select
         with_snapshots.*,
-        unit_costs.unit_cost
+        -- DuckDB 1.5.5's as-of join matches a row whose date is null too: no date, no cost
+        case when with_snapshots.stock_date >= unit_costs.valid_from then unit_costs.unit_cost end as unit_cost
     from with_snapshots
-    left join unit_costs
+    -- the cost range the day falls in (ranges are contiguous: the latest one starting on or before it)
+    asof left join unit_costs
         on with_snapshots.sku = unit_costs.sku
         and with_snapshots.stock_date >= unit_costs.valid_from
-        and (unit_costs.valid_to is null or with_snapshots.stock_date < unit_costs.valid_to)
 ),
 
 final as (

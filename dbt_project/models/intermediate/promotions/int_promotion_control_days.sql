@@ -216,11 +216,14 @@ final as (
         grid.period,
         coalesce(weekday_factors.weekday_factor, 1.0) as weekday_factor,
         cast(
-            coalesce(market.units, 0) - coalesce(window_left_out_sales.units, 0)
+            -- DuckDB 1.5.5's as-of join matches a row whose launched_by is null too: no date, no market
+            coalesce(case when market.launched_on <= grid.launched_by then market.units end, 0)
+            - coalesce(window_left_out_sales.units, 0)
             - coalesce(own_left_out_sales.units, 0) as integer
         ) as control_units,
         cast(
-            coalesce(market.units_squared, 0) - coalesce(window_left_out_sales.units_squared, 0)
+            coalesce(case when market.launched_on <= grid.launched_by then market.units_squared end, 0)
+            - coalesce(window_left_out_sales.units_squared, 0)
             - coalesce(own_left_out_sales.units_squared, 0) as integer
         ) as control_units_squared
     from grid
