@@ -21,16 +21,11 @@ from pathlib import Path
 import duckdb
 
 
-def mart_hashes(path: Path) -> dict[str, tuple[tuple[str, ...], int, str]]:
-    """mart -> (its columns, its row count, md5 of its rows as text in sorted order)."""
-    with duckdb.connect(str(path), read_only=True) as con:
-        return connection_mart_hashes(con)
-
-
 def connection_mart_hashes(
     con: duckdb.DuckDBPyConnection, leave_out: dict[str, set[str]] | None = None
 ) -> dict[str, tuple[tuple[str, ...], int, str]]:
-    """mart_hashes of the warehouse `con` uses (its default catalog: a file, or a lake attached and in use);
+    """mart -> (its columns, its row count, md5 of its rows as text in sorted order), for the warehouse `con` uses
+    (its default catalog: a file, or a lake attached and in use);
     `leave_out`: mart -> columns not hashed (e.g. when a load happened, which differs between two builds)."""
     out = {}
     marts = [
@@ -66,24 +61,53 @@ def connection_mart_hashes(
 
 def compare(before: Path, after: Path, ignore: set[str] = frozenset()) -> list[str]:
     """One line per difference between the two builds' marts (none: the same numbers)."""
-    a, b = mart_hashes(before), mart_hashes(after)
+    with (
+        duckdb.connect(str(before), read_only=True) as con_a,
+        duckdb.connect(str(after), read_only=True) as con_b,
+    ):
+        differ = compare_connections(con_a, con_b, names=("before", "after"))
+        counts = {
+            name: [
+                con.execute(f'select count(*) from marts."{name}"').fetchone()[0] for con in (con_a, con_b)
+            ]
+            for name, what in differ.items()
+            if isinstance(what, list)
+        }
     problems = []
-    for mart in sorted((set(a) | set(b)) - set(ignore)):
-        if mart not in a or mart not in b:
-            problems.append(f"{mart}: only in {'after' if mart in b else 'before'}")
-        elif a[mart][0] != b[mart][0]:
-            problems.append(f"{mart}: columns differ: {sorted(set(a[mart][0]) ^ set(b[mart][0]))}")
-        elif a[mart] != b[mart]:
-            with (
-                duckdb.connect(str(before), read_only=True) as con_a,
-                duckdb.connect(str(after), read_only=True) as con_b,
-            ):
-                columns = differing_columns(con_a, con_b, mart, a[mart][0])
-            if columns:
-                problems.append(
-                    f"{mart}: rows differ ({a[mart][1]} before, {b[mart][1]} after; columns {columns})"
-                )
+    for mart, what in sorted(differ.items()):
+        if mart in ignore:
+            continue
+        if isinstance(what, list):
+            problems.append(
+                f"{mart}: rows differ ({counts[mart][0]} before, {counts[mart][1]} after; columns {what})"
+            )
+        else:
+            problems.append(f"{mart}: {what}")
     return problems
+
+
+def compare_connections(
+    con_a: duckdb.DuckDBPyConnection,
+    con_b: duckdb.DuckDBPyConnection,
+    leave_out: dict[str, set[str]] | None = None,
+    names: tuple[str, str] = ("the first", "the second"),
+) -> dict[str, list[str] | str]:
+    """The marts two warehouses (each its connection's default catalog: a file, or a lake pinned at a snapshot)
+    disagree on: mart -> the columns that differ (rows matched as `differing_columns` does), or a sentence when
+    the mart is on one side only or has other columns. {}: the same numbers. `leave_out` as
+    connection_mart_hashes's."""
+    a, b = connection_mart_hashes(con_a, leave_out), connection_mart_hashes(con_b, leave_out)
+    out: dict[str, list[str] | str] = {}
+    for mart in sorted(set(a) | set(b)):
+        if mart not in a or mart not in b:
+            out[mart] = f"only in {names[1] if mart in b else names[0]}"
+        elif a[mart][0] != b[mart][0]:
+            out[mart] = f"columns differ: {sorted(set(a[mart][0]) ^ set(b[mart][0]))}"
+        elif a[mart] != b[mart]:
+            columns = differing_columns(con_a, con_b, mart, a[mart][0])
+            if columns:
+                out[mart] = columns
+    return out
 
 
 DOUBLE_TOLERANCE = 1e-9
@@ -146,7 +170,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     problems = compare(args.before, args.after, set(args.ignore))
-    compared = len(set(mart_hashes(args.before)) - set(args.ignore))
+    with duckdb.connect(str(args.before), read_only=True) as con:
+        compared = len(set(connection_mart_hashes(con)) - set(args.ignore))
     for line in problems:
         print(line)
     print(f"{compared} marts compared, {len(problems)} differ")

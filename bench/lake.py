@@ -6,6 +6,7 @@
   Parquet files in a local folder; the raw tables moved in as `shopkeep lake-import` does
   (`copy_raw_into_lake`), `dbt build` with the profile's `lake_local` target, and the publish (a tagged snapshot,
   nothing copied);
+- every mart of the lake's published snapshot against the file's serve.duckdb (doubles to a relative 1e-9);
 - every dashboard page's queries on each (`bench.dashboard_queries.time_pages`: the file's serve.duckdb, the
   lake's locator pinned at its published snapshot), p50/p95.
 
@@ -94,8 +95,33 @@ def lake_side(raw: Path, folder: Path, dashboard_runs: int) -> dict[str, Any]:
         out["full_build_s"] = round(out["dbt"]["seconds"] + out["publish"]["seconds"], 2)
         out["full_build_cpu_s"] = round(out["dbt"]["cpu_s"] + out["publish"]["cpu_s"], 2)
         out["dashboards_ms"] = dashboard_times(lake_locator(lake), dashboard_runs)
+        out["marts_vs_file"] = marts_vs_file(folder.parent / "file" / "serve.duckdb", lake)
         out["data_files_mib"] = round(sum(f.stat().st_size for f in (folder / "data").rglob("*")) / 2**20)
     return out
+
+
+def marts_vs_file(serve: Path, lake) -> dict[str, Any]:
+    """Every mart of the lake's published snapshot against the file's serve.duckdb (bench.compare_marts: doubles
+    to a relative 1e-9): how many were compared, and mart -> the columns that differ. Both builds read the same
+    raw tables on the same pinned clock, so nothing may differ."""
+    import duckdb
+
+    from bench.compare_marts import compare_connections
+    from connectors.common.warehouse import connect_warehouse, published_snapshot
+
+    if not serve.exists():
+        return {"compared": 0, "differ": "no file build to compare with"}
+    with connect_warehouse(None, lake, read_only=True) as con:
+        snapshot = published_snapshot(con)
+    with (
+        duckdb.connect(str(serve), read_only=True) as file_con,
+        connect_warehouse(None, lake, read_only=True, snapshot=snapshot) as lake_con,
+    ):
+        compared = file_con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'marts'"
+        ).fetchone()[0]
+        differ = compare_connections(file_con, lake_con, names=("the file", "the lake"))
+    return {"compared": compared, "differ": differ}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -136,7 +162,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(
             f"{side}: build {result['full_build_s']}s (cpu {result['full_build_cpu_s']}s; dbt {result['dbt']['seconds']}s,"
             f" publish {result['publish']['seconds']}s), peak {result['dbt']['peak_rss_mib']} MiB; worst page p95 "
-            f"{page} {p95} ms; {time.perf_counter() - started:.0f}s in all",
+            f"{page} {p95} ms; {time.perf_counter() - started:.0f}s in all"
+            + (f"; marts vs the file's: {result['marts_vs_file']}" if "marts_vs_file" in result else ""),
             flush=True,
         )
         save(args.results_name, figures)
