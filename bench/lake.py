@@ -95,7 +95,10 @@ def lake_side(raw: Path, folder: Path, dashboard_runs: int) -> dict[str, Any]:
         out["full_build_s"] = round(out["dbt"]["seconds"] + out["publish"]["seconds"], 2)
         out["full_build_cpu_s"] = round(out["dbt"]["cpu_s"] + out["publish"]["cpu_s"], 2)
         out["dashboards_ms"] = dashboard_times(lake_locator(lake), dashboard_runs)
-        out["marts_vs_file"] = marts_vs_file(folder.parent / "file" / "serve.duckdb", lake)
+        try:  # a comparison that fails must not lose the timings
+            out["marts_vs_file"] = marts_vs_file(folder.parent / "file" / "serve.duckdb", lake)
+        except Exception as exc:  # noqa: BLE001
+            out["marts_vs_file"] = {"error": repr(exc)}
         out["data_files_mib"] = round(sum(f.stat().st_size for f in (folder / "data").rglob("*")) / 2**20)
     return out
 
