@@ -13,11 +13,7 @@ promotion_skus as (
 ),
 
 shop_history as (
-    select
-        shop_id,
-        min(order_date) as first_order_date
-    from {{ ref('int_orders_unified') }}
-    group by 1
+    select * from {{ ref('int_shop_first_order_dates') }}
 ),
 
 windows as (

@@ -70,11 +70,7 @@ item_days as (
 ),
 
 shop_history as (
-    select
-        shop_id,
-        min(order_date) as first_order_date
-    from {{ ref('int_orders_unified') }}
-    group by 1
+    select * from {{ ref('int_shop_first_order_dates') }}
 ),
 
 -- each shop's category markets: control units in each period against what the pre-period rate expects
