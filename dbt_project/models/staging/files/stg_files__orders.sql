@@ -4,6 +4,9 @@
     交易关闭 / 已取消) is refunded when it was paid, otherwise cancelled; a mapping that says `cancelled` means it,
     and a cancelled order has no payment.
     The currency is the file's (a column or a mapping constant), else the shop's. -#}
+{#- A table, not a view as staging models are: as a view, each of its data tests and each model reading it
+    grouped the export's lines into orders again. -#}
+{{ config(materialized='table') }}
 with source as (
     select * from {{ raw_source('raw_files', 'orders') }}
 ),
