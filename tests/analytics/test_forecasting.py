@@ -139,3 +139,23 @@ def test_a_new_or_never_stocked_sku_is_forecast_like_the_average_sku_of_its_cate
     assert (out.loc[out["sku"] == "OTHER", "baseline_units"] == 0).all()
     # established SKUs keep their own model
     assert not out.loc[out["sku"].isin(["A", "B"]), "model_name"].eq("new_sku_analog").any()
+
+
+def test_fitting_the_series_in_two_processes_gives_the_same_rows_as_fitting_them_here():
+    """A large catalogue is fitted in one process per core (analytics.forecasting.PARALLEL_MIN_SERIES); each
+    series' fit is its own, so the rows, their order included, are the ones fitted in one process."""
+    rng = np.random.default_rng(11)
+    as_of = date(2026, 7, 1)
+    days = [as_of - timedelta(days=i) for i in range(120, 0, -1)]
+    frames = []
+    for i in range(9):
+        units = intermittent_series(rng, 120) if i % 2 else smooth_series(rng, 120)
+        frames.append(
+            pd.DataFrame({"sku": f"S{i}", "demand_date": days, "units": units, "is_excluded": False})
+        )
+    history = pd.concat(frames, ignore_index=True)
+    settings = ForecastSettings(horizon_days=14)
+    here = forecast_frame(history, as_of, settings, extra_skus=["NEW"], workers=1)
+    apart = forecast_frame(history, as_of, settings, extra_skus=["NEW"], workers=2)
+    assert set(here["model_name"]) & INTERMITTENT and set(here["model_name"]) & SMOOTH  # both kinds fitted
+    pd.testing.assert_frame_equal(here, apart)
