@@ -2,7 +2,7 @@
 ≈ 1 million order lines, from bench/scale_raw.py as `bench.scale` makes them), in one run:
 
 - **file**: `dbt build` on a copy of the raw file, then the publish (a copy into serve.duckdb);
-- **lake**: a PostgreSQL catalog (Debian's server programs, a throwaway cluster: sandbox/lake_servers.py) with its
+- **lake**: a PostgreSQL catalog (Debian's server programs, a throwaway cluster: orchestration/local_postgres.py) with its
   Parquet files in a local folder; the raw tables moved in as `shopkeep lake-import` does
   (`copy_raw_into_lake`), `dbt build` with the profile's `lake_local` target, and the publish (a tagged snapshot,
   nothing copied);
@@ -75,7 +75,7 @@ def lake_side(raw: Path, folder: Path, dashboard_runs: int) -> dict[str, Any]:
     import shutil
 
     from connectors.common.warehouse import Lake, extension_directory, lake_locator
-    from sandbox.lake_servers import postgres
+    from orchestration.local_postgres import postgres
 
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)

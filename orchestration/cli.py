@@ -733,7 +733,7 @@ def _demo_lake(settings: Settings) -> Iterator[Settings]:
     import dataclasses
 
     from connectors.common.warehouse import Lake
-    from sandbox.lake_servers import postgres, postgres_bin
+    from orchestration.local_postgres import postgres, postgres_bin
 
     if postgres_bin() is None:
         fail(

@@ -12,8 +12,8 @@ import pytest
 
 from connectors.common.warehouse import connect_warehouse
 from orchestration.cli import _demo_lake
+from orchestration.local_postgres import postgres_bin
 from orchestration.settings import load_settings
-from sandbox.lake_servers import postgres_bin
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -47,13 +47,13 @@ def test_the_lake_demo_has_a_catalog_and_state_of_its_own(tmp_path: Path) -> Non
 def test_without_postgresql_the_lake_demo_says_which_package_in_one_line(tmp_path: Path, monkeypatch) -> None:
     from typer.testing import CliRunner
 
-    import sandbox.lake_servers
+    import orchestration.local_postgres
     from orchestration.cli import app
 
     config = tmp_path / "shopkeep.toml"
     config.write_text((REPO / "shopkeep.toml").read_text(encoding="utf-8"), encoding="utf-8")
     monkeypatch.setenv("SHOPKEEP_CONFIG", str(config))
-    monkeypatch.setattr(sandbox.lake_servers, "postgres_bin", lambda: None)
+    monkeypatch.setattr(orchestration.local_postgres, "postgres_bin", lambda: None)
     result = CliRunner().invoke(app, ["demo", "--lake", "--no-serve"])
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.startswith("error:")]
