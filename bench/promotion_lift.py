@@ -30,7 +30,14 @@ import pandas as pd
 from bench.results import save
 
 REPO = Path(__file__).resolve().parents[1]
-MODELS = ["int_weekday_factors", "int_promotion_window_days", "int_promotion_item_days", "int_promotion_control_days", "promotion_results"]
+MODELS = [
+    "int_weekday_factors",
+    "int_shop_first_order_dates",
+    "int_promotion_window_days",
+    "int_promotion_item_days",
+    "int_promotion_control_days",
+    "promotion_results",
+]
 
 
 def write_inputs(path: Path, seed: int, days: int, orders_per_day: int, end: date) -> pd.DataFrame:
