@@ -64,16 +64,21 @@ component_costs as (
 component_margins as (
     select
         component_costs.sku,
-        (line_margins.net_revenue_cny - line_margins.platform_fees_cny - line_margins.fulfilment_cost_cny)
-            * case
-                when sum(component_costs.value_weight) over (partition by component_costs.order_line_id) > 0
-                    then component_costs.value_weight
-                        / sum(component_costs.value_weight) over (partition by component_costs.order_line_id)
-                else cast(component_costs.units as double)
-                    / nullif(sum(component_costs.units) over (partition by component_costs.order_line_id), 0)
-            end
-            - component_costs.cogs_cny
-            - component_costs.return_cost_cny as contribution_margin
+        -- a decimal per row (the share is a double), so the SKU's sum is exact in any order: summed as doubles,
+        -- its last bits, and now and then its cent, differed between two builds of the same data
+        cast(
+            (line_margins.net_revenue_cny - line_margins.platform_fees_cny - line_margins.fulfilment_cost_cny)
+                * case
+                    when sum(component_costs.value_weight) over (partition by component_costs.order_line_id) > 0
+                        then component_costs.value_weight
+                            / sum(component_costs.value_weight) over (partition by component_costs.order_line_id)
+                    else cast(component_costs.units as double)
+                        / nullif(sum(component_costs.units) over (partition by component_costs.order_line_id), 0)
+                end
+                - component_costs.cogs_cny
+                - component_costs.return_cost_cny
+            as decimal(38, 10)
+        ) as contribution_margin
     from component_costs
     inner join line_margins on component_costs.order_line_id = line_margins.order_line_id
 ),

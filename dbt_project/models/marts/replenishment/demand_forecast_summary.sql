@@ -46,11 +46,14 @@ series as (
 horizon as (
     select
         forecasts.sku,
-        avg(forecasts.forecast_units) filter (
+        -- doubles added in day order: the same last bits in every build (in any order, two SKUs with the same
+        -- forecast could rank either way in inventory_health's demand_rank, from one build to the next)
+        avg(forecasts.forecast_units order by forecasts.day_ahead) filter (
             where forecasts.day_ahead <= greatest(lead_times.lead_time_days, 1)
         ) as daily_demand,
-        sum(forecasts.forecast_units) filter (where forecasts.day_ahead <= 28) as forecast_28d_units,
-        sum(forecasts.forecast_units) as forecast_horizon_units
+        sum(forecasts.forecast_units order by forecasts.day_ahead) filter (where forecasts.day_ahead <= 28)
+            as forecast_28d_units,
+        sum(forecasts.forecast_units order by forecasts.day_ahead) as forecast_horizon_units
     from forecasts
     inner join lead_times on forecasts.sku = lead_times.sku
     group by 1

@@ -101,9 +101,11 @@ cumulative as (
 horizon_sums as (
     select
         cumulative.sku,
-        sum(cumulative.forecast_units) filter (where cumulative.day_ahead <= sku_terms.lead_time_days)
-            as forecast_lead_time_units,
-        sum(cumulative.forecast_units) filter (
+        -- in day order, so the same last bits (and the same rounded-up quantities) in every build
+        sum(cumulative.forecast_units order by cumulative.day_ahead) filter (
+            where cumulative.day_ahead <= sku_terms.lead_time_days
+        ) as forecast_lead_time_units,
+        sum(cumulative.forecast_units order by cumulative.day_ahead) filter (
             where cumulative.day_ahead <= sku_terms.lead_time_days + parameters.review_period_days
         ) as forecast_cycle_units,
         min(cumulative.forecast_date) filter (where cumulative.cumulative_units > positions.available)
