@@ -123,16 +123,18 @@ DOUBLE_TOLERANCE = 1e-9
 
 
 def mart_rows(con: duckdb.DuckDBPyConnection, mart: str, columns: tuple[str, ...]) -> tuple[list[str], list]:
-    """(columns, rows) of a mart: the columns not double first, as text, then the doubles as floats; sorted by the
-    text columns and then the doubles, so two builds' rows line up where their keys do."""
+    """(columns, rows) of a mart: the columns not double first, as text, in the table's order (a mart's key comes
+    first), then the doubles as floats; sorted by the text columns and then the doubles, so two builds' rows line
+    up by their keys (one differing value further right does not shift the rows)."""
     types = dict(
         con.execute(
             "select column_name, data_type from information_schema.columns "
-            "where table_schema = 'marts' and table_name = ? and table_catalog = current_database()",
+            "where table_schema = 'marts' and table_name = ? and table_catalog = current_database() "
+            "order by ordinal_position",
             [mart],
         ).fetchall()
     )
-    exact = [c for c in columns if types[c] not in ("DOUBLE", "FLOAT", "REAL")]
+    exact = [c for c in types if c in columns and types[c] not in ("DOUBLE", "FLOAT", "REAL")]
     doubles = [c for c in columns if c not in exact]
     select = ", ".join(
         [*(f'cast("{c}" as varchar)' for c in exact), *(f'cast("{c}" as double)' for c in doubles)]
