@@ -2,8 +2,8 @@
 ≈ 1 million order lines, from bench/scale_raw.py as `bench.scale` makes them), in one run:
 
 - **file**: `dbt build` on a copy of the raw file, then the publish (a copy into serve.duckdb);
-- **lake**: a PostgreSQL catalog (Debian's server programs, a throwaway cluster: orchestration/local_postgres.py) with its
-  Parquet files in a local folder; the raw tables moved in as `shopkeep lake-import` does
+- **lake**: a PostgreSQL catalog (Debian's server programs, a throwaway cluster: orchestration/local_postgres.py)
+  with its Parquet files in a local folder; the raw tables moved in as `shopkeep lake-import` does
   (`copy_raw_into_lake`), `dbt build` with the profile's `lake_local` target, and the publish (a tagged snapshot,
   nothing copied);
 - every mart of the lake's published snapshot against the file's serve.duckdb (doubles to a relative 1e-9);
