@@ -266,29 +266,43 @@ SKUs the fit was 92 s on one core, while the build's other core waited); below i
 def _fit_all(
     series: list[np.ndarray], settings: ForecastSettings, workers: int | None
 ) -> list[SeriesForecast]:
-    """forecast_series of each series, in order: here, or in `workers` processes (None: one per core when there
-    are PARALLEL_MIN_SERIES series or more). The processes are spawned, not forked: the caller (a dbt Python
-    model) runs inside DuckDB's threads."""
-    import multiprocessing
+    """forecast_series of each series, in order: here, or split over `workers` processes (None: one per core when
+    there are PARALLEL_MIN_SERIES series or more), each a `python -m analytics.forecast_worker` of its own (its
+    docstring says why not multiprocessing)."""
     import os
-    from concurrent.futures import ProcessPoolExecutor
+    import pickle
+    import subprocess
+    import sys
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
 
     if workers is None:
         workers = (os.cpu_count() or 1) if len(series) >= PARALLEL_MIN_SERIES else 1
     workers = min(workers, len(series))
     if workers < 2:
         return [forecast_series(y, settings) for y in series]
-    size = -(
-        -len(series) // (workers * 4)
-    )  # a few chunks per process, so one slow chunk does not hold the end
+    size = -(-len(series) // workers)
     chunks = [series[i : i + size] for i in range(0, len(series), size)]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        fitted = pool.map(_fit_chunk, chunks, [settings] * len(chunks))
-        return [result for chunk in fitted for result in chunk]
 
+    with tempfile.TemporaryDirectory(prefix="shopkeep-forecast-") as folder:
 
-def _fit_chunk(series: list[np.ndarray], settings: ForecastSettings) -> list[SeriesForecast]:
-    return [forecast_series(y, settings) for y in series]
+        def fit(numbered: tuple[int, list[np.ndarray]]) -> list[SeriesForecast]:
+            number, chunk = numbered
+            result = Path(folder) / f"{number}.pickle"
+            done = subprocess.run(
+                [sys.executable, "-m", "analytics.forecast_worker", str(result)],
+                input=pickle.dumps((chunk, settings)),
+                capture_output=True,
+            )
+            if done.returncode != 0:
+                raise RuntimeError(
+                    f"a forecast worker failed ({done.returncode}): {done.stderr.decode(errors='replace')[-3000:]}"
+                )
+            return pickle.loads(result.read_bytes())
+
+        with ThreadPoolExecutor(len(chunks)) as threads:
+            return [fitted for chunk in threads.map(fit, enumerate(chunks)) for fitted in chunk]
 
 
 NEW_SKU_ANALOG = "new_sku_analog"

@@ -141,9 +141,19 @@ def test_a_new_or_never_stocked_sku_is_forecast_like_the_average_sku_of_its_cate
     assert not out.loc[out["sku"].isin(["A", "B"]), "model_name"].eq("new_sku_analog").any()
 
 
-def test_fitting_the_series_in_two_processes_gives_the_same_rows_as_fitting_them_here():
+def test_fitting_the_series_in_two_processes_gives_the_same_rows_as_fitting_them_here(tmp_path, monkeypatch):
     """A large catalogue is fitted in one process per core (analytics.forecasting.PARALLEL_MIN_SERIES); each
-    series' fit is its own, so the rows, their order included, are the ones fitted in one process."""
+    series' fit is its own, so the rows, their order included, are the ones fitted in one process. The worker
+    processes never run the caller's `__main__` (multiprocessing's spawn did: a pytest worker that had run the
+    Streamlit app as `__main__` made every child run the app)."""
+    import sys
+    import types
+
+    script = tmp_path / "not_a_worker.py"
+    script.write_text('raise SystemExit("the caller\'s __main__ ran in a forecast worker")\n')
+    caller = types.ModuleType("__main__")
+    caller.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", caller)
     rng = np.random.default_rng(11)
     as_of = date(2026, 7, 1)
     days = [as_of - timedelta(days=i) for i in range(120, 0, -1)]
