@@ -105,7 +105,7 @@ def lake_side(raw: Path, folder: Path, dashboard_runs: int) -> dict[str, Any]:
 
 def marts_vs_file(serve: Path, lake) -> dict[str, Any]:
     """Every mart of the lake's published snapshot against the file's serve.duckdb (bench.compare_marts: doubles
-    to a relative 1e-9): how many were compared, and mart -> the columns that differ. Both builds read the same
+    to a relative 1e-9): how many were compared, and mart -> how it differs. Both builds read the same
     raw tables on the same pinned clock, so nothing may differ."""
     import duckdb
 

@@ -23,7 +23,7 @@ def test_the_same_rows_in_another_order_are_the_same_and_any_change_is_named(tmp
     before = _build(tmp_path / "a.duckdb", rows)
     assert compare(before, _build(tmp_path / "b.duckdb", rows[::-1])) == []
     assert compare(before, _build(tmp_path / "c.duckdb", [rows[0], ("2026-06-02", "20.01")])) == [
-        "sales: rows differ (2 before, 2 after; columns ['amount'])"
+        "sales: rows differ (2 and 2 rows; columns ['amount'])"
     ]
     assert compare(before, _build(tmp_path / "d.duckdb", rows, extra_mart=True)) == ["extra: only in after"]
     assert compare(before, _build(tmp_path / "e.duckdb", rows, extra_mart=True), {"extra"}) == []
@@ -51,4 +51,4 @@ def test_doubles_that_differ_in_their_last_bits_are_the_same_number_and_a_real_d
     )
     assert compare(before, same) == []
     changed = build(tmp_path / "c.duckdb", [("A", 1, 0.6), ("B", 2, edge * (1 + 1e-7)), ("C", 4, None)])
-    assert compare(before, changed) == ["health: rows differ (3 before, 3 after; columns ['units', 'gmroi'])"]
+    assert compare(before, changed) == ["health: rows differ (3 and 3 rows; columns ['units', 'gmroi'])"]

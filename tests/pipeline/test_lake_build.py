@@ -153,7 +153,7 @@ def test_the_lake_build_publishes_the_same_marts_as_the_file(lake_and_file) -> N
         connect_warehouse(None, lake_settings.lake, read_only=True, snapshot=snapshot) as lake_con,
     ):
         assert len(connection_mart_hashes(file_con)) > 30
-        # mart -> the columns that differ (doubles to a relative 1e-9), or why it cannot be compared
+        # mart -> how it differs: the columns (doubles to a relative 1e-9), or why it cannot be compared
         differ = compare_connections(file_con, lake_con, LOAD_TIMES, names=("the file", "the lake"))
     assert not differ, f"marts differ between the lake and the file (mart: columns): {differ}"
 
