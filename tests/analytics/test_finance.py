@@ -442,3 +442,41 @@ def test_an_incremental_run_after_a_new_day_equals_a_full_refresh(built_warehous
     with duckdb.connect(str(build), read_only=True) as con:
         refreshed = con.execute(f"select * from {table} order by order_line_id").df()
     pd.testing.assert_frame_equal(refreshed, full)
+
+
+def test_an_incremental_run_sums_again_only_the_orders_whose_bill_lines_changed(built_warehouse, tmp_path):
+    build = tmp_path / "build.duckdb"
+    shutil.copy(built_warehouse.build_path, build)
+    lines, table = "intermediate.int_settlements_unified", "intermediate.int_order_settlements"
+    with duckdb.connect(str(build)) as con:
+        several = con.execute(
+            f"select order_id from {lines} group by 1 having count(*) >= 2 order by 1 limit 5"
+        ).fetchall()
+        changed, gone, copied, new, untouched = (row[0] for row in several)
+        # since the previous run: a line's amount corrected, an order's lines all gone, a line booked twice,
+        # an order billed for the first time (not in the table yet); another order's lines are as they were
+        con.execute(f"update {lines} set amount = amount + 1 where settlement_line_id = "
+                    f"(select min(settlement_line_id) from {lines} where order_id = ?)", [changed])
+        con.execute(f"delete from {lines} where order_id = ?", [gone])
+        con.execute(
+            f"insert into {lines} select * replace (settlement_line_id || '#2' as settlement_line_id) "
+            f"from {lines} where settlement_line_id = (select min(settlement_line_id) from {lines} "
+            "where order_id = ?)",
+            [copied],
+        )
+        con.execute(f"delete from {table} where order_id = ?", [new])
+        con.execute(f"update {table} set channel = 'untouched' where order_id = ?", [untouched])
+    run_dbt(build, tmp_path, "run", "-s", "int_order_settlements")
+    with duckdb.connect(str(build), read_only=True) as con:
+        incremental = con.execute(f"select * from {table} order by order_id").df()
+    assert gone not in set(incremental["order_id"]) and new in set(incremental["order_id"])
+    assert incremental.loc[incremental["order_id"] == untouched, "channel"].tolist() == ["untouched"]
+    assert incremental.loc[incremental["order_id"] == copied, "duplicated_bill_lines"].tolist() == [1]
+
+    run_dbt(build, tmp_path, "run", "-s", "int_order_settlements", "--full-refresh")
+    with duckdb.connect(str(build), read_only=True) as con:
+        refreshed = con.execute(f"select * from {table} order by order_id").df()
+    incremental.loc[incremental["order_id"] == untouched, "channel"] = refreshed.loc[
+        refreshed["order_id"] == untouched, "channel"
+    ].tolist()
+    pd.testing.assert_frame_equal(incremental, refreshed)

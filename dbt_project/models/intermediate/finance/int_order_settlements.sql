@@ -1,16 +1,63 @@
 {#- Settlement bills per order: what each kind of bill line adds up to, and the signs of a bill line the platform
     booked twice. `settled_amount` counts every line as the platform paid it (a duplicate pays twice);
-    `platform_fees` counts each bill line id once (a duplicate is money to claim back, not a cost). -#}
-with settlements as (
-    select * from {{ ref('int_settlements_unified') }}
+    `platform_fees` counts each bill line id once (a duplicate is money to claim back, not a cost).
+
+    Incremental: a run sums again only the orders whose bill lines are not the ones the table summed — a line
+    new, gone or changed: the count of the order's lines or the sum of their hashes (`lines_signature`) differs —
+    and drops the orders that have no bill line any more. Summing 21 M bill lines per order took 65 s at 10 M
+    order lines; finding the changed orders takes a few. The nightly full refresh sums them all again. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail',
+    post_hook="""
+        delete from {{ this }}
+        where order_id not in (select order_id from {{ ref('int_settlements_unified') }})
+    """,
+) }}
+
+{%- set line_hash -%}
+    hash(settlement_line_id, platform_bill_line_id, shop_id, channel, bill_type, amount, settled_date)
+{%- endset %}
+
+{% if is_incremental() %}
+with current_signatures as (
+    select
+        order_id,
+        count(*) as bill_lines,
+        sum({{ line_hash }}) as lines_signature
+    from {{ ref('int_settlements_unified') }}
+    group by 1
 ),
 
--- one copy of every bill line id
+changed_orders as (
+    select current_signatures.order_id
+    from current_signatures
+    left join {{ this }} as built on current_signatures.order_id = built.order_id
+    where built.order_id is null
+        or current_signatures.bill_lines != built.bill_lines
+        or current_signatures.lines_signature != built.lines_signature
+),
+
+settlements as (
+    select *, {{ line_hash }} as line_hash
+    from {{ ref('int_settlements_unified') }}
+    where order_id in (select order_id from changed_orders)
+),
+{% else %}
+with settlements as (
+    select *, {{ line_hash }} as line_hash
+    from {{ ref('int_settlements_unified') }}
+),
+{% endif %}
+
+-- one copy of every bill line id of the order
 distinct_lines as (
     select *
     from settlements
     qualify row_number() over (
-        partition by shop_id, platform_bill_line_id order by settlement_line_id
+        partition by order_id, shop_id, platform_bill_line_id order by settlement_line_id
     ) = 1
 ),
 
@@ -39,7 +86,8 @@ per_order as (
         sum(case when bill_type = 'subsidy' then amount else 0 end) as subsidy_amount,
         sum(amount) as settled_amount,
         min(settled_date) as first_settled_date,
-        max(settled_date) as last_settled_date
+        max(settled_date) as last_settled_date,
+        sum(line_hash) as lines_signature
     from settlements
     group by 1
 ),
@@ -62,7 +110,8 @@ final as (
         cast(coalesce(fees.platform_fees, 0) as decimal(18, 2)) as platform_fees,
         per_order.affiliate_commission_amount != 0 as has_affiliate_commission,
         per_order.first_settled_date,
-        per_order.last_settled_date
+        per_order.last_settled_date,
+        per_order.lines_signature
     from per_order
     left join fees on per_order.order_id = fees.order_id
 )
