@@ -480,3 +480,12 @@ def test_an_incremental_run_sums_again_only_the_orders_whose_bill_lines_changed(
         refreshed["order_id"] == untouched, "channel"
     ].tolist()
     pd.testing.assert_frame_equal(incremental, refreshed)
+
+    # a table an older shopkeep built, without signatures: the next run sums every order again
+    with duckdb.connect(str(build)) as con:
+        con.execute(f"alter table {table} drop column lines_signature")
+        con.execute(f"update {table} set channel = 'stale'")
+    run_dbt(build, tmp_path, "run", "-s", "int_order_settlements")
+    with duckdb.connect(str(build), read_only=True) as con:
+        upgraded = con.execute(f"select * from {table} order by order_id").df()
+    pd.testing.assert_frame_equal(upgraded[refreshed.columns], refreshed)

@@ -3,14 +3,39 @@
     at its own weight, unmapped lines weigh nothing), its destination region (courier_regions; `*` when the
     province is not listed or the carrier has no price for its region) and the band of the shop's carrier
     (int_shop_terms_resolved.carrier) in courier_rates: the smallest max_weight_g at or above the weight, else the
-    heaviest band. -#}
-with orders as (
+    heaviest band.
+
+    Incremental by order (`incremental_by_order`): a change to the product master, the shops' terms or the
+    courier seeds rebuilds every order. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    meta={'to_ship': "shipped_at is not null or (paid_at is not null and order_status = 'paid')"},
+    pre_hook="""{{ keep_current_orders(ref('int_orders_unified'), [
+        ref('stg_product_master__products'), ref('int_shop_terms_resolved'), ref('courier_regions'),
+        ref('courier_rates')
+    ], config.get('meta')['to_ship']) }}""",
+) }}
+
+{%- set dims = [
+    ref('stg_product_master__products'), ref('int_shop_terms_resolved'), ref('courier_regions'),
+    ref('courier_rates')
+] %}
+{%- set to_ship = config.get('meta')['to_ship'] %}
+
+with changed_orders as (
+    {{ changed_orders(ref('int_orders_unified'), to_ship) }}
+),
+
+orders as (
     select * from {{ ref('int_orders_unified') }}
-    where shipped_at is not null or (paid_at is not null and order_status = 'paid')
+    where ({{ to_ship }}) and {{ only_changed() }}
 ),
 
 lines as (
     select * from {{ ref('int_order_lines_enriched') }}
+    where {{ only_changed() }}
 ),
 
 products as (
@@ -50,7 +75,8 @@ parcels as (
         orders.shipped_at is not null as is_shipped,
         shop_terms.carrier,
         coalesce(priced_regions.region, '*') as region,
-        cast(coalesce(weights.weight_g, 0) as integer) as weight_g
+        cast(coalesce(weights.weight_g, 0) as integer) as weight_g,
+        orders.order_version
     from orders
     left join weights on orders.order_id = weights.order_id
     left join shop_terms on orders.shop_id = shop_terms.shop_id
@@ -89,7 +115,8 @@ final as (
         parcels.region,
         parcels.weight_g,
         banded.max_weight_g as band_max_weight_g,
-        cast(banded.cost_cny as decimal(18, 2)) as fulfilment_cost_cny
+        cast(banded.cost_cny as decimal(18, 2)) as fulfilment_cost_cny,
+        {{ order_version('parcels.order_version', dims) }} as order_version
     from parcels
     left join banded on parcels.order_id = banded.order_id
 )

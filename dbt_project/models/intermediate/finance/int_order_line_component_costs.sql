@@ -7,17 +7,42 @@
     Unit cost: the moving average from receipts (int_sku_unit_costs) valid on the ship date. Units returned
     and restocked come from successful refunds; restocked units never exceed the units shipped. A paid order
     still waiting to ship (status paid) will ship its units not refunded yet: until it does, they are costed at
-    the current unit cost and flagged cogs_estimated, so the newest days' margins are not inflated. -#}
-with lines as (
+    the current unit cost and flagged cogs_estimated, so the newest days' margins are not inflated.
+
+    Incremental by order (`incremental_by_order`), its parent the order lines: a change to the product master,
+    the unit costs, the shops or the return costs rebuilds every order. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="""{{ keep_current_orders(ref('int_order_lines_enriched'), [
+        ref('stg_product_master__products'), ref('stg_product_master__kit_components'),
+        ref('int_sku_unit_costs'), ref('stg_config__shops'), ref('return_costs')
+    ]) }}""",
+) }}
+
+{%- set dims = [
+    ref('stg_product_master__products'), ref('stg_product_master__kit_components'),
+    ref('int_sku_unit_costs'), ref('stg_config__shops'), ref('return_costs')
+] %}
+
+with changed_orders as (
+    {{ changed_orders(ref('int_order_lines_enriched')) }}
+),
+
+lines as (
     select * from {{ ref('int_order_lines_enriched') }}
+    where {{ only_changed() }}
 ),
 
 components as (
     select * from {{ ref('int_order_line_components') }}
+    where {{ only_changed() }}
 ),
 
 orders as (
     select * from {{ ref('int_orders_unified') }}
+    where {{ only_changed() }}
 ),
 
 shops as (
@@ -42,7 +67,7 @@ refunds as (
         sum(case when goods_returned then quantity else 0 end) as returned_quantity,
         sum(case when is_restocked then quantity else 0 end) as restocked_quantity
     from {{ ref('int_refunds_unified') }}
-    where refund_status = 'success' and order_line_id is not null
+    where refund_status = 'success' and order_line_id is not null and {{ only_changed() }}
     group by 1
 ),
 
@@ -81,6 +106,7 @@ shipped as (
     select
         parts.*,
         lines.order_id,
+        lines.order_version as line_version,
         {{ local_date('orders.shipped_at', 'shops.timezone') }} as shipped_date,
         case when orders.shipped_at is not null then parts.units else 0 end as units_shipped,
         case
@@ -145,7 +171,8 @@ final as (
             + coalesce(units_to_ship * current_unit_cost, 0)
             as decimal(18, 2)
         ) as cogs_cny,
-        cast(units_returned * return_cost_per_unit as decimal(18, 2)) as return_cost_cny
+        cast(units_returned * return_cost_per_unit as decimal(18, 2)) as return_cost_cny,
+        {{ order_version('line_version', dims) }} as order_version
     from costed
 )
 

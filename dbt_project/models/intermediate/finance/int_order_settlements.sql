@@ -10,7 +10,7 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='order_id',
-    on_schema_change='fail',
+    on_schema_change='sync_all_columns',
     post_hook="""
         delete from {{ this }}
         where order_id not in (select order_id from {{ ref('int_settlements_unified') }})
@@ -21,7 +21,11 @@
     hash(settlement_line_id, platform_bill_line_id, shop_id, channel, bill_type, amount, settled_date)
 {%- endset %}
 
-{% if is_incremental() %}
+{#- a table built before it recorded signatures (an older shopkeep) is summed again whole -#}
+{%- set signed = is_incremental()
+    and 'lines_signature' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+
+{% if signed %}
 with current_signatures as (
     select
         order_id,
@@ -37,7 +41,7 @@ changed_orders as (
     left join {{ this }} as built on current_signatures.order_id = built.order_id
     where built.order_id is null
         or current_signatures.bill_lines != built.bill_lines
-        or current_signatures.lines_signature != built.lines_signature
+        or current_signatures.lines_signature is distinct from built.lines_signature
 ),
 
 settlements as (

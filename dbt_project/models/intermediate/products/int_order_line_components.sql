@@ -1,10 +1,28 @@
 {#- Order lines in master-SKU units: a kit (组合装) line becomes one row per component, with units = kit units ×
     component quantity and the line's money split by the components' share of the kit's list value; any other
     mapped line is one row for its own SKU. Demand, stock, COGS and returns all count these units.
-    Lines whose SKU is not mapped are left out (they are listed in marts/data_quality/unmapped_skus). -#}
-with lines as (
+    Lines whose SKU is not mapped are left out (they are listed in marts/data_quality/unmapped_skus).
+    Incremental by order (`incremental_by_order`; a change to the product master rebuilds every order). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="""{{ keep_current_orders(
+        ref('int_order_lines_enriched'),
+        [ref('stg_product_master__products'), ref('stg_product_master__kit_components')],
+        'is_mapped'
+    ) }}""",
+) }}
+
+{%- set dims = [ref('stg_product_master__products'), ref('stg_product_master__kit_components')] %}
+
+with changed_orders as (
+    {{ changed_orders(ref('int_order_lines_enriched'), 'is_mapped') }}
+),
+
+lines as (
     select * from {{ ref('int_order_lines_enriched') }}
-    where is_mapped
+    where is_mapped and {{ only_changed() }}
 ),
 
 products as (
@@ -67,7 +85,8 @@ final as (
         cast(refunded_quantity * component_quantity as integer) as refunded_units,
         cast(list_amount_cny * value_share as decimal(18, 2)) as list_amount_cny,
         cast(paid_amount_cny * value_share as decimal(18, 2)) as paid_amount_cny,
-        cast(refund_amount_cny * value_share as decimal(18, 2)) as refund_amount_cny
+        cast(refund_amount_cny * value_share as decimal(18, 2)) as refund_amount_cny,
+        {{ order_version('order_version', dims) }} as order_version
     from components
 )
 

@@ -1,7 +1,25 @@
 {#- Order lines mapped to master SKUs (by merchant code) and converted to the reporting currency (the `_cny`
-    columns; CNY unless [currency] reporting says otherwise) with the rate of the order date (int_fx_rates). -#}
-with lines as (
+    columns; CNY unless [currency] reporting says otherwise) with the rate of the order date (int_fx_rates).
+    Incremental by order (`incremental_by_order`; a change to the product master or the rates rebuilds every
+    order). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="""{{ keep_current_orders(
+        ref('int_order_lines_unified'), [ref('stg_product_master__products'), ref('int_fx_rates')]
+    ) }}""",
+) }}
+
+{%- set dims = [ref('stg_product_master__products'), ref('int_fx_rates')] %}
+
+with changed_orders as (
+    {{ changed_orders(ref('int_order_lines_unified')) }}
+),
+
+lines as (
     select * from {{ ref('int_order_lines_unified') }}
+    where {{ only_changed() }}
 ),
 
 products as (
@@ -53,7 +71,8 @@ final as (
         fx_rate,
         cast(list_amount * fx_rate as decimal(18, 2)) as list_amount_cny,
         cast(paid_amount * fx_rate as decimal(18, 2)) as paid_amount_cny,
-        cast(refund_amount * fx_rate as decimal(18, 2)) as refund_amount_cny
+        cast(refund_amount * fx_rate as decimal(18, 2)) as refund_amount_cny,
+        {{ order_version('order_version', dims) }} as order_version
     from joined
 )
 

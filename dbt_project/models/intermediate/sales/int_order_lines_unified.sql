@@ -1,15 +1,33 @@
 {#- One row per order line from every channel, with its order's status and dates and what was refunded on it,
-    amounts in the shop's currency. -#}
-with api_lines as (
-    {{ union_channels('order_lines') }}
+    amounts in the shop's currency. Incremental by order (`incremental_by_order`). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ keep_current_orders(ref('int_orders_unified')) }}",
+) }}
+
+with changed_orders as (
+    {{ changed_orders(ref('int_orders_unified')) }}
+),
+
+api_lines as (
+    select * from (
+        {{ union_channels('order_lines') }}
+    ) as api_rows
+    where {{ only_changed() }}
 ),
 
 file_lines as (
-    {{ union_files('order_lines') }}
+    select * from (
+        {{ union_files('order_lines') }}
+    ) as file_rows
+    where {{ only_changed() }}
 ),
 
 orders as (
     select * from {{ ref('int_orders_unified') }}
+    where {{ only_changed() }}
 ),
 
 lines as (
@@ -27,7 +45,7 @@ refunds as (
         sum(quantity) as refunded_quantity,
         sum(refund_amount) as refund_amount
     from {{ ref('int_refunds_unified') }}
-    where refund_status = 'success' and order_line_id is not null
+    where refund_status = 'success' and order_line_id is not null and {{ only_changed() }}
     group by 1
 ),
 
@@ -57,7 +75,8 @@ final as (
         lines.platform_discount,
         lines.paid_amount,
         coalesce(refunds.refunded_quantity, 0) as refunded_quantity,
-        coalesce(refunds.refund_amount, cast(0 as decimal(18, 2))) as refund_amount
+        coalesce(refunds.refund_amount, cast(0 as decimal(18, 2))) as refund_amount,
+        {{ order_version('orders.order_version') }} as order_version
     from lines
     inner join orders on lines.order_id = orders.order_id
     left join refunds on lines.order_line_id = refunds.order_line_id

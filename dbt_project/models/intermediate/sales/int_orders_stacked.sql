@@ -1,12 +1,29 @@
 {#- Every channel's orders in the canonical shape, amounts in the shop's currency, before anything is set
     aside. Platforms keep only months of history online, so older orders come from back-office exports; where
-    both have an order, the API wins. -#}
-with api as (
-    {{ union_channels('orders') }}
+    both have an order, the API wins. Incremental by order (`incremental_by_order`). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ keep_current_orders(ref('int_order_versions')) }}",
+) }}
+
+with changed_orders as (
+    {{ changed_orders(ref('int_order_versions')) }}
+),
+
+api as (
+    select * from (
+        {{ union_channels('orders') }}
+    ) as api_orders
+    where {{ only_changed() }}
 ),
 
 files as (
-    {{ union_files('orders') }}
+    select * from (
+        {{ union_files('orders') }}
+    ) as file_orders
+    where {{ only_changed() }}
 ),
 
 stacked as (
@@ -14,6 +31,14 @@ stacked as (
     union all
     select * from files
     where order_id not in (select order_id from api)
+),
+
+final as (
+    select
+        stacked.*,
+        {{ order_version('order_versions.order_version') }} as order_version
+    from stacked
+    left join {{ ref('int_order_versions') }} as order_versions on stacked.order_id = order_versions.order_id
 )
 
-select * from stacked
+select * from final
