@@ -1,11 +1,13 @@
-"""The incremental order chain (macros/incremental_by_order.sql): an incremental run rebuilds only the orders whose
-inputs changed, and what it leaves equals a full refresh of the same inputs.
+"""The incremental models keyed by order (macros/incremental_by_order.sql; int_order_settlements): an incremental
+run rebuilds only the orders whose inputs changed, and what it leaves equals a full refresh of the same inputs.
 
 The demo warehouse is copied and put in the state a previous run would have left before these changes landed:
 a Taobao line's quantity corrected by the platform, a Taobao order gone from the raw tables, an order the chain
 has not seen yet, a courier price changed (a dimension table of int_order_fulfilment_costs only), and one model
-built by an older shopkeep (no `order_version` column). Another order's cost row is garbled without touching its
-inputs: an incremental run must leave it garbled (it rebuilt nothing it did not have to)."""
+built by an older shopkeep (no `order_version` column); for the bills, a bill line's amount corrected, an order's
+bill lines gone, a line booked twice and an order billed for the first time. Another order's cost row and
+another order's bill sums are garbled without touching their inputs: an incremental run must leave them garbled
+(it rebuilt nothing it did not have to)."""
 
 from __future__ import annotations
 
@@ -24,12 +26,18 @@ CHAIN = {
     "int_order_line_components": "order_line_component_id",
     "int_order_line_component_costs": "order_line_component_id",
     "int_order_fulfilment_costs": "order_id",
+    "int_order_settlements": "order_id",
 }
 RUN = [
-    "run", "-s",
-    "int_order_versions", "int_refunds_stacked", "int_orders_set_aside", "int_refunds_set_aside",
-    "int_refunds_unified", *CHAIN,
-]
+    "run",
+    "-s",
+    "int_order_versions",
+    "int_refunds_stacked",
+    "int_orders_set_aside",
+    "int_refunds_set_aside",
+    "int_refunds_unified",
+    *CHAIN,
+]  # int_settlements_unified is not rebuilt: the test changes it in place
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
@@ -54,7 +62,8 @@ def test_an_incremental_run_rebuilds_only_changed_orders_and_equals_a_full_refre
         ).fetchall()
         (corrected, corrected_line), (gone, _) = taobao
         new, untouched = (
-            row[0] for row in con.execute(
+            row[0]
+            for row in con.execute(
                 "select distinct order_id from intermediate.int_order_line_component_costs "
                 f"where order_id not in ('{corrected}', '{gone}') and sku is not null order by 1 limit 2"
             ).fetchall()
@@ -73,23 +82,57 @@ def test_an_incremental_run_rebuilds_only_changed_orders_and_equals_a_full_refre
             con.execute(f"delete from intermediate.{name} where order_id = ?", [new])
         con.execute("alter table intermediate.int_order_line_components drop column order_version")
         con.execute(
-            "update intermediate.int_order_line_component_costs set cogs_cny = -1 where order_id = ?", [untouched]
+            "update intermediate.int_order_line_component_costs set cogs_cny = -1 where order_id = ?",
+            [untouched],
+        )
+        bills = "intermediate.int_settlements_unified"
+        billed = [
+            row[0]
+            for row in con.execute(
+                f"select order_id from {bills} group by 1 having count(*) >= 2 order by 1 limit 5"
+            ).fetchall()
+        ]
+        bill_changed, bill_gone, bill_copied, bill_new, bill_untouched = billed
+        first_line = f"(select min(settlement_line_id) from {bills} where order_id = ?)"
+        con.execute(
+            f"update {bills} set amount = amount + 1 where settlement_line_id = {first_line}", [bill_changed]
+        )
+        con.execute(f"delete from {bills} where order_id = ?", [bill_gone])
+        con.execute(
+            f"insert into {bills} select * replace (settlement_line_id || '#2' as settlement_line_id) "
+            f"from {bills} where settlement_line_id = {first_line}",
+            [bill_copied],
+        )
+        con.execute("delete from intermediate.int_order_settlements where order_id = ?", [bill_new])
+        con.execute(
+            "update intermediate.int_order_settlements set channel = 'untouched' where order_id = ?",
+            [bill_untouched],
         )
 
     run_dbt(build, tmp_path, *RUN)
     with duckdb.connect(str(build), read_only=True) as con:
         incremental = _tables(con)
     costs = incremental["int_order_line_component_costs"]
-    assert (costs.loc[costs["order_id"] == untouched, "cogs_cny"] == -1).all(), "an unchanged order was rebuilt"
+    assert (costs.loc[costs["order_id"] == untouched, "cogs_cny"] == -1).all(), (
+        "an unchanged order was rebuilt"
+    )
     for name, table in incremental.items():
-        assert gone not in set(table["order_id"]), name
-        assert new in set(table["order_id"]), name
+        if name != "int_order_settlements":
+            assert gone not in set(table["order_id"]), name
+            assert new in set(table["order_id"]), name
+    settled = incremental["int_order_settlements"]
+    assert bill_gone not in set(settled["order_id"]) and bill_new in set(settled["order_id"])
+    assert settled.loc[settled["order_id"] == bill_untouched, "channel"].tolist() == ["untouched"]
+    assert settled.loc[settled["order_id"] == bill_copied, "duplicated_bill_lines"].tolist() == [1]
 
     run_dbt(build, tmp_path, *RUN, "--full-refresh")
     with duckdb.connect(str(build), read_only=True) as con:
         refreshed = _tables(con)
     costs.loc[costs["order_id"] == untouched, "cogs_cny"] = refreshed["int_order_line_component_costs"].loc[
         costs["order_id"] == untouched, "cogs_cny"
+    ]
+    settled.loc[settled["order_id"] == bill_untouched, "channel"] = refreshed["int_order_settlements"].loc[
+        settled["order_id"] == bill_untouched, "channel"
     ]
     corrected_units = refreshed["int_order_lines_unified"].query("order_id == @corrected")["quantity"].sum()
     original_units = built_lines_units(built_warehouse.build_path, corrected)

@@ -11,26 +11,24 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
-    meta={'to_ship': "shipped_at is not null or (paid_at is not null and order_status = 'paid')"},
     pre_hook="""{{ keep_current_orders(ref('int_orders_unified'), [
         ref('stg_product_master__products'), ref('int_shop_terms_resolved'), ref('courier_regions'),
         ref('courier_rates')
-    ], config.get('meta')['to_ship']) }}""",
+    ], has_parcel()) }}""",
 ) }}
 
 {%- set dims = [
     ref('stg_product_master__products'), ref('int_shop_terms_resolved'), ref('courier_regions'),
     ref('courier_rates')
 ] %}
-{%- set to_ship = config.get('meta')['to_ship'] %}
 
 with changed_orders as (
-    {{ changed_orders(ref('int_orders_unified'), to_ship) }}
+    {{ changed_orders(ref('int_orders_unified'), has_parcel()) }}
 ),
 
 orders as (
     select * from {{ ref('int_orders_unified') }}
-    where ({{ to_ship }}) and {{ only_changed() }}
+    where {{ has_parcel() }} and {{ only_changed() }}
 ),
 
 lines as (
