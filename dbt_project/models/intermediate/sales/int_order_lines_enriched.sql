@@ -1,17 +1,18 @@
 {#- Order lines mapped to master SKUs (by merchant code) and converted to the reporting currency (the `_cny`
     columns; CNY unless [currency] reporting says otherwise) with the rate of the order date (int_fx_rates).
-    Incremental by order (`incremental_by_order`; a change to the product master or the rates rebuilds every
-    order). -#}
+    Incremental by order (`incremental_by_order`; a change to the product master, the rates or the reporting
+    currency rebuilds every order). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
     pre_hook="""{{ keep_current_orders(
-        ref('int_order_lines_unified'), [ref('stg_product_master__products'), ref('int_fx_rates')]
+        ref('int_order_lines_unified'),
+        [ref('stg_product_master__products'), ref('int_fx_rates'), ref('stg_config__settings')]
     ) }}""",
 ) }}
 
-{%- set dims = [ref('stg_product_master__products'), ref('int_fx_rates')] %}
+{%- set dims = [ref('stg_product_master__products'), ref('int_fx_rates'), ref('stg_config__settings')] %}
 
 with changed_orders as (
     {{ changed_orders(ref('int_order_lines_unified')) }}
