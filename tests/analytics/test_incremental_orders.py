@@ -5,9 +5,9 @@ The demo warehouse is copied and put in the state a previous run would have left
 a Taobao line's quantity corrected by the platform, a Taobao order gone from the raw tables, an order the chain
 has not seen yet, a courier price changed (a dimension table of int_order_fulfilment_costs only), and one model
 built by an older shopkeep (no `order_version` column); for the bills, a bill line's amount corrected, an order's
-bill lines gone, a line booked twice and an order billed for the first time. Another order's cost row and
-another order's bill sums are garbled without touching their inputs: an incremental run must leave them garbled
-(it rebuilt nothing it did not have to)."""
+bill lines gone, a line booked twice and an order billed for the first time; an export's line corrected.
+Another order's cost row, another's bill sums and another exported order's row are garbled without touching
+their inputs: an incremental run must leave them garbled (it rebuilt nothing it did not have to)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ CHAIN = {
 RUN = [
     "run",
     "-s",
+    "stg_files__orders",
     "int_order_versions",
     "int_refunds_stacked",
     "int_orders_set_aside",
@@ -41,10 +42,14 @@ RUN = [
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
-    return {
+    tables = {
         name: con.execute(f"select * from intermediate.{name} order by {key}").df()
         for name, key in CHAIN.items()
     }
+    tables["stg_files__orders"] = con.execute(
+        "select * from staging.stg_files__orders order by order_id"
+    ).df()
+    return tables
 
 
 def test_an_incremental_run_rebuilds_only_changed_orders_and_equals_a_full_refresh(built_warehouse, tmp_path):
@@ -103,6 +108,24 @@ def test_an_incremental_run_rebuilds_only_changed_orders_and_equals_a_full_refre
             f"from {bills} where settlement_line_id = {first_line}",
             [bill_copied],
         )
+        # an export's line corrected (the file replaced); another exported order's row garbled
+        file_changed, file_untouched = (
+            row[0]
+            for row in con.execute(
+                "select shop_id || ':' || order_id from raw_files.orders "
+                "where shop_id || ':' || order_id not in (?, ?, ?, ?) group by 1 order by 1 limit 2",
+                [corrected, gone, new, untouched],
+            ).fetchall()
+        )
+        con.execute(
+            "update raw_files.orders set line_paid_amount = line_paid_amount + 1 "
+            "where shop_id || ':' || order_id = ? and line_paid_amount is not null",
+            [file_changed],
+        )
+        con.execute(
+            "update staging.stg_files__orders set seller_remark = 'untouched' where order_id = ?",
+            [file_untouched],
+        )
         con.execute("delete from intermediate.int_order_settlements where order_id = ?", [bill_new])
         con.execute(
             "update intermediate.int_order_settlements set channel = 'untouched' where order_id = ?",
@@ -116,6 +139,8 @@ def test_an_incremental_run_rebuilds_only_changed_orders_and_equals_a_full_refre
     assert (costs.loc[costs["order_id"] == untouched, "cogs_cny"] == -1).all(), (
         "an unchanged order was rebuilt"
     )
+    exported = incremental.pop("stg_files__orders")
+    assert exported.loc[exported["order_id"] == file_untouched, "seller_remark"].tolist() == ["untouched"]
     for name, table in incremental.items():
         if name != "int_order_settlements":
             assert gone not in set(table["order_id"]), name
@@ -131,14 +156,23 @@ def test_an_incremental_run_rebuilds_only_changed_orders_and_equals_a_full_refre
     costs.loc[costs["order_id"] == untouched, "cogs_cny"] = refreshed["int_order_line_component_costs"].loc[
         costs["order_id"] == untouched, "cogs_cny"
     ]
+    exported.loc[exported["order_id"] == file_untouched, "seller_remark"] = refreshed[
+        "stg_files__orders"
+    ].loc[exported["order_id"] == file_untouched, "seller_remark"]
+    incremental["stg_files__orders"] = exported
     settled.loc[settled["order_id"] == bill_untouched, "channel"] = refreshed["int_order_settlements"].loc[
         settled["order_id"] == bill_untouched, "channel"
     ]
     corrected_units = refreshed["int_order_lines_unified"].query("order_id == @corrected")["quantity"].sum()
     original_units = built_lines_units(built_warehouse.build_path, corrected)
     assert corrected_units == original_units + 1
-    for name in CHAIN:
-        pd.testing.assert_frame_equal(incremental[name], refreshed[name], obj=name)
+    for name in refreshed:
+        left, right = incremental[name], refreshed[name]
+        if name != "stg_files__orders":
+            # the garbled export row reached the models below it (rightly: it is their input), the refresh's did not
+            left = left[left["order_id"] != file_untouched].reset_index(drop=True)
+            right = right[right["order_id"] != file_untouched].reset_index(drop=True)
+        pd.testing.assert_frame_equal(left, right, obj=name)
 
 
 def built_lines_units(build, order_id: str) -> int:

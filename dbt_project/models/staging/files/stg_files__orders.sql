@@ -5,10 +5,53 @@
     and a cancelled order has no payment.
     The currency is the file's (a column or a mapping constant), else the shop's. -#}
 {#- A table, not a view as staging models are: as a view, each of its data tests and each model reading it
-    grouped the export's lines into orders again. -#}
-{{ config(materialized='table') }}
-with source as (
-    select * from {{ raw_source('raw_files', 'orders') }}
+    grouped the export's lines into orders again. Incremental: a run groups again only the orders whose export lines changed — their count or the sum of their
+    hashes (`lines_signature`) differs, a file added, replaced or removed — and drops the orders no export holds
+    any more; a change to the shops (currency, timezone) groups them all again. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='sync_all_columns',
+    post_hook="""
+        delete from {{ this }}
+        where order_id not in (
+            select shop_id || ':' || order_id from {{ raw_source('raw_files', 'orders') }}
+        )
+    """,
+) }}
+
+{%- set shops_signature = "(select sum(hash(shop_rows)) from " ~ ref('stg_config__shops') ~ " as shop_rows)" %}
+{#- a table built before it recorded signatures (an older shopkeep) is grouped again whole -#}
+{%- set signed = is_incremental()
+    and 'lines_signature' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+
+with raw_lines as (
+    select
+        *,
+        shop_id || ':' || order_id as canonical_order_id,
+        hash(raw_rows) as line_hash
+    from {{ raw_source('raw_files', 'orders') }} as raw_rows
+),
+
+{% if signed %}
+changed_orders as (
+    select current_signatures.canonical_order_id as order_id
+    from (
+        select canonical_order_id, hash(count(*), sum(line_hash), {{ shops_signature }}) as lines_signature
+        from raw_lines
+        group by 1
+    ) as current_signatures
+    left join {{ this }} as built on current_signatures.canonical_order_id = built.order_id
+    where built.lines_signature is distinct from current_signatures.lines_signature
+),
+{% endif %}
+
+source as (
+    select * from raw_lines
+    {% if signed %}
+        where canonical_order_id in (select order_id from changed_orders)
+    {% endif %}
 ),
 
 shops as (
@@ -39,7 +82,8 @@ orders as (
         max(city) as city,
         max(address_hash) as address_hash,
         max(buyer_remark) as buyer_remark,
-        max(seller_remark) as seller_remark
+        max(seller_remark) as seller_remark,
+        hash(count(*), sum(line_hash), {{ shops_signature }}) as lines_signature
     from source
     group by shop_id, order_id
 ),
@@ -98,7 +142,8 @@ final as (
         statused.address_hash as address_key,
         statused.buyer_remark,
         statused.seller_remark,
-        {{ local_date('statused.created_at', 'shops.timezone') }} as order_date
+        {{ local_date('statused.created_at', 'shops.timezone') }} as order_date,
+        statused.lines_signature
     from statused
     inner join shops on statused.shop_id = shops.shop_id
 )
