@@ -1,37 +1,20 @@
 {#- Every order's input version: one hash of everything the build reads about the order — its rows in every
     channel's staging orders, order lines and refunds, from the APIs and the exports (as the staging models give
     them: a shop's timezone or a status mapping that changes is a change). The incremental order chain
-    (macros/incremental_by_order.sql) rebuilds an order's rows only when its version, or a table of the dimensions the
+    (macros/incremental_by_order.sql) rebuilds an order's rows only when its version, or a dimension table the
     model reads, is not the one it was built from. -#}
-with orders as (
+with hashes as (
+    {% for entity in ['orders', 'order_lines'] %}
     select order_id, hash(stacked) as row_hash
     from (
-        {{ union_channels('orders') }}
+        {{ union_channels(entity) }}
         union all
-        {{ union_files('orders') }}
+        {{ union_files(entity) }}
     ) as stacked
-),
-
-order_lines as (
-    select order_id, hash(stacked) as row_hash
-    from (
-        {{ union_channels('order_lines') }}
-        union all
-        {{ union_files('order_lines') }}
-    ) as stacked
-),
-
-refunds as (
-    select order_id, hash(stacked) as row_hash
-    from {{ ref('int_refunds_stacked') }} as stacked
-),
-
-hashes as (
-    select * from orders
     union all
-    select * from order_lines
-    union all
-    select * from refunds
+    {% endfor %}
+    select order_id, hash(refunds) as row_hash
+    from {{ ref('int_refunds_stacked') }} as refunds
 ),
 
 final as (
