@@ -36,8 +36,7 @@
 {#- pre_hook: in an incremental run, delete the rows of the orders that are not current (all of them when the
     table records no version). -#}
 {% macro keep_current_orders(parent, dims=[], parent_where='true') -%}
-    {%- if is_incremental() and 'order_version' not in adapter.get_columns_in_relation(this)
-            | map(attribute='name') | list -%}
+    {%- if is_incremental() and not has_column('order_version') -%}
     {#- the column first: DuckDB cannot alter a table this transaction has already changed -#}
     alter table {{ this }} add column order_version ubigint;
     delete from {{ this }}

@@ -22,8 +22,7 @@
 {%- endset %}
 
 {#- a table built before it recorded signatures (an older shopkeep) is summed again whole -#}
-{%- set signed = is_incremental()
-    and 'lines_signature' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+{%- set signed = has_column('lines_signature') %}
 
 {% if signed %}
 with current_signatures as (

@@ -23,8 +23,7 @@
 
 {%- set shops_signature = "(select sum(hash(shop_rows)) from " ~ ref('stg_config__shops') ~ " as shop_rows)" %}
 {#- a table built before it recorded signatures (an older shopkeep) is grouped again whole -#}
-{%- set signed = is_incremental()
-    and 'lines_signature' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+{%- set signed = has_column('lines_signature') %}
 
 with raw_lines as (
     select
