@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import re
 import shutil
@@ -121,7 +122,10 @@ def dagster_home(settings: Settings) -> Path:
     """A DAGSTER_HOME next to the warehouse, with the instance config (pool limit 1) in place."""
     home = Path(os.environ.get("DAGSTER_HOME") or settings.build_path.parent / "dagster_home")
     home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(REPO / "orchestration" / "dagster.yaml", home / "dagster.yaml")
+    template = (REPO / "orchestration" / "dagster.yaml").read_text(encoding="utf-8")
+    (home / "dagster.yaml").write_text(
+        template.replace("{dagster_home}", json.dumps(str(home.resolve()))[1:-1]), encoding="utf-8"
+    )
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
