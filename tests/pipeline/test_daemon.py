@@ -61,6 +61,16 @@ def _runs(home: Path, status) -> list:
         return [r for r in runs if r.status == status]
 
 
+def _ticks_done(home: Path, sensor: str, after: float) -> list:
+    """The sensor's evaluations that started after `after` and have ended."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        state = next(s for s in instance.all_instigator_state() if s.name == sensor)
+        ticks = instance.get_ticks(state.instigator_origin_id, state.selector_id, after=after)
+        return [tick for tick in ticks if tick.status.value != "STARTED"]
+
+
 def _pushes(ops: Path) -> int:
     if not ops.exists():
         return 0
@@ -171,9 +181,10 @@ def test_the_daemon_runs_by_itself_imports_a_dropped_export_blocks_a_push_on_a_f
             return httpx.get(f"{robots.url}/_sandbox/messages").json()["messages"]
 
         _wait("the robots' messages", lambda: len(messages()) >= 2, 120, process, log, True)
-        time.sleep(
-            35
-        )  # the run-failure sensor's next look: a repeat of the same failure would be sent by now
+        sent = time.time()
+        # the run-failure sensor's next look (every 30 s): a repeat of the same failure would be sent by then
+        _wait("the failure sensor's next look", lambda: _ticks_done(home, "alert_run_failures", after=sent), 90,
+              process, log, True)  # fmt: skip
         got = messages()
         assert sorted(m["robot"] for m in got) == ["ops", "team"], got
         for message in got:
