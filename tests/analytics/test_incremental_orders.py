@@ -5,9 +5,10 @@ The demo warehouse is copied and put in the state a previous run would have left
 a Taobao line's quantity corrected by the platform, a Taobao order gone from the raw tables, an order the chain
 has not seen yet, a courier price changed (a dimension table of int_order_fulfilment_costs only), and one model
 built by an older shopkeep (no `order_version` column); for the bills, a bill line's amount corrected, an order's
-bill lines gone, a line booked twice and an order billed for the first time; an export's line corrected.
-Another order's cost row, another's bill sums and another exported order's row are garbled without touching
-their inputs: an incremental run must leave them garbled (it rebuilt nothing it did not have to)."""
+bill lines gone, a line booked twice and an order billed for the first time; an export's line corrected; in the
+bill exports, an entry's amount corrected, an entry booked a second time and a bill line gone. Another order's
+cost row, another's bill sums, another exported order's row and another exported bill line are garbled without
+touching their inputs: an incremental run must leave them garbled (it rebuilt nothing it did not have to)."""
 
 from __future__ import annotations
 
@@ -28,10 +29,12 @@ CHAIN = {
     "int_order_fulfilment_costs": "order_id",
     "int_order_settlements": "order_id",
 }
+EXPORTS = {"stg_files__orders": "order_id", "stg_files__settlements": "settlement_line_id"}
 RUN = [
     "run",
     "-s",
     "stg_files__orders",
+    "stg_files__settlements",
     "int_order_versions",
     "int_refunds_stacked",
     "int_orders_set_aside",
@@ -46,9 +49,8 @@ def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
         name: con.execute(f"select * from intermediate.{name} order by {key}").df()
         for name, key in CHAIN.items()
     }
-    tables["stg_files__orders"] = con.execute(
-        "select * from staging.stg_files__orders order by order_id"
-    ).df()
+    for name, key in EXPORTS.items():
+        tables[name] = con.execute(f"select * from staging.{name} order by {key}").df()
     return tables
 
 
@@ -126,6 +128,31 @@ def test_an_incremental_run_rebuilds_only_changed_orders_and_equals_a_full_refre
             "update staging.stg_files__orders set seller_remark = 'untouched' where order_id = ?",
             [file_untouched],
         )
+        # exported bill entries: one's amount corrected, one booked a second time, one bill line gone; another
+        # bill line's row garbled
+        entry_changed, entry_copied, entry_gone, entry_untouched = (
+            row[0]
+            for row in con.execute(
+                "select shop_id || ':' || bill_line_id from raw_files.settlements group by 1 "
+                "having count(*) = 1 order by 1 limit 4"
+            ).fetchall()
+        )
+        entry = "shop_id || ':' || bill_line_id = ?"
+        con.execute(
+            f"update raw_files.settlements set amount = coalesce(amount, 0) + 1, "
+            f"income_amount = coalesce(income_amount, 0) + 1 where {entry}",
+            [entry_changed],
+        )
+        con.execute(
+            "insert into raw_files.settlements select * replace (entry_id || '-copy' as entry_id, "
+            f"source_row + 1000000 as source_row) from raw_files.settlements where {entry}",
+            [entry_copied],
+        )
+        con.execute(f"delete from raw_files.settlements where {entry}", [entry_gone])
+        con.execute(
+            "update staging.stg_files__settlements set bill_type = 'untouched' where settlement_line_id = ?",
+            [entry_untouched],
+        )
         con.execute("delete from intermediate.int_order_settlements where order_id = ?", [bill_new])
         con.execute(
             "update intermediate.int_order_settlements set channel = 'untouched' where order_id = ?",
@@ -141,6 +168,12 @@ def test_an_incremental_run_rebuilds_only_changed_orders_and_equals_a_full_refre
     )
     exported = incremental.pop("stg_files__orders")
     assert exported.loc[exported["order_id"] == file_untouched, "seller_remark"].tolist() == ["untouched"]
+    bill_entries = incremental.pop("stg_files__settlements")
+    assert bill_entries.loc[bill_entries["settlement_line_id"] == entry_untouched, "bill_type"].tolist() == [
+        "untouched"
+    ]
+    assert f"{entry_copied}#2" in set(bill_entries["settlement_line_id"])
+    assert entry_gone not in set(bill_entries["settlement_line_id"])
     for name, table in incremental.items():
         if name != "int_order_settlements":
             assert gone not in set(table["order_id"]), name
@@ -160,6 +193,11 @@ def test_an_incremental_run_rebuilds_only_changed_orders_and_equals_a_full_refre
         "stg_files__orders"
     ].loc[exported["order_id"] == file_untouched, "seller_remark"]
     incremental["stg_files__orders"] = exported
+    untouched_entry = bill_entries["settlement_line_id"] == entry_untouched
+    bill_entries.loc[untouched_entry, "bill_type"] = refreshed["stg_files__settlements"].loc[
+        untouched_entry, "bill_type"
+    ]
+    incremental["stg_files__settlements"] = bill_entries
     settled.loc[settled["order_id"] == bill_untouched, "channel"] = refreshed["int_order_settlements"].loc[
         settled["order_id"] == bill_untouched, "channel"
     ]
@@ -168,7 +206,7 @@ def test_an_incremental_run_rebuilds_only_changed_orders_and_equals_a_full_refre
     assert corrected_units == original_units + 1
     for name in refreshed:
         left, right = incremental[name], refreshed[name]
-        if name != "stg_files__orders":
+        if name not in EXPORTS:
             # the garbled export row reached the models below it (rightly: it is their input), the refresh's did not
             left = left[left["order_id"] != file_untouched].reset_index(drop=True)
             right = right[right["order_id"] != file_untouched].reset_index(drop=True)
