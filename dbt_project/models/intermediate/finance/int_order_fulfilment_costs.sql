@@ -11,19 +11,11 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
-    pre_hook="""{{ keep_current_orders(ref('int_orders_unified'), [
-        ref('stg_product_master__products'), ref('int_shop_terms_resolved'), ref('courier_regions'),
-        ref('courier_rates')
-    ], has_parcel()) }}""",
+    pre_hook="{{ keep_current_orders('int_order_fulfilment_costs') }}",
 ) }}
 
-{%- set dims = [
-    ref('stg_product_master__products'), ref('int_shop_terms_resolved'), ref('courier_regions'),
-    ref('courier_rates')
-] %}
-
 with changed_orders as (
-    {{ changed_orders(ref('int_orders_unified'), has_parcel()) }}
+    {{ changed_orders('int_order_fulfilment_costs') }}
 ),
 
 orders as (
@@ -114,7 +106,7 @@ final as (
         parcels.weight_g,
         banded.max_weight_g as band_max_weight_g,
         cast(banded.cost_cny as decimal(18, 2)) as fulfilment_cost_cny,
-        {{ order_version('parcels.order_version', dims) }} as order_version
+        {{ order_version('int_order_fulfilment_costs', 'parcels.order_version') }} as order_version
     from parcels
     left join banded on parcels.order_id = banded.order_id
 )

@@ -15,19 +15,11 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
-    pre_hook="""{{ keep_current_orders(ref('int_order_lines_enriched'), [
-        ref('stg_product_master__products'), ref('stg_product_master__kit_components'),
-        ref('int_sku_unit_costs'), ref('stg_config__shops'), ref('return_costs')
-    ]) }}""",
+    pre_hook="{{ keep_current_orders('int_order_line_component_costs') }}",
 ) }}
 
-{%- set dims = [
-    ref('stg_product_master__products'), ref('stg_product_master__kit_components'),
-    ref('int_sku_unit_costs'), ref('stg_config__shops'), ref('return_costs')
-] %}
-
 with changed_orders as (
-    {{ changed_orders(ref('int_order_lines_enriched')) }}
+    {{ changed_orders('int_order_line_component_costs') }}
 ),
 
 lines as (
@@ -172,7 +164,7 @@ final as (
             as decimal(18, 2)
         ) as cogs_cny,
         cast(units_returned * return_cost_per_unit as decimal(18, 2)) as return_cost_cny,
-        {{ order_version('line_version', dims) }} as order_version
+        {{ order_version('int_order_line_component_costs', 'line_version') }} as order_version
     from costed
 )
 

@@ -7,17 +7,11 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
-    pre_hook="""{{ keep_current_orders(
-        ref('int_order_lines_enriched'),
-        [ref('stg_product_master__products'), ref('stg_product_master__kit_components')],
-        'is_mapped'
-    ) }}""",
+    pre_hook="{{ keep_current_orders('int_order_line_components') }}",
 ) }}
 
-{%- set dims = [ref('stg_product_master__products'), ref('stg_product_master__kit_components')] %}
-
 with changed_orders as (
-    {{ changed_orders(ref('int_order_lines_enriched'), 'is_mapped') }}
+    {{ changed_orders('int_order_line_components') }}
 ),
 
 lines as (
@@ -86,7 +80,7 @@ final as (
         cast(list_amount_cny * value_share as decimal(18, 2)) as list_amount_cny,
         cast(paid_amount_cny * value_share as decimal(18, 2)) as paid_amount_cny,
         cast(refund_amount_cny * value_share as decimal(18, 2)) as refund_amount_cny,
-        {{ order_version('order_version', dims) }} as order_version
+        {{ order_version('int_order_line_components', 'order_version') }} as order_version
     from components
 )
 

@@ -6,16 +6,11 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
-    pre_hook="""{{ keep_current_orders(
-        ref('int_order_lines_unified'),
-        [ref('stg_product_master__products'), ref('int_fx_rates'), ref('stg_config__settings')]
-    ) }}""",
+    pre_hook="{{ keep_current_orders('int_order_lines_enriched') }}",
 ) }}
 
-{%- set dims = [ref('stg_product_master__products'), ref('int_fx_rates'), ref('stg_config__settings')] %}
-
 with changed_orders as (
-    {{ changed_orders(ref('int_order_lines_unified')) }}
+    {{ changed_orders('int_order_lines_enriched') }}
 ),
 
 lines as (
@@ -73,7 +68,7 @@ final as (
         cast(list_amount * fx_rate as decimal(18, 2)) as list_amount_cny,
         cast(paid_amount * fx_rate as decimal(18, 2)) as paid_amount_cny,
         cast(refund_amount * fx_rate as decimal(18, 2)) as refund_amount_cny,
-        {{ order_version('order_version', dims) }} as order_version
+        {{ order_version('int_order_lines_enriched', 'order_version') }} as order_version
     from joined
 )
 

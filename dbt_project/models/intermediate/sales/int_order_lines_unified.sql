@@ -4,11 +4,11 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
-    pre_hook="{{ keep_current_orders(ref('int_orders_unified')) }}",
+    pre_hook="{{ keep_current_orders('int_order_lines_unified') }}",
 ) }}
 
 with changed_orders as (
-    {{ changed_orders(ref('int_orders_unified')) }}
+    {{ changed_orders('int_order_lines_unified') }}
 ),
 
 api_lines as (
@@ -76,7 +76,7 @@ final as (
         lines.paid_amount,
         coalesce(refunds.refunded_quantity, 0) as refunded_quantity,
         coalesce(refunds.refund_amount, cast(0 as decimal(18, 2))) as refund_amount,
-        {{ order_version('orders.order_version') }} as order_version
+        {{ order_version('int_order_lines_unified', 'orders.order_version') }} as order_version
     from lines
     inner join orders on lines.order_id = orders.order_id
     left join refunds on lines.order_line_id = refunds.order_line_id

@@ -5,11 +5,11 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
-    pre_hook="{{ keep_current_orders(ref('int_order_versions')) }}",
+    pre_hook="{{ keep_current_orders('int_orders_stacked') }}",
 ) }}
 
 with changed_orders as (
-    {{ changed_orders(ref('int_order_versions')) }}
+    {{ changed_orders('int_orders_stacked') }}
 ),
 
 api as (
@@ -36,7 +36,7 @@ stacked as (
 final as (
     select
         stacked.*,
-        {{ order_version('order_versions.order_version') }} as order_version
+        {{ order_version('int_orders_stacked', 'order_versions.order_version') }} as order_version
     from stacked
     left join {{ ref('int_order_versions') }} as order_versions on stacked.order_id = order_versions.order_id
 )

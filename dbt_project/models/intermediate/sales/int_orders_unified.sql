@@ -6,17 +6,11 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
-    pre_hook="""{{ keep_current_orders(
-        ref('int_orders_stacked'),
-        [ref('int_orders_set_aside')],
-        'order_id not in (select order_id from ' ~ ref('int_orders_set_aside') ~ ')'
-    ) }}""",
+    pre_hook="{{ keep_current_orders('int_orders_unified') }}",
 ) }}
 
-{%- set dims = [ref('int_orders_set_aside')] %}
-
 with changed_orders as (
-    {{ changed_orders(ref('int_orders_stacked')) }}
+    {{ changed_orders('int_orders_unified') }}
 ),
 
 stacked as (
@@ -30,7 +24,7 @@ set_aside as (
 
 final as (
     select
-        stacked.* replace ({{ order_version('stacked.order_version', dims) }} as order_version)
+        stacked.* replace ({{ order_version('int_orders_unified', 'stacked.order_version') }} as order_version)
     from stacked
     where stacked.order_id not in (select order_id from set_aside)
 )
