@@ -235,27 +235,31 @@ def _hold_out_last_day(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return held
 
 
-def land_new_day(build: Path) -> dict[str, int]:
-    """Append the held-out day (schema bench_new_day) to the raw tables of `build`, as an hourly pull would land
-    it (a new dlt load id)."""
+def land_new_day(build: Path, through: str | None = None) -> dict[str, int]:
+    """Append the held-out API orders (schema bench_new_day) and their child rows to the raw tables of `build`, as
+    an hourly pull would land them (a new dlt load id): those created on or before the day `through` (YYYY-MM-DD),
+    or, without it, all that are left."""
     load_id = f"{time.time():.7f}"
     landed = {}
     with duckdb.connect(str(build)) as con:
-        tables = con.execute(
-            f"select table_name from duckdb_tables() where schema_name = '{NEW_DAY}' order by 1"
-        ).fetchall()
-        for (name,) in tables:
-            schema, table = name.split("__", 1)
-            columns = [c for (c,) in con.execute(f"select column_name from duckdb_columns() where schema_name = '{NEW_DAY}' and table_name = ?", [name]).fetchall()]  # fmt: skip
-            select = ", ".join(f"'{load_id}'" if c == "_dlt_load_id" else f'"{c}"' for c in columns)
-            con.execute(
-                f'insert into "{schema}"."{table}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
-                f'select {select} from {NEW_DAY}."{name}"'
-            )
-            landed[f"{schema}.{table}"] = con.execute(f'select count(*) from {NEW_DAY}."{name}"').fetchone()[
-                0
-            ]
-        con.execute(f"drop schema {NEW_DAY} cascade")
+        for schema, (orders, day, children) in ORDER_TABLES.items():
+            held = f'{NEW_DAY}."{schema}__{orders}"'
+            picked = f"{day} <= '{through}'" if through else "true"
+            roots = f"_dlt_root_id in (select _dlt_id from {held} where {picked})"
+            for table, where in [*((child, roots) for child in children), (orders, picked)]:  # children first
+                source = f'{NEW_DAY}."{schema}__{table}"'
+                columns = [c for (c,) in con.execute(
+                    f"select column_name from duckdb_columns() where schema_name = '{NEW_DAY}' and table_name = ?",
+                    [f"{schema}__{table}"],
+                ).fetchall()]  # fmt: skip
+                select = ", ".join(f"'{load_id}'" if c == "_dlt_load_id" else f'"{c}"' for c in columns)
+                (landed[f"{schema}.{table}"],) = con.execute(
+                    f'insert into "{schema}"."{table}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
+                    f"select {select} from {source} where {where}"
+                ).fetchone()
+                con.execute(f"delete from {source} where {where}")
+        if not through:
+            con.execute(f"drop schema {NEW_DAY} cascade")
     return landed
 
 
