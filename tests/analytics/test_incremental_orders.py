@@ -218,3 +218,37 @@ def built_lines_units(build, order_id: str) -> int:
         return con.execute(
             "select sum(quantity) from intermediate.int_order_lines_unified where order_id = ?", [order_id]
         ).fetchone()[0]
+
+
+def test_every_table_a_chain_model_reads_is_its_parent_a_dimension_or_keyed_by_order():
+    """Each chain model's parent and dimension tables are named once, in `order_chain`
+    (macros/incremental_by_order.sql). A table a model reads but `order_chain` does not name is one whose
+    changes an hourly run would not see. Besides its own branch, a model may read other chain models and what
+    int_order_versions hashes (the orders' staging rows: a change there changes the order's version), and
+    int_refunds_unified: it leaves out only refunds of orders the chain does not build (int_refunds_set_aside)."""
+    import json
+    import re
+
+    from orchestration.transform import DBT_PROJECT_DIR, prepare_manifest
+
+    nodes = json.loads(prepare_manifest().read_text(encoding="utf-8"))["nodes"]
+
+    def reads(name: str) -> set[str]:
+        node = nodes.get(f"model.shopkeep.{name}") or {}
+        return {uid.split(".")[-1] for uid in (node.get("depends_on") or {}).get("nodes", [])}
+
+    def upstream(name: str) -> set[str]:
+        found, todo = set(), [name]
+        while todo:
+            for parent in reads(todo.pop()) - found:
+                found.add(parent)
+                todo.append(parent)
+        return found
+
+    macro = (DBT_PROJECT_DIR / "macros" / "incremental_by_order.sql").read_text(encoding="utf-8")
+    branches = re.findall(r"model_name == '(\w+)' -%\}(.*?)\{%- (?:elif|else)", macro, re.S)
+    chain = {name: set(re.findall(r"ref\('(\w+)'\)", body)) for name, body in branches}
+    assert len(chain) == 7, sorted(chain)
+    versioned = upstream("int_order_versions") | {"int_order_versions", "int_refunds_unified"}
+    unnamed = {name: sorted(reads(name) - named - set(chain) - versioned) for name, named in chain.items()}
+    assert unnamed == {name: [] for name in chain}, "add these to the model's branch of order_chain"
