@@ -416,7 +416,8 @@ def _group_alive(pgid: int) -> bool:
 
 
 def _stop(children: list[subprocess.Popen]) -> None:
-    """Terminate every child (SIGTERM, then SIGKILL after 10 s). A child started in a session of its own
+    """Terminate every child (SIGTERM, then SIGKILL after 10 s, and wait until they are gone). A child started in a
+    session of its own
     (`start_new_session`) is stopped with its whole process group: what it started (Dagster's code servers and
     runs) goes with it."""
     groups = [
@@ -438,6 +439,11 @@ def _stop(children: list[subprocess.Popen]) -> None:
     for group in groups:
         if _group_alive(group):
             os.killpg(group, signal.SIGKILL)
+    # a killed process is gone only once it has exited: wait for that too, so nothing is left when this returns
+    # (a run stopped while it was starting could outlast the 10 s above, and a restart would find it still there)
+    deadline = time.monotonic() + 10
+    while any(_group_alive(g) for g in groups) and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 @app.command()
