@@ -75,7 +75,7 @@
 {#- The version of an order's rows in `model_name`: its parent's version hashed with the model's dims. -#}
 {% macro order_version(model_name, parent_version) -%}
     hash({{ parent_version }}
-        {%- for dim in order_chain(model_name).dims %}, (select sum(hash(dim_rows)) from {{ dim }} as dim_rows){% endfor %})
+        {%- for dim in order_chain(model_name).dims %}, {{ table_hash(dim) }}{% endfor %})
 {%- endmacro %}
 
 {% macro _parent_orders(parent, parent_where) -%}

@@ -21,7 +21,7 @@
     """,
 ) }}
 
-{%- set shops_signature = "(select sum(hash(shop_rows)) from " ~ ref('stg_config__shops') ~ " as shop_rows)" %}
+{%- set shops_signature = table_hash(ref('stg_config__shops')) %}
 {#- a table built before it recorded signatures (an older shopkeep) is grouped again whole -#}
 {%- set signed = has_column('lines_signature') %}
 
