@@ -36,7 +36,7 @@ from bench.scale import (
     publish,
     wait_for_quiet,
 )
-from bench.scale_raw import cached_raw
+from bench.scale_raw import cached_raw, source_clock
 
 LAKE_PUBLISH = (
     "import json, sys; from connectors.common.warehouse import Lake; from orchestration.publish import publish_lake; "
@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     bench.scale.MEMORY_LIMIT = args.memory_limit
     if not args.source.exists():
         parser.error(f"{args.source} does not exist: build the demo shop first (make demo), or pass --source")
+    bench.scale.CLOCK = source_clock(args.source)
     gen = [PY, "-m", "bench.scale_raw", "--source", str(args.source), "--clones", str(args.clones)]
     subprocess.run(["nice", "-n", "5", *gen], check=True, cwd=REPO, stdout=subprocess.DEVNULL)
     raw, generated = cached_raw(args.source, args.clones)

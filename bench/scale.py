@@ -44,12 +44,13 @@ from typing import Any
 
 from bench.results import save
 from bench.scale_check import compare
-from bench.scale_raw import REPO, cached_raw, land_new_day
+from bench.scale_raw import REPO, cached_raw, land_new_day, source_clock
 
 PY = sys.executable
 WORK = REPO / ".shopkeep" / "bench" / "work"
 CLOCK = "2026-12-05T23:00:00+00:00"
-"""The builds' "now" (SHOPKEEP_CLOCK): the demo source's load time, so every run builds the same marts."""
+"""The builds' "now" (SHOPKEEP_CLOCK): the demo source's load time (`main` sets it from `--source`:
+scale_raw.source_clock), so every run builds the same marts."""
 TARGETS = {
     "full_build_vs_floor": 1.5,
     "incremental_share_of_full": 0.10,
@@ -536,13 +537,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="skip pandas where its projected peak memory is above",
     )
     args = parser.parse_args(argv)
-    global MEMORY_LIMIT
+    global MEMORY_LIMIT, CLOCK
     MEMORY_LIMIT = args.memory_limit
     if not args.source.exists():
         parser.error(f"{args.source} does not exist: build the demo shop first (make demo), or pass --source")
+    CLOCK = source_clock(args.source)
 
     figures: dict[str, Any] = {
         "args": {k: str(v) for k, v in vars(args).items()},
+        "clock": CLOCK,
         "targets": TARGETS,
         "sizes": {},
     }

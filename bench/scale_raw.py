@@ -25,7 +25,7 @@ import hashlib
 import json
 import shutil
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import duckdb
@@ -270,6 +270,26 @@ def cache_key(source: Path, clones: int) -> str:
         + f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{clones}".encode()
     )
     return hashlib.sha256(text).hexdigest()[:12]
+
+
+def source_clock(source: Path) -> str:
+    """The time the demo source was last loaded (its latest dlt load, to the second, UTC): the builds' "now"
+    (SHOPKEEP_CLOCK), so the marts are built as of the day the source's data ends, whatever day the bench runs."""
+    with duckdb.connect(str(source), read_only=True) as con:
+        schemas = [
+            schema
+            for (schema,) in con.execute(
+                "select table_schema from information_schema.tables where table_name = '_dlt_loads'"
+            ).fetchall()
+        ]
+        if not schemas:
+            raise SystemExit(f"{source} has no dlt loads: pass a warehouse `make demo` built")
+        (loaded,) = con.execute(
+            "select max(inserted_at) from ("
+            + " union all ".join(f"select inserted_at from {schema}._dlt_loads" for schema in schemas)
+            + ")"
+        ).fetchone()
+    return loaded.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
 def cached_raw(source: Path, clones: int) -> tuple[Path, dict]:

@@ -2,8 +2,36 @@
     units. A kit line's money (sales, refunds, fees, courier) goes to its components in proportion to their
     list value; each component keeps its own COGS and return cost. Unmapped channel SKUs keep a row of their
     own as `unmapped:<merchant code>` so the shop's totals stay whole. -#}
+{#- Incremental by month (macros/incremental_by_signature.sql): an hourly run rebuilds the months whose lines,
+    components or products changed. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='month',
+    on_schema_change='fail',
+    pre_hook="""
+        create or replace temp table {{ this.identifier }}__signatures as
+        select
+            line_margins.order_month as month,
+            hash(
+                count(*), sum(hash(line_margins, component_costs)),
+                {{ table_hash(ref('stg_product_master__products')) }}
+            ) as signature
+        from {{ ref('int_order_line_component_costs') }} as component_costs
+        inner join {{ ref('order_line_margins') }} as line_margins
+            on component_costs.order_line_id = line_margins.order_line_id
+        group by 1
+    """,
+    post_hook="{{ save_signatures('month') }}",
+) }}
+
+{%- set changed_months = changed_keys('month') %}
+
 with line_margins as (
     select * from {{ ref('order_line_margins') }}
+    {% if changed_months %}
+    where order_month in ({{ changed_months }})
+    {% endif %}
 ),
 
 component_costs as (

@@ -1,0 +1,42 @@
+{#- Incremental by signature: a model whose rows group by a key (a month, a day) that an hourly run rebuilds only
+    for the key values whose inputs changed.
+
+    A pre_hook computes each key value's signature from everything the model reads for it (one hash of its input
+    rows) into a temporary table `<model>__signatures`. An incremental run rebuilds the key values whose signature
+    is not the one recorded when their rows were last built (`changed_keys`, strategy delete+insert on the key);
+    the post_hook (`save_signatures`) drops the rows of key values that no longer have inputs and records the
+    signatures. They are kept beside the model's inputs, in `intermediate.<model>__built_from`, not as a column:
+    the marts are published whole and a signature means nothing to a reader. A model without recorded signatures
+    (its first run, a table an older shopkeep built) is rebuilt whole; so is everything in the nightly full
+    refresh. In a model:
+        {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='<key>',
+                  pre_hook="create or replace temp table {{ this.identifier }}__signatures as
+                            select <key>, <hash of the key's input rows> as signature from ... group by 1",
+                  post_hook="{{ save_signatures('<key>') }}") }}
+        {%- set changed = changed_keys('<key>') %}
+        ... from <input> {% if changed %} where <input's key> in ({{ changed }}) {% endif %}
+-#}
+
+{% macro built_signatures() -%}
+    {{ return(api.Relation.create(
+        database=this.database, schema='intermediate', identifier=this.identifier ~ '__built_from')) }}
+{%- endmacro %}
+
+{#- In an incremental run with recorded signatures: a query of the key values to rebuild. Else none (build all). -#}
+{% macro changed_keys(key) -%}
+    {%- if is_incremental() -%}
+        {%- set built = built_signatures() -%}
+        {%- if adapter.get_relation(built.database, built.schema, built.identifier) is not none -%}
+            {{ return('select ' ~ key ~ ' from (select ' ~ key ~ ', signature from ' ~ this.identifier
+                      ~ '__signatures except select ' ~ key ~ ', signature from ' ~ built ~ ')') }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{#- post_hook: drop the rows of key values with no inputs any more, record the signatures the rows were built from. -#}
+{% macro save_signatures(key) -%}
+    delete from {{ this }} where {{ key }} not in (select {{ key }} from {{ this.identifier }}__signatures);
+    create or replace table {{ built_signatures() }} as select * from {{ this.identifier }}__signatures;
+    drop table {{ this.identifier }}__signatures
+{%- endmacro %}
