@@ -115,6 +115,15 @@ def idle(page, timeout_ms: int = 60_000) -> None:
     page.locator(IDLE).wait_for(timeout=timeout_ms)
 
 
+def show(page, url: str, heading_key: str, timeout_ms: int = 60_000) -> None:
+    """Open `url` and wait until its script run has drawn the heading `heading_key` (one below what the test
+    looks at: what is above it is drawn) and is over. A slow machine may start the run well after the page
+    loads, so an idle app alone does not mean the page is there."""
+    page.goto(url)
+    page.get_by_role("heading", name=t(heading_key, lang="zh")).first.wait_for(timeout=timeout_ms)
+    idle(page, timeout_ms)
+
+
 def log_in(browser, base: str, email: str):
     """A fresh browser (no cookie) logging in as `email` through the provider's form; returns the page."""
     context = browser.new_context(viewport={"width": 1440, "height": 1400}, locale="zh-CN")
@@ -151,37 +160,40 @@ def test_viewer_manager_screen_and_nobody_see_exactly_their_pages_and_actions(ac
     viewer = log_in(browser, base, VIEWER)
     assert nav_pages(viewer) == every_page
     assert VIEWER in viewer.locator('[data-testid="stSidebar"]').inner_text()
-    viewer.goto(f"{base}/replenishment")
-    idle(viewer)
+    show(viewer, f"{base}/replenishment", "replenishment_forecast_title")
     assert viewer.get_by_role("heading", name=t("replenishment", lang="zh")).count()
     assert keyed(viewer, "replenishment_approve__") == 0 and keyed(viewer, "replenishment_reject__") == 0
-    viewer.goto(f"{base}/stock_sync")
-    idle(viewer)
+    show(viewer, f"{base}/stock_sync", "stock_sync_locks_title")
     assert keyed(viewer, "stock_sync_push") == 0 and keyed(viewer, "stock_sync_by") == 0
     assert viewer.get_by_text(t("stock_sync_rule_editor", lang="zh")).count() == 0
-    viewer.goto(f"{base}/pnl")
-    idle(viewer)
+    show(viewer, f"{base}/pnl", "pnl_targets_title")
     assert viewer.locator('[data-testid="stForm"]').count() == 0
     viewer.context.close()
 
     # -- a manager (roles claim): the same pages, and the actions; an approval names them
     manager = log_in(browser, base, MANAGER)
     assert nav_pages(manager) == every_page
-    manager.goto(f"{base}/replenishment")
-    idle(manager)
+    show(manager, f"{base}/replenishment", "replenishment_forecast_title")
     approve = manager.locator('[class*="st-key-replenishment_approve__"] button')
     assert approve.count() > 0
     approve.first.click()
     idle(manager)
-    with sqlite3.connect(access_app["ops"]) as con:
-        decided = con.execute("select status, decided_by from po_decisions").fetchall()
+    decided = []
+    for _ in range(60):  # the click's run may start late on a slow machine
+        try:
+            if access_app["ops"].exists():
+                with sqlite3.connect(access_app["ops"]) as con:
+                    decided = con.execute("select status, decided_by from po_decisions").fetchall()
+        except sqlite3.OperationalError:  # the ops store is not set up yet
+            decided = []
+        if decided:
+            break
+        manager.wait_for_timeout(500)
     assert decided == [("approved", MANAGER)]
-    manager.goto(f"{base}/stock_sync")
-    idle(manager)
+    show(manager, f"{base}/stock_sync", "stock_sync_locks_title")
     assert keyed(manager, "stock_sync_push") == 1 and keyed(manager, "stock_sync_by") == 0
     assert manager.get_by_text(t("stock_sync_rule_editor", lang="zh")).count() == 1
-    manager.goto(f"{base}/pnl")
-    idle(manager)
+    show(manager, f"{base}/pnl", "pnl_targets_title")
     assert manager.locator('[data-testid="stForm"]').count() == 1
     manager.context.close()
 

@@ -285,7 +285,11 @@ def test_buyers_on_all_five_channels_while_stock_sync_pushes_never_buy_a_unit_th
     run reads every listing back, reserves what the channels sold since the pull, lowers listings before it
     raises others (cutting the raises by what sold meanwhile beyond the new plan) and sends changes, not levels,
     where the platform takes them: no buyer gets a unit the seller did not have (`sandbox.buyers.Market`, started
-    from the snapshot's on hand less reserved). Before these rules the same run sold 17, then 8 units too many."""
+    from the snapshot's on hand less reserved). Before these rules the same run sold 17, then 8 units too many.
+
+    The buyers may take a quarter more of each SKU's units in each phase (before the lock, with it, after it), so
+    however slow the machine, every run has stock left to plan; once the last run is over, every listing of these
+    SKUs is bought out: what the channels list then must be what the seller still has."""
     import random
     import threading
 
@@ -321,6 +325,19 @@ def test_buyers_on_all_five_channels_while_stock_sync_pushes_never_buy_a_unit_th
     assert len(targets) == 5
     stop = threading.Event()
     accepted = Counter()
+    budget, taken, guard = Counter(), Counter(), threading.Lock()  # units of each SKU buyers may take by now
+
+    def open_phase(quarters: int) -> None:
+        with guard:
+            for sku in hot:
+                budget[sku] = sellable[sku] * quarters // 4
+
+    def buy(client: httpx.Client, shop_id: str, sku: str, platform_id: str, quantity: int) -> dict:
+        answer = client.post("/_sandbox/buy", json={"sku_id": platform_id, "quantity": quantity}).json()
+        if answer.get("accepted"):
+            market.sell(sku, quantity)
+            accepted[shop_id] += quantity
+        return answer
 
     def buyer(shop_id: str, seed: int) -> None:
         rng = random.Random(seed)
@@ -328,25 +345,28 @@ def test_buyers_on_all_five_channels_while_stock_sync_pushes_never_buy_a_unit_th
             while not stop.is_set():
                 sku, platform_id = rng.choice(targets[shop_id])
                 quantity = rng.randint(1, 3)
-                answer = client.post(
-                    "/_sandbox/buy", json={"sku_id": platform_id, "quantity": quantity}
-                ).json()
-                if answer.get("accepted"):
-                    market.sell(sku, quantity)
-                    accepted[shop_id] += quantity
+                with guard:
+                    allowed = taken[sku] + quantity <= budget[sku]
+                    taken[sku] += quantity if allowed else 0
+                if allowed and not buy(client, shop_id, sku, platform_id, quantity).get("accepted"):
+                    with guard:
+                        taken[sku] -= quantity
                 stop.wait(0.02)
 
+    open_phase(1)
     buyers = [threading.Thread(target=buyer, args=(shop, n)) for n, shop in enumerate(sorted(targets))]
     for thread in buyers:
         thread.start()
     pushed = []
     try:
         stop.wait(1.0)
+        open_phase(2)
         for n, sku in enumerate(hot):  # a live stream tonight: units held for Douyin, every shop re-planned
             store.save_lock(settings.ops_path, f"live-{n}", sku, "douyin_live", 3, now + timedelta(hours=3),
                             "manager", 0)  # fmt: skip
         pushed += run_stock_sync(settings, now=now, dry_run=False).pushed
         stop.wait(1.0)
+        open_phase(3)
         for n, sku in enumerate(hot):  # the stream is over: the units go back to every shop
             store.save_lock(settings.ops_path, f"live-{n}", sku, "douyin_live", 0, now + timedelta(hours=3),
                             "manager", 1)  # fmt: skip
@@ -356,6 +376,12 @@ def test_buyers_on_all_five_channels_while_stock_sync_pushes_never_buy_a_unit_th
         stop.set()
         for thread in buyers:
             thread.join()
+    for shop_id, listed_here in sorted(targets.items()):  # the last buyers take every unit still listed
+        with httpx.Client(base_url=stack.servers[shop_id].url, timeout=10) as client:
+            for sku, platform_id in listed_here:
+                units = client.post("/_sandbox/buy", json={"sku_id": platform_id, "quantity": 10**6}).json()
+                if units["listed"] > 0:
+                    assert buy(client, shop_id, sku, platform_id, units["listed"])["accepted"]
     hot_pushes = [p for p in pushed if p["sku"] in hot]
     refused = [p for p in hot_pushes if not p["ok"]]  # a change refused: buyers took more since the read
     assert len(refused) < len(hot_pushes) and all(BELOW_ZERO.search(p["message"]) for p in refused), refused[
