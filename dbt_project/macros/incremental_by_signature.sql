@@ -1,5 +1,5 @@
-{#- Incremental by signature: a model whose rows group by a key (a month, a day) that an hourly run rebuilds only
-    for the key values whose inputs changed.
+{#- Incremental by signature: a model whose rows group by a key (a month, a day, an order) that an hourly run
+    rebuilds only for the key values whose inputs changed.
 
     A pre_hook computes each key value's signature from everything the model reads for it (one hash of its input
     rows) into a temporary table `<model>__signatures`. An incremental run rebuilds the key values whose signature

@@ -412,34 +412,78 @@ def test_fees_are_estimated_only_where_no_bill_has_come(built_warehouse, pipelin
 # -- incremental == full refresh ---------------------------------------------------------------------------------
 
 
-def test_an_incremental_run_after_a_new_day_equals_a_full_refresh(built_warehouse, tmp_path):
+def test_an_incremental_run_rebuilds_only_changed_orders_and_equals_a_full_refresh(built_build_path, tmp_path):
+    """order_line_margins is incremental by order: an order's signature is the versions of its lines, their
+    component costs, its courier cost and its bill lines, and the shop terms. Since the previous run: an old
+    order's bill corrected (its fees and bill lines' signature change), an old order's unit cost corrected (its
+    component costs' version), an order no longer counted (set aside), an order not built yet. Another old order's
+    row is garbled without touching its inputs: an incremental run must leave it garbled (it rebuilt nothing it
+    did not have to); the rest equals a full refresh. Old = months before the newest day: no date window finds
+    them, only their signatures."""
     build = tmp_path / "build.duckdb"
-    shutil.copy(built_warehouse.build_path, build)
+    shutil.copy(built_build_path, build)
+    run_dbt(build, tmp_path, "run", "-s", "order_line_margins")  # the signatures of this warehouse recorded
     table = "marts.order_line_margins"
     with duckdb.connect(str(build)) as con:
-        full = con.execute(f"select * from {table} order by order_line_id").df()
         newest = con.execute(f"select max(order_date) from {table}").fetchone()[0]
-        # the table as the previous run left it: the newest day not there yet, an older day's margins stale
-        con.execute(f"delete from {table} where order_date = ?", [newest])
-        con.execute(
-            f"update {table} set contribution_margin_cny = 0 where order_date = ?",
-            [newest - timedelta(days=5)],
+        old = newest - timedelta(days=90)
+        billed, costed, gone, untouched = (
+            row[0]
+            for row in con.execute(
+                f"select order_id from {table} as margins where order_date < ? and fx_rate = 1 and is_mapped "
+                "and not fees_estimated and cogs_cny > 0 "
+                "group by 1 having count(*) = 1 order by 1 limit 4",
+                [old],
+            ).fetchall()
         )
-        # beyond the lookback: an incremental run must not touch it
-        con.execute(
-            f"update {table} set product_name = 'untouched' where order_date = ?",
-            [newest - timedelta(days=80)],
-        )
+        (new,) = con.execute(f"select min(order_id) from {table} where order_date = ?", [newest]).fetchone()
+        before = con.execute(f"select * from {table} order by order_line_id").df()
+        fees_before, cogs_before = con.execute(
+            f"select sum(platform_fees_cny) filter (order_id = ?), sum(cogs_cny) filter (order_id = ?) from {table}",
+            [billed, costed],
+        ).fetchone()
+        components = con.execute(
+            "select count(*) from intermediate.int_order_line_component_costs where order_id = ?", [costed]
+        ).fetchone()[0]
+        # the changes since the previous run, as the models upstream would have left them
+        con.execute("update intermediate.int_order_settlements set platform_fees = platform_fees + 1, "
+                    "lines_signature = lines_signature + 1 where order_id = ?", [billed])  # fmt: skip
+        con.execute("update intermediate.int_order_line_component_costs set cogs_cny = cogs_cny + 1, "
+                    "order_version = xor(order_version, 1::ubigint) where order_id = ?", [costed])  # fmt: skip
+        con.execute("delete from intermediate.int_order_lines_enriched where order_id = ?", [gone])
+        con.execute(f"delete from {table} where order_id = ?", [new])
+        con.execute("delete from intermediate.order_line_margins__built_from where order_id = ?", [new])
+        con.execute(f"update {table} set product_name = 'untouched' where order_id = ?", [untouched])
+
     run_dbt(build, tmp_path, "run", "-s", "order_line_margins")
+    incremental = _query(build, f"select * from {table} order by order_line_id")
+    by_order = incremental.groupby("order_id")
+    assert gone not in by_order.groups and new in by_order.groups
+    assert by_order.get_group(untouched)["product_name"].tolist() == ["untouched"], "an unchanged order was rebuilt"
+    assert by_order.get_group(billed)["platform_fees_cny"].sum() == fees_before + 1
+    assert by_order.get_group(costed)["cogs_cny"].sum() == cogs_before + components
     with duckdb.connect(str(build), read_only=True) as con:
-        incremental = con.execute(f"select * from {table} order by order_line_id").df()
-    old_day = incremental["order_date"].dt.date == newest - timedelta(days=80)
-    assert old_day.any() and (incremental.loc[old_day, "product_name"] == "untouched").all()
-    incremental.loc[old_day, "product_name"] = full.loc[old_day, "product_name"]
-    pd.testing.assert_frame_equal(incremental, full)
+        frame = con.execute(f"select * from {table} order by order_line_id").df()
+    same = ~before["order_id"].isin([billed, costed, gone, untouched])
+    kept = ~frame["order_id"].isin([billed, costed, untouched])
+    pd.testing.assert_frame_equal(  # every other order's rows are the very rows the table held
+        frame[kept].reset_index(drop=True), before[same].reset_index(drop=True)
+    )
 
     run_dbt(build, tmp_path, "run", "-s", "order_line_margins", "--full-refresh")
     with duckdb.connect(str(build), read_only=True) as con:
         refreshed = con.execute(f"select * from {table} order by order_line_id").df()
-    pd.testing.assert_frame_equal(refreshed, full)
+    garbled = frame["order_id"] == untouched
+    assert refreshed.loc[garbled, "product_name"].tolist() != ["untouched"]
+    frame.loc[garbled, "product_name"] = refreshed.loc[garbled, "product_name"]
+    pd.testing.assert_frame_equal(frame, refreshed)
+
+    # without recorded signatures (a table an older shopkeep built) every order is built again
+    with duckdb.connect(str(build)) as con:
+        con.execute(f"update {table} set product_name = 'untouched' where order_id = ?", [untouched])
+        con.execute("drop table intermediate.order_line_margins__built_from")
+    run_dbt(build, tmp_path, "run", "-s", "order_line_margins")
+    with duckdb.connect(str(build), read_only=True) as con:
+        rebuilt = con.execute(f"select * from {table} order by order_line_id").df()
+    pd.testing.assert_frame_equal(rebuilt, refreshed)
 

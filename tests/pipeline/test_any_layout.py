@@ -458,8 +458,8 @@ def _margins(build: Path) -> tuple[dict[tuple, tuple], dict[tuple, Decimal]]:
 
 
 def test_two_years_of_history_imported_after_a_first_build_reach_the_margins(seller):
-    """order_line_margins is incremental (it rebuilds the newest `margin_lookback_days`): history imported later
-    must still reach it, and sku_margins after it."""
+    """order_line_margins and sku_margins are incremental (they rebuild the orders and months whose inputs
+    changed): history imported later must still reach them, however old."""
     directory, config, _, _, _ = seller
     history, history_refunds = _world(seed=11, start=datetime(2024, 6, 1, tzinfo=UTC), days=720,
                                       shops=("erp_tmall",), first_id=500000)  # fmt: skip

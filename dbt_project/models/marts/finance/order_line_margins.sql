@@ -12,70 +12,60 @@
         return_cost  = returned units × (return shipping + handling) (seed)
         contribution_margin = net_revenue − cogs − platform_fees − fulfilment_cost − return_cost
 
-    Order-level amounts (fees, courier) go to the lines in proportion to their paid amount. Incremental:
-    each run rebuilds the order dates from `margin_lookback_days` before the newest one it holds, plus every older
-    date whose lines changed (history imported late, a corrected file, a late refund: the date's count of lines,
-    paid or refunded amounts differ from what the table holds), and drops the lines no longer counted on any date
-    (an order the build now sets aside, e.g. a status the platform added after our mapping). -#}
+    Order-level amounts (fees, courier) go to the lines in proportion to their paid amount. Incremental by order
+    (macros/incremental_by_signature.sql): an order's signature is the versions of everything its lines are
+    built from — its lines (the order chain's version: the order, its lines and refunds, products, rates), their
+    component costs (unit costs, kits, return costs), its courier cost, its bill lines — and the shop terms; an
+    hourly run rebuilds the orders whose signature changed (a new or corrected order, a bill that came or changed,
+    a unit cost corrected in the product master, however old the order) and drops the orders no longer counted
+    (an order the build now sets aside). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    unique_key='order_date',
+    unique_key='order_id',
     on_schema_change='fail',
-    post_hook="""
-        delete from {{ this }}
-        where order_line_id not in (
-            select order_line_id from {{ ref('int_order_lines_enriched') }} where paid_at is not null
+    pre_hook="""
+        create or replace temp table {{ this.identifier }}__signatures as
+        with lines as (
+            select order_id, min(order_version) as version
+            from {{ ref('int_order_lines_enriched') }}
+            where paid_at is not null
+            group by 1
+        ),
+
+        component_costs as (
+            select order_id, min(order_version) as version
+            from {{ ref('int_order_line_component_costs') }}
+            group by 1
+        ),
+
+        fulfilment as (
+            select order_id, min(order_version) as version
+            from {{ ref('int_order_fulfilment_costs') }}
+            group by 1
         )
+
+        select
+            lines.order_id,
+            hash(
+                lines.version, component_costs.version, fulfilment.version, settlements.bill_lines,
+                settlements.lines_signature, {{ table_hash(ref('int_shop_terms_resolved')) }}
+            ) as signature
+        from lines
+        left join component_costs on lines.order_id = component_costs.order_id
+        left join fulfilment on lines.order_id = fulfilment.order_id
+        left join {{ ref('int_order_settlements') }} as settlements on lines.order_id = settlements.order_id
     """,
+    post_hook="{{ save_signatures('order_id') }}",
 ) }}
 
-with paid_lines as (
+{%- set changed_orders = changed_keys('order_id') %}
+
+with lines as (
     select * from {{ ref('int_order_lines_enriched') }}
     where paid_at is not null
-),
-
-{% if is_incremental() %}
--- the dates to rebuild: the lookback window, and any older date whose lines are not the ones the table holds
-source_dates as (
-    select
-        order_date,
-        count(*) as line_count,
-        sum(paid_amount_cny) as paid_cny,
-        sum(refund_amount_cny) as refunded_cny
-    from paid_lines
-    group by 1
-),
-
-built_dates as (
-    select
-        order_date,
-        count(*) as line_count,
-        sum(net_sales_cny) as paid_cny,
-        sum(refunds_cny) as refunded_cny
-    from {{ this }}
-    group by 1
-),
-
-changed_dates as (
-    select source_dates.order_date
-    from source_dates
-    left join built_dates on source_dates.order_date = built_dates.order_date
-    where built_dates.order_date is null
-        or source_dates.line_count != built_dates.line_count
-        or source_dates.paid_cny is distinct from built_dates.paid_cny
-        or source_dates.refunded_cny is distinct from built_dates.refunded_cny
-),
-{% endif %}
-
-lines as (
-    select * from paid_lines
-    {% if is_incremental() %}
-        where order_date >= (
-            select {{ dbt.dateadd('day', -1 * var('margin_lookback_days') | int, 'max(order_date)') }}
-            from {{ this }}
-        )
-        or order_date in (select order_date from changed_dates)
+    {% if changed_orders %}
+        and order_id in ({{ changed_orders }})
     {% endif %}
 ),
 
