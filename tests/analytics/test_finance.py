@@ -412,7 +412,9 @@ def test_fees_are_estimated_only_where_no_bill_has_come(built_warehouse, pipelin
 # -- incremental == full refresh ---------------------------------------------------------------------------------
 
 
-def test_an_incremental_run_rebuilds_only_changed_orders_and_equals_a_full_refresh(built_build_path, tmp_path):
+def test_an_incremental_run_rebuilds_only_changed_orders_and_equals_a_full_refresh(
+    built_build_path, tmp_path
+):
     """order_line_margins is incremental by order: an order's signature is the versions of its lines, their
     component costs, its courier cost and its bill lines, and the shop terms. Since the previous run: an old
     order's bill corrected (its fees and bill lines' signature change), an old order's unit cost corrected (its
@@ -459,7 +461,9 @@ def test_an_incremental_run_rebuilds_only_changed_orders_and_equals_a_full_refre
     incremental = _query(build, f"select * from {table} order by order_line_id")
     by_order = incremental.groupby("order_id")
     assert gone not in by_order.groups and new in by_order.groups
-    assert by_order.get_group(untouched)["product_name"].tolist() == ["untouched"], "an unchanged order was rebuilt"
+    assert by_order.get_group(untouched)["product_name"].tolist() == ["untouched"], (
+        "an unchanged order was rebuilt"
+    )
     assert by_order.get_group(billed)["platform_fees_cny"].sum() == fees_before + 1
     assert by_order.get_group(costed)["cogs_cny"].sum() == cogs_before + components
     with duckdb.connect(str(build), read_only=True) as con:
@@ -486,4 +490,3 @@ def test_an_incremental_run_rebuilds_only_changed_orders_and_equals_a_full_refre
     with duckdb.connect(str(build), read_only=True) as con:
         rebuilt = con.execute(f"select * from {table} order by order_line_id").df()
     pd.testing.assert_frame_equal(rebuilt, refreshed)
-
