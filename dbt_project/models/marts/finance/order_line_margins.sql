@@ -71,18 +71,30 @@ with lines as (
 
 orders as (
     select * from {{ ref('int_orders_unified') }}
+    {% if changed_orders %}
+    where order_id in (select order_id from lines)  -- only the orders rebuilt
+    {% endif %}
 ),
 
 component_costs as (
     select * from {{ ref('int_order_line_component_costs') }}
+    {% if changed_orders %}
+    where order_id in (select order_id from lines)  -- only the orders rebuilt
+    {% endif %}
 ),
 
 settlements as (
     select * from {{ ref('int_order_settlements') }}
+    {% if changed_orders %}
+    where order_id in (select order_id from lines)  -- only the orders rebuilt
+    {% endif %}
 ),
 
 fulfilment as (
     select * from {{ ref('int_order_fulfilment_costs') }}
+    {% if changed_orders %}
+    where order_id in (select order_id from lines)  -- only the orders rebuilt
+    {% endif %}
 ),
 
 shop_terms as (
