@@ -60,6 +60,8 @@
 ) }}
 
 {%- set changed_orders = changed_keys('order_id') %}
+{#- in an incremental run, the other inputs are read for the rebuilt orders only -#}
+{%- set only_rebuilt = 'where order_id in (select order_id from lines)' if changed_orders else '' %}
 
 with lines as (
     select * from {{ ref('int_order_lines_enriched') }}
@@ -71,30 +73,22 @@ with lines as (
 
 orders as (
     select * from {{ ref('int_orders_unified') }}
-    {% if changed_orders %}
-    where order_id in (select order_id from lines)  -- only the orders rebuilt
-    {% endif %}
+    {{ only_rebuilt }}
 ),
 
 component_costs as (
     select * from {{ ref('int_order_line_component_costs') }}
-    {% if changed_orders %}
-    where order_id in (select order_id from lines)  -- only the orders rebuilt
-    {% endif %}
+    {{ only_rebuilt }}
 ),
 
 settlements as (
     select * from {{ ref('int_order_settlements') }}
-    {% if changed_orders %}
-    where order_id in (select order_id from lines)  -- only the orders rebuilt
-    {% endif %}
+    {{ only_rebuilt }}
 ),
 
 fulfilment as (
     select * from {{ ref('int_order_fulfilment_costs') }}
-    {% if changed_orders %}
-    where order_id in (select order_id from lines)  -- only the orders rebuilt
-    {% endif %}
+    {{ only_rebuilt }}
 ),
 
 shop_terms as (
