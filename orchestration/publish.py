@@ -13,6 +13,7 @@ target folder the publish run cannot identify, while the instance is what the bu
 """
 
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -88,6 +89,18 @@ def latest_check_results(
     return results
 
 
+PATCH_MIN_ROWS = 100_000
+"""A changed table with at least this many rows in the previous snapshot is patched (its changed rows deleted and
+inserted) rather than copied whole; a smaller one is copied whole (as fast, and simpler)."""
+
+PUBLISHED_TABLES_DDL = """create table meta.published_tables (
+    table_name varchar,       -- marts.<table>
+    row_count bigint,
+    digest hugeint,           -- sum of the rows' hashes: an unchanged digest means an unchanged table
+    columns varchar           -- its columns and types: a patch needs the same ones
+)"""
+
+
 def publish_serving_file(
     build_path: Path,
     serve_path: Path,
@@ -95,13 +108,21 @@ def publish_serving_file(
     check_results: Sequence[CheckResult] = (),
 ) -> dict[str, int]:
     """Write `serve_path` anew from `build_path` (with `check_results` in meta.check_results); return row counts
-    per published table."""
+    per published table.
+
+    The new file starts as a copy of the current serve.duckdb when it has a record of what it was published from
+    (`meta.published_tables`): a table whose rows hash alike is kept as it is, a large one that changed is
+    patched — the rows whose hashes are gone deleted, the new ones inserted — and the rest are copied whole
+    (`_publish_table`). Otherwise (the first publish, an older file, one more than half free space) every table
+    is copied. Either way the file is complete before it is renamed over serve.duckdb: a reader never sees a
+    half-published snapshot."""
     serve_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = serve_path.with_name(f".{serve_path.name}.{os.getpid()}.tmp")
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)
     counts: dict[str, int] = {}
     try:
+        previous = _start_from_previous(serve_path, tmp)
         with duckdb.connect(str(tmp)) as con:
             con.execute("set enable_progress_bar = false")  # no bars in the run's log
             con.execute(f"attach '{build_path}' as build (read_only)")
@@ -116,19 +137,99 @@ def publish_serving_file(
                     f"nothing to publish: {build_path} has no tables in schemas {PUBLISHED_SCHEMAS}; "
                     "run the dbt assets first (shopkeep materialize)"
                 )
+            published = []
             for schema, table in tables:
                 con.execute(f"create schema if not exists {schema}")
-                con.execute(f'create table {schema}."{table}" as select * from build.{schema}."{table}"')
-                counts[f"{schema}.{table}"] = con.execute(
-                    f'select count(*) from {schema}."{table}"'
-                ).fetchone()[0]
+                record = _publish_table(con, schema, table, previous.get(f"{schema}.{table}"))
+                published.append(record)
+                counts[record[0]] = record[1]
+            for name in previous.keys() - counts.keys():  # a mart the build no longer has
+                con.execute(f"drop table if exists {name}")
             con.execute("detach build")
+            con.execute("create schema if not exists meta")
+            con.execute("drop table if exists meta.published_tables")
+            con.execute(PUBLISHED_TABLES_DDL)
+            con.executemany("insert into meta.published_tables values (?, ?, ?, ?)", published)
+            con.execute("drop table if exists meta.publish_log")  # one line: this publish
             _write_meta(con, counts, build_started_at, check_results)
             con.execute("checkpoint")
         os.replace(tmp, serve_path)
     finally:
         tmp.unlink(missing_ok=True)
+        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
     return counts
+
+
+def _start_from_previous(serve_path: Path, tmp: Path) -> dict[str, tuple]:
+    """Copy serve.duckdb to `tmp` and return its `meta.published_tables` by table name — or leave `tmp` absent and
+    return nothing when there is no usable previous snapshot: none yet, one an older shopkeep wrote (no record),
+    one that cannot be read, or one more than half free blocks (patches leave the space of deleted rows behind;
+    a whole copy compacts it)."""
+    if not serve_path.exists():
+        return {}
+    try:
+        shutil.copyfile(serve_path, tmp)
+        with duckdb.connect(str(tmp)) as con:
+            (recorded,) = con.execute(
+                "select count(*) from information_schema.tables "
+                "where table_schema = 'meta' and table_name = 'published_tables'"
+            ).fetchone()
+            used, free = con.execute("select used_blocks, free_blocks from pragma_database_size()").fetchone()
+            if recorded and free <= used:
+                return {row[0]: row for row in con.execute("select * from meta.published_tables").fetchall()}
+    except (OSError, duckdb.Error):
+        pass
+    tmp.unlink(missing_ok=True)
+    return {}
+
+
+def _publish_table(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, previous: tuple | None
+) -> tuple[str, int, int, str]:
+    """Bring `schema.table` in the new file (connected as `con`, the build attached as `build`) up to the build's:
+    keep it when its rows hash to the previous snapshot's digest with the same columns; patch it when it is large
+    and at most a quarter of its rows changed (`_patch`); else copy it whole. Returns its meta.published_tables
+    row."""
+    name, target, source = f"{schema}.{table}", f'{schema}."{table}"', f'build.{schema}."{table}"'
+    described = con.execute(f"describe {source}").fetchall()
+    columns = ", ".join(f"{c[0]} {c[1]}" for c in described)
+    values = [f'"{c[0]}"' for c in described]
+    hashed = f"hash({', '.join(values)}) as _h1, hash({', '.join(reversed(values))}) as _h2"
+    digest_of = f"select count(*), coalesce(sum(_h1), 0) from (select {hashed} from {{}})"
+    rows, digest = con.execute(digest_of.format(source)).fetchone()
+    record = (name, rows, digest, columns)
+    if previous is not None and previous[3] == columns:
+        if previous[1:3] == (rows, digest):
+            return record
+        if max(rows, previous[1]) >= PATCH_MIN_ROWS and _patch(con, target, source, hashed, rows):
+            if con.execute(digest_of.format(target)).fetchone() == (rows, digest):
+                return record
+    con.execute(f"create or replace table {target} as select * from {source}")
+    return record
+
+
+def _patch(con: duckdb.DuckDBPyConnection, target: str, source: str, hashed: str, rows: int) -> bool:
+    """Delete the rows of `target` whose hashes (two of their values: in column order and in reverse, 128 bits)
+    `source` lacks, and insert the rows of `source` whose hashes `target` lacks — unless more than a quarter of
+    the rows changed (then return False and change nothing: a whole copy is as fast). The caller checks the
+    result's row count and digest against the source's (rows repeated alike in either table would defeat a
+    patch) and copies the table whole when they differ."""
+    con.execute(f"create temp table new_rows as select {hashed} from {source}")
+    con.execute(f"create temp table old_rows as select rowid as row_id, {hashed} from {target}")
+    con.execute("create temp table gone as select row_id from old_rows anti join new_rows using (_h1, _h2)")
+    con.execute("create temp table added as select * from new_rows anti join old_rows using (_h1, _h2)")
+    (old_rows, changed) = con.execute(
+        "select (select count(*) from old_rows), (select count(*) from gone) + (select count(*) from added)"
+    ).fetchone()
+    patch = changed <= max(rows, old_rows) // 4
+    if patch:
+        con.execute(f"delete from {target} where rowid in (select row_id from gone)")
+        con.execute(
+            f"insert into {target} select * exclude (_h1, _h2) "
+            f"from (select *, {hashed} from {source}) semi join added using (_h1, _h2)"
+        )
+    con.execute("drop table new_rows; drop table old_rows; drop table gone; drop table added")
+    return patch
 
 
 def _write_meta(
