@@ -196,39 +196,60 @@ def _publish_table(
     values = [f'"{c[0]}"' for c in described]
     hashed = f"hash({', '.join(values)}) as _h1, hash({', '.join(reversed(values))}) as _h2"
     digest_of = f"select count(*), coalesce(sum(_h1), 0) from (select {hashed} from {{}})"
-    rows, digest = con.execute(digest_of.format(source)).fetchone()
+    patchable = previous is not None and previous[3] == columns and previous[1] >= PATCH_MIN_ROWS
+    if patchable:  # the build's row hashes, kept for the patch (with where each row is, for a table)
+        (is_table,) = con.execute(
+            "select count(*) from duckdb_tables() where database_name = 'build' and schema_name = ? "
+            "and table_name = ?",
+            [schema, table],
+        ).fetchone()
+        row_id = "rowid" if is_table else "null"
+        con.execute(f"create temp table new_rows as select {row_id} as row_id, {hashed} from {source}")
+        rows, digest = con.execute("select count(*), coalesce(sum(_h1), 0) from new_rows").fetchone()
+    else:
+        rows, digest = con.execute(digest_of.format(source)).fetchone()
     record = (name, rows, digest, columns)
-    if previous is not None and previous[3] == columns:
-        if previous[1:3] == (rows, digest):
-            return record
-        if max(rows, previous[1]) >= PATCH_MIN_ROWS and _patch(con, target, source, hashed, rows):
-            if con.execute(digest_of.format(target)).fetchone() == (rows, digest):
-                return record
-    con.execute(f"create or replace table {target} as select * from {source}")
+    if previous is not None and previous[3] == columns and previous[1:3] == (rows, digest):
+        kept = True
+    else:
+        kept = (
+            patchable
+            and _patch(con, target, source, hashed, rows)
+            and con.execute(digest_of.format(target)).fetchone() == (rows, digest)
+        )
+    if patchable:
+        con.execute("drop table new_rows")
+    if not kept:
+        con.execute(f"create or replace table {target} as select * from {source}")
     return record
 
 
 def _patch(con: duckdb.DuckDBPyConnection, target: str, source: str, hashed: str, rows: int) -> bool:
     """Delete the rows of `target` whose hashes (two of their values: in column order and in reverse, 128 bits)
-    `source` lacks, and insert the rows of `source` whose hashes `target` lacks — unless more than a quarter of
-    the rows changed (then return False and change nothing: a whole copy is as fast). The caller checks the
-    result's row count and digest against the source's (rows repeated alike in either table would defeat a
-    patch) and copies the table whole when they differ."""
-    con.execute(f"create temp table new_rows as select {hashed} from {source}")
+    `source` lacks, and insert the rows of `source` whose hashes `target` lacks (`source`'s are in temp table
+    new_rows) — unless more than a quarter of the rows changed (then return False and change nothing: a whole
+    copy is as fast). The caller checks the result's row count and digest against the source's (rows repeated
+    alike in either table would defeat a patch) and copies the table whole when they differ."""
     con.execute(f"create temp table old_rows as select rowid as row_id, {hashed} from {target}")
     con.execute("create temp table gone as select row_id from old_rows anti join new_rows using (_h1, _h2)")
     con.execute("create temp table added as select * from new_rows anti join old_rows using (_h1, _h2)")
-    (old_rows, changed) = con.execute(
-        "select (select count(*) from old_rows), (select count(*) from gone) + (select count(*) from added)"
+    (old_rows, changed, located) = con.execute(
+        "select (select count(*) from old_rows), (select count(*) from gone) + (select count(*) from added), "
+        "(select count(row_id) = count(*) from added)"
     ).fetchone()
     patch = changed <= max(rows, old_rows) // 4
     if patch:
         con.execute(f"delete from {target} where rowid in (select row_id from gone)")
-        con.execute(
-            f"insert into {target} select * exclude (_h1, _h2) "
-            f"from (select *, {hashed} from {source}) semi join added using (_h1, _h2)"
-        )
-    con.execute("drop table new_rows; drop table old_rows; drop table gone; drop table added")
+        if located:  # the source is a table: its new rows by where they are
+            con.execute(
+                f"insert into {target} select * from {source} where rowid in (select row_id from added)"
+            )
+        else:
+            con.execute(
+                f"insert into {target} select * exclude (_h1, _h2) "
+                f"from (select *, {hashed} from {source}) semi join added using (_h1, _h2)"
+            )
+    con.execute("drop table old_rows; drop table gone; drop table added")
     return patch
 
 
