@@ -34,6 +34,17 @@
     {{ return(none) }}
 {%- endmacro %}
 
+{#- pre_hook, after the signatures: delete the rows of the key values to rebuild, for a model whose output may have
+    no row for a key value that has a signature (delete+insert replaces only the key values the output has). -#}
+{% macro delete_changed_keys(key) -%}
+    {%- set changed = changed_keys(key) -%}
+    {%- if changed -%}
+    delete from {{ this }} where {{ key }} in ({{ changed }})
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
 {#- post_hook: drop the rows of key values with no inputs any more, record the signatures the rows were built from. -#}
 {% macro save_signatures(key) -%}
     delete from {{ this }} where {{ key }} not in (select {{ key }} from {{ this.identifier }}__signatures);

@@ -490,3 +490,70 @@ def test_an_incremental_run_rebuilds_only_changed_orders_and_equals_a_full_refre
     with duckdb.connect(str(build), read_only=True) as con:
         rebuilt = con.execute(f"select * from {table} order by order_line_id").df()
     pd.testing.assert_frame_equal(rebuilt, refreshed)
+
+
+def test_reconciliation_rebuilds_only_changed_orders_and_unbilled_ones_for_a_new_day_and_equals_a_full_refresh(
+    built_build_path, tmp_path
+):
+    """settlement_reconciliation is incremental by order: an order's signature is its version, its bill lines'
+    signature and, while it has no bill, the as_of_date. Since the previous run: a billed order's bill corrected, a
+    billed order's bill gone and the order no longer completed (it drops out), a bill for an order the warehouse
+    does not have (a new orphan), and a new day — a pending order past its lag becomes missing_settlement, every
+    row's as_of_date moves. A billed order's row garbled without touching its inputs stays garbled (not rebuilt);
+    the rest equals a full refresh."""
+    build = tmp_path / "build.duckdb"
+    shutil.copy(built_build_path, build)
+    table = "marts.settlement_reconciliation"
+    with duckdb.connect(str(build)) as con:
+        (as_of,) = con.execute(f"select max(as_of_date) from {table}").fetchone()
+    later = {"as_of_date": (as_of + timedelta(days=30)).isoformat()}
+    run_dbt(build, tmp_path, "run", "-s", "settlement_reconciliation")  # this warehouse's signatures recorded
+    with duckdb.connect(str(build)) as con:
+        corrected, dropped, untouched = (
+            row[0]
+            for row in con.execute(
+                f"select order_id from {table} where status = 'matched' order by order_id limit 3"
+            ).fetchall()
+        )
+        (pending,) = con.execute(f"select min(order_id) from {table} where status = 'pending'").fetchone()
+        assert pending is not None, "the test shop has orders within their settlement lag"
+        settled_before = con.execute(
+            f"select settled_amount from {table} where order_id = ?", [corrected]
+        ).fetchone()[0]
+        con.execute("update intermediate.int_order_settlements set settled_amount = settled_amount + 1, "
+                    "lines_signature = lines_signature + 1 where order_id = ?", [corrected])  # fmt: skip
+        con.execute("delete from intermediate.int_order_settlements where order_id = ?", [dropped])
+        con.execute("update intermediate.int_orders_unified set completed_at = null, "
+                    "order_version = xor(order_version, 1::ubigint) where order_id = ?", [dropped])  # fmt: skip
+        con.execute("insert into intermediate.int_order_settlements by name select * replace "
+                    "('orphan:1' as order_id) from intermediate.int_order_settlements where order_id = ?", [corrected])  # fmt: skip
+        con.execute(f"update {table} set platform_order_id = 'untouched' where order_id = ?", [untouched])
+
+    import json
+
+    run_dbt(build, tmp_path, "run", "-s", "settlement_reconciliation", "--vars", json.dumps(later))
+    with duckdb.connect(str(build), read_only=True) as con:
+        frame = con.execute(f"select * from {table} order by order_id").df()
+    rows = frame.set_index("order_id")
+    assert dropped not in rows.index and rows.loc["orphan:1", "status"] == "orphan_bill"
+    assert rows.loc[untouched, "platform_order_id"] == "untouched", "an unchanged order was rebuilt"
+    assert rows.loc[corrected, "settled_amount"] == pytest.approx(float(settled_before) + 1)
+    assert rows.loc[pending, "status"] == "missing_settlement"
+    assert set(frame["as_of_date"].astype(str)) == {later["as_of_date"]}
+
+    run_dbt(
+        build,
+        tmp_path,
+        "run",
+        "-s",
+        "settlement_reconciliation",
+        "--full-refresh",
+        "--vars",
+        json.dumps(later),
+    )
+    with duckdb.connect(str(build), read_only=True) as con:
+        refreshed = con.execute(f"select * from {table} order by order_id").df()
+    garbled = frame["order_id"] == untouched
+    assert refreshed.loc[garbled, "platform_order_id"].tolist() != ["untouched"]
+    frame.loc[garbled, "platform_order_id"] = refreshed.loc[garbled, "platform_order_id"]
+    pd.testing.assert_frame_equal(frame, refreshed)

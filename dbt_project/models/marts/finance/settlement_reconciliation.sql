@@ -14,18 +14,71 @@
     (at least one balance transaction naming an order): a store paid through another provider has none, and
     its orders are not reconciled. Amounts are in the shop's currency, and in the reporting currency (`*_cny`) at the
     rate of the order date (int_fx_rates, as the sales marts convert), so shops in different currencies can be summed. -#}
-with settlements as (
+{#- Incremental by order (macros/incremental_by_signature.sql): an order's signature is its version in the order
+    chain (the order, its lines and refunds), its bill lines' (int_order_settlements), whether its shop has bills,
+    the shops, terms, rates and settings, the tolerance and default lag, and, for an order with no bill, the
+    as_of_date (which decides pending or missing_settlement). An hourly run rebuilds the orders whose signature
+    changed, their rows deleted first (an order that no longer belongs here drops out); the post_hook moves every
+    other row's as_of_date to the build's (a billed order's status does not depend on it). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail',
+    pre_hook="""
+        create or replace temp table {{ this.identifier }}__signatures as
+        select
+            coalesce(orders.order_id, settlements.order_id) as order_id,
+            hash(
+                orders.order_version,
+                orders.shop_id in (select shop_id from {{ ref('int_order_settlements') }}),
+                settlements.bill_lines,
+                settlements.lines_signature,
+                case when settlements.order_id is null then {{ as_of_date() }} end,
+                {{ table_hash(ref('stg_config__shops')) }},
+                {{ table_hash(ref('int_shop_terms_resolved')) }},
+                {{ table_hash(ref('int_fx_rates')) }},
+                {{ table_hash(ref('stg_config__settings')) }},
+                {{ table_hash(ref('int_refunds_set_aside')) }},
+                {{ var('reconciliation_tolerance') }},
+                {{ var('default_settlement_lag_days') }}
+            ) as signature
+        from {{ ref('int_orders_unified') }} as orders
+        full join {{ ref('int_order_settlements') }} as settlements on orders.order_id = settlements.order_id;
+        {{ delete_changed_keys('order_id') }}
+    """,
+    post_hook=[
+        "update {{ this }} set as_of_date = {{ as_of_date() }} where as_of_date != {{ as_of_date() }}",
+        "{{ save_signatures('order_id') }}",
+    ],
+) }}
+
+{%- set changed_orders = changed_keys('order_id') %}
+{#- in an incremental run, the inputs are read for the rebuilt orders only -#}
+{%- set only_rebuilt = 'order_id in (select order_id from rebuilt)' if changed_orders else 'true' %}
+
+with {% if changed_orders %}rebuilt as materialized ({{ changed_orders }}),{% endif %}
+
+all_settlements as (
     select * from {{ ref('int_order_settlements') }}
 ),
 
+settlements as (
+    select * from all_settlements
+    where {{ only_rebuilt }}
+),
+
 shops_with_settlements as (
-    select distinct shop_id from settlements
+    select distinct shop_id from all_settlements
 ),
 
 orders as (
     select * from {{ ref('int_orders_unified') }}
-    where channel in ('{{ api_channels("settlements") | join("', '") }}')
+    where (
+        channel in ('{{ api_channels("settlements") | join("', '") }}')
         or shop_id in (select shop_id from shops_with_settlements)
+    )
+        and {{ only_rebuilt }}
 ),
 
 refunds as (
@@ -34,6 +87,7 @@ refunds as (
         sum(refund_amount) as refund_amount
     from {{ ref('int_refunds_unified') }}
     where refund_status = 'success'
+        and {{ only_rebuilt }}
     group by 1
 ),
 
