@@ -34,12 +34,15 @@
     {{ return(none) }}
 {%- endmacro %}
 
-{#- pre_hook, after the signatures: delete the rows of the key values to rebuild, for a model whose output may have
-    no row for a key value that has a signature (delete+insert replaces only the key values the output has). -#}
+{#- pre_hook, after the signatures: delete the rows of the key values to rebuild (all of them when no signatures are
+    recorded), for a model whose output may have no row for a key value that has a signature (delete+insert
+    replaces only the key values the output has). -#}
 {% macro delete_changed_keys(key) -%}
     {%- set changed = changed_keys(key) -%}
     {%- if changed -%}
     delete from {{ this }} where {{ key }} in ({{ changed }})
+    {%- elif is_incremental() -%}
+    delete from {{ this }}
     {%- else -%}
     select 1
     {%- endif -%}
