@@ -32,8 +32,12 @@ def model(dbt, session):
         intermittent_adi=float(dbt.config.get("intermittent_adi_threshold")),
         new_sku_days=int(dbt.config.get("forecast_new_sku_days")),
     )
-    history = dbt.ref("int_sku_demand_daily").df()
-    products = dbt.ref("stg_product_master__products").df()
+    # only the columns the fit reads: the whole table as a DataFrame held 3 GB beside DuckDB's buffers at 10M
+    # order lines (the hourly build's peak)
+    history = dbt.ref("int_sku_demand_daily").project(
+        "sku, demand_date, units_demanded, is_stockout_day, is_promo_day"
+    ).df()
+    products = dbt.ref("stg_product_master__products").project("sku, is_kit, launched_on, category").df()
     as_of = as_of_date(
         dbt.config.get("as_of_date"), dbt.config.get("clock"), dbt.config.get("reporting_timezone")
     )
