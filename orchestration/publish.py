@@ -214,7 +214,7 @@ def _publish_table(
     else:
         kept = (
             patchable
-            and _patch(con, target, source, hashed, rows)
+            and _patch(con, target, source, hashed, rows, by_row_id=bool(is_table))
             and con.execute(digest_of.format(target)).fetchone() == (rows, digest)
         )
     if patchable:
@@ -224,23 +224,24 @@ def _publish_table(
     return record
 
 
-def _patch(con: duckdb.DuckDBPyConnection, target: str, source: str, hashed: str, rows: int) -> bool:
+def _patch(
+    con: duckdb.DuckDBPyConnection, target: str, source: str, hashed: str, rows: int, by_row_id: bool
+) -> bool:
     """Delete the rows of `target` whose hashes (two of their values: in column order and in reverse, 128 bits)
     `source` lacks, and insert the rows of `source` whose hashes `target` lacks (`source`'s are in temp table
-    new_rows) — unless more than a quarter of the rows changed (then return False and change nothing: a whole
+    new_rows, with their row ids when `by_row_id`: the source is a table) — unless more than a quarter of the rows changed (then return False and change nothing: a whole
     copy is as fast). The caller checks the result's row count and digest against the source's (rows repeated
     alike in either table would defeat a patch) and copies the table whole when they differ."""
     con.execute(f"create temp table old_rows as select rowid as row_id, {hashed} from {target}")
     con.execute("create temp table gone as select row_id from old_rows anti join new_rows using (_h1, _h2)")
     con.execute("create temp table added as select * from new_rows anti join old_rows using (_h1, _h2)")
-    (old_rows, changed, located) = con.execute(
-        "select (select count(*) from old_rows), (select count(*) from gone) + (select count(*) from added), "
-        "(select count(row_id) = count(*) from added)"
+    (old_rows, changed) = con.execute(
+        "select (select count(*) from old_rows), (select count(*) from gone) + (select count(*) from added)"
     ).fetchone()
     patch = changed <= max(rows, old_rows) // 4
     if patch:
         con.execute(f"delete from {target} where rowid in (select row_id from gone)")
-        if located:  # the source is a table: its new rows by where they are
+        if by_row_id:
             con.execute(
                 f"insert into {target} select * from {source} where rowid in (select row_id from added)"
             )

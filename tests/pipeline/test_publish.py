@@ -185,7 +185,9 @@ def test_a_publish_patches_the_previous_snapshot_and_serves_exactly_the_build(tm
     patched: list[str] = []
     real_patch = publish._patch
     monkeypatch.setattr(
-        publish, "_patch", lambda con, target, *args: patched.append(target) or real_patch(con, target, *args)
+        publish,
+        "_patch",
+        lambda con, target, *args, **kw: patched.append(target) or real_patch(con, target, *args, **kw),
     )
     build, serve = tmp_path / "build.duckdb", tmp_path / "serve.duckdb"
     with duckdb.connect(str(build)) as con:
