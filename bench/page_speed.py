@@ -23,7 +23,6 @@ import argparse
 import ast
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,7 @@ import httpx
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bench.results import RESULTS, save
+from sandbox.runner import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -79,16 +79,10 @@ def page_urls(serve: Path) -> list[tuple[str, str]]:
     return urls + ([("sku", f"sku?sku={row[0]}")] if row else [])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def streamlit_server(serve: Path, directory: Path) -> Iterator[str]:
     """`streamlit run dashboards/app.py` over `serve` on a free port; yields its URL."""
-    port = _free_port()
+    port = free_port()
     log_path = directory / "streamlit.log"
     env = {
         **os.environ,

@@ -20,9 +20,9 @@ import time_machine
 
 from dashboards.i18n import t
 from sandbox.oidc import User, create_app, make_provider
-from sandbox.runner import start
+from sandbox.runner import free_port, start
 from tests.dashboards.pages_helper import wait_until_healthy
-from tests.dashboards.test_browser import CHROMIUM, CHROMIUM_ARGS, IDLE, free_port, registered_pages
+from tests.dashboards.test_browser import CHROMIUM, CHROMIUM_ARGS, IDLE, registered_pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

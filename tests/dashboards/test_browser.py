@@ -10,7 +10,6 @@ import ast
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import pytest
 
 from dashboards.filters import default_range
 from dashboards.format import money
+from sandbox.runner import free_port
 from tests.dashboards.pages_helper import wait_until_healthy
 
 pytestmark = pytest.mark.slow
@@ -57,12 +57,6 @@ def registered_pages() -> list[str]:
             sections = ast.literal_eval(node.value)
             return [url for specs in sections.values() for url, _title, _icon in specs]
     raise AssertionError("dashboards/app.py has no SECTIONS")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
