@@ -6,10 +6,16 @@
     is not the one recorded when their rows were last built (`changed_keys`, strategy delete+insert on the key);
     the post_hook (`save_signatures`) drops the rows of key values that no longer have inputs and records the
     signatures. They are kept beside the model's inputs, in `intermediate.<model>__built_from`, not as a column:
-    the marts are published whole and a signature means nothing to a reader. A model without recorded signatures
-    (its first run, a table an older shopkeep built) is rebuilt whole; so is everything in the nightly full
-    refresh. In a model:
+    the marts are published whole and a signature means nothing to a reader. A recorded signature is hashed with
+    the checksum of the model's SQL file, so an edited model (an analyst's change to its logic or its columns) is
+    rebuilt whole by the next run, not only for the keys whose inputs changed; its columns follow the new SQL
+    (on_schema_change='sync_all_columns'; a model with an enforced contract may only 'append_new_columns': a
+    column it no longer has stays, null, until the nightly full refresh). A change in a macro the model calls is
+    not seen: run with --full-refresh.
+    A model without recorded signatures (its first run, a table an older shopkeep built) is rebuilt whole; so is
+    everything in the nightly full refresh. In a model:
         {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='<key>',
+                  on_schema_change='sync_all_columns',
                   pre_hook="create or replace temp table {{ this.identifier }}__signatures as
                             select <key>, <hash of the key's input rows> as signature from ... group by 1",
                   post_hook="{{ save_signatures('<key>') }}") }}
@@ -22,35 +28,40 @@
         database=this.database, schema='intermediate', identifier=this.identifier ~ '__built_from')) }}
 {%- endmacro %}
 
+{#- A key's signature as recorded: its inputs' hashed with the checksum of the model's SQL file. -#}
+{% macro signature_with_code() -%}
+    hash(signature, '{{ model.checksum.checksum }}')
+{%- endmacro %}
+
 {#- In an incremental run with recorded signatures: a query of the key values to rebuild. Else none (build all). -#}
 {% macro changed_keys(key) -%}
     {%- if is_incremental() -%}
         {%- set built = built_signatures() -%}
         {%- if adapter.get_relation(built.database, built.schema, built.identifier) is not none -%}
-            {{ return('select ' ~ key ~ ' from (select ' ~ key ~ ', signature from ' ~ this.identifier
-                      ~ '__signatures except select ' ~ key ~ ', signature from ' ~ built ~ ')') }}
+            {{ return('select ' ~ key ~ ' from (select ' ~ key ~ ', ' ~ signature_with_code() ~ ' from '
+                      ~ this.identifier ~ '__signatures except select ' ~ key ~ ', signature from ' ~ built ~ ')') }}
         {%- endif -%}
     {%- endif -%}
     {{ return(none) }}
 {%- endmacro %}
 
-{#- pre_hook, after the signatures: delete the rows of the key values to rebuild (all of them when no signatures are
-    recorded), for a model whose output may have no row for a key value that has a signature (delete+insert
-    replaces only the key values the output has). -#}
-{% macro delete_changed_keys(key) -%}
+{#- The incremental strategy `replace_changed_keys`, for a model whose output may have no row for a key value that
+    has a signature (delete+insert replaces only the key values the output has): the rows of every key value to
+    rebuild are deleted (all rows when no signatures are recorded), then the new rows inserted. It runs where a
+    strategy runs, after dbt has added the model's new columns: DuckDB refuses a table's ALTER after a DELETE in one
+    transaction, which a pre_hook's delete would be. -#}
+{% macro get_incremental_replace_changed_keys_sql(arg_dict) -%}
+    {%- set key = arg_dict['unique_key'] -%}
     {%- set changed = changed_keys(key) -%}
-    {%- if changed -%}
-    delete from {{ this }} where {{ key }} in ({{ changed }})
-    {%- elif is_incremental() -%}
-    delete from {{ this }}
-    {%- else -%}
-    select 1
-    {%- endif -%}
+    delete from {{ arg_dict['target_relation'] }}
+    {%- if changed %} where {{ key }} in ({{ changed }}){% endif %};
+    {{ get_incremental_append_sql(arg_dict) }}
 {%- endmacro %}
 
 {#- post_hook: drop the rows of key values with no inputs any more, record the signatures the rows were built from. -#}
 {% macro save_signatures(key) -%}
     delete from {{ this }} where {{ key }} not in (select {{ key }} from {{ this.identifier }}__signatures);
-    create or replace table {{ built_signatures() }} as select * from {{ this.identifier }}__signatures;
+    create or replace table {{ built_signatures() }} as
+    select {{ key }}, {{ signature_with_code() }} as signature from {{ this.identifier }}__signatures;
     drop table {{ this.identifier }}__signatures
 {%- endmacro %}

@@ -1,13 +1,58 @@
 {#- Paid sales per shop × sold item × local order date: the item is the SKU the buyer bought (the kit, for a kit
     line), units are master-SKU units (a kit line counts its components' units). Money in CNY from
     order_line_margins (net revenue, merchant discount, contribution margin — the spec's SKU-margin formula). -#}
+{#- Incremental by order date (macros/incremental_by_signature.sql): a date's signature is the versions of its paid
+    order line components in the order chain (the order, its lines and refunds, products, kits, rates) and the
+    three margin columns read from order_line_margins; an hourly run rebuilds the dates whose lines changed.
+    A line's components and its margin row carry the same order_date (both are the order's, from
+    int_order_lines_enriched), so a date's rebuild reads both by date. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_date',
+    on_schema_change='sync_all_columns',
+    pre_hook="""
+        create or replace temp table {{ this.identifier }}__signatures as
+        with components as (
+            select
+                order_date,
+                count(*) as rows,
+                sum(hash(order_line_component_id, order_version)) as versions
+            from {{ ref('int_order_line_components') }}
+            where paid_at is not null
+            group by 1
+        ),
+
+        margins as (
+            select
+                order_date,
+                count(*) as rows,
+                sum(hash(order_line_id, net_revenue_cny, merchant_discount_cny, contribution_margin_cny)) as versions
+            from {{ ref('order_line_margins') }}
+            group by 1
+        )
+
+        select
+            components.order_date,
+            hash(components.rows, components.versions, margins.rows, margins.versions) as signature
+        from components
+        left join margins on components.order_date = margins.order_date
+    """,
+    post_hook="{{ save_signatures('order_date') }}",
+) }}
+
+{%- set changed_dates = changed_keys('order_date') %}
+{%- set only_rebuilt = 'order_date in (' ~ changed_dates ~ ')' if changed_dates else 'true' %}
+
 with components as (
     select * from {{ ref('int_order_line_components') }}
     where paid_at is not null
+        and {{ only_rebuilt }}
 ),
 
 line_margins as (
     select * from {{ ref('order_line_margins') }}
+    where {{ only_rebuilt }}
 ),
 
 -- one row per order line of the sold item (a kit line's components together)

@@ -23,7 +23,7 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='order_id',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     pre_hook="""
         create or replace temp table {{ this.identifier }}__signatures as
         with lines as (

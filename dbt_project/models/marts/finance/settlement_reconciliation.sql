@@ -18,13 +18,14 @@
     chain (the order, its lines and refunds), its bill lines' (int_order_settlements), whether its shop has bills,
     the shops, terms, rates and settings, the tolerance and default lag, and, for an order with no bill, the
     as_of_date (which decides pending or missing_settlement). An hourly run rebuilds the orders whose signature
-    changed, their rows deleted first (an order that no longer belongs here drops out); the post_hook moves every
-    other row's as_of_date to the build's (a billed order's status does not depend on it). -#}
+    changed, their rows deleted first (strategy replace_changed_keys: an order that no longer belongs here drops
+    out); the post_hook moves every other row's as_of_date to the build's (a billed order's status does not depend
+    on it). -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy='replace_changed_keys',
     unique_key='order_id',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     pre_hook="""
         create or replace temp table {{ this.identifier }}__signatures as
         select
@@ -44,8 +45,7 @@
                 {{ var('default_settlement_lag_days') }}
             ) as signature
         from {{ ref('int_orders_unified') }} as orders
-        full join {{ ref('int_order_settlements') }} as settlements on orders.order_id = settlements.order_id;
-        {{ delete_changed_keys('order_id') }}
+        full join {{ ref('int_order_settlements') }} as settlements on orders.order_id = settlements.order_id
     """,
     post_hook=[
         "update {{ this }} set as_of_date = {{ as_of_date() }} where as_of_date != {{ as_of_date() }}",

@@ -2,13 +2,38 @@
     net sales and refunds in the shop's own currency beside them (null on a day whose lines came in several
     currencies). Freight is the shipping the buyers of the day's paid orders were charged (order-level, outside
     GMV and net sales). -#}
+{#- Incremental by order date (macros/incremental_by_signature.sql), as daily_sku_sales: a date's signature is the
+    versions of its paid order lines in the order chain, which hash their order too (its shipping charged,
+    status, buyer); an hourly run rebuilds the dates whose lines changed. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_date',
+    on_schema_change='append_new_columns',
+    pre_hook="""
+        create or replace temp table {{ this.identifier }}__signatures as
+        select
+            order_date,
+            hash(count(*), sum(hash(order_line_id, order_version))) as signature
+        from {{ ref('int_order_lines_enriched') }}
+        where paid_at is not null
+        group by 1
+    """,
+    post_hook="{{ save_signatures('order_date') }}",
+) }}
+
+{%- set changed_dates = changed_keys('order_date') %}
+{%- set only_rebuilt = 'order_date in (' ~ changed_dates ~ ')' if changed_dates else 'true' %}
+
 with lines as (
     select * from {{ ref('int_order_lines_enriched') }}
     where paid_at is not null
+        and {{ only_rebuilt }}
 ),
 
 paid_orders as (
     select * from {{ ref('int_orders_unified') }}
+    where {{ only_rebuilt }}
 ),
 
 order_rates as (
