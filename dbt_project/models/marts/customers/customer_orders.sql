@@ -1,14 +1,48 @@
 {#- One row per paid order with its buyer (masked, per platform) and whether it was the buyer's first order in
     the loaded history (new) or a later one (repeat). Lines whose code matches no product-master SKU count like
     any other; has_unmapped_sku flags their orders. -#}
+{#- Incremental by buyer (macros/incremental_by_signature.sql): a buyer's rows depend only on the buyer's own paid
+    orders (their sequence, the days between them), so a buyer's signature is the chain versions of those orders
+    and of their lines (which hash the order, its lines and refunds, the product master, rates and settings); an
+    hourly run rebuilds the buyers whose orders came, changed or went — a backdated order renumbers its buyer's
+    later orders. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='customer_id',
+    on_schema_change='append_new_columns',
+    pre_hook="""
+        create or replace temp table {{ this.identifier }}__signatures as
+        with line_versions as (
+            select order_id, min(order_version) as version
+            from {{ ref('int_order_lines_enriched') }}
+            group by 1
+        )
+
+        select
+            orders.buyer_key as customer_id,
+            hash(count(*), sum(hash(orders.order_id, orders.order_version, line_versions.version))) as signature
+        from {{ ref('int_orders_unified') }} as orders
+        left join line_versions on orders.order_id = line_versions.order_id
+        where orders.paid_at is not null
+            and orders.buyer_key is not null
+        group by 1
+    """,
+    post_hook="{{ save_signatures('customer_id') }}",
+) }}
+
+{%- set changed_buyers = changed_keys('customer_id') %}
+
 with orders as (
     select * from {{ ref('int_orders_unified') }}
     where paid_at is not null
         and buyer_key is not null
+        {% if changed_buyers %}and buyer_key in ({{ changed_buyers }}){% endif %}
 ),
 
 lines as (
     select * from {{ ref('int_order_lines_enriched') }}
+    {% if changed_buyers %}where order_id in (select order_id from orders){% endif %}
 ),
 
 order_money as (
