@@ -56,7 +56,7 @@ def test_an_incremental_run_rebuilds_only_changed_dates_and_equals_a_full_refres
                 where enriched.paid_at is not null
                     and enriched.is_mapped
                     and enriched.order_id not in (select order_id from staging.stg_files__orders)
-                    and enriched.order_date < (select max(order_date) - 30 from marts.daily_sku_sales)
+                    and enriched.order_date < (select max(order_date) from marts.daily_sku_sales)
             )
             select order_id, line, order_date from candidates where nth = 1 order by order_date limit 2
             """
