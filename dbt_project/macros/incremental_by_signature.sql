@@ -65,3 +65,16 @@
     select {{ key }}, {{ signature_with_code() }} as signature from {{ this.identifier }}__signatures;
     drop table {{ this.identifier }}__signatures
 {%- endmacro %}
+
+{#- pre_hook of the models keyed by order date that read the paid order lines (daily_sku_sales, daily_shop_sales):
+    a date's signature is the chain versions of its paid lines (which hash the order, its lines and refunds, the
+    product master, rates and settings). -#}
+{% macro paid_line_signatures_by_date() -%}
+    create or replace temp table {{ this.identifier }}__signatures as
+    select
+        order_date,
+        hash(count(*), sum(hash(order_line_id, order_version))) as signature
+    from {{ ref('int_order_lines_enriched') }}
+    where paid_at is not null
+    group by 1
+{%- endmacro %}

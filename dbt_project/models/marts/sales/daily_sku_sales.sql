@@ -13,15 +13,7 @@
     incremental_strategy='delete+insert',
     unique_key='order_date',
     on_schema_change='append_new_columns',
-    pre_hook="""
-        create or replace temp table {{ this.identifier }}__signatures as
-        select
-            order_date,
-            hash(count(*), sum(hash(order_line_id, order_version))) as signature
-        from {{ ref('int_order_lines_enriched') }}
-        where paid_at is not null
-        group by 1
-    """,
+    pre_hook="{{ paid_line_signatures_by_date() }}",
     post_hook="{{ save_signatures('order_date') }}",
 ) }}
 
