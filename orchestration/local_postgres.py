@@ -32,15 +32,17 @@ def postgres_bin() -> Path | None:
     return Path(debian[-1]).parent if debian else None
 
 
-def free_port() -> int:
-    for port in random.sample(list(PORTS), len(PORTS)):
+def free_port(ports: range = PORTS) -> int:
+    """A loopback port of `ports` that is free now, for a server another process starts on it (tried in random
+    order; the caller tries again when it was taken meanwhile)."""
+    for port in random.sample(ports, len(ports)):
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return port
-    raise RuntimeError(f"no free loopback port in {PORTS.start}-{PORTS.stop - 1}")
+    raise RuntimeError(f"no free loopback port in {ports.start}-{ports.stop - 1}")
 
 
 def _as_server_user() -> list[str]:

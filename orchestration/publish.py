@@ -229,9 +229,10 @@ def _patch(
 ) -> bool:
     """Delete the rows of `target` whose hashes (two of their values: in column order and in reverse, 128 bits)
     `source` lacks, and insert the rows of `source` whose hashes `target` lacks (`source`'s are in temp table
-    new_rows, with their row ids when `by_row_id`: the source is a table) — unless more than a quarter of the rows changed (then return False and change nothing: a whole
-    copy is as fast). The caller checks the result's row count and digest against the source's (rows repeated
-    alike in either table would defeat a patch) and copies the table whole when they differ."""
+    new_rows, with their row ids when `by_row_id`: the source is a table) — unless more than a quarter of the rows
+    changed (then return False and change nothing: a whole copy is as fast). The caller checks the result's row
+    count and digest against the source's (rows repeated alike in either table would defeat a patch) and copies
+    the table whole when they differ."""
     con.execute(f"create temp table old_rows as select rowid as row_id, {hashed} from {target}")
     con.execute("create temp table gone as select row_id from old_rows anti join new_rows using (_h1, _h2)")
     con.execute("create temp table added as select * from new_rows anti join old_rows using (_h1, _h2)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import socket
 import threading
 import time
@@ -10,7 +9,9 @@ from dataclasses import dataclass
 
 import uvicorn
 
-# Ports handed to servers that bind them later (streamlit, a browser's debugging port): below the kernel's
+from orchestration import local_postgres
+
+# Ports handed to servers that another process binds later (streamlit): below the kernel's
 # ephemeral range (32768-60999 by default), from which outgoing connections take their local ports, so a busy
 # test run's HTTP clients cannot take one between our check and the server's bind.
 SERVER_PORTS = range(20000, 32000)
@@ -33,16 +34,7 @@ class RunningServer:
 
 def free_port() -> int:
     """A loopback port in SERVER_PORTS that is free now, for a server started in another process."""
-    for port in random.sample(SERVER_PORTS, 200):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(
-        f"no free loopback port among 200 tried in {SERVER_PORTS.start}-{SERVER_PORTS.stop - 1}"
-    )
+    return local_postgres.free_port(SERVER_PORTS)
 
 
 def start(app, name: str, port: int | None = None, host: str = "127.0.0.1") -> RunningServer:
