@@ -19,8 +19,7 @@
                   pre_hook="create or replace temp table {{ this.identifier }}__signatures as
                             select <key>, <hash of the key's input rows> as signature from ... group by 1",
                   post_hook="{{ save_signatures('<key>') }}") }}
-        {%- set changed = changed_keys('<key>') %}
-        ... from <input> {% if changed %} where <input's key> in ({{ changed }}) {% endif %}
+        ... from <input> where {{ only_rebuilt('<key>', "<input's name of the key>") }}
 -#}
 
 {% macro built_signatures() -%}
@@ -43,6 +42,13 @@
         {%- endif -%}
     {%- endif -%}
     {{ return(none) }}
+{%- endmacro %}
+
+{#- In a model's body: its inputs' filter to the key values to rebuild (`column`: the inputs' name of the key), or
+    true when it builds every key value. -#}
+{% macro only_rebuilt(key, column=none) -%}
+    {%- set changed = changed_keys(key) -%}
+    {{- (column or key) ~ ' in (' ~ changed ~ ')' if changed else 'true' -}}
 {%- endmacro %}
 
 {#- The incremental strategy `replace_changed_keys`, for a model whose output may have no row for a key value that

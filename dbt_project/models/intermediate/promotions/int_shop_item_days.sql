@@ -41,18 +41,15 @@
     post_hook="{{ save_signatures('order_date') }}",
 ) }}
 
-{%- set changed_dates = changed_keys('order_date') %}
-{%- set only_rebuilt = 'order_date in (' ~ changed_dates ~ ')' if changed_dates else 'true' %}
-
 with components as (
     select * from {{ ref('int_order_line_components') }}
     where paid_at is not null
-        and {{ only_rebuilt }}
+        and {{ only_rebuilt('order_date') }}
 ),
 
 line_margins as (
     select * from {{ ref('order_line_margins') }}
-    where {{ only_rebuilt }}
+    where {{ only_rebuilt('order_date') }}
 ),
 
 -- one row per order line of the sold item (a kit line's components together)

@@ -37,7 +37,7 @@ with orders as (
     select * from {{ ref('int_orders_unified') }}
     where paid_at is not null
         and buyer_key is not null
-        {% if changed_buyers %}and buyer_key in ({{ changed_buyers }}){% endif %}
+        and {{ only_rebuilt('customer_id', 'buyer_key') }}
 ),
 
 lines as (

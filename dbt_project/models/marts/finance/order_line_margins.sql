@@ -61,7 +61,7 @@
 
 {%- set changed_orders = changed_keys('order_id') %}
 {#- in an incremental run, the other inputs are read for the rebuilt orders only -#}
-{%- set only_rebuilt = 'where order_id in (select order_id from lines)' if changed_orders else '' %}
+{%- set rebuilt_filter = 'where order_id in (select order_id from lines)' if changed_orders else '' %}
 
 with lines as (
     select * from {{ ref('int_order_lines_enriched') }}
@@ -73,22 +73,22 @@ with lines as (
 
 orders as (
     select * from {{ ref('int_orders_unified') }}
-    {{ only_rebuilt }}
+    {{ rebuilt_filter }}
 ),
 
 component_costs as (
     select * from {{ ref('int_order_line_component_costs') }}
-    {{ only_rebuilt }}
+    {{ rebuilt_filter }}
 ),
 
 settlements as (
     select * from {{ ref('int_order_settlements') }}
-    {{ only_rebuilt }}
+    {{ rebuilt_filter }}
 ),
 
 fulfilment as (
     select * from {{ ref('int_order_fulfilment_costs') }}
-    {{ only_rebuilt }}
+    {{ rebuilt_filter }}
 ),
 
 shop_terms as (

@@ -55,7 +55,7 @@
 
 {%- set changed_orders = changed_keys('order_id') %}
 {#- in an incremental run, the inputs are read for the rebuilt orders only -#}
-{%- set only_rebuilt = 'order_id in (select order_id from rebuilt)' if changed_orders else 'true' %}
+{%- set rebuilt_filter = 'order_id in (select order_id from rebuilt)' if changed_orders else 'true' %}
 
 with {% if changed_orders %}rebuilt as materialized ({{ changed_orders }}),{% endif %}
 
@@ -65,7 +65,7 @@ all_settlements as (
 
 settlements as (
     select * from all_settlements
-    where {{ only_rebuilt }}
+    where {{ rebuilt_filter }}
 ),
 
 shops_with_settlements as (
@@ -78,7 +78,7 @@ orders as (
         channel in ('{{ api_channels("settlements") | join("', '") }}')
         or shop_id in (select shop_id from shops_with_settlements)
     )
-        and {{ only_rebuilt }}
+        and {{ rebuilt_filter }}
 ),
 
 refunds as (
@@ -87,7 +87,7 @@ refunds as (
         sum(refund_amount) as refund_amount
     from {{ ref('int_refunds_unified') }}
     where refund_status = 'success'
-        and {{ only_rebuilt }}
+        and {{ rebuilt_filter }}
     group by 1
 ),
 

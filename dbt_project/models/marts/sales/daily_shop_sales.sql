@@ -14,18 +14,15 @@
     post_hook="{{ save_signatures('order_date') }}",
 ) }}
 
-{%- set changed_dates = changed_keys('order_date') %}
-{%- set only_rebuilt = 'order_date in (' ~ changed_dates ~ ')' if changed_dates else 'true' %}
-
 with lines as (
     select * from {{ ref('int_order_lines_enriched') }}
     where paid_at is not null
-        and {{ only_rebuilt }}
+        and {{ only_rebuilt('order_date') }}
 ),
 
 paid_orders as (
     select * from {{ ref('int_orders_unified') }}
-    where {{ only_rebuilt }}
+    where {{ only_rebuilt('order_date') }}
 ),
 
 order_rates as (

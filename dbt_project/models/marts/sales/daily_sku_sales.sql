@@ -17,13 +17,10 @@
     post_hook="{{ save_signatures('order_date') }}",
 ) }}
 
-{%- set changed_dates = changed_keys('order_date') %}
-{%- set only_rebuilt = 'order_date in (' ~ changed_dates ~ ')' if changed_dates else 'true' %}
-
 with lines as (
     select * from {{ ref('int_order_lines_enriched') }}
     where paid_at is not null
-        and {{ only_rebuilt }}
+        and {{ only_rebuilt('order_date') }}
 ),
 
 final as (
