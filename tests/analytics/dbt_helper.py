@@ -1,4 +1,5 @@
-"""Run the project's dbt against a copy of a built warehouse, in a test's own target and log folders."""
+"""Run the project's dbt against a copy of a built warehouse, in a test's own target and log folders; and change
+the raw tables of such a copy as a pull would."""
 
 from __future__ import annotations
 
@@ -17,3 +18,13 @@ def run_dbt(
     if check:
         assert done.returncode == 0, done.stdout[-3000:]
     return done
+
+
+def drop_taobao_order(con, order_id: str) -> None:
+    """Delete a Taobao order (`shop_id:tid`) and its lines from the raw tables, as if the platform no longer served it."""
+    con.execute(
+        "delete from raw_taobao.orders__orders where _dlt_parent_id in "
+        "(select _dlt_id from raw_taobao.orders where shop_id || ':' || cast(tid as varchar) = ?)",
+        [order_id],
+    )
+    con.execute("delete from raw_taobao.orders where shop_id || ':' || cast(tid as varchar) = ?", [order_id])

@@ -12,7 +12,7 @@ import shutil
 
 import duckdb
 
-from tests.analytics.dbt_helper import run_dbt
+from tests.analytics.dbt_helper import drop_taobao_order, run_dbt
 
 RUN = ["run", "-s", "+customer_orders"]
 
@@ -44,12 +44,7 @@ def test_an_incremental_run_rebuilds_only_changed_buyers_and_equals_a_full_refre
             limit 1
             """
         ).fetchone()
-        con.execute(
-            "delete from raw_taobao.orders__orders where _dlt_parent_id in "
-            "(select _dlt_id from raw_taobao.orders where shop_id || ':' || cast(tid as varchar) = ?)",
-            [first],
-        )
-        con.execute("delete from raw_taobao.orders where shop_id || ':' || cast(tid as varchar) = ?", [first])
+        drop_taobao_order(con, first)
         (garbled,) = con.execute(
             "select min(order_id) from marts.customer_orders where customer_id != ?", [buyer]
         ).fetchone()

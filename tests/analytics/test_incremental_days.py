@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.analytics.dbt_helper import run_dbt
+from tests.analytics.dbt_helper import drop_taobao_order, run_dbt
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -67,12 +67,7 @@ def test_an_incremental_run_rebuilds_only_changed_dates_and_equals_a_full_refres
             [corrected_date, gone_date],
         ).fetchone()
         con.execute("update raw_taobao.orders__orders set num = num + 1 where _dlt_id = ?", [corrected_line])
-        con.execute(
-            "delete from raw_taobao.orders__orders where _dlt_parent_id in "
-            "(select _dlt_id from raw_taobao.orders where shop_id || ':' || cast(tid as varchar) = ?)",
-            [gone],
-        )
-        con.execute("delete from raw_taobao.orders where shop_id || ':' || cast(tid as varchar) = ?", [gone])
+        drop_taobao_order(con, gone)
         con.execute("create schema kept")
         for name, column in MODELS.items():
             garble = f"rowid = (select min(rowid) from {name} where order_date = '{untouched_date}')"

@@ -17,7 +17,7 @@ import shutil
 import duckdb
 import pandas as pd
 
-from tests.analytics.dbt_helper import run_dbt
+from tests.analytics.dbt_helper import drop_taobao_order, run_dbt
 
 CHAIN = {
     "int_orders_stacked": "order_id",
@@ -77,12 +77,7 @@ def test_an_incremental_run_rebuilds_only_changed_orders_and_equals_a_full_refre
         )
         # the changes since the previous run
         con.execute("update raw_taobao.orders__orders set num = num + 1 where _dlt_id = ?", [corrected_line])
-        con.execute(
-            "delete from raw_taobao.orders__orders where _dlt_parent_id in "
-            "(select _dlt_id from raw_taobao.orders where shop_id || ':' || cast(tid as varchar) = ?)",
-            [gone],
-        )
-        con.execute("delete from raw_taobao.orders where shop_id || ':' || cast(tid as varchar) = ?", [gone])
+        drop_taobao_order(con, gone)
         con.execute("update seeds.courier_rates set cost_cny = cost_cny + 1")
         # what the previous run left: no rows yet for the new order, an old shape, a garbled row
         for name in CHAIN:
