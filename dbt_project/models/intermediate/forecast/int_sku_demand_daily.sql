@@ -4,7 +4,70 @@
       before the first snapshot, the closing stock rolled back from it through the stock movements), or at the
       previous day's close — sales were capped by stock, not by demand;
     - promotion days: a promotion in any shop covered the SKU (the forecast adds promotions back as a lift).
-    units_demanded counts units on paid order lines (orders never paid are not demand), by local order date. -#}
+    units_demanded counts units on paid order lines (orders never paid are not demand), by local order date.
+
+    Incremental by SKU (macros/incremental_by_signature.sql): a SKU's rows depend on its own paid lines before
+    as_of_date (their chain versions), its snapshots before as_of_date, its movements up to its first snapshot,
+    its product row and its promotions — and on the first day of the data and as_of_date, which every SKU's
+    signature carries. An hour of new orders (as_of_date's own day, not yet demand) rebuilds only the SKUs whose
+    older orders were refunded or corrected. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_changed_keys',
+    unique_key='sku',
+    on_schema_change='sync_all_columns',
+    pre_hook="""
+        create or replace temp table {{ this.identifier }}__signatures as
+        with components as (
+            select sku, order_date, hash(order_line_component_id, order_version) as row_hash
+            from {{ ref('int_order_line_components') }}
+            where paid_at is not null
+                and order_date < {{ as_of_date() }}
+        ),
+        sales as (
+            select sku, count(*) as rows, sum(row_hash) as hashes from components group by 1
+        ),
+        snapshots as (
+            select sku, snapshot_date, on_hand
+            from {{ ref('stg_wms__stock_snapshots') }}
+            where snapshot_date < {{ as_of_date() }}
+        ),
+        stock as (
+            select sku, min(snapshot_date) as first_snapshot, count(*) as rows, sum(hash(snapshot_date, on_hand)) as hashes
+            from snapshots
+            group by 1
+        ),
+        moves as (
+            select movements.sku, count(*) as rows, sum(hash(movements.moved_date, movements.quantity)) as hashes
+            from {{ ref('stg_wms__stock_movements') }} as movements
+            inner join stock
+                on movements.sku = stock.sku
+                and movements.moved_date <= stock.first_snapshot
+            group by 1
+        ),
+        promos as (
+            select promotion_skus.sku, count(*) as rows, sum(hash(promotions.start_date, promotions.end_date)) as hashes
+            from {{ ref('stg_product_master__promotions') }} as promotions
+            inner join {{ ref('stg_product_master__promotion_skus') }} as promotion_skus
+                on promotions.promo_id = promotion_skus.promo_id
+            group by 1
+        )
+        select
+            products.sku,
+            hash(
+                products.launched_on, (select min(order_date) from components), {{ as_of_date() }},
+                sales.rows, sales.hashes, stock.rows, stock.hashes, moves.rows, moves.hashes, promos.rows, promos.hashes
+            ) as signature
+        from {{ ref('stg_product_master__products') }} as products
+        left join sales on products.sku = sales.sku
+        left join stock on products.sku = stock.sku
+        left join moves on products.sku = moves.sku
+        left join promos on products.sku = promos.sku
+        where not products.is_kit
+    """,
+    post_hook="{{ save_signatures('sku') }}",
+) }}
+
 with components as (
     select * from {{ ref('int_order_line_components') }}
 ),
@@ -39,11 +102,16 @@ sales as (
     from components
     where paid_at is not null
         and order_date < {{ as_of_date() }}
+        and {{ only_rebuilt('sku') }}
     group by 1, 2
 ),
 
+-- of every SKU, also in a run that rebuilds a few
 data_start as (
-    select min(demand_date) as first_day from sales
+    select min(order_date) as first_day
+    from components
+    where paid_at is not null
+        and order_date < {{ as_of_date() }}
 ),
 
 selling_life as (
@@ -59,6 +127,7 @@ selling_life as (
     left join (select sku, min(demand_date) as first_sale from sales group by 1) as first_sales
         on products.sku = first_sales.sku
     where not products.is_kit
+        and {{ only_rebuilt('sku', 'products.sku') }}
 ),
 
 sku_days as (
@@ -77,6 +146,7 @@ snapshot_stock as (
         sum(on_hand) as on_hand
     from snapshots
     where snapshot_date < {{ as_of_date() }}
+        and {{ only_rebuilt('sku') }}
     group by 1, 2
 ),
 
@@ -100,6 +170,7 @@ daily_moves as (
         moved_date,
         sum(quantity) as quantity
     from movements
+    where {{ only_rebuilt('sku') }}
     group by 1, 2
 ),
 
@@ -157,6 +228,7 @@ promo_days as (
             as demand_date
     from promotions
     inner join promotion_skus on promotions.promo_id = promotion_skus.promo_id
+    where {{ only_rebuilt('sku', 'promotion_skus.sku') }}
 ),
 
 final as (
