@@ -37,7 +37,7 @@ def test_an_hourly_run_tests_the_rebuilt_keys_and_keeps_a_failing_one_under_test
     build = tmp_path / "build.duckdb"
     shutil.copy(built_build_path, build)
     # every row tested once and passing (the warehouse under test may come from an older shopkeep)
-    run_dbt(build, tmp_path, "build", "-s", "+daily_shop_sales", "--exclude", "resource_type:unit_test")
+    run_dbt(build, tmp_path, "test", "-s", "daily_shop_sales", "int_order_lines_enriched")
     with duckdb.connect(str(build)) as con:
         assert _untested(con, UNTESTED) == [] and _untested(con, CHAIN_UNTESTED) == []
         order_id, line, corrected = con.execute(
