@@ -1,9 +1,10 @@
-"""int_sku_demand_daily incremental by SKU (macros/incremental_by_signature.sql): an hourly run rebuilds the SKUs
-whose inputs changed — an older order corrected or refunded — and what it leaves equals a full refresh.
+"""The models incremental by SKU (macros/incremental_by_signature.sql: int_sku_demand_daily, int_stock_daily): an
+hourly run rebuilds the SKUs whose inputs changed — an older order corrected, a stock movement of the history
+corrected — and what it leaves equals a full refresh.
 
-On a copy of the built warehouse a Taobao line of an old paid order gains a unit, as a platform's correction
-would land. One row of another SKU is garbled without touching its inputs: the incremental run must leave it
-(it rebuilt no SKU it did not have to), the full refresh heals it."""
+On a copy of the built warehouse the raw rows change as a pull would land them. One row of another SKU is
+garbled without touching its inputs: the incremental run must leave it (it rebuilt no SKU it did not have to),
+the full refresh heals it."""
 
 from __future__ import annotations
 
@@ -14,15 +15,42 @@ import duckdb
 from tests.analytics.dbt_helper import run_dbt
 
 MODEL = "intermediate.int_sku_demand_daily"
+STOCK = "intermediate.int_stock_daily"
 
 
 def _differences(con: duckdb.DuckDBPyConnection, left: str, right: str) -> list[tuple]:
-    """(side, sku, demand_date) of the rows one table has and the other lacks (as multisets)."""
+    """(side, sku) of the rows one table has and the other lacks (as multisets)."""
     return con.execute(
-        f"(select 'left', sku, demand_date from (select * from {left} except all select * from {right})) "
-        f"union all (select 'right', sku, demand_date from (select * from {right} except all select * from {left})) "
+        f"(select 'left', sku from (select * from {left} except all select * from {right})) "
+        f"union all (select 'right', sku from (select * from {right} except all select * from {left})) "
         "order by all"
     ).fetchall()
+
+
+def _garble_another_sku(con: duckdb.DuckDBPyConnection, model: str, sku: str, column: str) -> str:
+    """Set `column` to -1 on one row of a SKU other than `sku`, keep the table as `kept`; the SKU garbled."""
+    (untouched,) = con.execute(f"select max(sku) from {model} where sku != ?", [sku]).fetchone()
+    con.execute(
+        f"update {model} set {column} = -1 where rowid = (select min(rowid) from {model} where sku = ?)",
+        [untouched],
+    )
+    con.execute(f"create or replace table kept as select * from {model}")
+    return untouched
+
+
+def _rebuilt_only(build, tmp_path, model: str, sku: str, untouched: str) -> None:
+    """An incremental run changes the rows of `sku` alone; a full refresh then differs from it in the garbled
+    row of `untouched` alone."""
+    name = model.split(".")[1]
+    run_dbt(build, tmp_path, "run", "-s", f"+{name}")
+    with duckdb.connect(str(build)) as con:
+        # only the changed SKU's rows changed; the garbled row of the other SKU is the very row it was
+        assert {row[1] for row in _differences(con, model, "kept")} == {sku}
+        con.execute(f"create or replace table incremental as select * from {model}")
+    run_dbt(build, tmp_path, "run", "-s", name, "--full-refresh")
+    with duckdb.connect(str(build)) as con:
+        # exactly the garbled row differs: -1 in the incremental table, its real value after the refresh
+        assert _differences(con, "incremental", model) == [("left", untouched), ("right", untouched)]
 
 
 def test_an_incremental_run_rebuilds_only_changed_skus_and_equals_a_full_refresh(built_build_path, tmp_path):
@@ -48,31 +76,50 @@ def test_an_incremental_run_rebuilds_only_changed_skus_and_equals_a_full_refresh
             limit 1
             """
         ).fetchone()
-        (untouched,) = con.execute(f"select max(sku) from {MODEL} where sku != ?", [sku]).fetchone()
         (units_before,) = con.execute(
             f"select units_demanded from {MODEL} where sku = ? and demand_date = ?", [sku, day]
         ).fetchone()
         con.execute("update raw_taobao.orders__orders set num = num + 1 where _dlt_id = ?", [line])
-        con.execute(
-            f"update {MODEL} set units_demanded = -1 where rowid = (select min(rowid) from {MODEL} where sku = ?)",
-            [untouched],
-        )
-        con.execute(f"create table kept as select * from {MODEL}")
+        untouched = _garble_another_sku(con, MODEL, sku, "units_demanded")
 
-    run_dbt(build, tmp_path, "run", "-s", "+int_sku_demand_daily")
+    _rebuilt_only(build, tmp_path, MODEL, sku, untouched)
     with duckdb.connect(str(build)) as con:
-        # only the corrected SKU's rows changed; the garbled row of the other SKU is the very row it was
-        assert {row[1] for row in _differences(con, MODEL, "kept")} == {sku}
         (units_after,) = con.execute(
             f"select units_demanded from {MODEL} where sku = ? and demand_date = ?", [sku, day]
         ).fetchone()
-        assert units_after == units_before + 1
-        con.execute(f"create table incremental as select * from {MODEL}")
+    assert units_after == units_before + 1
 
-    run_dbt(build, tmp_path, "run", "-s", "int_sku_demand_daily", "--full-refresh")
+
+def test_stock_daily_rebuilds_only_the_skus_whose_stock_history_changed(built_build_path, tmp_path):
+    """A movement inside the stock history is corrected (one more unit received): that SKU's closing stock
+    before the movement's day moves; an hour's movements after the latest snapshot change no SKU's history."""
+    build = tmp_path / "build.duckdb"
+    shutil.copy(built_build_path, build)
+    run_dbt(build, tmp_path, "run", "-s", "+int_stock_daily")  # this warehouse's signatures recorded
     with duckdb.connect(str(build)) as con:
-        # exactly the garbled row differs: -1 in the incremental table, its real value after the refresh
-        assert [row[:2] for row in _differences(con, "incremental", MODEL)] == [
-            ("left", untouched),
-            ("right", untouched),
-        ]
+        movement, sku = con.execute(
+            f"""
+            select movements.movement_id, movements.sku
+            from staging.stg_wms__stock_movements as movements
+            where movements.moved_date > (select min(stock_date) + 1 from {STOCK})
+                -- before the warehouse's first snapshot: its days are rolled back through the movements
+                and movements.moved_date < (
+                    select min(snapshot_date) from staging.stg_wms__stock_snapshots as snapshots
+                    where snapshots.warehouse_id = movements.warehouse_id
+                )
+            order by movements.moved_date, movements.movement_id
+            limit 1
+            """
+        ).fetchone()
+        con.execute("update raw_wms.stock_movements set quantity = quantity + 1 where id = ?", [movement])
+        untouched = _garble_another_sku(con, STOCK, sku, "closing_on_hand")
+        # an hour's movement of the garbled SKU after the latest snapshot: no day of the history has it, so the
+        # SKU is not rebuilt (its garbled row stays)
+        con.execute(
+            "insert into raw_wms.stock_movements select * replace ("
+            "    id || ':later' as id, _dlt_id || ':later' as _dlt_id, ? as merchant_code,"
+            "    (select max(moved_at) from raw_wms.stock_movements) + interval 1 day as moved_at) "
+            "from raw_wms.stock_movements where id = ?",
+            [untouched, movement],
+        )
+    _rebuilt_only(build, tmp_path, STOCK, sku, untouched)

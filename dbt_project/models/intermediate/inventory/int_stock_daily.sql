@@ -2,7 +2,66 @@
     WMS snapshot, valued at that day's moving-average unit cost. The WMS snapshot is used where one exists
     (`is_snapshot`); before the first snapshot the closing stock is rolled back from the latest snapshot through
     the stock movements: closing(d) = on hand at the latest snapshot − net movements after d. Every stocked
-    master SKU has a row in every warehouse the WMS reports, every day (0 when it holds none). -#}
+    master SKU has a row in every warehouse the WMS reports, every day (0 when it holds none).
+
+    Incremental by SKU (macros/incremental_by_signature.sql): a SKU's rows depend on its snapshots, movements and
+    moving-average cost ranges within the history's days, its product row, and every warehouse's latest snapshot
+    date (which every SKU's signature carries: a new snapshot day rebuilds every SKU). Movements after the latest
+    snapshot, what an hour of the day mostly brings, are in no day of the history: no SKU is rebuilt for them. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_changed_keys',
+    unique_key='sku',
+    on_schema_change='sync_all_columns',
+    pre_hook="""
+        create or replace temp table {{ this.identifier }}__signatures as
+        with snapshots as (
+            select * from {{ ref('stg_wms__stock_snapshots') }}
+        ),
+        latest_snapshot as (
+            select warehouse_id, max(snapshot_date) as anchor_date
+            from snapshots
+            group by warehouse_id
+        ),
+        history as (
+            select
+                min(anchor_date) - {{ var('stock_history_days') - 1 }} as first_day,
+                max(anchor_date) as last_day,
+                hash(string_agg(warehouse_id || '@' || anchor_date, ',' order by warehouse_id)) as anchors
+            from latest_snapshot
+        ),
+        stock as (
+            select sku, count(*) as rows, sum(hash(warehouse_id, snapshot_date, on_hand)) as hashes
+            from snapshots
+            where snapshot_date between (select first_day from history) and (select last_day from history)
+            group by 1
+        ),
+        moves as (
+            select sku, count(*) as rows, sum(hash(warehouse_id, moved_date, quantity)) as hashes
+            from {{ ref('stg_wms__stock_movements') }}
+            where moved_date between (select first_day from history) and (select last_day from history)
+            group by 1
+        ),
+        costs as (
+            select sku, count(*) as rows, sum(hash(valid_from, unit_cost)) as hashes
+            from {{ ref('int_sku_unit_costs') }}
+            where valid_from <= (select last_day from history)
+            group by 1
+        )
+        select
+            products.sku,
+            hash(
+                (select anchors from history), {{ var('stock_history_days') }},
+                stock.rows, stock.hashes, moves.rows, moves.hashes, costs.rows, costs.hashes
+            ) as signature
+        from {{ ref('stg_product_master__products') }} as products
+        left join stock on products.sku = stock.sku
+        left join moves on products.sku = moves.sku
+        left join costs on products.sku = costs.sku
+        where not products.is_kit
+    """,
+    post_hook="{{ save_signatures('sku') }}",
+) }}
 with snapshots as (
     select * from {{ ref('stg_wms__stock_snapshots') }}
 ),
@@ -14,6 +73,7 @@ movements as (
 products as (
     select * from {{ ref('stg_product_master__products') }}
     where not is_kit
+        and {{ only_rebuilt('sku') }}
 ),
 
 unit_costs as (
@@ -56,6 +116,7 @@ anchors as (
     inner join latest_snapshot
         on snapshots.warehouse_id = latest_snapshot.warehouse_id
         and snapshots.snapshot_date = latest_snapshot.anchor_date
+    where {{ only_rebuilt('sku', 'snapshots.sku') }}
 ),
 
 daily_moves as (
@@ -65,6 +126,7 @@ daily_moves as (
         moved_date,
         sum(quantity) as net_quantity
     from movements
+    where {{ only_rebuilt('sku') }}
     group by warehouse_id, sku, moved_date
 ),
 
