@@ -1,5 +1,5 @@
-"""The models incremental by SKU (macros/incremental_by_signature.sql: int_sku_demand_daily, int_stock_daily): an
-hourly run rebuilds the SKUs whose inputs changed — an older order corrected, a stock movement of the history
+"""The models incremental by SKU (macros/incremental_by_signature.sql: int_sku_demand_daily, int_stock_daily,
+int_sku_stock_days): an hourly run rebuilds the SKUs whose inputs changed — an older order corrected, a stock movement of the history
 corrected — and what it leaves equals a full refresh.
 
 On a copy of the built warehouse the raw rows change as a pull would land them. One row of another SKU is
@@ -16,6 +16,7 @@ from tests.analytics.dbt_helper import run_dbt
 
 MODEL = "intermediate.int_sku_demand_daily"
 STOCK = "intermediate.int_stock_daily"
+STOCK_MODELS = [STOCK, "intermediate.int_sku_stock_days"]
 
 
 def _differences(con: duckdb.DuckDBPyConnection, left: str, right: str) -> list[tuple]:
@@ -28,29 +29,32 @@ def _differences(con: duckdb.DuckDBPyConnection, left: str, right: str) -> list[
 
 
 def _garble_another_sku(con: duckdb.DuckDBPyConnection, model: str, sku: str, column: str) -> str:
-    """Set `column` to -1 on one row of a SKU other than `sku`, keep the table as `kept`; the SKU garbled."""
+    """Set `column` to -1 on one row of a SKU other than `sku`, keep the table as `kept_<model>`; the SKU garbled."""
     (untouched,) = con.execute(f"select max(sku) from {model} where sku != ?", [sku]).fetchone()
     con.execute(
         f"update {model} set {column} = -1 where rowid = (select min(rowid) from {model} where sku = ?)",
         [untouched],
     )
-    con.execute(f"create or replace table kept as select * from {model}")
+    con.execute(f"create or replace table kept_{model.split('.')[1]} as select * from {model}")
     return untouched
 
 
-def _rebuilt_only(build, tmp_path, model: str, sku: str, untouched: str) -> None:
-    """An incremental run changes the rows of `sku` alone; a full refresh then differs from it in the garbled
-    row of `untouched` alone."""
-    name = model.split(".")[1]
-    run_dbt(build, tmp_path, "run", "-s", f"+{name}")
+def _rebuilt_only(build, tmp_path, sku: str, untouched: dict[str, str]) -> None:
+    """An incremental run changes the rows of `sku` alone in each model of `untouched` (model: its garbled SKU);
+    a full refresh then differs from it in the garbled row alone."""
+    names = [model.split(".")[1] for model in untouched]
+    run_dbt(build, tmp_path, "run", "-s", *(f"+{name}" for name in names))
     with duckdb.connect(str(build)) as con:
-        # only the changed SKU's rows changed; the garbled row of the other SKU is the very row it was
-        assert {row[1] for row in _differences(con, model, "kept")} == {sku}
-        con.execute(f"create or replace table incremental as select * from {model}")
-    run_dbt(build, tmp_path, "run", "-s", name, "--full-refresh")
+        for model in untouched:
+            # only the changed SKU's rows changed; the garbled row of the other SKU is the very row it was
+            assert {row[1] for row in _differences(con, model, f"kept_{model.split('.')[1]}")} == {sku}, model
+            con.execute(f"create or replace table incremental_{model.split('.')[1]} as select * from {model}")
+    run_dbt(build, tmp_path, "run", "-s", *names, "--full-refresh")
     with duckdb.connect(str(build)) as con:
-        # exactly the garbled row differs: -1 in the incremental table, its real value after the refresh
-        assert _differences(con, "incremental", model) == [("left", untouched), ("right", untouched)]
+        for model, garbled in untouched.items():
+            # exactly the garbled row differs: -1 in the incremental table, its real value after the refresh
+            differences = _differences(con, f"incremental_{model.split('.')[1]}", model)
+            assert differences == [("left", garbled), ("right", garbled)], model
 
 
 def test_an_incremental_run_rebuilds_only_changed_skus_and_equals_a_full_refresh(built_build_path, tmp_path):
@@ -82,7 +86,7 @@ def test_an_incremental_run_rebuilds_only_changed_skus_and_equals_a_full_refresh
         con.execute("update raw_taobao.orders__orders set num = num + 1 where _dlt_id = ?", [line])
         untouched = _garble_another_sku(con, MODEL, sku, "units_demanded")
 
-    _rebuilt_only(build, tmp_path, MODEL, sku, untouched)
+    _rebuilt_only(build, tmp_path, sku, {MODEL: untouched})
     with duckdb.connect(str(build)) as con:
         (units_after,) = con.execute(
             f"select units_demanded from {MODEL} where sku = ? and demand_date = ?", [sku, day]
@@ -90,12 +94,12 @@ def test_an_incremental_run_rebuilds_only_changed_skus_and_equals_a_full_refresh
     assert units_after == units_before + 1
 
 
-def test_stock_daily_rebuilds_only_the_skus_whose_stock_history_changed(built_build_path, tmp_path):
+def test_the_stock_histories_rebuild_only_the_skus_whose_history_changed(built_build_path, tmp_path):
     """A movement inside the stock history is corrected (one more unit received): that SKU's closing stock
     before the movement's day moves; an hour's movements after the latest snapshot change no SKU's history."""
     build = tmp_path / "build.duckdb"
     shutil.copy(built_build_path, build)
-    run_dbt(build, tmp_path, "run", "-s", "+int_stock_daily")  # this warehouse's signatures recorded
+    run_dbt(build, tmp_path, "run", "-s", "+int_stock_daily", "+int_sku_stock_days")  # signatures recorded
     with duckdb.connect(str(build)) as con:
         movement, sku = con.execute(
             f"""
@@ -112,14 +116,15 @@ def test_stock_daily_rebuilds_only_the_skus_whose_stock_history_changed(built_bu
             """
         ).fetchone()
         con.execute("update raw_wms.stock_movements set quantity = quantity + 1 where id = ?", [movement])
-        untouched = _garble_another_sku(con, STOCK, sku, "closing_on_hand")
-        # an hour's movement of the garbled SKU after the latest snapshot: no day of the history has it, so the
-        # SKU is not rebuilt (its garbled row stays)
-        con.execute(
-            "insert into raw_wms.stock_movements select * replace ("
-            "    id || ':later' as id, _dlt_id || ':later' as _dlt_id, ? as merchant_code,"
-            "    (select max(moved_at) from raw_wms.stock_movements) + interval 1 day as moved_at) "
-            "from raw_wms.stock_movements where id = ?",
-            [untouched, movement],
-        )
-    _rebuilt_only(build, tmp_path, STOCK, sku, untouched)
+        untouched = {model: _garble_another_sku(con, model, sku, "closing_on_hand") for model in STOCK_MODELS}
+        # an hour's movements of the garbled SKUs after the latest snapshot: no day of the history has them, so
+        # those SKUs are not rebuilt (their garbled rows stay)
+        for garbled in set(untouched.values()):
+            con.execute(
+                "insert into raw_wms.stock_movements select * replace ("
+                "    id || ':' || ? as id, _dlt_id || ':' || ? as _dlt_id, ? as merchant_code,"
+                "    (select max(moved_at) from raw_wms.stock_movements) + interval 1 day as moved_at) "
+                "from raw_wms.stock_movements where id = ?",
+                [garbled, garbled, garbled, movement],
+            )
+    _rebuilt_only(build, tmp_path, sku, untouched)
