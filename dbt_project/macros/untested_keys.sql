@@ -2,7 +2,8 @@
 
     An hourly run rebuilds a few orders, days or buyers of an incremental model; its row-level data tests (below)
     then check only the key values rebuilt since the model's tests last all passed, instead of scanning every row
-    again (52 s of tests in an hour at 10 M order lines). The key values are kept in
+    again (at 10 M order lines those tests took 17.7 s of an hour's 54 s of tests, 5.3 s since). The key values
+    are kept in
     `intermediate.<model>__untested`:
     - every incremental model's post-hook (`record_untested_keys`, set for all models in dbt_project.yml) adds the
       key values its incremental run rebuilt (the model's `unique_key`; `order_id` for the order chain, which
