@@ -75,9 +75,8 @@ def test_an_hourly_run_tests_the_rebuilt_keys_and_keeps_a_failing_one_under_test
     run_dbt(build, tmp_path, "run", "-s", "+daily_shop_sales")
     with duckdb.connect(str(build)) as con:
         con.execute(GARBLE, [corrected])
-    failed = run_dbt(build, tmp_path, "test", "-s", "daily_shop_sales", check=False)
-    assert failed.returncode != 0 and "expression_is_true_daily_shop_sales" in failed.stdout
-    # a run that rebuilds nothing still tests the date that failed: it stays untested until its rows pass
+    # the next run rebuilds nothing, yet tests the date rebuilt before it and fails; the date stays untested
+    # until its rows pass
     failed = run_dbt(build, tmp_path, "build", "-s", "daily_shop_sales", check=False)
     assert failed.returncode != 0 and "expression_is_true_daily_shop_sales" in failed.stdout
     with duckdb.connect(str(build)) as con:
