@@ -40,11 +40,12 @@ install: $(INSTALLED)
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "shopkeep needs Python 3.11, found " + sys.version' 
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	# --no-compile: pip would compile every file on one core (~35 s)
-	$(BIN)/python -m pip install --quiet --no-compile -e ".[test]"
+	# uv installs the same pinned versions as pip in ~8 s instead of ~38 (parallel downloads, no per-package
+	# index round trips); it is itself one wheel from PyPI, installed by the venv's pip
+	$(BIN)/python -m pip install --quiet uv==0.13.10
+	$(BIN)/python -m uv pip install --quiet --python $(BIN)/python -e ".[test]"
 	# statsforecast (and fugue, which it imports) declare pandas<3; the models we call run on numpy (see pyproject)
-	$(BIN)/python -m pip install --quiet --no-compile --no-deps statsforecast==2.1.1 fugue==0.9.7
+	$(BIN)/python -m uv pip install --quiet --python $(BIN)/python --no-deps statsforecast==2.1.1 fugue==0.9.7
 	# ...but compiled once here, on both cores: where PYTHONDONTWRITEBYTECODE is set (as on this machine) nothing
 	# would ever be cached, and every process (dbt, Dagster runs, Streamlit, sandboxes) would compile its imports
 	# again (a dbt build: ~3 s of its ~23). Files that are not Python 3 (a few packages ship test fixtures) are skipped.
