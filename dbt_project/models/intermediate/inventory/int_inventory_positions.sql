@@ -16,6 +16,8 @@
                 demand and sales over warehouses;
     cogs_90d_cny = (units shipped − units returned to stock) × unit cost on the day, over `turnover_days` days,
                 from the WMS movements. -#}
+{%- set wms_timezone = "'" ~ var('wms_timezone') ~ "'" %}
+
 with stock_daily as (
     select * from {{ ref('int_stock_daily') }}
     where stock_date <= {{ as_of_date() }}
@@ -89,8 +91,9 @@ window_moves as (
         on movements.sku = unit_costs.sku
         and movements.moved_date >= unit_costs.valid_from
     where movements.movement_type in ('shipment', 'return')
-        and movements.moved_date >= {{ dbt.dateadd('day', -1 * var('turnover_days'), as_of_date()) }}
-        and movements.moved_date < {{ as_of_date() }}
+        -- moved_date within [as_of_date − turnover_days, as_of_date), on the instants (macros/local_date.sql)
+        and movements.moved_at >= {{ local_day_start(dbt.dateadd('day', -1 * var('turnover_days'), as_of_date()), wms_timezone) }}
+        and movements.moved_at < {{ local_day_start(as_of_date(), wms_timezone) }}
 ),
 
 shipped as (
@@ -129,8 +132,9 @@ shipping_rates as (
         on in_stock_days.sku = movements.sku
         and in_stock_days.warehouse_id = movements.warehouse_id
         and movements.movement_type = 'shipment'
-        and movements.moved_date >= in_stock_days.first_date
-        and movements.moved_date <= {{ as_of_date() }}
+        -- moved_date within [first_date, as_of_date]
+        and movements.moved_at >= {{ local_day_start('in_stock_days.first_date', wms_timezone) }}
+        and movements.moved_at < {{ local_day_start(dbt.dateadd('day', 1, as_of_date()), wms_timezone) }}
     group by in_stock_days.sku, in_stock_days.warehouse_id, in_stock_days.days_in_stock
 ),
 
