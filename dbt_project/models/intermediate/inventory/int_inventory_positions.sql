@@ -54,10 +54,8 @@ latest as (
 -- the end of the stock date, local time, as an instant
 cutoff as (
     select
-        timezone(
-            '{{ var("reporting_timezone") }}',
-            cast({{ dbt.dateadd('day', 1, 'max(stock_date)') }} as timestamp)
-        ) as cutoff_at
+        {{ local_day_start(dbt.dateadd('day', 1, 'max(stock_date)'), "'" ~ var('reporting_timezone') ~ "'") }}
+            as cutoff_at
     from latest
 ),
 

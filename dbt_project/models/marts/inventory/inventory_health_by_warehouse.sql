@@ -49,9 +49,8 @@ final as (
         category,
         supplier_id,
         {{ inventory_position_columns() }},
-        timezone(
-            '{{ var("wms_timezone") }}', cast({{ dbt.dateadd('day', 1, 'stock_date') }} as timestamp)
-        ) as stock_counted_until,
+        {{ local_day_start(dbt.dateadd('day', 1, 'stock_date'), "'" ~ var('wms_timezone') ~ "'") }}
+            as stock_counted_until,
         cast(demand_share as double) as demand_share,
         {{ inventory_value_columns('cogs_90d_cny', units_sold_type='double') }},
         cast(ghost_listing as boolean) as ghost_listing,

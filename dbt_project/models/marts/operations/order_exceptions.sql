@@ -11,7 +11,8 @@
       unmapped_sku        a line's merchant code matches no master SKU
     "As of" is the end of the as_of_date local day, or now when that is earlier (a replay of a past day sees
     that day's end; the clock is the build's, see macros/as_of_date.sql). -#}
-{%- set as_of_moment = "least(" ~ clock() ~ ", timezone('" ~ var('reporting_timezone') ~ "', cast(" ~ as_of_date() ~ " + 1 as timestamp)))" -%}
+{%- set as_of_moment = "least(" ~ clock() ~ ", "
+    ~ local_day_start(as_of_date() ~ " + 1", "'" ~ var('reporting_timezone') ~ "'") ~ ")" -%}
 with orders as (
     select * from {{ ref('int_orders_unified') }}
 ),
